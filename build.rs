@@ -1,0 +1,202 @@
+//! Generates the whole Plaid API from its OpenAPI spec: `spec/plaid.yml`, or the file named by
+//! `PLAID_OPENAPI_SPEC`. The steps live in `build/`, each with its own unit tests (run by
+//! `cargo test` through `tests/build_steps.rs`):
+//!
+//! 1. `normalize`: rewrite the spec so progenitor can generate it and the types are
+//!    forward-compatible;
+//! 2. progenitor 0.15 (positional interface) generates the types and a client;
+//! 3. `codegen` reads progenitor's methods (signatures, docs, URLs) and, with each operation's
+//!    parameters from `spec`, gives every operation one request type;
+//! 4. `postprocess`: open enums, lenient fields and constructors in the generated types;
+//! 5. `codegen` emits the SDK's operation layer: `OperationInfo`s, `Operation` impls and one
+//!    `PlaidClient` method per operation.
+//!
+//! The result is `$OUT_DIR/plaid_api.rs`, included by `src/generated.rs`. Every failure is an
+//! error naming the spec file and the schema or operation at fault.
+
+#[path = "build/classify.rs"]
+mod classify;
+#[path = "build/codegen.rs"]
+mod codegen;
+#[path = "build/normalize.rs"]
+mod normalize;
+#[path = "build/postprocess.rs"]
+mod postprocess;
+#[path = "build/spec.rs"]
+mod spec;
+
+use quote::quote;
+use std::path::{Path, PathBuf};
+
+/// The variable that points the build at another spec file.
+const SPEC_VAR: &str = "PLAID_OPENAPI_SPEC";
+
+/// Schemas replaced by the SDK's own types: secret-holding newtypes that redact themselves.
+const REPLACEMENTS: &[(&str, &str)] = &[
+    ("AccessToken", "crate::secret::AccessToken"),
+    ("PublicToken", "crate::secret::PublicToken"),
+    ("ProcessorToken", "crate::secret::ProcessorToken"),
+    ("UserToken", "crate::secret::UserToken"),
+];
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("\nerror: plaid-sdk could not generate the Plaid API\n  {e}\n");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
+    let out_dir = PathBuf::from(env("OUT_DIR")?);
+    println!("cargo:rerun-if-env-changed={SPEC_VAR}");
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
+    let spec_path = match std::env::var_os(SPEC_VAR) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => manifest_dir.join("spec/plaid.yml"),
+    };
+    println!("cargo:rerun-if-changed={}", spec_path.display());
+    let at = spec_path.display().to_string();
+
+    let mut spec = load(&spec_path)?;
+    normalize::normalize(&mut spec).map_err(|e| format!("{at}: {e}"))?;
+    let spec_ops = spec::operations(&spec).map_err(|e| format!("{at}: {e}"))?;
+    let version = spec
+        .pointer("/info/version")
+        .and_then(|v| v.as_str())
+        .unwrap_or("unknown")
+        .to_owned();
+    let openapi: openapiv3::OpenAPI = serde_path_to_error::deserialize(spec).map_err(|e| {
+        format!(
+            "{at}: not a valid OpenAPI 3.0 document at `{}`: {}",
+            e.path(),
+            e.inner()
+        )
+    })?;
+
+    let generated = progenitor_generate(&openapi).map_err(|e| format!("{at}: {e}"))?;
+    let (mut types, client) = split(generated)?;
+    let ops = codegen::extract(&client, &spec_ops).map_err(|e| format!("{at}: {e}"))?;
+    if ops.len() != spec_ops.len() {
+        return Err(format!(
+            "{at}: the spec has {} operations but {} methods were generated",
+            spec_ops.len(),
+            ops.len()
+        ));
+    }
+    codegen::add_request_types(&ops, &mut types).map_err(|e| format!("{at}: {e}"))?;
+    postprocess::rewrite(&mut types).map_err(|e| format!("{at}: {e}"))?;
+    let operations = codegen::generate(&ops, &types).map_err(|e| format!("{at}: {e}"))?;
+
+    // One item per line, so a compile error in generated code points at a readable line.
+    let mut file = String::with_capacity(4 << 20);
+    file.push_str(
+        "/// The request and response types of every operation, generated from Plaid's spec.\n\
+         ///\n\
+         /// Structs with required fields have a `new` constructor taking them; optional fields\n\
+         /// start empty and are set with struct update syntax. Every enum is open: a value this\n\
+         /// build does not know parses as `Unrecognized(String)` and is sent back unchanged.\n\
+         pub mod types {\n",
+    );
+    for item in &types {
+        file.push_str(&quote!(#item).to_string());
+        file.push('\n');
+    }
+    file.push_str("}\n");
+    file.push_str(&operations.to_string());
+    file.push('\n');
+    file.push_str(
+        &quote! {
+            /// The `info.version` of the spec this build was generated from.
+            pub const SPEC_VERSION: &str = #version;
+        }
+        .to_string(),
+    );
+    let target = out_dir.join("plaid_api.rs");
+    std::fs::write(&target, file).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    Ok(())
+}
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("cargo did not set {name}"))
+}
+
+/// Reads a spec file, JSON or YAML, into a JSON value.
+fn load(path: &Path) -> Result<serde_json::Value, String> {
+    let at = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!("cannot read the Plaid spec {at}: {e} (set {SPEC_VAR} to a spec file, or unset it to use spec/plaid.yml)")
+    })?;
+    if text.trim_start().starts_with('{') {
+        serde_json::from_str(&text).map_err(|e| format!("{at}: not valid JSON: {e}"))
+    } else {
+        serde_yaml_ng::from_str(&text).map_err(|e| format!("{at}: not valid YAML: {e}"))
+    }
+}
+
+/// Runs progenitor, turning a panic inside it into an error.
+fn progenitor_generate(spec: &openapiv3::OpenAPI) -> Result<syn::File, String> {
+    let mut settings = progenitor::GenerationSettings::new();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Positional)
+        .with_tag(progenitor::TagStyle::Merged);
+    for (schema, rust_type) in REPLACEMENTS {
+        settings.with_replacement(*schema, *rust_type, std::iter::empty());
+    }
+    let message = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = message.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut m) = sink.lock() {
+            *m = info.to_string();
+        }
+    }));
+    let result = std::panic::catch_unwind(|| {
+        let mut generator = progenitor::Generator::new(&settings);
+        generator.generate_tokens(spec)
+    });
+    std::panic::set_hook(previous);
+    let tokens = match result {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(e)) => return Err(format!("progenitor rejected the spec: {e}")),
+        Err(_) => {
+            let m = message.lock().map(|m| m.clone()).unwrap_or_default();
+            return Err(format!(
+                "progenitor panicked: {m}\n  The spec uses a construct build/normalize.rs does not rewrite yet."
+            ));
+        }
+    };
+    syn::parse2(tokens).map_err(|e| format!("progenitor's output does not parse: {e}"))
+}
+
+/// Splits progenitor's output into the items of `mod types` and the `impl Client` block.
+fn split(file: syn::File) -> Result<(Vec<syn::Item>, syn::ItemImpl), String> {
+    let mut types = None;
+    let mut client = None;
+    for item in file.items {
+        match item {
+            syn::Item::Mod(m) if m.ident == "types" => {
+                types = m.content.map(|(_, items)| items);
+            }
+            syn::Item::Impl(imp) if imp.trait_.is_none() && is_client(&imp.self_ty) => {
+                let has_methods = imp
+                    .items
+                    .iter()
+                    .any(|i| matches!(i, syn::ImplItem::Fn(f) if f.sig.asyncness.is_some()));
+                if has_methods || client.is_none() {
+                    client = Some(imp);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((
+        types.ok_or("progenitor's output has no `types` module")?,
+        client.ok_or("progenitor's output has no `impl Client` block")?,
+    ))
+}
+
+fn is_client(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.is_ident("Client"))
+}

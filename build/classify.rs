@@ -1,0 +1,109 @@
+//! Classifies operations by their path: is a call safe to repeat, and is it one of the slow
+//! endpoints that need a longer default timeout. Pure functions, unit-tested.
+//!
+//! Plaid sends every call as `POST`, so the HTTP method says nothing about safety. The path does:
+//! Plaid names reads `…/get`, `…/list`, `…/search`, `…/sync` (`/institutions/get_by_id`,
+//! `/transfer/event/sync`), and everything else (`…/create`, `…/remove`, `…/exchange`,
+//! `…/refresh`, `…/fire_webhook`, `/identity/match`, `/signal/evaluate`) changes state or is
+//! billed per call, so it is never repeated unless the request carries an idempotency key.
+
+/// Whether repeating an operation is harmless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Reads state; repeating it changes nothing.
+    Read,
+    /// Changes state (or is billed per call); repeat only with an idempotency key.
+    Write,
+}
+
+/// The last path segment names the action: `/accounts/balance/get` -> `get`.
+fn action(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit('/').next().unwrap_or("")
+}
+
+/// Classifies an operation by its HTTP method and path. `GET` is always a read; for `POST`,
+/// the path's action decides.
+pub fn kind(method: &str, path: &str) -> Kind {
+    if method == "GET" {
+        return Kind::Read;
+    }
+    let action = action(path);
+    let read = matches!(action, "get" | "list" | "search" | "sync")
+        || action.starts_with("get_")
+        || action.ends_with("_get")
+        || action.ends_with("_list");
+    if read && !path.starts_with("/sandbox/") {
+        Kind::Read
+    } else {
+        Kind::Write
+    }
+}
+
+/// Operations Plaid documents as slow: balance checks and refreshes go to the institution and
+/// can take 30 s or more; `/investments/transactions/get` takes one to two minutes right after
+/// Link.
+pub fn is_slow(path: &str) -> bool {
+    matches!(
+        path,
+        "/accounts/balance/get" | "/investments/transactions/get"
+    ) || action(path) == "refresh"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_named_by_their_action() {
+        for path in [
+            "/accounts/get",
+            "/accounts/balance/get",
+            "/transactions/sync",
+            "/processor/transactions/sync",
+            "/transfer/event/sync",
+            "/transfer/list",
+            "/institutions/search",
+            "/institutions/get_by_id",
+            "/asset_report/pdf/get",
+            "/webhook_verification_key/get",
+        ] {
+            assert_eq!(kind("POST", path), Kind::Read, "{path}");
+        }
+    }
+
+    #[test]
+    fn everything_else_is_a_write() {
+        for path in [
+            "/link/token/create",
+            "/item/public_token/exchange",
+            "/item/remove",
+            "/transactions/refresh",
+            "/transfer/create",
+            "/identity/match",
+            "/signal/evaluate",
+            "/item/webhook/update",
+            "/sandbox/item/fire_webhook",
+            "/forget",
+            "/getaway/create",
+        ] {
+            assert_eq!(kind("POST", path), Kind::Write, "{path}");
+        }
+    }
+
+    #[test]
+    fn sandbox_helpers_are_never_reads_even_when_named_get() {
+        assert_eq!(kind("POST", "/sandbox/transfer/get"), Kind::Write);
+        assert_eq!(kind("GET", "/fdx/consents/{consentId}"), Kind::Read);
+    }
+
+    #[test]
+    fn slow_endpoints() {
+        assert!(is_slow("/accounts/balance/get"));
+        assert!(is_slow("/investments/transactions/get"));
+        assert!(is_slow("/transactions/refresh"));
+        assert!(is_slow("/investments/refresh"));
+        assert!(!is_slow("/accounts/get"));
+        assert!(!is_slow("/transactions/sync"));
+        assert!(!is_slow("/refresh/token/create"));
+    }
+}

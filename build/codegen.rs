@@ -1,0 +1,835 @@
+//! Generates the SDK's operation layer from progenitor's positional client.
+//!
+//! progenitor emits one `impl Client` method per operation, with the operation's summary and
+//! description as rustdoc, its request body type and its success type. Its method bodies decode
+//! with bare `serde_json::from_slice`, which loses the HTTP status of a non-JSON error page and
+//! the JSON path of a decode error, and offer no per-call timeout or retry seam. So this module
+//! reads each method's signature, docs and URL, matches it to the spec's operation (for the
+//! parameters), and emits instead:
+//!
+//! * `operations::NAME`: an `OperationInfo` constant per operation (path, method, read/write,
+//!   slow or not, body or not, response kind) and `operations::ALL`;
+//! * one request type per operation: the body type, or, for an operation without a body, a
+//!   generated `…Request` struct holding its parameters. Path, query and header parameters are
+//!   `#[serde(skip)]` fields of that type, set like any other field;
+//! * `impl Operation for <Request>`: ties each request type to its response type, its info, its
+//!   parameters and, where the request has one, its idempotency key;
+//! * `impl PlaidClient { pub async fn <operation>(&self, request: &<Request>) -> Result<…> }`,
+//!   with progenitor's docs plus what the caller needs: required and optional inputs, retry and
+//!   timeout behaviour, and errors.
+
+use crate::classify::{self, Kind};
+use crate::postprocess::{is_option, is_required, unraw};
+use crate::spec::{self, Location, Param, ParamType};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::parse::Parser;
+use syn::visit::Visit;
+use syn::{Fields, FnArg, ImplItem, Item, ItemImpl, ReturnType, Type};
+
+/// What a successful call returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// A JSON body of this generated type.
+    Json(syn::Ident),
+    /// Raw bytes (PDF, ZIP).
+    Binary,
+    /// No body.
+    Empty,
+}
+
+/// One operation, as read from progenitor's output and the spec.
+#[derive(Debug, Clone)]
+pub struct Op {
+    /// The method name (`transactions_sync`).
+    pub name: syn::Ident,
+    /// Doc lines from the spec's summary and description.
+    pub docs: Vec<String>,
+    /// `POST`, `GET`, …
+    pub method: String,
+    /// The path template (`/transactions/sync`, `/fdx/consents/{consentId}`).
+    pub path: String,
+    /// The request body type (`TransactionsSyncRequest`), if the operation has a body.
+    pub body: Option<syn::Ident>,
+    /// Path, query and header parameters.
+    pub params: Vec<Param>,
+    /// The success response.
+    pub response: Response,
+}
+
+impl Op {
+    /// The type the client method takes: the body type, or the generated parameters struct.
+    pub fn request(&self) -> syn::Ident {
+        self.body
+            .clone()
+            .unwrap_or_else(|| format_ident!("{}Request", spec::pascal_case(&unraw(&self.name))))
+    }
+}
+
+/// Names `PlaidClient` defines by hand; an operation with one of them would shadow it.
+const RESERVED: &[&str] = &[
+    "new",
+    "builder",
+    "from_env",
+    "send",
+    "config",
+    "base_url",
+    "with_timeout",
+    "with_retry_policy",
+    "without_retries",
+    "clone",
+    "fmt",
+];
+
+/// Reads every operation from progenitor's `impl Client` block, matching each to the spec's
+/// operation with the same method and path.
+pub fn extract(client: &ItemImpl, spec_ops: &[spec::Operation]) -> Result<Vec<Op>, String> {
+    let mut ops = Vec::new();
+    for item in &client.items {
+        let ImplItem::Fn(f) = item else { continue };
+        let name = f.sig.ident.clone();
+        let at = |problem: &str| format!("operation {name}: {problem}");
+        let docs = f
+            .attrs
+            .iter()
+            .filter_map(|a| match &a.meta {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        let mut body = None;
+        for input in &f.sig.inputs {
+            let FnArg::Typed(arg) = input else { continue };
+            let syn::Pat::Ident(pat) = &*arg.pat else {
+                continue;
+            };
+            if pat.ident == "body" {
+                body =
+                    Some(type_name(&arg.ty).ok_or_else(|| at("request body is not a named type"))?);
+            }
+        }
+        let response =
+            response_kind(&f.sig.output).ok_or_else(|| at("unrecognized return type"))?;
+        let mut finder = RequestFinder::default();
+        finder.visit_block(&f.block);
+        let pattern = finder
+            .path
+            .ok_or_else(|| at("no URL found in the generated method"))?;
+        let method = finder.method.ok_or_else(|| at("no HTTP method found"))?;
+        let spec_op = spec_ops
+            .iter()
+            .find(|o| o.method == method && o.path_pattern() == pattern)
+            .ok_or_else(|| at(&format!("no {method} {pattern} in the spec")))?;
+        if RESERVED.contains(&unraw(&name).as_str()) {
+            return Err(at("its name would shadow a PlaidClient method"));
+        }
+        if body.is_some() != spec_op.has_body {
+            return Err(at(
+                "progenitor and the spec disagree on whether it has a body",
+            ));
+        }
+        ops.push(Op {
+            name,
+            docs,
+            method,
+            path: spec_op.path.clone(),
+            body,
+            params: spec_op.params.clone(),
+            response,
+        });
+    }
+    Ok(ops)
+}
+
+/// `&'a types::X` -> `X`
+fn type_name(ty: &Type) -> Option<syn::Ident> {
+    match ty {
+        Type::Reference(r) => type_name(&r.elem),
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.clone()),
+        _ => None,
+    }
+}
+
+/// `Result<ResponseValue<T>, Error<E>>` -> T
+fn response_kind(output: &ReturnType) -> Option<Response> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let ok = first_generic(ty)?;
+    let inner = first_generic(ok)?;
+    match inner {
+        Type::Tuple(t) if t.elems.is_empty() => Some(Response::Empty),
+        Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            if last.ident == "ByteStream" {
+                Some(Response::Binary)
+            } else {
+                Some(Response::Json(last.ident.clone()))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn first_generic(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+/// Finds `format!("{}/path/{}", self.baseurl, …)` and `self.client.<method>(url)` in a method
+/// body.
+#[derive(Default)]
+struct RequestFinder {
+    path: Option<String>,
+    method: Option<String>,
+}
+
+impl<'ast> Visit<'ast> for RequestFinder {
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if self.path.is_none() && m.path.is_ident("format") {
+            if let Some(proc_macro2::TokenTree::Literal(lit)) = m.tokens.clone().into_iter().next()
+            {
+                if let Ok(s) = syn::parse_str::<syn::LitStr>(&lit.to_string()) {
+                    if let Some(path) = s.value().strip_prefix("{}") {
+                        self.path = Some(path.to_owned());
+                    }
+                }
+            }
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        let on_client = matches!(&*call.receiver, syn::Expr::Field(f)
+            if matches!(&f.member, syn::Member::Named(n) if n == "client"));
+        let m = call.method.to_string();
+        if on_client && matches!(m.as_str(), "get" | "post" | "put" | "patch" | "delete") {
+            self.method = Some(m.to_uppercase());
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+}
+
+fn param_field(p: &Param) -> syn::Ident {
+    let name = spec::snake_case(&p.name);
+    syn::parse_str::<syn::Ident>(&name).unwrap_or_else(|_| format_ident!("r#{}", name))
+}
+
+fn param_type(p: &Param) -> TokenStream {
+    let base = match p.ty {
+        ParamType::String => quote!(::std::string::String),
+        ParamType::Bool => quote!(bool),
+        ParamType::Integer => quote!(i64),
+        ParamType::Number => quote!(f64),
+    };
+    if p.required {
+        base
+    } else {
+        quote!(::std::option::Option<#base>)
+    }
+}
+
+fn param_doc(p: &Param) -> String {
+    let place = match p.location {
+        Location::Path => format!("Sent in the URL path as `{{{}}}`", p.name),
+        Location::Query => format!("Sent as the `{}` query parameter", p.name),
+        Location::Header => format!("Sent as the `{}` header", p.name),
+    };
+    match &p.description {
+        Some(d) => format!("{d}\n\n{place}, not in the JSON body."),
+        None => format!("{place}, not in the JSON body."),
+    }
+}
+
+/// Puts every operation's parameters on its request type: as `#[serde(skip)]` fields of the
+/// body type, or as a new `…Request` struct for an operation without a body. Runs before the
+/// constructors are generated, so `new` covers the parameters too.
+pub fn add_request_types(ops: &[Op], types: &mut Vec<Item>) -> Result<(), String> {
+    for op in ops {
+        let fields: Vec<syn::Field> = op
+            .params
+            .iter()
+            .map(|p| {
+                let (ident, ty, doc) = (param_field(p), param_type(p), param_doc(p));
+                syn::Field::parse_named
+                    .parse2(quote! { #[doc = #doc] #[serde(skip)] pub #ident: #ty })
+                    .map_err(|e| format!("operation {}: parameter {}: {e}", op.name, p.name))
+            })
+            .collect::<Result<_, _>>()?;
+        let request = op.request();
+        match &op.body {
+            Some(body) => {
+                if fields.is_empty() {
+                    continue;
+                }
+                let s = types
+                    .iter_mut()
+                    .find_map(|item| match item {
+                        Item::Struct(s) if &s.ident == body => Some(s),
+                        _ => None,
+                    })
+                    .ok_or_else(|| {
+                        format!(
+                            "operation {}: request type {body} is not a generated struct",
+                            op.name
+                        )
+                    })?;
+                let Fields::Named(named) = &mut s.fields else {
+                    return Err(format!(
+                        "operation {}: request type {body} has no named fields",
+                        op.name
+                    ));
+                };
+                for field in fields {
+                    if named.named.iter().any(|f| f.ident == field.ident) {
+                        return Err(format!(
+                            "operation {}: parameter field `{}` clashes with a body field of {body}",
+                            op.name,
+                            field.ident.as_ref().map(unraw).unwrap_or_default()
+                        ));
+                    }
+                    named.named.push(field);
+                }
+            }
+            None => {
+                if types
+                    .iter()
+                    .any(|item| matches!(item, Item::Struct(s) if s.ident == request))
+                {
+                    return Err(format!(
+                        "operation {}: a schema is already named {request}",
+                        op.name
+                    ));
+                }
+                let doc = format!(
+                    "The request of `{} {}`, which has no body: its parameters only.",
+                    op.method, op.path
+                );
+                let default = op
+                    .params
+                    .iter()
+                    .all(|p| !p.required)
+                    .then(|| quote!(Default,));
+                types.push(
+                    syn::parse2(quote! {
+                        #[doc = #doc]
+                        #[derive(::serde::Serialize, Clone, Debug, #default PartialEq)]
+                        pub struct #request { #(#fields),* }
+                    })
+                    .map_err(|e| format!("operation {}: {e}", op.name))?,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The fields of the struct named `name` in the generated types.
+fn struct_fields<'a>(types: &'a [Item], name: &syn::Ident) -> Option<Vec<&'a syn::Field>> {
+    types.iter().find_map(|item| match item {
+        Item::Struct(s) if &s.ident == name => match &s.fields {
+            Fields::Named(f) => Some(f.named.iter().collect()),
+            _ => Some(Vec::new()),
+        },
+        _ => None,
+    })
+}
+
+fn shout(name: &syn::Ident) -> syn::Ident {
+    format_ident!("{}", unraw(name).to_uppercase())
+}
+
+/// The `path`, `headers` and `validate` methods of an operation with parameters.
+fn param_methods(op: &Op) -> TokenStream {
+    if op.params.is_empty() {
+        return quote!();
+    }
+    let mut template = op.path.clone();
+    let mut path_args = Vec::new();
+    for p in op.params.iter().filter(|p| p.location == Location::Path) {
+        template = template.replace(&format!("{{{}}}", p.name), "{}");
+        let f = param_field(p);
+        path_args.push(quote!(crate::operation::encode_path_segment(&self.#f.to_string())));
+    }
+    let query: Vec<TokenStream> = op
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Query)
+        .map(|p| {
+            let (f, name) = (param_field(p), &p.name);
+            if p.required {
+                quote!(query.push((#name, self.#f.to_string()));)
+            } else {
+                quote!(if let ::std::option::Option::Some(v) = &self.#f { query.push((#name, v.to_string())); })
+            }
+        })
+        .collect();
+    let headers: Vec<TokenStream> = op
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Header)
+        .map(|p| {
+            let (f, name) = (param_field(p), &p.name);
+            if p.required {
+                quote!(headers.push((#name, self.#f.to_string()));)
+            } else {
+                quote!(if let ::std::option::Option::Some(v) = &self.#f { headers.push((#name, v.to_string())); })
+            }
+        })
+        .collect();
+    let checks: Vec<TokenStream> = op
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Path && p.ty == ParamType::String)
+        .map(|p| {
+            let (f, name) = (param_field(p), &p.name);
+            quote!(crate::operation::check_path_segment(#name, &self.#f)?;)
+        })
+        .collect();
+    let path_fn = if path_args.is_empty() && query.is_empty() {
+        quote!()
+    } else {
+        let base = if path_args.is_empty() {
+            quote!(::std::string::String::from(#template))
+        } else {
+            quote!(format!(#template, #(#path_args),*))
+        };
+        quote! {
+            fn path(&self) -> ::std::borrow::Cow<'static, str> {
+                #[allow(unused_mut)]
+                let mut query: ::std::vec::Vec<(&'static str, ::std::string::String)> = ::std::vec::Vec::new();
+                #(#query)*
+                ::std::borrow::Cow::Owned(crate::operation::with_query(#base, &query))
+            }
+        }
+    };
+    let headers_fn = if headers.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            fn headers(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+                let mut headers = ::std::vec::Vec::new();
+                #(#headers)*
+                headers
+            }
+        }
+    };
+    let validate_fn = if checks.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            fn validate(&self) -> ::std::result::Result<(), ::std::string::String> {
+                #(#checks)*
+                ::std::result::Result::Ok(())
+            }
+        }
+    };
+    quote!(#path_fn #headers_fn #validate_fn)
+}
+
+/// Generates the operation layer for `ops` (see the module docs).
+pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for op in ops {
+        if let Some(other) = seen.insert(op.request().to_string(), op.name.to_string()) {
+            return Err(format!(
+                "operations {other} and {} share the request type {}; each operation needs its own",
+                op.name,
+                op.request()
+            ));
+        }
+    }
+    let mut consts = Vec::new();
+    let mut impls = Vec::new();
+    let mut methods = Vec::new();
+    for op in ops {
+        let name = &op.name;
+        let request = op.request();
+        let konst = shout(name);
+        let name_str = unraw(name);
+        let (method, path) = (&op.method, &op.path);
+        let kind = classify::kind(method, path);
+        let slow = classify::is_slow(path);
+        let has_body = op.body.is_some();
+        let kind_tokens = match kind {
+            Kind::Read => quote!(crate::operation::OperationKind::Read),
+            Kind::Write => quote!(crate::operation::OperationKind::Write),
+        };
+        let (response_kind, response_ty, decode) = match &op.response {
+            Response::Json(t) => (
+                quote!(crate::operation::ResponseKind::Json),
+                quote!(types::#t),
+                quote!(raw.json()),
+            ),
+            Response::Binary => (
+                quote!(crate::operation::ResponseKind::Binary),
+                quote!(::bytes::Bytes),
+                quote!(::std::result::Result::Ok(raw.into_bytes())),
+            ),
+            Response::Empty => (
+                quote!(crate::operation::ResponseKind::Empty),
+                quote!(()),
+                quote!({
+                    let _ = raw;
+                    ::std::result::Result::Ok(())
+                }),
+            ),
+        };
+        let const_doc = format!("`{method} {path}`");
+        consts.push(quote! {
+            #[doc = #const_doc]
+            pub const #konst: OperationInfo = OperationInfo {
+                name: #name_str,
+                method: #method,
+                path: #path,
+                kind: #kind_tokens,
+                slow: #slow,
+                has_body: #has_body,
+                response: #response_kind,
+            };
+        });
+
+        let fields = struct_fields(types, &request).ok_or_else(|| {
+            format!("operation {name}: request type {request} is not a generated struct")
+        })?;
+        let key_field = fields
+            .iter()
+            .find(|f| f.ident.as_ref().is_some_and(|i| i == "idempotency_key"));
+        let idempotency = key_field.map(|f| {
+            if is_option(&f.ty) {
+                quote! {
+                    fn idempotency_key(&self) -> ::std::option::Option<&str> {
+                        self.idempotency_key.as_ref().map(|k| k.as_str())
+                    }
+                }
+            } else {
+                quote! {
+                    fn idempotency_key(&self) -> ::std::option::Option<&str> {
+                        ::std::option::Option::Some(self.idempotency_key.as_str())
+                    }
+                }
+            }
+        });
+        let params = param_methods(op);
+        impls.push(quote! {
+            impl crate::operation::Operation for types::#request {
+                type Response = #response_ty;
+                const INFO: &'static crate::operation::OperationInfo = &operations::#konst;
+                #idempotency
+                #params
+                fn decode(raw: crate::operation::RawResponse) -> ::std::result::Result<Self::Response, crate::Error> {
+                    #decode
+                }
+            }
+        });
+
+        let doc = method_doc(op, &fields, kind, slow, key_field.is_some());
+        methods.push(quote! {
+            #[doc = #doc]
+            pub async fn #name(&self, request: &types::#request) -> ::std::result::Result<#response_ty, crate::Error> {
+                self.send(request).await
+            }
+        });
+    }
+    let names = ops.iter().map(|op| shout(&op.name));
+    Ok(quote! {
+        /// Every operation of the spec this build was generated from: path, HTTP method, whether
+        /// it is safe to retry, and whether it is slow.
+        pub mod operations {
+            use crate::operation::OperationInfo;
+            #(#consts)*
+            /// All operations, in path order.
+            pub const ALL: &[&OperationInfo] = &[#(&#names),*];
+        }
+        #(#impls)*
+        impl crate::PlaidClient {
+            #(#methods)*
+        }
+    })
+}
+
+fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: bool) -> String {
+    let mut doc = String::new();
+    for line in &op.docs {
+        if line.trim_start().starts_with("Sends a `") {
+            continue;
+        }
+        doc.push_str(line);
+        doc.push('\n');
+    }
+    let doc = doc.trim_end().to_owned();
+    let list = |fs: Vec<String>| {
+        if fs.is_empty() {
+            "none".to_owned()
+        } else {
+            fs.join(", ")
+        }
+    };
+    let (required, optional): (Vec<&&syn::Field>, Vec<&&syn::Field>) =
+        fields.iter().partition(|f| is_required(f));
+    let names = |fs: Vec<&&syn::Field>| {
+        fs.iter()
+            .map(|f| format!("`{}`", unraw(f.ident.as_ref().expect("named"))))
+            .collect()
+    };
+    let request = op.request();
+    let returns = match &op.response {
+        Response::Json(t) => format!("[`{t}`](crate::types::{t})"),
+        Response::Binary => "the file's bytes".to_owned(),
+        Response::Empty => "nothing".to_owned(),
+    };
+    let retries = match (kind, has_key) {
+        (Kind::Read, _) => "A read: retried on `429`, `5xx`, timeouts and connection failures, \
+                            under the client's [`RetryPolicy`](crate::RetryPolicy)."
+            .to_owned(),
+        (Kind::Write, true) => "A write: retried like a read only when `idempotency_key` is set \
+                                (the same key is sent on every attempt); otherwise retried only \
+                                when the request never reached Plaid."
+            .to_owned(),
+        (Kind::Write, false) => "A write: retried only when the request never reached Plaid \
+                                 (connection refused), never after it may have been received."
+            .to_owned(),
+    };
+    let timeout = if slow {
+        "Plaid documents this call as slow: it gets the client's longer \
+         [`slow_timeout`](crate::ClientBuilder::slow_timeout) by default."
+    } else {
+        "Default timeout: the client's [`timeout`](crate::ClientBuilder::timeout)."
+    };
+    format!(
+        "{doc}\n\n# Request\n\n`{method} {path}` with a [`{request}`](crate::types::{request}). \
+         Required: {req}. Optional: {opt}.\n\nReturns {returns}.\n\n# Retries and timeout\n\n\
+         {retries} {timeout} Override both per call with \
+         [`PlaidClient::with_timeout`](crate::PlaidClient::with_timeout) and \
+         [`PlaidClient::with_retry_policy`](crate::PlaidClient::with_retry_policy).\n\n# Errors\n\n\
+         [`Error::Api`](crate::Error::Api) carries Plaid's `error_type` and `error_code`; \
+         transport, timeout and decode failures have their own [`Error`](crate::Error) variants.",
+        method = op.method,
+        path = op.path,
+        req = list(names(required)),
+        opt = list(names(optional)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_impl(src: &str) -> ItemImpl {
+        syn::parse_str(src).unwrap()
+    }
+
+    const METHOD: &str = r#"
+        impl Client {
+            ///Sync transactions
+            ///
+            ///Sends a `POST` request to `/transactions/sync`
+            pub async fn transactions_sync<'a>(&'a self, body: &'a types::TransactionsSyncRequest)
+                -> Result<ResponseValue<types::TransactionsSyncResponse>, Error<types::PlaidError>> {
+                let url = format!("{}/transactions/sync", self.baseurl,);
+                let request = self.client.post(url).json(&body).build()?;
+                todo!()
+            }
+            pub async fn asset_report_pdf_get<'a>(&'a self, body: &'a types::AssetReportPdfGetRequest)
+                -> Result<ResponseValue<ByteStream>, Error<()>> {
+                let url = format!("{}/asset_report/pdf/get", self.baseurl,);
+                let request = self.client.post(url).build()?;
+                todo!()
+            }
+            pub async fn wallet_create<'a>(&'a self, body: &'a types::WalletCreateRequest)
+                -> Result<ResponseValue<()>, Error<()>> {
+                let url = format!("{}/wallet/create", self.baseurl,);
+                let request = self.client.post(url).build()?;
+                todo!()
+            }
+            pub async fn fdx_consent_get<'a>(&'a self, consent_id: &'a str)
+                -> Result<ResponseValue<types::Consent>, Error<()>> {
+                let url = format!("{}/fdx/consents/{}", self.baseurl, encode_path(&consent_id.to_string()));
+                let request = self.client.get(url).build()?;
+                todo!()
+            }
+        }
+    "#;
+
+    fn spec_ops() -> Vec<spec::Operation> {
+        let op = |method: &str, path: &str, has_body, params| spec::Operation {
+            method: method.into(),
+            path: path.into(),
+            operation_id: None,
+            has_body,
+            params,
+        };
+        vec![
+            op("POST", "/transactions/sync", true, vec![]),
+            op("POST", "/asset_report/pdf/get", true, vec![]),
+            op(
+                "POST",
+                "/wallet/create",
+                true,
+                vec![Param {
+                    name: "Plaid-New-User-API-Enabled".into(),
+                    location: Location::Header,
+                    required: false,
+                    ty: ParamType::Bool,
+                    description: None,
+                }],
+            ),
+            op(
+                "GET",
+                "/fdx/consents/{consentId}",
+                false,
+                vec![Param {
+                    name: "consentId".into(),
+                    location: Location::Path,
+                    required: true,
+                    ty: ParamType::String,
+                    description: Some("The consent.".into()),
+                }],
+            ),
+        ]
+    }
+
+    #[test]
+    fn extracts_name_path_method_body_params_and_response() {
+        let ops = extract(&client_impl(METHOD), &spec_ops()).unwrap();
+        assert_eq!(ops.len(), 4);
+        assert_eq!(ops[0].name, "transactions_sync");
+        assert_eq!(ops[0].path, "/transactions/sync");
+        assert_eq!(ops[0].method, "POST");
+        assert_eq!(ops[0].body.as_ref().unwrap(), "TransactionsSyncRequest");
+        assert_eq!(
+            ops[0].response,
+            Response::Json(format_ident!("TransactionsSyncResponse"))
+        );
+        assert_eq!(ops[0].docs[0], "Sync transactions");
+        assert_eq!(ops[1].response, Response::Binary);
+        assert_eq!(ops[2].response, Response::Empty);
+        assert_eq!(ops[3].method, "GET");
+        assert_eq!(ops[3].path, "/fdx/consents/{consentId}");
+        assert_eq!(ops[3].body, None);
+        assert_eq!(ops[3].request(), "FdxConsentGetRequest");
+    }
+
+    #[test]
+    fn an_operation_missing_from_the_spec_is_an_error_naming_it() {
+        let e = extract(&client_impl(METHOD), &spec_ops()[..2]).unwrap_err();
+        assert!(
+            e.contains("wallet_create") && e.contains("POST /wallet/create"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_name_that_shadows_a_client_method_is_an_error() {
+        let e = extract(
+            &client_impl(
+                r#"impl Client {
+                pub async fn send<'a>(&'a self, body: &'a types::SendRequest) -> Result<ResponseValue<()>, Error<()>> {
+                    let url = format!("{}/send", self.baseurl,);
+                    self.client.post(url);
+                    todo!()
+                }
+            }"#,
+            ),
+            &[spec::Operation { method: "POST".into(), path: "/send".into(), operation_id: None, has_body: true, params: vec![] }],
+        )
+        .unwrap_err();
+        assert!(e.contains("shadow"), "{e}");
+    }
+
+    fn types() -> Vec<Item> {
+        syn::parse_file(
+            r#"
+            pub struct TransactionsSyncRequest {
+                pub access_token: AccessToken,
+                pub cursor: ::std::option::Option<::std::string::String>,
+            }
+            pub struct AssetReportPdfGetRequest { pub asset_report_token: ::std::string::String }
+            pub struct WalletCreateRequest {
+                pub idempotency_key: ::std::option::Option<::std::string::String>,
+            }
+            "#,
+        )
+        .unwrap()
+        .items
+    }
+
+    #[test]
+    fn parameters_become_skipped_fields_or_a_request_struct() {
+        let ops = extract(&client_impl(METHOD), &spec_ops()).unwrap();
+        let mut types = types();
+        add_request_types(&ops, &mut types).unwrap();
+        let out = quote!(#(#types)*).to_string();
+        assert!(out.contains("# [serde (skip)] pub plaid_new_user_api_enabled : :: std :: option :: Option < bool >"), "{out}");
+        assert!(out.contains("pub struct FdxConsentGetRequest { # [doc = \"The consent.\\n\\nSent in the URL path as `{consentId}`, not in the JSON body.\"] # [serde (skip)] pub consent_id : :: std :: string :: String }"), "{out}");
+        assert!(
+            !out.contains("Default , PartialEq) ] pub struct FdxConsentGetRequest"),
+            "a required param: no Default"
+        );
+    }
+
+    #[test]
+    fn a_parameter_clashing_with_a_body_field_is_an_error() {
+        let mut ops = extract(&client_impl(METHOD), &spec_ops()).unwrap();
+        ops[2].params[0].name = "idempotency_key".into();
+        let e = add_request_types(&ops, &mut types()).unwrap_err();
+        assert!(e.contains("clashes"), "{e}");
+    }
+
+    #[test]
+    fn generates_infos_trait_impls_and_documented_methods() {
+        let ops = extract(&client_impl(METHOD), &spec_ops()).unwrap();
+        let mut types = types();
+        add_request_types(&ops, &mut types).unwrap();
+        let out = generate(&ops, &types).unwrap().to_string();
+        assert!(
+            out.contains("pub const TRANSACTIONS_SYNC : OperationInfo"),
+            "{out}"
+        );
+        assert!(out.contains("kind : crate :: operation :: OperationKind :: Read"));
+        assert!(out.contains("pub const ALL : & [& OperationInfo] = & [& TRANSACTIONS_SYNC , & ASSET_REPORT_PDF_GET , & WALLET_CREATE , & FDX_CONSENT_GET]"), "{out}");
+        assert!(out.contains("type Response = :: bytes :: Bytes"));
+        assert!(out.contains("self . idempotency_key . as_ref ()"), "{out}");
+        assert!(
+            out.contains("Required: `access_token`. Optional: `cursor`."),
+            "{out}"
+        );
+        assert!(
+            !out.contains("Sends a `POST`"),
+            "progenitor's line replaced"
+        );
+        assert!(out.contains("pub async fn wallet_create"));
+        assert!(
+            out.contains("headers . push ((\"Plaid-New-User-API-Enabled\" , v . to_string ()))"),
+            "{out}"
+        );
+        assert!(out.contains("format ! (\"/fdx/consents/{}\" , crate :: operation :: encode_path_segment (& self . consent_id . to_string ()))"), "{out}");
+        assert!(
+            out.contains("check_path_segment (\"consentId\" , & self . consent_id)"),
+            "{out}"
+        );
+        assert!(out.contains("has_body : false"), "{out}");
+    }
+
+    #[test]
+    fn a_request_type_shared_by_two_operations_is_an_error() {
+        let mut ops = extract(&client_impl(METHOD), &spec_ops()).unwrap();
+        ops[1].body = ops[0].body.clone();
+        let e = generate(&ops, &types()).unwrap_err();
+        assert!(
+            e.contains("share the request type TransactionsSyncRequest"),
+            "{e}"
+        );
+    }
+}

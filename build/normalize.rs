@@ -1,0 +1,876 @@
+//! Spec normalization: rewrites Plaid's OpenAPI document, before generation, so that
+//! progenitor 0.15 can generate it and so that the generated types are forward-compatible.
+//!
+//! Everything here is a pure function on a `serde_json::Value` (YAML is read into the same
+//! value). Each rewrite is counted in [`Stats`], and anything the rewrites cannot handle becomes
+//! an [`Error`] that names the schema or operation, instead of a panic inside the generator.
+//!
+//! The rewrites, in the order [`normalize`] applies them:
+//!
+//! 1. `type: string` enums whose values YAML read as numbers or booleans (`3`, `4.1`, `true`)
+//!    get those values as strings (typify rejects them otherwise).
+//! 2. Request and response `content` keeps only media types (a stray `examples` key beside
+//!    `application/json` makes progenitor hit a `todo!`).
+//! 3. `default` responses beside a success response become `4XX` + `5XX` (progenitor counts
+//!    `default` as a second success type and asserts).
+//! 4. Schemas that are `nullable` at the top level, or whose enum lists `null`, lose that; every
+//!    property that references one becomes optional instead, so `null` or a missing key parse as
+//!    `None` (typify otherwise emits clashing `struct X(Option<X>)` newtypes). Inline enums
+//!    listing `null` become `nullable` properties.
+//! 5. `format: uuid`, `pattern`, `minLength`/`maxLength` and numeric bounds are dropped: they
+//!    would turn plain strings into validated newtypes that fail to parse when Plaid relaxes a
+//!    rule, and need extra crates.
+//! 6. `additionalProperties: false` is dropped: Plaid adds fields without notice.
+//! 7. The `client_id`/`secret` body fields are removed: the client sends credentials in headers.
+//! 8. Properties that hold access, public, processor or user tokens point at one canonical
+//!    schema per kind, which `build.rs` replaces with the SDK's redacting newtypes.
+//! 9. `default` values move into the description ("Default: `100`."). typify would otherwise
+//!    make such fields non-optional and always send them (`"include_original_description":
+//!    null` included), where Plaid expects an omitted field to mean "use the default".
+
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// The token kinds that become redacting newtypes: (property name, canonical schema name).
+pub const TOKEN_FIELDS: &[(&str, &str)] = &[
+    ("access_token", "AccessToken"),
+    ("public_token", "PublicToken"),
+    ("processor_token", "ProcessorToken"),
+    ("user_token", "UserToken"),
+];
+
+/// Array properties whose items are tokens: (property name, canonical schema name).
+pub const TOKEN_LIST_FIELDS: &[(&str, &str)] = &[("access_tokens", "AccessToken")];
+
+/// The schemas whose properties carry the API credentials in request bodies.
+const CREDENTIAL_REFS: &[(&str, &str)] = &[
+    ("client_id", "#/components/schemas/APIClientID"),
+    ("secret", "#/components/schemas/APISecret"),
+];
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// What the spec could not be normalized for, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// A JSON-pointer-like location: `components/schemas/Foo/properties/bar`, or
+    /// `operation POST /link/token/create`.
+    pub location: String,
+    /// What is wrong there.
+    pub problem: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.problem)
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn err(location: impl Into<String>, problem: impl Into<String>) -> Error {
+    Error {
+        location: location.into(),
+        problem: problem.into(),
+    }
+}
+
+/// How many of each rewrite [`normalize`] made.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stats {
+    /// Enum values turned into strings (rewrite 1).
+    pub enum_values_stringified: usize,
+    /// Non-media-type keys dropped from `content` maps (rewrite 2).
+    pub content_keys_dropped: usize,
+    /// `default` responses split into `4XX` + `5XX` (rewrite 3).
+    pub default_responses_split: usize,
+    /// Top-level schemas that lost `nullable` or a `null` enum entry (rewrite 4).
+    pub nullable_schemas: usize,
+    /// Inline enums that lost a `null` entry and became nullable (rewrite 4).
+    pub inline_null_enums: usize,
+    /// Properties made optional because they reference a nullable schema (rewrite 4).
+    pub properties_made_optional: usize,
+    /// Validation keywords dropped (rewrite 5).
+    pub constraints_dropped: usize,
+    /// `additionalProperties: false` dropped (rewrite 6).
+    pub closed_objects_opened: usize,
+    /// `client_id` / `secret` body fields removed (rewrite 7).
+    pub credential_fields_removed: usize,
+    /// Token properties pointed at a canonical token schema (rewrite 8).
+    pub token_fields_typed: usize,
+    /// `default` values moved into descriptions (rewrite 9).
+    pub defaults_documented: usize,
+}
+
+/// Applies every rewrite to `spec`, in place.
+pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
+    check_shape(spec)?;
+    let mut stats = Stats::default();
+    stringify_enum_values(spec, &mut stats)?;
+    keep_media_types(spec, &mut stats)?;
+    split_default_responses(spec, &mut stats);
+    let nullable = strip_schema_nullability(spec, &mut stats);
+    for_each_schema(spec, &mut |path, schema| {
+        make_nullable_refs_optional(schema, &nullable, &mut stats);
+        inline_null_enums(path, schema, &mut stats);
+        drop_constraints(schema, &mut stats);
+        open_closed_objects(schema, &mut stats);
+        remove_credentials(schema, &mut stats);
+        type_token_fields(schema, &nullable, &mut stats);
+        document_default(schema, &mut stats);
+        Ok(())
+    })?;
+    add_token_schemas(spec);
+    Ok(stats)
+}
+
+fn check_shape(spec: &Value) -> Result<(), Error> {
+    let version = spec.get("openapi").and_then(Value::as_str).unwrap_or("");
+    if !version.starts_with("3.0") {
+        return Err(err(
+            "openapi",
+            format!("expected an OpenAPI 3.0.x document, found version {version:?}"),
+        ));
+    }
+    if !spec.get("paths").is_some_and(Value::is_object) {
+        return Err(err("paths", "missing or not a map"));
+    }
+    if !spec
+        .pointer("/components/schemas")
+        .is_some_and(Value::is_object)
+    {
+        return Err(err("components/schemas", "missing or not a map"));
+    }
+    Ok(())
+}
+
+/// A function called on each schema object, with its location.
+type SchemaVisitor<'a> = dyn FnMut(&str, &mut Map<String, Value>) -> Result<(), Error> + 'a;
+
+/// Calls `f` on every schema object in the document: component schemas, their properties,
+/// items, `allOf`/`oneOf`/`anyOf` members and `additionalProperties`, and the schemas of every
+/// parameter, request body and response. Children are visited before their parent, so `f`
+/// sees a parent's properties already rewritten.
+fn for_each_schema(spec: &mut Value, f: &mut SchemaVisitor<'_>) -> Result<(), Error> {
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in schemas.iter_mut() {
+            walk_schema(&format!("components/schemas/{name}"), schema, f)?;
+        }
+    }
+    for (path, item) in operations_mut(spec) {
+        let (method, path_name, op) = (path.0, path.1, item);
+        let at = format!("operation {} {}", method.to_uppercase(), path_name);
+        if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+            for (i, p) in params.iter_mut().enumerate() {
+                if let Some(s) = p.get_mut("schema") {
+                    walk_schema(&format!("{at} parameter {i}"), s, f)?;
+                }
+            }
+        }
+        if let Some(content) = op
+            .pointer_mut("/requestBody/content")
+            .and_then(Value::as_object_mut)
+        {
+            for (mt, media) in content.iter_mut() {
+                if let Some(s) = media.get_mut("schema") {
+                    walk_schema(&format!("{at} request body {mt}"), s, f)?;
+                }
+            }
+        }
+        if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+            for (code, resp) in responses.iter_mut() {
+                if let Some(content) = resp.get_mut("content").and_then(Value::as_object_mut) {
+                    for (mt, media) in content.iter_mut() {
+                        if let Some(s) = media.get_mut("schema") {
+                            walk_schema(&format!("{at} response {code} {mt}"), s, f)?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn walk_schema(path: &str, schema: &mut Value, f: &mut SchemaVisitor<'_>) -> Result<(), Error> {
+    let Some(obj) = schema.as_object_mut() else {
+        return Ok(());
+    };
+    if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, p) in props.iter_mut() {
+            walk_schema(&format!("{path}/properties/{name}"), p, f)?;
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(child) = obj.get_mut(key) {
+            walk_schema(&format!("{path}/{key}"), child, f)?;
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(list) = obj.get_mut(key).and_then(Value::as_array_mut) {
+            for (i, child) in list.iter_mut().enumerate() {
+                walk_schema(&format!("{path}/{key}/{i}"), child, f)?;
+            }
+        }
+    }
+    f(path, obj)
+}
+
+type OpKey = (String, String);
+
+fn operations_mut(spec: &mut Value) -> Vec<(OpKey, &mut Value)> {
+    let mut out = Vec::new();
+    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if HTTP_METHODS.contains(&method.as_str()) {
+                    out.push(((method.clone(), path.clone()), op));
+                }
+            }
+        }
+    }
+    out
+}
+
+// 1 ------------------------------------------------------------------------------------------
+
+fn stringify_enum_values(spec: &mut Value, stats: &mut Stats) -> Result<(), Error> {
+    for_each_schema(spec, &mut |path, schema| {
+        if schema.get("type").and_then(Value::as_str) != Some("string") {
+            return Ok(());
+        }
+        if let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+            for v in values.iter_mut() {
+                match v {
+                    Value::String(_) | Value::Null => {}
+                    Value::Number(n) => {
+                        *v = Value::String(n.to_string());
+                        stats.enum_values_stringified += 1;
+                    }
+                    Value::Bool(b) => {
+                        *v = Value::String(b.to_string());
+                        stats.enum_values_stringified += 1;
+                    }
+                    other => {
+                        return Err(err(
+                            path,
+                            format!("string enum has a value that is not a scalar: {other}"),
+                        ))
+                    }
+                }
+            }
+        }
+        if let Some(d) = schema.get_mut("default") {
+            match d {
+                Value::Number(n) => *d = Value::String(n.to_string()),
+                Value::Bool(b) => *d = Value::String(b.to_string()),
+                _ => {}
+            }
+        }
+        Ok(())
+    })
+}
+
+// 2 ------------------------------------------------------------------------------------------
+
+fn keep_media_types(spec: &mut Value, stats: &mut Stats) -> Result<(), Error> {
+    for ((method, path), op) in operations_mut(spec) {
+        let at = format!("operation {} {}", method.to_uppercase(), path);
+        if let Some(content) = op
+            .pointer_mut("/requestBody/content")
+            .and_then(Value::as_object_mut)
+        {
+            stats.content_keys_dropped += retain_media_types(content);
+            if content.is_empty() {
+                return Err(err(at, "request body has no media type"));
+            }
+            if content.len() > 1 && content.contains_key("application/json") {
+                stats.content_keys_dropped += content.len() - 1;
+                content.retain(|k, _| k == "application/json");
+            }
+            if content.len() > 1 {
+                let kinds: Vec<_> = content.keys().cloned().collect();
+                return Err(err(
+                    at,
+                    format!("request body has several media types: {kinds:?}"),
+                ));
+            }
+        }
+        if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+            for resp in responses.values_mut() {
+                if let Some(content) = resp.get_mut("content").and_then(Value::as_object_mut) {
+                    stats.content_keys_dropped += retain_media_types(content);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn retain_media_types(content: &mut Map<String, Value>) -> usize {
+    let before = content.len();
+    content.retain(|k, _| k.contains('/'));
+    before - content.len()
+}
+
+// 3 ------------------------------------------------------------------------------------------
+
+fn split_default_responses(spec: &mut Value, stats: &mut Stats) {
+    for (_, op) in operations_mut(spec) {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let has_success = responses.keys().any(|k| k.starts_with('2'));
+        if has_success {
+            if let Some(default) = responses.remove("default") {
+                responses.entry("4XX").or_insert_with(|| default.clone());
+                responses.entry("5XX").or_insert(default);
+                stats.default_responses_split += 1;
+            }
+        }
+    }
+}
+
+// 4 ------------------------------------------------------------------------------------------
+
+/// Removes schema-level nullability from component schemas; returns their `$ref` strings.
+fn strip_schema_nullability(spec: &mut Value, stats: &mut Stats) -> BTreeSet<String> {
+    let mut refs = BTreeSet::new();
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return refs;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        let Some(obj) = schema.as_object_mut() else {
+            continue;
+        };
+        let mut changed = obj
+            .remove("nullable")
+            .is_some_and(|v| v == Value::Bool(true));
+        if let Some(values) = obj.get_mut("enum").and_then(Value::as_array_mut) {
+            let before = values.len();
+            values.retain(|v| !v.is_null());
+            changed |= values.len() != before;
+        }
+        if changed {
+            stats.nullable_schemas += 1;
+            refs.insert(format!("#/components/schemas/{name}"));
+        }
+    }
+    refs
+}
+
+/// The `$ref` a property schema points at, directly or as the only reference in an `allOf`.
+fn referenced(schema: &Value) -> Option<&str> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        return Some(r);
+    }
+    schema
+        .get("allOf")
+        .and_then(Value::as_array)?
+        .iter()
+        .find_map(|s| s.get("$ref").and_then(Value::as_str))
+}
+
+fn make_nullable_refs_optional(
+    schema: &mut Map<String, Value>,
+    nullable: &BTreeSet<String>,
+    stats: &mut Stats,
+) {
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    let optional: Vec<String> = props
+        .iter()
+        .filter(|(_, p)| referenced(p).is_some_and(|r| nullable.contains(r)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    stats.properties_made_optional += remove_required(schema, &optional);
+}
+
+fn remove_required(schema: &mut Map<String, Value>, names: &[String]) -> usize {
+    let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) else {
+        return 0;
+    };
+    let before = required.len();
+    required.retain(|r| !r.as_str().is_some_and(|r| names.iter().any(|n| n == r)));
+    let removed = before - required.len();
+    if required.is_empty() {
+        schema.remove("required");
+    }
+    removed
+}
+
+fn inline_null_enums(_path: &str, schema: &mut Map<String, Value>, stats: &mut Stats) {
+    if let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+        let before = values.len();
+        values.retain(|v| !v.is_null());
+        if values.len() != before {
+            schema.insert("nullable".into(), Value::Bool(true));
+            stats.inline_null_enums += 1;
+        }
+    }
+}
+
+// 5, 6 ---------------------------------------------------------------------------------------
+
+const CONSTRAINTS: &[&str] = &[
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+];
+
+fn drop_constraints(schema: &mut Map<String, Value>, stats: &mut Stats) {
+    for key in CONSTRAINTS {
+        if schema.remove(*key).is_some() {
+            stats.constraints_dropped += 1;
+        }
+    }
+    let is_string = schema.get("type").and_then(Value::as_str) == Some("string");
+    if is_string && schema.get("format").and_then(Value::as_str) == Some("uuid") {
+        schema.remove("format");
+        stats.constraints_dropped += 1;
+    }
+}
+
+fn open_closed_objects(schema: &mut Map<String, Value>, stats: &mut Stats) {
+    if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
+        schema.remove("additionalProperties");
+        stats.closed_objects_opened += 1;
+    }
+}
+
+// 7 ------------------------------------------------------------------------------------------
+
+fn remove_credentials(schema: &mut Map<String, Value>, stats: &mut Stats) {
+    let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut removed = Vec::new();
+    for (field, target) in CREDENTIAL_REFS {
+        if props.get(*field).and_then(referenced) == Some(*target) {
+            props.remove(*field);
+            removed.push((*field).to_owned());
+        }
+    }
+    stats.credential_fields_removed += removed.len();
+    remove_required(schema, &removed);
+}
+
+// 8 ------------------------------------------------------------------------------------------
+
+fn is_string_like(p: &Value) -> bool {
+    p.get("type").and_then(Value::as_str) == Some("string") || referenced(p).is_some()
+}
+
+fn type_token_fields(
+    schema: &mut Map<String, Value>,
+    nullable: &BTreeSet<String>,
+    stats: &mut Stats,
+) {
+    let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut optional = Vec::new();
+    for (field, canonical) in TOKEN_FIELDS {
+        let Some(p) = props.get_mut(*field) else {
+            continue;
+        };
+        if !is_string_like(p) || p.get("type").is_some_and(|t| t != "string") {
+            continue;
+        }
+        let was_nullable = p.get("nullable") == Some(&Value::Bool(true))
+            || referenced(p).is_some_and(|r| nullable.contains(r));
+        *p = token_ref(canonical, p);
+        stats.token_fields_typed += 1;
+        if was_nullable {
+            optional.push((*field).to_owned());
+        }
+    }
+    for (field, canonical) in TOKEN_LIST_FIELDS {
+        let Some(p) = props.get_mut(*field) else {
+            continue;
+        };
+        if p.get("type").and_then(Value::as_str) != Some("array") {
+            continue;
+        }
+        if let Some(items) = p.get_mut("items") {
+            if is_string_like(items) {
+                *items = token_ref(canonical, items);
+                stats.token_fields_typed += 1;
+            }
+        }
+    }
+    remove_required(schema, &optional);
+}
+
+fn token_ref(canonical: &str, _original: &Value) -> Value {
+    let mut m = Map::new();
+    m.insert(
+        "$ref".into(),
+        Value::String(format!("#/components/schemas/{canonical}")),
+    );
+    Value::Object(m)
+}
+
+fn add_token_schemas(spec: &mut Value) {
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (_, canonical) in TOKEN_FIELDS.iter().chain(TOKEN_LIST_FIELDS) {
+        let entry = schemas
+            .entry((*canonical).to_owned())
+            .or_insert_with(|| serde_json::json!({ "type": "string" }));
+        if let Some(obj) = entry.as_object_mut() {
+            obj.remove("nullable");
+        }
+    }
+}
+
+// 9 ------------------------------------------------------------------------------------------
+
+fn document_default(schema: &mut Map<String, Value>, stats: &mut Stats) {
+    let Some(default) = schema.remove("default") else {
+        return;
+    };
+    stats.defaults_documented += 1;
+    if default.is_null() {
+        return;
+    }
+    let note = format!("Default: `{default}`.");
+    let description = match schema.get("description").and_then(Value::as_str) {
+        Some(d) if !d.trim().is_empty() => format!("{}\n\n{note}", d.trim_end()),
+        _ => note,
+    };
+    schema.insert("description".into(), Value::String(description));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec_with(schemas: Value, paths: Value) -> Value {
+        json!({
+            "openapi": "3.0.0",
+            "info": { "title": "t", "version": "1" },
+            "paths": paths,
+            "components": { "schemas": schemas },
+        })
+    }
+
+    fn schemas(spec: &Value) -> &Map<String, Value> {
+        spec.pointer("/components/schemas")
+            .unwrap()
+            .as_object()
+            .unwrap()
+    }
+
+    #[test]
+    fn rejects_documents_that_are_not_openapi_3_0() {
+        let mut v = json!({ "swagger": "2.0" });
+        let e = normalize(&mut v).unwrap_err();
+        assert_eq!(e.location, "openapi");
+        assert!(e.problem.contains("3.0"), "{e}");
+        let mut v = json!({ "openapi": "3.0.0", "paths": {} });
+        assert_eq!(
+            normalize(&mut v).unwrap_err().location,
+            "components/schemas"
+        );
+    }
+
+    #[test]
+    fn numeric_and_boolean_string_enum_values_become_strings() {
+        let mut v = spec_with(
+            json!({
+                "PrismVersion": { "type": "string", "enum": [3, "4", 4.1, true, null], "default": 3 },
+                "Holder": { "type": "object", "properties": {
+                    "flag": { "type": "string", "enum": [false, "UNKNOWN"] } } },
+                "Number": { "type": "integer", "enum": [1, 2] },
+            }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let s = schemas(&v);
+        assert_eq!(s["PrismVersion"]["enum"], json!(["3", "4", "4.1", "true"]));
+        assert!(s["PrismVersion"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Default: `\"3\"`"));
+        assert_eq!(
+            s["Holder"]["properties"]["flag"]["enum"],
+            json!(["false", "UNKNOWN"])
+        );
+        assert_eq!(
+            s["Number"]["enum"],
+            json!([1, 2]),
+            "only string enums are rewritten"
+        );
+        assert_eq!(stats.enum_values_stringified, 4);
+    }
+
+    #[test]
+    fn an_object_inside_a_string_enum_is_an_error_naming_the_schema() {
+        let mut v = spec_with(
+            json!({ "Bad": { "type": "string", "enum": [{"a": 1}] } }),
+            json!({}),
+        );
+        let e = normalize(&mut v).unwrap_err();
+        assert_eq!(e.location, "components/schemas/Bad");
+    }
+
+    #[test]
+    fn stray_keys_beside_media_types_are_dropped() {
+        let mut v = spec_with(
+            json!({}),
+            json!({ "/transfer/originator/get": { "post": {
+                "requestBody": { "content": {
+                    "application/json": { "schema": { "type": "object" } },
+                    "examples": { "a": { "value": {} } } } },
+                "responses": { "200": { "content": { "application/json": {}, "examples": {} } } } } } }),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let op = &v["paths"]["/transfer/originator/get"]["post"];
+        assert_eq!(op["requestBody"]["content"].as_object().unwrap().len(), 1);
+        assert_eq!(
+            op["responses"]["200"]["content"].as_object().unwrap().len(),
+            1
+        );
+        assert_eq!(stats.content_keys_dropped, 2);
+    }
+
+    #[test]
+    fn a_request_body_without_media_types_names_the_operation() {
+        let mut v = spec_with(
+            json!({}),
+            json!({ "/x/get": { "post": { "requestBody": { "content": { "examples": {} } },
+                "responses": {} } } }),
+        );
+        let e = normalize(&mut v).unwrap_err();
+        assert_eq!(e.location, "operation POST /x/get");
+    }
+
+    #[test]
+    fn default_beside_a_success_becomes_4xx_and_5xx() {
+        let mut v = spec_with(
+            json!({}),
+            json!({
+                "/a": { "post": { "responses": { "200": {}, "default": { "description": "err" } } } },
+                "/b": { "post": { "responses": { "default": { "description": "only" } } } },
+            }),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let a = v["paths"]["/a"]["post"]["responses"].as_object().unwrap();
+        assert!(a.contains_key("4XX") && a.contains_key("5XX") && !a.contains_key("default"));
+        assert_eq!(a["5XX"]["description"], "err");
+        let b = v["paths"]["/b"]["post"]["responses"].as_object().unwrap();
+        assert!(
+            b.contains_key("default"),
+            "a lone default is the success response"
+        );
+        assert_eq!(stats.default_responses_split, 1);
+    }
+
+    #[test]
+    fn nullable_schemas_lose_nullability_and_their_references_become_optional() {
+        let mut v = spec_with(
+            json!({
+                "Subtype": { "type": "string", "nullable": true, "enum": ["checking", null] },
+                "Balance": { "type": "object", "nullable": true, "properties": {} },
+                "Plain": { "type": "string" },
+                "Account": { "type": "object",
+                    "required": ["subtype", "balance", "plain", "wrapped"],
+                    "properties": {
+                        "subtype": { "$ref": "#/components/schemas/Subtype" },
+                        "balance": { "$ref": "#/components/schemas/Balance" },
+                        "wrapped": { "allOf": [{ "$ref": "#/components/schemas/Balance" }],
+                                     "description": "d" },
+                        "plain": { "$ref": "#/components/schemas/Plain" },
+                        "inline": { "type": "object", "required": ["deep"], "properties": {
+                            "deep": { "$ref": "#/components/schemas/Subtype" } } },
+                    } },
+            }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let s = schemas(&v);
+        assert_eq!(s["Subtype"]["enum"], json!(["checking"]));
+        assert!(s["Subtype"].get("nullable").is_none());
+        assert!(s["Balance"].get("nullable").is_none());
+        assert_eq!(s["Account"]["required"], json!(["plain"]));
+        assert!(s["Account"]["properties"]["inline"]
+            .get("required")
+            .is_none());
+        assert_eq!(stats.nullable_schemas, 2);
+        assert_eq!(stats.properties_made_optional, 4);
+    }
+
+    #[test]
+    fn inline_enums_listing_null_become_nullable() {
+        let mut v = spec_with(
+            json!({ "Holder": { "type": "object", "properties": {
+                "mode": { "type": "string", "enum": ["a", null] } } } }),
+            json!({}),
+        );
+        normalize(&mut v).unwrap();
+        let mode = &schemas(&v)["Holder"]["properties"]["mode"];
+        assert_eq!(mode["enum"], json!(["a"]));
+        assert_eq!(mode["nullable"], json!(true));
+    }
+
+    #[test]
+    fn validation_keywords_and_uuid_format_are_dropped_but_date_formats_kept() {
+        let mut v = spec_with(
+            json!({ "S": { "type": "object", "additionalProperties": false, "properties": {
+                "id": { "type": "string", "format": "uuid", "pattern": "^[a-f]+$" },
+                "name": { "type": "string", "maxLength": 30, "minLength": 1 },
+                "count": { "type": "integer", "minimum": 1, "maximum": 500 },
+                "day": { "type": "string", "format": "date" },
+            } } }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let p = &schemas(&v)["S"]["properties"];
+        assert_eq!(p["id"], json!({ "type": "string" }));
+        assert_eq!(p["name"], json!({ "type": "string" }));
+        assert_eq!(p["count"], json!({ "type": "integer" }));
+        assert_eq!(p["day"], json!({ "type": "string", "format": "date" }));
+        assert!(schemas(&v)["S"].get("additionalProperties").is_none());
+        assert_eq!(stats.constraints_dropped, 6);
+        assert_eq!(stats.closed_objects_opened, 1);
+    }
+
+    #[test]
+    fn credential_body_fields_are_removed_but_lookalikes_kept() {
+        let mut v = spec_with(
+            json!({
+                "Req": { "type": "object", "required": ["client_id", "secret", "access_token"],
+                    "properties": {
+                        "client_id": { "$ref": "#/components/schemas/APIClientID" },
+                        "secret": { "$ref": "#/components/schemas/APISecret" },
+                        "access_token": { "$ref": "#/components/schemas/AccessToken" } } },
+                "Originator": { "type": "object", "required": ["client_id"], "properties": {
+                    "client_id": { "type": "string", "description": "Originator's client ID." } } },
+            }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let s = schemas(&v);
+        let req = s["Req"]["properties"].as_object().unwrap();
+        assert_eq!(req.keys().collect::<Vec<_>>(), ["access_token"]);
+        assert_eq!(s["Req"]["required"], json!(["access_token"]));
+        assert!(s["Originator"]["properties"].get("client_id").is_some());
+        assert_eq!(stats.credential_fields_removed, 2);
+    }
+
+    #[test]
+    fn token_properties_point_at_canonical_token_schemas() {
+        let mut v = spec_with(
+            json!({
+                "AccessTokenNullable": { "type": "string", "nullable": true },
+                "TransferAccessToken": { "type": "string" },
+                "Resp": { "type": "object", "required": ["access_token", "public_token", "other"],
+                    "properties": {
+                        "access_token": { "$ref": "#/components/schemas/AccessTokenNullable" },
+                        "public_token": { "type": "string", "description": "p" },
+                        "processor_token": { "$ref": "#/components/schemas/TransferAccessToken" },
+                        "user_token": { "type": "integer" },
+                        "access_tokens": { "type": "array", "items": { "type": "string" } },
+                        "other": { "type": "string" } } },
+            }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let s = schemas(&v);
+        let p = &s["Resp"]["properties"];
+        assert_eq!(
+            p["access_token"],
+            json!({ "$ref": "#/components/schemas/AccessToken" })
+        );
+        assert_eq!(
+            p["public_token"],
+            json!({ "$ref": "#/components/schemas/PublicToken" })
+        );
+        assert_eq!(
+            p["processor_token"],
+            json!({ "$ref": "#/components/schemas/ProcessorToken" })
+        );
+        assert_eq!(
+            p["user_token"],
+            json!({ "type": "integer" }),
+            "not a string: left alone"
+        );
+        assert_eq!(
+            p["access_tokens"]["items"],
+            json!({ "$ref": "#/components/schemas/AccessToken" })
+        );
+        assert_eq!(
+            s["Resp"]["required"],
+            json!(["public_token", "other"]),
+            "nullable ref: optional"
+        );
+        for name in ["AccessToken", "PublicToken", "ProcessorToken", "UserToken"] {
+            assert_eq!(s[name], json!({ "type": "string" }), "{name}");
+        }
+        assert_eq!(stats.token_fields_typed, 4);
+    }
+
+    #[test]
+    fn defaults_move_into_the_description() {
+        let mut v = spec_with(
+            json!({ "Opts": { "type": "object", "properties": {
+                "count": { "type": "integer", "default": 100, "description": "How many." },
+                "flag": { "type": "boolean", "default": false },
+                "none": { "type": "string", "nullable": true, "default": null },
+            } } }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let p = &schemas(&v)["Opts"]["properties"];
+        assert_eq!(
+            p["count"],
+            json!({ "type": "integer", "description": "How many.\n\nDefault: `100`." })
+        );
+        assert_eq!(
+            p["flag"],
+            json!({ "type": "boolean", "description": "Default: `false`." })
+        );
+        assert!(p["none"].get("default").is_none());
+        assert_eq!(stats.defaults_documented, 3);
+    }
+
+    #[test]
+    fn normalizing_twice_changes_nothing_more() {
+        let mut v = spec_with(
+            json!({ "N": { "type": "string", "nullable": true, "enum": [1, null] },
+                    "R": { "type": "object", "required": ["n"], "properties": {
+                        "n": { "$ref": "#/components/schemas/N" },
+                        "secret": { "$ref": "#/components/schemas/APISecret" } } } }),
+            json!({ "/a": { "post": { "responses": { "200": {}, "default": {} } } } }),
+        );
+        normalize(&mut v).unwrap();
+        let once = v.clone();
+        let stats = normalize(&mut v).unwrap();
+        assert_eq!(v, once);
+        assert_eq!(stats, Stats::default());
+    }
+}

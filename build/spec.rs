@@ -1,0 +1,308 @@
+//! Facts read from the (normalized) spec that progenitor's output does not carry in a usable
+//! form: each operation's parameters (path, query, header), with their types.
+
+use serde_json::Value;
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A `{name}` segment of the path.
+    Path,
+    /// A query-string pair.
+    Query,
+    /// A request header.
+    Header,
+}
+
+/// The Rust type of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// `String`
+    String,
+    /// `bool`
+    Bool,
+    /// `i64`
+    Integer,
+    /// `f64`
+    Number,
+}
+
+/// One parameter of an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    /// The name on the wire (`consentId`, `Plaid-New-User-API-Enabled`).
+    pub name: String,
+    /// Where it goes.
+    pub location: Location,
+    /// Whether the spec requires it.
+    pub required: bool,
+    /// Its type.
+    pub ty: ParamType,
+    /// Its description, if any.
+    pub description: Option<String>,
+}
+
+/// One operation of the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path template (`/fdx/consents/{consentId}`).
+    pub path: String,
+    /// The `operationId`, if any.
+    pub operation_id: Option<String>,
+    /// Whether it has a request body.
+    pub has_body: bool,
+    /// Its parameters, path-level ones included.
+    pub params: Vec<Param>,
+}
+
+impl Operation {
+    /// The path with every `{param}` replaced by `{}`: how progenitor's `format!` spells it.
+    pub fn path_pattern(&self) -> String {
+        path_pattern(&self.path)
+    }
+}
+
+/// `/a/{id}/b` -> `/a/{}/b`
+pub fn path_pattern(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            c if !in_param => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every operation of the spec, with its parameters resolved (`$ref`s into
+/// `components/parameters` followed).
+pub fn operations(spec: &Value) -> Result<Vec<Operation>, String> {
+    let mut out = Vec::new();
+    let Some(paths) = spec.get("paths").and_then(Value::as_object) else {
+        return Ok(out);
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        let shared = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (method, op) in item {
+            if !HTTP_METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let at = format!("operation {} {path}", method.to_uppercase());
+            let own = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut params: Vec<Param> = Vec::new();
+            for p in shared.iter().chain(own.iter()) {
+                let param = param(spec, p).map_err(|e| format!("{at}: {e}"))?;
+                // An operation-level parameter overrides a path-level one of the same name.
+                params.retain(|q| !(q.name == param.name && q.location == param.location));
+                params.push(param);
+            }
+            out.push(Operation {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                operation_id: op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                has_body: op.get("requestBody").is_some(),
+                params,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn param(spec: &Value, p: &Value) -> Result<Param, String> {
+    let p = match p.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let pointer = r
+                .strip_prefix('#')
+                .ok_or_else(|| format!("external parameter reference {r}"))?;
+            spec.pointer(pointer)
+                .ok_or_else(|| format!("parameter reference {r} not found"))?
+        }
+        None => p,
+    };
+    let name = p
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or("a parameter without a name")?;
+    let location = match p.get("in").and_then(Value::as_str) {
+        Some("path") => Location::Path,
+        Some("query") => Location::Query,
+        Some("header") => Location::Header,
+        other => {
+            return Err(format!(
+                "parameter {name} is in {other:?}; only path, query and header are supported"
+            ))
+        }
+    };
+    let schema_type = p.pointer("/schema/type").and_then(Value::as_str);
+    let ty = match schema_type {
+        Some("string") | None => ParamType::String,
+        Some("boolean") => ParamType::Bool,
+        Some("integer") => ParamType::Integer,
+        Some("number") => ParamType::Number,
+        Some(other) => {
+            return Err(format!(
+                "parameter {name} has type {other}; only scalars are supported"
+            ))
+        }
+    };
+    Ok(Param {
+        name: name.to_owned(),
+        location,
+        required: location == Location::Path || p.get("required") == Some(&Value::Bool(true)),
+        ty,
+        description: p
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
+
+/// A wire name as a Rust field name: `consentId` -> `consent_id`,
+/// `Plaid-New-User-API-Enabled` -> `plaid_new_user_api_enabled`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_alphanumeric() {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let boundary = c.is_ascii_uppercase()
+                && prev.is_some_and(|p| {
+                    p.is_ascii_lowercase()
+                        || p.is_ascii_digit()
+                        || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+                });
+            if boundary && !out.ends_with('_') && !out.is_empty() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_owned()
+}
+
+/// `fdx_consent_get` -> `FdxConsentGet`
+pub fn pascal_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_operations_with_resolved_parameters() {
+        let spec = json!({
+            "paths": {
+                "/fdx/consents/{consentId}": {
+                    "x-hidden-from-docs": true,
+                    "get": { "operationId": "fdxConsentGet", "parameters": [
+                        { "in": "path", "name": "consentId", "schema": { "type": "string" } } ] } },
+                "/user/create": { "post": {
+                    "operationId": "userCreate", "requestBody": {},
+                    "parameters": [{ "$ref": "#/components/parameters/NewApi" }] } },
+                "/b": { "parameters": [{ "in": "query", "name": "n", "schema": { "type": "integer" } }],
+                        "post": { "parameters": [{ "in": "query", "name": "n", "required": true,
+                                                   "schema": { "type": "integer" } }] } },
+            },
+            "components": { "parameters": { "NewApi": {
+                "in": "header", "name": "Plaid-New-User-API-Enabled", "description": "d",
+                "schema": { "type": "boolean" } } } }
+        });
+        let ops = operations(&spec).unwrap();
+        assert_eq!(ops.len(), 3);
+        let find = |path: &str| ops.iter().find(|o| o.path == path).unwrap();
+        let fdx = find("/fdx/consents/{consentId}");
+        assert_eq!((fdx.method.as_str(), fdx.has_body), ("GET", false));
+        assert_eq!(fdx.params[0].location, Location::Path);
+        assert!(
+            fdx.params[0].required,
+            "path parameters are always required"
+        );
+        assert_eq!(fdx.path_pattern(), "/fdx/consents/{}");
+        let user = find("/user/create");
+        assert!(user.has_body);
+        assert_eq!(
+            user.params[0],
+            Param {
+                name: "Plaid-New-User-API-Enabled".into(),
+                location: Location::Header,
+                required: false,
+                ty: ParamType::Bool,
+                description: Some("d".into()),
+            }
+        );
+        assert_eq!(
+            find("/b").params.len(),
+            1,
+            "operation-level overrides path-level"
+        );
+        assert!(find("/b").params[0].required);
+    }
+
+    #[test]
+    fn unsupported_parameters_name_the_operation() {
+        let spec = json!({ "paths": { "/a": { "post": { "parameters": [
+            { "in": "cookie", "name": "c" } ] } } } });
+        let e = operations(&spec).unwrap_err();
+        assert!(
+            e.contains("operation POST /a") && e.contains("cookie"),
+            "{e}"
+        );
+        let spec =
+            json!({ "paths": { "/a": { "post": { "parameters": [{ "$ref": "#/nowhere" }] } } } });
+        assert!(operations(&spec).unwrap_err().contains("not found"));
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(snake_case("consentId"), "consent_id");
+        assert_eq!(snake_case("OAUTH-STATE-ID"), "oauth_state_id");
+        assert_eq!(
+            snake_case("Plaid-New-User-API-Enabled"),
+            "plaid_new_user_api_enabled"
+        );
+        assert_eq!(snake_case("recipientId"), "recipient_id");
+        assert_eq!(snake_case("HTTPServer2Go"), "http_server2_go");
+        assert_eq!(pascal_case("fdx_consent_get"), "FdxConsentGet");
+        assert_eq!(path_pattern("/a/{x}/b/{y}"), "/a/{}/b/{}");
+    }
+}

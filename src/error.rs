@@ -1,0 +1,484 @@
+//! The one error type every call returns, and Plaid's own error object.
+//!
+//! ```no_run
+//! # async fn run(client: plaid_sdk::PlaidClient, req: plaid_sdk::types::ItemGetRequest) {
+//! use plaid_sdk::{Error, ErrorCode};
+//! match client.item_get(&req).await {
+//!     Ok(item) => println!("{:?}", item.item.item_id),
+//!     Err(Error::Api(e)) if e.error_code == ErrorCode::ItemLoginRequired => {
+//!         // Send the user through Link in update mode.
+//!     }
+//!     Err(e) if e.is_retryable() => eprintln!("transient, try later: {e}"),
+//!     Err(e) => eprintln!("{e}"),
+//! }
+//! # }
+//! ```
+
+use crate::open_enum::open_enum;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// Everything that can go wrong with a call to Plaid.
+///
+/// `Display` gives one line that says what happened, where and why; no variant ever contains
+/// the client secret or a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Plaid answered with its error object (`error_type`, `error_code`, …).
+    #[error("{0}")]
+    Api(Box<ApiError>),
+
+    /// An error status whose body is not a Plaid error: an HTML page from a proxy or load
+    /// balancer, or an empty body.
+    #[error("{operation}: HTTP {status} with a body that is not a Plaid error: {excerpt:?}")]
+    Http {
+        /// The operation called (`transactions_sync`).
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body (at most 512 characters, secrets and tokens redacted).
+        excerpt: String,
+        /// The `Retry-After` the server sent, if any.
+        retry_after: Option<Duration>,
+    },
+
+    /// A successful response that does not have the shape the spec promises.
+    #[error("{operation}: cannot decode the response (HTTP {status}) at `{path}`: {message}{}", request_id_suffix(.request_id))]
+    Decode {
+        /// The operation called.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The JSON path that failed (`added[3].amount`), `.` for the whole body.
+        path: String,
+        /// What was wrong there (values in the body are not repeated).
+        message: String,
+        /// Plaid's `request_id` from the body, when it could be found.
+        request_id: Option<String>,
+    },
+
+    /// The call did not finish within its timeout.
+    #[error("{operation}: timed out after {timeout:?}")]
+    Timeout {
+        /// The operation called.
+        operation: &'static str,
+        /// The timeout that ran out.
+        timeout: Duration,
+    },
+
+    /// No connection to Plaid could be made (refused, DNS failure, TLS failure, connect
+    /// timeout). The request was not sent.
+    #[error("{operation}: cannot connect: {source}")]
+    Connect {
+        /// The operation called.
+        operation: &'static str,
+        /// The underlying error (its URL removed).
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The connection failed after the request was sent: reset, closed mid-body, …
+    #[error("{operation}: network error: {source}")]
+    Transport {
+        /// The operation called.
+        operation: &'static str,
+        /// The underlying error (its URL removed).
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The request was rejected before anything was sent: a caller mistake the client can see
+    /// (an empty access token, a `count` out of range) or a body that cannot be serialized.
+    #[error("{operation}: invalid request: {message}")]
+    InvalidRequest {
+        /// The operation called.
+        operation: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// The client is not configured correctly.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+fn request_id_suffix(id: &Option<String>) -> String {
+    id.as_ref()
+        .map(|id| format!(" (request_id {id})"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// Whether the failure is transient, so the same call may succeed later: `429`, a `5xx`,
+    /// a timeout, or a network failure.
+    ///
+    /// The client already retries these for calls that are safe to repeat, under its
+    /// [`RetryPolicy`](crate::RetryPolicy); an error you see has used up those attempts, or
+    /// came from a write the client would not repeat on its own.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(e) => e.is_retryable(),
+            Error::Http { status, .. } => is_retryable_status(*status),
+            Error::Timeout { .. } | Error::Connect { .. } | Error::Transport { .. } => true,
+            Error::Decode { .. } | Error::InvalidRequest { .. } | Error::Config(_) => false,
+        }
+    }
+
+    /// The HTTP status, for errors that have one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::Http { status, .. } | Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Plaid's error object, if Plaid sent one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Plaid's `request_id`, to quote to Plaid support, when there is one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.request_id.as_deref(),
+            Error::Decode { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Plaid's `error_code`, if Plaid sent an error object.
+    pub fn error_code(&self) -> Option<&ErrorCode> {
+        self.api_error().map(|e| &e.error_code)
+    }
+
+    /// How long the server asked to wait before retrying (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(e) => e.retry_after,
+            Error::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    status == 429 || (500..=599).contains(&status)
+}
+
+/// Plaid's error object, as returned with an error status.
+///
+/// Match on [`error_code`](Self::error_code) (safe for programmatic use); the messages may
+/// change over time. Fields Plaid adds later are kept in [`extra`](Self::extra).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status of the response.
+    #[serde(skip)]
+    pub status: u16,
+    /// The operation called.
+    #[serde(skip)]
+    pub operation: &'static str,
+    /// The `Retry-After` the server sent, if any.
+    #[serde(skip)]
+    pub retry_after: Option<Duration>,
+    /// The broad category.
+    pub error_type: ErrorType,
+    /// The specific error, safe for programmatic use.
+    pub error_code: ErrorCode,
+    /// A finer reason for some codes (`OAUTH_INVALID_TOKEN`, …).
+    #[serde(default)]
+    pub error_code_reason: Option<String>,
+    /// A developer-facing message; may change over time.
+    #[serde(default)]
+    pub error_message: String,
+    /// A message fit to show the end user, when the error is about something they did.
+    #[serde(default)]
+    pub display_message: Option<String>,
+    /// Plaid's id for the request, to quote to Plaid support.
+    #[serde(default)]
+    pub request_id: Option<String>,
+    /// Per-Item causes (Assets), as Plaid sent them.
+    #[serde(default, deserialize_with = "crate::de::null_as_default")]
+    pub causes: Vec<serde_json::Value>,
+    /// The HTTP status Plaid reports inside the body, if any.
+    #[serde(default, rename = "status")]
+    pub status_in_body: Option<f64>,
+    /// A link to Plaid's documentation for this error.
+    #[serde(default)]
+    pub documentation_url: Option<String>,
+    /// What Plaid suggests doing about it.
+    #[serde(default)]
+    pub suggested_action: Option<String>,
+    /// Fields this version of the SDK does not know.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiError {
+    /// Whether retrying the same call later may succeed: `429`, `5xx`, or an error type Plaid
+    /// uses for transient failures (`RATE_LIMIT_EXCEEDED`, `API_ERROR`).
+    pub fn is_retryable(&self) -> bool {
+        is_retryable_status(self.status)
+            || matches!(
+                self.error_type,
+                ErrorType::RateLimitExceeded | ErrorType::ApiError
+            )
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: Plaid error {}/{} (HTTP {})",
+            self.operation, self.error_type, self.error_code, self.status
+        )?;
+        if !self.error_message.is_empty() {
+            write!(f, ": {}", self.error_message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request_id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+open_enum! {
+    /// The broad category of a Plaid error (`error_type`).
+    pub enum ErrorType {
+        InvalidRequest = "INVALID_REQUEST",
+        InvalidResult = "INVALID_RESULT",
+        InvalidInput = "INVALID_INPUT",
+        InstitutionError = "INSTITUTION_ERROR",
+        RateLimitExceeded = "RATE_LIMIT_EXCEEDED",
+        ApiError = "API_ERROR",
+        ItemError = "ITEM_ERROR",
+        AssetReportError = "ASSET_REPORT_ERROR",
+        BaseReportError = "BASE_REPORT_ERROR",
+        RecaptchaError = "RECAPTCHA_ERROR",
+        OauthError = "OAUTH_ERROR",
+        PaymentError = "PAYMENT_ERROR",
+        BankTransferError = "BANK_TRANSFER_ERROR",
+        IncomeVerificationError = "INCOME_VERIFICATION_ERROR",
+        MicrodepositsError = "MICRODEPOSITS_ERROR",
+        SandboxError = "SANDBOX_ERROR",
+        PartnerError = "PARTNER_ERROR",
+        SignalError = "SIGNAL_ERROR",
+        TransactionsError = "TRANSACTIONS_ERROR",
+        TransactionError = "TRANSACTION_ERROR",
+        TransferError = "TRANSFER_ERROR",
+        CheckReportError = "CHECK_REPORT_ERROR",
+        ConsumerReportError = "CONSUMER_REPORT_ERROR",
+        UserError = "USER_ERROR",
+    }
+}
+
+open_enum! {
+    /// The specific Plaid error (`error_code`): the field to match on. The list holds the codes
+    /// an integration most often handles (Plaid's "most common errors", rate limits, request
+    /// and input errors); every other code arrives as `Unrecognized` with its string.
+    pub enum ErrorCode {
+        // Item errors
+        ItemLoginRequired = "ITEM_LOGIN_REQUIRED",
+        ItemNotFound = "ITEM_NOT_FOUND",
+        ItemLocked = "ITEM_LOCKED",
+        ItemNotSupported = "ITEM_NOT_SUPPORTED",
+        InvalidCredentials = "INVALID_CREDENTIALS",
+        InvalidMfa = "INVALID_MFA",
+        InvalidUpdatedUsername = "INVALID_UPDATED_USERNAME",
+        InsufficientCredentials = "INSUFFICIENT_CREDENTIALS",
+        MfaNotSupported = "MFA_NOT_SUPPORTED",
+        NoAccounts = "NO_ACCOUNTS",
+        NoAuthAccounts = "NO_AUTH_ACCOUNTS",
+        NoInvestmentAccounts = "NO_INVESTMENT_ACCOUNTS",
+        NoLiabilityAccounts = "NO_LIABILITY_ACCOUNTS",
+        ProductNotReady = "PRODUCT_NOT_READY",
+        ProductsNotSupported = "PRODUCTS_NOT_SUPPORTED",
+        AccessNotGranted = "ACCESS_NOT_GRANTED",
+        UserSetupRequired = "USER_SETUP_REQUIRED",
+        PasswordResetRequired = "PASSWORD_RESET_REQUIRED",
+        // Institution errors
+        InstitutionDown = "INSTITUTION_DOWN",
+        InstitutionNotResponding = "INSTITUTION_NOT_RESPONDING",
+        InstitutionNotAvailable = "INSTITUTION_NOT_AVAILABLE",
+        InstitutionNoLongerSupported = "INSTITUTION_NO_LONGER_SUPPORTED",
+        InstitutionNotEnabledInEnvironment = "INSTITUTION_NOT_ENABLED_IN_ENVIRONMENT",
+        // API errors
+        InternalServerError = "INTERNAL_SERVER_ERROR",
+        PlannedMaintenance = "PLANNED_MAINTENANCE",
+        // Transactions errors
+        TransactionsSyncMutationDuringPagination = "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
+        // Invalid request errors
+        InvalidApiKeys = "INVALID_API_KEYS",
+        InvalidBody = "INVALID_BODY",
+        InvalidHeaders = "INVALID_HEADERS",
+        InvalidField = "INVALID_FIELD",
+        MissingFields = "MISSING_FIELDS",
+        UnknownFields = "UNKNOWN_FIELDS",
+        NotFound = "NOT_FOUND",
+        SandboxOnly = "SANDBOX_ONLY",
+        // Invalid input errors
+        InvalidAccessToken = "INVALID_ACCESS_TOKEN",
+        InvalidPublicToken = "INVALID_PUBLIC_TOKEN",
+        InvalidLinkToken = "INVALID_LINK_TOKEN",
+        InvalidProcessorToken = "INVALID_PROCESSOR_TOKEN",
+        InvalidAccountId = "INVALID_ACCOUNT_ID",
+        InvalidInstitution = "INVALID_INSTITUTION",
+        InvalidProduct = "INVALID_PRODUCT",
+        InvalidWebhookVerificationKeyId = "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
+        IncorrectDepositVerification = "INCORRECT_DEPOSIT_VERIFICATION",
+        TooManyVerificationAttempts = "TOO_MANY_VERIFICATION_ATTEMPTS",
+        DirectIntegrationNotEnabled = "DIRECT_INTEGRATION_NOT_ENABLED",
+        // Rate limits
+        RateLimit = "RATE_LIMIT",
+        AccountsLimit = "ACCOUNTS_LIMIT",
+        AccountsBalanceGetLimit = "ACCOUNTS_BALANCE_GET_LIMIT",
+        AuthLimit = "AUTH_LIMIT",
+        BalanceLimit = "BALANCE_LIMIT",
+        IdentityLimit = "IDENTITY_LIMIT",
+        InstitutionsGetLimit = "INSTITUTIONS_GET_LIMIT",
+        InstitutionsGetByIdLimit = "INSTITUTIONS_GET_BY_ID_LIMIT",
+        InvestmentHoldingsGetLimit = "INVESTMENT_HOLDINGS_GET_LIMIT",
+        InvestmentTransactionsLimit = "INVESTMENT_TRANSACTIONS_LIMIT",
+        ItemGetLimit = "ITEM_GET_LIMIT",
+        TransactionsLimit = "TRANSACTIONS_LIMIT",
+        TransactionsSyncLimit = "TRANSACTIONS_SYNC_LIMIT",
+        RateLimitExceeded = "RATE_LIMIT_EXCEEDED",
+    }
+}
+
+/// A setting that is missing or malformed. Names the setting (the environment variable, or the
+/// builder method) and never repeats a secret's value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An environment variable `from_env` needs is not set.
+    #[error("environment variable {name} is not set: {hint}")]
+    MissingVar {
+        /// The variable.
+        name: &'static str,
+        /// What it should hold.
+        hint: &'static str,
+    },
+    /// An environment variable has a value the client cannot use.
+    #[error("environment variable {name} is invalid: {reason}")]
+    InvalidVar {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong (never the value of a secret).
+        reason: String,
+    },
+    /// A required builder setting was not given.
+    #[error("no {setting} given: call ClientBuilder::{setting}")]
+    Missing {
+        /// The builder method to call.
+        setting: &'static str,
+    },
+    /// A builder setting has a value the client cannot use.
+    #[error("invalid {setting}: {reason}")]
+    Invalid {
+        /// The builder method.
+        setting: &'static str,
+        /// What is wrong (never the value of a secret).
+        reason: String,
+    },
+    /// The HTTP client could not be built (TLS backend initialisation).
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, body: &str) -> ApiError {
+        let mut e: ApiError = serde_json::from_str(body).unwrap();
+        e.status = status;
+        e.operation = "item_get";
+        e
+    }
+
+    #[test]
+    fn parses_plaid_errors_with_unknown_types_codes_and_fields() {
+        let e = api(
+            400,
+            r#"{"error_type":"BRAND_NEW_ERROR","error_code":"SHINY_CODE","error_message":"m",
+                "display_message":null,"request_id":"r1","causes":null,"new_field":{"a":1}}"#,
+        );
+        assert_eq!(
+            e.error_type,
+            ErrorType::Unrecognized("BRAND_NEW_ERROR".into())
+        );
+        assert_eq!(e.error_code.as_str(), "SHINY_CODE");
+        assert!(e.causes.is_empty());
+        assert_eq!(e.extra["new_field"]["a"], 1);
+        assert_eq!(
+            e.to_string(),
+            "item_get: Plaid error BRAND_NEW_ERROR/SHINY_CODE (HTTP 400): m (request_id r1)"
+        );
+    }
+
+    #[test]
+    fn retryable_by_status_and_type() {
+        let e = |status, ty: &str| {
+            api(
+                status,
+                &format!(r#"{{"error_type":"{ty}","error_code":"X"}}"#),
+            )
+        };
+        assert!(e(429, "RATE_LIMIT_EXCEEDED").is_retryable());
+        assert!(e(500, "API_ERROR").is_retryable());
+        assert!(
+            e(400, "API_ERROR").is_retryable(),
+            "API_ERROR is transient whatever the status"
+        );
+        assert!(!e(400, "ITEM_ERROR").is_retryable());
+        assert!(
+            !e(400, "INSTITUTION_ERROR").is_retryable(),
+            "INSTITUTION_DOWN is a 400 and not retried"
+        );
+    }
+
+    #[test]
+    fn error_accessors() {
+        let err = Error::Api(Box::new(api(
+            400,
+            r#"{"error_type":"ITEM_ERROR","error_code":"ITEM_LOGIN_REQUIRED","request_id":"abc"}"#,
+        )));
+        assert_eq!(err.status(), Some(400));
+        assert_eq!(err.request_id(), Some("abc"));
+        assert_eq!(err.error_code(), Some(&ErrorCode::ItemLoginRequired));
+        assert!(!err.is_retryable());
+        let http = Error::Http {
+            operation: "x",
+            status: 502,
+            excerpt: "<html>".into(),
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert!(http.is_retryable());
+        assert_eq!(http.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(
+            http.to_string(),
+            "x: HTTP 502 with a body that is not a Plaid error: \"<html>\""
+        );
+        let decode = Error::Decode {
+            operation: "x",
+            status: 200,
+            path: "a[1]".into(),
+            message: "m".into(),
+            request_id: Some("r".into()),
+        };
+        assert_eq!(
+            decode.to_string(),
+            "x: cannot decode the response (HTTP 200) at `a[1]`: m (request_id r)"
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! # plaid-sdk
+//!
+//! The Plaid banking API for Rust. Every operation of Plaid's OpenAPI spec is a typed method on
+//! [`PlaidClient`], generated at build time; every request and response type is in [`types`].
+//!
+//! ```no_run
+//! use plaid_sdk::types::{TransactionsSyncRequest};
+//! use plaid_sdk::{AccessToken, PlaidClient};
+//!
+//! # async fn run() -> Result<(), plaid_sdk::Error> {
+//! // PLAID_CLIENT_ID, PLAID_SECRET, and PLAID_ENV (sandbox, production or a base URL).
+//! let client = PlaidClient::from_env()?;
+//! let token = AccessToken::new("access-sandbox-…");
+//!
+//! // Required fields go to `new`; optional ones by struct update.
+//! let request = TransactionsSyncRequest { count: Some(500), ..TransactionsSyncRequest::new(token) };
+//! let page = client.transactions_sync(&request).await?;
+//! println!("{} added, more: {}", page.added.len(), page.has_more);
+//! # Ok(()) }
+//! ```
+//!
+//! What the client does on every call:
+//!
+//! * sends the credentials as the `PLAID-CLIENT-ID` and `PLAID-SECRET` headers (the secret is
+//!   marked sensitive), `Plaid-Version: 2020-09-14` and a `User-Agent` naming this crate;
+//! * applies a timeout (60 s; 300 s for the calls Plaid documents as slow), changeable per
+//!   client and per call ([`PlaidClient::with_timeout`]);
+//! * retries `429`, `5xx`, timeouts and network failures with exponential backoff and jitter,
+//!   honouring `Retry-After`, but only for calls that are safe to repeat: reads, and writes
+//!   that carry an `idempotency_key` (see [`RetryPolicy`]);
+//! * opens a `tracing` span `plaid.request` with the operation, attempt, status and Plaid's
+//!   `request_id`; never a secret;
+//! * returns one [`Error`] type whose variants say what happened: Plaid's own error
+//!   ([`Error::Api`], with open [`ErrorType`] and [`ErrorCode`]), a non-Plaid error page, a
+//!   decode error naming the JSON path, a timeout, a connection failure.
+//!
+//! ## Forward compatibility
+//!
+//! Plaid adds enum values, fields and error codes without notice. Every enum here is open (an
+//! unknown value is kept as `Unrecognized(String)` and sent back unchanged), unknown fields are
+//! ignored, and a field the spec marks optional or nullable parses `null` or a missing key as
+//! `None` (or empty, for lists).
+//!
+//! ## Secrets
+//!
+//! Access, public, processor and user tokens and the client secret are newtypes
+//! ([`AccessToken`], …) whose `Debug` and `Display` redact the value; error messages are
+//! scrubbed of anything that looks like a token.
+//!
+//! ## Building against a newer spec
+//!
+//! The crate is generated from the spec vendored in its `spec/` directory. To build against a
+//! newer one without waiting for a release, point `PLAID_OPENAPI_SPEC` at it:
+//!
+//! ```text
+//! PLAID_OPENAPI_SPEC=/path/to/2020-09-14.yml cargo build
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod de;
+mod error;
+mod generated;
+mod open_enum;
+mod operation;
+mod retry;
+mod secret;
+
+pub use client::{ClientBuilder, Environment, PlaidClient, API_VERSION};
+pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorType};
+pub use generated::{operations, types, SPEC_VERSION};
+pub use operation::{Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};
+pub use retry::RetryPolicy;
+pub use secret::{AccessToken, ClientSecret, ProcessorToken, PublicToken, UserToken};

@@ -1,0 +1,200 @@
+//! Open enums: Plaid adds enum values without notice and calls that non-breaking, so every
+//! enum in this crate keeps a value it does not know instead of failing the whole response.
+//!
+//! The fallback variant is `Unrecognized(String)`, not `Unknown`: 14 Plaid enums have a real
+//! `UNKNOWN` value of their own.
+//!
+//! `open_enum!` is used by the generated types (one invocation per string enum of the spec) and
+//! by the hand-written [`ErrorType`](crate::ErrorType) and [`ErrorCode`](crate::ErrorCode).
+
+use std::fmt;
+use std::marker::PhantomData;
+
+/// Defines a string enum that also holds any value it does not know.
+///
+/// Each variant maps to its wire string; `Unrecognized(String)` keeps any other value verbatim and
+/// serializes it back unchanged. The enum is `#[non_exhaustive]`, so a future SDK version can
+/// add a known variant without breaking a `match`.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        ///
+        /// This enum is *open*: a value this version of the SDK does not know parses as
+        /// `Unrecognized` with the raw string, and serializes back unchanged. Match it with a
+        /// wildcard arm, or compare [`as_str`](Self::as_str):
+        ///
+        /// ```text
+        /// match value {
+        ///     Known::A => …,
+        ///     other => println!("not handled yet: {}", other.as_str()),
+        /// }
+        /// ```
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $(
+                $(#[$vmeta])*
+                #[doc = concat!("`", $value, "`")]
+                $variant,
+            )*
+            /// A value this version of the SDK does not know yet, kept verbatim.
+            Unrecognized(::std::string::String),
+        }
+
+        impl $name {
+            /// Every value this version of the SDK knows, in the spec's order.
+            pub const KNOWN: &'static [Self] = &[$(Self::$variant),*];
+
+            /// The value exactly as Plaid spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $value,)*
+                    Self::Unrecognized(other) => other.as_str(),
+                }
+            }
+
+            /// Whether this is a value this version of the SDK does not know.
+            pub fn is_unrecognized(&self) -> bool {
+                matches!(self, Self::Unrecognized(_))
+            }
+        }
+
+        impl ::std::convert::From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $($value => Self::$variant,)*
+                    other => Self::Unrecognized(other.to_owned()),
+                }
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for $name {
+            fn from(value: ::std::string::String) -> Self {
+                match value.as_str() {
+                    $($value => Self::$variant,)*
+                    _ => Self::Unrecognized(value),
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                ::std::result::Result::Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::convert::AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                deserializer.deserialize_str($crate::open_enum::OpenEnumVisitor::<Self>::new())
+            }
+        }
+    };
+}
+
+pub(crate) use open_enum;
+
+/// The one serde visitor every open enum shares: any string is accepted.
+pub(crate) struct OpenEnumVisitor<T>(PhantomData<fn() -> T>);
+
+impl<T> OpenEnumVisitor<T> {
+    pub(crate) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<T> serde::de::Visitor<'_> for OpenEnumVisitor<T>
+where
+    T: for<'a> From<&'a str> + From<String>,
+{
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        Ok(T::from(v))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<T, E> {
+        Ok(T::from(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    open_enum! {
+        /// A test enum.
+        pub enum Subtype {
+            Checking = "checking",
+            X401k = "401k",
+        }
+    }
+
+    #[test]
+    fn known_values_round_trip() {
+        let v: Subtype = serde_json::from_str("\"401k\"").unwrap();
+        assert_eq!(v, Subtype::X401k);
+        assert_eq!(serde_json::to_string(&v).unwrap(), "\"401k\"");
+        assert_eq!(v.as_str(), "401k");
+        assert_eq!(v.to_string(), "401k");
+        assert!(!v.is_unrecognized());
+    }
+
+    #[test]
+    fn unknown_values_are_kept_and_written_back_unchanged() {
+        let v: Subtype = serde_json::from_str("\"crypto wallet\"").unwrap();
+        assert_eq!(v, Subtype::Unrecognized("crypto wallet".into()));
+        assert!(v.is_unrecognized());
+        assert_eq!(serde_json::to_string(&v).unwrap(), "\"crypto wallet\"");
+        // Escaped strings arrive owned; they are kept too.
+        let v: Subtype = serde_json::from_str(r#""a\"b""#).unwrap();
+        assert_eq!(v.as_str(), "a\"b");
+    }
+
+    #[test]
+    fn non_strings_are_a_clear_error() {
+        let e = serde_json::from_str::<Subtype>("3").unwrap_err();
+        assert!(e.to_string().contains("expected a string"), "{e}");
+    }
+
+    #[test]
+    fn conversions() {
+        assert_eq!(Subtype::from("checking"), Subtype::Checking);
+        assert_eq!(
+            "x".parse::<Subtype>().unwrap(),
+            Subtype::Unrecognized("x".into())
+        );
+        assert_eq!(Subtype::from(String::from("401k")), Subtype::X401k);
+        assert_eq!(Subtype::KNOWN, &[Subtype::Checking, Subtype::X401k]);
+    }
+}

@@ -1,0 +1,353 @@
+//! What the client knows about each operation, and the trait that ties a request type to it.
+
+use crate::Error;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Static facts about one operation of the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OperationInfo {
+    /// The client method's name (`transactions_sync`); also the `operation` in errors and
+    /// tracing spans.
+    pub name: &'static str,
+    /// The HTTP method (`POST` for every Plaid operation).
+    pub method: &'static str,
+    /// The path (`/transactions/sync`).
+    pub path: &'static str,
+    /// Whether repeating the call is safe.
+    pub kind: OperationKind,
+    /// Whether Plaid documents the call as slow (it gets the longer default timeout).
+    pub slow: bool,
+    /// Whether the request has a JSON body (every `POST`); `GET` operations send none.
+    pub has_body: bool,
+    /// What a successful call returns.
+    pub response: ResponseKind,
+}
+
+/// Whether an operation may be repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OperationKind {
+    /// Reads state: safe to retry.
+    Read,
+    /// Changes state or is billed per call: retried only with an idempotency key, or when the
+    /// request never left the machine.
+    Write,
+}
+
+/// What a successful call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponseKind {
+    /// A JSON body.
+    Json,
+    /// A file (PDF or ZIP), returned as bytes.
+    Binary,
+    /// No body.
+    Empty,
+}
+
+/// A request type of the API: each generated `…Request` implements it, tying it to its
+/// operation and response type. [`PlaidClient::send`](crate::PlaidClient::send) takes any of
+/// them, which is what generic code (pagination, your own wrappers) builds on.
+///
+/// You can implement it for your own request type to call an endpoint that is not in the spec
+/// this build was generated from, with the same headers, retries, timeouts and errors:
+///
+/// ```
+/// use plaid_sdk::{Error, Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};
+///
+/// #[derive(serde::Serialize)]
+/// struct BetaThingGet { thing_id: String }
+///
+/// #[derive(serde::Deserialize)]
+/// struct BetaThing { request_id: String }
+///
+/// impl Operation for BetaThingGet {
+///     type Response = BetaThing;
+///     const INFO: &'static OperationInfo =
+///         &OperationInfo::new("beta_thing_get", "/beta/thing/get", OperationKind::Read);
+///     fn decode(raw: RawResponse) -> Result<BetaThing, Error> {
+///         raw.json()
+///     }
+/// }
+/// ```
+pub trait Operation: Serialize + Send + Sync {
+    /// What a successful call returns.
+    type Response;
+
+    /// The operation's path, method and retry facts.
+    const INFO: &'static OperationInfo;
+
+    /// The request's idempotency key, if it has one set. A write with a key is retried like a
+    /// read, with the same key on every attempt.
+    fn idempotency_key(&self) -> Option<&str> {
+        None
+    }
+
+    /// The path to call, parameters filled in and percent-encoded (default: [`INFO`]'s path).
+    ///
+    /// [`INFO`]: Self::INFO
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(Self::INFO.path)
+    }
+
+    /// Headers the request sets besides the client's own (header parameters).
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    /// Checks the request for caller mistakes before anything is sent (an empty access token,
+    /// an out-of-range `count`). The message says what is wrong.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Turns a successful response into [`Response`](Self::Response).
+    fn decode(raw: RawResponse) -> Result<Self::Response, Error>;
+}
+
+impl OperationInfo {
+    /// Describes a JSON `POST` operation (for your own [`Operation`] implementations).
+    pub const fn new(name: &'static str, path: &'static str, kind: OperationKind) -> Self {
+        Self {
+            name,
+            method: "POST",
+            path,
+            kind,
+            slow: false,
+            has_body: true,
+            response: ResponseKind::Json,
+        }
+    }
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986's unreserved characters.
+#[allow(dead_code)] // Generated code uses it for operations with parameters; not every spec has them.
+pub(crate) fn encode_path_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Rejects a path parameter that would not name one resource: empty, `.` or `..`.
+#[allow(dead_code)] // Generated code uses it for operations with parameters; not every spec has them.
+pub(crate) fn check_path_segment(name: &str, value: &str) -> Result<(), String> {
+    if value.is_empty() || value == "." || value == ".." {
+        return Err(format!(
+            "path parameter {name} must be a non-empty identifier, not {value:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Appends a query string (form-encoded) to a path, when there are pairs.
+#[allow(dead_code)] // Generated code uses it for operations with parameters; not every spec has them.
+pub(crate) fn with_query(mut path: String, pairs: &[(&str, String)]) -> String {
+    if !pairs.is_empty() {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            q.append_pair(k, v);
+        }
+        path.push('?');
+        path.push_str(&q.finish());
+    }
+    path
+}
+
+/// A successful response, before decoding.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub(crate) operation: &'static str,
+    pub(crate) status: u16,
+    pub(crate) body: Bytes,
+}
+
+impl RawResponse {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The body as received.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as bytes (files).
+    pub fn into_bytes(self) -> Bytes {
+        self.body
+    }
+
+    /// Decodes the JSON body. On failure the error names the JSON path that failed and
+    /// Plaid's `request_id`; values from the body are not repeated in it.
+    pub fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        match serde_json::from_slice(&self.body) {
+            Ok(value) => Ok(value),
+            Err(_) => Err(self.decode_error::<T>()),
+        }
+    }
+
+    /// Re-reads the body with path tracking, only once decoding has already failed, so the
+    /// common path pays nothing for it.
+    #[cold]
+    fn decode_error<T: DeserializeOwned>(&self) -> Error {
+        let mut de = serde_json::Deserializer::from_slice(&self.body);
+        let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Err(e) => (e.path().to_string(), describe(e.inner())),
+            // Only trailing characters can fail the plain parse and pass this one.
+            Ok(_) => (
+                ".".to_owned(),
+                "trailing characters after the JSON value".to_owned(),
+            ),
+        };
+        Error::Decode {
+            operation: self.operation,
+            status: self.status,
+            path,
+            message,
+            request_id: sniff_request_id(&self.body).map(str::to_owned),
+        }
+    }
+}
+
+/// A serde_json error as text, with any value it quotes from the body removed (a value can be
+/// an account number or a token).
+fn describe(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    // serde_json quotes offending string values as `string "…"`.
+    while let Some(i) = rest.find("string \"") {
+        out.push_str(&rest[..i + "string ".len()]);
+        let quoted = &rest[i + "string \"".len()..];
+        match quoted.find("\", expected").or_else(|| quoted.rfind('"')) {
+            Some(end) => {
+                out.push_str("(value not shown)");
+                rest = &quoted[end + 1..];
+            }
+            None => {
+                out.push_str("(value not shown)");
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Finds Plaid's top-level `request_id` in a JSON body without parsing it: the last
+/// `"request_id": "<id>"` (Plaid writes it last). Ids are short and unescaped; anything else is
+/// ignored.
+pub(crate) fn sniff_request_id(body: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"request_id\"";
+    let at = body.windows(KEY.len()).rposition(|w| w == KEY)?;
+    let rest = &body[at + KEY.len()..];
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start()
+        .strip_prefix(b"\"")?;
+    let end = rest.iter().take(128).position(|&b| b == b'"')?;
+    let id = std::str::from_utf8(&rest[..end]).ok()?;
+    id.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        .then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Page {
+        added: Vec<Txn>,
+        request_id: String,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Txn {
+        amount: f64,
+    }
+
+    fn raw(body: &str) -> RawResponse {
+        RawResponse {
+            operation: "transactions_sync",
+            status: 200,
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn decode_errors_name_the_path_and_request_id_but_not_the_value() {
+        let e = raw(r#"{"added":[{"amount":1},{"amount":"0123456789"}],"request_id":"Abc123"}"#)
+            .json::<Page>()
+            .unwrap_err();
+        let Error::Decode {
+            path,
+            message,
+            request_id,
+            status,
+            operation,
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!(path, "added[1].amount");
+        assert_eq!(request_id.as_deref(), Some("Abc123"));
+        assert_eq!((*status, *operation), (200, "transactions_sync"));
+        assert!(!message.contains("0123456789"), "{message}");
+        assert!(
+            message.contains("invalid type: string (value not shown), expected f64"),
+            "{message}"
+        );
+        assert!(!e.to_string().contains("0123456789"));
+    }
+
+    #[test]
+    fn missing_fields_and_garbage() {
+        let e = raw(r#"{"added":[]}"#).json::<Page>().unwrap_err();
+        assert!(e.to_string().contains("missing field `request_id`"), "{e}");
+        let e = raw("not json").json::<Page>().unwrap_err();
+        assert!(
+            matches!(e, Error::Decode { ref path, .. } if path == "."),
+            "{e:?}"
+        );
+        let e = raw("").json::<Page>().unwrap_err();
+        assert!(e.to_string().contains("EOF"), "{e}");
+    }
+
+    #[test]
+    fn path_segments_are_encoded_and_checked() {
+        assert_eq!(encode_path_segment("abc-123_~."), "abc-123_~.");
+        assert_eq!(encode_path_segment("a/b c?d#é"), "a%2Fb%20c%3Fd%23%C3%A9");
+        assert!(check_path_segment("id", "").is_err());
+        assert!(check_path_segment("id", "..").unwrap_err().contains("id"));
+        assert!(check_path_segment("id", "x").is_ok());
+        assert_eq!(with_query("/a".into(), &[]), "/a");
+        assert_eq!(
+            with_query("/a".into(), &[("q", "x y&z".into()), ("n", "1".into())]),
+            "/a?q=x+y%26z&n=1"
+        );
+    }
+
+    #[test]
+    fn sniffs_the_last_request_id() {
+        assert_eq!(
+            sniff_request_id(br#"{"a":{"request_id":"inner"},"request_id" : "outer"}"#),
+            Some("outer")
+        );
+        assert_eq!(sniff_request_id(br#"{"request_id":null}"#), None);
+        assert_eq!(sniff_request_id(br#"{"request_id":"has space"}"#), None);
+        assert_eq!(sniff_request_id(b"<html>"), None);
+    }
+}

@@ -1,0 +1,345 @@
+//! When to retry a call, and how long to wait: a policy, and the decision as a pure function.
+//!
+//! A call is retried only when repeating it is safe:
+//!
+//! * reads (`…/get`, `…/list`, `…/sync`, …) on `429`, `5xx`, timeouts and network failures;
+//! * writes only when they carry an `idempotency_key` (sent unchanged on every attempt, so
+//!   Plaid performs the write once), under the same rules as reads;
+//! * any call whose connection could not be made at all: the request never left the machine.
+//!
+//! The wait is exponential backoff with jitter, or the server's `Retry-After` when it sends one
+//! (a `Retry-After` longer than [`RetryPolicy::max_retry_after`] ends the retries instead of
+//! stalling the caller).
+
+use std::time::Duration;
+
+/// How many times, and how patiently, a call is retried.
+///
+/// ```
+/// use plaid_sdk::RetryPolicy;
+/// use std::time::Duration;
+/// let policy = RetryPolicy::default()
+///     .max_attempts(5)
+///     .initial_backoff(Duration::from_millis(200));
+/// assert_eq!(policy.attempts(), 5);
+/// assert_eq!(RetryPolicy::none().attempts(), 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Three attempts in all, backoff from 500 ms doubling up to 8 s, `Retry-After` honoured up
+    /// to 60 s.
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries: every call is attempted once.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Attempts in all, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The wait before the first retry; it doubles on each further retry.
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The longest wait between two attempts, without `Retry-After`.
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// The longest `Retry-After` the client waits for; a longer one ends the retries and the
+    /// error is returned (see [`Error::retry_after`](crate::Error::retry_after)).
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait;
+        self
+    }
+
+    /// Attempts in all, the first included.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+}
+
+/// What happened on one attempt, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A response arrived with this status.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The server's `Retry-After`, if any.
+        retry_after: Option<Duration>,
+    },
+    /// No connection could be made: the request was not sent.
+    ConnectFailed,
+    /// The call timed out, or the connection broke after the request was sent.
+    Interrupted,
+    /// Anything else (a decode error, an invalid request): retrying cannot help.
+    Final,
+}
+
+/// The decision after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Try again after this wait.
+    Retry(Duration),
+    /// Return the result as it is.
+    Stop,
+}
+
+/// Decides whether to retry after attempt number `attempt` (1 for the first) ended with
+/// `outcome`. `repeatable` says whether the operation may be sent twice (a read, or a write
+/// with an idempotency key). `jitter` is a random number in `[0, 1)`.
+pub(crate) fn decide(
+    policy: &RetryPolicy,
+    attempt: u32,
+    repeatable: bool,
+    outcome: Outcome,
+    jitter: f64,
+) -> Decision {
+    if attempt >= policy.max_attempts {
+        return Decision::Stop;
+    }
+    let retry_after = match outcome {
+        Outcome::ConnectFailed => None,
+        Outcome::Interrupted if repeatable => None,
+        Outcome::Status {
+            status,
+            retry_after,
+        } if repeatable && crate::error::is_retryable_status(status) => retry_after,
+        _ => return Decision::Stop,
+    };
+    match retry_after {
+        Some(wait) if wait > policy.max_retry_after => Decision::Stop,
+        Some(wait) => Decision::Retry(wait),
+        None => Decision::Retry(backoff(policy, attempt, jitter)),
+    }
+}
+
+/// "Equal jitter": half the exponential step, plus a random part of the other half, so waits
+/// spread out but never collapse to zero.
+fn backoff(policy: &RetryPolicy, attempt: u32, jitter: f64) -> Duration {
+    let exp = policy
+        .initial_backoff
+        .saturating_mul(1u32 << (attempt - 1).min(20));
+    let step = exp.min(policy.max_backoff);
+    let half = step / 2;
+    half + half.mul_f64(jitter.clamp(0.0, 1.0))
+}
+
+/// Parses a `Retry-After` value: delay-seconds, or an HTTP date (a date in the past means now).
+pub(crate) fn parse_retry_after(
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (date.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// A random number in `[0, 1)` for jitter, from the standard library's per-process random
+/// keys (no RNG dependency needed for this).
+pub(crate) fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16) -> Outcome {
+        Outcome::Status {
+            status,
+            retry_after: None,
+        }
+    }
+
+    const P: RetryPolicy = RetryPolicy {
+        max_attempts: 4,
+        initial_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(1000),
+        max_retry_after: Duration::from_secs(30),
+    };
+
+    #[test]
+    fn reads_retry_on_429_5xx_timeouts_and_network_failures() {
+        for outcome in [
+            status(429),
+            status(500),
+            status(502),
+            status(503),
+            status(504),
+            Outcome::Interrupted,
+            Outcome::ConnectFailed,
+        ] {
+            assert!(
+                matches!(decide(&P, 1, true, outcome, 0.5), Decision::Retry(_)),
+                "{outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn client_errors_and_final_outcomes_stop() {
+        for outcome in [
+            status(400),
+            status(401),
+            status(404),
+            status(200),
+            Outcome::Final,
+        ] {
+            assert_eq!(
+                decide(&P, 1, true, outcome, 0.5),
+                Decision::Stop,
+                "{outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unrepeatable_writes_retry_only_when_nothing_was_sent() {
+        assert_eq!(decide(&P, 1, false, status(500), 0.5), Decision::Stop);
+        assert_eq!(decide(&P, 1, false, status(429), 0.5), Decision::Stop);
+        assert_eq!(
+            decide(&P, 1, false, Outcome::Interrupted, 0.5),
+            Decision::Stop
+        );
+        assert!(matches!(
+            decide(&P, 1, false, Outcome::ConnectFailed, 0.5),
+            Decision::Retry(_)
+        ));
+    }
+
+    #[test]
+    fn stops_after_max_attempts() {
+        assert!(matches!(
+            decide(&P, 3, true, status(500), 0.5),
+            Decision::Retry(_)
+        ));
+        assert_eq!(decide(&P, 4, true, status(500), 0.5), Decision::Stop);
+        assert_eq!(
+            decide(&RetryPolicy::none(), 1, true, status(500), 0.5),
+            Decision::Stop
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_with_equal_jitter_and_is_capped() {
+        let wait = |attempt, j| match decide(&P, attempt, true, status(503), j) {
+            Decision::Retry(d) => d,
+            Decision::Stop => panic!("stopped"),
+        };
+        assert_eq!(wait(1, 0.0), Duration::from_millis(50));
+        assert!(
+            wait(1, 0.999_999) > Duration::from_millis(99)
+                && wait(1, 0.999_999) < Duration::from_millis(100)
+        );
+        assert_eq!(wait(2, 0.0), Duration::from_millis(100));
+        assert_eq!(wait(3, 1.0), Duration::from_millis(400));
+        let capped = RetryPolicy {
+            max_attempts: 40,
+            ..P
+        };
+        assert_eq!(
+            decide(&capped, 30, true, status(503), 1.0),
+            Decision::Retry(Duration::from_millis(1000))
+        );
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_limit() {
+        let with = |secs| Outcome::Status {
+            status: 429,
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        assert_eq!(
+            decide(&P, 1, true, with(7), 0.5),
+            Decision::Retry(Duration::from_secs(7))
+        );
+        assert_eq!(
+            decide(&P, 1, true, with(0), 0.5),
+            Decision::Retry(Duration::ZERO)
+        );
+        assert_eq!(decide(&P, 1, true, with(31), 0.5), Decision::Stop);
+        assert_eq!(
+            decide(&P, 1, false, with(1), 0.5),
+            Decision::Stop,
+            "writes still need a key"
+        );
+    }
+
+    #[test]
+    fn parses_retry_after_seconds_and_dates() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after(" 1.5 ", now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 21 Nov 2026 12:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 21 Nov 2026 11:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("-3", now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn jitter_is_in_range_and_varies() {
+        let values: Vec<f64> = (0..64).map(|_| jitter()).collect();
+        assert!(values.iter().all(|v| (0.0..1.0).contains(v)));
+        assert!(values.windows(2).any(|w| w[0] != w[1]));
+    }
+}

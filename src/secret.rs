@@ -1,0 +1,242 @@
+//! Secrets and tokens: newtypes whose `Debug` and `Display` never show the value.
+//!
+//! Plaid's tokens carry a non-secret prefix naming their kind and environment
+//! (`access-sandbox-…`); the redacted form keeps that prefix when it is there, so a log still
+//! tells a sandbox token from a production one:
+//!
+//! ```
+//! use plaid_sdk::AccessToken;
+//! let token = AccessToken::new("access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6");
+//! assert_eq!(format!("{token:?}"), "AccessToken(access-sandbox-[redacted])");
+//! assert_eq!(token.to_string(), "access-sandbox-[redacted]");
+//! assert_eq!(token.expose_secret(), "access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6");
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+const REDACTED: &str = "[redacted]";
+const KINDS: &[&str] = &["access", "public", "processor", "user", "link"];
+const ENVIRONMENTS: &[&str] = &["sandbox", "production", "development"];
+
+/// The non-secret `kind-environment-` prefix of a Plaid token, if it has one.
+fn token_prefix(value: &str) -> Option<&str> {
+    let mut parts = value.splitn(3, '-');
+    let (kind, env) = (parts.next()?, parts.next()?);
+    parts.next()?;
+    (KINDS.contains(&kind) && ENVIRONMENTS.contains(&env))
+        .then(|| &value[..kind.len() + env.len() + 2])
+}
+
+fn write_redacted(f: &mut fmt::Formatter<'_>, value: &str) -> fmt::Result {
+    match token_prefix(value) {
+        Some(prefix) => write!(f, "{prefix}{REDACTED}"),
+        None => f.write_str(REDACTED),
+    }
+}
+
+macro_rules! token_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        ///
+        /// `Debug` and `Display` redact the value; [`expose_secret`](Self::expose_secret) is the
+        /// one way to read it. It serializes as a plain JSON string.
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a token value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The token itself. Handle it like a password: store it encrypted, never log it.
+            pub fn expose_secret(&self) -> &str {
+                &self.0
+            }
+
+            /// Unwraps the token value.
+            pub fn into_secret(self) -> String {
+                self.0
+            }
+
+            /// Whether the value is empty (a caller mistake the client rejects before sending).
+            pub fn is_empty(&self) -> bool {
+                self.0.trim().is_empty()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "("))?;
+                write_redacted(f, &self.0)?;
+                f.write_str(")")
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_redacted(f, &self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+
+        impl From<&String> for $name {
+            fn from(value: &String) -> Self {
+                Self(value.clone())
+            }
+        }
+    };
+}
+
+token_type! {
+    /// An Item's access token: the long-lived credential for one user's bank connection.
+    /// It never expires; store it server-side only.
+    AccessToken
+}
+
+token_type! {
+    /// A public token from Link, exchanged within 30 minutes for an [`AccessToken`].
+    PublicToken
+}
+
+token_type! {
+    /// A processor token, handed to a Plaid partner (Dwolla, Stripe, …) for one account.
+    ProcessorToken
+}
+
+token_type! {
+    /// A user token, identifying a Plaid user for the user-based products.
+    UserToken
+}
+
+token_type! {
+    /// Your Plaid API secret (`PLAID-SECRET`), for one environment.
+    ClientSecret
+}
+
+/// Redacts anything that looks like a Plaid token (`access-sandbox-<id>` and the like), and
+/// the given secrets, from text that is about to become part of an error message. Used on
+/// every piece of text the client takes from a response, so that a proxy or a server that
+/// echoes the request cannot put a secret into an error.
+pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if out.contains(secret) {
+            out = out.replace(secret, REDACTED);
+        }
+    }
+    let mut result = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some((start, prefix_len)) = find_token(rest) {
+        result.push_str(&rest[..start + prefix_len]);
+        result.push_str(REDACTED);
+        let after = &rest[start + prefix_len..];
+        let secret_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(after.len());
+        rest = &after[secret_len..];
+    }
+    result.push_str(rest);
+    result
+}
+
+/// The first `kind-env-` token prefix followed by a secret part: (start, prefix length).
+fn find_token(text: &str) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    for kind in KINDS {
+        for env in ENVIRONMENTS {
+            let prefix = format!("{kind}-{env}-");
+            let mut from = 0;
+            while let Some(i) = text[from..].find(&prefix) {
+                let start = from + i;
+                let next = text[start + prefix.len()..].chars().next();
+                let starts_word =
+                    start == 0 || !text[..start].ends_with(|c: char| c.is_ascii_alphanumeric());
+                if starts_word && next.is_some_and(|c| c.is_ascii_alphanumeric()) {
+                    if best.is_none_or(|(b, _)| start < b) {
+                        best = Some((start, prefix.len()));
+                    }
+                    break;
+                }
+                from = start + prefix.len();
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "access-production-de3ce8ef-33f8-452c-a685-8671031fc0f6";
+
+    #[test]
+    fn debug_and_display_redact_but_keep_the_prefix() {
+        let t = AccessToken::new(TOKEN);
+        assert_eq!(
+            format!("{t:?}"),
+            "AccessToken(access-production-[redacted])"
+        );
+        assert_eq!(format!("{t}"), "access-production-[redacted]");
+        assert_eq!(
+            format!("{:#?}", Some(&t)),
+            "Some(\n    AccessToken(access-production-[redacted]),\n)"
+        );
+        let s = ClientSecret::new("0123456789abcdef");
+        assert_eq!(format!("{s:?}"), "ClientSecret([redacted])");
+        assert_eq!(format!("{}", PublicToken::new("weird")), "[redacted]");
+        assert_eq!(
+            format!("{}", UserToken::new("user-sandbox")),
+            "[redacted]",
+            "no secret part"
+        );
+    }
+
+    #[test]
+    fn serializes_as_a_plain_string() {
+        let t = AccessToken::new(TOKEN);
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, format!("\"{TOKEN}\""));
+        let back: AccessToken = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.expose_secret(), TOKEN);
+        assert!(AccessToken::new(" ").is_empty());
+    }
+
+    #[test]
+    fn scrub_removes_tokens_and_secrets() {
+        let text = format!(
+            "echo: {{\"access_token\":\"{TOKEN}\",\"x\":\"public-sandbox-abc_123\"}} secret=s3cr3tvalue"
+        );
+        let out = scrub(&text, &["s3cr3tvalue"]);
+        assert!(!out.contains("de3ce8ef"), "{out}");
+        assert!(!out.contains("abc_123"), "{out}");
+        assert!(!out.contains("s3cr3tvalue"), "{out}");
+        assert!(out.contains("access-production-[redacted]"), "{out}");
+        assert!(out.contains("public-sandbox-[redacted]"), "{out}");
+    }
+
+    #[test]
+    fn scrub_leaves_ordinary_text_alone() {
+        let text = "the access-sandbox- prefix alone, reaccess-sandbox-x, and plain words";
+        assert_eq!(scrub(text, &[]), text);
+        assert_eq!(
+            scrub("short", &["ab"]),
+            "short",
+            "tiny secrets are not scrubbed"
+        );
+    }
+}

@@ -350,11 +350,9 @@ fn shout(name: &syn::Ident) -> syn::Ident {
     format_ident!("{}", unraw(name).to_uppercase())
 }
 
-/// The `path`, `headers` and `validate` methods of an operation with parameters.
-fn param_methods(op: &Op) -> TokenStream {
-    if op.params.is_empty() {
-        return quote!();
-    }
+/// The `path`, `headers` and `validate` methods of an operation: parameters filled in, and
+/// caller mistakes caught before sending (an empty access token, an empty path parameter).
+fn param_methods(op: &Op, has_access_token: bool) -> TokenStream {
     let mut template = op.path.clone();
     let mut path_args = Vec::new();
     for p in op.params.iter().filter(|p| p.location == Location::Path) {
@@ -388,15 +386,23 @@ fn param_methods(op: &Op) -> TokenStream {
             }
         })
         .collect();
-    let checks: Vec<TokenStream> = op
-        .params
-        .iter()
-        .filter(|p| p.location == Location::Path && p.ty == ParamType::String)
-        .map(|p| {
-            let (f, name) = (param_field(p), &p.name);
-            quote!(crate::operation::check_path_segment(#name, &self.#f)?;)
-        })
-        .collect();
+    let mut checks: Vec<TokenStream> = Vec::new();
+    if has_access_token {
+        checks.push(quote! {
+            if self.access_token.is_empty() {
+                return ::std::result::Result::Err("access_token is empty".into());
+            }
+        });
+    }
+    checks.extend(
+        op.params
+            .iter()
+            .filter(|p| p.location == Location::Path && p.ty == ParamType::String)
+            .map(|p| {
+                let (f, name) = (param_field(p), &p.name);
+                quote!(crate::operation::check_path_segment(#name, &self.#f)?;)
+            }),
+    );
     let path_fn = if path_args.is_empty() && query.is_empty() {
         quote!()
     } else {
@@ -521,7 +527,10 @@ pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
                 }
             }
         });
-        let params = param_methods(op);
+        let has_token = fields
+            .iter()
+            .any(|f| f.ident.as_ref().is_some_and(|i| i == "access_token") && !is_option(&f.ty));
+        let params = param_methods(op, has_token);
         impls.push(quote! {
             impl crate::operation::Operation for types::#request {
                 type Response = #response_ty;
@@ -543,6 +552,14 @@ pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
         });
     }
     let names = ops.iter().map(|op| shout(&op.name));
+    let decode_arms = ops.iter().map(|op| {
+        let (name, request) = (unraw(&op.name), op.request());
+        quote! {
+            #name => ::std::option::Option::Some(
+                <super::types::#request as crate::operation::Operation>::decode(raw).map(|_| ())
+            ),
+        }
+    });
     Ok(quote! {
         /// Every operation of the spec this build was generated from: path, HTTP method, whether
         /// it is safe to retry, and whether it is slow.
@@ -551,6 +568,20 @@ pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
             #(#consts)*
             /// All operations, in path order.
             pub const ALL: &[&OperationInfo] = &[#(&#names),*];
+
+            /// Decodes `raw` as the response of the operation named `name`; `None` for an
+            /// unknown name. Used by the tests that run every spec example through its
+            /// operation's decoder.
+            #[doc(hidden)]
+            pub fn __decode_response(
+                name: &str,
+                raw: crate::operation::RawResponse,
+            ) -> ::std::option::Option<::std::result::Result<(), crate::Error>> {
+                match name {
+                    #(#decode_arms)*
+                    _ => ::std::option::Option::None,
+                }
+            }
         }
         #(#impls)*
         impl crate::PlaidClient {

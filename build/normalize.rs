@@ -27,6 +27,9 @@
 //! 9. `default` values move into the description ("Default: `100`."). typify would otherwise
 //!    make such fields non-optional and always send them (`"include_original_description":
 //!    null` included), where Plaid expects an omitted field to mean "use the default".
+//! 10. Deprecated properties, and properties whose schema is deprecated, are optional even
+//!     when listed as required: Plaid stops sending them (the spec's own `/signal/evaluate`
+//!     example omits the required but deprecated `risk_tier`).
 
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -103,6 +106,8 @@ pub struct Stats {
     pub token_fields_typed: usize,
     /// `default` values moved into descriptions (rewrite 9).
     pub defaults_documented: usize,
+    /// Deprecated properties made optional (rewrite 10).
+    pub deprecated_made_optional: usize,
 }
 
 /// Applies every rewrite to `spec`, in place.
@@ -113,8 +118,10 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
     keep_media_types(spec, &mut stats)?;
     split_default_responses(spec, &mut stats);
     let nullable = strip_schema_nullability(spec, &mut stats);
+    let deprecated = deprecated_schemas(spec);
     for_each_schema(spec, &mut |path, schema| {
         make_nullable_refs_optional(schema, &nullable, &mut stats);
+        make_deprecated_optional(schema, &deprecated, &mut stats);
         inline_null_enums(path, schema, &mut stats);
         drop_constraints(schema, &mut stats);
         open_closed_objects(schema, &mut stats);
@@ -546,6 +553,40 @@ fn add_token_schemas(spec: &mut Value) {
     }
 }
 
+// 10 -----------------------------------------------------------------------------------------
+
+fn deprecated_schemas(spec: &Value) -> BTreeSet<String> {
+    spec.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter(|(_, s)| s.get("deprecated") == Some(&Value::Bool(true)))
+                .map(|(name, _)| format!("#/components/schemas/{name}"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn make_deprecated_optional(
+    schema: &mut Map<String, Value>,
+    deprecated: &BTreeSet<String>,
+    stats: &mut Stats,
+) {
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    let optional: Vec<String> = props
+        .iter()
+        .filter(|(_, p)| {
+            p.get("deprecated") == Some(&Value::Bool(true))
+                || referenced(p).is_some_and(|r| deprecated.contains(r))
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    stats.deprecated_made_optional += remove_required(schema, &optional);
+}
+
 // 9 ------------------------------------------------------------------------------------------
 
 fn document_default(schema: &mut Map<String, Value>, stats: &mut Stats) {
@@ -856,6 +897,25 @@ mod tests {
         );
         assert!(p["none"].get("default").is_none());
         assert_eq!(stats.defaults_documented, 3);
+    }
+
+    #[test]
+    fn deprecated_properties_are_optional() {
+        let mut v = spec_with(
+            json!({
+                "RiskTier": { "type": "integer", "deprecated": true },
+                "Risk": { "type": "object", "required": ["risk_tier", "score", "old", "kept"],
+                    "properties": {
+                        "risk_tier": { "$ref": "#/components/schemas/RiskTier" },
+                        "old": { "type": "string", "deprecated": true },
+                        "score": { "type": "integer" },
+                        "kept": { "type": "string", "deprecated": false } } },
+            }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        assert_eq!(schemas(&v)["Risk"]["required"], json!(["score", "kept"]));
+        assert_eq!(stats.deprecated_made_optional, 2);
     }
 
     #[test]

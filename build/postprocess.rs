@@ -32,6 +32,8 @@ pub struct Stats {
     pub deny_unknown_fields_removed: usize,
     /// `new` constructors added.
     pub constructors: usize,
+    /// `From<&str>` impls added to string newtypes.
+    pub str_conversions: usize,
 }
 
 /// The path of the function that reads `null` as `Default::default()`.
@@ -56,6 +58,9 @@ pub fn rewrite(items: &mut Vec<Item>) -> Result<Stats, String> {
             }
         }
     }
+    let conversions = str_conversions(items);
+    stats.str_conversions = conversions.len();
+    items.extend(conversions);
     let constructors = constructors(items);
     stats.constructors = constructors.len();
     items.extend(constructors);
@@ -279,6 +284,55 @@ fn relax_field(field: &mut Field, stats: &mut Stats) {
     }
 }
 
+// --- string newtypes -------------------------------------------------------------------------
+
+fn is_string(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|(name, args)| name == "String" && args.is_empty())
+}
+
+/// `From<&str>` for every `struct X(pub String)` that converts from `String`, so constructor
+/// arguments take string literals.
+fn str_conversions(items: &[Item]) -> Vec<Item> {
+    let from_string = |name: &syn::Ident| {
+        items.iter().any(|item| match item {
+            Item::Impl(imp) => {
+                self_type_ident(imp).is_some_and(|n| name == &n)
+                    && imp.trait_.as_ref().is_some_and(|(_, p, _)| {
+                        p.segments.last().is_some_and(|s| {
+                            s.ident == "From"
+                                && matches!(&s.arguments, syn::PathArguments::AngleBracketed(a)
+                                    if a.args.iter().any(|g| matches!(g, syn::GenericArgument::Type(t) if is_string(t))))
+                        })
+                    })
+            }
+            _ => false,
+        })
+    };
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => match &s.fields {
+                Fields::Unnamed(f)
+                    if f.unnamed.len() == 1
+                        && is_string(&f.unnamed[0].ty)
+                        && from_string(&s.ident) =>
+                {
+                    let name = &s.ident;
+                    Some(syn::parse_quote! {
+                        impl ::std::convert::From<&str> for #name {
+                            fn from(value: &str) -> Self {
+                                Self(value.to_owned())
+                            }
+                        }
+                    })
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 // --- constructors ---------------------------------------------------------------------------
 
 fn has_default_impl(items: &[Item], name: &str) -> bool {
@@ -481,6 +535,32 @@ mod tests {
         assert!(out.contains("rename_all"), "{out}");
         assert!(!out.contains("deny_unknown_fields"), "{out}");
         assert!(out.contains("crate::de::null_as_default"), "{out}");
+    }
+
+    #[test]
+    fn string_newtypes_that_convert_from_string_also_convert_from_str() {
+        let mut it = items(
+            r#"
+            pub struct RequestId(pub ::std::string::String);
+            impl ::std::convert::From<::std::string::String> for RequestId {
+                fn from(value: ::std::string::String) -> Self { Self(value) }
+            }
+            pub struct Validated(::std::string::String);
+            pub struct Count(pub i64);
+            impl ::std::convert::From<i64> for Count { fn from(v: i64) -> Self { Self(v) } }
+            "#,
+        );
+        let stats = rewrite(&mut it).unwrap();
+        assert_eq!(stats.str_conversions, 1);
+        let out = render(&it);
+        assert!(
+            out.contains("impl :: std :: convert :: From < & str > for RequestId"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("for Validated"),
+            "no From<String>, no From<&str>: {out}"
+        );
     }
 
     #[test]

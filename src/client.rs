@@ -514,8 +514,40 @@ impl PlaidClient {
             body,
             repeatable: info.kind == OperationKind::Read || request.idempotency_key().is_some(),
         };
-        let raw = self.execute(call).await?;
-        O::decode(raw)
+        let result = match self.execute(call).await {
+            Ok(raw) => O::decode(raw),
+            Err(e) => Err(e),
+        };
+        result.map_err(|e| self.scrub_error(e))
+    }
+
+    /// The last line of defence for text that came from a response: every error leaving the
+    /// client has tokens and the client secret removed, whichever path built it.
+    fn scrub_error(&self, e: Error) -> Error {
+        let secrets = [self.inner.secret.expose_secret()];
+        match e {
+            Error::Decode {
+                operation,
+                status,
+                path,
+                message,
+                request_id,
+            } => Error::Decode {
+                operation,
+                status,
+                path: scrub(&path, &secrets),
+                message: scrub(&message, &secrets),
+                request_id: request_id.map(|id| scrub(&id, &secrets)),
+            },
+            Error::Api(mut api) => {
+                api.request_id = api.request_id.map(|id| scrub(&id, &secrets));
+                api.error_code_reason = api.error_code_reason.map(|r| scrub(&r, &secrets));
+                api.suggested_action = api.suggested_action.map(|r| scrub(&r, &secrets));
+                api.documentation_url = api.documentation_url.map(|r| scrub(&r, &secrets));
+                Error::Api(api)
+            }
+            other => other,
+        }
     }
 
     fn timeout_for(&self, info: &OperationInfo) -> Duration {

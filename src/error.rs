@@ -70,7 +70,7 @@ pub enum Error {
 
     /// No connection to Plaid could be made (refused, DNS failure, TLS failure, connect
     /// timeout). The request was not sent.
-    #[error("{operation}: cannot connect: {source}")]
+    #[error("{operation}: cannot connect: {}", chain(source))]
     Connect {
         /// The operation called.
         operation: &'static str,
@@ -80,7 +80,7 @@ pub enum Error {
     },
 
     /// The connection failed after the request was sent: reset, closed mid-body, …
-    #[error("{operation}: network error: {source}")]
+    #[error("{operation}: network error: {}", chain(source))]
     Transport {
         /// The operation called.
         operation: &'static str,
@@ -102,6 +102,22 @@ pub enum Error {
     /// The client is not configured correctly.
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+/// An error and its causes on one line: "error sending request: tcp connect error: Connection
+/// refused". reqwest's own `Display` stops at the first.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn request_id_suffix(id: &Option<String>) -> String {

@@ -172,6 +172,15 @@ pub struct RawResponse {
 }
 
 impl RawResponse {
+    /// A response as received: for tests, and for decoding a stored body.
+    pub fn new(operation: &'static str, status: u16, body: impl Into<Bytes>) -> Self {
+        Self {
+            operation,
+            status,
+            body: body.into(),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         self.status

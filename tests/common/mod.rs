@@ -1,0 +1,106 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use plaid_sdk::{PlaidClient, RetryPolicy};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+use wiremock::MockServer;
+
+pub const CLIENT_ID: &str = "test-client-id-0001";
+pub const SECRET: &str = "test-secret-7f3a9c2e5b1d";
+pub const ACCESS_TOKEN: &str = "access-sandbox-5cd6e1b1-1b5b-459d-9284-366e2da89755";
+
+/// A client pointed at `server`, with retries that wait 1 ms so tests stay fast.
+pub fn client(server: &MockServer) -> PlaidClient {
+    builder(server).build().expect("client")
+}
+
+pub fn builder(server: &MockServer) -> plaid_sdk::ClientBuilder {
+    PlaidClient::builder()
+        .client_id(CLIENT_ID)
+        .secret(SECRET)
+        .base_url(server.uri())
+        .timeout(Duration::from_secs(5))
+        .retry_policy(fast_retries(3))
+}
+
+pub fn fast_retries(attempts: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(attempts)
+        .initial_backoff(Duration::from_millis(1))
+        .max_backoff(Duration::from_millis(2))
+}
+
+/// The spec the crate was built from: `PLAID_OPENAPI_SPEC`, or the vendored one.
+pub fn spec_path() -> PathBuf {
+    match std::env::var_os("PLAID_OPENAPI_SPEC") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spec/plaid.yml"),
+    }
+}
+
+pub fn load_spec() -> Value {
+    let text = std::fs::read_to_string(spec_path()).expect("read spec");
+    if text.trim_start().starts_with('{') {
+        serde_json::from_str(&text).expect("spec JSON")
+    } else {
+        serde_yaml_ng::from_str(&text).expect("spec YAML")
+    }
+}
+
+/// The example responses of the spec: (method, path, status, example name, body).
+pub fn response_examples(spec: &Value) -> Vec<(String, String, String, String, Value)> {
+    let mut out = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+                continue;
+            };
+            for (status, resp) in responses {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                let Some(media) = resp.pointer("/content/application~1json") else {
+                    continue;
+                };
+                if let Some(example) = media.get("example") {
+                    out.push((
+                        method.to_uppercase(),
+                        path.clone(),
+                        status.clone(),
+                        "example".into(),
+                        example.clone(),
+                    ));
+                }
+                for (name, ex) in media
+                    .get("examples")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(value) = ex.get("value") {
+                        out.push((
+                            method.to_uppercase(),
+                            path.clone(),
+                            status.clone(),
+                            name.clone(),
+                            value.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The spec's example response for one operation (the first one).
+pub fn example_for(spec: &Value, path: &str) -> Value {
+    response_examples(spec)
+        .into_iter()
+        .find(|(_, p, ..)| p == path)
+        .map(|(.., v)| v)
+        .unwrap_or_else(|| panic!("no example response for {path}"))
+}

@@ -1,0 +1,309 @@
+//! Every error shape maps to its typed error: Plaid's JSON error, an HTML error page, a body of
+//! the wrong shape, a timeout, a refused connection.
+
+mod common;
+
+use common::{client, ACCESS_TOKEN};
+use plaid_sdk::types::{AccountsGetRequest, ItemGetRequest};
+use plaid_sdk::{Error, ErrorCode, ErrorType, PlaidClient};
+use serde_json::json;
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn hits(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn a_plaid_error_is_typed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/item/get"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error_type": "ITEM_ERROR",
+            "error_code": "ITEM_LOGIN_REQUIRED",
+            "error_code_reason": null,
+            "error_message": "the login details of this item have changed (credentials, MFA, or required user action) and a user login is required to update this information.",
+            "display_message": "Please re-enter your credentials.",
+            "request_id": "HNTDNrA8F1shFEW",
+            "causes": [],
+            "status": 400,
+            "documentation_url": "https://plaid.com/docs/errors/item/#item_login_required",
+            "suggested_action": "Launch Link in update mode.",
+        })))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    let Error::Api(api) = &e else {
+        panic!("expected Error::Api, got {e:?}")
+    };
+    assert_eq!(api.status, 400);
+    assert_eq!(api.operation, "item_get");
+    assert_eq!(api.error_type, ErrorType::ItemError);
+    assert_eq!(api.error_code, ErrorCode::ItemLoginRequired);
+    assert_eq!(
+        api.display_message.as_deref(),
+        Some("Please re-enter your credentials.")
+    );
+    assert_eq!(api.request_id.as_deref(), Some("HNTDNrA8F1shFEW"));
+    assert_eq!(
+        api.documentation_url.as_deref(),
+        Some("https://plaid.com/docs/errors/item/#item_login_required")
+    );
+    assert_eq!(
+        api.suggested_action.as_deref(),
+        Some("Launch Link in update mode.")
+    );
+    assert_eq!(api.status_in_body, Some(400.0));
+    assert!(!e.is_retryable());
+    assert_eq!(e.request_id(), Some("HNTDNrA8F1shFEW"));
+    assert!(
+        e.to_string()
+            .starts_with("item_get: Plaid error ITEM_ERROR/ITEM_LOGIN_REQUIRED (HTTP 400)"),
+        "{e}"
+    );
+    assert_eq!(hits(&server).await, 1, "a 400 is not retried");
+}
+
+#[tokio::test]
+async fn an_unknown_error_type_and_code_are_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error_type": "QUANTUM_ERROR", "error_code": "ENTANGLED", "error_message": "m",
+            "display_message": null, "request_id": "r", "brand_new_field": [1, 2],
+        })))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    let api = e.api_error().expect("typed");
+    assert_eq!(
+        api.error_type,
+        ErrorType::Unrecognized("QUANTUM_ERROR".into())
+    );
+    assert_eq!(api.error_code.as_str(), "ENTANGLED");
+    assert_eq!(api.extra["brand_new_field"], json!([1, 2]));
+}
+
+#[tokio::test]
+async fn an_html_error_page_keeps_the_status_and_a_bounded_excerpt() {
+    let server = MockServer::start().await;
+    let page = format!(
+        "<html><body><h1>502 Bad Gateway</h1>{}</body></html>",
+        "x".repeat(20_000)
+    );
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502).set_body_raw(page, "text/html"))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .without_retries()
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    let Error::Http {
+        status,
+        excerpt,
+        operation,
+        ..
+    } = &e
+    else {
+        panic!("expected Error::Http, got {e:?}")
+    };
+    assert_eq!((*status, *operation), (502, "item_get"));
+    assert!(
+        excerpt.starts_with("<html><body><h1>502 Bad Gateway</h1>"),
+        "{excerpt}"
+    );
+    assert_eq!(excerpt.chars().count(), 512);
+    assert!(e.is_retryable());
+    assert_eq!(e.status(), Some(502));
+}
+
+#[tokio::test]
+async fn an_empty_error_body_is_an_http_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .without_retries()
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Http { status: 503, excerpt, .. } if excerpt.is_empty()),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_response_of_the_wrong_shape_names_the_json_path_and_request_id() {
+    let server = MockServer::start().await;
+    let spec = common::load_spec();
+    let mut body = common::example_for(&spec, "/accounts/get");
+    body["accounts"][1]["balances"]["current"] = json!("not a number");
+    body["request_id"] = json!("req123");
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .accounts_get(&AccountsGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    let Error::Decode {
+        path,
+        request_id,
+        status,
+        ..
+    } = &e
+    else {
+        panic!("expected Error::Decode, got {e:?}")
+    };
+    assert_eq!(path, "accounts[1].balances.current");
+    assert_eq!(request_id.as_deref(), Some("req123"));
+    assert_eq!(*status, 200);
+    assert!(
+        !e.to_string().contains("not a number"),
+        "values are not repeated: {e}"
+    );
+    assert_eq!(hits(&server).await, 1, "decode errors are not retried");
+}
+
+#[tokio::test]
+async fn empty_and_non_json_success_bodies_are_decode_errors() {
+    for body in ["", "<html>ok</html>"] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body, "text/html"))
+            .mount(&server)
+            .await;
+        let e = client(&server)
+            .accounts_get(&AccountsGetRequest::new(ACCESS_TOKEN))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Decode { path, .. } if path == "."),
+            "{body:?}: {e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_slow_response_times_out() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({}))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&server)
+        .await;
+    let client = common::builder(&server)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let e = client
+        .without_retries()
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Timeout { operation: "item_get", timeout } if timeout == Duration::from_millis(200)),
+        "{e:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "gave up on time"
+    );
+    assert!(e.is_retryable());
+}
+
+#[tokio::test]
+async fn the_timeout_can_be_changed_per_call_both_ways() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "accounts": [], "item": {}, "request_id": "r" }))
+                .set_delay(Duration::from_millis(400)),
+        )
+        .mount(&server)
+        .await;
+    let short_default = common::builder(&server)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap()
+        .without_retries();
+    let e = short_default
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    let longer = short_default.with_timeout(Duration::from_secs(5));
+    let e = longer
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Decode { .. }),
+        "the call completed (and the test body is not an item): {e:?}"
+    );
+
+    let long_default = client(&server).without_retries();
+    let e = long_default
+        .with_timeout(Duration::from_millis(100))
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Timeout { timeout, .. } if timeout == Duration::from_millis(100)),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connect_error() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = PlaidClient::builder()
+        .client_id("id")
+        .secret("s3cret-value")
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .retry_policy(common::fast_retries(2))
+        .build()
+        .unwrap();
+    let e = client
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Connect {
+                operation: "item_get",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.is_retryable());
+    assert!(e.to_string().starts_with("item_get: cannot connect"), "{e}");
+    assert!(
+        !e.to_string().contains("127.0.0.1"),
+        "the URL is stripped from transport errors: {e}"
+    );
+}

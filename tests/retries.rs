@@ -1,0 +1,239 @@
+//! The retry policy, observed from the server: hit counts, `Retry-After`, and which calls are
+//! never repeated.
+
+mod common;
+
+use common::{client, ACCESS_TOKEN};
+use plaid_sdk::types::{ItemGetRequest, ItemRemoveRequest, TransferCreateRequest};
+use plaid_sdk::{Error, RetryPolicy};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn hits(server: &MockServer) -> Vec<wiremock::Request> {
+    server.received_requests().await.unwrap()
+}
+
+/// `failures` then success: the failing mock takes priority until it is used up.
+async fn flaky(
+    server: &MockServer,
+    route: &str,
+    failure: ResponseTemplate,
+    failures: u64,
+    success: serde_json::Value,
+) {
+    Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(failure)
+        .up_to_n_times(failures)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(200).set_body_json(success))
+        .mount(server)
+        .await;
+}
+
+fn plaid_error(status: u16, error_type: &str, code: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({
+        "error_type": error_type, "error_code": code, "error_message": "m", "display_message": null, "request_id": "r",
+    }))
+}
+
+#[tokio::test]
+async fn a_read_is_retried_on_5xx_until_it_succeeds() {
+    let server = MockServer::start().await;
+    let spec = common::load_spec();
+    flaky(
+        &server,
+        "/item/get",
+        plaid_error(503, "API_ERROR", "INTERNAL_SERVER_ERROR"),
+        2,
+        common::example_for(&spec, "/item/get"),
+    )
+    .await;
+    let item = client(&server)
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap();
+    assert!(!item.request_id.is_empty());
+    assert_eq!(hits(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_read_gives_up_after_max_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(plaid_error(500, "API_ERROR", "INTERNAL_SERVER_ERROR"))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(500));
+    assert!(e.is_retryable(), "still transient; the attempts ran out");
+    assert_eq!(hits(&server).await.len(), 3);
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let five = common::builder(&server)
+        .retry_policy(common::fast_retries(5))
+        .build()
+        .unwrap();
+    let _ = five
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert_eq!(hits(&server).await.len(), 5);
+}
+
+#[tokio::test]
+async fn retries_can_be_turned_off_per_client_and_per_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let _ = client(&server)
+        .without_retries()
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await;
+    assert_eq!(hits(&server).await.len(), 1);
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let none = common::builder(&server)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let _ = none.item_get(&ItemGetRequest::new(ACCESS_TOKEN)).await;
+    assert_eq!(hits(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_write_without_an_idempotency_key_is_never_repeated() {
+    for failure in [
+        ResponseTemplate::new(500),
+        plaid_error(429, "RATE_LIMIT_EXCEEDED", "RATE_LIMIT"),
+        ResponseTemplate::new(502),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/item/remove"))
+            .respond_with(failure)
+            .mount(&server)
+            .await;
+        let e = client(&server)
+            .item_remove(&ItemRemoveRequest::new(ACCESS_TOKEN))
+            .await
+            .unwrap_err();
+        assert!(
+            e.is_retryable(),
+            "transient, but the client must not repeat a write: {e}"
+        );
+        assert_eq!(hits(&server).await.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_write_with_an_idempotency_key_is_retried_with_the_same_key() {
+    let server = MockServer::start().await;
+    let spec = common::load_spec();
+    flaky(
+        &server,
+        "/transfer/create",
+        ResponseTemplate::new(503),
+        2,
+        common::example_for(&spec, "/transfer/create"),
+    )
+    .await;
+    let request = TransferCreateRequest {
+        idempotency_key: Some("order-2026-11-21-0042".into()),
+        ..TransferCreateRequest::new(
+            ACCESS_TOKEN,
+            "3gE5gnRzNyfXpBK5wEEKcymJ5albGVUqg77gr",
+            "auth-1",
+            "payment",
+        )
+    };
+    client(&server).transfer_create(&request).await.unwrap();
+    let requests = hits(&server).await;
+    assert_eq!(requests.len(), 3);
+    for r in &requests {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["idempotency_key"], "order-2026-11-21-0042");
+        assert_eq!(
+            r.body, requests[0].body,
+            "every attempt sends the same body"
+        );
+    }
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let server = MockServer::start().await;
+    let spec = common::load_spec();
+    flaky(
+        &server,
+        "/item/get",
+        plaid_error(429, "RATE_LIMIT_EXCEEDED", "ITEM_GET_LIMIT").insert_header("Retry-After", "1"),
+        1,
+        common::example_for(&spec, "/item/get"),
+    )
+    .await;
+    let started = Instant::now();
+    client(&server)
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(hits(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_limit_ends_the_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            plaid_error(429, "RATE_LIMIT_EXCEEDED", "ITEM_GET_LIMIT")
+                .insert_header("Retry-After", "3600"),
+        )
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    let e = client(&server)
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+    assert!(matches!(e, Error::Api(ref api) if api.retry_after == Some(Duration::from_secs(3600))));
+    assert_eq!(hits(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(plaid_error(400, "INSTITUTION_ERROR", "INSTITUTION_DOWN"))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_code().map(|c| c.as_str()), Some("INSTITUTION_DOWN"));
+    assert_eq!(hits(&server).await.len(), 1);
+}

@@ -1,0 +1,222 @@
+//! No secret or token ever reaches `Debug`, `Display`, an error or a log line, even when a
+//! server echoes them back.
+
+mod common;
+
+use common::{client, ACCESS_TOKEN, SECRET};
+use plaid_sdk::types::{
+    CountryCode, ItemPublicTokenExchangeRequest, ItemPublicTokenExchangeResponse,
+    LinkTokenCreateRequest, LinkTokenCreateRequestUser, TransactionsSyncRequest,
+};
+use plaid_sdk::{AccessToken, Error, PlaidClient, PublicToken};
+use serde_json::json;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const PUBLIC_TOKEN: &str = "public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d";
+/// The secret parts of the tokens (the `access-sandbox-` prefix is not secret).
+const SECRET_PARTS: &[&str] = &[
+    SECRET,
+    "5cd6e1b1-1b5b-459d-9284-366e2da89755",
+    "b0e2c4ee-a763-4df5-bfe9-46a46bce993d",
+];
+
+#[track_caller]
+fn assert_clean(what: &str, text: &str) {
+    for secret in SECRET_PARTS {
+        assert!(!text.contains(secret), "{what} leaks {secret}:\n{text}");
+    }
+}
+
+/// Display, Debug, pretty Debug, and every source in the chain.
+#[track_caller]
+fn assert_error_clean(e: &Error) {
+    assert_clean("Display", &e.to_string());
+    assert_clean("Debug", &format!("{e:?}"));
+    assert_clean("pretty Debug", &format!("{e:#?}"));
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        assert_clean("source", &s.to_string());
+        source = s.source();
+    }
+}
+
+#[test]
+fn client_requests_and_responses_redact_tokens() {
+    let builder = PlaidClient::builder().client_id("id").secret(SECRET);
+    assert_clean("builder", &format!("{builder:?}"));
+    let client = builder.build().unwrap();
+    assert_clean("client", &format!("{client:?} {client:#?}"));
+
+    let sync = TransactionsSyncRequest::new(ACCESS_TOKEN);
+    assert_clean("request", &format!("{sync:?} {sync:#?}"));
+    let update_mode = LinkTokenCreateRequest {
+        access_token: Some(AccessToken::new(ACCESS_TOKEN)),
+        ..LinkTokenCreateRequest::new(
+            "App",
+            vec![CountryCode::Us],
+            "en",
+            LinkTokenCreateRequestUser::new("u"),
+        )
+    };
+    assert_clean("update-mode request", &format!("{update_mode:?}"));
+    let exchange = ItemPublicTokenExchangeRequest::new(PublicToken::new(PUBLIC_TOKEN));
+    assert_clean("exchange request", &format!("{exchange:?}"));
+    let response: ItemPublicTokenExchangeResponse = serde_json::from_value(json!({
+        "access_token": ACCESS_TOKEN, "item_id": "item-1", "request_id": "r"
+    }))
+    .unwrap();
+    assert_clean("response", &format!("{response:?} {response:#?}"));
+    assert!(format!("{response:?}").contains("access-sandbox-[redacted]"));
+    // The wire format is the real token: redaction is for humans only.
+    assert!(serde_json::to_string(&response)
+        .unwrap()
+        .contains(ACCESS_TOKEN));
+}
+
+/// A server that echoes the request (headers and body) into its answer.
+async fn echo_server(status: u16, as_plaid_error: bool) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(move |req: &wiremock::Request| {
+            let echo = format!("{:?} {}", req.headers, String::from_utf8_lossy(&req.body));
+            if as_plaid_error {
+                ResponseTemplate::new(status).set_body_json(json!({
+                    "error_type": "INVALID_INPUT", "error_code": "INVALID_ACCESS_TOKEN",
+                    "error_message": format!("bad token {ACCESS_TOKEN}; you sent {echo}"),
+                    "display_message": format!("secret {SECRET}"),
+                    "request_id": "r", "echo": echo,
+                }))
+            } else {
+                ResponseTemplate::new(status)
+                    .set_body_raw(format!("<html>{echo}</html>"), "text/html")
+            }
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn every_error_variant_is_clean_even_when_the_server_echoes_secrets() {
+    let request = TransactionsSyncRequest::new(ACCESS_TOKEN);
+
+    // Api: a Plaid error whose messages and unknown fields echo the token and the secret.
+    let e = client(&echo_server(400, true).await)
+        .transactions_sync(&request)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Api(_)));
+    assert_error_clean(&e);
+
+    // Http: an HTML page echoing the request headers (PLAID-SECRET) and body.
+    let e = client(&echo_server(502, false).await)
+        .without_retries()
+        .transactions_sync(&request)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Http { .. }));
+    assert_error_clean(&e);
+
+    // Decode: a success body whose bad value is a token.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "added": ACCESS_TOKEN, "request_id": SECRET })),
+        )
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .transactions_sync(&request)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert_error_clean(&e);
+
+    // Timeout.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .with_timeout(Duration::from_millis(50))
+        .without_retries()
+        .transactions_sync(&request)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }));
+    assert_error_clean(&e);
+
+    // Connect.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = PlaidClient::builder()
+        .client_id("id")
+        .secret(SECRET)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .build()
+        .unwrap();
+    let e = refused
+        .without_retries()
+        .transactions_sync(&request)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Connect { .. }));
+    assert_error_clean(&e);
+
+    // Transport: the connection closes in the middle of the body.
+    let addr = cut_off_server().await;
+    let cut = PlaidClient::builder()
+        .client_id("id")
+        .secret(SECRET)
+        .base_url(format!("http://{addr}"))
+        .build()
+        .unwrap();
+    let e = cut
+        .without_retries()
+        .transactions_sync(&request)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+    assert_error_clean(&e);
+
+    // InvalidRequest.
+    let e = client(&echo_server(200, true).await)
+        .transactions_sync(&TransactionsSyncRequest::new(""))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e:?}");
+    assert_error_clean(&e);
+
+    // Config: a secret that cannot be a header value.
+    let bad = format!("{SECRET}\n");
+    let e = PlaidClient::builder()
+        .client_id("id")
+        .secret(bad.as_str())
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::Config(_)));
+    assert_error_clean(&e);
+}
+
+/// Answers every connection with a 200 that promises 1000 bytes and sends 10.
+async fn cut_off_server() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0; 64 * 1024];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"added\":[").await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    addr
+}

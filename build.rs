@@ -46,7 +46,23 @@ fn main() {
     }
 }
 
+/// Prints how long each step took when `PLAID_SDK_BUILD_TIMINGS` is set (see it with
+/// `cargo build -vv`).
+struct Timings(Option<std::time::Instant>);
+
+impl Timings {
+    fn lap(&mut self, step: &str) {
+        if let Some(start) = &mut self.0 {
+            eprintln!("plaid-sdk build: {step:<28} {:>8.2?}", start.elapsed());
+            *start = std::time::Instant::now();
+        }
+    }
+}
+
 fn run() -> Result<(), String> {
+    println!("cargo:rerun-if-env-changed=PLAID_SDK_BUILD_TIMINGS");
+    let mut timings =
+        Timings(std::env::var_os("PLAID_SDK_BUILD_TIMINGS").map(|_| std::time::Instant::now()));
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env("OUT_DIR")?);
     println!("cargo:rerun-if-env-changed={SPEC_VAR}");
@@ -60,13 +76,16 @@ fn run() -> Result<(), String> {
     let at = spec_path.display().to_string();
 
     let mut spec = load(&spec_path)?;
+    timings.lap("read and parse the spec");
     normalize::normalize(&mut spec).map_err(|e| format!("{at}: {e}"))?;
     let spec_ops = spec::operations(&spec).map_err(|e| format!("{at}: {e}"))?;
+    let required_orders = spec::required_orders(&spec);
     let version = spec
         .pointer("/info/version")
         .and_then(|v| v.as_str())
         .unwrap_or("unknown")
         .to_owned();
+    timings.lap("normalize");
     let openapi: openapiv3::OpenAPI = serde_path_to_error::deserialize(spec).map_err(|e| {
         format!(
             "{at}: not a valid OpenAPI 3.0 document at `{}`: {}",
@@ -75,7 +94,9 @@ fn run() -> Result<(), String> {
         )
     })?;
 
+    timings.lap("OpenAPI model");
     let generated = progenitor_generate(&openapi).map_err(|e| format!("{at}: {e}"))?;
+    timings.lap("progenitor + syn parse");
     let (mut types, client) = split(generated)?;
     let ops = codegen::extract(&client, &spec_ops).map_err(|e| format!("{at}: {e}"))?;
     if ops.len() != spec_ops.len() {
@@ -86,8 +107,10 @@ fn run() -> Result<(), String> {
         ));
     }
     codegen::add_request_types(&ops, &mut types).map_err(|e| format!("{at}: {e}"))?;
-    postprocess::rewrite(&mut types).map_err(|e| format!("{at}: {e}"))?;
+    postprocess::rewrite(&mut types, &required_orders).map_err(|e| format!("{at}: {e}"))?;
+    timings.lap("request types, postprocess");
     let operations = codegen::generate(&ops, &types).map_err(|e| format!("{at}: {e}"))?;
+    timings.lap("operation layer");
 
     // One item per line, so a compile error in generated code points at a readable line.
     let mut file = String::with_capacity(4 << 20);

@@ -30,8 +30,8 @@ use syn::{Fields, FnArg, ImplItem, Item, ItemImpl, ReturnType, Type};
 /// What a successful call returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
-    /// A JSON body of this generated type.
-    Json(syn::Ident),
+    /// A JSON body of this type (a generated type's name, or a path like `::std::string::String`).
+    Json(Box<syn::Type>),
     /// Raw bytes (PDF, ZIP).
     Binary,
     /// No body.
@@ -169,8 +169,10 @@ fn response_kind(output: &ReturnType) -> Option<Response> {
             let last = p.path.segments.last()?;
             if last.ident == "ByteStream" {
                 Some(Response::Binary)
+            } else if p.path.segments.len() == 2 && p.path.segments[0].ident == "types" {
+                Some(Response::Json(Box::new(syn::parse_quote!(types::#last))))
             } else {
-                Some(Response::Json(last.ident.clone()))
+                Some(Response::Json(Box::new(inner.clone())))
             }
         }
         _ => None,
@@ -475,7 +477,7 @@ pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
         let (response_kind, response_ty, decode) = match &op.response {
             Response::Json(t) => (
                 quote!(crate::operation::ResponseKind::Json),
-                quote!(types::#t),
+                quote!(#t),
                 quote!(raw.json()),
             ),
             Response::Binary => (
@@ -616,7 +618,15 @@ fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: 
     };
     let request = op.request();
     let returns = match &op.response {
-        Response::Json(t) => format!("[`{t}`](crate::types::{t})"),
+        Response::Json(t) => match &**t {
+            syn::Type::Path(p)
+                if p.path.segments.len() == 2 && p.path.segments[0].ident == "types" =>
+            {
+                let t = &p.path.segments[1].ident;
+                format!("[`{t}`](crate::types::{t})")
+            }
+            other => format!("`{}`", quote!(#other).to_string().replace(' ', "")),
+        },
         Response::Binary => "the file's bytes".to_owned(),
         Response::Empty => "nothing".to_owned(),
     };
@@ -741,7 +751,7 @@ mod tests {
         assert_eq!(ops[0].body.as_ref().unwrap(), "TransactionsSyncRequest");
         assert_eq!(
             ops[0].response,
-            Response::Json(format_ident!("TransactionsSyncResponse"))
+            Response::Json(Box::new(syn::parse_quote!(types::TransactionsSyncResponse)))
         );
         assert_eq!(ops[0].docs[0], "Sync transactions");
         assert_eq!(ops[1].response, Response::Binary);

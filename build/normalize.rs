@@ -30,6 +30,13 @@
 //! 10. Deprecated properties, and properties whose schema is deprecated, are optional even
 //!     when listed as required: Plaid stops sending them (the spec's own `/signal/evaluate`
 //!     example omits the required but deprecated `risk_tier`).
+//! 11. Schemas that only alias a scalar or a list (`RequestId: {type: string}`, 175 of them)
+//!     are inlined where they are used and removed: typify would make each a newtype with six
+//!     impls (a tenth of the crate's compile time) that users must unwrap with `.0`. The token
+//!     schemas are kept, for their redacting newtypes.
+//! 12. A success response whose schema is a binary string is a file, whatever media type it
+//!     declares: the vendored spec declares `/statements/download` (a PDF) as JSON. Its media
+//!     type becomes `application/octet-stream`, so the client returns the bytes.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -108,6 +115,12 @@ pub struct Stats {
     pub defaults_documented: usize,
     /// Deprecated properties made optional (rewrite 10).
     pub deprecated_made_optional: usize,
+    /// References to alias schemas inlined (rewrite 11).
+    pub aliases_inlined: usize,
+    /// Alias schemas removed once nothing referenced them (rewrite 11).
+    pub aliases_removed: usize,
+    /// JSON responses that are really files (rewrite 12).
+    pub binary_responses: usize,
 }
 
 /// Applies every rewrite to `spec`, in place.
@@ -117,6 +130,7 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
     stringify_enum_values(spec, &mut stats)?;
     keep_media_types(spec, &mut stats)?;
     split_default_responses(spec, &mut stats);
+    mark_binary_responses(spec, &mut stats);
     let nullable = strip_schema_nullability(spec, &mut stats);
     let deprecated = deprecated_schemas(spec);
     for_each_schema(spec, &mut |path, schema| {
@@ -131,6 +145,7 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
         Ok(())
     })?;
     add_token_schemas(spec);
+    inline_aliases(spec, &mut stats)?;
     Ok(stats)
 }
 
@@ -587,6 +602,117 @@ fn make_deprecated_optional(
     stats.deprecated_made_optional += remove_required(schema, &optional);
 }
 
+// 12 -----------------------------------------------------------------------------------------
+
+fn mark_binary_responses(spec: &mut Value, stats: &mut Stats) {
+    let schemas = spec
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let resolve = |s: &Value| -> Value {
+        match s.get("$ref").and_then(Value::as_str) {
+            Some(r) => schemas
+                .get(r.trim_start_matches("#/components/schemas/"))
+                .cloned()
+                .unwrap_or(Value::Null),
+            None => s.clone(),
+        }
+    };
+    for (_, op) in operations_mut(spec) {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (code, resp) in responses.iter_mut() {
+            if !code.starts_with('2') {
+                continue;
+            }
+            let Some(content) = resp.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let Some(media) = content.get("application/json").cloned() else {
+                continue;
+            };
+            let schema = media.get("schema").map(&resolve).unwrap_or(Value::Null);
+            if schema.get("type").and_then(Value::as_str) == Some("string")
+                && schema.get("format").and_then(Value::as_str) == Some("binary")
+            {
+                content.remove("application/json");
+                content.insert("application/octet-stream".into(), media);
+                stats.binary_responses += 1;
+            }
+        }
+    }
+}
+
+// 11 -----------------------------------------------------------------------------------------
+
+/// Whether a component schema only aliases a scalar or a list.
+fn is_alias(schema: &Value) -> bool {
+    let Some(obj) = schema.as_object() else {
+        return false;
+    };
+    let scalar = matches!(
+        obj.get("type").and_then(Value::as_str),
+        Some("string" | "integer" | "number" | "boolean")
+    ) && !obj.contains_key("enum");
+    let list = obj.get("type").and_then(Value::as_str) == Some("array");
+    (scalar || list) && !obj.contains_key("properties")
+}
+
+fn inline_aliases(spec: &mut Value, stats: &mut Stats) -> Result<(), Error> {
+    let keep: BTreeSet<String> = TOKEN_FIELDS
+        .iter()
+        .chain(TOKEN_LIST_FIELDS)
+        .map(|(_, s)| format!("#/components/schemas/{s}"))
+        .collect();
+    let aliases: std::collections::BTreeMap<String, Value> = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter(|(_, s)| is_alias(s))
+                .map(|(name, s)| (format!("#/components/schemas/{name}"), s.clone()))
+                .filter(|(r, _)| !keep.contains(r))
+                .collect()
+        })
+        .unwrap_or_default();
+    for_each_schema(spec, &mut |_, schema| {
+        let Some(alias) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| aliases.get(r))
+        else {
+            return Ok(());
+        };
+        let own_description = schema.get("description").cloned();
+        let Value::Object(mut inlined) = alias.clone() else {
+            return Ok(());
+        };
+        if let Some(d) = own_description {
+            inlined.insert("description".into(), d);
+        }
+        *schema = inlined;
+        stats.aliases_inlined += 1;
+        Ok(())
+    })?;
+    // Remove the aliases nothing refers to any more.
+    let text = spec.to_string();
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for r in aliases.keys() {
+            if !text.contains(&format!("\"{r}\"")) {
+                let name = r.trim_start_matches("#/components/schemas/");
+                schemas.remove(name);
+                stats.aliases_removed += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
 // 9 ------------------------------------------------------------------------------------------
 
 fn document_default(schema: &mut Map<String, Value>, stats: &mut Stats) {
@@ -916,6 +1042,67 @@ mod tests {
         let stats = normalize(&mut v).unwrap();
         assert_eq!(schemas(&v)["Risk"]["required"], json!(["score", "kept"]));
         assert_eq!(stats.deprecated_made_optional, 2);
+    }
+
+    #[test]
+    fn scalar_and_list_aliases_are_inlined_and_removed() {
+        let mut v = spec_with(
+            json!({
+                "RequestId": { "type": "string", "description": "A request id." },
+                "Amount": { "type": "number", "format": "double" },
+                "Codes": { "type": "array", "items": { "$ref": "#/components/schemas/Code" } },
+                "Code": { "type": "string", "enum": ["a", "b"] },
+                "AccessToken": { "type": "string" },
+                "Resp": { "type": "object", "properties": {
+                    "request_id": { "$ref": "#/components/schemas/RequestId" },
+                    "amount": { "$ref": "#/components/schemas/Amount", "description": "Own words." },
+                    "codes": { "$ref": "#/components/schemas/Codes" },
+                    "access_token": { "$ref": "#/components/schemas/AccessToken" },
+                } },
+            }),
+            json!({ "/x": { "post": { "responses": { "200": { "content": { "application/json": {
+                "schema": { "$ref": "#/components/schemas/Resp" } } } } } } } }),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let s = schemas(&v);
+        let p = &s["Resp"]["properties"];
+        assert_eq!(
+            p["request_id"],
+            json!({ "type": "string", "description": "A request id." })
+        );
+        assert_eq!(
+            p["amount"],
+            json!({ "type": "number", "format": "double", "description": "Own words." })
+        );
+        assert_eq!(
+            p["codes"]["items"],
+            json!({ "$ref": "#/components/schemas/Code" }),
+            "enums stay types"
+        );
+        assert_eq!(
+            p["access_token"],
+            json!({ "$ref": "#/components/schemas/AccessToken" }),
+            "tokens stay"
+        );
+        for gone in ["RequestId", "Amount", "Codes"] {
+            assert!(!s.contains_key(gone), "{gone} removed");
+        }
+        assert!(s.contains_key("Code") && s.contains_key("AccessToken"));
+        assert_eq!((stats.aliases_inlined, stats.aliases_removed), (3, 3));
+    }
+
+    #[test]
+    fn a_json_response_that_is_a_binary_string_becomes_a_file() {
+        let mut v = spec_with(
+            json!({ "Pdf": { "type": "string", "format": "binary" } }),
+            json!({ "/statements/download": { "post": { "responses": { "200": { "content": {
+                "application/json": { "schema": { "$ref": "#/components/schemas/Pdf" } } } } } } } }),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let content = &v["paths"]["/statements/download"]["post"]["responses"]["200"]["content"];
+        assert!(content.get("application/json").is_none());
+        assert!(content.get("application/octet-stream").is_some());
+        assert_eq!(stats.binary_responses, 1);
     }
 
     #[test]

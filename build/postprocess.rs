@@ -5,9 +5,14 @@
 //!   `Unrecognized(String)`, `#[non_exhaustive]`, `as_str()`, and serde impls that keep an unknown
 //!   value verbatim and write it back unchanged. typify's own impls for the enum (closed
 //!   `FromStr`, `TryFrom`, `Display`) are dropped.
-//! * **Lenient fields.** A required-but-nullable field (typify rejects a missing key with
-//!   `deserialize_with = "Option::deserialize"`) accepts a missing key as `None`; an optional
-//!   list or map accepts `null` as empty; no container keeps `deny_unknown_fields`.
+//! * **No `deny_unknown_fields`** on any container.
+//! * **Lean `Deserialize`.** Structs get a generated `Deserialize` instead of serde's derive:
+//!   one `visit_map` matching each key once. serde's derive also emits a field-identifier enum
+//!   with three visitor methods and a `visit_seq` JSON never uses; on ~1,200 structs that was
+//!   the largest part of the crate's type- and borrow-checking time. Semantics are serde's for
+//!   the attributes typify uses (`rename`, `default`), plus: unknown keys are skipped, a missing
+//!   `Option` is `None` (typify's `deserialize_with = "Option::deserialize"`, which rejects a
+//!   missing required-but-nullable key, is dropped), and a defaulted list or map accepts `null`.
 //! * **Constructors.** Every struct with required fields gets `new(required...)` whose
 //!   arguments take `impl Into<T>`, and whose optional fields start empty, so a request with a
 //!   few of many optional fields is `Req { count: Some(500), ..Req::new(token) }`.
@@ -24,44 +29,43 @@ pub struct Stats {
     pub open_enums: usize,
     /// typify impl blocks dropped with them.
     pub enum_impls_dropped: usize,
-    /// Required-nullable fields that now accept a missing key.
-    pub missing_as_none: usize,
-    /// Optional list/map fields that now accept `null`.
-    pub null_as_empty: usize,
     /// `deny_unknown_fields` removed.
     pub deny_unknown_fields_removed: usize,
     /// `new` constructors added.
     pub constructors: usize,
     /// `From<&str>` impls added to string newtypes.
     pub str_conversions: usize,
+    /// Structs given a lean `Deserialize` instead of serde's derive.
+    pub lean_deserialize: usize,
 }
 
-/// The path of the function that reads `null` as `Default::default()`.
-const NULL_AS_DEFAULT: &str = "crate::de::null_as_default";
 /// The open-enum fallback variant (`Unrecognized(String)`).
 const FALLBACK: &str = "Unrecognized";
 /// The path of the open-enum macro.
 const OPEN_ENUM_MACRO: &str = "crate::open_enum::open_enum";
 
-/// Applies every rewrite to the items of the generated `types` module.
-pub fn rewrite(items: &mut Vec<Item>) -> Result<Stats, String> {
+/// The spec's `required` order per type name (see `spec::required_orders`).
+pub type RequiredOrders = std::collections::BTreeMap<String, Vec<String>>;
+
+/// Applies every rewrite to the items of the generated `types` module. `new` takes its
+/// arguments in the order of `orders` where the type has an entry whose names are exactly its
+/// required fields, else in field (alphabetical) order.
+pub fn rewrite(items: &mut Vec<Item>, orders: &RequiredOrders) -> Result<Stats, String> {
     let mut stats = Stats::default();
     open_enums(items, &mut stats)?;
     for item in items.iter_mut() {
         if let Item::Struct(s) = item {
             stats.deny_unknown_fields_removed +=
                 remove_serde_items(&mut s.attrs, |m| m.path().is_ident("deny_unknown_fields"));
-            if let Fields::Named(fields) = &mut s.fields {
-                for field in fields.named.iter_mut() {
-                    relax_field(field, &mut stats);
-                }
-            }
         }
     }
+    let lean = lean_deserialize(items);
+    stats.lean_deserialize = lean.len();
+    items.extend(lean);
     let conversions = str_conversions(items);
     stats.str_conversions = conversions.len();
     items.extend(conversions);
-    let constructors = constructors(items);
+    let constructors = constructors(items, orders);
     stats.constructors = constructors.len();
     items.extend(constructors);
     Ok(stats)
@@ -261,27 +265,127 @@ fn open_enums(items: &mut Vec<Item>, stats: &mut Stats) -> Result<(), String> {
     Ok(())
 }
 
-// --- lenient fields -------------------------------------------------------------------------
+// --- lean Deserialize ------------------------------------------------------------------------
 
-fn relax_field(field: &mut Field, stats: &mut Stats) {
-    let option_deserialize = |m: &Meta| {
-        name_value_str(m, "deserialize_with").is_some_and(|p| p.ends_with("Option::deserialize"))
-    };
-    let removed = remove_serde_items(&mut field.attrs, option_deserialize);
-    if removed > 0 {
-        stats.missing_as_none += 1;
-        // Without `default`, serde already reads a missing `Option` field as `None`.
+/// The path of the shared borrowed-or-owned key type.
+const KEY_TYPE: &str = "crate::de::Key";
+
+fn derives(attrs: &[Attribute]) -> Vec<syn::Path> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flatten()
+        .collect()
+}
+
+fn is_deserialize(p: &syn::Path) -> bool {
+    p.segments.last().is_some_and(|s| s.ident == "Deserialize")
+}
+
+/// Replaces serde's derived `Deserialize` on every struct with named fields by a lean impl
+/// (see the module docs); returns the impls to add.
+fn lean_deserialize(items: &mut [Item]) -> Vec<Item> {
+    let key: syn::Path = syn::parse_str(KEY_TYPE).expect("key path");
+    let mut out = Vec::new();
+    for item in items.iter_mut() {
+        let Item::Struct(s) = item else { continue };
+        let Fields::Named(fields) = &mut s.fields else {
+            continue;
+        };
+        let all = derives(&s.attrs);
+        let transparent = has_serde_item(&s.attrs, |m| m.path().is_ident("transparent"));
+        if transparent || !all.iter().any(is_deserialize) {
+            continue;
+        }
+        // Keep every other derive; drop Deserialize.
+        s.attrs.retain(|a| !a.path().is_ident("derive"));
+        let kept: Vec<&syn::Path> = all.iter().filter(|p| !is_deserialize(p)).collect();
+        if !kept.is_empty() {
+            s.attrs.push(syn::parse_quote!(#[derive(#(#kept),*)]));
+        }
+        let name = &s.ident;
+        let expecting = format!("struct {name}");
+        let mut slots = Vec::new();
+        let mut arms = Vec::new();
+        let mut builds = Vec::new();
+        for (i, field) in fields.named.iter_mut().enumerate() {
+            // Deserialization is generated here; field-level deserialize attributes go.
+            remove_serde_items(&mut field.attrs, |m| m.path().is_ident("deserialize_with"));
+            let ident = field.ident.as_ref().expect("named");
+            let slot = quote::format_ident!("__f{}", i);
+            let wire = wire_name(field);
+            let ty = &field.ty;
+            let default = serde_default(&field.attrs);
+            if is_option(ty) {
+                slots.push(quote!(let mut #slot: #ty = ::std::option::Option::None;));
+                arms.push(quote!(#wire => #slot = map.next_value()?,));
+                builds.push(quote!(#ident: #slot,));
+            } else {
+                slots.push(quote!(let mut #slot: ::std::option::Option<#ty> = ::std::option::Option::None;));
+                match default.as_deref() {
+                    Some("") => {
+                        arms.push(quote!(#wire => #slot = map.next_value()?,));
+                        builds.push(quote!(#ident: #slot.unwrap_or_default(),));
+                    }
+                    Some(path) => {
+                        let path: syn::Path = syn::parse_str(path).expect("serde default path");
+                        arms.push(quote!(#wire => #slot = map.next_value()?,));
+                        builds.push(quote!(#ident: #slot.unwrap_or_else(#path),));
+                    }
+                    None => {
+                        arms.push(quote!(#wire => #slot = ::std::option::Option::Some(map.next_value()?),));
+                        builds.push(quote! {
+                            #ident: match #slot {
+                                ::std::option::Option::Some(v) => v,
+                                ::std::option::Option::None => {
+                                    return ::std::result::Result::Err(
+                                        <__A::Error as ::serde::de::Error>::missing_field(#wire),
+                                    )
+                                }
+                            },
+                        });
+                    }
+                }
+            }
+        }
+        out.push(syn::parse_quote! {
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<__D: ::serde::Deserializer<'de>>(
+                    deserializer: __D,
+                ) -> ::std::result::Result<Self, __D::Error> {
+                    struct __Visitor;
+                    impl<'de> ::serde::de::Visitor<'de> for __Visitor {
+                        type Value = #name;
+                        fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                            f.write_str(#expecting)
+                        }
+                        #[allow(unused_mut)]
+                        fn visit_map<__A: ::serde::de::MapAccess<'de>>(
+                            self,
+                            mut map: __A,
+                        ) -> ::std::result::Result<#name, __A::Error> {
+                            #(#slots)*
+                            while let ::std::option::Option::Some(key) = map.next_key::<#key<'de>>()? {
+                                match key.as_str() {
+                                    #(#arms)*
+                                    _ => {
+                                        map.next_value::<::serde::de::IgnoredAny>()?;
+                                    }
+                                }
+                            }
+                            ::std::result::Result::Ok(#name { #(#builds)* })
+                        }
+                    }
+                    deserializer.deserialize_map(__Visitor)
+                }
+            }
+        });
     }
-    let has_custom_de = has_serde_item(&field.attrs, |m| {
-        m.path().is_ident("deserialize_with") || m.path().is_ident("with")
-    });
-    if serde_default(&field.attrs).is_some() && !is_option(&field.ty) && !has_custom_de {
-        let path = NULL_AS_DEFAULT;
-        field
-            .attrs
-            .push(syn::parse_quote!(#[serde(deserialize_with = #path)]));
-        stats.null_as_empty += 1;
-    }
+    out
 }
 
 // --- string newtypes -------------------------------------------------------------------------
@@ -360,7 +464,19 @@ pub fn is_required(field: &Field) -> bool {
     !is_option(&field.ty) && serde_default(&field.attrs).is_none()
 }
 
-fn constructors(items: &[Item]) -> Vec<Item> {
+/// The field's name on the wire: its `#[serde(rename)]`, or its identifier.
+fn wire_name(field: &Field) -> String {
+    for metas in field.attrs.iter().filter_map(serde_items) {
+        for m in metas.iter() {
+            if let Some(name) = name_value_str(m, "rename") {
+                return name;
+            }
+        }
+    }
+    unraw(field.ident.as_ref().expect("named"))
+}
+
+fn constructors(items: &[Item], orders: &RequiredOrders) -> Vec<Item> {
     let mut out = Vec::new();
     for item in items {
         let Item::Struct(s) = item else { continue };
@@ -368,7 +484,16 @@ fn constructors(items: &[Item]) -> Vec<Item> {
             continue;
         };
         let name = &s.ident;
-        let required: Vec<&Field> = fields.named.iter().filter(|f| is_required(f)).collect();
+        let mut required: Vec<&Field> = fields.named.iter().filter(|f| is_required(f)).collect();
+        if let Some(order) = orders.get(&name.to_string()) {
+            let mut wire: Vec<String> = required.iter().map(|f| wire_name(f)).collect();
+            wire.sort();
+            let mut listed = order.clone();
+            listed.sort();
+            if wire == listed {
+                required.sort_by_key(|f| order.iter().position(|o| *o == wire_name(f)));
+            }
+        }
         if required.is_empty() && has_default_impl(items, &name.to_string()) {
             continue;
         }
@@ -460,7 +585,7 @@ mod tests {
     #[test]
     fn string_enums_become_open_enum_invocations_and_lose_typify_impls() {
         let mut it = items(ENUM);
-        let stats = rewrite(&mut it).unwrap();
+        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
         assert_eq!(stats.open_enums, 1);
         assert_eq!(stats.enum_impls_dropped, 2);
         let out = render(&it);
@@ -481,7 +606,7 @@ mod tests {
     #[test]
     fn data_carrying_enums_are_left_alone() {
         let mut it = items("pub enum Shape { Circle(f64), Square { side: f64 } }");
-        let stats = rewrite(&mut it).unwrap();
+        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
         assert_eq!(stats.open_enums, 0);
         assert!(render(&it).contains("Circle (f64)"));
     }
@@ -491,7 +616,7 @@ mod tests {
         let mut it = items(
             "pub enum Holder { #[serde(rename = \"unrecognized\")] Unrecognized, #[serde(rename = \"UNKNOWN\")] Unknown }",
         );
-        rewrite(&mut it).unwrap();
+        rewrite(&mut it, &RequiredOrders::new()).unwrap();
         let out = render(&it);
         assert!(
             out.contains("UnrecognizedValue = \"unrecognized\""),
@@ -504,37 +629,82 @@ mod tests {
     }
 
     #[test]
-    fn lenient_fields_and_no_deny_unknown_fields() {
+    fn lean_deserialize_replaces_the_derive_and_no_deny_unknown_fields() {
         let mut it = items(
             r#"
-            #[derive(::serde::Deserialize)]
-            #[serde(deny_unknown_fields, rename_all = "snake_case")]
+            #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+            #[serde(deny_unknown_fields)]
             pub struct Account {
                 #[serde(deserialize_with = "::std::option::Option::deserialize")]
                 pub mask: ::std::option::Option<::std::string::String>,
-                #[serde(rename = "type", deserialize_with = "::std::option::Option::deserialize")]
-                pub type_: ::std::option::Option<::std::string::String>,
+                #[serde(rename = "type")]
+                pub type_: ::std::string::String,
                 #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
                 pub owners: ::std::vec::Vec<::std::string::String>,
-                #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
-                pub id: ::std::string::String,
             }
+            #[derive(::serde::Deserialize, ::serde::Serialize)]
+            #[serde(transparent)]
+            pub struct Id(pub ::std::string::String);
             "#,
         );
-        let stats = rewrite(&mut it).unwrap();
-        assert_eq!(stats.missing_as_none, 2);
-        assert_eq!(stats.null_as_empty, 1);
+        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        assert_eq!(
+            stats.lean_deserialize, 1,
+            "transparent newtypes keep serde's derive"
+        );
         assert_eq!(stats.deny_unknown_fields_removed, 1);
         let out = render(&it);
-        assert!(!out.contains("Option :: deserialize"), "{out}");
         assert!(
-            out.contains("rename = \"type\""),
-            "other serde items kept: {out}"
+            out.contains("# [derive (:: serde :: Serialize , Clone , Debug)] pub struct Account"),
+            "{out}"
         );
-        assert!(out.contains("rename_all"), "{out}");
+        assert!(out.contains("# [derive (:: serde :: Deserialize , :: serde :: Serialize)] # [serde (transparent)] pub struct Id"), "{out}");
+        assert!(!out.contains("Option :: deserialize"), "{out}");
         assert!(!out.contains("deny_unknown_fields"), "{out}");
-        assert!(out.contains("crate::de::null_as_default"), "{out}");
+        assert!(
+            out.contains(
+                "\"type\" => __f1 = :: std :: option :: Option :: Some (map . next_value () ?)"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("owners : __f2 . unwrap_or_default ()"),
+            "null or missing list is empty: {out}"
+        );
+        assert!(
+            out.contains("mask : __f0 ,"),
+            "missing Option is None: {out}"
+        );
+        assert!(out.contains("missing_field (\"type\")"), "{out}");
+    }
+
+    #[test]
+    fn constructor_arguments_follow_the_spec_required_order_when_it_fits() {
+        let src = r#"
+            pub struct SandboxPublicTokenCreateRequest {
+                pub initial_products: ::std::vec::Vec<Products>,
+                pub institution_id: ::std::string::String,
+                pub options: ::std::option::Option<Options>,
+            }
+        "#;
+        let mut orders = RequiredOrders::new();
+        orders.insert(
+            "SandboxPublicTokenCreateRequest".into(),
+            vec!["institution_id".into(), "initial_products".into()],
+        );
+        let mut it = items(src);
+        rewrite(&mut it, &orders).unwrap();
+        let out = render(&it);
+        assert!(out.contains("pub fn new (institution_id : impl :: std :: convert :: Into < :: std :: string :: String > , initial_products"), "{out}");
+
+        // An order that does not name exactly the required fields is ignored.
+        orders.insert(
+            "SandboxPublicTokenCreateRequest".into(),
+            vec!["institution_id".into(), "client_id".into()],
+        );
+        let mut it = items(src);
+        rewrite(&mut it, &orders).unwrap();
+        assert!(render(&it).contains("pub fn new (initial_products"));
     }
 
     #[test]
@@ -550,7 +720,7 @@ mod tests {
             impl ::std::convert::From<i64> for Count { fn from(v: i64) -> Self { Self(v) } }
             "#,
         );
-        let stats = rewrite(&mut it).unwrap();
+        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
         assert_eq!(stats.str_conversions, 1);
         let out = render(&it);
         assert!(
@@ -581,7 +751,7 @@ mod tests {
             pub struct AllOptionalNoDefault { pub a: ::std::option::Option<i64> }
             "#,
         );
-        let stats = rewrite(&mut it).unwrap();
+        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
         assert_eq!(stats.constructors, 2);
         let out = render(&it);
         assert!(

@@ -183,6 +183,30 @@ fn param(spec: &Value, p: &Value) -> Result<Param, String> {
     })
 }
 
+/// The `required` list of every component schema, in the spec's order, keyed by the Rust type
+/// name typify gives the schema (`APIClientID` -> `ApiClientId`). `new` takes its arguments in
+/// this order, which is the order of Plaid's docs.
+pub fn required_orders(spec: &Value) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return out;
+    };
+    for (name, schema) in schemas {
+        if let Some(required) = schema.get("required").and_then(Value::as_array) {
+            let names = required
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+            out.insert(pascal_case(&snake_case(name)), names);
+        }
+    }
+    out
+}
+
 /// A wire name as a Rust field name: `consentId` -> `consent_id`,
 /// `Plaid-New-User-API-Enabled` -> `plaid_new_user_api_enabled`.
 pub fn snake_case(name: &str) -> String {
@@ -290,6 +314,24 @@ mod tests {
         let spec =
             json!({ "paths": { "/a": { "post": { "parameters": [{ "$ref": "#/nowhere" }] } } } });
         assert!(operations(&spec).unwrap_err().contains("not found"));
+    }
+
+    #[test]
+    fn required_orders_keep_the_spec_order_under_the_rust_name() {
+        let spec = json!({ "components": { "schemas": {
+            "SandboxPublicTokenCreateRequest": { "required": ["institution_id", "initial_products"] },
+            "APIClientID": { "type": "string" },
+        } } });
+        let orders = required_orders(&spec);
+        assert_eq!(
+            orders["SandboxPublicTokenCreateRequest"],
+            ["institution_id", "initial_products"]
+        );
+        assert!(
+            !orders.contains_key("ApiClientId"),
+            "no required list, no entry"
+        );
+        assert_eq!(pascal_case(&snake_case("APIClientID")), "ApiClientId");
     }
 
     #[test]

@@ -467,7 +467,7 @@ impl PlaidClient {
     /// ```no_run
     /// # async fn run(client: plaid_sdk::PlaidClient) -> Result<(), plaid_sdk::Error> {
     /// use plaid_sdk::types::{CountryCode, InstitutionsGetRequest};
-    /// let page = client.send(&InstitutionsGetRequest::new(10, vec![CountryCode::Us], 0)).await?;
+    /// let page = client.send(&InstitutionsGetRequest::new(10, 0, vec![CountryCode::Us])).await?;
     /// println!("{} institutions", page.total);
     /// # Ok(()) }
     /// ```

@@ -64,6 +64,7 @@ mod client;
 mod de;
 mod error;
 mod generated;
+mod json_path;
 mod open_enum;
 mod operation;
 mod retry;

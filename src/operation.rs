@@ -199,29 +199,19 @@ impl RawResponse {
     /// Decodes the JSON body. On failure the error names the JSON path that failed and
     /// Plaid's `request_id`; values from the body are not repeated in it.
     pub fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
-        match serde_json::from_slice(&self.body) {
-            Ok(value) => Ok(value),
-            Err(_) => Err(self.decode_error::<T>()),
-        }
+        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(&e))
     }
 
-    /// Re-reads the body with path tracking, only once decoding has already failed, so the
-    /// common path pays nothing for it.
+    /// Describes a decode failure: the JSON path comes from the error's position in the
+    /// body (see `json_path`), so no second, path-tracking deserializer is compiled per type.
     #[cold]
-    fn decode_error<T: DeserializeOwned>(&self) -> Error {
-        let mut de = serde_json::Deserializer::from_slice(&self.body);
-        let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Err(e) => (e.path().to_string(), describe(e.inner())),
-            // Only trailing characters can fail the plain parse and pass this one.
-            Ok(_) => (
-                ".".to_owned(),
-                "trailing characters after the JSON value".to_owned(),
-            ),
-        };
+    fn decode_error(&self, e: &serde_json::Error) -> Error {
+        let message = describe(e);
+        let missing = message.starts_with("missing field");
         Error::Decode {
             operation: self.operation,
             status: self.status,
-            path,
+            path: crate::json_path::path_at(&self.body, e.line(), e.column(), missing),
             message,
             request_id: sniff_request_id(&self.body).map(str::to_owned),
         }

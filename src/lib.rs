@@ -76,3 +76,8 @@ pub use generated::{operations, types, SPEC_VERSION};
 pub use operation::{Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};
 pub use retry::RetryPolicy;
 pub use secret::{AccessToken, ClientSecret, ProcessorToken, PublicToken, UserToken};
+
+/// The README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

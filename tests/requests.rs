@@ -4,8 +4,8 @@ mod common;
 
 use common::{client, ACCESS_TOKEN, CLIENT_ID, SECRET};
 use plaid_sdk::types::{
-    AssetReportPdfGetRequest, CountryCode, ItemPublicTokenExchangeRequest, LinkTokenCreateRequest,
-    LinkTokenCreateRequestUser, Products, TransactionsSyncRequest, TransactionsSyncRequestOptions,
+    AssetReportPdfGetRequest, ItemPublicTokenExchangeRequest, LinkTokenCreateRequest, Products,
+    TransactionsSyncRequest, TransactionsSyncRequestOptions,
 };
 use plaid_sdk::{AccessToken, Error, Operation, OperationInfo, OperationKind, RawResponse};
 use serde_json::json;
@@ -49,16 +49,15 @@ async fn link_token_create_sends_credentials_as_headers_and_only_the_request_as_
         .mount(&server)
         .await;
 
-    let request = LinkTokenCreateRequest {
-        products: Some(vec![Products::Transactions]),
-        webhook: Some("https://example.com/plaid/webhook".into()),
-        ..LinkTokenCreateRequest::new(
-            "My App",
-            vec![CountryCode::Us],
-            "en",
-            LinkTokenCreateRequestUser::new("user-42"),
-        )
-    };
+    // Built from JSON: which fields `new` takes differs between spec versions (newer specs no
+    // longer require `user`), and this test runs against both.
+    let mut request: LinkTokenCreateRequest = serde_json::from_value(json!({
+        "client_name": "My App", "country_codes": ["US"], "language": "en",
+        "user": { "client_user_id": "user-42" },
+    }))
+    .unwrap();
+    request.products = Some(vec![Products::Transactions]);
+    request.webhook = Some("https://example.com/plaid/webhook".into());
     let response = client(&server).link_token_create(&request).await.unwrap();
     assert!(
         response.link_token.starts_with("link-"),

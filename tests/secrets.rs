@@ -5,8 +5,8 @@ mod common;
 
 use common::{client, ACCESS_TOKEN, SECRET};
 use plaid_sdk::types::{
-    CountryCode, ItemPublicTokenExchangeRequest, ItemPublicTokenExchangeResponse,
-    LinkTokenCreateRequest, LinkTokenCreateRequestUser, TransactionsSyncRequest,
+    ItemPublicTokenExchangeRequest, ItemPublicTokenExchangeResponse, LinkTokenCreateRequest,
+    TransactionsSyncRequest,
 };
 use plaid_sdk::{AccessToken, Error, PlaidClient, PublicToken};
 use serde_json::json;
@@ -52,15 +52,12 @@ fn client_requests_and_responses_redact_tokens() {
 
     let sync = TransactionsSyncRequest::new(ACCESS_TOKEN);
     assert_clean("request", &format!("{sync:?} {sync:#?}"));
-    let update_mode = LinkTokenCreateRequest {
-        access_token: Some(AccessToken::new(ACCESS_TOKEN)),
-        ..LinkTokenCreateRequest::new(
-            "App",
-            vec![CountryCode::Us],
-            "en",
-            LinkTokenCreateRequestUser::new("u"),
-        )
-    };
+    let mut update_mode: LinkTokenCreateRequest = serde_json::from_value(json!({
+        "client_name": "App", "country_codes": ["US"], "language": "en",
+        "user": { "client_user_id": "u" },
+    }))
+    .unwrap();
+    update_mode.access_token = Some(AccessToken::new(ACCESS_TOKEN));
     assert_clean("update-mode request", &format!("{update_mode:?}"));
     let exchange = ItemPublicTokenExchangeRequest::new(PublicToken::new(PUBLIC_TOKEN));
     assert_clean("exchange request", &format!("{exchange:?}"));

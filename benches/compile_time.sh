@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Compile-time figures for plaid-sdk, with the `plaid` 9.0.1 crate (libninja-generated, the
+# reference in the README) measured in the same run on the same machine.
+#
+#   benches/compile_time.sh            # 3 runs of each, medians
+#   RUNS=5 benches/compile_time.sh
+#   CARGO_FEATURES="--no-default-features --features transactions" benches/compile_time.sh
+#
+# Each figure is wall time and the peak RSS of the largest process (rustc) from /usr/bin/time,
+# with every dependency already built:
+#   plaid-sdk, generate + compile   `cargo clean -p plaid-sdk` then `cargo build --lib`:
+#                                   the build script is compiled and run, then the crate built
+#   plaid-sdk, compile only         the crate alone, generated code unchanged
+#   plaid 9.0.1, compile            `cargo clean -p plaid` then `cargo build`
+#   plaid-sdk, cargo doc            `cargo doc --no-deps --lib` from clean docs
+set -euo pipefail
+
+runs=${RUNS:-3}
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}/compile-bench
+features=${CARGO_FEATURES:-}
+peer=$(mktemp -d)
+trap 'rm -rf "$peer"' EXIT
+
+mkdir -p "$peer/src"
+cat >"$peer/Cargo.toml" <<'EOF'
+[package]
+name = "plaid-peer"
+version = "0.0.0"
+edition = "2021"
+publish = false
+[dependencies]
+plaid = "=9.0.1"
+[workspace]
+EOF
+: >"$peer/src/lib.rs"
+
+# One run: prints "<seconds> <peak KiB>".
+timed() {
+  local out="$peer/time.out"
+  /usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>"$peer/cmd.err" || {
+    echo "command failed: $*" >&2
+    cat "$peer/cmd.err" >&2
+    exit 1
+  }
+  tail -n 1 "$out"
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+report() { # label, then lines of "<seconds> <KiB>" on stdin
+  local label=$1 data secs rss
+  data=$(cat)
+  secs=$(echo "$data" | awk '{ print $1 }' | median)
+  rss=$(echo "$data" | awk '{ print $2 }' | sort -n | tail -n 1)
+  printf '%-34s %8.1f s   %6.2f GB peak RSS   (%s runs: %s)\n' "$label" "$secs" "$(awk -v k="$rss" 'BEGIN { print k / 1048576 }')" "$runs" "$(echo "$data" | awk '{ printf "%s ", $1 }')"
+}
+
+echo "Building dependencies once (not measured)..." >&2
+(cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $features -q)
+(cd "$peer" && CARGO_TARGET_DIR=$target/peer cargo build -q)
+
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"
+echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.yml}   Features: ${features:-default}"
+
+for i in $(seq "$runs"); do
+  (cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
+done | report "plaid-sdk, generate + compile"
+
+for i in $(seq "$runs"); do
+  touch "$root/src/lib.rs"
+  (cd "$root" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
+done | report "plaid-sdk, compile only"
+
+for i in $(seq "$runs"); do
+  (cd "$peer" && cargo clean -q -p plaid --target-dir "$target/peer" && CARGO_TARGET_DIR=$target/peer timed cargo build)
+done | report "plaid 9.0.1, compile"
+
+for i in $(seq "$runs"); do
+  rm -rf "$target/doc/plaid_sdk"
+  (cd "$root" && CARGO_TARGET_DIR=$target timed cargo doc --no-deps --lib $features)
+done | report "plaid-sdk, cargo doc"

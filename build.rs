@@ -20,6 +20,8 @@ mod classify;
 mod codegen;
 #[path = "build/normalize.rs"]
 mod normalize;
+#[path = "build/pagination.rs"]
+mod pagination;
 #[path = "build/postprocess.rs"]
 mod postprocess;
 #[path = "build/spec.rs"]
@@ -77,6 +79,8 @@ fn run() -> Result<(), String> {
 
     let mut spec = load(&spec_path)?;
     timings.lap("read and parse the spec");
+    // Before normalization, which drops the page-size maximums.
+    let pages = pagination::analyze(&spec).map_err(|e| format!("{at}: {e}"))?;
     normalize::normalize(&mut spec).map_err(|e| format!("{at}: {e}"))?;
     let spec_ops = spec::operations(&spec).map_err(|e| format!("{at}: {e}"))?;
     let required_orders = spec::required_orders(&spec);
@@ -107,9 +111,13 @@ fn run() -> Result<(), String> {
         ));
     }
     codegen::add_request_types(&ops, &mut types).map_err(|e| format!("{at}: {e}"))?;
-    postprocess::rewrite(&mut types, &required_orders).map_err(|e| format!("{at}: {e}"))?;
+    let (_, generated_impls) =
+        postprocess::rewrite(&mut types, &required_orders).map_err(|e| format!("{at}: {e}"))?;
     timings.lap("request types, postprocess");
-    let operations = codegen::generate(&ops, &types).map_err(|e| format!("{at}: {e}"))?;
+    let (pagination_impls, pagination_lists) =
+        pagination::generate(&pages, &ops, &types).map_err(|e| format!("{at}: {e}"))?;
+    let operations =
+        codegen::generate(&ops, &types, pagination_lists).map_err(|e| format!("{at}: {e}"))?;
     timings.lap("operation layer");
 
     // One item per line, so a compile error in generated code points at a readable line.
@@ -126,8 +134,17 @@ fn run() -> Result<(), String> {
         file.push_str(&quote!(#item).to_string());
         file.push('\n');
     }
+    // One impl per line too: rustc computes a column for every span it puts in debug info,
+    // and all of them on one 2.5 MB line tripled the crate's codegen time.
+    for tokens in &generated_impls {
+        file.push_str(&tokens.to_string());
+        file.push('\n');
+    }
     file.push_str("}\n");
-    file.push_str(&operations.to_string());
+    for tokens in operations.iter().chain(&pagination_impls) {
+        file.push_str(&tokens.to_string());
+        file.push('\n');
+    }
     file.push('\n');
     file.push_str(
         &quote! {

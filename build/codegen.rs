@@ -446,8 +446,14 @@ fn param_methods(op: &Op, has_access_token: bool) -> TokenStream {
     quote!(#path_fn #headers_fn #validate_fn)
 }
 
-/// Generates the operation layer for `ops` (see the module docs).
-pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
+/// Generates the operation layer for `ops` (see the module docs). `extra` goes into the
+/// `operations` module (the pagination lists). Returns one token stream per item, so the
+/// build can write each on its own line (see `build.rs`).
+pub fn generate(
+    ops: &[Op],
+    types: &[Item],
+    extra: TokenStream,
+) -> Result<Vec<TokenStream>, String> {
     let mut seen = std::collections::BTreeMap::new();
     for op in ops {
         if let Some(other) = seen.insert(op.request().to_string(), op.name.to_string()) {
@@ -547,9 +553,11 @@ pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
 
         let doc = method_doc(op, &fields, kind, slow, key_field.is_some());
         methods.push(quote! {
-            #[doc = #doc]
-            pub async fn #name(&self, request: &types::#request) -> ::std::result::Result<#response_ty, crate::Error> {
-                self.send(request).await
+            impl crate::PlaidClient {
+                #[doc = #doc]
+                pub async fn #name(&self, request: &types::#request) -> ::std::result::Result<#response_ty, crate::Error> {
+                    self.send(request).await
+                }
             }
         });
     }
@@ -562,7 +570,7 @@ pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
             ),
         }
     });
-    Ok(quote! {
+    let operations = quote! {
         /// Every operation of the spec this build was generated from: path, HTTP method, whether
         /// it is safe to retry, and whether it is slow.
         pub mod operations {
@@ -570,6 +578,8 @@ pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
             #(#consts)*
             /// All operations, in path order.
             pub const ALL: &[&OperationInfo] = &[#(&#names),*];
+
+            #extra
 
             /// Decodes `raw` as the response of the operation named `name`; `None` for an
             /// unknown name. Used by the tests that run every spec example through its
@@ -585,11 +595,11 @@ pub fn generate(ops: &[Op], types: &[Item]) -> Result<TokenStream, String> {
                 }
             }
         }
-        #(#impls)*
-        impl crate::PlaidClient {
-            #(#methods)*
-        }
-    })
+    };
+    Ok(std::iter::once(operations)
+        .chain(impls)
+        .chain(methods)
+        .collect())
 }
 
 fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: bool) -> String {
@@ -833,7 +843,7 @@ mod tests {
         let ops = extract(&client_impl(METHOD), &spec_ops()).unwrap();
         let mut types = types();
         add_request_types(&ops, &mut types).unwrap();
-        let out = generate(&ops, &types).unwrap().to_string();
+        let out = render(generate(&ops, &types, quote!()).unwrap());
         assert!(
             out.contains("pub const TRANSACTIONS_SYNC : OperationInfo"),
             "{out}"
@@ -863,11 +873,15 @@ mod tests {
         assert!(out.contains("has_body : false"), "{out}");
     }
 
+    fn render(items: Vec<TokenStream>) -> String {
+        quote!(#(#items)*).to_string()
+    }
+
     #[test]
     fn a_request_type_shared_by_two_operations_is_an_error() {
         let mut ops = extract(&client_impl(METHOD), &spec_ops()).unwrap();
         ops[1].body = ops[0].body.clone();
-        let e = generate(&ops, &types()).unwrap_err();
+        let e = generate(&ops, &types(), quote!()).unwrap_err();
         assert!(
             e.contains("share the request type TransactionsSyncRequest"),
             "{e}"

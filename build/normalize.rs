@@ -697,13 +697,14 @@ fn inline_aliases(spec: &mut Value, stats: &mut Stats) -> Result<(), Error> {
         Ok(())
     })?;
     // Remove the aliases nothing refers to any more.
-    let text = spec.to_string();
+    let mut used = BTreeSet::new();
+    collect_refs(spec, &mut used);
     if let Some(schemas) = spec
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
     {
         for r in aliases.keys() {
-            if !text.contains(&format!("\"{r}\"")) {
+            if !used.contains(r) {
                 let name = r.trim_start_matches("#/components/schemas/");
                 schemas.remove(name);
                 stats.aliases_removed += 1;
@@ -711,6 +712,20 @@ fn inline_aliases(spec: &mut Value, stats: &mut Stats) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Every `$ref` target in the document.
+fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+                out.insert(r.to_owned());
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }
 
 // 9 ------------------------------------------------------------------------------------------

@@ -50,7 +50,13 @@ pub type RequiredOrders = std::collections::BTreeMap<String, Vec<String>>;
 /// Applies every rewrite to the items of the generated `types` module. `new` takes its
 /// arguments in the order of `orders` where the type has an entry whose names are exactly its
 /// required fields, else in field (alphabetical) order.
-pub fn rewrite(items: &mut Vec<Item>, orders: &RequiredOrders) -> Result<Stats, String> {
+///
+/// Returns the counts and the impls it generated, as tokens: parsing ~2,000 generated impls
+/// back into syntax trees cost more than the rest of the build script together.
+pub fn rewrite(
+    items: &mut Vec<Item>,
+    orders: &RequiredOrders,
+) -> Result<(Stats, Vec<TokenStream>), String> {
     let mut stats = Stats::default();
     open_enums(items, &mut stats)?;
     for item in items.iter_mut() {
@@ -61,14 +67,17 @@ pub fn rewrite(items: &mut Vec<Item>, orders: &RequiredOrders) -> Result<Stats, 
     }
     let lean = lean_deserialize(items);
     stats.lean_deserialize = lean.len();
-    items.extend(lean);
     let conversions = str_conversions(items);
     stats.str_conversions = conversions.len();
-    items.extend(conversions);
     let constructors = constructors(items, orders);
     stats.constructors = constructors.len();
-    items.extend(constructors);
-    Ok(stats)
+    Ok((
+        stats,
+        lean.into_iter()
+            .chain(conversions)
+            .chain(constructors)
+            .collect(),
+    ))
 }
 
 // --- serde attribute helpers ----------------------------------------------------------------
@@ -288,7 +297,7 @@ fn is_deserialize(p: &syn::Path) -> bool {
 
 /// Replaces serde's derived `Deserialize` on every struct with named fields by a lean impl
 /// (see the module docs); returns the impls to add.
-fn lean_deserialize(items: &mut [Item]) -> Vec<Item> {
+fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
     let key: syn::Path = syn::parse_str(KEY_TYPE).expect("key path");
     let mut out = Vec::new();
     for item in items.iter_mut() {
@@ -352,7 +361,7 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<Item> {
                 }
             }
         }
-        out.push(syn::parse_quote! {
+        out.push(quote! {
             impl<'de> ::serde::Deserialize<'de> for #name {
                 fn deserialize<__D: ::serde::Deserializer<'de>>(
                     deserializer: __D,
@@ -396,7 +405,7 @@ fn is_string(ty: &Type) -> bool {
 
 /// `From<&str>` for every `struct X(pub String)` that converts from `String`, so constructor
 /// arguments take string literals.
-fn str_conversions(items: &[Item]) -> Vec<Item> {
+fn str_conversions(items: &[Item]) -> Vec<TokenStream> {
     let from_string = |name: &syn::Ident| {
         items.iter().any(|item| match item {
             Item::Impl(imp) => {
@@ -422,7 +431,7 @@ fn str_conversions(items: &[Item]) -> Vec<Item> {
                         && from_string(&s.ident) =>
                 {
                     let name = &s.ident;
-                    Some(syn::parse_quote! {
+                    Some(quote! {
                         impl ::std::convert::From<&str> for #name {
                             fn from(value: &str) -> Self {
                                 Self(value.to_owned())
@@ -476,7 +485,7 @@ fn wire_name(field: &Field) -> String {
     unraw(field.ident.as_ref().expect("named"))
 }
 
-fn constructors(items: &[Item], orders: &RequiredOrders) -> Vec<Item> {
+fn constructors(items: &[Item], orders: &RequiredOrders) -> Vec<TokenStream> {
     let mut out = Vec::new();
     for item in items {
         let Item::Struct(s) = item else { continue };
@@ -538,7 +547,7 @@ fn constructors(items: &[Item], orders: &RequiredOrders) -> Vec<Item> {
                 }
             }
         };
-        out.push(syn::parse2(tokens).expect("constructor tokens parse"));
+        out.push(tokens);
     }
     out
 }
@@ -585,10 +594,11 @@ mod tests {
     #[test]
     fn string_enums_become_open_enum_invocations_and_lose_typify_impls() {
         let mut it = items(ENUM);
-        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let extra = quote!(#(#extra)*);
         assert_eq!(stats.open_enums, 1);
         assert_eq!(stats.enum_impls_dropped, 2);
-        let out = render(&it);
+        let out = format!("{} {extra}", render(&it));
         assert!(out.contains("crate :: open_enum :: open_enum !"), "{out}");
         assert!(out.contains("X401a = \"401a\""), "{out}");
         assert!(
@@ -606,9 +616,10 @@ mod tests {
     #[test]
     fn data_carrying_enums_are_left_alone() {
         let mut it = items("pub enum Shape { Circle(f64), Square { side: f64 } }");
-        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let extra = quote!(#(#extra)*);
         assert_eq!(stats.open_enums, 0);
-        assert!(render(&it).contains("Circle (f64)"));
+        assert!(format!("{} {extra}", render(&it)).contains("Circle (f64)"));
     }
 
     #[test]
@@ -616,8 +627,9 @@ mod tests {
         let mut it = items(
             "pub enum Holder { #[serde(rename = \"unrecognized\")] Unrecognized, #[serde(rename = \"UNKNOWN\")] Unknown }",
         );
-        rewrite(&mut it, &RequiredOrders::new()).unwrap();
-        let out = render(&it);
+        let (_, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let extra = quote!(#(#extra)*);
+        let out = format!("{} {extra}", render(&it));
         assert!(
             out.contains("UnrecognizedValue = \"unrecognized\""),
             "{out}"
@@ -647,13 +659,14 @@ mod tests {
             pub struct Id(pub ::std::string::String);
             "#,
         );
-        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let extra = quote!(#(#extra)*);
         assert_eq!(
             stats.lean_deserialize, 1,
             "transparent newtypes keep serde's derive"
         );
         assert_eq!(stats.deny_unknown_fields_removed, 1);
-        let out = render(&it);
+        let out = format!("{} {extra}", render(&it));
         assert!(
             out.contains("# [derive (:: serde :: Serialize , Clone , Debug)] pub struct Account"),
             "{out}"
@@ -693,8 +706,9 @@ mod tests {
             vec!["institution_id".into(), "initial_products".into()],
         );
         let mut it = items(src);
-        rewrite(&mut it, &orders).unwrap();
-        let out = render(&it);
+        let (_, extra) = rewrite(&mut it, &orders).unwrap();
+        let extra = quote!(#(#extra)*);
+        let out = format!("{} {extra}", render(&it));
         assert!(out.contains("pub fn new (institution_id : impl :: std :: convert :: Into < :: std :: string :: String > , initial_products"), "{out}");
 
         // An order that does not name exactly the required fields is ignored.
@@ -703,8 +717,9 @@ mod tests {
             vec!["institution_id".into(), "client_id".into()],
         );
         let mut it = items(src);
-        rewrite(&mut it, &orders).unwrap();
-        assert!(render(&it).contains("pub fn new (initial_products"));
+        let (_, extra) = rewrite(&mut it, &orders).unwrap();
+        let extra = quote!(#(#extra)*);
+        assert!(format!("{} {extra}", render(&it)).contains("pub fn new (initial_products"));
     }
 
     #[test]
@@ -720,9 +735,10 @@ mod tests {
             impl ::std::convert::From<i64> for Count { fn from(v: i64) -> Self { Self(v) } }
             "#,
         );
-        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let extra = quote!(#(#extra)*);
         assert_eq!(stats.str_conversions, 1);
-        let out = render(&it);
+        let out = format!("{} {extra}", render(&it));
         assert!(
             out.contains("impl :: std :: convert :: From < & str > for RequestId"),
             "{out}"
@@ -751,9 +767,10 @@ mod tests {
             pub struct AllOptionalNoDefault { pub a: ::std::option::Option<i64> }
             "#,
         );
-        let stats = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let extra = quote!(#(#extra)*);
         assert_eq!(stats.constructors, 2);
-        let out = render(&it);
+        let out = format!("{} {extra}", render(&it));
         assert!(
             out.contains("pub fn new (access_token : impl :: std :: convert :: Into < AccessToken > , r#type : impl :: std :: convert :: Into < :: std :: string :: String >) -> Self"),
             "{out}"

@@ -99,6 +99,28 @@ pub enum Error {
         message: String,
     },
 
+    /// A paginated listing or a sync loop stopped making progress: the server repeated a
+    /// cursor or an offset, or the page limit was reached. Nothing partial is returned.
+    #[error("{operation}: pagination stopped: {reason}")]
+    Pagination {
+        /// The operation called.
+        operation: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A `/transactions/sync` loop failed again after every restart it was allowed.
+    #[error("{operation}: gave up after {restarts} restarts: {source}")]
+    SyncRestarts {
+        /// The operation called.
+        operation: &'static str,
+        /// How many times the loop started over.
+        restarts: u32,
+        /// The last failure.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// The client is not configured correctly.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -138,7 +160,11 @@ impl Error {
             Error::Api(e) => e.is_retryable(),
             Error::Http { status, .. } => is_retryable_status(*status),
             Error::Timeout { .. } | Error::Connect { .. } | Error::Transport { .. } => true,
-            Error::Decode { .. } | Error::InvalidRequest { .. } | Error::Config(_) => false,
+            Error::SyncRestarts { source, .. } => source.is_retryable(),
+            Error::Decode { .. }
+            | Error::InvalidRequest { .. }
+            | Error::Pagination { .. }
+            | Error::Config(_) => false,
         }
     }
 

@@ -65,14 +65,18 @@ mod de;
 mod error;
 mod generated;
 mod json_path;
+pub mod link;
 mod open_enum;
 mod operation;
+pub mod pagination;
 mod retry;
 mod secret;
+pub mod sync;
 
 pub use client::{ClientBuilder, Environment, PlaidClient, API_VERSION};
 pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorType};
 pub use generated::{operations, types, SPEC_VERSION};
+pub use link::{ItemId, LinkedItem};
 pub use operation::{Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};
 pub use retry::RetryPolicy;
 pub use secret::{AccessToken, ClientSecret, ProcessorToken, PublicToken, UserToken};

@@ -9,6 +9,8 @@ mod classify;
 mod codegen;
 #[path = "../build/normalize.rs"]
 mod normalize;
+#[path = "../build/pagination.rs"]
+mod pagination;
 #[path = "../build/postprocess.rs"]
 mod postprocess;
 #[path = "../build/spec.rs"]

@@ -26,6 +26,8 @@ mod pagination;
 mod postprocess;
 #[path = "build/spec.rs"]
 mod spec;
+#[path = "build/webhooks.rs"]
+mod webhooks;
 
 use quote::quote;
 use std::path::{Path, PathBuf};
@@ -81,6 +83,7 @@ fn run() -> Result<(), String> {
     timings.lap("read and parse the spec");
     // Before normalization, which drops the page-size maximums.
     let pages = pagination::analyze(&spec).map_err(|e| format!("{at}: {e}"))?;
+    let webhook_kinds = webhooks::analyze(&spec);
     normalize::normalize(&mut spec).map_err(|e| format!("{at}: {e}"))?;
     let spec_ops = spec::operations(&spec).map_err(|e| format!("{at}: {e}"))?;
     let required_orders = spec::required_orders(&spec);
@@ -141,6 +144,18 @@ fn run() -> Result<(), String> {
         file.push('\n');
     }
     file.push_str("}\n");
+    let webhook_events = webhooks::generate(&webhook_kinds, &types);
+    file.push_str(
+        &quote! {
+            /// Typed webhook bodies (see [`crate::webhook`]).
+            pub mod webhooks {
+                use super::types;
+                #webhook_events
+            }
+        }
+        .to_string(),
+    );
+    file.push('\n');
     for tokens in operations.iter().chain(&pagination_impls) {
         file.push_str(&tokens.to_string());
         file.push('\n');

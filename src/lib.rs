@@ -72,6 +72,7 @@ pub mod pagination;
 mod retry;
 mod secret;
 pub mod sync;
+pub mod webhook;
 
 pub use client::{ClientBuilder, Environment, PlaidClient, API_VERSION};
 pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorType};

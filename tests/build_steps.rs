@@ -15,3 +15,5 @@ mod pagination;
 mod postprocess;
 #[path = "../build/spec.rs"]
 mod spec;
+#[path = "../build/webhooks.rs"]
+mod webhooks;

@@ -1,0 +1,296 @@
+//! Typed webhook events from the spec's webhook schemas.
+//!
+//! Plaid names each webhook body schema `…Webhook` and pins its `webhook_type` and
+//! `webhook_code`, by a one-value enum or by naming the value in the description
+//! ("`TRANSACTIONS`", "`\"DEPOSIT_SWITCH\"`"). This module reads those pairs and generates
+//! `WebhookEvent`: one variant per schema, and `Unrecognized` for any other pair. Some pairs have
+//! two schemas (`SYNC_UPDATES_AVAILABLE` for an Item and for a processor token); the dispatcher
+//! tries the Item one first, then `Processor…` ones, and the first the body parses as wins.
+
+use crate::spec::{pascal_case, snake_case};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use syn::Item;
+
+/// One webhook schema and the pair it is sent with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// `TRANSACTIONS`
+    pub webhook_type: String,
+    /// `SYNC_UPDATES_AVAILABLE`
+    pub webhook_code: String,
+    /// The schema's name (`SyncUpdatesAvailableWebhook`).
+    pub schema: String,
+    /// The schema's description.
+    pub description: Option<String>,
+}
+
+/// The value a `webhook_type` / `webhook_code` property pins: its one enum value, or the single
+/// constant its description names in backticks.
+fn pinned(property: &Value) -> Option<String> {
+    if let Some(values) = property.get("enum").and_then(Value::as_array) {
+        if let [Value::String(v)] = values.as_slice() {
+            return Some(v.clone());
+        }
+    }
+    let description = property.get("description").and_then(Value::as_str)?;
+    let mut found = Vec::new();
+    let mut rest = description;
+    while let Some(start) = rest.find('`') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('`') else { break };
+        let token = after[..end].trim_matches('"');
+        if !token.is_empty()
+            && token
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            found.push(token.to_owned());
+        }
+        rest = &after[end + 1..];
+    }
+    found.dedup();
+    (found.len() == 1).then(|| found.remove(0))
+}
+
+/// Every `…Webhook` schema with a pinned type and code, in spec order.
+pub fn analyze(spec: &Value) -> Vec<Webhook> {
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    schemas
+        .iter()
+        .filter(|(name, _)| name.ends_with("Webhook"))
+        .filter_map(|(name, schema)| {
+            let props = schema.get("properties")?;
+            Some(Webhook {
+                webhook_type: pinned(props.get("webhook_type")?)?,
+                webhook_code: pinned(props.get("webhook_code")?)?,
+                schema: name.clone(),
+                description: schema
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+/// The generated `WebhookEvent` enum and its dispatcher, over the webhooks whose type exists
+/// among the generated types.
+pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
+    let exists = |name: &str| {
+        types
+            .iter()
+            .any(|i| matches!(i, Item::Struct(s) if s.ident == name))
+    };
+    let mut variants = Vec::new();
+    let mut pairs: BTreeMap<(String, String), Vec<(syn::Ident, syn::Ident)>> = BTreeMap::new();
+    let mut accessors = Vec::new();
+    for w in webhooks {
+        let ty_name = pascal_case(&snake_case(&w.schema));
+        if !exists(&ty_name) {
+            continue;
+        }
+        let ty = format_ident!("{}", ty_name);
+        let variant_name = w
+            .schema
+            .strip_suffix("Webhook")
+            .filter(|v| !v.is_empty())
+            .unwrap_or(&w.schema);
+        let variant = format_ident!("{}", pascal_case(&snake_case(variant_name)));
+        let doc = format!(
+            "`{}` / `{}`{}",
+            w.webhook_type,
+            w.webhook_code,
+            w.description
+                .as_deref()
+                .map(|d| format!(": {}", first_sentence(d)))
+                .unwrap_or_default()
+        );
+        variants.push(quote! {
+            #[doc = #doc]
+            #variant(::std::boxed::Box<types::#ty>),
+        });
+        accessors.push(variant.clone());
+        pairs
+            .entry((w.webhook_type.clone(), w.webhook_code.clone()))
+            .or_default()
+            .push((variant, ty));
+    }
+    for candidates in pairs.values_mut() {
+        // Item webhooks are the common case: try them before the processor-token ones.
+        candidates.sort_by_key(|(variant, _)| variant.to_string().starts_with("Processor"));
+    }
+    let arms = pairs.iter().map(|((t, c), candidates)| {
+        let tries = candidates.iter().map(|(variant, ty)| {
+            quote! {
+                let _failed = match ::serde_json::from_slice::<types::#ty>(body) {
+                    ::std::result::Result::Ok(v) => {
+                        return ::std::result::Result::Ok(WebhookEvent::#variant(::std::boxed::Box::new(v)))
+                    }
+                    ::std::result::Result::Err(e) => e,
+                };
+            }
+        });
+        quote! {
+            (#t, #c) => {
+                #(#tries)*
+                ::std::option::Option::Some(_failed.to_string())
+            }
+        }
+    });
+    let kinds = accessors.iter().map(|v| quote!(WebhookEvent::#v(_)));
+    let pair_arms = pairs.iter().flat_map(|((t, c), candidates)| {
+        candidates
+            .iter()
+            .map(move |(v, _)| quote!(WebhookEvent::#v(_) => (#t, #c),))
+    });
+    let count = accessors.len();
+    let kinds_doc = format!("{count} webhook bodies are typed in this build.");
+    quote! {
+        /// A verified webhook's body, typed by its `webhook_type` and `webhook_code`.
+        ///
+        #[doc = #kinds_doc]
+        /// A pair this build does not know (Plaid adds webhooks without notice), or a body that
+        /// does not parse as its type, arrives as `Unrecognized` with the raw JSON.
+        #[derive(Clone, Debug)]
+        #[non_exhaustive]
+        pub enum WebhookEvent {
+            #(#variants)*
+            /// Any other webhook, kept whole.
+            Unrecognized(crate::webhook::RawWebhook),
+        }
+
+        impl WebhookEvent {
+            /// Parses a webhook body (verify it first: see [`WebhookVerifier`](crate::webhook::WebhookVerifier)).
+            pub fn parse(body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {
+                let raw: crate::webhook::RawWebhook = ::serde_json::from_slice(body)?;
+                let failed = match (raw.webhook_type.as_str(), raw.webhook_code.as_str()) {
+                    #(#arms)*
+                    _ => ::std::option::Option::None,
+                };
+                ::std::result::Result::Ok(WebhookEvent::Unrecognized(crate::webhook::RawWebhook { decode_error: failed, ..raw }))
+            }
+
+            /// The `webhook_type` and `webhook_code`.
+            pub fn kind(&self) -> (&str, &str) {
+                match self {
+                    #(#pair_arms)*
+                    WebhookEvent::Unrecognized(raw) => (raw.webhook_type.as_str(), raw.webhook_code.as_str()),
+                }
+            }
+
+            /// Whether this build has a type for the webhook.
+            pub fn is_typed(&self) -> bool {
+                matches!(self, #(#kinds)|*)
+            }
+        }
+    }
+}
+
+fn first_sentence(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    match line.find(". ") {
+        Some(i) => line[..=i].to_owned(),
+        None => line.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pairs_come_from_one_value_enums_or_descriptions() {
+        let spec = json!({ "components": { "schemas": {
+            "SyncUpdatesAvailableWebhook": { "properties": {
+                "webhook_type": { "type": "string", "description": "`TRANSACTIONS`" },
+                "webhook_code": { "type": "string", "description": "`SYNC_UPDATES_AVAILABLE`" } } },
+            "DepositSwitchStateUpdateWebhook": { "properties": {
+                "webhook_type": { "description": "`\"DEPOSIT_SWITCH\"`" },
+                "webhook_code": { "enum": ["SWITCH_STATE_UPDATE"] } } },
+            "AmbiguousWebhook": { "properties": {
+                "webhook_type": { "description": "`ITEM` or `AUTH`" },
+                "webhook_code": { "description": "`X`" } } },
+            "ItemStatusLastWebhook": { "properties": { "sent_at": {} } },
+            "NotAWebhookThing": { "properties": {
+                "webhook_type": { "enum": ["A"] }, "webhook_code": { "enum": ["B"] } } },
+        } } });
+        let found = analyze(&spec);
+        let pairs: Vec<(&str, &str, &str)> = found
+            .iter()
+            .map(|w| {
+                (
+                    w.webhook_type.as_str(),
+                    w.webhook_code.as_str(),
+                    w.schema.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (
+                    "DEPOSIT_SWITCH",
+                    "SWITCH_STATE_UPDATE",
+                    "DepositSwitchStateUpdateWebhook"
+                ),
+                (
+                    "TRANSACTIONS",
+                    "SYNC_UPDATES_AVAILABLE",
+                    "SyncUpdatesAvailableWebhook"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn generates_variants_a_dispatcher_and_skips_missing_types() {
+        let hooks = vec![
+            Webhook {
+                webhook_type: "TRANSACTIONS".into(),
+                webhook_code: "SYNC_UPDATES_AVAILABLE".into(),
+                schema: "ProcessorSyncUpdatesAvailableWebhook".into(),
+                description: None,
+            },
+            Webhook {
+                webhook_type: "TRANSACTIONS".into(),
+                webhook_code: "SYNC_UPDATES_AVAILABLE".into(),
+                schema: "SyncUpdatesAvailableWebhook".into(),
+                description: Some("Fired when an Item's transactions change. More.".into()),
+            },
+            Webhook {
+                webhook_type: "ITEM".into(),
+                webhook_code: "ERROR".into(),
+                schema: "ItemErrorWebhook".into(),
+                description: None,
+            },
+        ];
+        let types = syn::parse_file("pub struct SyncUpdatesAvailableWebhook {} pub struct ProcessorSyncUpdatesAvailableWebhook {}").unwrap().items;
+        let out = generate(&hooks, &types).to_string();
+        assert!(out.contains("SyncUpdatesAvailable (:: std :: boxed :: Box < types :: SyncUpdatesAvailableWebhook >)"), "{out}");
+        assert!(
+            out.contains("Fired when an Item's transactions change."),
+            "{out}"
+        );
+        assert!(!out.contains("ItemError"), "no type, no variant: {out}");
+        let sync = out
+            .find("from_slice :: < types :: SyncUpdatesAvailableWebhook >")
+            .unwrap();
+        let processor = out
+            .find("from_slice :: < types :: ProcessorSyncUpdatesAvailableWebhook >")
+            .unwrap();
+        assert!(sync < processor, "the Item candidate is tried first");
+        assert!(
+            out.contains("2 webhook bodies are typed in this build."),
+            "{out}"
+        );
+    }
+}

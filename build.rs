@@ -18,6 +18,8 @@
 mod classify;
 #[path = "build/codegen.rs"]
 mod codegen;
+#[path = "build/features.rs"]
+mod features;
 #[path = "build/normalize.rs"]
 mod normalize;
 #[path = "build/pagination.rs"]
@@ -65,6 +67,7 @@ impl Timings {
 
 fn run() -> Result<(), String> {
     println!("cargo:rerun-if-env-changed=PLAID_SDK_BUILD_TIMINGS");
+    println!("cargo:rustc-check-cfg=cfg(docsrs)");
     let mut timings =
         Timings(std::env::var_os("PLAID_SDK_BUILD_TIMINGS").map(|_| std::time::Instant::now()));
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
@@ -85,6 +88,32 @@ fn run() -> Result<(), String> {
     let pages = pagination::analyze(&spec).map_err(|e| format!("{at}: {e}"))?;
     let webhook_kinds = webhooks::analyze(&spec);
     normalize::normalize(&mut spec).map_err(|e| format!("{at}: {e}"))?;
+    // Product features: without `full`, generate only the enabled families (and the core).
+    let enabled = |feature: &str| {
+        std::env::var_os(format!(
+            "CARGO_FEATURE_{}",
+            feature.to_uppercase().replace('-', "_")
+        ))
+        .is_some()
+    };
+    if !enabled("full") {
+        let keep: Vec<String> = webhook_kinds
+            .iter()
+            .filter(|w| features::webhook_family(&w.webhook_type).is_none_or(&enabled))
+            .map(|w| w.schema.clone())
+            .collect();
+        let pruned = features::prune(&mut spec, &enabled, &keep);
+        let on: Vec<&str> = features::FEATURES
+            .iter()
+            .copied()
+            .filter(|f| enabled(f))
+            .collect();
+        timings.lap(&format!(
+            "prune to {} operations ({})",
+            pruned.operations,
+            on.join(",")
+        ));
+    }
     let spec_ops = spec::operations(&spec).map_err(|e| format!("{at}: {e}"))?;
     let required_orders = spec::required_orders(&spec);
     let version = spec

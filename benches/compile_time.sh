@@ -4,12 +4,14 @@
 #
 #   benches/compile_time.sh            # 3 runs of each, medians
 #   RUNS=5 benches/compile_time.sh
-#   CARGO_FEATURES="--no-default-features --features transactions" benches/compile_time.sh
 #
 # Each figure is wall time and the peak RSS of the largest process (rustc) from /usr/bin/time,
-# with every dependency already built:
+# with every dependency already built and incremental compilation off (as when plaid-sdk is a
+# dependency):
 #   plaid-sdk, generate + compile   `cargo clean -p plaid-sdk` then `cargo build --lib`:
 #                                   the build script is compiled and run, then the crate built
+#   ... transactions only           the same with `--no-default-features --features
+#                                   rustls,webhook-verify,transactions`
 #   plaid-sdk, compile only         the crate alone, generated code unchanged
 #   plaid 9.0.1, compile            `cargo clean -p plaid` then `cargo build`
 #   plaid-sdk, cargo doc            `cargo doc --no-deps --lib` from clean docs
@@ -19,6 +21,8 @@ runs=${RUNS:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}/compile-bench
 features=${CARGO_FEATURES:-}
+tx_features="--no-default-features --features rustls,webhook-verify,transactions"
+export CARGO_INCREMENTAL=0
 peer=$(mktemp -d)
 trap 'rm -rf "$peer"' EXIT
 
@@ -58,6 +62,7 @@ report() { # label, then lines of "<seconds> <KiB>" on stdin
 
 echo "Building dependencies once (not measured)..." >&2
 (cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $features -q)
+(cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $tx_features -q)
 (cd "$peer" && CARGO_TARGET_DIR=$target/peer cargo build -q)
 
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"
@@ -66,6 +71,10 @@ echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.yml}   Features: ${features:-defaul
 for i in $(seq "$runs"); do
   (cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
 done | report "plaid-sdk, generate + compile"
+
+for i in $(seq "$runs"); do
+  (cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)
+done | report "  ... transactions only"
 
 for i in $(seq "$runs"); do
   touch "$root/src/lib.rs"

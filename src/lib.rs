@@ -71,6 +71,8 @@ mod operation;
 pub mod pagination;
 mod retry;
 mod secret;
+#[cfg(feature = "transactions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "transactions")))]
 pub mod sync;
 pub mod webhook;
 

@@ -7,6 +7,8 @@
 mod classify;
 #[path = "../build/codegen.rs"]
 mod codegen;
+#[path = "../build/features.rs"]
+mod features;
 #[path = "../build/normalize.rs"]
 mod normalize;
 #[path = "../build/pagination.rs"]

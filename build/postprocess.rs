@@ -170,6 +170,27 @@ pub fn is_option(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|(name, _)| name == "Option")
 }
 
+/// Whether a field value is a chrono date or date-time (or an `Option` of one): those are read
+/// through `crate::de::Fast`, which parses Plaid's canonical forms directly and hands anything
+/// else to chrono, with chrono's result and errors.
+fn is_chrono(ty: &Type) -> bool {
+    match last_segment(ty) {
+        Some((name, args)) if name == "Option" => args.first().is_some_and(|t| is_chrono(t)),
+        Some((name, _)) => name == "NaiveDate" || name == "DateTime",
+        None => false,
+    }
+}
+
+/// How a generated `visit_map` reads a value of type `value` (what `next_value` returns).
+fn read_value(value: &TokenStream) -> TokenStream {
+    let ty: Type = syn::parse2(value.clone()).expect("a field type");
+    if is_chrono(&ty) {
+        quote!(map.next_value::<crate::de::Fast<#ty>>()?.0)
+    } else {
+        quote!(map.next_value()?)
+    }
+}
+
 // --- open enums -----------------------------------------------------------------------------
 
 struct Variant {
@@ -329,24 +350,32 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
             let wire = wire_name(field);
             let ty = &field.ty;
             let default = serde_default(&field.attrs);
+            let read_optional = if is_option(ty) {
+                read_value(&quote!(#ty))
+            } else {
+                read_value(&quote!(::std::option::Option<#ty>))
+            };
+            let read_required = read_value(&quote!(#ty));
             if is_option(ty) {
                 slots.push(quote!(let mut #slot: #ty = ::std::option::Option::None;));
-                arms.push(quote!(#wire => #slot = map.next_value()?,));
+                arms.push(quote!(#wire => #slot = #read_optional,));
                 builds.push(quote!(#ident: #slot,));
             } else {
                 slots.push(quote!(let mut #slot: ::std::option::Option<#ty> = ::std::option::Option::None;));
                 match default.as_deref() {
                     Some("") => {
-                        arms.push(quote!(#wire => #slot = map.next_value()?,));
+                        arms.push(quote!(#wire => #slot = #read_optional,));
                         builds.push(quote!(#ident: #slot.unwrap_or_default(),));
                     }
                     Some(path) => {
                         let path: syn::Path = syn::parse_str(path).expect("serde default path");
-                        arms.push(quote!(#wire => #slot = map.next_value()?,));
+                        arms.push(quote!(#wire => #slot = #read_optional,));
                         builds.push(quote!(#ident: #slot.unwrap_or_else(#path),));
                     }
                     None => {
-                        arms.push(quote!(#wire => #slot = ::std::option::Option::Some(map.next_value()?),));
+                        arms.push(
+                            quote!(#wire => #slot = ::std::option::Option::Some(#read_required),),
+                        );
                         builds.push(quote! {
                             #ident: match #slot {
                                 ::std::option::Option::Some(v) => v,

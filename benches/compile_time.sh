@@ -63,6 +63,7 @@ report() { # label, then lines of "<seconds> <KiB>" on stdin
 echo "Building dependencies once (not measured)..." >&2
 (cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $features -q)
 (cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $tx_features -q)
+(cd "$root" && CARGO_TARGET_DIR=$target cargo doc --no-deps --lib $features -q)
 (cd "$peer" && CARGO_TARGET_DIR=$target/peer cargo build -q)
 
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"

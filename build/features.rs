@@ -8,6 +8,7 @@
 //! (one Plaid adds in a newer spec) falls in `other`, which `full` includes, so every operation
 //! belongs to some feature.
 
+use crate::normalize::collect_refs;
 use serde_json::Value;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -261,19 +262,6 @@ fn is_method(key: &str) -> bool {
         key,
         "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
     )
-}
-
-fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(r) = map.get("$ref").and_then(Value::as_str) {
-                out.insert(r.to_owned());
-            }
-            map.values().for_each(|v| collect_refs(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

@@ -715,7 +715,7 @@ fn inline_aliases(spec: &mut Value, stats: &mut Stats) -> Result<(), Error> {
 }
 
 /// Every `$ref` target in the document.
-fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
+pub(crate) fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
             if let Some(r) = map.get("$ref").and_then(Value::as_str) {

@@ -6,6 +6,9 @@ mod common;
 #[allow(dead_code)]
 #[path = "../build/features.rs"]
 mod features;
+#[path = "../build/normalize.rs"]
+#[allow(dead_code)]
+mod normalize;
 
 fn full_in_cargo_toml() -> Vec<String> {
     let manifest =

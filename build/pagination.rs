@@ -242,6 +242,19 @@ pub fn analyze(spec: &Value) -> Result<Vec<Paginated>, String> {
 
 // --- code generation -------------------------------------------------------------------------
 
+/// The last path segment of a type (`Transaction` for `types::Transaction`), or `""`.
+fn type_name(ty: &Type) -> String {
+    match ty {
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 fn find_struct<'a>(types: &'a [Item], name: &str) -> Option<&'a syn::ItemStruct> {
     types.iter().find_map(|item| match item {
         Item::Struct(s) if s.ident == name => Some(s),
@@ -316,15 +329,7 @@ fn place(
             } else {
                 &c.ty
             };
-            let c_name = match c_type {
-                Type::Path(p) => p
-                    .path
-                    .segments
-                    .last()
-                    .map(|s| s.ident.to_string())
-                    .unwrap_or_default(),
-                _ => String::new(),
-            };
+            let c_name = type_name(c_type);
             let c_struct = find_struct(types, &c_name)
                 .ok_or_else(|| format!("{at}: {container} is not a struct"))?;
             field(c_struct, &path.field)
@@ -373,15 +378,7 @@ pub fn generate(
         let crate::codegen::Response::Json(response_ty) = &op.response else {
             return Err(format!("{at}: paginated, but its response is not JSON"));
         };
-        let response_name = match &**response_ty {
-            Type::Path(tp) => tp
-                .path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
+        let response_name = type_name(response_ty);
         let response = find_struct(types, &response_name)
             .ok_or_else(|| format!("{at}: no response struct"))?;
         let items_field = field(response, &p.items)

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::extract::ConnectInfo;
-use common::{ACCESS_TOKEN, SECRET};
+use common::{plaid_error, ACCESS_TOKEN, SECRET};
 use plaid_sdk::types::{AccountsGetRequest, ItemRemoveRequest};
 use plaid_sdk::{Error, PlaidClient};
 use std::collections::HashSet;
@@ -25,13 +25,6 @@ enum Expect {
     Http,
     Decode,
     Timeout,
-}
-
-fn plaid_error(status: u16, error_type: &str, code: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(serde_json::json!({
-        "error_type": error_type, "error_code": code, "error_message": "injected",
-        "display_message": null, "request_id": "req-fault",
-    }))
 }
 
 /// (name, response, expected error, whether a repeatable call is retried).

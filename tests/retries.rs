@@ -3,10 +3,9 @@
 
 mod common;
 
-use common::{client, ACCESS_TOKEN};
+use common::{client, plaid_error, ACCESS_TOKEN};
 use plaid_sdk::types::{ItemGetRequest, ItemRemoveRequest, TransferCreateRequest};
 use plaid_sdk::{Error, RetryPolicy};
-use serde_json::json;
 use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -35,12 +34,6 @@ async fn flaky(
         .respond_with(ResponseTemplate::new(200).set_body_json(success))
         .mount(server)
         .await;
-}
-
-fn plaid_error(status: u16, error_type: &str, code: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({
-        "error_type": error_type, "error_code": code, "error_message": "m", "display_message": null, "request_id": "r",
-    }))
 }
 
 #[tokio::test]

@@ -104,3 +104,11 @@ pub fn example_for(spec: &Value, path: &str) -> Value {
         .map(|(.., v)| v)
         .unwrap_or_else(|| panic!("no example response for {path}"))
 }
+
+/// A Plaid error response: `status` with Plaid's error object.
+pub fn plaid_error(status: u16, error_type: &str, code: &str) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(status).set_body_json(serde_json::json!({
+        "error_type": error_type, "error_code": code, "error_message": "injected",
+        "display_message": null, "request_id": "req-fault",
+    }))
+}

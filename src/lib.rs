@@ -70,6 +70,9 @@ mod open_enum;
 mod operation;
 pub mod pagination;
 mod retry;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod sandbox;
 mod secret;
 #[cfg(feature = "transactions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "transactions")))]

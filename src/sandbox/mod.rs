@@ -1,0 +1,413 @@
+//! An offline Plaid sandbox: a stateful fake of the endpoints an app really uses, on a local
+//! wiremock server, for tests and examples that must run without the internet or Plaid keys
+//! (`test-util` feature).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), plaid_sdk::Error> {
+//! use plaid_sdk::sandbox::OfflineSandbox;
+//! use plaid_sdk::types::Products;
+//!
+//! let sandbox = OfflineSandbox::start().await;
+//! let client = sandbox.client(); // points at the sandbox, with its credentials
+//!
+//! let item = client.sandbox_link_item("ins_109508", [Products::Transactions]).await?;
+//! # #[cfg(feature = "transactions")] {
+//! let batch = client
+//!     .transactions_sync_all(plaid_sdk::sync::TransactionsSync::new(item.access_token.clone()))
+//!     .await?
+//!     .into_batch()
+//!     .expect("the offline sandbox is ready at once");
+//! assert!(batch.added.len() > 100);
+//! # }
+//! # Ok(()) }
+//! ```
+//!
+//! What it serves, checked the way Plaid checks it (credentials headers, JSON body, required
+//! fields, known tokens; failures in Plaid's error shape):
+//!
+//! | Path | Behaviour |
+//! |---|---|
+//! | `/link/token/create` | new-user and update mode (`access_token`); see [`OfflineSandbox::complete_link`] |
+//! | `/sandbox/public_token/create` | Plaid's sandbox institutions (`ins_109508` …) |
+//! | `/item/public_token/exchange` | single-use public tokens; creates the Item, its accounts and ledger |
+//! | `/item/get`, `/item/remove`, `/item/webhook/update` | removal is final (`ITEM_NOT_FOUND`) |
+//! | `/accounts/get`, `/accounts/balance/get` | checking, savings, credit card; balances from the ledger |
+//! | `/transactions/sync` | a ledger of realistic transactions (merchants, categories, pending → posted), cursors, `count`, `options.account_id` |
+//! | `/transactions/refresh` | one more day of transactions, and `SYNC_UPDATES_AVAILABLE` |
+//! | `/sandbox/item/fire_webhook`, `/sandbox/item/reset_login` | webhooks signed like Plaid's, sent to the Item's URL |
+//! | `/webhook_verification_key/get` | the signer's key, so [`crate::webhook::WebhookVerifier`] works unchanged |
+//! | `/institutions/get_by_id` | the sandbox institutions |
+//!
+//! Data is a pure function of the seed ([`SandboxBuilder::seed`]): two sandboxes with one
+//! seed hand out the same tokens, ids and transactions.
+
+mod data;
+mod server;
+
+use crate::link::ItemId;
+use crate::webhook::testing::WebhookSigner;
+use crate::PlaidClient;
+use chrono::NaiveDate;
+use serde_json::Value;
+use server::{lock, Injected, Outgoing, Responder, State};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wiremock::{Mock, MockServer};
+
+/// The client id the offline sandbox accepts (see [`OfflineSandbox::client`]).
+pub const CLIENT_ID: &str = "offline-sandbox-client";
+/// The secret the offline sandbox accepts.
+pub const SECRET: &str = "offline-sandbox-secret";
+
+/// A fault to inject into the sandbox's next answers (see [`OfflineSandbox::inject`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// `429 RATE_LIMIT_EXCEEDED`.
+    RateLimit,
+    /// `500 API_ERROR INTERNAL_SERVER_ERROR`.
+    ServerError,
+    /// The normal answer, after this delay.
+    Slow(Duration),
+    /// `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION`; the Items' data really changes (one
+    /// more day of transactions), as it would at Plaid.
+    MutationDuringPagination,
+}
+
+/// A webhook the sandbox sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentWebhook {
+    /// Where it went.
+    pub url: String,
+    /// The JSON body.
+    pub body: Value,
+    /// The receiver's HTTP status; `Some(0)` if it could not be reached, `None` while the
+    /// request is in flight.
+    pub status: Option<u16>,
+}
+
+/// A request to the sandbox's control methods that names something it does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("offline sandbox: {0}")]
+pub struct SandboxError(String);
+
+/// Settings for an [`OfflineSandbox`].
+#[derive(Debug, Clone)]
+pub struct SandboxBuilder {
+    seed: u64,
+    today: Option<NaiveDate>,
+    history_days: u64,
+    not_ready_syncs: u32,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        SandboxBuilder {
+            seed: 0,
+            today: None,
+            history_days: 90,
+            not_ready_syncs: 0,
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The seed all data derives from (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The sandbox's "today", the last day of each Item's history (default: today, UTC).
+    /// Fix it when data must be the same on another day, e.g. across runs.
+    pub fn today(mut self, today: NaiveDate) -> Self {
+        self.today = Some(today);
+        self
+    }
+
+    /// Days of transaction history a new Item has (default 90; about 3 transactions a day).
+    pub fn history_days(mut self, days: u64) -> Self {
+        self.history_days = days;
+        self
+    }
+
+    /// How many `/transactions/sync` calls on a new Item answer "not ready" (an empty cursor,
+    /// `NOT_READY`) before data arrives, as a fresh Item at Plaid does (default 0).
+    pub fn not_ready_syncs(mut self, calls: u32) -> Self {
+        self.not_ready_syncs = calls;
+        self
+    }
+
+    /// Starts the sandbox on a free local port.
+    pub async fn start(self) -> OfflineSandbox {
+        let today = self
+            .today
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let mut state = State::new(self.seed, today, self.history_days);
+        state.not_ready_syncs = self.not_ready_syncs;
+        let state = Arc::new(Mutex::new(state));
+        let signer = Arc::new(WebhookSigner::new());
+        let http = reqwest::Client::new();
+        let server = MockServer::builder()
+            // Keep no request log: a long-running example would grow without bound.
+            .disable_request_recording()
+            .start()
+            .await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(Responder {
+                state: Arc::clone(&state),
+                signer: Arc::clone(&signer),
+                http: http.clone(),
+            })
+            .mount(&server)
+            .await;
+        OfflineSandbox {
+            server,
+            state,
+            signer,
+            http,
+        }
+    }
+}
+
+/// A running offline sandbox. It stops when dropped.
+pub struct OfflineSandbox {
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+    signer: Arc<WebhookSigner>,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for OfflineSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OfflineSandbox")
+            .field("uri", &self.server.uri())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OfflineSandbox {
+    /// Starts a sandbox with the default settings.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sandbox = plaid_sdk::sandbox::OfflineSandbox::start().await;
+    /// assert!(sandbox.uri().starts_with("http://127.0.0.1:"));
+    /// # }
+    /// ```
+    pub async fn start() -> OfflineSandbox {
+        SandboxBuilder::default().start().await
+    }
+
+    /// Settings: seed, today, history length, "not ready" answers.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// The base URL to point a client at.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// A client for this sandbox, with its credentials and a short retry backoff.
+    pub fn client(&self) -> PlaidClient {
+        self.client_builder()
+            .build()
+            .expect("the sandbox's own settings are valid")
+    }
+
+    /// A client builder already pointed at this sandbox with its credentials, to change other
+    /// settings before `build()`.
+    pub fn client_builder(&self) -> crate::ClientBuilder {
+        PlaidClient::builder()
+            .client_id(CLIENT_ID)
+            .secret(SECRET)
+            .base_url(self.uri())
+            .retry_policy(
+                crate::RetryPolicy::default()
+                    .initial_backoff(Duration::from_millis(5))
+                    .max_backoff(Duration::from_millis(50)),
+            )
+    }
+
+    /// The key the sandbox signs webhooks with (its public half is served at
+    /// `/webhook_verification_key/get`).
+    pub fn signer(&self) -> &WebhookSigner {
+        &self.signer
+    }
+
+    /// Plays the user finishing Link with a new-user link token: returns the public token
+    /// Link's `onSuccess` would hand the front end, for an Item at `institution_id` with the
+    /// link token's products and webhook.
+    pub fn complete_link(
+        &self,
+        link_token: &str,
+        institution_id: &str,
+    ) -> Result<crate::PublicToken, SandboxError> {
+        let mut state = lock(&self.state);
+        let session = state
+            .link_sessions
+            .get(link_token)
+            .cloned()
+            .ok_or_else(|| SandboxError("unknown link token".into()))?;
+        if session.access_token.is_some() {
+            return Err(SandboxError(
+                "an update-mode link token: use complete_update".into(),
+            ));
+        }
+        if data::institution_name(institution_id).is_none() {
+            return Err(SandboxError(format!(
+                "unknown institution {institution_id}"
+            )));
+        }
+        let token = state.new_public_token(institution_id, session.products, session.webhook);
+        Ok(crate::PublicToken::new(token))
+    }
+
+    /// Plays the user finishing Link in update mode: the Item's error is cleared and a
+    /// `LOGIN_REPAIRED` webhook goes to its URL, as at Plaid.
+    pub fn complete_update(&self, link_token: &str) -> Result<ItemId, SandboxError> {
+        let mut outgoing = Vec::new();
+        let item_id = {
+            let mut state = lock(&self.state);
+            let session = state
+                .link_sessions
+                .get(link_token)
+                .cloned()
+                .ok_or_else(|| SandboxError("unknown link token".into()))?;
+            let access_token = session
+                .access_token
+                .ok_or_else(|| SandboxError("not an update-mode link token".into()))?;
+            let item = state
+                .items
+                .get_mut(&access_token)
+                .ok_or_else(|| SandboxError("the link token's Item is gone".into()))?;
+            let was_broken = item.error.take().is_some();
+            if let (true, Some(url)) = (was_broken, &item.webhook) {
+                outgoing.push(Outgoing {
+                    url: url.clone(),
+                    body: server::webhook_body(item, "ITEM", "LOGIN_REPAIRED", &[]),
+                });
+            }
+            ItemId::new(item.item_id.clone())
+        };
+        self.send(outgoing);
+        Ok(item_id)
+    }
+
+    /// Which user (`user.client_user_id`) a link token was created for.
+    pub fn link_token_user(&self, link_token: &str) -> Option<String> {
+        lock(&self.state)
+            .link_sessions
+            .get(link_token)
+            .map(|s| s.client_user_id.clone())
+    }
+
+    /// Puts an Item in `ITEM_LOGIN_REQUIRED` (as `/sandbox/item/reset_login` does) and sends
+    /// it the `ITEM` `ERROR` webhook.
+    pub fn require_login(&self, item_id: &ItemId) -> Result<(), SandboxError> {
+        let outgoing = self.with_item(item_id, |item, out| {
+            item.error = Some(server::login_required());
+            if let Some(url) = &item.webhook {
+                let (t, c, m) = server::login_required();
+                let error = server::error_json(&t, &c, &m, 400, "sandbox");
+                out.push(Outgoing {
+                    url: url.clone(),
+                    body: server::webhook_body(item, "ITEM", "ERROR", &[("error", error)]),
+                });
+            }
+        })?;
+        self.send(outgoing);
+        Ok(())
+    }
+
+    /// Moves an Item's data `days` days forward: new purchases, pending transactions posting,
+    /// corrections. Sends `SYNC_UPDATES_AVAILABLE` if anything changed. Returns the number of
+    /// changes.
+    pub fn advance_days(&self, item_id: &ItemId, days: u32) -> Result<usize, SandboxError> {
+        let mut changes = 0;
+        let outgoing = self.with_item(item_id, |item, out| {
+            for _ in 0..days {
+                changes += item.ledger.advance_day();
+            }
+            if changes > 0 {
+                server::queue_sync_webhook(item, out);
+            }
+        })?;
+        self.send(outgoing);
+        Ok(changes)
+    }
+
+    /// The Item's transactions as they stand: `(transaction_id, amount, pending)` sorted by
+    /// id, for tests that check a sync result against the truth.
+    pub fn transactions(&self, item_id: &ItemId) -> Result<Vec<(String, f64, bool)>, SandboxError> {
+        let mut out = Vec::new();
+        self.with_item(item_id, |item, _| {
+            out = item
+                .ledger
+                .current()
+                .into_iter()
+                .map(|t| (t.id, t.amount, t.pending))
+                .collect();
+        })?;
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Answers the next `times` requests to `path` (or to any path, with `None`) with `fault`.
+    /// Faults queue in the order injected.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use plaid_sdk::sandbox::{Fault, OfflineSandbox};
+    /// let sandbox = OfflineSandbox::start().await;
+    /// sandbox.inject(Some("/accounts/get"), Fault::RateLimit, 2);
+    /// # }
+    /// ```
+    pub fn inject(&self, path: Option<&str>, fault: Fault, times: u32) {
+        lock(&self.state).faults.push(Injected {
+            path: path.map(str::to_owned),
+            fault,
+            remaining: times,
+        });
+    }
+
+    /// The webhooks sent so far, oldest first.
+    pub fn webhooks(&self) -> Vec<SentWebhook> {
+        lock(&self.state).webhooks.clone()
+    }
+
+    /// Waits (up to 10 s) until `n` webhooks were sent and answered, and returns them all.
+    pub async fn wait_for_webhooks(&self, n: usize) -> Vec<SentWebhook> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let sent = self.webhooks();
+            let answered = sent.iter().filter(|w| w.status.is_some()).count();
+            if answered >= n || Instant::now() >= deadline {
+                return sent;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn with_item(
+        &self,
+        item_id: &ItemId,
+        f: impl FnOnce(&mut server::ItemState, &mut Vec<Outgoing>),
+    ) -> Result<Vec<Outgoing>, SandboxError> {
+        let mut state = lock(&self.state);
+        let item = state
+            .item_by_id(item_id.as_str())
+            .ok_or_else(|| SandboxError(format!("no Item {item_id}")))?;
+        let mut outgoing = Vec::new();
+        f(item, &mut outgoing);
+        Ok(outgoing)
+    }
+
+    fn send(&self, outgoing: Vec<Outgoing>) {
+        for hook in outgoing {
+            server::deliver(&self.state, &self.signer, &self.http, hook);
+        }
+    }
+}

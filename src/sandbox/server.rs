@@ -1,0 +1,1012 @@
+//! The offline sandbox's request handling: one wiremock responder that checks each request the
+//! way Plaid does and answers from the shared state.
+
+use super::data::{self, Account, Change, Ledger, Rng};
+use super::{Fault, SentWebhook};
+use crate::webhook::testing::WebhookSigner;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use wiremock::{Request, Respond, ResponseTemplate};
+
+/// What a link token was created for.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkSession {
+    pub(crate) client_user_id: String,
+    /// Update mode: the Item's access token.
+    pub(crate) access_token: Option<String>,
+    pub(crate) products: Vec<String>,
+    pub(crate) webhook: Option<String>,
+}
+
+/// A public token not yet exchanged.
+#[derive(Debug, Clone)]
+struct PendingItem {
+    institution_id: String,
+    products: Vec<String>,
+    webhook: Option<String>,
+}
+
+/// One Item.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemState {
+    pub(crate) item_id: String,
+    pub(crate) institution_id: String,
+    products: Vec<String>,
+    pub(crate) webhook: Option<String>,
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) ledger: Ledger,
+    /// An error every item-scoped call returns (e.g. ITEM_LOGIN_REQUIRED), until repaired.
+    pub(crate) error: Option<(String, String, String)>,
+    pub(crate) consent_expiration: Option<DateTime<Utc>>,
+    pub(crate) removed: bool,
+    /// `/transactions/sync` calls still to answer "not ready".
+    not_ready: u32,
+}
+
+/// A fault a test asked for, on one path or on all.
+#[derive(Debug, Clone)]
+pub(crate) struct Injected {
+    pub(crate) path: Option<String>,
+    pub(crate) fault: Fault,
+    pub(crate) remaining: u32,
+}
+
+/// Everything the sandbox knows.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) seed: u64,
+    pub(crate) today: NaiveDate,
+    pub(crate) history_days: u64,
+    pub(crate) not_ready_syncs: u32,
+    pub(crate) client_id: String,
+    pub(crate) secret: String,
+    next_item: u64,
+    next_token: u64,
+    next_request: u64,
+    pub(crate) link_sessions: HashMap<String, LinkSession>,
+    public_tokens: HashMap<String, PendingItem>,
+    /// Items by access token.
+    pub(crate) items: HashMap<String, ItemState>,
+    pub(crate) faults: Vec<Injected>,
+    pub(crate) webhooks: Vec<SentWebhook>,
+}
+
+impl State {
+    pub(crate) fn new(seed: u64, today: NaiveDate, history_days: u64) -> Self {
+        State {
+            seed,
+            today,
+            history_days,
+            not_ready_syncs: 0,
+            client_id: super::CLIENT_ID.to_owned(),
+            secret: super::SECRET.to_owned(),
+            next_item: 0,
+            next_token: 0,
+            next_request: 0,
+            link_sessions: HashMap::new(),
+            public_tokens: HashMap::new(),
+            items: HashMap::new(),
+            faults: Vec::new(),
+            webhooks: Vec::new(),
+        }
+    }
+
+    fn token(&mut self, prefix: &str) -> String {
+        self.next_token += 1;
+        let mut rng = Rng::new(self.seed, 0x746f_6b65_6e, self.next_token);
+        format!("{prefix}-sandbox-{}", rng.uuid())
+    }
+
+    fn request_id(&mut self) -> String {
+        self.next_request += 1;
+        let mut rng = Rng::new(self.seed, 0x7265_71, self.next_request);
+        rng.id(15)
+    }
+
+    pub(crate) fn item_by_id(&mut self, item_id: &str) -> Option<&mut ItemState> {
+        self.items.values_mut().find(|i| i.item_id == item_id)
+    }
+
+    /// A public token for a new Item, as Link's `onSuccess` (or the sandbox shortcut) gives.
+    pub(crate) fn new_public_token(
+        &mut self,
+        institution_id: &str,
+        products: Vec<String>,
+        webhook: Option<String>,
+    ) -> String {
+        let token = self.token("public");
+        self.public_tokens.insert(
+            token.clone(),
+            PendingItem {
+                institution_id: institution_id.to_owned(),
+                products,
+                webhook,
+            },
+        );
+        token
+    }
+
+    /// Exchanges a public token: the Item exists from now on.
+    fn exchange(&mut self, public_token: &str) -> Option<(String, String)> {
+        let pending = self.public_tokens.remove(public_token)?;
+        self.next_item += 1;
+        let n = self.next_item;
+        let mut rng = Rng::new(self.seed, 0x6974_656d, n);
+        let item_id = rng.id(37);
+        let accounts = data::accounts(&mut rng);
+        let access_token = self.token("access");
+        let item = ItemState {
+            item_id: item_id.clone(),
+            institution_id: pending.institution_id,
+            products: pending.products,
+            webhook: pending.webhook,
+            accounts,
+            ledger: Ledger::new(self.seed, n, self.today, self.history_days),
+            error: None,
+            consent_expiration: None,
+            removed: false,
+            not_ready: self.not_ready_syncs,
+        };
+        self.items.insert(access_token.clone(), item);
+        Some((access_token, item_id))
+    }
+
+    /// The next fault injected for `path`, if any (and counts it used).
+    fn take_fault(&mut self, path: &str) -> Option<Fault> {
+        let slot = self
+            .faults
+            .iter_mut()
+            .find(|f| f.remaining > 0 && f.path.as_deref().is_none_or(|p| p == path))?;
+        slot.remaining -= 1;
+        let fault = slot.fault.clone();
+        self.faults.retain(|f| f.remaining > 0);
+        Some(fault)
+    }
+}
+
+/// Locks the state; a panic elsewhere while it was held does not make it unusable.
+pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An error response in Plaid's shape.
+pub(crate) struct PlaidFailure {
+    status: u16,
+    error_type: &'static str,
+    code: String,
+    message: String,
+}
+
+fn fail(
+    status: u16,
+    error_type: &'static str,
+    code: &str,
+    message: impl Into<String>,
+) -> PlaidFailure {
+    PlaidFailure {
+        status,
+        error_type,
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn invalid_request(code: &str, message: impl Into<String>) -> PlaidFailure {
+    fail(400, "INVALID_REQUEST", code, message)
+}
+
+fn invalid_input(code: &str, message: impl Into<String>) -> PlaidFailure {
+    fail(400, "INVALID_INPUT", code, message)
+}
+
+pub(crate) fn error_json(
+    error_type: &str,
+    code: &str,
+    message: &str,
+    status: u16,
+    request_id: &str,
+) -> Value {
+    json!({
+        "error_type": error_type,
+        "error_code": code,
+        "error_message": message,
+        "display_message": null,
+        "request_id": request_id,
+        "causes": [],
+        "status": status,
+        "documentation_url": format!("https://plaid.com/docs/errors/#{}", code.to_lowercase()),
+        "suggested_action": null,
+    })
+}
+
+/// The request body, its fields by name.
+struct Body(Map<String, Value>);
+
+impl Body {
+    fn parse(bytes: &[u8]) -> Result<Body, PlaidFailure> {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(Body(map)),
+            _ => Err(invalid_request(
+                "INVALID_BODY",
+                "body could not be parsed as JSON",
+            )),
+        }
+    }
+
+    fn str(&self, field: &str) -> Option<&str> {
+        self.0.get(field).and_then(Value::as_str)
+    }
+
+    fn required(&self, field: &str) -> Result<&str, PlaidFailure> {
+        match self.0.get(field) {
+            Some(Value::String(s)) => Ok(s),
+            None | Some(Value::Null) => Err(invalid_request(
+                "MISSING_FIELDS",
+                format!("the following required fields are missing: {field}"),
+            )),
+            Some(_) => Err(invalid_request(
+                "INVALID_FIELD",
+                format!("{field} must be a string"),
+            )),
+        }
+    }
+
+    fn strings(&self, field: &str) -> Vec<String> {
+        self.0
+            .get(field)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn options(&self) -> Option<&Map<String, Value>> {
+        self.0.get("options").and_then(Value::as_object)
+    }
+}
+
+/// The wiremock responder behind every path of the offline sandbox.
+pub(crate) struct Responder {
+    pub(crate) state: Arc<Mutex<State>>,
+    pub(crate) signer: Arc<WebhookSigner>,
+    pub(crate) http: reqwest::Client,
+}
+
+/// A webhook to deliver once the state lock is released.
+pub(crate) struct Outgoing {
+    pub(crate) url: String,
+    pub(crate) body: Value,
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let path = request.url.path().to_owned();
+        let mut outgoing = Vec::new();
+        let (status, body, delay) = {
+            let mut state = lock(&self.state);
+            let fault = state.take_fault(&path);
+            let request_id = state.request_id();
+            let mut delay = None;
+            let result = match fault {
+                Some(Fault::RateLimit) => Err(fail(
+                    429,
+                    "RATE_LIMIT_EXCEEDED",
+                    "RATE_LIMIT",
+                    "rate limit exceeded for this endpoint; try again later",
+                )),
+                Some(Fault::ServerError) => Err(fail(
+                    500,
+                    "API_ERROR",
+                    "INTERNAL_SERVER_ERROR",
+                    "an unexpected error occurred",
+                )),
+                Some(Fault::MutationDuringPagination) => {
+                    // The data really changes: the next loop sees one more day.
+                    for item in state.items.values_mut() {
+                        item.ledger.advance_day();
+                    }
+                    Err(fail(
+                        400,
+                        "TRANSACTIONS_ERROR",
+                        "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
+                        "underlying transaction data changed since the last page was fetched; \
+                         restart pagination from the first cursor",
+                    ))
+                }
+                Some(Fault::Slow(d)) => {
+                    delay = Some(d);
+                    handle(&mut state, &self.signer, &path, request, &mut outgoing)
+                }
+                None => handle(&mut state, &self.signer, &path, request, &mut outgoing),
+            };
+            match result {
+                Ok(mut value) => {
+                    if let Value::Object(map) = &mut value {
+                        map.insert("request_id".into(), Value::String(request_id));
+                    }
+                    (200, value, delay)
+                }
+                Err(f) => (
+                    f.status,
+                    error_json(f.error_type, &f.code, &f.message, f.status, &request_id),
+                    delay,
+                ),
+            }
+        };
+        for hook in outgoing {
+            deliver(&self.state, &self.signer, &self.http, hook);
+        }
+        let mut template = ResponseTemplate::new(status).set_body_json(body);
+        if let Some(d) = delay {
+            template = template.set_delay(d);
+        }
+        template
+    }
+}
+
+/// Sends a signed webhook in the background and records it (and the endpoint's answer).
+pub(crate) fn deliver(
+    state: &Arc<Mutex<State>>,
+    signer: &WebhookSigner,
+    http: &reqwest::Client,
+    hook: Outgoing,
+) {
+    let bytes = serde_json::to_vec(&hook.body).unwrap_or_default();
+    let headers = signer.headers(&bytes);
+    let index = {
+        let mut s = lock(state);
+        s.webhooks.push(SentWebhook {
+            url: hook.url.clone(),
+            body: hook.body,
+            status: None,
+        });
+        s.webhooks.len() - 1
+    };
+    let request = http.post(&hook.url).headers(headers).body(bytes);
+    let state = Arc::clone(state);
+    let send = async move {
+        let status = match request.timeout(Duration::from_secs(10)).send().await {
+            Ok(response) => response.status().as_u16(),
+            Err(_) => 0,
+        };
+        if let Some(sent) = lock(&state).webhooks.get_mut(index) {
+            sent.status = Some(status);
+        }
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => {
+            handle.spawn(send);
+        }
+        Err(_) => {
+            std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(send);
+                }
+            });
+        }
+    }
+}
+
+/// Checks the credentials, parses the body and answers one call.
+fn handle(
+    state: &mut State,
+    signer: &WebhookSigner,
+    path: &str,
+    request: &Request,
+    outgoing: &mut Vec<Outgoing>,
+) -> Result<Value, PlaidFailure> {
+    if request.method.as_str() != "POST" {
+        return Err(fail(404, "INVALID_REQUEST", "NOT_FOUND", "not found"));
+    }
+    let body = Body::parse(&request.body)?;
+    if path != "/webhook_verification_key/get" || body.str("client_id").is_some() {
+        check_credentials(state, request, &body)?;
+    }
+    match path {
+        "/link/token/create" => link_token_create(state, &body),
+        "/sandbox/public_token/create" => {
+            let institution_id = body.required("institution_id")?;
+            if data::institution_name(institution_id).is_none() {
+                return Err(invalid_input(
+                    "INVALID_INSTITUTION",
+                    format!("invalid institution_id provided: {institution_id}"),
+                ));
+            }
+            let products = body.strings("initial_products");
+            if products.is_empty() {
+                return Err(invalid_request(
+                    "MISSING_FIELDS",
+                    "the following required fields are missing: initial_products",
+                ));
+            }
+            let webhook = body
+                .options()
+                .and_then(|o| o.get("webhook"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let token = state.new_public_token(institution_id, products, webhook);
+            Ok(json!({ "public_token": token }))
+        }
+        "/item/public_token/exchange" => {
+            let public_token = body.required("public_token")?;
+            let (access_token, item_id) = state.exchange(public_token).ok_or_else(|| {
+                invalid_input(
+                    "INVALID_PUBLIC_TOKEN",
+                    "provided public token is expired or has already been exchanged",
+                )
+            })?;
+            Ok(json!({ "access_token": access_token, "item_id": item_id }))
+        }
+        "/webhook_verification_key/get" => {
+            let kid = body.required("key_id")?;
+            if kid == signer.kid() {
+                Ok(json!({ "key": signer.jwk() }))
+            } else {
+                Err(invalid_input(
+                    "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
+                    "invalid key_id provided",
+                ))
+            }
+        }
+        "/institutions/get_by_id" => {
+            let id = body.required("institution_id")?;
+            let name = data::institution_name(id).ok_or_else(|| {
+                invalid_input("INVALID_INSTITUTION", "invalid institution_id provided")
+            })?;
+            Ok(json!({ "institution": institution_json(id, name) }))
+        }
+        _ => item_call(state, path, &body, outgoing),
+    }
+}
+
+fn check_credentials(state: &State, request: &Request, body: &Body) -> Result<(), PlaidFailure> {
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let client_id = header("plaid-client-id").or_else(|| body.str("client_id").map(str::to_owned));
+    let secret = header("plaid-secret").or_else(|| body.str("secret").map(str::to_owned));
+    let missing: Vec<&str> = [("client_id", &client_id), ("secret", &secret)]
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if !missing.is_empty() {
+        return Err(invalid_request(
+            "MISSING_FIELDS",
+            format!(
+                "the following required fields are missing: {}",
+                missing.join(", ")
+            ),
+        ));
+    }
+    if client_id.as_deref() != Some(state.client_id.as_str())
+        || secret.as_deref() != Some(state.secret.as_str())
+    {
+        return Err(invalid_input(
+            "INVALID_API_KEYS",
+            "invalid client_id or secret provided",
+        ));
+    }
+    Ok(())
+}
+
+fn link_token_create(state: &mut State, body: &Body) -> Result<Value, PlaidFailure> {
+    for field in ["client_name", "language"] {
+        body.required(field)?;
+    }
+    if body.strings("country_codes").is_empty() {
+        return Err(invalid_request(
+            "MISSING_FIELDS",
+            "the following required fields are missing: country_codes",
+        ));
+    }
+    let client_user_id = body
+        .0
+        .get("user")
+        .and_then(|u| u.get("client_user_id"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            invalid_request(
+                "MISSING_FIELDS",
+                "the following required fields are missing: user.client_user_id",
+            )
+        })?
+        .to_owned();
+    let access_token = body.str("access_token").map(str::to_owned);
+    let products = body.strings("products");
+    match &access_token {
+        Some(token) => {
+            live_item(state, token)?;
+        }
+        None if products.is_empty() => {
+            return Err(invalid_request(
+                "MISSING_FIELDS",
+                "the following required fields are missing: products",
+            ))
+        }
+        None => {}
+    }
+    let link_token = state.token("link");
+    state.link_sessions.insert(
+        link_token.clone(),
+        LinkSession {
+            client_user_id,
+            access_token,
+            products,
+            webhook: body.str("webhook").map(str::to_owned),
+        },
+    );
+    let expiration = Utc::now() + chrono::Duration::hours(4);
+    Ok(json!({
+        "link_token": link_token,
+        "expiration": expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }))
+}
+
+/// The Item an access token names, if it exists and was not removed.
+fn live_item<'a>(state: &'a mut State, token: &str) -> Result<&'a mut ItemState, PlaidFailure> {
+    match state.items.get_mut(token) {
+        None => Err(invalid_input(
+            "INVALID_ACCESS_TOKEN",
+            "provided access token is in an invalid format, or does not exist",
+        )),
+        Some(item) if item.removed => Err(fail(
+            400,
+            "ITEM_ERROR",
+            "ITEM_NOT_FOUND",
+            "the Item you requested cannot be found. This Item does not exist, has been \
+             previously removed via /item/remove, or has had access removed by the user.",
+        )),
+        Some(item) => Ok(item),
+    }
+}
+
+/// Calls that name an Item by its access token.
+fn item_call(
+    state: &mut State,
+    path: &str,
+    body: &Body,
+    outgoing: &mut Vec<Outgoing>,
+) -> Result<Value, PlaidFailure> {
+    const ITEM_PATHS: &[&str] = &[
+        "/item/get",
+        "/item/remove",
+        "/item/webhook/update",
+        "/accounts/get",
+        "/accounts/balance/get",
+        "/transactions/sync",
+        "/transactions/refresh",
+        "/sandbox/item/fire_webhook",
+        "/sandbox/item/reset_login",
+    ];
+    if !ITEM_PATHS.contains(&path) {
+        return Err(fail(404, "INVALID_REQUEST", "NOT_FOUND", "not found"));
+    }
+    let token = body.required("access_token")?.to_owned();
+    let item = live_item(state, &token)?;
+    // Calls that need the institution fail while the Item is in error; the rest work.
+    let needs_login = matches!(
+        path,
+        "/accounts/get" | "/accounts/balance/get" | "/transactions/sync" | "/transactions/refresh"
+    );
+    if needs_login {
+        if let Some((error_type, code, message)) = &item.error {
+            return Err(PlaidFailure {
+                status: 400,
+                error_type: leak_type(error_type),
+                code: code.clone(),
+                message: message.clone(),
+            });
+        }
+    }
+    match path {
+        "/item/get" => Ok(json!({
+            "item": item_json(item),
+            "status": { "transactions": null, "last_webhook": null },
+        })),
+        "/item/remove" => {
+            item.removed = true;
+            Ok(json!({}))
+        }
+        "/item/webhook/update" => {
+            let url = body.str("webhook").map(str::to_owned);
+            item.webhook = url.clone();
+            if let Some(url) = url {
+                outgoing.push(Outgoing {
+                    url: url.clone(),
+                    body: webhook_body(
+                        item,
+                        "ITEM",
+                        "WEBHOOK_UPDATE_ACKNOWLEDGED",
+                        &[("new_webhook_url", Value::String(url))],
+                    ),
+                });
+            }
+            Ok(json!({ "item": item_json(item) }))
+        }
+        "/accounts/get" | "/accounts/balance/get" => {
+            let filter = body
+                .options()
+                .and_then(|o| o.get("account_ids"))
+                .and_then(Value::as_array)
+                .map(|ids| ids.iter().filter_map(Value::as_str).collect::<Vec<_>>());
+            let txns = item.ledger.current();
+            let accounts: Vec<Value> = item
+                .accounts
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| filter.as_ref().is_none_or(|f| f.contains(&a.id.as_str())))
+                .map(|(i, a)| data::account_json(a, i, &txns))
+                .collect();
+            Ok(json!({ "accounts": accounts, "item": item_json(item) }))
+        }
+        "/transactions/sync" => transactions_sync(item, body),
+        "/transactions/refresh" => {
+            if item.ledger.advance_day() > 0 {
+                queue_sync_webhook(item, outgoing);
+            }
+            Ok(json!({}))
+        }
+        "/sandbox/item/reset_login" => {
+            item.error = Some(login_required());
+            Ok(json!({ "reset_login": true }))
+        }
+        "/sandbox/item/fire_webhook" => {
+            let code = body.required("webhook_code")?;
+            let body = fire(item, code)?;
+            match &item.webhook {
+                Some(url) => {
+                    outgoing.push(Outgoing {
+                        url: url.clone(),
+                        body,
+                    });
+                    Ok(json!({ "webhook_fired": true }))
+                }
+                None => Ok(json!({ "webhook_fired": false })),
+            }
+        }
+        _ => Err(fail(404, "INVALID_REQUEST", "NOT_FOUND", "not found")),
+    }
+}
+
+/// The error_type strings an Item error can carry, as `'static` for [`PlaidFailure`].
+fn leak_type(error_type: &str) -> &'static str {
+    match error_type {
+        "ITEM_ERROR" => "ITEM_ERROR",
+        "INSTITUTION_ERROR" => "INSTITUTION_ERROR",
+        "API_ERROR" => "API_ERROR",
+        "RATE_LIMIT_EXCEEDED" => "RATE_LIMIT_EXCEEDED",
+        "INVALID_INPUT" => "INVALID_INPUT",
+        "INVALID_REQUEST" => "INVALID_REQUEST",
+        "TRANSACTIONS_ERROR" => "TRANSACTIONS_ERROR",
+        _ => "ITEM_ERROR",
+    }
+}
+
+pub(crate) fn login_required() -> (String, String, String) {
+    (
+        "ITEM_ERROR".into(),
+        "ITEM_LOGIN_REQUIRED".into(),
+        "the login details of this item have changed (credentials, MFA, or required user \
+         action) and a user login is required to update this information. use Link's update \
+         mode to restore the item to a good state"
+            .into(),
+    )
+}
+
+/// The body of a webhook about `item`, with the fields every one of them carries.
+pub(crate) fn webhook_body(
+    item: &ItemState,
+    webhook_type: &str,
+    code: &str,
+    extra: &[(&str, Value)],
+) -> Value {
+    let mut body = json!({
+        "webhook_type": webhook_type,
+        "webhook_code": code,
+        "item_id": item.item_id,
+        "environment": "sandbox",
+    });
+    if let Value::Object(map) = &mut body {
+        for (k, v) in extra {
+            map.insert((*k).to_owned(), v.clone());
+        }
+    }
+    body
+}
+
+/// SYNC_UPDATES_AVAILABLE for an Item that has a webhook URL.
+pub(crate) fn queue_sync_webhook(item: &ItemState, outgoing: &mut Vec<Outgoing>) {
+    if let Some(url) = &item.webhook {
+        outgoing.push(Outgoing {
+            url: url.clone(),
+            body: webhook_body(
+                item,
+                "TRANSACTIONS",
+                "SYNC_UPDATES_AVAILABLE",
+                &[
+                    ("initial_update_complete", Value::Bool(true)),
+                    ("historical_update_complete", Value::Bool(true)),
+                ],
+            ),
+        });
+    }
+}
+
+/// The webhook `/sandbox/item/fire_webhook` sends for `code` (and what it does to the Item).
+fn fire(item: &mut ItemState, code: &str) -> Result<Value, PlaidFailure> {
+    let today = item.ledger.today();
+    let item_error =
+        |(t, c, m): (String, String, String)| error_json(&t, &c, &m, 400, "sandbox-webhook");
+    Ok(match code {
+        "SYNC_UPDATES_AVAILABLE" => webhook_body(
+            item,
+            "TRANSACTIONS",
+            code,
+            &[
+                ("initial_update_complete", Value::Bool(true)),
+                ("historical_update_complete", Value::Bool(true)),
+            ],
+        ),
+        "DEFAULT_UPDATE" => {
+            let added = item.ledger.advance_day();
+            webhook_body(
+                item,
+                "TRANSACTIONS",
+                code,
+                &[("new_transactions", json!(added)), ("error", Value::Null)],
+            )
+        }
+        "NEW_ACCOUNTS_AVAILABLE" => webhook_body(item, "ITEM", code, &[("error", Value::Null)]),
+        "ERROR" => {
+            item.error = Some(login_required());
+            let error = item_error(login_required());
+            webhook_body(item, "ITEM", code, &[("error", error)])
+        }
+        "PENDING_EXPIRATION" => {
+            let at = today
+                .checked_add_days(chrono::Days::new(7))
+                .unwrap_or(today)
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_else(Utc::now);
+            item.consent_expiration = Some(at);
+            webhook_body(
+                item,
+                "ITEM",
+                code,
+                &[(
+                    "consent_expiration_time",
+                    Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                )],
+            )
+        }
+        "PENDING_DISCONNECT" => {
+            let at = Utc::now() + chrono::Duration::days(7);
+            webhook_body(
+                item,
+                "ITEM",
+                code,
+                &[
+                    ("reason", Value::String("INSTITUTION_MIGRATION".into())),
+                    (
+                        "disconnect_time",
+                        Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    ),
+                ],
+            )
+        }
+        "USER_PERMISSION_REVOKED" => {
+            let error = item_error((
+                "ITEM_ERROR".into(),
+                "USER_PERMISSION_REVOKED".into(),
+                "the user has revoked access to this Item".into(),
+            ));
+            item.error = Some((
+                "ITEM_ERROR".into(),
+                "USER_PERMISSION_REVOKED".into(),
+                "the user has revoked access to this Item".into(),
+            ));
+            webhook_body(item, "ITEM", code, &[("error", error)])
+        }
+        "LOGIN_REPAIRED" => {
+            item.error = None;
+            webhook_body(item, "ITEM", code, &[])
+        }
+        other => {
+            return Err(invalid_request(
+                "INVALID_FIELD",
+                format!("webhook_code {other} cannot be fired in the offline sandbox"),
+            ))
+        }
+    })
+}
+
+/// `/transactions/sync`: pages through the Item's change log. The cursor is the position in
+/// the log (opaque to callers), so a loop sees every change once, in order.
+fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFailure> {
+    let count = match body.0.get("count") {
+        None | Some(Value::Null) => 100,
+        Some(v) => match v.as_u64() {
+            Some(n @ 1..=500) => n as usize,
+            _ => {
+                return Err(invalid_request(
+                    "INVALID_FIELD",
+                    "count must be an integer between 1 and 500",
+                ))
+            }
+        },
+    };
+    let account_filter = body
+        .options()
+        .and_then(|o| o.get("account_id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let Some(id) = &account_filter {
+        if !item.accounts.iter().any(|a| &a.id == id) {
+            return Err(invalid_input(
+                "INVALID_ACCOUNT_ID",
+                "one or more of the account IDs is invalid",
+            ));
+        }
+    }
+    let accounts_json = |item: &ItemState| -> Vec<Value> {
+        let txns = item.ledger.current();
+        item.accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| account_filter.as_ref().is_none_or(|f| f == &a.id))
+            .map(|(i, a)| data::account_json(a, i, &txns))
+            .collect()
+    };
+    if item.not_ready > 0 {
+        item.not_ready -= 1;
+        return Ok(json!({
+            "added": [], "modified": [], "removed": [], "accounts": [],
+            "next_cursor": "", "has_more": false,
+            "transactions_update_status": "NOT_READY",
+        }));
+    }
+    let start = match body.str("cursor") {
+        None | Some("") => 0,
+        Some(cursor) => {
+            decode_cursor(&item.item_id, cursor, item.ledger.log.len()).ok_or_else(|| {
+                invalid_input(
+                    "INVALID_FIELD",
+                    "cursor is not valid for this Item; start again without one",
+                )
+            })?
+        }
+    };
+    let index = |id: &str| item.accounts.iter().position(|a| a.id == id);
+    let wanted = |account: usize| {
+        account_filter
+            .as_deref()
+            .is_none_or(|f| index(f) == Some(account))
+    };
+    let (mut added, mut modified, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+    let mut pos = start;
+    let mut taken = 0;
+    while pos < item.ledger.log.len() && taken < count {
+        match &item.ledger.log[pos] {
+            Change::Added(t) if wanted(t.account) => added.push(data::txn_json(t, &item.accounts)),
+            Change::Modified(t) if wanted(t.account) => {
+                modified.push(data::txn_json(t, &item.accounts))
+            }
+            Change::Removed { id, account } if wanted(*account) => removed.push(json!({
+                "transaction_id": id,
+                "account_id": item.accounts.get(*account).map(|a| a.id.as_str()),
+            })),
+            _ => {
+                pos += 1;
+                continue;
+            }
+        }
+        taken += 1;
+        pos += 1;
+    }
+    // Skip changes for other accounts at the end, so has_more is exact.
+    while pos < item.ledger.log.len() {
+        let account = match &item.ledger.log[pos] {
+            Change::Added(t) | Change::Modified(t) => t.account,
+            Change::Removed { account, .. } => *account,
+        };
+        if wanted(account) {
+            break;
+        }
+        pos += 1;
+    }
+    Ok(json!({
+        "added": added,
+        "modified": modified,
+        "removed": removed,
+        "accounts": accounts_json(item),
+        "next_cursor": encode_cursor(&item.item_id, pos),
+        "has_more": pos < item.ledger.log.len(),
+        "transactions_update_status": "HISTORICAL_UPDATE_COMPLETE",
+    }))
+}
+
+fn encode_cursor(item_id: &str, pos: usize) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("v1:{item_id}:{pos}"))
+}
+
+fn decode_cursor(item_id: &str, cursor: &str, len: usize) -> Option<usize> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let rest = text.strip_prefix("v1:")?;
+    let (id, pos) = rest.rsplit_once(':')?;
+    let pos: usize = pos.parse().ok()?;
+    (id == item_id && pos <= len).then_some(pos)
+}
+
+pub(crate) fn item_json(item: &ItemState) -> Value {
+    let error = item
+        .error
+        .clone()
+        .map(|(t, c, m)| error_json(&t, &c, &m, 400, "item"));
+    json!({
+        "item_id": item.item_id,
+        "institution_id": item.institution_id,
+        "institution_name": data::institution_name(&item.institution_id),
+        "webhook": item.webhook,
+        "auth_method": null,
+        "error": error,
+        "available_products": ["balance", "identity", "investments"],
+        "billed_products": item.products,
+        "products": item.products,
+        "consented_products": item.products,
+        "consent_expiration_time": item.consent_expiration
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        "update_type": "background",
+    })
+}
+
+fn institution_json(id: &str, name: &str) -> Value {
+    json!({
+        "institution_id": id,
+        "name": name,
+        "products": ["assets", "auth", "balance", "transactions", "identity", "liabilities"],
+        "country_codes": ["US"],
+        "routing_numbers": ["011401533"],
+        "oauth": id == "ins_127287",
+        "status": null,
+        "primary_color": null,
+        "url": null,
+        "logo": null,
+        "dtc_numbers": [],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_belong_to_one_item() {
+        let c = encode_cursor("item-a", 42);
+        assert_eq!(decode_cursor("item-a", &c, 100), Some(42));
+        assert_eq!(decode_cursor("item-b", &c, 100), None);
+        assert_eq!(decode_cursor("item-a", &c, 10), None, "beyond the log");
+        assert_eq!(decode_cursor("item-a", "garbage!", 100), None);
+    }
+}

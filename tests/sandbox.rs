@@ -1,0 +1,525 @@
+//! The offline sandbox, driven through the typed client: the whole Item life cycle, a ledger
+//! that syncs exactly, webhooks signed like Plaid's, injected faults, and requests checked
+//! the way Plaid checks them.
+
+use plaid_sdk::link::LinkTokenRequest;
+use plaid_sdk::sandbox::{Fault, OfflineSandbox};
+use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
+use plaid_sdk::types::{
+    AccountsBalanceGetRequest, AccountsGetRequest, ItemGetRequest, ItemWebhookUpdateRequest,
+    Products,
+};
+use plaid_sdk::webhook::{WebhookEvent, WebhookVerifier};
+use plaid_sdk::{AccessToken, Error, ErrorCode, ErrorType, PlaidClient};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Applies a sync result to a store keyed by transaction id, the way an app does.
+fn apply(store: &mut BTreeMap<String, (f64, bool)>, outcome: SyncOutcome) -> String {
+    let batch = outcome.into_batch().expect("the offline sandbox is ready");
+    for t in batch.added.iter().chain(&batch.modified) {
+        store.insert(t.transaction_id.clone(), (t.amount, t.pending));
+    }
+    for r in &batch.removed {
+        store.remove(r.transaction_id.as_deref().unwrap_or_default());
+    }
+    batch.next_cursor
+}
+
+fn truth(sandbox: &OfflineSandbox, item: &plaid_sdk::ItemId) -> BTreeMap<String, (f64, bool)> {
+    sandbox
+        .transactions(item)
+        .unwrap()
+        .into_iter()
+        .map(|(id, amount, pending)| (id, (amount, pending)))
+        .collect()
+}
+
+fn api_error(result: Result<impl std::fmt::Debug, Error>) -> plaid_sdk::ApiError {
+    match result {
+        Err(Error::Api(e)) => *e,
+        other => panic!("expected a Plaid error, got {other:?}"),
+    }
+}
+
+/// A local endpoint that accepts webhooks, and the sandbox's key to verify them with.
+async fn webhook_receiver() -> MockServer {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    receiver
+}
+
+async fn verified_events(receiver: &MockServer, client: &PlaidClient) -> Vec<WebhookEvent> {
+    let verifier = WebhookVerifier::new(client.clone());
+    let mut events = Vec::new();
+    for request in receiver.received_requests().await.unwrap() {
+        events.push(
+            verifier
+                .verify(&request.headers, &request.body)
+                .await
+                .expect("the sandbox signs like Plaid"),
+        );
+    }
+    events
+}
+
+#[tokio::test]
+async fn the_item_life_cycle_from_link_token_to_removal() {
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client();
+
+    let link = client
+        .create_link_token(
+            &LinkTokenRequest::new("Acme", "user-1").products([Products::Transactions]),
+        )
+        .await
+        .unwrap();
+    assert!(link.link_token.starts_with("link-sandbox-"));
+    assert_eq!(
+        sandbox.link_token_user(&link.link_token).as_deref(),
+        Some("user-1")
+    );
+
+    let public_token = sandbox
+        .complete_link(&link.link_token, "ins_109508")
+        .unwrap();
+    let item = client
+        .exchange_public_token(public_token.clone())
+        .await
+        .unwrap();
+    // A public token is single-use.
+    let again = api_error(client.exchange_public_token(public_token).await);
+    assert_eq!(again.error_code, ErrorCode::InvalidPublicToken);
+
+    let accounts = client
+        .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
+        .await
+        .unwrap();
+    let kinds: Vec<_> = accounts
+        .accounts
+        .iter()
+        .map(|a| {
+            a.subtype
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(kinds, ["checking", "savings", "credit card"]);
+    let balances = client
+        .accounts_balance_get(&AccountsBalanceGetRequest::new(item.access_token.clone()))
+        .await
+        .unwrap();
+    assert!(balances
+        .accounts
+        .iter()
+        .all(|a| a.balances.current.is_some()));
+
+    let got = client
+        .item_get(&ItemGetRequest::new(item.access_token.clone()))
+        .await
+        .unwrap();
+    assert_eq!(got.item.item_id, item.item_id.as_str());
+    assert_eq!(got.item.institution_id.as_deref(), Some("ins_109508"));
+
+    client.remove_item(&item.access_token).await.unwrap();
+    let gone = api_error(
+        client
+            .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
+            .await,
+    );
+    assert_eq!(gone.error_code, ErrorCode::ItemNotFound);
+    assert_eq!(gone.error_type, ErrorType::ItemError);
+}
+
+#[tokio::test]
+async fn a_full_sync_then_an_incremental_one_match_the_ledger_exactly() {
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+
+    let mut store = BTreeMap::new();
+    let cursor = apply(
+        &mut store,
+        client
+            .transactions_sync_all(&TransactionsSync::new(item.access_token.clone()).count(100))
+            .await
+            .unwrap(),
+    );
+    let before = truth(&sandbox, &item.item_id);
+    assert!(before.len() > 150, "90 days of history: {}", before.len());
+    assert_eq!(store, before);
+
+    // A week passes: purchases arrive, pending ones post (removed + added), some are fixed.
+    let changes = sandbox.advance_days(&item.item_id, 7).unwrap();
+    assert!(changes > 7);
+    let outcome = client
+        .transactions_sync_all(
+            &TransactionsSync::new(item.access_token.clone())
+                .cursor(Some(cursor))
+                .count(5),
+        )
+        .await
+        .unwrap();
+    let SyncOutcome::Updated(batch) = &outcome else {
+        panic!("ready")
+    };
+    assert!(!batch.removed.is_empty(), "pending transactions posted");
+    assert!(batch.pages > 1);
+    apply(&mut store, outcome);
+    assert_eq!(store, truth(&sandbox, &item.item_id));
+}
+
+#[tokio::test]
+async fn injected_mutations_restart_the_loop_and_nothing_is_lost_or_doubled() {
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item("ins_109509", [Products::Transactions])
+        .await
+        .unwrap();
+    // Two mutations and a 500 in the middle of the loop; each mutation really changes the data.
+    sandbox.inject(Some("/transactions/sync"), Fault::Slow(Duration::ZERO), 2);
+    sandbox.inject(
+        Some("/transactions/sync"),
+        Fault::MutationDuringPagination,
+        1,
+    );
+    sandbox.inject(Some("/transactions/sync"), Fault::ServerError, 1);
+    sandbox.inject(Some("/transactions/sync"), Fault::Slow(Duration::ZERO), 1);
+    sandbox.inject(
+        Some("/transactions/sync"),
+        Fault::MutationDuringPagination,
+        1,
+    );
+
+    let mut store = BTreeMap::new();
+    let outcome = client
+        .transactions_sync_all(&TransactionsSync::new(item.access_token.clone()).count(50))
+        .await
+        .unwrap();
+    let SyncOutcome::Updated(batch) = &outcome else {
+        panic!("ready")
+    };
+    assert_eq!(batch.restarts, 2);
+    apply(&mut store, outcome);
+    assert_eq!(store, truth(&sandbox, &item.item_id));
+}
+
+#[tokio::test]
+async fn per_account_sync_sees_only_that_account() {
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    let accounts = client
+        .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
+        .await
+        .unwrap()
+        .accounts;
+    let card = &accounts[2].account_id;
+    let batch = client
+        .transactions_sync_all(
+            &TransactionsSync::new(item.access_token.clone())
+                .account_id(card.clone())
+                .count(500),
+        )
+        .await
+        .unwrap()
+        .into_batch()
+        .unwrap();
+    assert!(!batch.added.is_empty());
+    assert!(batch.added.iter().all(|t| &t.account_id == card));
+}
+
+#[tokio::test]
+async fn a_new_item_can_be_not_ready_yet() {
+    let sandbox = OfflineSandbox::builder().not_ready_syncs(1).start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    let first = client
+        .transactions_sync_all(&TransactionsSync::new(item.access_token.clone()))
+        .await
+        .unwrap();
+    assert!(matches!(first, SyncOutcome::NotReady(_)));
+    let second = client
+        .transactions_sync_all(&TransactionsSync::new(item.access_token.clone()))
+        .await
+        .unwrap();
+    assert!(second.into_batch().unwrap().added.len() > 100);
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_tokens_and_transactions() {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 14).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let sandbox = OfflineSandbox::builder().seed(42).today(day).start().await;
+        let item = sandbox
+            .client()
+            .sandbox_link_item("ins_109508", [Products::Transactions])
+            .await
+            .unwrap();
+        seen.push((
+            item.access_token.expose_secret().to_owned(),
+            item.item_id.clone(),
+            sandbox.transactions(&item.item_id).unwrap(),
+        ));
+    }
+    assert_eq!(seen[0], seen[1]);
+    let other = OfflineSandbox::builder().seed(43).today(day).start().await;
+    let item = other
+        .client()
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    assert_ne!(item.item_id, seen[0].1);
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_like_plaids_and_typed() {
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client();
+    let receiver = webhook_receiver().await;
+    let hook_url = format!("{}/hook", receiver.uri());
+    let link = client
+        .create_link_token(
+            &LinkTokenRequest::new("Acme", "user-1")
+                .products([Products::Transactions])
+                .webhook(hook_url.clone()),
+        )
+        .await
+        .unwrap();
+    let item = client
+        .exchange_public_token(
+            sandbox
+                .complete_link(&link.link_token, "ins_109508")
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+
+    for code in [
+        "SYNC_UPDATES_AVAILABLE",
+        "DEFAULT_UPDATE",
+        "PENDING_EXPIRATION",
+        "ERROR",
+    ] {
+        client
+            .sandbox_fire_webhook(&item.access_token, code)
+            .await
+            .unwrap();
+    }
+    sandbox.advance_days(&item.item_id, 1).unwrap();
+    let sent = sandbox.wait_for_webhooks(5).await;
+    assert_eq!(sent.len(), 5);
+    assert!(sent
+        .iter()
+        .all(|w| w.status == Some(200) && w.url == hook_url));
+
+    let events = verified_events(&receiver, &client).await;
+    let mut kinds: Vec<&str> = events
+        .iter()
+        .map(|e| match e {
+            WebhookEvent::SyncUpdatesAvailable(h) => {
+                assert_eq!(h.item_id, item.item_id.as_str());
+                "sync"
+            }
+            WebhookEvent::DefaultUpdate(h) => {
+                assert!(h.new_transactions > 0.0);
+                "default"
+            }
+            WebhookEvent::PendingExpiration(_) => "expiration",
+            WebhookEvent::ItemError(h) => {
+                let code = h.error.as_ref().map(|e| e.error_code.as_str().to_owned());
+                assert_eq!(code.as_deref(), Some("ITEM_LOGIN_REQUIRED"));
+                "error"
+            }
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["default", "error", "expiration", "sync", "sync"]);
+
+    // The ERROR webhook left the Item needing a login, as it says.
+    let broken = api_error(
+        client
+            .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
+            .await,
+    );
+    assert_eq!(broken.error_code, ErrorCode::ItemLoginRequired);
+}
+
+#[tokio::test]
+async fn update_mode_repairs_an_item_that_needs_a_login() {
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client();
+    let receiver = webhook_receiver().await;
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    client
+        .item_webhook_update(&ItemWebhookUpdateRequest {
+            webhook: Some(format!("{}/hook", receiver.uri())),
+            ..ItemWebhookUpdateRequest::new(item.access_token.clone())
+        })
+        .await
+        .unwrap();
+    sandbox.require_login(&item.item_id).unwrap();
+    let e = api_error(
+        client
+            .transactions_sync_all(&TransactionsSync::new(item.access_token.clone()))
+            .await,
+    );
+    assert_eq!(e.error_code, ErrorCode::ItemLoginRequired);
+    assert!(!e.is_retryable());
+
+    let link = client
+        .create_link_token(&LinkTokenRequest::update_mode(
+            "Acme",
+            "user-1",
+            item.access_token.clone(),
+        ))
+        .await
+        .unwrap();
+    assert!(sandbox
+        .complete_link(&link.link_token, "ins_109508")
+        .is_err());
+    assert_eq!(
+        sandbox.complete_update(&link.link_token).unwrap(),
+        item.item_id
+    );
+    client
+        .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
+        .await
+        .unwrap();
+
+    sandbox.wait_for_webhooks(3).await;
+    let events = verified_events(&receiver, &client).await;
+    assert!(matches!(
+        events[0],
+        WebhookEvent::WebhookUpdateAcknowledged(_)
+    ));
+    assert!(matches!(events[1], WebhookEvent::ItemError(_)));
+    assert!(matches!(events[2], WebhookEvent::ItemLoginRepaired(_)));
+}
+
+#[tokio::test]
+async fn injected_rate_limits_and_500s_are_retried_and_slowness_times_out() {
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    let request = AccountsGetRequest::new(item.access_token.clone());
+
+    sandbox.inject(Some("/accounts/get"), Fault::RateLimit, 1);
+    sandbox.inject(Some("/accounts/get"), Fault::ServerError, 1);
+    client.accounts_get(&request).await.expect("third attempt");
+
+    sandbox.inject(None, Fault::RateLimit, 3);
+    let e = api_error(client.accounts_get(&request).await);
+    assert_eq!(e.error_type, ErrorType::RateLimitExceeded);
+    assert_eq!(e.status, 429);
+
+    sandbox.inject(None, Fault::Slow(Duration::from_millis(500)), 3);
+    let impatient = client.with_timeout(Duration::from_millis(100));
+    match impatient.accounts_get(&request).await {
+        Err(Error::Timeout { .. }) => {}
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn requests_are_checked_like_plaid_checks_them() {
+    let sandbox = OfflineSandbox::start().await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, headers: &[(&str, &str)], body: &str| {
+        let mut request = http
+            .post(format!("{}{path}", sandbox.uri()))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                serde_json::from_slice::<Value>(&response.bytes().await.unwrap()).unwrap(),
+            )
+        }
+    };
+    let creds = [
+        ("PLAID-CLIENT-ID", plaid_sdk::sandbox::CLIENT_ID),
+        ("PLAID-SECRET", plaid_sdk::sandbox::SECRET),
+    ];
+
+    let (status, body) = post("/accounts/get", &[], r#"{"access_token":"x"}"#).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("MISSING_FIELDS"))
+    );
+    assert!(body["error_message"]
+        .as_str()
+        .unwrap()
+        .contains("client_id, secret"));
+
+    let wrong = [("PLAID-CLIENT-ID", "someone"), ("PLAID-SECRET", "guess")];
+    let (_, body) = post("/accounts/get", &wrong, r#"{"access_token":"x"}"#).await;
+    assert_eq!(body["error_code"], "INVALID_API_KEYS");
+
+    let (_, body) = post("/accounts/get", &creds, "{not json").await;
+    assert_eq!(body["error_code"], "INVALID_BODY");
+
+    let (_, body) = post("/accounts/get", &creds, "{}").await;
+    assert_eq!(body["error_code"], "MISSING_FIELDS");
+
+    // Every error has Plaid's shape, so the typed client reads it.
+    let client = sandbox.client();
+    let e = api_error(
+        client
+            .accounts_get(&AccountsGetRequest::new(AccessToken::new(
+                "access-sandbox-00000000-0000-0000-0000-000000000000",
+            )))
+            .await,
+    );
+    assert_eq!(e.error_code, ErrorCode::InvalidAccessToken);
+    assert!(e.request_id.is_some());
+
+    let wrong_client = sandbox.client_builder().secret("not-it").build().unwrap();
+    let e = api_error(
+        wrong_client
+            .sandbox_link_item("ins_109508", [Products::Transactions])
+            .await,
+    );
+    assert_eq!(e.error_code, ErrorCode::InvalidApiKeys);
+
+    let e = api_error(
+        client
+            .sandbox_link_item("ins_nope", [Products::Transactions])
+            .await,
+    );
+    assert_eq!(e.error_type, ErrorType::InvalidInput);
+
+    let (status, _) = post("/no/such/endpoint", &creds, "{}").await;
+    assert_eq!(status, 404);
+}

@@ -1,155 +1,134 @@
 //! The whole first-run flow: create an Item without Link, exchange its public token, list its
-//! accounts and sync its transactions.
+//! accounts and balances, sync every transaction and summarize them.
 //!
 //! ```text
-//! cargo run --example quickstart                   # no credentials: a local server, offline
-//! PLAID_CLIENT_ID=… PLAID_SECRET=… cargo run --example quickstart   # Plaid's sandbox
+//! cargo run --example quickstart --features test-util          # offline sandbox, no keys
+//! PLAID_CLIENT_ID=… PLAID_SECRET=… cargo run --example quickstart --features test-util
 //! ```
 //!
 //! With `PLAID_CLIENT_ID` and `PLAID_SECRET` set it talks to Plaid (`PLAID_ENV`: `sandbox` by
-//! default, or a base URL). Without them it starts a local server that answers with the
-//! example responses from the spec this crate was built from, and says so.
+//! default, or a base URL). Without them it starts the offline sandbox
+//! ([`plaid_sdk::sandbox`]) in this process, and says so.
 
-use plaid_sdk::types::{
-    AccountsGetRequest, ItemPublicTokenExchangeRequest, Products, SandboxPublicTokenCreateRequest,
-    TransactionsSyncRequest,
-};
+use plaid_sdk::sandbox::OfflineSandbox;
+use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
+use plaid_sdk::types::{AccountsBalanceGetRequest, Products};
 use plaid_sdk::{Error, PlaidClient};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (client, _server) = match PlaidClient::from_env() {
+    // Kept alive until the end: the offline sandbox stops when dropped.
+    let mut _sandbox = None;
+    let client = match PlaidClient::from_env() {
         Ok(client) => {
             println!("Using Plaid at {}", client.base_url());
-            (client, None)
+            client
         }
         Err(Error::Config(reason)) if std::env::var_os("PLAID_CLIENT_ID").is_none() => {
-            let server = local::start().await?;
-            println!("No PLAID_CLIENT_ID/PLAID_SECRET ({reason}):");
+            let sandbox = OfflineSandbox::start().await;
+            println!("No Plaid keys ({reason}).");
             println!(
-                "using a local server at {} that answers with the spec's examples.",
-                server.uri()
+                "Using the offline sandbox at {}: fake data, no network.",
+                sandbox.uri()
             );
-            let client = PlaidClient::builder()
-                .client_id("local-client-id")
-                .secret("local-secret")
-                .base_url(server.uri())
-                .build()?;
-            (client, Some(server))
+            let client = sandbox.client();
+            _sandbox = Some(sandbox);
+            client
         }
         Err(e) => return Err(e.into()),
     };
 
-    // 1. An Item without Link (sandbox only): First Platypus Bank, with Transactions.
-    let created = client
-        .sandbox_public_token_create(&SandboxPublicTokenCreateRequest::new(
-            "ins_109508",
-            vec![Products::Transactions],
-        ))
+    // 1. An Item without Link (sandbox only): First Platypus Bank, with Transactions. The
+    //    public token becomes a long-lived access token, redacted whenever it is printed.
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
         .await?;
+    println!(
+        "\nItem {} linked, access token {}",
+        item.item_id, item.access_token
+    );
 
-    // 2. The public token becomes a long-lived access token (redacted when printed).
-    let exchanged = client
-        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(created.public_token))
+    // 2. Accounts with live balances.
+    let balances = client
+        .accounts_balance_get(&AccountsBalanceGetRequest::new(item.access_token.clone()))
         .await?;
-    let token = exchanged.access_token;
-    println!("\nItem {} linked, access token {token}", exchanged.item_id);
-
-    // 3. Accounts and balances.
-    let accounts = client
-        .accounts_get(&AccountsGetRequest::new(token.clone()))
-        .await?;
-    println!("\n{} accounts:", accounts.accounts.len());
-    for a in &accounts.accounts {
-        let balance = a
-            .balances
-            .current
-            .map(|b| format!("{b:>10.2}"))
-            .unwrap_or_else(|| "       n/a".into());
+    println!("\n{} accounts:", balances.accounts.len());
+    for a in &balances.accounts {
+        let money =
+            |v: Option<f64>| v.map_or_else(|| "       n/a".into(), |b| format!("{b:>10.2}"));
         println!(
-            "  {:<28} {:<12} {balance} {}",
+            "  {:<20} {:<12} current {} available {} {}",
             a.name,
-            a.type_.as_str(),
+            a.subtype.as_ref().map_or("", |s| s.as_str()),
+            money(a.balances.current),
+            money(a.balances.available),
             a.balances.iso_currency_code.as_deref().unwrap_or("")
         );
     }
 
-    // 4. Every transaction, page by page. (In Plaid's sandbox a new Item may need a few
-    //    seconds before transactions are ready; an empty first page means "not yet".)
-    let mut cursor = None;
-    let (mut added, mut modified, mut removed) = (Vec::new(), 0, 0);
-    loop {
-        let page = client
-            .transactions_sync(&TransactionsSyncRequest {
-                cursor: cursor.clone(),
-                count: Some(500),
-                ..TransactionsSyncRequest::new(token.clone())
-            })
-            .await?;
-        added.extend(page.added);
-        modified += page.modified.len();
-        removed += page.removed.len();
-        cursor = Some(page.next_cursor);
-        if !page.has_more {
-            break;
+    // 3. Every transaction: the driver pages, restarts if the data changes under it, and
+    //    hands back one batch and the cursor to store. A brand-new Item at Plaid may not be
+    //    ready for a few seconds: NotReady says so, rather than an empty success.
+    let sync = TransactionsSync::new(item.access_token.clone()).count(500);
+    let mut waited = 0;
+    let batch = loop {
+        match client.transactions_sync_all(&sync).await? {
+            SyncOutcome::Updated(batch) => break batch,
+            SyncOutcome::NotReady(_) if waited < 30 => {
+                waited += 2;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            SyncOutcome::NotReady(_) => {
+                return Err("transactions still not ready after 30 s".into())
+            }
         }
-    }
+    };
     println!(
-        "\nTransactions: {} added, {modified} modified, {removed} removed",
-        added.len()
+        "\nTransactions: {} added, {} modified, {} removed in {} page(s); cursor stored: {} chars",
+        batch.added.len(),
+        batch.modified.len(),
+        batch.removed.len(),
+        batch.pages,
+        batch.next_cursor.len()
     );
-    for t in added.iter().take(5) {
+
+    // 4. A short summary: spending by category (amounts are positive for money out; card
+    //    payments and transfers move money between accounts and are not spending), and the
+    //    latest few transactions.
+    let mut by_category: BTreeMap<String, (usize, f64)> = BTreeMap::new();
+    for t in batch.added.iter().filter(|t| t.amount > 0.0) {
+        let category = t
+            .personal_finance_category
+            .as_ref()
+            .map_or("UNCATEGORIZED".to_owned(), |c| c.primary.clone());
+        if category == "LOAN_PAYMENTS" || category.starts_with("TRANSFER") {
+            continue;
+        }
+        let slot = by_category.entry(category).or_default();
+        slot.0 += 1;
+        slot.1 += t.amount;
+    }
+    let mut rows: Vec<_> = by_category.into_iter().collect();
+    rows.sort_by(|a, b| b.1 .1.total_cmp(&a.1 .1));
+    println!("\nSpending by category:");
+    for (category, (count, total)) in rows.iter().take(8) {
+        println!("  {category:<24} {count:>4} × {total:>10.2}");
+    }
+
+    let mut latest: Vec<_> = batch.added.iter().collect();
+    latest.sort_by(|a, b| b.date.cmp(&a.date));
+    println!("\nLatest transactions:");
+    for t in latest.iter().take(5) {
         println!(
-            "  {} {:<32} {:>9.2} {}",
+            "  {} {:<30} {:>9.2} {}{}",
             t.date,
-            t.name,
+            t.merchant_name.as_deref().unwrap_or(&t.name),
             t.amount,
-            t.iso_currency_code.as_deref().unwrap_or("")
+            t.iso_currency_code.as_deref().unwrap_or(""),
+            if t.pending { "  (pending)" } else { "" }
         );
     }
     Ok(())
-}
-
-/// A local stand-in for Plaid that answers the four calls above with the spec's examples.
-mod local {
-    use serde_json::Value;
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    pub async fn start() -> Result<MockServer, Box<dyn std::error::Error>> {
-        let spec_path = std::env::var("PLAID_OPENAPI_SPEC")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/spec/plaid.yml").to_owned());
-        let spec: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(&spec_path)?)?;
-        let server = MockServer::start().await;
-        for route in [
-            "/sandbox/public_token/create",
-            "/item/public_token/exchange",
-            "/accounts/get",
-            "/transactions/sync",
-        ] {
-            let media =
-                &spec["paths"][route]["post"]["responses"]["200"]["content"]["application/json"];
-            let mut example = media
-                .get("example")
-                .cloned()
-                .or_else(|| {
-                    media["examples"]
-                        .as_object()?
-                        .values()
-                        .next()?
-                        .get("value")
-                        .cloned()
-                })
-                .ok_or_else(|| format!("the spec has no example for {route}"))?;
-            if route == "/transactions/sync" {
-                example["has_more"] = Value::Bool(false);
-            }
-            Mock::given(method("POST"))
-                .and(path(route))
-                .respond_with(ResponseTemplate::new(200).set_body_json(example))
-                .mount(&server)
-                .await;
-        }
-        Ok(server)
-    }
 }

@@ -92,7 +92,7 @@ pub(crate) fn accounts(rng: &mut Rng) -> Vec<Account> {
             "0000",
             "depository",
             "checking",
-            2_410.0,
+            4_210.0,
             None,
         ),
         (
@@ -247,8 +247,8 @@ const MERCHANTS: &[Merchant] = &[
         name: "United Airlines",
         primary: "TRAVEL",
         detailed: "TRAVEL_FLIGHTS",
-        low: 180.0,
-        high: 640.0,
+        low: 120.0,
+        high: 420.0,
         channel: "online",
         account: 2,
     },
@@ -403,7 +403,7 @@ impl Ledger {
             self.log.push(Change::Added(Txn {
                 id: rng.id(37),
                 account: 0,
-                amount: -2_450.0,
+                amount: -3_150.0,
                 date: today,
                 authorized: today,
                 name: "GUSTO PAY 123456 PPD",
@@ -430,6 +430,38 @@ impl Ledger {
                 pending: false,
                 pending_id: None,
             }));
+        }
+        // On the 5th the card's posted balance is paid from checking: money leaves one
+        // account (positive) and arrives on the other (negative), as Plaid reports transfers.
+        if dom == 5 {
+            let owed = round2(
+                self.current()
+                    .iter()
+                    .filter(|t| t.account == 2 && !t.pending)
+                    .map(|t| t.amount)
+                    .sum::<f64>(),
+            );
+            if owed > 0.0 {
+                for (account, amount, name) in [
+                    (0, owed, "PLAID CREDIT CARD AUTOPAY"),
+                    (2, -owed, "AUTOMATIC PAYMENT - THANK YOU"),
+                ] {
+                    self.log.push(Change::Added(Txn {
+                        id: rng.id(37),
+                        account,
+                        amount,
+                        date: today,
+                        authorized: today,
+                        name,
+                        merchant: None,
+                        primary: "LOAN_PAYMENTS",
+                        detailed: "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT",
+                        channel: "other",
+                        pending: false,
+                        pending_id: None,
+                    }));
+                }
+            }
         }
         for _ in 0..1 + rng.below(4) {
             let m = &MERCHANTS[rng.below(MERCHANTS.len() as u64) as usize];
@@ -676,7 +708,7 @@ mod tests {
             pending_id: None,
         }];
         let checking = account_json(&accts[0], 0, &txns);
-        assert_eq!(checking["balances"]["current"], 2_400.0);
+        assert_eq!(checking["balances"]["current"], 4_200.0);
         let card = account_json(&accts[2], 2, &txns);
         assert_eq!(card["balances"]["current"], 0.0);
         assert_eq!(card["balances"]["available"], 2_000.0);

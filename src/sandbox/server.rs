@@ -882,8 +882,12 @@ fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFa
             "transactions_update_status": "NOT_READY",
         }));
     }
-    let start = match body.str("cursor") {
-        None | Some("") => 0,
+    let cursor = match body.str("cursor") {
+        // No cursor: the whole history, as it stands now, in pages.
+        None | Some("") => Cursor::Snapshot {
+            pos: item.ledger.log.len(),
+            offset: 0,
+        },
         Some(cursor) => {
             decode_cursor(&item.item_id, cursor, item.ledger.log.len()).ok_or_else(|| {
                 invalid_input(
@@ -900,63 +904,114 @@ fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFa
             .is_none_or(|f| index(f) == Some(account))
     };
     let (mut added, mut modified, mut removed) = (Vec::new(), Vec::new(), Vec::new());
-    let mut pos = start;
-    let mut taken = 0;
-    while pos < item.ledger.log.len() && taken < count {
-        match &item.ledger.log[pos] {
-            Change::Added(t) if wanted(t.account) => added.push(data::txn_json(t, &item.accounts)),
-            Change::Modified(t) if wanted(t.account) => {
-                modified.push(data::txn_json(t, &item.accounts))
+    let next = match cursor {
+        Cursor::Snapshot { pos, offset } => {
+            // The state at `pos`, listed in a fixed order; later changes come after it.
+            let state: Vec<_> = item
+                .ledger
+                .state_at(pos)
+                .into_iter()
+                .filter(|t| wanted(t.account))
+                .collect();
+            let end = (offset + count).min(state.len());
+            added.extend(
+                state[offset.min(end)..end]
+                    .iter()
+                    .map(|t| data::txn_json(t, &item.accounts)),
+            );
+            if end < state.len() {
+                Cursor::Snapshot { pos, offset: end }
+            } else {
+                Cursor::At(pos)
             }
-            Change::Removed { id, account } if wanted(*account) => removed.push(json!({
-                "transaction_id": id,
-                "account_id": item.accounts.get(*account).map(|a| a.id.as_str()),
-            })),
-            _ => {
+        }
+        Cursor::At(start) => {
+            let mut pos = start;
+            let mut taken = 0;
+            while pos < item.ledger.log.len() && taken < count {
+                match &item.ledger.log[pos] {
+                    Change::Added(t) if wanted(t.account) => {
+                        added.push(data::txn_json(t, &item.accounts))
+                    }
+                    Change::Modified(t) if wanted(t.account) => {
+                        modified.push(data::txn_json(t, &item.accounts))
+                    }
+                    Change::Removed { id, account } if wanted(*account) => removed.push(json!({
+                        "transaction_id": id,
+                        "account_id": item.accounts.get(*account).map(|a| a.id.as_str()),
+                    })),
+                    _ => {
+                        pos += 1;
+                        continue;
+                    }
+                }
+                taken += 1;
                 pos += 1;
-                continue;
             }
+            // Skip changes for other accounts at the end, so has_more is exact.
+            while pos < item.ledger.log.len() {
+                let account = match &item.ledger.log[pos] {
+                    Change::Added(t) | Change::Modified(t) => t.account,
+                    Change::Removed { account, .. } => *account,
+                };
+                if wanted(account) {
+                    break;
+                }
+                pos += 1;
+            }
+            Cursor::At(pos)
         }
-        taken += 1;
-        pos += 1;
-    }
-    // Skip changes for other accounts at the end, so has_more is exact.
-    while pos < item.ledger.log.len() {
-        let account = match &item.ledger.log[pos] {
-            Change::Added(t) | Change::Modified(t) => t.account,
-            Change::Removed { account, .. } => *account,
-        };
-        if wanted(account) {
-            break;
-        }
-        pos += 1;
-    }
+    };
+    let has_more = match next {
+        Cursor::Snapshot { .. } => true,
+        Cursor::At(pos) => pos < item.ledger.log.len(),
+    };
     Ok(json!({
         "added": added,
         "modified": modified,
         "removed": removed,
         "accounts": accounts_json(item),
-        "next_cursor": encode_cursor(&item.item_id, pos),
-        "has_more": pos < item.ledger.log.len(),
+        "next_cursor": encode_cursor(&item.item_id, next),
+        "has_more": has_more,
         "transactions_update_status": "HISTORICAL_UPDATE_COMPLETE",
     }))
 }
 
-fn encode_cursor(item_id: &str, pos: usize) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("v1:{item_id}:{pos}"))
+/// Where a `/transactions/sync` cursor points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    /// After the first `pos` changes of the log.
+    At(usize),
+    /// Part way through listing the state after `pos` changes (a first sync).
+    Snapshot { pos: usize, offset: usize },
 }
 
-fn decode_cursor(item_id: &str, cursor: &str, len: usize) -> Option<usize> {
+fn encode_cursor(item_id: &str, cursor: Cursor) -> String {
+    use base64::Engine;
+    let text = match cursor {
+        Cursor::At(pos) => format!("v1:{item_id}:{pos}"),
+        Cursor::Snapshot { pos, offset } => format!("v1:{item_id}:{pos}:{offset}"),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+fn decode_cursor(item_id: &str, cursor: &str, len: usize) -> Option<Cursor> {
     use base64::Engine;
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()?;
     let text = String::from_utf8(raw).ok()?;
-    let rest = text.strip_prefix("v1:")?;
-    let (id, pos) = rest.rsplit_once(':')?;
-    let pos: usize = pos.parse().ok()?;
-    (id == item_id && pos <= len).then_some(pos)
+    let mut parts = text.strip_prefix("v1:")?.split(':');
+    let (id, pos) = (parts.next()?, parts.next()?.parse::<usize>().ok()?);
+    let offset = parts.next().map(str::parse::<usize>);
+    if id != item_id || pos > len || parts.next().is_some() {
+        return None;
+    }
+    match offset {
+        None => Some(Cursor::At(pos)),
+        Some(Ok(offset)) => Some(Cursor::Snapshot { pos, offset }),
+        Some(Err(_)) => None,
+    }
 }
 
 pub(crate) fn item_json(item: &ItemState) -> Value {
@@ -1003,8 +1058,13 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_belong_to_one_item() {
-        let c = encode_cursor("item-a", 42);
-        assert_eq!(decode_cursor("item-a", &c, 100), Some(42));
+        let c = encode_cursor("item-a", Cursor::At(42));
+        assert_eq!(decode_cursor("item-a", &c, 100), Some(Cursor::At(42)));
+        let snap = Cursor::Snapshot { pos: 40, offset: 7 };
+        assert_eq!(
+            decode_cursor("item-a", &encode_cursor("item-a", snap), 40),
+            Some(snap)
+        );
         assert_eq!(decode_cursor("item-b", &c, 100), None);
         assert_eq!(decode_cursor("item-a", &c, 10), None, "beyond the log");
         assert_eq!(decode_cursor("item-a", "garbage!", 100), None);

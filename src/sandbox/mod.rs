@@ -139,7 +139,8 @@ impl SandboxBuilder {
         self
     }
 
-    /// Starts the sandbox on a free local port.
+    /// Starts the sandbox on a free local port. Call it inside a Tokio runtime: webhooks are
+    /// sent from a task on it.
     pub async fn start(self) -> OfflineSandbox {
         let today = self
             .today
@@ -149,6 +150,7 @@ impl SandboxBuilder {
         let state = Arc::new(Mutex::new(state));
         let signer = Arc::new(WebhookSigner::new());
         let http = reqwest::Client::new();
+        let outbox = server::start_outbox(Arc::clone(&state));
         let server = MockServer::builder()
             // Keep no request log: a long-running example would grow without bound.
             .disable_request_recording()
@@ -159,6 +161,7 @@ impl SandboxBuilder {
                 state: Arc::clone(&state),
                 signer: Arc::clone(&signer),
                 http: http.clone(),
+                outbox: outbox.clone(),
             })
             .mount(&server)
             .await;
@@ -167,6 +170,7 @@ impl SandboxBuilder {
             state,
             signer,
             http,
+            outbox,
         }
     }
 }
@@ -177,6 +181,7 @@ pub struct OfflineSandbox {
     state: Arc<Mutex<State>>,
     signer: Arc<WebhookSigner>,
     http: reqwest::Client,
+    outbox: server::Outbox,
 }
 
 impl fmt::Debug for OfflineSandbox {
@@ -407,7 +412,7 @@ impl OfflineSandbox {
 
     fn send(&self, outgoing: Vec<Outgoing>) {
         for hook in outgoing {
-            server::deliver(&self.state, &self.signer, &self.http, hook);
+            server::deliver(&self.state, &self.signer, &self.http, &self.outbox, hook);
         }
     }
 }

@@ -278,6 +278,7 @@ pub(crate) struct Responder {
     pub(crate) state: Arc<Mutex<State>>,
     pub(crate) signer: Arc<WebhookSigner>,
     pub(crate) http: reqwest::Client,
+    pub(crate) outbox: Outbox,
 }
 
 /// A webhook to deliver once the state lock is released.
@@ -342,7 +343,7 @@ impl Respond for Responder {
             }
         };
         for hook in outgoing {
-            deliver(&self.state, &self.signer, &self.http, hook);
+            deliver(&self.state, &self.signer, &self.http, &self.outbox, hook);
         }
         let mut template = ResponseTemplate::new(status).set_body_json(body);
         if let Some(d) = delay {
@@ -352,14 +353,36 @@ impl Respond for Responder {
     }
 }
 
-/// Sends a signed webhook in the background and records it (and the endpoint's answer).
+/// The webhook sender: one task posting webhooks in the order they were made, so a receiver
+/// sees an Item's events in order.
+pub(crate) type Outbox = tokio::sync::mpsc::UnboundedSender<(usize, reqwest::RequestBuilder)>;
+
+/// Starts the task that posts queued webhooks and records each receiver's answer.
+pub(crate) fn start_outbox(state: Arc<Mutex<State>>) -> Outbox {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, reqwest::RequestBuilder)>();
+    tokio::spawn(async move {
+        while let Some((index, request)) = rx.recv().await {
+            let status = match request.timeout(Duration::from_secs(10)).send().await {
+                Ok(response) => response.status().as_u16(),
+                Err(_) => 0,
+            };
+            if let Some(sent) = lock(&state).webhooks.get_mut(index) {
+                sent.status = Some(status);
+            }
+        }
+    });
+    tx
+}
+
+/// Signs a webhook, records it and queues it for sending.
 pub(crate) fn deliver(
-    state: &Arc<Mutex<State>>,
+    state: &Mutex<State>,
     signer: &WebhookSigner,
     http: &reqwest::Client,
+    outbox: &Outbox,
     hook: Outgoing,
 ) {
-    let bytes = serde_json::to_vec(&hook.body).unwrap_or_default();
+    let bytes = serde_json::to_vec_pretty(&hook.body).unwrap_or_default();
     let headers = signer.headers(&bytes);
     let index = {
         let mut s = lock(state);
@@ -371,29 +394,10 @@ pub(crate) fn deliver(
         s.webhooks.len() - 1
     };
     let request = http.post(&hook.url).headers(headers).body(bytes);
-    let state = Arc::clone(state);
-    let send = async move {
-        let status = match request.timeout(Duration::from_secs(10)).send().await {
-            Ok(response) => response.status().as_u16(),
-            Err(_) => 0,
-        };
-        if let Some(sent) = lock(&state).webhooks.get_mut(index) {
-            sent.status = Some(status);
-        }
-    };
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => {
-            handle.spawn(send);
-        }
-        Err(_) => {
-            std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    rt.block_on(send);
-                }
-            });
+    if outbox.send((index, request)).is_err() {
+        // The runtime that started the sandbox is gone: nobody is left to receive it.
+        if let Some(sent) = lock(state).webhooks.get_mut(index) {
+            sent.status = Some(0);
         }
     }
 }

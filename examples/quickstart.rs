@@ -118,7 +118,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let mut latest: Vec<_> = batch.added.iter().collect();
-    latest.sort_by(|a, b| b.date.cmp(&a.date));
+    latest.sort_by_key(|t| std::cmp::Reverse(t.date));
     println!("\nLatest transactions:");
     for t in latest.iter().take(5) {
         println!(

@@ -85,8 +85,18 @@ pub(crate) struct Account {
 
 /// Every Item gets Plaid's sandbox trio: checking, savings and a credit card.
 pub(crate) fn accounts(rng: &mut Rng) -> Vec<Account> {
-    let specs: [(&str, &str, &str, &str, &str, f64, Option<f64>); 3] = [
-        (
+    let mut account = |name, official_name, mask, kind, subtype, opening, limit| Account {
+        id: rng.id(37),
+        name,
+        official_name,
+        mask,
+        kind,
+        subtype,
+        opening,
+        limit,
+    };
+    vec![
+        account(
             "Plaid Checking",
             "Plaid Gold Standard 0% Interest Checking",
             "0000",
@@ -95,7 +105,7 @@ pub(crate) fn accounts(rng: &mut Rng) -> Vec<Account> {
             4_210.0,
             None,
         ),
-        (
+        account(
             "Plaid Saving",
             "Plaid Silver Standard 0.1% Interest Saving",
             "1111",
@@ -104,7 +114,7 @@ pub(crate) fn accounts(rng: &mut Rng) -> Vec<Account> {
             5_320.0,
             None,
         ),
-        (
+        account(
             "Plaid Credit Card",
             "Plaid Diamond 12.5% APR Interest Credit Card",
             "3333",
@@ -113,22 +123,7 @@ pub(crate) fn accounts(rng: &mut Rng) -> Vec<Account> {
             0.0,
             Some(2_000.0),
         ),
-    ];
-    specs
-        .iter()
-        .map(
-            |&(name, official_name, mask, kind, subtype, opening, limit)| Account {
-                id: rng.id(37),
-                name,
-                official_name,
-                mask,
-                kind,
-                subtype,
-                opening,
-                limit,
-            },
-        )
-        .collect()
+    ]
 }
 
 /// A merchant the generator draws from: name, personal finance category (primary, detailed),

@@ -327,6 +327,29 @@ impl OfflineSandbox {
         Ok(())
     }
 
+    /// Sends an Item the webhook `/sandbox/item/fire_webhook` would for `code`
+    /// (`SYNC_UPDATES_AVAILABLE`, `DEFAULT_UPDATE`, `NEW_ACCOUNTS_AVAILABLE`, `ERROR`,
+    /// `PENDING_EXPIRATION`, `PENDING_DISCONNECT`, `USER_PERMISSION_REVOKED`,
+    /// `LOGIN_REPAIRED`), with the same effect on the Item, by Item id rather than access token.
+    pub fn fire_webhook(&self, item_id: &ItemId, code: &str) -> Result<(), SandboxError> {
+        let mut failed = None;
+        let outgoing = self.with_item(item_id, |item, out| match server::fire(item, code) {
+            Ok(body) => match &item.webhook {
+                Some(url) => out.push(Outgoing {
+                    url: url.clone(),
+                    body,
+                }),
+                None => failed = Some(SandboxError(format!("Item {item_id} has no webhook URL"))),
+            },
+            Err(_) => failed = Some(SandboxError(format!("cannot fire webhook {code}"))),
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        self.send(outgoing);
+        Ok(())
+    }
+
     /// Moves an Item's data `days` days forward: new purchases, pending transactions posting,
     /// corrections. Sends `SYNC_UPDATES_AVAILABLE` if anything changed. Returns the number of
     /// changes.

@@ -96,13 +96,13 @@ impl State {
 
     fn token(&mut self, prefix: &str) -> String {
         self.next_token += 1;
-        let mut rng = Rng::new(self.seed, 0x746f_6b65_6e, self.next_token);
+        let mut rng = Rng::new(self.seed, 0x0074_6f6b_656e, self.next_token);
         format!("{prefix}-sandbox-{}", rng.uuid())
     }
 
     fn request_id(&mut self) -> String {
         self.next_request += 1;
-        let mut rng = Rng::new(self.seed, 0x7265_71, self.next_request);
+        let mut rng = Rng::new(self.seed, 0x0072_6571, self.next_request);
         rng.id(15)
     }
 
@@ -753,7 +753,7 @@ pub(crate) fn queue_sync_webhook(item: &ItemState, outgoing: &mut Vec<Outgoing>)
 }
 
 /// The webhook `/sandbox/item/fire_webhook` sends for `code` (and what it does to the Item).
-fn fire(item: &mut ItemState, code: &str) -> Result<Value, PlaidFailure> {
+pub(crate) fn fire(item: &mut ItemState, code: &str) -> Result<Value, PlaidFailure> {
     let today = item.ledger.today();
     let item_error =
         |(t, c, m): (String, String, String)| error_json(&t, &c, &m, 400, "sandbox-webhook");

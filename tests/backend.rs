@@ -1,0 +1,319 @@
+//! The reference backend (`examples/backend`), driven over HTTP against the offline sandbox:
+//! link, exchange, duplicate Items, syncs by request and by webhook, errors and update mode,
+//! consent expiry, disconnect, and users kept apart. No access token in any response or log.
+
+#[path = "../examples/backend/app.rs"]
+mod app;
+
+use plaid_sdk::sandbox::{Fault, OfflineSandbox};
+use plaid_sdk::ItemId;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Log lines written by the backend while the test runs.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An HTTP client for the backend that remembers every response body.
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    seen: Mutex<Vec<String>>,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        user: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(user) = user {
+            request = request.header("x-user-id", user);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        self.seen.lock().unwrap().push(text.clone());
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn items(&self, user: &str) -> Vec<Value> {
+        let (status, body) = self.call("GET", "/api/items", Some(user), None).await;
+        assert_eq!(status, 200);
+        body["items"].as_array().unwrap().clone()
+    }
+
+    /// Polls until `check` holds for the user's first Item (background syncs, webhooks).
+    async fn wait_item(&self, user: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let items = self.items(user).await;
+            if let Some(item) = items.first().filter(|i| check(i)) {
+                return item.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {items:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn wait_job(&self, user: &str, job: i64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = self
+                .call("GET", &format!("/api/jobs/{job}"), Some(user), None)
+                .await;
+            assert_eq!(status, 200);
+            if body["state"] != "running" {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "job {job} still running");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Plays a user who clicks "Connect a bank" and finishes Link.
+    async fn link(&self, sandbox: &OfflineSandbox, user: &str) -> (u16, Value) {
+        let (status, body) = self.call("POST", "/api/link-token", Some(user), None).await;
+        assert_eq!(status, 200, "{body}");
+        let link_token = body["link_token"].as_str().unwrap();
+        assert_eq!(sandbox.link_token_user(link_token).as_deref(), Some(user));
+        let public = sandbox.complete_link(link_token, "ins_109508").unwrap();
+        self.call(
+            "POST",
+            "/api/items",
+            Some(user),
+            Some(json!({ "public_token": public.expose_secret() })),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn the_whole_backend_flow_over_http() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sandbox = OfflineSandbox::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let application = app::App::new(
+        sandbox.client(),
+        ":memory:",
+        format!("{base}/webhooks/plaid"),
+    )
+    .unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app::router(application)).await });
+    let api = Api {
+        base,
+        http: reqwest::Client::new(),
+        seen: Mutex::new(Vec::new()),
+    };
+
+    // Link: 201, accounts stored, first sync queued and finished with every transaction.
+    let (status, linked) = api.link(&sandbox, "alice").await;
+    assert_eq!(status, 201, "{linked}");
+    let item_id = linked["item_id"].as_str().unwrap().to_owned();
+    assert_eq!(linked["accounts"], 3);
+    let first = api
+        .wait_job("alice", linked["sync_job"].as_i64().unwrap())
+        .await;
+    assert_eq!(first["state"], "done", "{first}");
+    let truth = sandbox.transactions(&ItemId::new(&item_id)).unwrap().len() as i64;
+    assert_eq!(first["added"], truth);
+    let items = api.items("alice").await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["institution"], "First Platypus Bank");
+    assert_eq!(items[0]["accounts"], 3);
+    assert_eq!(items[0]["transactions"], truth);
+    assert!(items[0]["last_synced_at"].is_string());
+    assert_eq!(items[0]["status"], "active");
+
+    // The same bank accounts again: 409, and only one Item kept.
+    let (status, body) = api.link(&sandbox, "alice").await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(api.items("alice").await.len(), 1);
+
+    // Users are kept apart.
+    assert!(api.items("bob").await.is_empty());
+    for (method, path) in [
+        ("POST", format!("/api/items/{item_id}/sync")),
+        ("POST", format!("/api/items/{item_id}/link-token")),
+        ("GET", format!("/api/items/{item_id}/transactions")),
+        ("DELETE", format!("/api/items/{item_id}")),
+        ("GET", format!("/api/jobs/{}", linked["sync_job"])),
+    ] {
+        assert_eq!(
+            api.call(method, &path, Some("bob"), None).await.0,
+            403,
+            "{method} {path}"
+        );
+    }
+    assert_eq!(
+        api.call("POST", "/api/items/nope/sync", Some("alice"), None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(api.call("GET", "/api/items", None, None).await.0, 401);
+
+    // New transactions at the bank: Plaid's SYNC_UPDATES_AVAILABLE webhook makes the backend
+    // sync on its own.
+    let item = ItemId::new(&item_id);
+    sandbox.advance_days(&item, 3).unwrap();
+    let truth = sandbox.transactions(&item).unwrap().len() as i64;
+    api.wait_item("alice", "the webhook's sync", |i| {
+        i["transactions"] == truth
+    })
+    .await;
+
+    // A sync on request: 202 and a job; a second one while it runs: 409.
+    sandbox.inject(
+        Some("/transactions/sync"),
+        Fault::Slow(Duration::from_millis(400)),
+        1,
+    );
+    let (status, body) = api
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/sync"),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (again, _) = api
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/sync"),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert_eq!(again, 409);
+    let done = api
+        .wait_job("alice", body["job_id"].as_i64().unwrap())
+        .await;
+    assert_eq!(done["state"], "done");
+
+    // The bank wants a login: the ITEM ERROR webhook is recorded; update mode repairs it.
+    sandbox.require_login(&item).unwrap();
+    api.wait_item("alice", "the error", |i| {
+        i["error"] == "ITEM_LOGIN_REQUIRED"
+    })
+    .await;
+    let (status, body) = api
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/link-token"),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    sandbox
+        .complete_update(body["link_token"].as_str().unwrap())
+        .unwrap();
+    api.wait_item("alice", "the repair", |i| i["error"].is_null())
+        .await;
+
+    // Consent about to expire: recorded.
+    sandbox.fire_webhook(&item, "PENDING_EXPIRATION").unwrap();
+    api.wait_item("alice", "consent expiry", |i| {
+        i["consent_expires_at"].is_string()
+    })
+    .await;
+
+    // A webhook not signed by Plaid is refused.
+    let forged = api
+        .http
+        .post(format!("{}/webhooks/plaid", api.base))
+        .body(
+            json!({"webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item_id})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 401);
+
+    // Disconnect: removed at Plaid, data kept, no more syncs.
+    let (status, _) = api
+        .call(
+            "DELETE",
+            &format!("/api/items/{item_id}"),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let items = api.items("alice").await;
+    assert_eq!(items[0]["status"], "disconnected");
+    assert_eq!(items[0]["transactions"], truth);
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/sync"),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, body) = api
+        .call(
+            "GET",
+            &format!("/api/items/{item_id}/transactions"),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["transactions"].as_array().unwrap().len() as i64, truth);
+
+    // Every webhook the sandbox sent was accepted.
+    let sent = sandbox.wait_for_webhooks(sandbox.webhooks().len()).await;
+    assert!(sent.len() >= 4);
+    assert!(sent.iter().all(|w| w.status == Some(200)), "{sent:?}");
+
+    // Access tokens never left the server: not in a response, not in the logs.
+    let seen = api.seen.lock().unwrap().join("\n");
+    assert!(
+        !seen.contains("access-sandbox-"),
+        "a response carried an access token"
+    );
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("Item linked"), "the backend logs: {logged}");
+    assert!(
+        !logged.contains("access-sandbox-"),
+        "the logs carry an access token"
+    );
+    server.abort();
+}

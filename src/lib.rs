@@ -19,6 +19,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! New here? The [`guide`] walks through [getting started](guide::getting_started),
+//! [configuration](guide::configuration), [errors](guide::errors), [Link](guide::link),
+//! [pagination](guide::pagination), [webhooks](guide::webhooks),
+//! [testing with the offline sandbox](guide::testing) and
+//! [building against a newer spec](guide::newer_spec).
+//!
 //! What the client does on every call:
 //!
 //! * sends the credentials as the `PLAID-CLIENT-ID` and `PLAID-SECRET` headers (the secret is
@@ -56,6 +62,18 @@
 //! PLAID_OPENAPI_SPEC=/path/to/2020-09-14.yml cargo build
 //! ```
 
+//! ## Cargo features
+//!
+//! | Feature | What it adds |
+//! |---|---|
+//! | `full` (default) | every Plaid product family below |
+//! | `transactions`, `auth`, `identity`, `investments`, `liabilities`, `assets`, `transfer`, `payment-initiation`, `income`, `cra`, `signal`, `identity-verification`, `statements`, `institutions`, `users`, `processor`, `partner`, `enrich`, `hosted-link`, `item-admin`, `other` | one product family's operations and types; the core (Link tokens, Items, accounts, balances, sandbox, webhook keys) is always in |
+//! | `rustls` (default), `native-tls` | the TLS backend |
+//! | `webhook-verify` (default) | [`webhook::WebhookVerifier`] |
+//! | `test-util` | the [offline sandbox](sandbox) and the webhook signer, for tests |
+//!
+//! Items that need a feature say so on docs.rs.
+
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -64,6 +82,7 @@ mod client;
 mod de;
 mod error;
 mod generated;
+pub mod guide;
 mod json_path;
 pub mod link;
 mod open_enum;

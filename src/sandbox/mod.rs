@@ -13,7 +13,7 @@
 //! let item = client.sandbox_link_item("ins_109508", [Products::Transactions]).await?;
 //! # #[cfg(feature = "transactions")] {
 //! let batch = client
-//!     .transactions_sync_all(plaid_sdk::sync::TransactionsSync::new(item.access_token.clone()))
+//!     .transactions_sync_all(&plaid_sdk::sync::TransactionsSync::new(item.access_token.clone()))
 //!     .await?
 //!     .into_batch()
 //!     .expect("the offline sandbox is ready at once");

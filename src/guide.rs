@@ -1,0 +1,33 @@
+//! A guide to the crate, one page per topic. Every example here is compiled as a doctest.
+
+pub mod getting_started {
+    #![doc = include_str!("guide/getting_started.md")]
+}
+
+pub mod configuration {
+    #![doc = include_str!("guide/configuration.md")]
+}
+
+pub mod errors {
+    #![doc = include_str!("guide/errors.md")]
+}
+
+pub mod link {
+    #![doc = include_str!("guide/link.md")]
+}
+
+pub mod pagination {
+    #![doc = include_str!("guide/pagination.md")]
+}
+
+pub mod webhooks {
+    #![doc = include_str!("guide/webhooks.md")]
+}
+
+pub mod testing {
+    #![doc = include_str!("guide/testing.md")]
+}
+
+pub mod newer_spec {
+    #![doc = include_str!("guide/newer_spec.md")]
+}

@@ -45,6 +45,17 @@ fn api_error(result: Result<impl std::fmt::Debug, Error>) -> plaid_sdk::ApiError
     }
 }
 
+/// A fresh sandbox, its client, and an Item at `institution` with Transactions.
+async fn linked(institution: &str) -> (OfflineSandbox, PlaidClient, plaid_sdk::LinkedItem) {
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item(institution, [Products::Transactions])
+        .await
+        .unwrap();
+    (sandbox, client, item)
+}
+
 /// A local endpoint that accepts webhooks, and the sandbox's key to verify them with.
 async fn webhook_receiver() -> MockServer {
     let receiver = MockServer::start().await;
@@ -141,12 +152,7 @@ async fn the_item_life_cycle_from_link_token_to_removal() {
 
 #[tokio::test]
 async fn a_full_sync_then_an_incremental_one_match_the_ledger_exactly() {
-    let sandbox = OfflineSandbox::start().await;
-    let client = sandbox.client();
-    let item = client
-        .sandbox_link_item("ins_109508", [Products::Transactions])
-        .await
-        .unwrap();
+    let (sandbox, client, item) = linked("ins_109508").await;
 
     let mut store = BTreeMap::new();
     let cursor = apply(
@@ -182,12 +188,7 @@ async fn a_full_sync_then_an_incremental_one_match_the_ledger_exactly() {
 
 #[tokio::test]
 async fn injected_mutations_restart_the_loop_and_nothing_is_lost_or_doubled() {
-    let sandbox = OfflineSandbox::start().await;
-    let client = sandbox.client();
-    let item = client
-        .sandbox_link_item("ins_109509", [Products::Transactions])
-        .await
-        .unwrap();
+    let (sandbox, client, item) = linked("ins_109509").await;
     // Two mutations and a 500 in the middle of the loop; each mutation really changes the data.
     sandbox.inject(Some("/transactions/sync"), Fault::Slow(Duration::ZERO), 2);
     sandbox.inject(
@@ -218,12 +219,7 @@ async fn injected_mutations_restart_the_loop_and_nothing_is_lost_or_doubled() {
 
 #[tokio::test]
 async fn per_account_sync_sees_only_that_account() {
-    let sandbox = OfflineSandbox::start().await;
-    let client = sandbox.client();
-    let item = client
-        .sandbox_link_item("ins_109508", [Products::Transactions])
-        .await
-        .unwrap();
+    let (_sandbox, client, item) = linked("ins_109508").await;
     let accounts = client
         .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
         .await
@@ -422,12 +418,7 @@ async fn update_mode_repairs_an_item_that_needs_a_login() {
 
 #[tokio::test]
 async fn injected_rate_limits_and_500s_are_retried_and_slowness_times_out() {
-    let sandbox = OfflineSandbox::start().await;
-    let client = sandbox.client();
-    let item = client
-        .sandbox_link_item("ins_109508", [Products::Transactions])
-        .await
-        .unwrap();
+    let (sandbox, client, item) = linked("ins_109508").await;
     let request = AccountsGetRequest::new(item.access_token.clone());
 
     sandbox.inject(Some("/accounts/get"), Fault::RateLimit, 1);

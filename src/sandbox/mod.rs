@@ -251,11 +251,7 @@ impl OfflineSandbox {
         institution_id: &str,
     ) -> Result<crate::PublicToken, SandboxError> {
         let mut state = lock(&self.state);
-        let session = state
-            .link_sessions
-            .get(link_token)
-            .cloned()
-            .ok_or_else(|| SandboxError("unknown link token".into()))?;
+        let session = link_session(&state, link_token)?;
         if session.access_token.is_some() {
             return Err(SandboxError(
                 "an update-mode link token: use complete_update".into(),
@@ -276,11 +272,7 @@ impl OfflineSandbox {
         let mut outgoing = Vec::new();
         let item_id = {
             let mut state = lock(&self.state);
-            let session = state
-                .link_sessions
-                .get(link_token)
-                .cloned()
-                .ok_or_else(|| SandboxError("unknown link token".into()))?;
+            let session = link_session(&state, link_token)?;
             let access_token = session
                 .access_token
                 .ok_or_else(|| SandboxError("not an update-mode link token".into()))?;
@@ -438,4 +430,13 @@ impl OfflineSandbox {
             server::deliver(&self.state, &self.signer, &self.http, &self.outbox, hook);
         }
     }
+}
+
+/// What a link token was created for, or an error naming the token as unknown.
+fn link_session(state: &State, link_token: &str) -> Result<server::LinkSession, SandboxError> {
+    state
+        .link_sessions
+        .get(link_token)
+        .cloned()
+        .ok_or_else(|| SandboxError("unknown link token".into()))
 }

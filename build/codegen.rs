@@ -552,9 +552,13 @@ pub fn generate(
         });
 
         let doc = method_doc(op, &fields, kind, slow, key_field.is_some());
+        // docs.rs shows which Cargo feature brings the method (the core needs none).
+        let feature = crate::features::family(&op.path)
+            .map(|f| quote! { #[cfg_attr(docsrs, doc(cfg(feature = #f)))] });
         methods.push(quote! {
             impl crate::PlaidClient {
                 #[doc = #doc]
+                #feature
                 pub async fn #name(&self, request: &types::#request) -> ::std::result::Result<#response_ty, crate::Error> {
                     self.send(request).await
                 }

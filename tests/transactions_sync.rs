@@ -57,6 +57,10 @@ struct Ledger {
     next_id: u64,
     mutation_percent: u64,
     error_percent: u64,
+    /// Chance of one of the [`FAULTS`] instead of an answer.
+    fault_percent: u64,
+    /// How often each fault was served.
+    faults_served: BTreeMap<&'static str, usize>,
     requests: usize,
     /// (has the account filter been sent, the account) for per-account tests.
     accounts_seen: Vec<Option<String>>,
@@ -73,6 +77,8 @@ impl Ledger {
             next_id: 0,
             mutation_percent,
             error_percent,
+            fault_percent: 0,
+            faults_served: BTreeMap::new(),
             requests: 0,
             accounts_seen: Vec::new(),
         };
@@ -180,6 +186,11 @@ impl Ledger {
             return ResponseTemplate::new(500)
                 .set_body_json(plaid_error("API_ERROR", "INTERNAL_SERVER_ERROR"));
         }
+        if self.rng.chance(self.fault_percent) {
+            let (name, response) = FAULTS[self.rng.below(FAULTS.len() as u64) as usize];
+            *self.faults_served.entry(name).or_default() += 1;
+            return response();
+        }
         let count = body["count"].as_u64().unwrap_or(100) as usize;
         let cursor = body.get("cursor").and_then(Value::as_str);
         if self.rng.chance(self.mutation_percent) {
@@ -234,6 +245,43 @@ impl Ledger {
         }))
     }
 }
+
+/// Every way a page can fail that a local HTTP server can produce (a connection closed
+/// mid-body needs raw TCP: tests/faults.rs).
+type Fault = (&'static str, fn() -> ResponseTemplate);
+const FAULTS: &[Fault] = &[
+    ("500", || {
+        ResponseTemplate::new(500).set_body_json(plaid_error("API_ERROR", "INTERNAL_SERVER_ERROR"))
+    }),
+    ("502 html", || {
+        ResponseTemplate::new(502).set_body_raw("<html><h1>Bad Gateway</h1></html>", "text/html")
+    }),
+    ("503", || ResponseTemplate::new(503)),
+    ("429 retry-after", || {
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "0")
+            .set_body_json(plaid_error("RATE_LIMIT_EXCEEDED", "RATE_LIMIT"))
+    }),
+    ("429", || {
+        ResponseTemplate::new(429).set_body_json(plaid_error("RATE_LIMIT_EXCEEDED", "RATE_LIMIT"))
+    }),
+    ("truncated json", || {
+        ResponseTemplate::new(200)
+            .set_body_raw(r#"{"added": [{"transaction_id": "#, "application/json")
+    }),
+    ("not json", || {
+        ResponseTemplate::new(200).set_body_raw("upstream said no", "text/plain")
+    }),
+    ("wrong shape", || {
+        ResponseTemplate::new(200).set_body_json(json!({ "added": "none", "has_more": "maybe" }))
+    }),
+    ("empty 200", || ResponseTemplate::new(200)),
+    ("slower than the timeout", || {
+        ResponseTemplate::new(200)
+            .set_body_json(json!({}))
+            .set_delay(Duration::from_millis(400))
+    }),
+];
 
 fn plaid_error(error_type: &str, code: &str) -> Value {
     json!({ "error_type": error_type, "error_code": code, "error_message": "m", "display_message": null, "request_id": "e" })
@@ -372,6 +420,83 @@ async fn nothing_is_lost_or_doubled_whatever_fails_over_many_seeds() {
     );
     assert!(total_pages > 500, "{total_pages} pages");
     eprintln!("{total_restarts} restarts over {total_pages} pages");
+}
+
+/// The same ledger under every fault at once, mixed with mutations: a call either completes
+/// with exactly the ledger up to its cursor, or fails with a typed error and changes nothing;
+/// after the faults stop, one more sync catches up exactly.
+#[tokio::test]
+async fn nothing_is_lost_or_doubled_under_any_mix_of_faults() {
+    let template = template();
+    let mut failures: BTreeMap<String, usize> = BTreeMap::new();
+    let mut served: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for seed in 1..=30u64 {
+        let ledger = Arc::new(Mutex::new(Ledger::new(seed, template.clone(), 4, 0)));
+        ledger.lock().unwrap().fault_percent = 12;
+        let server = fake(ledger.clone(), "/transactions/sync").await;
+        let client = common::builder(&server)
+            .retry_policy(common::fast_retries(2))
+            .timeout(Duration::from_millis(150))
+            .build()
+            .unwrap();
+        let mut store: BTreeMap<String, (f64, String)> = BTreeMap::new();
+        let mut cursor: Option<String> = None;
+        let count = 5 + seed % 9;
+        for round in 0..6 {
+            if round == 5 {
+                // The faults stop: the next sync must catch up with everything.
+                let mut l = ledger.lock().unwrap();
+                l.fault_percent = 0;
+                l.mutation_percent = 0;
+            }
+            let result = client
+                .transactions_sync_all(&sync().count(count as u32).cursor(cursor.clone()))
+                .await;
+            let batch = match result {
+                Ok(SyncOutcome::Updated(batch)) => batch,
+                Ok(SyncOutcome::NotReady(_)) => panic!("seed {seed}: not ready"),
+                Err(e) => {
+                    assert!(round < 5, "seed {seed}: failed without faults: {e}");
+                    let kind = format!("{e:?}");
+                    let kind = kind.split([' ', '(', '{']).next().unwrap_or("").to_owned();
+                    *failures.entry(kind).or_default() += 1;
+                    continue; // nothing applied, the stored cursor stays
+                }
+            };
+            for t in batch.added.iter().chain(&batch.modified) {
+                store.insert(t.transaction_id.clone(), (t.amount, t.name.clone()));
+            }
+            for r in &batch.removed {
+                store.remove(r.transaction_id.as_deref().unwrap_or_default());
+            }
+            let (position, _) = parse_cursor(&batch.next_cursor).unwrap();
+            let mut l = ledger.lock().unwrap();
+            assert_eq!(
+                store,
+                replay(&l.log[..position]),
+                "seed {seed} round {round}: the store differs from the ledger"
+            );
+            if round == 5 {
+                assert_eq!(position, l.log.len(), "seed {seed}: caught up");
+            }
+            l.committed = position;
+            let more = 1 + l.rng.below(30) as usize;
+            if round < 4 {
+                l.grow(more);
+            }
+            cursor = Some(batch.next_cursor);
+        }
+        for (name, n) in &ledger.lock().unwrap().faults_served {
+            *served.entry(name).or_default() += n;
+        }
+    }
+    eprintln!("faults served: {served:?}; calls that failed: {failures:?}");
+    assert_eq!(
+        served.len(),
+        FAULTS.len(),
+        "every fault was served: {served:?}"
+    );
+    assert!(!failures.is_empty(), "some calls failed and were survived");
 }
 
 #[tokio::test]

@@ -217,3 +217,63 @@ async fn cut_off_server() -> std::net::SocketAddr {
     });
     addr
 }
+
+/// The hand-written layer's own types that hold a token: Link, the sync driver, the offline
+/// sandbox and the webhook testing kit.
+#[cfg(all(feature = "test-util", feature = "transactions"))]
+#[tokio::test]
+async fn link_sync_and_testing_kit_types_redact_tokens() {
+    use plaid_sdk::link::LinkTokenRequest;
+    use plaid_sdk::sandbox::OfflineSandbox;
+    use plaid_sdk::sync::TransactionsSync;
+    use plaid_sdk::types::Products;
+    use plaid_sdk::webhook::testing::WebhookSigner;
+    use plaid_sdk::webhook::WebhookVerifier;
+    use plaid_sdk::{ProcessorToken, UserToken};
+
+    let update = LinkTokenRequest::update_mode("App", "u", AccessToken::new(ACCESS_TOKEN));
+    assert_clean("update-mode link request", &format!("{update:?}"));
+    let sync = TransactionsSync::new(ACCESS_TOKEN).cursor(Some("c".into()));
+    assert_clean("sync settings", &format!("{sync:?}"));
+    let processor = TransactionsSync::processor(ProcessorToken::new(ACCESS_TOKEN));
+    assert_clean("processor sync settings", &format!("{processor:?}"));
+    assert_clean(
+        "user token",
+        &format!("{:?} {}", UserToken::new(SECRET), UserToken::new(SECRET)),
+    );
+
+    let sandbox = OfflineSandbox::start().await;
+    assert_clean("sandbox", &format!("{sandbox:?}"));
+    let item = sandbox
+        .client()
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    let token = item.access_token.expose_secret().to_owned();
+    for text in [
+        format!("{item:?}"),
+        format!("{item:#?}"),
+        item.access_token.to_string(),
+    ] {
+        assert!(
+            !text.contains(&token),
+            "a linked Item leaks its token: {text}"
+        );
+    }
+    let signer = WebhookSigner::new();
+    assert!(!format!("{signer:?}").contains("BEGIN"), "no key material");
+
+    // A verifier refusing a token does not repeat it.
+    let verifier = WebhookVerifier::new(sandbox.client());
+    let jwt = signer.sign(b"{}");
+    let mut headers = http::HeaderMap::new();
+    headers.insert("plaid-verification", jwt.parse().unwrap());
+    let refused = verifier.verify(&headers, b"{}").await.unwrap_err();
+    for text in [refused.to_string(), format!("{refused:?}")] {
+        assert!(!text.contains(&jwt), "the JWT leaks: {text}");
+        assert!(
+            !text.contains(jwt.split('.').nth(2).unwrap()),
+            "the signature leaks"
+        );
+    }
+}

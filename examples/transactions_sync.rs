@@ -129,10 +129,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (t.date.to_string(), t.name.clone(), t.amount, t.pending),
         );
     }
-    for r in &batch.removed {
-        if let Some(id) = &r.transaction_id {
-            saved.transactions.remove(id);
-        }
+    for id in batch.removed_ids() {
+        saved.transactions.remove(&id);
     }
     println!(
         "{} cursor: {} added, {} modified, {} removed ({} page(s), {} restart(s))",

@@ -222,6 +222,38 @@ pub enum SyncOutcome {
     NotReady(NotReady),
 }
 
+/// The ids of removed transactions. `RemovedTransaction::transaction_id` is optional in older
+/// specs and required in newer ones; this reads it either way, so code built on it compiles
+/// against both.
+fn removed_ids(removed: &[RemovedTransaction]) -> Vec<String> {
+    removed
+        .iter()
+        .filter_map(|r| TextField::get(&r.transaction_id))
+        .collect()
+}
+
+impl SyncBatch {
+    /// The ids of the transactions to delete (see [`removed`](Self::removed)).
+    ///
+    /// ```no_run
+    /// # fn apply(batch: plaid_sdk::sync::SyncBatch, store: &mut std::collections::HashMap<String, f64>) {
+    /// for id in batch.removed_ids() {
+    ///     store.remove(&id);
+    /// }
+    /// # }
+    /// ```
+    pub fn removed_ids(&self) -> Vec<String> {
+        removed_ids(&self.removed)
+    }
+}
+
+impl ProvisionalPage {
+    /// The ids of the transactions this page removes (see [`removed`](Self::removed)).
+    pub fn removed_ids(&self) -> Vec<String> {
+        removed_ids(&self.removed)
+    }
+}
+
 impl SyncOutcome {
     /// The batch, if the loop produced one.
     pub fn into_batch(self) -> Option<SyncBatch> {

@@ -23,8 +23,8 @@ fn apply(store: &mut BTreeMap<String, (f64, bool)>, outcome: SyncOutcome) -> Str
     for t in batch.added.iter().chain(&batch.modified) {
         store.insert(t.transaction_id.clone(), (t.amount, t.pending));
     }
-    for r in &batch.removed {
-        store.remove(r.transaction_id.as_deref().unwrap_or_default());
+    for id in batch.removed_ids() {
+        store.remove(&id);
     }
     batch.next_cursor
 }

@@ -466,8 +466,8 @@ async fn nothing_is_lost_or_doubled_under_any_mix_of_faults() {
             for t in batch.added.iter().chain(&batch.modified) {
                 store.insert(t.transaction_id.clone(), (t.amount, t.name.clone()));
             }
-            for r in &batch.removed {
-                store.remove(r.transaction_id.as_deref().unwrap_or_default());
+            for id in batch.removed_ids() {
+                store.remove(&id);
             }
             let (position, _) = parse_cursor(&batch.next_cursor).unwrap();
             let mut l = ledger.lock().unwrap();

@@ -690,10 +690,10 @@ async fn sync_once(
                 ],
             )?;
         }
-        for r in &batch.removed {
+        for id in batch.removed_ids() {
             tx.execute(
                 "DELETE FROM transactions WHERE id = ?1 AND item_id = ?2",
-                params![r.transaction_id, item_id],
+                params![id, item_id],
             )?;
         }
         tx.execute(

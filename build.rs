@@ -87,6 +87,7 @@ fn run() -> Result<(), String> {
     // Before normalization, which drops the page-size maximums.
     let pages = pagination::analyze(&spec).map_err(|e| format!("{at}: {e}"))?;
     let webhook_kinds = webhooks::analyze(&spec);
+    let mut bounds = spec::bounds(&spec);
     normalize::normalize(&mut spec).map_err(|e| format!("{at}: {e}"))?;
     // Product features: without `full`, generate only the enabled families (and the core).
     let enabled = |feature: &str| {
@@ -114,7 +115,12 @@ fn run() -> Result<(), String> {
             on.join(",")
         ));
     }
-    let spec_ops = spec::operations(&spec).map_err(|e| format!("{at}: {e}"))?;
+    let mut spec_ops = spec::operations(&spec).map_err(|e| format!("{at}: {e}"))?;
+    for op in &mut spec_ops {
+        op.bounds = bounds
+            .remove(&(op.method.clone(), op.path.clone()))
+            .unwrap_or_default();
+    }
     let required_orders = spec::required_orders(&spec);
     let version = spec
         .pointer("/info/version")

@@ -53,6 +53,8 @@ pub struct Op {
     pub body: Option<syn::Ident>,
     /// Path, query and header parameters.
     pub params: Vec<Param>,
+    /// Numeric bounds on body fields, checked before sending.
+    pub bounds: Vec<spec::Bound>,
     /// The success response.
     pub response: Response,
 }
@@ -141,6 +143,7 @@ pub fn extract(client: &ItemImpl, spec_ops: &[spec::Operation]) -> Result<Vec<Op
             path: spec_op.path.clone(),
             body,
             params: spec_op.params.clone(),
+            bounds: spec_op.bounds.clone(),
             response,
         });
     }
@@ -348,13 +351,103 @@ fn struct_fields<'a>(types: &'a [Item], name: &syn::Ident) -> Option<Vec<&'a syn
     })
 }
 
+/// `Option<X>` or `X` -> `X`'s name.
+fn value_type_name(ty: &Type) -> Option<syn::Ident> {
+    if let Type::Path(p) = ty {
+        let last = p.path.segments.last()?;
+        if last.ident == "Option" {
+            if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+                if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+                    return type_name(inner);
+                }
+            }
+        }
+    }
+    type_name(ty)
+}
+
+/// Checks of the spec's `minimum`/`maximum` on the request's numeric fields (and on fields of
+/// its object fields, like `options.count`), for `validate`. A bound on a field the generated
+/// struct does not have (renamed, or pruned) is skipped.
+fn bound_checks(op: &Op, types: &[Item], fields: &[&syn::Field]) -> Vec<TokenStream> {
+    fn find<'a>(fields: &[&'a syn::Field], name: &str) -> Option<&'a syn::Field> {
+        fields
+            .iter()
+            .find(|f| f.ident.as_ref().is_some_and(|i| unraw(i) == name))
+            .copied()
+    }
+    fn literal(n: &Option<serde_json::Number>) -> TokenStream {
+        match n.as_ref().and_then(serde_json::Number::as_f64) {
+            Some(v) => {
+                let v = proc_macro2::Literal::f64_suffixed(v);
+                quote!(::std::option::Option::Some(#v))
+            }
+            None => quote!(::std::option::Option::None),
+        }
+    }
+    // `check(value)` for a field of `owner` (an expression of the struct holding it).
+    fn access(
+        field: &syn::Field,
+        owner: TokenStream,
+        check: impl Fn(TokenStream) -> TokenStream,
+    ) -> TokenStream {
+        let ident = field.ident.as_ref().expect("a named field");
+        if is_option(&field.ty) {
+            let body = check(quote!(v));
+            quote!(if let ::std::option::Option::Some(v) = &#owner.#ident { #body })
+        } else {
+            check(quote!(&#owner.#ident))
+        }
+    }
+    let mut checks = Vec::new();
+    for bound in &op.bounds {
+        let label = bound.path.join(".");
+        let (min, max) = (literal(&bound.min), literal(&bound.max));
+        let check = move |value: TokenStream| quote!(crate::operation::check_bound(#label, #value, #min, #max)?;);
+        match bound.path.as_slice() {
+            [name] => {
+                if let Some(field) = find(fields, name) {
+                    checks.push(access(field, quote!(self), check));
+                }
+            }
+            [outer, name] => {
+                let Some(outer_field) = find(fields, outer) else {
+                    continue;
+                };
+                let Some(inner_fields) =
+                    value_type_name(&outer_field.ty).and_then(|t| struct_fields(types, &t))
+                else {
+                    continue;
+                };
+                let Some(field) = find(&inner_fields, name) else {
+                    continue;
+                };
+                let inner = access(field, quote!(o), check);
+                let outer_check = move |value: TokenStream| quote!({ let o = #value; #inner });
+                checks.push(access(outer_field, quote!(self), outer_check));
+            }
+            _ => {}
+        }
+    }
+    // A date range must not end before it starts (Plaid answers INVALID_FIELD otherwise).
+    let is_date = |f: &syn::Field| quote!(#f).to_string().contains("NaiveDate");
+    if let (Some(start), Some(end)) = (find(fields, "start_date"), find(fields, "end_date")) {
+        if is_date(start) && is_date(end) {
+            checks.push(
+                quote!(crate::operation::check_date_range(&self.start_date, &self.end_date)?;),
+            );
+        }
+    }
+    checks
+}
+
 fn shout(name: &syn::Ident) -> syn::Ident {
     format_ident!("{}", unraw(name).to_uppercase())
 }
 
 /// The `path`, `headers` and `validate` methods of an operation: parameters filled in, and
 /// caller mistakes caught before sending (an empty access token, an empty path parameter).
-fn param_methods(op: &Op, has_access_token: bool) -> TokenStream {
+fn param_methods(op: &Op, has_access_token: bool, bounds: Vec<TokenStream>) -> TokenStream {
     let mut template = op.path.clone();
     let mut path_args = Vec::new();
     for p in op.params.iter().filter(|p| p.location == Location::Path) {
@@ -396,6 +489,7 @@ fn param_methods(op: &Op, has_access_token: bool) -> TokenStream {
             }
         });
     }
+    checks.extend(bounds);
     checks.extend(
         op.params
             .iter()
@@ -538,7 +632,7 @@ pub fn generate(
         let has_token = fields
             .iter()
             .any(|f| f.ident.as_ref().is_some_and(|i| i == "access_token") && !is_option(&f.ty));
-        let params = param_methods(op, has_token);
+        let params = param_methods(op, has_token, bound_checks(op, types, &fields));
         impls.push(quote! {
             impl crate::operation::Operation for types::#request {
                 type Response = #response_ty;
@@ -719,6 +813,7 @@ mod tests {
 
     fn spec_ops() -> Vec<spec::Operation> {
         let op = |method: &str, path: &str, has_body, params| spec::Operation {
+            bounds: vec![],
             method: method.into(),
             path: path.into(),
             operation_id: None,
@@ -797,7 +892,7 @@ mod tests {
                 }
             }"#,
             ),
-            &[spec::Operation { method: "POST".into(), path: "/send".into(), operation_id: None, has_body: true, params: vec![] }],
+            &[spec::Operation { method: "POST".into(), path: "/send".into(), operation_id: None, has_body: true, params: vec![], bounds: vec![] }],
         )
         .unwrap_err();
         assert!(e.contains("shadow"), "{e}");

@@ -59,6 +59,96 @@ pub struct Operation {
     pub has_body: bool,
     /// Its parameters, path-level ones included.
     pub params: Vec<Param>,
+    /// Numeric bounds (`minimum`, `maximum`) on body fields and on fields of body objects.
+    pub bounds: Vec<Bound>,
+}
+
+/// A `minimum` and/or `maximum` on a numeric request body field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    /// The field, and the object field holding it if nested (`["options", "count"]`).
+    pub path: Vec<String>,
+    /// Inclusive lower bound.
+    pub min: Option<serde_json::Number>,
+    /// Inclusive upper bound.
+    pub max: Option<serde_json::Number>,
+}
+
+/// A schema with a `$ref` (or an `allOf` of one) followed; anything else as it is.
+fn follow<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..8 {
+        let target = match schema.get("allOf").and_then(Value::as_array) {
+            Some(parts) if parts.len() == 1 => &parts[0],
+            _ => schema,
+        };
+        match target
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| spec.pointer(p))
+        {
+            Some(next) => schema = next,
+            None => return target,
+        }
+    }
+    schema
+}
+
+/// The numeric bounds of every operation's request body, by (method, path), read from the
+/// spec before normalization drops them.
+pub fn bounds(spec: &Value) -> std::collections::BTreeMap<(String, String), Vec<Bound>> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(paths) = spec.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item {
+            let found = body_bounds(spec, op);
+            if HTTP_METHODS.contains(&method.as_str()) && !found.is_empty() {
+                out.insert((method.to_uppercase(), path.clone()), found);
+            }
+        }
+    }
+    out
+}
+
+/// The bounds on a request body's numeric fields, one object level deep.
+fn body_bounds(spec: &Value, op: &Value) -> Vec<Bound> {
+    let Some(body) = op.pointer("/requestBody/content/application~1json/schema") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let visit =
+        |schema: &Value, prefix: Vec<String>, out: &mut Vec<Bound>| -> Vec<(String, Value)> {
+            let mut nested = Vec::new();
+            let Some(props) = follow(spec, schema)
+                .get("properties")
+                .and_then(Value::as_object)
+            else {
+                return nested;
+            };
+            for (name, prop) in props {
+                let prop = follow(spec, prop);
+                let number = |k: &str| prop.get(k).and_then(Value::as_number).cloned();
+                let (min, max) = (number("minimum"), number("maximum"));
+                if min.is_some() || max.is_some() {
+                    let mut path = prefix.clone();
+                    path.push(name.clone());
+                    out.push(Bound { path, min, max });
+                } else if prop.get("properties").is_some() {
+                    nested.push((name.clone(), prop.clone()));
+                }
+            }
+            nested
+        };
+    for (name, object) in visit(body, Vec::new(), &mut out) {
+        visit(&object, vec![name], &mut out);
+    }
+    out
 }
 
 impl Operation {
@@ -128,6 +218,9 @@ pub fn operations(spec: &Value) -> Result<Vec<Operation>, String> {
                     .map(str::to_owned),
                 has_body: op.get("requestBody").is_some(),
                 params,
+                // Normalization drops `minimum`/`maximum` (progenitor would make constrained
+                // newtypes of them): [`bounds`] reads them from the spec as published.
+                bounds: Vec::new(),
             });
         }
     }
@@ -251,6 +344,29 @@ pub fn pascal_case(snake: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn bounds_come_from_body_fields_and_their_objects() {
+        let spec = json!({
+            "paths": { "/t/get": { "post": { "requestBody": { "content": { "application/json": {
+                "schema": { "$ref": "#/components/schemas/Req" } } } } } } },
+            "components": { "schemas": {
+                "Req": { "type": "object", "properties": {
+                    "count": { "type": "integer", "minimum": 1, "maximum": 500 },
+                    "name": { "type": "string", "maxLength": 3 },
+                    "options": { "$ref": "#/components/schemas/Opts" } } },
+                "Opts": { "type": "object", "properties": {
+                    "offset": { "allOf": [{ "$ref": "#/components/schemas/Offset" }] } } },
+                "Offset": { "type": "integer", "minimum": 0 },
+            } },
+        });
+        let found = &bounds(&spec)[&("POST".to_owned(), "/t/get".to_owned())];
+        let paths: Vec<String> = found.iter().map(|b| b.path.join(".")).collect();
+        assert_eq!(paths, ["count", "options.offset"]);
+        assert_eq!(found[0].max.as_ref().and_then(|n| n.as_i64()), Some(500));
+        assert_eq!(found[1].min.as_ref().and_then(|n| n.as_i64()), Some(0));
+        assert!(found[1].max.is_none());
+    }
 
     #[test]
     fn reads_operations_with_resolved_parameters() {

@@ -149,6 +149,64 @@ pub(crate) fn check_path_segment(name: &str, value: &str) -> Result<(), String> 
     Ok(())
 }
 
+/// A number a request field can hold, for [`check_bound`].
+pub(crate) trait Bounded {
+    fn as_f64(&self) -> f64;
+}
+
+macro_rules! bounded {
+    ($($t:ty),*) => { $(impl Bounded for $t { fn as_f64(&self) -> f64 { *self as f64 } })* };
+}
+bounded!(i64, i32, u64, u32, f64, f32);
+
+/// Rejects a number outside the spec's `minimum`/`maximum` (inclusive) before sending.
+#[allow(dead_code)] // Generated code uses it when the spec has bounds.
+pub(crate) fn check_bound(
+    field: &str,
+    value: &impl Bounded,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<(), String> {
+    let v = value.as_f64();
+    let below = min.is_some_and(|m| v < m);
+    let above = max.is_some_and(|m| v > m);
+    if !(below || above || v.is_nan()) {
+        return Ok(());
+    }
+    Err(match (min, max) {
+        (Some(lo), Some(hi)) => format!("{field} must be between {lo} and {hi}, not {v}"),
+        (Some(lo), None) => format!("{field} must be at least {lo}, not {v}"),
+        (None, Some(hi)) => format!("{field} must be at most {hi}, not {v}"),
+        (None, None) => format!("{field} must be a number, not {v}"),
+    })
+}
+
+/// A date field, required or optional, for [`check_date_range`].
+pub(crate) trait DateField {
+    fn date(&self) -> Option<chrono::NaiveDate>;
+}
+
+impl DateField for chrono::NaiveDate {
+    fn date(&self) -> Option<chrono::NaiveDate> {
+        Some(*self)
+    }
+}
+
+impl DateField for Option<chrono::NaiveDate> {
+    fn date(&self) -> Option<chrono::NaiveDate> {
+        *self
+    }
+}
+
+/// Rejects a `start_date` after its `end_date` before sending.
+#[allow(dead_code)] // Generated code uses it for requests with a date range.
+pub(crate) fn check_date_range(start: &impl DateField, end: &impl DateField) -> Result<(), String> {
+    match (start.date(), end.date()) {
+        (Some(s), Some(e)) if s > e => Err(format!("start_date {s} is after end_date {e}")),
+        _ => Ok(()),
+    }
+}
+
 /// Appends a query string (form-encoded) to a path, when there are pairs.
 #[allow(dead_code)] // Generated code uses it for operations with parameters; not every spec has them.
 pub(crate) fn with_query(mut path: String, pairs: &[(&str, String)]) -> String {
@@ -309,6 +367,35 @@ mod tests {
             status: 200,
             body: Bytes::from(body.to_owned()),
         }
+    }
+
+    #[test]
+    fn a_date_range_must_not_end_before_it_starts() {
+        let d = |day| chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+        assert_eq!(check_date_range(&d(1), &d(1)), Ok(()));
+        assert_eq!(check_date_range(&Some(d(1)), &None), Ok(()));
+        assert_eq!(
+            check_date_range(&d(2), &Some(d(1))),
+            Err("start_date 2026-11-02 is after end_date 2026-11-01".into())
+        );
+    }
+
+    #[test]
+    fn bounds_are_inclusive_and_named_in_the_message() {
+        assert_eq!(check_bound("count", &1i64, Some(1.0), Some(500.0)), Ok(()));
+        assert_eq!(
+            check_bound("count", &500i64, Some(1.0), Some(500.0)),
+            Ok(())
+        );
+        assert_eq!(
+            check_bound("options.count", &501i64, Some(1.0), Some(500.0)),
+            Err("options.count must be between 1 and 500, not 501".into())
+        );
+        assert_eq!(
+            check_bound("offset", &-1i64, Some(0.0), None),
+            Err("offset must be at least 0, not -1".into())
+        );
+        assert!(check_bound("score", &f64::NAN, None, Some(1.0)).is_err());
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //!
 //! With `PLAID_CLIENT_ID`/`PLAID_SECRET` set it listens on `PORT` (default 8000) for real
 //! webhooks (expose it with a tunnel and set it as your Items' webhook URL). Without them it
-//! runs offline: it serves a throwaway signing key on a local stand-in for Plaid, posts itself a
-//! signed webhook, a tampered one and an unsigned one, and prints what the endpoint said.
+//! runs offline: the offline sandbox links an Item with this endpoint as its webhook URL and
+//! fires webhooks at it, signed like Plaid's; then a tampered and an unsigned one are posted,
+//! and it prints what the endpoint answered to each.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -53,6 +54,7 @@ async fn webhook(
         other => format!("{:?} received", other.kind()),
     };
     // Answer quickly (Plaid expects a 200 within seconds); do the work in the background.
+    println!("  endpoint: {what}");
     (StatusCode::OK, what)
 }
 
@@ -79,30 +81,57 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// Plays Plaid locally: a signing key served on a stand-in API, and webhooks posted to the app.
+/// Plays Plaid locally: the offline sandbox sends its signed webhooks to the app, then a
+/// tampered and an unsigned one show what the endpoint refuses.
 async fn offline() -> Result<(), Box<dyn std::error::Error>> {
-    use plaid_sdk::webhook::testing::WebhookSigner;
-    let plaid = wiremock::MockServer::start().await;
-    let signer = WebhookSigner::new();
-    signer.mount(&plaid).await;
-    let client = PlaidClient::builder()
-        .client_id("local")
-        .secret("local")
-        .base_url(plaid.uri())
-        .build()?;
+    use plaid_sdk::link::LinkTokenRequest;
+    use plaid_sdk::sandbox::OfflineSandbox;
+    use plaid_sdk::types::Products;
 
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/plaid/webhook", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app(WebhookVerifier::new(client))).await });
-    println!(
-        "No PLAID_CLIENT_ID/PLAID_SECRET: running offline against a local stand-in for Plaid."
-    );
+    let verifier = WebhookVerifier::new(client.clone());
+    tokio::spawn(async move { axum::serve(listener, app(verifier)).await });
+    println!("No PLAID_CLIENT_ID/PLAID_SECRET: the offline sandbox plays Plaid.");
     println!("Webhook endpoint: {url}\n");
 
+    // An Item whose webhooks go to the endpoint, then three webhooks fired the sandbox way.
+    let link = client
+        .create_link_token(
+            &LinkTokenRequest::new("Webhook demo", "user-1")
+                .products([Products::Transactions])
+                .webhook(url.clone()),
+        )
+        .await?;
+    let item = client
+        .exchange_public_token(sandbox.complete_link(&link.link_token, "ins_109508")?)
+        .await?;
+    for code in ["SYNC_UPDATES_AVAILABLE", "PENDING_EXPIRATION", "ERROR"] {
+        client
+            .sandbox_fire_webhook(&item.access_token, code)
+            .await?;
+    }
+    let sent = sandbox.wait_for_webhooks(3).await;
+    let answers: Vec<String> = sent
+        .iter()
+        .map(|w| w.status.map_or("none".into(), |s| s.to_string()))
+        .collect();
+    println!(
+        "The sandbox sent {} webhooks; the endpoint answered {answers:?}",
+        sent.len()
+    );
+    // CI runs this example: it fails unless the endpoint behaves.
+    if sent.len() != 3 || sent.iter().any(|w| w.status != Some(200)) {
+        return Err("the endpoint did not accept every signed webhook".into());
+    }
+
+    // What the endpoint refuses: a body changed after signing, and no signature at all.
     let body = serde_json::to_vec_pretty(&serde_json::json!({
         "webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
-        "item_id": "wz666MBjYWTp2PDzzggYhM6oWWmBb", "initial_update_complete": true,
-        "historical_update_complete": false, "environment": "sandbox",
+        "item_id": item.item_id.as_str(), "initial_update_complete": true,
+        "historical_update_complete": true, "environment": "sandbox",
     }))?;
     let http = reqwest::Client::new();
     let post = |headers: HeaderMap, body: Vec<u8>| {
@@ -112,19 +141,14 @@ async fn offline() -> Result<(), Box<dyn std::error::Error>> {
             Ok::<_, reqwest::Error>(format!("{} {}", response.status(), response.text().await?))
         }
     };
-    println!(
-        "signed by Plaid's key:  {}",
-        post(signer.headers(&body), body.clone()).await?
-    );
     let mut tampered = body.clone();
     tampered.extend_from_slice(b" ");
-    println!(
-        "body changed after:     {}",
-        post(signer.headers(&body), tampered).await?
-    );
-    println!(
-        "no signature:           {}",
-        post(HeaderMap::new(), body).await?
-    );
+    let changed = post(sandbox.signer().headers(&body), tampered).await?;
+    let unsigned = post(HeaderMap::new(), body).await?;
+    println!("\nbody changed after signing: {changed}");
+    println!("no signature:               {unsigned}");
+    if !changed.starts_with("401") || !unsigned.starts_with("401") {
+        return Err("the endpoint accepted a webhook it should refuse".into());
+    }
     Ok(())
 }

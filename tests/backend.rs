@@ -252,6 +252,36 @@ async fn the_whole_backend_flow_over_http() {
     })
     .await;
 
+    // DEFAULT_UPDATE (new transactions, the older webhook) also makes the backend sync.
+    sandbox.fire_webhook(&item, "DEFAULT_UPDATE").unwrap();
+    let ids: Vec<String> = sandbox
+        .transactions(&item)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let path = format!("/api/items/{item_id}/transactions");
+        let (_, body) = api.call("GET", &path, Some("alice"), None).await;
+        let mut stored: Vec<String> = body["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["transaction_id"].as_str().unwrap().to_owned())
+            .collect();
+        stored.sort();
+        if stored == ids {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the DEFAULT_UPDATE sync never caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let truth = ids.len() as i64;
+
     // A webhook not signed by Plaid is refused.
     let forged = api
         .http

@@ -283,6 +283,17 @@ const FAULTS: &[Fault] = &[
     }),
 ];
 
+/// Applies a completed sync to the app's store, as an app does: upsert added and modified,
+/// delete removed.
+fn apply(store: &mut BTreeMap<String, (f64, String)>, batch: &plaid_sdk::sync::SyncBatch) {
+    for t in batch.added.iter().chain(&batch.modified) {
+        store.insert(t.transaction_id.clone(), (t.amount, t.name.clone()));
+    }
+    for id in batch.removed_ids() {
+        store.remove(&id);
+    }
+}
+
 fn plaid_error(error_type: &str, code: &str) -> Value {
     json!({ "error_type": error_type, "error_code": code, "error_message": "m", "display_message": null, "request_id": "e" })
 }
@@ -369,16 +380,7 @@ async fn nothing_is_lost_or_doubled_whatever_fails_over_many_seeds() {
             let SyncOutcome::Updated(batch) = outcome else {
                 panic!("seed {seed}: not ready")
             };
-            for t in batch.added.iter().chain(&batch.modified) {
-                store.insert(t.transaction_id.clone(), (t.amount, t.name.clone()));
-            }
-            for r in &batch.removed {
-                let id = serde_json::to_value(r).unwrap()["transaction_id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
-                store.remove(&id);
-            }
+            apply(&mut store, &batch);
             // Each transaction appears once in a batch.
             let mut ids: Vec<&str> = batch
                 .added
@@ -463,12 +465,7 @@ async fn nothing_is_lost_or_doubled_under_any_mix_of_faults() {
                     continue; // nothing applied, the stored cursor stays
                 }
             };
-            for t in batch.added.iter().chain(&batch.modified) {
-                store.insert(t.transaction_id.clone(), (t.amount, t.name.clone()));
-            }
-            for id in batch.removed_ids() {
-                store.remove(&id);
-            }
+            apply(&mut store, &batch);
             let (position, _) = parse_cursor(&batch.next_cursor).unwrap();
             let mut l = ledger.lock().unwrap();
             assert_eq!(

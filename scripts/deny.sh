@@ -11,7 +11,10 @@ cd "$(dirname "$0")/.."
 
 version=0.20.2
 if ! cargo deny --version 2>/dev/null | grep -q "$version"; then
-  cargo install --locked "cargo-deny@$version"
+  # Built in a throwaway directory: not in the project's target dir, which CI keeps small.
+  build=$(mktemp -d)
+  CARGO_TARGET_DIR="$build" cargo install --locked "cargo-deny@$version"
+  rm -rf "$build"
 fi
 
 cargo deny --all-features check licenses bans sources

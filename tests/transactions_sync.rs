@@ -283,6 +283,25 @@ const FAULTS: &[Fault] = &[
     }),
 ];
 
+impl Ledger {
+    /// Checks that `store`, after applying `batch`, is exactly the ledger up to the batch's
+    /// cursor (nothing lost, nothing doubled), and returns that position.
+    fn assert_store_matches(
+        &self,
+        store: &BTreeMap<String, (f64, String)>,
+        batch: &plaid_sdk::sync::SyncBatch,
+        context: &str,
+    ) -> usize {
+        let (position, _) = parse_cursor(&batch.next_cursor).unwrap();
+        assert_eq!(
+            store,
+            &replay(&self.log[..position]),
+            "{context}: the store differs from the ledger"
+        );
+        position
+    }
+}
+
 /// Applies a completed sync to the app's store, as an app does: upsert added and modified,
 /// delete removed.
 fn apply(store: &mut BTreeMap<String, (f64, String)>, batch: &plaid_sdk::sync::SyncBatch) {
@@ -397,13 +416,9 @@ async fn nothing_is_lost_or_doubled_whatever_fails_over_many_seeds() {
                 "seed {seed} round {round}: a transaction twice in one batch"
             );
 
-            let (position, _) = parse_cursor(&batch.next_cursor).unwrap();
             let mut l = ledger.lock().unwrap();
-            assert_eq!(
-                store,
-                replay(&l.log[..position]),
-                "seed {seed} round {round}: the store differs from the ledger"
-            );
+            let position =
+                l.assert_store_matches(&store, &batch, &format!("seed {seed} round {round}"));
             assert_eq!(
                 batch.update_status,
                 Some(UpdateStatus::HistoricalUpdateComplete)
@@ -466,13 +481,9 @@ async fn nothing_is_lost_or_doubled_under_any_mix_of_faults() {
                 }
             };
             apply(&mut store, &batch);
-            let (position, _) = parse_cursor(&batch.next_cursor).unwrap();
             let mut l = ledger.lock().unwrap();
-            assert_eq!(
-                store,
-                replay(&l.log[..position]),
-                "seed {seed} round {round}: the store differs from the ledger"
-            );
+            let position =
+                l.assert_store_matches(&store, &batch, &format!("seed {seed} round {round}"));
             if round == 5 {
                 assert_eq!(position, l.log.len(), "seed {seed}: caught up");
             }

@@ -200,6 +200,14 @@ fn invalid_request(code: &str, message: impl Into<String>) -> PlaidFailure {
     fail(400, "INVALID_REQUEST", code, message)
 }
 
+/// Plaid's answer to a request without a required field.
+fn missing(fields: &str) -> PlaidFailure {
+    invalid_request(
+        "MISSING_FIELDS",
+        format!("the following required fields are missing: {fields}"),
+    )
+}
+
 fn invalid_input(code: &str, message: impl Into<String>) -> PlaidFailure {
     fail(400, "INVALID_INPUT", code, message)
 }
@@ -245,10 +253,7 @@ impl Body {
     fn required(&self, field: &str) -> Result<&str, PlaidFailure> {
         match self.0.get(field) {
             Some(Value::String(s)) => Ok(s),
-            None | Some(Value::Null) => Err(invalid_request(
-                "MISSING_FIELDS",
-                format!("the following required fields are missing: {field}"),
-            )),
+            None | Some(Value::Null) => Err(missing(field)),
             Some(_) => Err(invalid_request(
                 "INVALID_FIELD",
                 format!("{field} must be a string"),
@@ -268,8 +273,21 @@ impl Body {
             .unwrap_or_default()
     }
 
-    fn options(&self) -> Option<&Map<String, Value>> {
-        self.0.get("options").and_then(Value::as_object)
+    /// A list of strings that must not be empty.
+    fn required_list(&self, field: &str) -> Result<Vec<String>, PlaidFailure> {
+        let list = self.strings(field);
+        if list.is_empty() {
+            return Err(missing(field));
+        }
+        Ok(list)
+    }
+
+    /// A field of the request's `options` object.
+    fn option(&self, name: &str) -> Option<&Value> {
+        self.0
+            .get("options")
+            .and_then(Value::as_object)
+            .and_then(|o| o.get(name))
     }
 }
 
@@ -427,16 +445,9 @@ fn handle(
                     format!("invalid institution_id provided: {institution_id}"),
                 ));
             }
-            let products = body.strings("initial_products");
-            if products.is_empty() {
-                return Err(invalid_request(
-                    "MISSING_FIELDS",
-                    "the following required fields are missing: initial_products",
-                ));
-            }
+            let products = body.required_list("initial_products")?;
             let webhook = body
-                .options()
-                .and_then(|o| o.get("webhook"))
+                .option("webhook")
                 .and_then(Value::as_str)
                 .map(str::to_owned);
             let token = state.new_public_token(institution_id, products, webhook);
@@ -484,19 +495,13 @@ fn check_credentials(state: &State, request: &Request, body: &Body) -> Result<()
     };
     let client_id = header("plaid-client-id").or_else(|| body.str("client_id").map(str::to_owned));
     let secret = header("plaid-secret").or_else(|| body.str("secret").map(str::to_owned));
-    let missing: Vec<&str> = [("client_id", &client_id), ("secret", &secret)]
+    let absent: Vec<&str> = [("client_id", &client_id), ("secret", &secret)]
         .iter()
         .filter(|(_, v)| v.is_none())
         .map(|(n, _)| *n)
         .collect();
-    if !missing.is_empty() {
-        return Err(invalid_request(
-            "MISSING_FIELDS",
-            format!(
-                "the following required fields are missing: {}",
-                missing.join(", ")
-            ),
-        ));
+    if !absent.is_empty() {
+        return Err(missing(&absent.join(", ")));
     }
     if client_id.as_deref() != Some(state.client_id.as_str())
         || secret.as_deref() != Some(state.secret.as_str())
@@ -513,23 +518,13 @@ fn link_token_create(state: &mut State, body: &Body) -> Result<Value, PlaidFailu
     for field in ["client_name", "language"] {
         body.required(field)?;
     }
-    if body.strings("country_codes").is_empty() {
-        return Err(invalid_request(
-            "MISSING_FIELDS",
-            "the following required fields are missing: country_codes",
-        ));
-    }
+    body.required_list("country_codes")?;
     let client_user_id = body
         .0
         .get("user")
         .and_then(|u| u.get("client_user_id"))
         .and_then(Value::as_str)
-        .ok_or_else(|| {
-            invalid_request(
-                "MISSING_FIELDS",
-                "the following required fields are missing: user.client_user_id",
-            )
-        })?
+        .ok_or_else(|| missing("user.client_user_id"))?
         .to_owned();
     let access_token = body.str("access_token").map(str::to_owned);
     let products = body.strings("products");
@@ -537,12 +532,7 @@ fn link_token_create(state: &mut State, body: &Body) -> Result<Value, PlaidFailu
         Some(token) => {
             live_item(state, token)?;
         }
-        None if products.is_empty() => {
-            return Err(invalid_request(
-                "MISSING_FIELDS",
-                "the following required fields are missing: products",
-            ))
-        }
+        None if products.is_empty() => return Err(missing("products")),
         None => {}
     }
     let link_token = state.token("link");
@@ -612,7 +602,7 @@ fn item_call(
         if let Some((error_type, code, message)) = &item.error {
             return Err(PlaidFailure {
                 status: 400,
-                error_type: leak_type(error_type),
+                error_type: static_error_type(error_type),
                 code: code.clone(),
                 message: message.clone(),
             });
@@ -645,8 +635,7 @@ fn item_call(
         }
         "/accounts/get" | "/accounts/balance/get" => {
             let filter = body
-                .options()
-                .and_then(|o| o.get("account_ids"))
+                .option("account_ids")
                 .and_then(Value::as_array)
                 .map(|ids| ids.iter().filter_map(Value::as_str).collect::<Vec<_>>());
             let txns = item.ledger.current();
@@ -689,7 +678,7 @@ fn item_call(
 }
 
 /// The error_type strings an Item error can carry, as `'static` for [`PlaidFailure`].
-fn leak_type(error_type: &str) -> &'static str {
+fn static_error_type(error_type: &str) -> &'static str {
     match error_type {
         "ITEM_ERROR" => "ITEM_ERROR",
         "INSTITUTION_ERROR" => "INSTITUTION_ERROR",
@@ -857,8 +846,7 @@ fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFa
         },
     };
     let account_filter = body
-        .options()
-        .and_then(|o| o.get("account_id"))
+        .option("account_id")
         .and_then(Value::as_str)
         .map(str::to_owned);
     if let Some(id) = &account_filter {

@@ -333,7 +333,7 @@ async fn exchange(
         tx.commit()
     })?;
     tracing::info!(item_id = %item_id, "Item linked");
-    let job_id = queue_sync(&app, &item_id)?;
+    let job_id = queue_sync(&app, &item_id, IfRunning::RunAgain)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "item_id": item_id, "accounts": accounts.len(), "sync_job": job_id })),
@@ -402,13 +402,7 @@ async fn start_sync(
     if status != "active" {
         return Err(AppError::Conflict("the Item is disconnected".into()));
     }
-    {
-        let syncing = app.syncing.lock().unwrap_or_else(|p| p.into_inner());
-        if syncing.contains_key(&item_id) {
-            return Err(AppError::Conflict("a sync of this Item is running".into()));
-        }
-    }
-    let job_id = queue_sync(&app, &item_id)?
+    let job_id = queue_sync(&app, &item_id, IfRunning::Refuse)?
         .ok_or_else(|| AppError::Conflict("a sync of this Item is running".into()))?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))))
 }
@@ -520,8 +514,12 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
         }
     };
     let result = match &event {
-        WebhookEvent::SyncUpdatesAvailable(h) => queue_sync(&app, &h.item_id).map(drop),
-        WebhookEvent::DefaultUpdate(h) => queue_sync(&app, &h.item_id).map(drop),
+        WebhookEvent::SyncUpdatesAvailable(h) => {
+            queue_sync(&app, &h.item_id, IfRunning::RunAgain).map(drop)
+        }
+        WebhookEvent::DefaultUpdate(h) => {
+            queue_sync(&app, &h.item_id, IfRunning::RunAgain).map(drop)
+        }
         WebhookEvent::ItemError(h) => {
             let code = h
                 .error
@@ -531,7 +529,7 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
             set_item(&app, &h.item_id, "error_code", Some(code))
         }
         WebhookEvent::ItemLoginRepaired(h) => set_item(&app, &h.item_id, "error_code", None)
-            .and_then(|()| queue_sync(&app, &h.item_id).map(drop)),
+            .and_then(|()| queue_sync(&app, &h.item_id, IfRunning::RunAgain).map(drop)),
         WebhookEvent::PendingExpiration(h) => set_item(
             &app,
             &h.item_id,
@@ -564,9 +562,22 @@ fn set_item(app: &App, item_id: &str, column: &str, value: Option<String>) -> Re
     Ok(())
 }
 
-/// Starts a background sync of an active Item and returns its job id; if one is running, asks
-/// it to go round once more (a webhook that arrives mid-sync is not lost) and returns `None`.
-fn queue_sync(app: &Arc<App>, item_id: &str) -> Result<Option<i64>, AppError> {
+/// What to do when a sync of the Item is already running.
+#[derive(Clone, Copy, PartialEq)]
+enum IfRunning {
+    /// Ask it to go round once more (a webhook that arrives mid-sync is not lost).
+    RunAgain,
+    /// Leave it alone (a user's request answered 409).
+    Refuse,
+}
+
+/// Starts a background sync of an active Item and returns its job id, or `None` if the Item
+/// is unknown or disconnected, or a sync of it is already running (see [`IfRunning`]).
+fn queue_sync(
+    app: &Arc<App>,
+    item_id: &str,
+    if_running: IfRunning,
+) -> Result<Option<i64>, AppError> {
     let token: Option<String> = app.db(|db| {
         db.query_row(
             "SELECT access_token FROM items WHERE id = ?1 AND status = 'active'",
@@ -581,7 +592,9 @@ fn queue_sync(app: &Arc<App>, item_id: &str) -> Result<Option<i64>, AppError> {
     {
         let mut syncing = app.syncing.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(again) = syncing.get_mut(item_id) {
-            *again = true;
+            if if_running == IfRunning::RunAgain {
+                *again = true;
+            }
             return Ok(None);
         }
         syncing.insert(item_id.to_owned(), false);

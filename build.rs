@@ -1,4 +1,4 @@
-//! Generates the whole Plaid API from its OpenAPI spec: `spec/plaid.yml`, or the file named by
+//! Generates the whole Plaid API from its OpenAPI spec: `spec/plaid.json`, or the file named by
 //! `PLAID_OPENAPI_SPEC`. The steps live in `build/`, each with its own unit tests (run by
 //! `cargo test` through `tests/build_steps.rs`):
 //!
@@ -77,7 +77,7 @@ fn run() -> Result<(), String> {
     println!("cargo:rerun-if-changed=build");
     let spec_path = match std::env::var_os(SPEC_VAR) {
         Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => manifest_dir.join("spec/plaid.yml"),
+        _ => manifest_dir.join("spec/plaid.json"),
     };
     println!("cargo:rerun-if-changed={}", spec_path.display());
     let at = spec_path.display().to_string();
@@ -216,7 +216,7 @@ fn env(name: &str) -> Result<String, String> {
 fn load(path: &Path) -> Result<serde_json::Value, String> {
     let at = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        format!("cannot read the Plaid spec {at}: {e} (set {SPEC_VAR} to a spec file, or unset it to use spec/plaid.yml)")
+        format!("cannot read the Plaid spec {at}: {e} (set {SPEC_VAR} to a spec file, or unset it to use spec/plaid.json)")
     })?;
     if text.trim_start().starts_with('{') {
         serde_json::from_str(&text).map_err(|e| format!("{at}: not valid JSON: {e}"))

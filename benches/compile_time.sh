@@ -67,7 +67,7 @@ echo "Building dependencies once (not measured)..." >&2
 (cd "$peer" && CARGO_TARGET_DIR=$target/peer cargo build -q)
 
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"
-echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.yml}   Features: ${features:-default}"
+echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.json}   Features: ${features:-default}"
 
 for i in $(seq "$runs"); do
   (cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)

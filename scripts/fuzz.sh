@@ -12,7 +12,6 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 
 cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
-python3 -c 'import yaml' 2>/dev/null || python3 -m pip install --quiet pyyaml
 python3 scripts/fuzz_seeds.py
 
 export RUSTC_BOOTSTRAP=1

@@ -8,13 +8,9 @@ import json
 import os
 import sys
 
-try:
-    import yaml
-except ImportError:  # pragma: no cover
-    sys.exit("PyYAML is needed: pip install pyyaml")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-spec = yaml.safe_load(open(os.path.join(ROOT, "spec", "plaid.yml")))
+spec = json.load(open(os.path.join(ROOT, "spec", "plaid.json"), encoding="utf-8"))
 out = os.path.join(ROOT, "fuzz", "corpus")
 
 # The order of OPERATIONS in fuzz/fuzz_targets/parse_responses.rs, with each one's path.

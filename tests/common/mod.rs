@@ -37,7 +37,7 @@ pub fn fast_retries(attempts: u32) -> RetryPolicy {
 pub fn spec_path() -> PathBuf {
     match std::env::var_os("PLAID_OPENAPI_SPEC") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spec/plaid.yml"),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spec/plaid.json"),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The code `build.rs` generates from Plaid's spec: every request and response type
 //! ([`types`]), every operation's facts ([`operations`]) and one [`PlaidClient`](crate::PlaidClient)
-//! method per operation. Never edited by hand; see `build/` for how it is made.
+//! method per operation. Never edited by hand; see the `plaid-sdk-codegen` crate (`codegen/`) for how it is made.
 
 #![allow(
     missing_docs,

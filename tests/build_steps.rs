@@ -1,21 +1,21 @@
-//! Runs the unit tests of the build steps in `build/`. They are ordinary modules that `build.rs`
-//! includes with `#[path]`; including them here too makes `cargo test` run their tests.
+//! Runs the unit tests of the build steps in `codegen/src/`, the generator crate's modules:
+//! including them here with `#[path]` makes plaid-sdk's `cargo test` run their tests.
 
 #![allow(dead_code)]
 
-#[path = "../build/classify.rs"]
+#[path = "../codegen/src/classify.rs"]
 mod classify;
-#[path = "../build/codegen.rs"]
+#[path = "../codegen/src/codegen.rs"]
 mod codegen;
-#[path = "../build/features.rs"]
+#[path = "../codegen/src/features.rs"]
 mod features;
-#[path = "../build/normalize.rs"]
+#[path = "../codegen/src/normalize.rs"]
 mod normalize;
-#[path = "../build/pagination.rs"]
+#[path = "../codegen/src/pagination.rs"]
 mod pagination;
-#[path = "../build/postprocess.rs"]
+#[path = "../codegen/src/postprocess.rs"]
 mod postprocess;
-#[path = "../build/spec.rs"]
+#[path = "../codegen/src/spec.rs"]
 mod spec;
-#[path = "../build/webhooks.rs"]
+#[path = "../codegen/src/webhooks.rs"]
 mod webhooks;

@@ -4,9 +4,9 @@
 mod common;
 
 #[allow(dead_code)]
-#[path = "../build/features.rs"]
+#[path = "../codegen/src/features.rs"]
 mod features;
-#[path = "../build/normalize.rs"]
+#[path = "../codegen/src/normalize.rs"]
 #[allow(dead_code)]
 mod normalize;
 
@@ -28,7 +28,7 @@ fn full_enables_every_feature_the_build_knows() {
     assert_eq!(
         listed,
         features::FEATURES,
-        "Cargo.toml's `full` and build/features.rs disagree"
+        "Cargo.toml's `full` and codegen/src/features.rs disagree"
     );
     let manifest =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();

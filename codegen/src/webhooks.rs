@@ -130,7 +130,7 @@ pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
     let arms = pairs.iter().map(|((t, c), candidates)| {
         let tries = candidates.iter().map(|(variant, ty)| {
             quote! {
-                let _failed = match ::serde_json::from_slice::<types::#ty>(body) {
+                let _failed = match ::serde_json::from_str::<types::#ty>(text) {
                     ::std::result::Result::Ok(v) => {
                         return ::std::result::Result::Ok(WebhookEvent::#variant(::std::boxed::Box::new(v)))
                     }
@@ -170,7 +170,8 @@ pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
         impl WebhookEvent {
             /// Parses a webhook body (verify it first: see [`WebhookVerifier`](crate::webhook::WebhookVerifier)).
             pub fn parse(body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {
-                let raw: crate::webhook::RawWebhook = ::serde_json::from_slice(body)?;
+                let text = crate::webhook::body_text(body)?;
+                let raw: crate::webhook::RawWebhook = ::serde_json::from_str(text)?;
                 let failed = match (raw.webhook_type.as_str(), raw.webhook_code.as_str()) {
                     #(#arms)*
                     _ => ::std::option::Option::None,
@@ -282,10 +283,10 @@ mod tests {
         );
         assert!(!out.contains("ItemError"), "no type, no variant: {out}");
         let sync = out
-            .find("from_slice :: < types :: SyncUpdatesAvailableWebhook >")
+            .find("from_str :: < types :: SyncUpdatesAvailableWebhook >")
             .unwrap();
         let processor = out
-            .find("from_slice :: < types :: ProcessorSyncUpdatesAvailableWebhook >")
+            .find("from_str :: < types :: ProcessorSyncUpdatesAvailableWebhook >")
             .unwrap();
         assert!(sync < processor, "the Item candidate is tried first");
         assert!(

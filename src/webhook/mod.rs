@@ -33,8 +33,15 @@
 //! Verification needs the `webhook-verify` feature (on by default; it uses `aws-lc-rs`, the
 //! crypto library rustls already brings in). [`WebhookEvent::parse`] is always available.
 //!
-//! With the `test-util` feature, [`testing::WebhookSigner`] signs webhooks like Plaid does, with
-//! a throwaway key it serves on a local server, so webhook handlers can be tested offline.
+#![cfg_attr(
+    feature = "test-util",
+    doc = "With the `test-util` feature, [`testing::WebhookSigner`] signs webhooks like Plaid does,"
+)]
+#![cfg_attr(
+    not(feature = "test-util"),
+    doc = "With the `test-util` feature, `testing::WebhookSigner` signs webhooks like Plaid does,"
+)]
+//! with a throwaway key it serves on a local server, so webhook handlers can be tested offline.
 
 pub use crate::generated::webhooks::WebhookEvent;
 
@@ -65,6 +72,18 @@ pub struct RawWebhook {
     pub body: serde_json::Value,
     /// Why the typed parse failed, if there was a type for this pair.
     pub decode_error: Option<String>,
+}
+
+/// A webhook body as text: one UTF-8 check, then every parse of it uses serde_json's `str`
+/// reader, the one responses use, so no second copy of the deserializers is compiled for
+/// byte slices. Not UTF-8 means not JSON.
+pub(crate) fn body_text(body: &[u8]) -> Result<&str, serde_json::Error> {
+    std::str::from_utf8(body).map_err(|e| {
+        <serde_json::Error as serde::de::Error>::custom(format_args!(
+            "the body is not valid UTF-8 (byte {})",
+            e.valid_up_to()
+        ))
+    })
 }
 
 impl<'de> Deserialize<'de> for RawWebhook {
@@ -117,5 +136,13 @@ mod tests {
         assert_eq!(raw.body["item_id"], "i");
         assert!(raw.decode_error.is_none());
         assert!(WebhookEvent::parse(b"not json").is_err());
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_an_error_saying_so() {
+        let body = b"{\"webhook_type\":\"ITEM\",\"webhook_code\":\"ERR\xffOR\"}";
+        let e = WebhookEvent::parse(body).unwrap_err();
+        assert_eq!(e.to_string(), "the body is not valid UTF-8 (byte 42)");
+        assert!(body_text(b"{}").is_ok());
     }
 }

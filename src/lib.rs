@@ -70,7 +70,14 @@
 //! | `transactions`, `auth`, `identity`, `investments`, `liabilities`, `assets`, `transfer`, `payment-initiation`, `income`, `cra`, `signal`, `identity-verification`, `statements`, `institutions`, `users`, `processor`, `partner`, `enrich`, `hosted-link`, `item-admin`, `other` | one product family's operations and types; the core (Link tokens, Items, accounts, balances, sandbox, webhook keys) is always in |
 //! | `rustls` (default), `native-tls` | the TLS backend |
 //! | `webhook-verify` (default) | [`webhook::WebhookVerifier`] |
-//! | `test-util` | the [offline sandbox](sandbox) and the webhook signer, for tests |
+#![cfg_attr(
+    feature = "test-util",
+    doc = "| `test-util` | the [offline sandbox](sandbox) and the webhook signer, for tests |"
+)]
+#![cfg_attr(
+    not(feature = "test-util"),
+    doc = "| `test-util` | the offline sandbox (`sandbox`) and the webhook signer, for tests |"
+)]
 //!
 //! Items that need a feature say so on docs.rs.
 

@@ -204,6 +204,7 @@ pub fn run() -> Result<(), String> {
     );
     let target = out_dir.join("plaid_api.rs");
     std::fs::write(&target, file).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    timings.lap("write the file");
     Ok(())
 }
 

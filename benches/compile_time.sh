@@ -12,6 +12,9 @@
 #                                   the build script is compiled and run, then the crate built
 #   ... transactions only           the same with `--no-default-features --features
 #                                   rustls,webhook-verify,transactions`
+#   ... and its generator           transactions only, with the generator crate (codegen/)
+#                                   cleaned too: what the first build of the crate costs. The
+#                                   lines above count it with the dependencies, compiled once
 #   plaid-sdk, compile only         the crate alone, generated code unchanged
 #   plaid 9.0.1, compile            `cargo clean -p plaid` then `cargo build`
 #   plaid-sdk, cargo doc            `cargo doc --no-deps --lib` from clean docs
@@ -69,13 +72,23 @@ echo "Building dependencies once (not measured)..." >&2
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"
 echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.json}   Features: ${features:-default}"
 
+# `full` and `transactions` alternate, so that both see the same minutes of a machine whose
+# speed drifts; the ratio is the median of each pair's ratio.
+pairs=$peer/pairs
 for i in $(seq "$runs"); do
-  (cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
-done | report "plaid-sdk, generate + compile"
+  full=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
+  tx=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)
+  echo "$full $tx" >>"$pairs"
+done
+awk '{ print $1, $2 }' "$pairs" | report "plaid-sdk, generate + compile"
+awk '{ print $3, $4 }' "$pairs" | report "  ... transactions only"
+printf '  ... transactions / full: %.1f %% (median of the %s pairs: %s)\n' \
+  "$(awk '{ print $3 / $1 * 100 }' "$pairs" | median)" "$runs" \
+  "$(awk '{ printf "%.1f%% ", $3 / $1 * 100 }' "$pairs")"
 
 for i in $(seq "$runs"); do
-  (cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)
-done | report "  ... transactions only"
+  (cd "$root" && cargo clean -q -p plaid-sdk -p plaid-sdk-codegen --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)
+done | report "  ... and its generator"
 
 for i in $(seq "$runs"); do
   touch "$root/src/lib.rs"

@@ -65,6 +65,17 @@ impl Timings {
 /// (`CARGO_MANIFEST_DIR`, `OUT_DIR`, and `CARGO_FEATURE_*` for the product features) and
 /// `PLAID_OPENAPI_SPEC`. The error, if any, names the spec file and the schema or operation at
 /// fault.
+///
+/// plaid-sdk's whole `build.rs`:
+///
+/// ```no_run
+/// fn main() {
+///     if let Err(e) = plaid_sdk_codegen::run() {
+///         eprintln!("\nerror: plaid-sdk could not generate the Plaid API\n  {e}\n");
+///         std::process::exit(1);
+///     }
+/// }
+/// ```
 pub fn run() -> Result<(), String> {
     println!("cargo:rerun-if-env-changed=PLAID_SDK_BUILD_TIMINGS");
     println!("cargo:rustc-check-cfg=cfg(docsrs)");

@@ -66,14 +66,12 @@ impl Timings {
 /// `PLAID_OPENAPI_SPEC`. The error, if any, names the spec file and the schema or operation at
 /// fault.
 ///
-/// plaid-sdk's whole `build.rs`:
+/// The `main` of plaid-sdk's `build.rs` is this:
 ///
 /// ```no_run
-/// fn main() {
-///     if let Err(e) = plaid_sdk_codegen::run() {
-///         eprintln!("\nerror: plaid-sdk could not generate the Plaid API\n  {e}\n");
-///         std::process::exit(1);
-///     }
+/// if let Err(e) = plaid_sdk_codegen::run() {
+///     eprintln!("\nerror: plaid-sdk could not generate the Plaid API\n  {e}\n");
+///     std::process::exit(1);
 /// }
 /// ```
 pub fn run() -> Result<(), String> {

@@ -673,11 +673,7 @@ impl PlaidClient {
         body: &[u8],
     ) -> Error {
         let secrets = [self.inner.secret.expose_secret()];
-        // The `str` reader, as for every other body: one set of deserializers in the binary.
-        let api_error = std::str::from_utf8(body)
-            .ok()
-            .and_then(|text| serde_json::from_str::<ApiError>(text).ok());
-        if let Some(mut e) = api_error {
+        if let Some(mut e) = crate::de::parse_json::<ApiError>(body) {
             e.status = status;
             e.operation = info.name;
             e.retry_after = retry_after;

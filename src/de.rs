@@ -160,9 +160,26 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// JSON bytes as text for serde_json's `str` reader, the one reader every parse in the crate
+/// uses (so each type's deserializer is compiled once, not once per reader). One UTF-8 check;
+/// not UTF-8 means not JSON.
+pub(crate) fn json_text(bytes: &[u8]) -> Result<&str, serde_json::Error> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        <serde_json::Error as serde::de::Error>::custom(format_args!(
+            "the body is not valid UTF-8 (byte {})",
+            e.valid_up_to()
+        ))
+    })
+}
+
+/// JSON bytes parsed as `T` through [`json_text`]; `None` if they are not.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    serde_json::from_str(json_text(bytes).ok()?).ok()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Fast, Key};
+    use super::{json_text, parse_json, Fast, Key};
     use chrono::{DateTime, NaiveDate, Utc};
 
     fn both<T>(json: &str) -> (Result<T, String>, Result<T, String>)
@@ -254,5 +271,15 @@ mod tests {
         let h: Holder = serde_json::from_str(r#"{"list": [1, 2]}"#).unwrap();
         assert_eq!(h.list, vec![1, 2]);
         assert!(serde_json::from_str::<Holder>(r#"{"list": "x"}"#).is_err());
+    }
+
+    #[test]
+    fn json_bytes_go_through_one_utf8_check() {
+        assert_eq!(json_text(b"{}").unwrap(), "{}");
+        let e = json_text(b"{\"a\":\"\xff\"}").unwrap_err();
+        assert_eq!(e.to_string(), "the body is not valid UTF-8 (byte 6)");
+        assert_eq!(parse_json::<Vec<u8>>(b"[1, 2]"), Some(vec![1, 2]));
+        assert_eq!(parse_json::<Vec<u8>>(b"[1, \xff]"), None);
+        assert_eq!(parse_json::<Vec<u8>>(b"{}"), None);
     }
 }

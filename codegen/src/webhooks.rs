@@ -170,7 +170,7 @@ pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
         impl WebhookEvent {
             /// Parses a webhook body (verify it first: see [`WebhookVerifier`](crate::webhook::WebhookVerifier)).
             pub fn parse(body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {
-                let text = crate::webhook::body_text(body)?;
+                let text = crate::de::json_text(body)?;
                 let raw: crate::webhook::RawWebhook = ::serde_json::from_str(text)?;
                 let failed = match (raw.webhook_type.as_str(), raw.webhook_code.as_str()) {
                     #(#arms)*

@@ -74,18 +74,6 @@ pub struct RawWebhook {
     pub decode_error: Option<String>,
 }
 
-/// A webhook body as text: one UTF-8 check, then every parse of it uses serde_json's `str`
-/// reader, the one responses use, so no second copy of the deserializers is compiled for
-/// byte slices. Not UTF-8 means not JSON.
-pub(crate) fn body_text(body: &[u8]) -> Result<&str, serde_json::Error> {
-    std::str::from_utf8(body).map_err(|e| {
-        <serde_json::Error as serde::de::Error>::custom(format_args!(
-            "the body is not valid UTF-8 (byte {})",
-            e.valid_up_to()
-        ))
-    })
-}
-
 impl<'de> Deserialize<'de> for RawWebhook {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let body = serde_json::Value::deserialize(deserializer)?;
@@ -143,6 +131,5 @@ mod tests {
         let body = b"{\"webhook_type\":\"ITEM\",\"webhook_code\":\"ERR\xffOR\"}";
         let e = WebhookEvent::parse(body).unwrap_err();
         assert_eq!(e.to_string(), "the body is not valid UTF-8 (byte 42)");
-        assert!(body_text(b"{}").is_ok());
     }
 }

@@ -245,9 +245,9 @@ impl WebhookVerifier {
             return Err(WebhookError::MissingHeader);
         }
         let jwt = Jwt::split(token)?;
-        let header: JwtHeader = json_object(&jwt.header).ok_or(WebhookError::MalformedToken(
-            "the header is not a JSON object",
-        ))?;
+        let header: JwtHeader = crate::de::parse_json(&jwt.header).ok_or(
+            WebhookError::MalformedToken("the header is not a JSON object"),
+        )?;
         if header.alg != "ES256" {
             return Err(WebhookError::UnsupportedAlgorithm(header.alg));
         }
@@ -261,9 +261,10 @@ impl WebhookVerifier {
         let key = self.key(&kid).await?;
         key.verify_sig(jwt.signed.as_bytes(), &signature)
             .map_err(|_| WebhookError::BadSignature)?;
-        let claims: Claims = json_object(&jwt.payload).ok_or(WebhookError::MalformedClaims(
-            "the payload is not a JSON object with iat and request_body_sha256",
-        ))?;
+        let claims: Claims =
+            crate::de::parse_json(&jwt.payload).ok_or(WebhookError::MalformedClaims(
+                "the payload is not a JSON object with iat and request_body_sha256",
+            ))?;
         self.check_age(claims.iat)?;
         let expected = decode_hex(&claims.request_body_sha256).ok_or(
             WebhookError::MalformedClaims("request_body_sha256 is not 64 hex digits"),
@@ -643,12 +644,6 @@ fn parse_jwk(jwk: &Jwk) -> Fetched {
         Ok(key) => Fetched::Key(key),
         Err(_) => Fetched::Invalid("the point is not on the P-256 curve"),
     }
-}
-
-/// A decoded JWT part as `T`, through serde_json's `str` reader (the one every other parse in
-/// the crate uses).
-fn json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
-    serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()
 }
 
 #[cfg(test)]

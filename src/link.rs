@@ -215,6 +215,10 @@ impl LinkTokenRequest {
 
     /// The generated request type, with every field of the spec typed, for fields without a
     /// setter here. Send it with [`PlaidClient::link_token_create`].
+    // `#[inline]`: the JSON round trip instantiates serde_json's `Value` deserializer for the
+    // whole request type, a sixth of a `transactions` build's LLVM IR; only crates that call
+    // this compile it.
+    #[inline]
     pub fn into_request(self) -> Result<types::LinkTokenCreateRequest, Error> {
         self.validate().map_err(invalid)?;
         let json = serde_json::to_value(&self).map_err(|e| invalid(e.to_string()))?;

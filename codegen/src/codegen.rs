@@ -639,6 +639,11 @@ pub fn generate(
                 const INFO: &'static crate::operation::OperationInfo = &operations::#konst;
                 #idempotency
                 #params
+                // `#[inline]` keeps the library from compiling every response's decoder up
+                // front (a trait method of a concrete type is compiled where it is defined):
+                // a crate compiles the decoders of the operations it calls, which an
+                // optimized build re-instantiates in that crate anyway.
+                #[inline]
                 fn decode(raw: crate::operation::RawResponse) -> ::std::result::Result<Self::Response, crate::Error> {
                     #decode
                 }
@@ -681,8 +686,10 @@ pub fn generate(
 
             /// Decodes `raw` as the response of the operation named `name`; `None` for an
             /// unknown name. Used by the tests that run every spec example through its
-            /// operation's decoder.
+            /// operation's decoder. `#[inline]`, like `decode`, so that only the tests
+            /// compile all the decoders.
             #[doc(hidden)]
+            #[inline]
             pub fn __decode_response(
                 name: &str,
                 raw: crate::operation::RawResponse,
@@ -970,6 +977,13 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("has_body : false"), "{out}");
+        // Decoders compile only where an operation is called, not all in the library.
+        assert_eq!(
+            out.matches("# [inline] fn decode (raw").count(),
+            ops.len(),
+            "{out}"
+        );
+        assert!(out.contains("# [inline] pub fn __decode_response"), "{out}");
     }
 
     fn render(items: Vec<TokenStream>) -> String {

@@ -147,3 +147,40 @@ async fn every_example_parses_with_unknown_fields_added_everywhere() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn decode_errors_name_the_first_missing_field_and_a_repeated_key_keeps_the_last_value() {
+    use plaid_sdk::types::AccountBase;
+    let parse = |s: &str| serde_json::from_str::<AccountBase>(s);
+    let missing = |s: &str| parse(s).unwrap_err().to_string();
+
+    // Required fields in declaration order: account_id, balances, name, type.
+    assert!(
+        missing(r#"{"balances":{},"type":"credit"}"#).contains("missing field `account_id`"),
+        "first of several missing"
+    );
+    assert!(
+        missing(r#"{"account_id":"a","type":"credit","balances":{}}"#)
+            .contains("missing field `name`")
+    );
+    assert!(
+        missing(r#"{"account_id":"a","balances":{},"name":"n"}"#).contains("missing field `type`"),
+        "the last required field"
+    );
+    // A bad value is reported as itself, not as a missing field, and stops the parse.
+    let bad = missing(r#"{"account_id":5,"balances":{},"name":"n","type":"credit"}"#);
+    assert!(bad.contains("invalid type: integer `5`"), "{bad}");
+    let bad =
+        missing(r#"{"account_id":"a","balances":{"current":"x"},"name":"n","type":"credit"}"#);
+    assert!(bad.contains("invalid type: string"), "{bad}");
+
+    let account = parse(
+        r#"{"account_id":"first","balances":{"current":1.5},"name":"n","type":"credit",
+            "mask":null,"account_id":"second","extra":{"deep":[1,2]}}"#,
+    )
+    .unwrap();
+    assert_eq!(account.account_id, "second");
+    assert_eq!(account.balances.current, Some(1.5));
+    assert_eq!(account.mask, None);
+    assert_eq!(account.subtype, None);
+}

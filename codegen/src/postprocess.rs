@@ -181,14 +181,23 @@ fn is_chrono(ty: &Type) -> bool {
     }
 }
 
-/// How a generated `visit_map` reads a value of type `value` (what `next_value` returns).
-fn read_value(value: &TokenStream) -> TokenStream {
+/// How a generated `visit_map` stores the value of a field: the type it asks `next_value` for,
+/// and the expression (of the value, bound as `__v`) it puts in the field's slot. Dates and
+/// date-times go through `crate::de::Fast`; `some` wraps the value for a slot of a required
+/// field, which holds an `Option` of the field's type.
+fn read_value(value: &TokenStream, some: bool) -> (TokenStream, TokenStream) {
     let ty: Type = syn::parse2(value.clone()).expect("a field type");
-    if is_chrono(&ty) {
-        quote!(map.next_value::<crate::de::Fast<#ty>>()?.0)
+    let (asked, got) = if is_chrono(&ty) {
+        (quote!(crate::de::Fast<#ty>), quote!(__v.0))
     } else {
-        quote!(map.next_value()?)
-    }
+        (quote!(#ty), quote!(__v))
+    };
+    let stored = if some {
+        quote!(::std::option::Option::Some(#got))
+    } else {
+        got
+    };
+    (asked, stored)
 }
 
 // --- open enums -----------------------------------------------------------------------------
@@ -339,57 +348,75 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
         }
         let name = &s.ident;
         let expecting = format!("struct {name}");
-        let mut slots = Vec::new();
+        // One slot per field, all in one tuple `__s`: an early exit then drops one value, not
+        // every slot filled so far (drop elaboration and borrow checking grew with the square of
+        // the field count). Errors leave the key loop by `break`, to one exit, instead of a `?`
+        // per field (two trait calls each for type checking to resolve).
+        let mut slot_types = Vec::new();
         let mut arms = Vec::new();
+        let mut binds = Vec::new();
         let mut builds = Vec::new();
+        let mut missing = Vec::new();
         for (i, field) in fields.named.iter_mut().enumerate() {
             // Deserialization is generated here; field-level deserialize attributes go.
             remove_serde_items(&mut field.attrs, |m| m.path().is_ident("deserialize_with"));
             let ident = field.ident.as_ref().expect("named");
-            let slot = quote::format_ident!("__f{}", i);
+            let index = syn::Index::from(i);
+            let bound = quote::format_ident!("__f{}", i);
             let wire = wire_name(field);
             let ty = &field.ty;
             let default = serde_default(&field.attrs);
-            let read_optional = if is_option(ty) {
-                read_value(&quote!(#ty))
+            let (asked, stored) = if is_option(ty) {
+                slot_types.push(quote!(#ty));
+                binds.push(quote!(#bound));
+                builds.push(quote!(#ident: #bound,));
+                read_value(&quote!(#ty), false)
             } else {
-                read_value(&quote!(::std::option::Option<#ty>))
-            };
-            let read_required = read_value(&quote!(#ty));
-            if is_option(ty) {
-                slots.push(quote!(let mut #slot: #ty = ::std::option::Option::None;));
-                arms.push(quote!(#wire => #slot = #read_optional,));
-                builds.push(quote!(#ident: #slot,));
-            } else {
-                slots.push(quote!(let mut #slot: ::std::option::Option<#ty> = ::std::option::Option::None;));
+                slot_types.push(quote!(::std::option::Option<#ty>));
                 match default.as_deref() {
                     Some("") => {
-                        arms.push(quote!(#wire => #slot = #read_optional,));
-                        builds.push(quote!(#ident: #slot.unwrap_or_default(),));
+                        binds.push(quote!(#bound));
+                        builds.push(quote!(#ident: #bound.unwrap_or_default(),));
+                        read_value(&quote!(::std::option::Option<#ty>), false)
                     }
                     Some(path) => {
                         let path: syn::Path = syn::parse_str(path).expect("serde default path");
-                        arms.push(quote!(#wire => #slot = #read_optional,));
-                        builds.push(quote!(#ident: #slot.unwrap_or_else(#path),));
+                        binds.push(quote!(#bound));
+                        builds.push(quote!(#ident: #bound.unwrap_or_else(#path),));
+                        read_value(&quote!(::std::option::Option<#ty>), false)
                     }
                     None => {
-                        arms.push(
-                            quote!(#wire => #slot = ::std::option::Option::Some(#read_required),),
-                        );
-                        builds.push(quote! {
-                            #ident: match #slot {
-                                ::std::option::Option::Some(v) => v,
-                                ::std::option::Option::None => {
-                                    return ::std::result::Result::Err(
-                                        <__A::Error as ::serde::de::Error>::missing_field(#wire),
-                                    )
-                                }
-                            },
-                        });
+                        binds.push(quote!(::std::option::Option::Some(#bound)));
+                        builds.push(quote!(#ident: #bound,));
+                        missing.push((index.clone(), wire.clone()));
+                        read_value(&quote!(#ty), true)
                     }
                 }
-            }
+            };
+            arms.push(quote! {
+                #wire => match map.next_value::<#asked>() {
+                    ::std::result::Result::Ok(__v) => __s.#index = #stored,
+                    ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e),
+                },
+            });
         }
+        let nones = slot_types
+            .iter()
+            .map(|_| quote!(::std::option::Option::None));
+        // The name of the first required field that is missing: only reached when one is.
+        let first_missing = missing.iter().rev().fold(None, |rest, (index, wire)| {
+            Some(match rest {
+                None => quote!(#wire),
+                Some(rest) => quote!(if __s.#index.is_none() { #wire } else { #rest }),
+            })
+        });
+        let missing_arm = first_missing.map(|first| {
+            quote! {
+                __s => ::std::result::Result::Err(
+                    <__A::Error as ::serde::de::Error>::missing_field(#first),
+                ),
+            }
+        });
         out.push(quote! {
             impl<'de> ::serde::Deserialize<'de> for #name {
                 fn deserialize<__D: ::serde::Deserializer<'de>>(
@@ -406,16 +433,33 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
                             self,
                             mut map: __A,
                         ) -> ::std::result::Result<#name, __A::Error> {
-                            #(#slots)*
-                            while let ::std::option::Option::Some(key) = map.next_key::<#key<'de>>()? {
+                            let mut __s: (#(#slot_types,)*) = (#(#nones,)*);
+                            let __read: ::std::result::Result<(), __A::Error> = loop {
+                                let key = match map.next_key::<#key<'de>>() {
+                                    ::std::result::Result::Ok(::std::option::Option::Some(key)) => key,
+                                    ::std::result::Result::Ok(::std::option::Option::None) => {
+                                        break ::std::result::Result::Ok(())
+                                    }
+                                    ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e),
+                                };
                                 match key.as_str() {
                                     #(#arms)*
                                     _ => {
-                                        map.next_value::<::serde::de::IgnoredAny>()?;
+                                        if let ::std::result::Result::Err(__e) =
+                                            map.next_value::<::serde::de::IgnoredAny>()
+                                        {
+                                            break ::std::result::Result::Err(__e);
+                                        }
                                     }
                                 }
+                            };
+                            if let ::std::result::Result::Err(__e) = __read {
+                                return ::std::result::Result::Err(__e);
                             }
-                            ::std::result::Result::Ok(#name { #(#builds)* })
+                            match __s {
+                                (#(#binds,)*) => ::std::result::Result::Ok(#name { #(#builds)* }),
+                                #missing_arm
+                            }
                         }
                     }
                     deserializer.deserialize_map(__Visitor)
@@ -705,9 +749,15 @@ mod tests {
         assert!(!out.contains("deny_unknown_fields"), "{out}");
         assert!(
             out.contains(
-                "\"type\" => __f1 = :: std :: option :: Option :: Some (map . next_value () ?)"
+                "\"type\" => match map . next_value :: < :: std :: string :: String > () { \
+                 :: std :: result :: Result :: Ok (__v) => __s . 1 = :: std :: option :: Option :: Some (__v) , \
+                 :: std :: result :: Result :: Err (__e) => break :: std :: result :: Result :: Err (__e) , }"
             ),
-            "{out}"
+            "a required field's slot is an Option; errors leave the loop by break: {out}"
+        );
+        assert!(
+            out.contains("(__f0 , :: std :: option :: Option :: Some (__f1) , __f2 ,) =>"),
+            "the required field must be present: {out}"
         );
         assert!(
             out.contains("owners : __f2 . unwrap_or_default ()"),
@@ -717,7 +767,14 @@ mod tests {
             out.contains("mask : __f0 ,"),
             "missing Option is None: {out}"
         );
-        assert!(out.contains("missing_field (\"type\")"), "{out}");
+        assert!(
+            out.contains("__s => :: std :: result :: Result :: Err (< __A :: Error as :: serde :: de :: Error > :: missing_field (\"type\") ,)"),
+            "{out}"
+        );
+        assert!(
+            !out.contains(") ?"),
+            "no `?` in a generated visit_map: {out}"
+        );
     }
 
     #[test]

@@ -667,9 +667,19 @@ pub fn generate(
     let names = ops.iter().map(|op| shout(&op.name));
     let decode_arms = ops.iter().map(|op| {
         let (name, request) = (unraw(&op.name), op.request());
+        let written = match op.response {
+            Response::Json(_) => quote! {
+                |r| ::serde_json::to_value(&r).map_err(|e| ::std::format!("writing it back: {e}"))
+            },
+            Response::Binary | Response::Empty => {
+                quote!(|_| ::std::result::Result::Ok(::serde_json::Value::Null))
+            }
+        };
         quote! {
             #name => ::std::option::Option::Some(
-                <super::types::#request as crate::operation::Operation>::decode(raw).map(|_| ())
+                <super::types::#request as crate::operation::Operation>::decode(raw)
+                    .map_err(|e| e.to_string())
+                    .and_then(#written)
             ),
         }
     });
@@ -684,16 +694,17 @@ pub fn generate(
 
             #extra
 
-            /// Decodes `raw` as the response of the operation named `name`; `None` for an
-            /// unknown name. Used by the tests that run every spec example through its
-            /// operation's decoder. `#[inline]`, like `decode`, so that only the tests
+            /// Decodes `raw` as the response of the operation named `name` and writes the
+            /// typed response back as JSON (`null` for a binary or empty response); `None` for
+            /// an unknown name. Used by the tests that run every spec example through its
+            /// operation's decoder and back. `#[inline]`, like `decode`, so that only the tests
             /// compile all the decoders.
             #[doc(hidden)]
             #[inline]
             pub fn __decode_response(
                 name: &str,
                 raw: crate::operation::RawResponse,
-            ) -> ::std::option::Option<::std::result::Result<(), crate::Error>> {
+            ) -> ::std::option::Option<::std::result::Result<::serde_json::Value, ::std::string::String>> {
                 match name {
                     #(#decode_arms)*
                     _ => ::std::option::Option::None,

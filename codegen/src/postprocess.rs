@@ -13,6 +13,11 @@
 //!   the attributes typify uses (`rename`, `default`), plus: unknown keys are skipped, a missing
 //!   `Option` is `None` (typify's `deserialize_with = "Option::deserialize"`, which rejects a
 //!   missing required-but-nullable key, is dropped), and a defaulted list or map accepts `null`.
+//! * **Lean `Serialize`.** The same structs get a generated `Serialize`: the fields in order,
+//!   each skipped when its `skip_serializing_if` says so, with the exact field count up front.
+//!   serde's derive writes the same fields but leaves the crate one `?` per field and a call of
+//!   `skip_field` per skipped one (a no-op in every format this SDK writes); with ~1,900
+//!   optional fields that was the largest part of type checking left.
 //! * **Constructors.** Every struct with required fields gets `new(required...)` whose
 //!   arguments take `impl Into<T>`, and whose optional fields start empty, so a request with a
 //!   few of many optional fields is `Req { count: Some(500), ..Req::new(token) }`.
@@ -37,6 +42,8 @@ pub struct Stats {
     pub str_conversions: usize,
     /// Structs given a lean `Deserialize` instead of serde's derive.
     pub lean_deserialize: usize,
+    /// Structs given a lean `Serialize` instead of serde's derive.
+    pub lean_serialize: usize,
 }
 
 /// The open-enum fallback variant (`Unrecognized(String)`).
@@ -71,9 +78,13 @@ pub fn rewrite(
     stats.str_conversions = conversions.len();
     let constructors = constructors(items, orders);
     stats.constructors = constructors.len();
+    // Last: it removes the `#[serde(...)]` attributes the passes above read.
+    let lean_ser = lean_serialize(items);
+    stats.lean_serialize = lean_ser.len();
     Ok((
         stats,
         lean.into_iter()
+            .chain(lean_ser)
             .chain(conversions)
             .chain(constructors)
             .collect(),
@@ -470,6 +481,96 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
     out
 }
 
+// --- lean Serialize --------------------------------------------------------------------------
+
+fn is_serialize(p: &syn::Path) -> bool {
+    p.segments.last().is_some_and(|s| s.ident == "Serialize")
+}
+
+fn skip_serializing_if(field: &Field) -> Option<syn::Path> {
+    field
+        .attrs
+        .iter()
+        .filter_map(serde_items)
+        .flat_map(|metas| metas.into_iter())
+        .find_map(|m| name_value_str(&m, "skip_serializing_if"))
+        .map(|path| syn::parse_str(&path).expect("skip_serializing_if path"))
+}
+
+/// Replaces serde's derived `Serialize` on every struct with named fields by a lean impl (see
+/// the module docs); returns the impls to add. Drops the `#[serde(...)]` attributes of a struct
+/// left with no serde derive.
+fn lean_serialize(items: &mut [Item]) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    for item in items.iter_mut() {
+        let Item::Struct(s) = item else { continue };
+        let Fields::Named(fields) = &mut s.fields else {
+            continue;
+        };
+        let all = derives(&s.attrs);
+        let transparent = has_serde_item(&s.attrs, |m| m.path().is_ident("transparent"));
+        if transparent || !all.iter().any(is_serialize) {
+            continue;
+        }
+        s.attrs.retain(|a| !a.path().is_ident("derive"));
+        let kept: Vec<&syn::Path> = all.iter().filter(|p| !is_serialize(p)).collect();
+        if !kept.is_empty() {
+            s.attrs.push(syn::parse_quote!(#[derive(#(#kept),*)]));
+        }
+        let serde_derive_left = kept.iter().any(|p| is_deserialize(p));
+        let name = &s.ident;
+        let name_str = name.to_string();
+        let mut always = 0usize;
+        let mut counted = Vec::new();
+        let mut writes = Vec::new();
+        for field in fields.named.iter_mut() {
+            let ident = field.ident.as_ref().expect("named");
+            let wire = wire_name(field);
+            let write = quote! {
+                if let ::std::result::Result::Err(__e) =
+                    ::serde::ser::SerializeStruct::serialize_field(&mut __st, #wire, &self.#ident)
+                {
+                    return ::std::result::Result::Err(__e);
+                }
+            };
+            match skip_serializing_if(field) {
+                Some(skip) => {
+                    counted.push(quote!(+ (!#skip(&self.#ident)) as usize));
+                    writes.push(quote!(if !#skip(&self.#ident) { #write }));
+                }
+                None => {
+                    always += 1;
+                    writes.push(write);
+                }
+            }
+            if !serde_derive_left {
+                field.attrs.retain(|a| !a.path().is_ident("serde"));
+            }
+        }
+        if !serde_derive_left {
+            s.attrs.retain(|a| !a.path().is_ident("serde"));
+        }
+        out.push(quote! {
+            impl ::serde::Serialize for #name {
+                #[allow(unused_mut)]
+                fn serialize<__S: ::serde::Serializer>(
+                    &self,
+                    serializer: __S,
+                ) -> ::std::result::Result<__S::Ok, __S::Error> {
+                    let __len: usize = #always #(#counted)*;
+                    let mut __st = match ::serde::Serializer::serialize_struct(serializer, #name_str, __len) {
+                        ::std::result::Result::Ok(__st) => __st,
+                        ::std::result::Result::Err(__e) => return ::std::result::Result::Err(__e),
+                    };
+                    #(#writes)*
+                    ::serde::ser::SerializeStruct::end(__st)
+                }
+            }
+        });
+    }
+    out
+}
+
 // --- string newtypes -------------------------------------------------------------------------
 
 fn is_string(ty: &Type) -> bool {
@@ -740,9 +841,22 @@ mod tests {
         );
         assert_eq!(stats.deny_unknown_fields_removed, 1);
         let out = format!("{} {extra}", render(&it));
+        assert_eq!(stats.lean_serialize, 1);
         assert!(
-            out.contains("# [derive (:: serde :: Serialize , Clone , Debug)] pub struct Account"),
+            out.contains("# [derive (Clone , Debug)] pub struct Account"),
             "{out}"
+        );
+        assert!(
+            !out.contains("# [serde (rename") && !out.contains("skip_serializing_if ="),
+            "no serde derive left on Account, so no serde attributes: {out}"
+        );
+        assert!(
+            out.contains("let __len : usize = 2usize + (! :: std :: vec :: Vec :: is_empty (& self . owners)) as usize ;"),
+            "the exact field count; a required nullable field is always written: {out}"
+        );
+        assert!(
+            out.contains("serialize_field (& mut __st , \"type\" , & self . type_)"),
+            "renamed on the wire: {out}"
         );
         assert!(out.contains("# [derive (:: serde :: Deserialize , :: serde :: Serialize)] # [serde (transparent)] pub struct Id"), "{out}");
         assert!(!out.contains("Option :: deserialize"), "{out}");

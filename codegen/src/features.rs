@@ -10,7 +10,7 @@
 
 use crate::normalize::collect_refs;
 use serde_json::Value;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 /// Every product feature, in `Cargo.toml` order; `full` enables them all.
 pub const FEATURES: &[&str] = &[
@@ -224,28 +224,7 @@ pub fn prune(spec: &mut Value, enabled: &dyn Fn(&str) -> bool, keep_schemas: &[S
     ]) {
         roots.insert(format!("#/components/schemas/{name}"));
     }
-    let Some(schemas) = spec
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .cloned()
-    else {
-        return pruned;
-    };
-    let mut reached: BTreeSet<String> = BTreeSet::new();
-    let mut queue: VecDeque<String> = roots.into_iter().collect();
-    while let Some(r) = queue.pop_front() {
-        let Some(name) = r.strip_prefix("#/components/schemas/") else {
-            continue;
-        };
-        if !reached.insert(name.to_owned()) {
-            continue;
-        }
-        if let Some(schema) = schemas.get(name) {
-            let mut refs = BTreeSet::new();
-            collect_refs(schema, &mut refs);
-            queue.extend(refs);
-        }
-    }
+    let reached = crate::normalize::reachable(spec, roots);
     if let Some(all) = spec
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)

@@ -133,13 +133,16 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
     mark_binary_responses(spec, &mut stats);
     let nullable = strip_schema_nullability(spec, &mut stats);
     let deprecated = deprecated_schemas(spec);
+    let in_responses = response_schemas(spec);
     for_each_schema(spec, &mut |path, schema| {
         make_nullable_refs_optional(schema, &nullable, &mut stats);
         make_deprecated_optional(schema, &deprecated, &mut stats);
         inline_null_enums(path, schema, &mut stats);
         drop_constraints(schema, &mut stats);
         open_closed_objects(schema, &mut stats);
-        remove_credentials(schema, &mut stats);
+        if !is_response_schema(path, &in_responses) {
+            remove_credentials(schema, &mut stats);
+        }
         type_token_fields(schema, &nullable, &mut stats);
         document_default(schema, &mut stats);
         Ok(())
@@ -480,6 +483,17 @@ fn open_closed_objects(schema: &mut Map<String, Value>, stats: &mut Stats) {
 
 // 7 ------------------------------------------------------------------------------------------
 
+/// Whether the schema at `path` (as `for_each_schema` names it) is part of what a response can
+/// contain. There, a `client_id` is data (`/oauth/introspect` says which client a token was
+/// issued to), not a credential the client sends.
+fn is_response_schema(path: &str, in_responses: &BTreeSet<String>) -> bool {
+    if let Some(rest) = path.strip_prefix("components/schemas/") {
+        let name = rest.split('/').next().unwrap_or(rest);
+        return in_responses.contains(name);
+    }
+    path.contains(" response ")
+}
+
 fn remove_credentials(schema: &mut Map<String, Value>, stats: &mut Stats) {
     let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
         return;
@@ -715,6 +729,44 @@ fn inline_aliases(spec: &mut Value, stats: &mut Stats) -> Result<(), Error> {
 }
 
 /// Every `$ref` target in the document.
+/// The names of the component schemas that `roots` (`$ref` strings) reach, themselves included.
+pub(crate) fn reachable(spec: &Value, roots: BTreeSet<String>) -> BTreeSet<String> {
+    let schemas = spec.pointer("/components/schemas");
+    let mut reached = BTreeSet::new();
+    let mut queue: std::collections::VecDeque<String> = roots.into_iter().collect();
+    while let Some(r) = queue.pop_front() {
+        let Some(name) = r.strip_prefix("#/components/schemas/") else {
+            continue;
+        };
+        if !reached.insert(name.to_owned()) {
+            continue;
+        }
+        if let Some(schema) = schemas.and_then(|s| s.get(name)) {
+            let mut refs = BTreeSet::new();
+            collect_refs(schema, &mut refs);
+            queue.extend(refs);
+        }
+    }
+    reached
+}
+
+/// The component schemas a response can contain: every schema reachable from a response.
+fn response_schemas(spec: &Value) -> BTreeSet<String> {
+    let mut roots = BTreeSet::new();
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|m| m.values()) {
+            if let Some(responses) = op.get("responses") {
+                collect_refs(responses, &mut roots);
+            }
+        }
+    }
+    reachable(spec, roots)
+}
+
 pub(crate) fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
@@ -952,8 +1004,21 @@ mod tests {
                         "access_token": { "$ref": "#/components/schemas/AccessToken" } } },
                 "Originator": { "type": "object", "required": ["client_id"], "properties": {
                     "client_id": { "type": "string", "description": "Originator's client ID." } } },
+                // In a response, and in what a response reaches, a client_id is data.
+                "IntrospectResponse": { "type": "object", "required": ["client_id"], "properties": {
+                    "client_id": { "$ref": "#/components/schemas/APIClientID" },
+                    "app": { "$ref": "#/components/schemas/App" } } },
+                "App": { "type": "object", "properties": {
+                    "client_id": { "$ref": "#/components/schemas/APIClientID" } } },
+                "APIClientID": { "type": "string" },
+                "APISecret": { "type": "string" },
+                "AccessToken": { "type": "string" },
             }),
-            json!({}),
+            json!({ "/oauth/introspect": { "post": {
+                "requestBody": { "content": { "application/json": { "schema":
+                    { "$ref": "#/components/schemas/Req" } } } },
+                "responses": { "200": { "content": { "application/json": { "schema":
+                    { "$ref": "#/components/schemas/IntrospectResponse" } } } } } } } }),
         );
         let stats = normalize(&mut v).unwrap();
         let s = schemas(&v);
@@ -961,6 +1026,11 @@ mod tests {
         assert_eq!(req.keys().collect::<Vec<_>>(), ["access_token"]);
         assert_eq!(s["Req"]["required"], json!(["access_token"]));
         assert!(s["Originator"]["properties"].get("client_id").is_some());
+        assert!(s["IntrospectResponse"]["properties"]
+            .get("client_id")
+            .is_some());
+        assert_eq!(s["IntrospectResponse"]["required"], json!(["client_id"]));
+        assert!(s["App"]["properties"].get("client_id").is_some());
         assert_eq!(stats.credential_fields_removed, 2);
     }
 

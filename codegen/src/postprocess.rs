@@ -336,6 +336,26 @@ fn is_deserialize(p: &syn::Path) -> bool {
     p.segments.last().is_some_and(|s| s.ident == "Deserialize")
 }
 
+/// For a struct with named fields that derives the trait `which` matches and is not
+/// `#[serde(transparent)]`: removes that derive, keeping the others, and returns whether a
+/// `Deserialize` derive is left. `None` for any other struct.
+fn take_derive(s: &mut syn::ItemStruct, which: fn(&syn::Path) -> bool) -> Option<bool> {
+    if !matches!(s.fields, Fields::Named(_)) {
+        return None;
+    }
+    let all = derives(&s.attrs);
+    let transparent = has_serde_item(&s.attrs, |m| m.path().is_ident("transparent"));
+    if transparent || !all.iter().any(which) {
+        return None;
+    }
+    s.attrs.retain(|a| !a.path().is_ident("derive"));
+    let kept: Vec<&syn::Path> = all.iter().filter(|p| !which(p)).collect();
+    if !kept.is_empty() {
+        s.attrs.push(syn::parse_quote!(#[derive(#(#kept),*)]));
+    }
+    Some(kept.iter().any(|p| is_deserialize(p)))
+}
+
 /// Replaces serde's derived `Deserialize` on every struct with named fields by a lean impl
 /// (see the module docs); returns the impls to add.
 fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
@@ -343,20 +363,12 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
     let mut out = Vec::new();
     for item in items.iter_mut() {
         let Item::Struct(s) = item else { continue };
+        if take_derive(s, is_deserialize).is_none() {
+            continue;
+        }
         let Fields::Named(fields) = &mut s.fields else {
             continue;
         };
-        let all = derives(&s.attrs);
-        let transparent = has_serde_item(&s.attrs, |m| m.path().is_ident("transparent"));
-        if transparent || !all.iter().any(is_deserialize) {
-            continue;
-        }
-        // Keep every other derive; drop Deserialize.
-        s.attrs.retain(|a| !a.path().is_ident("derive"));
-        let kept: Vec<&syn::Path> = all.iter().filter(|p| !is_deserialize(p)).collect();
-        if !kept.is_empty() {
-            s.attrs.push(syn::parse_quote!(#[derive(#(#kept),*)]));
-        }
         let name = &s.ident;
         let expecting = format!("struct {name}");
         // One slot per field, all in one tuple `__s`: an early exit then drops one value, not
@@ -504,20 +516,12 @@ fn lean_serialize(items: &mut [Item]) -> Vec<TokenStream> {
     let mut out = Vec::new();
     for item in items.iter_mut() {
         let Item::Struct(s) = item else { continue };
+        let Some(serde_derive_left) = take_derive(s, is_serialize) else {
+            continue;
+        };
         let Fields::Named(fields) = &mut s.fields else {
             continue;
         };
-        let all = derives(&s.attrs);
-        let transparent = has_serde_item(&s.attrs, |m| m.path().is_ident("transparent"));
-        if transparent || !all.iter().any(is_serialize) {
-            continue;
-        }
-        s.attrs.retain(|a| !a.path().is_ident("derive"));
-        let kept: Vec<&syn::Path> = all.iter().filter(|p| !is_serialize(p)).collect();
-        if !kept.is_empty() {
-            s.attrs.push(syn::parse_quote!(#[derive(#(#kept),*)]));
-        }
-        let serde_derive_left = kept.iter().any(|p| is_deserialize(p));
         let name = &s.ident;
         let name_str = name.to_string();
         let mut always = 0usize;

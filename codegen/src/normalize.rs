@@ -728,7 +728,6 @@ fn inline_aliases(spec: &mut Value, stats: &mut Stats) -> Result<(), Error> {
     Ok(())
 }
 
-/// Every `$ref` target in the document.
 /// The names of the component schemas that `roots` (`$ref` strings) reach, themselves included.
 pub(crate) fn reachable(spec: &Value, roots: BTreeSet<String>) -> BTreeSet<String> {
     let schemas = spec.pointer("/components/schemas");
@@ -767,6 +766,7 @@ fn response_schemas(spec: &Value) -> BTreeSet<String> {
     reachable(spec, roots)
 }
 
+/// Every `$ref` target in the document.
 pub(crate) fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {

@@ -145,6 +145,14 @@ fn name_value_str(meta: &Meta, name: &str) -> Option<String> {
     }
 }
 
+/// The string of the first `#[serde(name = "...")]` item in `attrs`.
+fn serde_str(attrs: &[Attribute], name: &str) -> Option<String> {
+    attrs
+        .iter()
+        .filter_map(serde_items)
+        .find_map(|metas| metas.iter().find_map(|m| name_value_str(m, name)))
+}
+
 /// `Some(path)` for `default = "path"`, `Some("")` for a bare `default`, `None` without one.
 fn serde_default(attrs: &[Attribute]) -> Option<String> {
     for metas in attrs.iter().filter_map(serde_items) {
@@ -226,14 +234,7 @@ fn string_enum_variants(e: &ItemEnum) -> Option<Vec<Variant>> {
         if !matches!(v.fields, Fields::Unit) || v.discriminant.is_some() {
             return None;
         }
-        let mut wire = None;
-        for metas in v.attrs.iter().filter_map(serde_items) {
-            for m in metas.iter() {
-                if let Some(s) = name_value_str(m, "rename") {
-                    wire = Some(s);
-                }
-            }
-        }
+        let wire = serde_str(&v.attrs, "rename");
         let docs = v
             .attrs
             .iter()
@@ -500,12 +501,7 @@ fn is_serialize(p: &syn::Path) -> bool {
 }
 
 fn skip_serializing_if(field: &Field) -> Option<syn::Path> {
-    field
-        .attrs
-        .iter()
-        .filter_map(serde_items)
-        .flat_map(|metas| metas.into_iter())
-        .find_map(|m| name_value_str(&m, "skip_serializing_if"))
+    serde_str(&field.attrs, "skip_serializing_if")
         .map(|path| syn::parse_str(&path).expect("skip_serializing_if path"))
 }
 
@@ -653,14 +649,7 @@ pub fn is_required(field: &Field) -> bool {
 
 /// The field's name on the wire: its `#[serde(rename)]`, or its identifier.
 fn wire_name(field: &Field) -> String {
-    for metas in field.attrs.iter().filter_map(serde_items) {
-        for m in metas.iter() {
-            if let Some(name) = name_value_str(m, "rename") {
-                return name;
-            }
-        }
-    }
-    unraw(field.ident.as_ref().expect("named"))
+    serde_str(&field.attrs, "rename").unwrap_or_else(|| unraw(field.ident.as_ref().expect("named")))
 }
 
 fn constructors(items: &[Item], orders: &RequiredOrders) -> Vec<TokenStream> {

@@ -145,6 +145,7 @@ fn every_example_response_round_trips_through_its_type() {
 }
 
 /// A step from a response's root to a value inside it.
+#[derive(Clone)]
 enum Step {
     Key(String),
     Index(usize),
@@ -180,7 +181,7 @@ fn compare(
                         at.pop();
                     }
                     None if is_empty(value) => {}
-                    None => dropped.push((clone_steps(at), key.clone())),
+                    None => dropped.push((at.clone(), key.clone())),
                 }
             }
             for (key, value) in o {
@@ -201,15 +202,6 @@ fn compare(
         (a, b) if a == b || (is_empty(a) && is_empty(b)) => {}
         _ => diffs.push(format!("{}: {input} written back as {output}", render(at))),
     }
-}
-
-fn clone_steps(at: &[Step]) -> Vec<Step> {
-    at.iter()
-        .map(|s| match s {
-            Step::Key(k) => Step::Key(k.clone()),
-            Step::Index(i) => Step::Index(*i),
-        })
-        .collect()
 }
 
 fn is_empty(value: &Value) -> bool {

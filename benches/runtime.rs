@@ -14,8 +14,7 @@
 //! Every page is built from the spec's own `/transactions/sync` example: its transaction is
 //! repeated with a unique id, amount, date and name.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+mod support;
 
 use axum::extract::State;
 use axum::routing::post;
@@ -28,8 +27,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const PAGE: usize = 500;
+use support::{fixtures, median_ms, page, paired_ratio, sync_page_body, transaction, PAGE};
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -59,84 +57,7 @@ fn main() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The data: the spec's example, scaled.
-
-struct Fixtures {
-    transaction: Value,
-    accounts: Value,
-    accounts_get: Value,
-}
-
-fn fixtures() -> Fixtures {
-    let spec = common::load_spec();
-    let sync = common::example_for(&spec, "/transactions/sync");
-    let accounts_get = common::example_for(&spec, "/accounts/get");
-    // Older specs' sync example has no `accounts`: take them from /accounts/get.
-    let accounts = match &sync["accounts"] {
-        Value::Array(a) if !a.is_empty() => sync["accounts"].clone(),
-        _ => accounts_get["accounts"].clone(),
-    };
-    Fixtures {
-        transaction: sync["added"][0].clone(),
-        accounts,
-        accounts_get,
-    }
-}
-
-/// Transaction `i` of the ledger, as Plaid writes it (indented).
-fn transaction(template: &Value, i: usize) -> Vec<u8> {
-    let mut t = template.clone();
-    t["transaction_id"] = format!("txn-{i:08}-lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje").into();
-    t["amount"] = ((i % 9_973) as f64 / 100.0 + 1.0).into();
-    t["date"] = format!("2025-{:02}-{:02}", 1 + i % 12, 1 + i % 28).into();
-    t["name"] = format!("Merchant {} purchase", i % 317).into();
-    serde_json::to_vec_pretty(&t).expect("serialize")
-}
-
-/// One `/transactions/sync` page of `transactions[from..to]`.
-fn page(transactions: &[Vec<u8>], accounts: &[u8], from: usize, to: usize) -> Vec<u8> {
-    let total = transactions.len();
-    let mut out =
-        Vec::with_capacity(transactions[from..to].iter().map(Vec::len).sum::<usize>() + 4096);
-    out.extend_from_slice(b"{\n  \"accounts\": ");
-    out.extend_from_slice(accounts);
-    out.extend_from_slice(b",\n  \"added\": [\n");
-    for (k, t) in transactions[from..to].iter().enumerate() {
-        if k > 0 {
-            out.extend_from_slice(b",\n");
-        }
-        out.extend_from_slice(t);
-    }
-    out.extend_from_slice(b"\n  ],\n  \"modified\": [],\n  \"removed\": [],\n");
-    let has_more = to < total;
-    out.extend_from_slice(
-        format!(
-            "  \"has_more\": {has_more},\n  \"next_cursor\": \"c{to}\",\n  \"request_id\": \"bench-{from}\",\n  \"transactions_update_status\": \"HISTORICAL_UPDATE_COMPLETE\"\n}}"
-        )
-        .as_bytes(),
-    );
-    out
-}
-
-// ---------------------------------------------------------------------------------------------
 // Parse: a 500-transaction page into the typed response, against the IgnoredAny floor.
-
-/// Median time of `f` in ms over `runs`; what `f` returns is dropped after the clock stops
-/// (dropping a parsed page is timed on its own).
-fn median_ms<T>(mut f: impl FnMut() -> T, runs: usize) -> f64 {
-    drop(f()); // warm up
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            let out = f();
-            let elapsed = start.elapsed().as_secs_f64() * 1e3;
-            drop(out);
-            elapsed
-        })
-        .collect();
-    times.sort_by(|a, b| a.total_cmp(b));
-    times[runs / 2]
-}
 
 fn parse_bench() {
     let body = sync_page_body();
@@ -161,6 +82,11 @@ fn parse_bench() {
             .expect("typed")
     };
     let typed = median_ms(parse, runs);
+    let ratio = paired_ratio(
+        || serde_json::from_slice::<IgnoredAny>(&body).expect("json"),
+        parse,
+        runs,
+    );
     let mut pages: Vec<_> = (0..=runs).map(|_| parse()).collect();
     let drop_ms = median_ms(|| drop(pages.pop()), runs);
     println!(
@@ -176,9 +102,9 @@ fn parse_bench() {
         mb / value * 1e3
     );
     println!(
-        "  plaid-sdk typed (RawResponse::json)   {typed:7.2} ms  {:7.0} MB/s  = {:.0}% of the floor",
+        "  plaid-sdk typed (RawResponse::json)   {typed:7.2} ms  {:7.0} MB/s  = {:.0}% of the floor (paired runs)",
         mb / typed * 1e3,
-        floor / typed * 100.0
+        ratio * 100.0
     );
     println!("  dropping the typed page               {drop_ms:7.2} ms");
     match node_parse_ms(&body, runs) {
@@ -189,13 +115,6 @@ fn parse_bench() {
         ),
         None => println!("  Node JSON.parse: node not found, skipped"),
     }
-}
-
-fn sync_page_body() -> Bytes {
-    let fx = fixtures();
-    let transactions: Vec<Vec<u8>> = (0..PAGE).map(|i| transaction(&fx.transaction, i)).collect();
-    let accounts = serde_json::to_vec_pretty(&fx.accounts).expect("accounts");
-    Bytes::from(page(&transactions, &accounts, 0, PAGE))
 }
 
 fn profile_parse() {

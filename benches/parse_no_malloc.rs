@@ -1,0 +1,168 @@
+//! How close to the `IgnoredAny` floor the typed parse gets when allocating costs nothing:
+//! the most that storing strings differently (inline small strings, slices of the response
+//! body) could gain, measured before anyone changes the public types for it.
+//!
+//!     cargo bench --bench parse_no_malloc
+//!
+//! The binary's global allocator hands out memory from one pre-touched arena by bumping a
+//! pointer and never frees; the arena is rewound after each parse, once the page is dropped, so
+//! every parse writes into the same warm memory, as a real allocator's free lists give it.
+//! Each run times, back to back, the floor, the typed parse with the system allocator, and
+//! the typed parse from the arena (each without dropping the page); the ratios are medians of
+//! the per-run ratios.
+//!
+//! This is the one place in the project with `unsafe` code: a `GlobalAlloc` cannot be written
+//! without it. It is a bench binary, not part of the library, which forbids `unsafe`.
+
+mod support;
+
+use plaid_sdk::types::TransactionsSyncResponse;
+use plaid_sdk::RawResponse;
+use serde::de::IgnoredAny;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+use support::{sync_page_body, PAGE};
+
+/// Bytes in the arena: one parse of the page takes about 2 MB.
+const ARENA: usize = 64 << 20;
+
+/// The system allocator, or a bump arena while [`Arena::on`] is set.
+struct Arena {
+    on: AtomicBool,
+    base: AtomicUsize,
+    next: AtomicUsize,
+}
+
+#[global_allocator]
+static ALLOC: Arena = Arena {
+    on: AtomicBool::new(false),
+    base: AtomicUsize::new(0),
+    next: AtomicUsize::new(0),
+};
+
+impl Arena {
+    fn contains(&self, ptr: *mut u8) -> bool {
+        let (base, p) = (self.base.load(Ordering::Relaxed), ptr as usize);
+        base != 0 && p >= base && p < base + ARENA
+    }
+
+    /// Allocates the arena from the system allocator and touches every page of it.
+    fn init(&self) {
+        let layout = Layout::from_size_align(ARENA, 4096).expect("arena layout");
+        // SAFETY: the layout has a non-zero size.
+        let base = unsafe { System.alloc(layout) };
+        assert!(!base.is_null(), "no memory for the arena");
+        // SAFETY: `base` points to `ARENA` writable bytes just allocated.
+        unsafe { std::ptr::write_bytes(base, 1, ARENA) };
+        self.next.store(base as usize, Ordering::Relaxed);
+        self.base.store(base as usize, Ordering::Relaxed);
+    }
+
+    /// Time of `f` in seconds, with allocations from the arena; what it returns is dropped
+    /// after the clock stops, then the arena is rewound: nothing it handed out outlives this.
+    fn with<T>(&self, f: impl FnOnce() -> T) -> f64 {
+        self.on.store(true, Ordering::Relaxed);
+        let start = Instant::now();
+        let out = f();
+        let elapsed = start.elapsed().as_secs_f64();
+        drop(out);
+        self.on.store(false, Ordering::Relaxed);
+        self.next
+            .store(self.base.load(Ordering::Relaxed), Ordering::Relaxed);
+        elapsed
+    }
+}
+
+// SAFETY: arena blocks are aligned as asked, lie inside the arena and never overlap (the bump
+// pointer only moves forward until `with` rewinds it, after everything it handed out was
+// dropped); a full arena falls back to the system allocator; `dealloc` sends every pointer
+// back where it came from.
+unsafe impl GlobalAlloc for Arena {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if self.on.load(Ordering::Relaxed) {
+            let base = self.base.load(Ordering::Relaxed);
+            let mut next = self.next.load(Ordering::Relaxed);
+            loop {
+                let start = (next + layout.align() - 1) & !(layout.align() - 1);
+                let end = start + layout.size();
+                if end > base + ARENA {
+                    break;
+                }
+                match self.next.compare_exchange_weak(
+                    next,
+                    end,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return start as *mut u8,
+                    Err(now) => next = now,
+                }
+            }
+        }
+        // SAFETY: the caller's layout, passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if !self.contains(ptr) {
+            // SAFETY: not from the arena, so from `System.alloc` with this layout.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+}
+
+/// Time of `f` in seconds; what it returns is dropped after the clock stops.
+fn time<T>(f: impl FnOnce() -> T) -> f64 {
+    let start = Instant::now();
+    let out = f();
+    let elapsed = start.elapsed().as_secs_f64();
+    drop(out);
+    elapsed
+}
+
+fn main() {
+    ALLOC.init();
+    let body = sync_page_body();
+    let parse = || {
+        RawResponse::new("transactions_sync", 200, body.clone())
+            .json::<TransactionsSyncResponse>()
+            .expect("typed")
+    };
+    // Once with the system allocator first, so that nothing initialized on first use lands in
+    // the arena.
+    assert_eq!(parse().added.len(), PAGE);
+    ALLOC.with(|| assert_eq!(parse().added.len(), PAGE));
+    let runs = 201;
+    let (mut system, mut arena) = (Vec::new(), Vec::new());
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..=runs {
+        let floor = time(|| serde_json::from_slice::<IgnoredAny>(&body).expect("json"));
+        let typed = time(parse);
+        let free = ALLOC.with(parse);
+        system.push(floor / typed);
+        arena.push(floor / free);
+        for (list, t) in times.iter_mut().zip([floor, typed, free]) {
+            list.push(t * 1e3);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.remove(0); // warm-up run
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let [floor, typed, free] = times.each_mut().map(median);
+    println!(
+        "parse a {PAGE}-transaction /transactions/sync page ({:.2} MB), {runs} runs, medians:",
+        body.len() as f64 / 1e6
+    );
+    println!("  serde_json into IgnoredAny (floor)         {floor:6.2} ms");
+    println!(
+        "  plaid-sdk typed, system allocator          {typed:6.2} ms  = {:.0}% of the floor",
+        median(&mut system) * 100.0
+    );
+    println!(
+        "  plaid-sdk typed, allocation free           {free:6.2} ms  = {:.0}% of the floor",
+        median(&mut arena) * 100.0
+    );
+}

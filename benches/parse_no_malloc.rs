@@ -21,8 +21,7 @@ use plaid_sdk::RawResponse;
 use serde::de::IgnoredAny;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Instant;
-use support::{sync_page_body, PAGE};
+use support::{median, sync_page_body, time_ms, PAGE};
 
 /// Bytes in the arena: one parse of the page takes about 2 MB.
 const ARENA: usize = 64 << 20;
@@ -59,14 +58,11 @@ impl Arena {
         self.base.store(base as usize, Ordering::Relaxed);
     }
 
-    /// Time of `f` in seconds, with allocations from the arena; what it returns is dropped
-    /// after the clock stops, then the arena is rewound: nothing it handed out outlives this.
-    fn with<T>(&self, f: impl FnOnce() -> T) -> f64 {
+    /// Time of `f` in ms, with allocations from the arena; what it returns is dropped after
+    /// the clock stops, then the arena is rewound: nothing it handed out outlives this call.
+    fn time_ms<T>(&self, f: impl FnOnce() -> T) -> f64 {
         self.on.store(true, Ordering::Relaxed);
-        let start = Instant::now();
-        let out = f();
-        let elapsed = start.elapsed().as_secs_f64();
-        drop(out);
+        let elapsed = time_ms(f);
         self.on.store(false, Ordering::Relaxed);
         self.next
             .store(self.base.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -112,15 +108,6 @@ unsafe impl GlobalAlloc for Arena {
     }
 }
 
-/// Time of `f` in seconds; what it returns is dropped after the clock stops.
-fn time<T>(f: impl FnOnce() -> T) -> f64 {
-    let start = Instant::now();
-    let out = f();
-    let elapsed = start.elapsed().as_secs_f64();
-    drop(out);
-    elapsed
-}
-
 fn main() {
     ALLOC.init();
     let body = sync_page_body();
@@ -132,37 +119,36 @@ fn main() {
     // Once with the system allocator first, so that nothing initialized on first use lands in
     // the arena.
     assert_eq!(parse().added.len(), PAGE);
-    ALLOC.with(|| assert_eq!(parse().added.len(), PAGE));
+    ALLOC.time_ms(|| assert_eq!(parse().added.len(), PAGE));
     let runs = 201;
-    let (mut system, mut arena) = (Vec::new(), Vec::new());
-    let mut times = [Vec::new(), Vec::new(), Vec::new()];
-    for _ in 0..=runs {
-        let floor = time(|| serde_json::from_slice::<IgnoredAny>(&body).expect("json"));
-        let typed = time(parse);
-        let free = ALLOC.with(parse);
-        system.push(floor / typed);
-        arena.push(floor / free);
-        for (list, t) in times.iter_mut().zip([floor, typed, free]) {
-            list.push(t * 1e3);
-        }
+    let (mut floor, mut typed, mut free) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut system_ratio, mut free_ratio) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let f = time_ms(|| serde_json::from_slice::<IgnoredAny>(&body).expect("json"));
+        let t = time_ms(parse);
+        let a = ALLOC.time_ms(parse);
+        system_ratio.push(f / t);
+        free_ratio.push(f / a);
+        floor.push(f);
+        typed.push(t);
+        free.push(a);
     }
-    let median = |v: &mut Vec<f64>| {
-        v.remove(0); // warm-up run
-        v.sort_by(|a, b| a.total_cmp(b));
-        v[v.len() / 2]
-    };
-    let [floor, typed, free] = times.each_mut().map(median);
     println!(
-        "parse a {PAGE}-transaction /transactions/sync page ({:.2} MB), {runs} runs, medians:",
+        "parse a {PAGE}-transaction /transactions/sync page ({:.2} MB), medians of {runs} runs:",
         body.len() as f64 / 1e6
     );
-    println!("  serde_json into IgnoredAny (floor)         {floor:6.2} ms");
     println!(
-        "  plaid-sdk typed, system allocator          {typed:6.2} ms  = {:.0}% of the floor",
-        median(&mut system) * 100.0
+        "  serde_json into IgnoredAny (floor)         {:6.2} ms",
+        median(floor)
     );
     println!(
-        "  plaid-sdk typed, allocation free           {free:6.2} ms  = {:.0}% of the floor",
-        median(&mut arena) * 100.0
+        "  plaid-sdk typed, system allocator          {:6.2} ms  = {:.0}% of the floor",
+        median(typed),
+        median(system_ratio) * 100.0
+    );
+    println!(
+        "  plaid-sdk typed, allocation free           {:6.2} ms  = {:.0}% of the floor",
+        median(free),
+        median(free_ratio) * 100.0
     );
 }

@@ -27,7 +27,9 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{fixtures, median_ms, page, paired_ratio, sync_page_body, transaction, PAGE};
+use support::{
+    fixtures, median, median_ms, page, paired, sync_page_body, transaction, Paired, PAGE,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -68,10 +70,6 @@ fn parse_bench() {
     assert_eq!(typed.added.len(), PAGE);
 
     let runs = 101;
-    let floor = median_ms(
-        || serde_json::from_slice::<IgnoredAny>(&body).expect("json"),
-        runs,
-    );
     let value = median_ms(
         || serde_json::from_slice::<Value>(&body).expect("json"),
         runs,
@@ -81,8 +79,11 @@ fn parse_bench() {
             .json::<TransactionsSyncResponse>()
             .expect("typed")
     };
-    let typed = median_ms(parse, runs);
-    let ratio = paired_ratio(
+    let Paired {
+        floor_ms: floor,
+        typed_ms: typed,
+        ratio,
+    } = paired(
         || serde_json::from_slice::<IgnoredAny>(&body).expect("json"),
         parse,
         runs,
@@ -90,7 +91,7 @@ fn parse_bench() {
     let mut pages: Vec<_> = (0..=runs).map(|_| parse()).collect();
     let drop_ms = median_ms(|| drop(pages.pop()), runs);
     println!(
-        "parse a {PAGE}-transaction /transactions/sync page ({:.2} MB), median of {runs}:",
+        "parse a {PAGE}-transaction /transactions/sync page ({:.2} MB), medians of {runs} (floor and typed in alternation):",
         mb
     );
     println!(
@@ -102,7 +103,7 @@ fn parse_bench() {
         mb / value * 1e3
     );
     println!(
-        "  plaid-sdk typed (RawResponse::json)   {typed:7.2} ms  {:7.0} MB/s  = {:.0}% of the floor (paired runs)",
+        "  plaid-sdk typed (RawResponse::json)   {typed:7.2} ms  {:7.0} MB/s  = {:.0}% of the floor",
         mb / typed * 1e3,
         ratio * 100.0
     );
@@ -121,15 +122,11 @@ fn parse_bench() {
         faster.push(n / median_ms(parse, per_round));
     }
     if node.len() == rounds {
-        let median = |v: &mut Vec<f64>| {
-            v.sort_by(|a, b| a.total_cmp(b));
-            v[v.len() / 2]
-        };
-        let node = median(&mut node);
+        let node = median(node);
         println!(
             "  Node JSON.parse, untyped              {node:7.2} ms  {:7.0} MB/s  (plaid-sdk typed is {:.1}x faster, {rounds} paired rounds)",
             mb / node * 1e3,
-            median(&mut faster)
+            median(faster)
         );
     } else {
         println!("  Node JSON.parse: node not found, skipped");
@@ -308,12 +305,12 @@ async fn overhead_bench() {
         sdk.push(start.elapsed() / calls);
     }
     // The first round warms the pool up.
-    let median = |mut v: Vec<Duration>| {
+    let median_call = |mut v: Vec<Duration>| {
         v.remove(0);
         v.sort();
         v[v.len() / 2]
     };
-    let (bare, sdk) = (median(bare), median(sdk));
+    let (bare, sdk) = (median_call(bare), median_call(sdk));
     println!("client overhead, /accounts/get against a local server, {calls} sequential calls, median of {runs}:");
     println!(
         "  bare reqwest POST + parse   {:7.1} µs/call",

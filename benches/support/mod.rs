@@ -87,42 +87,56 @@ pub fn sync_page_body() -> Bytes {
 /// (dropping a parsed page is timed on its own).
 pub fn median_ms<T>(mut f: impl FnMut() -> T, runs: usize) -> f64 {
     drop(f()); // warm up
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            let out = f();
-            let elapsed = start.elapsed().as_secs_f64() * 1e3;
-            drop(out);
-            elapsed
-        })
-        .collect();
-    times.sort_by(|a, b| a.total_cmp(b));
-    times[runs / 2]
+    median((0..runs).map(|_| time_ms(&mut f)).collect())
 }
 
-/// The median over `runs` of `floor` time / `typed` time, each run timing one call of each
-/// back to back, so that both see the same moment of a machine whose speed drifts. (Two
-/// medians taken a second apart can put the same code anywhere from 30 % to 45 % of the
-/// floor here.) What each call returns is dropped after its clock stops.
-pub fn paired_ratio<A, B>(
+/// Times `floor` and `typed` in alternation, one call of each per run, so that both see the
+/// same moments of a machine whose speed drifts (two medians taken a second apart can put the
+/// same code anywhere from 25 % to 55 % of the floor here). Returns the median time of each in
+/// ms and the median of the per-run ratios floor / typed. What each call returns is dropped
+/// after its clock stops.
+pub fn paired<A, B>(
     mut floor: impl FnMut() -> A,
     mut typed: impl FnMut() -> B,
     runs: usize,
-) -> f64 {
+) -> Paired {
     drop((floor(), typed())); // warm up
-    let mut ratios: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            let a = floor();
-            let f = start.elapsed().as_secs_f64();
-            drop(a);
-            let start = Instant::now();
-            let b = typed();
-            let t = start.elapsed().as_secs_f64();
-            drop(b);
-            f / t
-        })
-        .collect();
-    ratios.sort_by(|a, b| a.total_cmp(b));
-    ratios[runs / 2]
+    let (mut f, mut t, mut r) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let a = time_ms(&mut floor);
+        let b = time_ms(&mut typed);
+        f.push(a);
+        t.push(b);
+        r.push(a / b);
+    }
+    Paired {
+        floor_ms: median(f),
+        typed_ms: median(t),
+        ratio: median(r),
+    }
+}
+
+/// What [`paired`] measured.
+pub struct Paired {
+    /// Median time of the floor, ms.
+    pub floor_ms: f64,
+    /// Median time of the typed call, ms.
+    pub typed_ms: f64,
+    /// Median of the per-run floor / typed ratios.
+    pub ratio: f64,
+}
+
+/// The median of `v` (its upper median when the length is even).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Time of one call of `f` in ms; what it returns is dropped after the clock stops.
+pub fn time_ms<T>(f: impl FnOnce() -> T) -> f64 {
+    let start = Instant::now();
+    let out = f();
+    let elapsed = start.elapsed().as_secs_f64() * 1e3;
+    drop(out);
+    elapsed
 }

@@ -70,10 +70,11 @@ impl Arena {
     }
 }
 
-// SAFETY: arena blocks are aligned as asked, lie inside the arena and never overlap (the bump
-// pointer only moves forward until `with` rewinds it, after everything it handed out was
-// dropped); a full arena falls back to the system allocator; `dealloc` sends every pointer
-// back where it came from.
+// SAFETY: arena blocks are aligned as asked, lie inside the arena and never overlap: the bump
+// pointer only moves forward until `Arena::time_ms` rewinds it, after everything it handed out
+// was dropped, and the bench has one thread, so nothing else allocates while the arena is on.
+// A full arena falls back to the system allocator; `dealloc` sends every pointer back where
+// it came from.
 unsafe impl GlobalAlloc for Arena {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if self.on.load(Ordering::Relaxed) {

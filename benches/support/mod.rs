@@ -91,8 +91,8 @@ pub fn median_ms<T>(mut f: impl FnMut() -> T, runs: usize) -> f64 {
 }
 
 /// Times `floor` and `typed` in alternation, one call of each per run, so that both see the
-/// same moments of a machine whose speed drifts (two medians taken a second apart can put the
-/// same code anywhere from 25 % to 55 % of the floor here). Returns the median time of each in
+/// same moments of a machine whose speed drifts (two medians taken a second apart put the same
+/// build anywhere from 22 % to 54 % of the floor in one morning here). Returns the median time of each in
 /// ms and the median of the per-run ratios floor / typed. What each call returns is dropped
 /// after its clock stops.
 pub fn paired<A, B>(

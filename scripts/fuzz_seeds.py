@@ -2,7 +2,8 @@
 
 parse_responses: one byte naming the operation (its index in the target's OPERATIONS), then
 the spec's example response. webhook_verify: mode byte 1 (signed by the target), a newline,
-then each webhook schema's example body; and mode 0 with malformed tokens.
+then each webhook schema's example body; mode 0 with malformed tokens; mode 2 with hostile JWT
+headers and claims (an iat of i64::MIN, crit), signed by the target.
 """
 import json
 import os
@@ -51,5 +52,15 @@ for name, schema in spec["components"]["schemas"].items():
         count += 1
 for i, token in enumerate([b"", b"a.b.c", b"eyJhbGciOiJub25lIn0.e30.", b"x" * 300]):
     write("webhook_verify", f"seed-token-{i}", b"\x00" + token + b'\n{"webhook_type":"ITEM"}')
+    count += 1
+# Mode 2: header and claims of any value, signed by the target.
+body = b'{"webhook_type":"ITEM","webhook_code":"ERROR"}'
+for i, (header, claims) in enumerate([
+    (b'{"alg":"ES256","kid":"k","typ":"JWT"}', b'{"iat":-9223372036854775808,"request_body_sha256":"00"}'),
+    (b'{"alg":"ES256","kid":"k","crit":["b64"],"b64":false}', b'{"iat":1700000000}'),
+    (b'{"alg":"ES256","kid":""}', b'{"iat":9223372036854775807,"request_body_sha256":null}'),
+    (b'[]', b'"claims"'),
+]):
+    write("webhook_verify", f"seed-claims-{i}", b"\x02" + header + b"\n" + claims + b"\n" + body)
     count += 1
 print(f"{count} seeds in {out}")

@@ -352,7 +352,10 @@ async fn concurrent_webhooks_with_a_new_key_fetch_it_once() {
 #[tokio::test]
 async fn a_flood_of_forged_key_ids_becomes_a_bounded_number_of_fetches() {
     let (server, signer, _) = setup().await;
-    let policy = KeyCachePolicy::default().fetches_per_minute(5);
+    // No waiting for a refill: each forged id past the budget is refused at once.
+    let policy = KeyCachePolicy::default()
+        .fetches_per_minute(5)
+        .fetch_wait(Duration::ZERO);
     let verifier = WebhookVerifier::builder(common::client(&server))
         .key_cache(policy)
         .build();

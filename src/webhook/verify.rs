@@ -28,6 +28,11 @@ pub enum WebhookError {
     /// The header is not a JWT the verifier can read.
     #[error("the Plaid-Verification header is not a valid JWT: {0}")]
     MalformedToken(&'static str),
+    /// The JWT header lists critical extensions (`crit`). RFC 7515 §4.1.11 requires refusing a
+    /// token whose critical extensions the verifier does not implement, and this one implements
+    /// none (Plaid uses none).
+    #[error("the JWT header lists critical extensions (crit) this verifier does not implement")]
+    CriticalExtension,
     /// The JWT asks for an algorithm other than ES256.
     #[error("the JWT's algorithm is {0:?}; only ES256 is accepted")]
     UnsupportedAlgorithm(String),
@@ -57,7 +62,8 @@ pub enum WebhookError {
     /// The key could not be fetched (Plaid unreachable, an error status).
     #[error("cannot fetch webhook verification key: {0}")]
     KeyFetch(#[source] Arc<Error>),
-    /// Too many unknown keys in too short a time: the fetch was not attempted.
+    /// Too many new key ids in too short a time: the fetch was not attempted (see
+    /// [`KeyCachePolicy`]). A genuine webhook refused this way is retried by Plaid.
     #[error("too many webhook verification key fetches; not fetching {kid:?}")]
     KeyFetchLimited {
         /// The key id.
@@ -89,12 +95,37 @@ pub enum WebhookError {
 }
 
 /// How a [`WebhookVerifier`] fetches and caches keys.
+///
+/// A webhook's key id (`kid`) is chosen by whoever sends it, so a flood of webhooks with
+/// forged ids could turn into a flood of requests to Plaid. The verifier bounds that, without
+/// letting the flood lock out Plaid's own webhooks:
+///
+/// * A key Plaid has given the verifier is refetched when its [`key_ttl`](Self::key_ttl) runs
+///   out without spending the budget below: only Plaid's own key ids can be on that path.
+/// * A key id never seen before spends one fetch from a budget of
+///   [`fetches_per_minute`](Self::fetches_per_minute) (a burst of that many, refilled
+///   evenly over the minute). When the budget is spent, the webhook waits up to
+///   [`fetch_wait`](Self::fetch_wait) in a room of [`waiting_keys`](Self::waiting_keys)
+///   key ids; each refilled fetch goes to the id the most waiting webhooks present, the newest
+///   among equals. A newcomer displaces the oldest of the least-presented ids; the displaced
+///   webhooks are refused with [`WebhookError::KeyFetchLimited`].
+///
+/// So a burst of forged ids, however large, costs Plaid the budget and no more, and the first
+/// webhook with a new genuine key after it is served by the next refill. During a flood, a
+/// genuine new key wins the next fetch as soon as more of Plaid's webhooks present it than the
+/// flood presents any one forged id: every forged id that gets fetched is then known as unknown
+/// for [`unknown_ttl`](Self::unknown_ttl) and costs nothing more.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct KeyCachePolicy {
-    /// Key fetches allowed per minute (default 10). Plaid rotates keys rarely; more than a few
-    /// new `kid`s a minute means forged tokens.
+    /// Fetches of new key ids per minute, and the burst allowed at once (default 10). Plaid
+    /// rotates keys rarely; more than a few new `kid`s a minute means forged tokens.
     pub fetches_per_minute: u32,
+    /// How long a webhook with a new key id waits for a fetch when the budget is spent
+    /// (default 10 s). Zero refuses it at once.
+    pub fetch_wait: Duration,
+    /// How many distinct new key ids may wait for a fetch at once (default 64).
+    pub waiting_keys: usize,
     /// How long a valid key is used before it is fetched again, to notice expiry (default 1 h).
     pub key_ttl: Duration,
     /// How long a `kid` Plaid does not know stays known as unknown (default 10 min).
@@ -107,6 +138,8 @@ impl Default for KeyCachePolicy {
     fn default() -> Self {
         Self {
             fetches_per_minute: 10,
+            fetch_wait: Duration::from_secs(10),
+            waiting_keys: 64,
             key_ttl: Duration::from_secs(3600),
             unknown_ttl: Duration::from_secs(600),
             max_keys: 1000,
@@ -118,6 +151,18 @@ impl KeyCachePolicy {
     /// Sets [`fetches_per_minute`](Self::fetches_per_minute).
     pub fn fetches_per_minute(mut self, fetches: u32) -> Self {
         self.fetches_per_minute = fetches;
+        self
+    }
+
+    /// Sets [`fetch_wait`](Self::fetch_wait).
+    pub fn fetch_wait(mut self, wait: Duration) -> Self {
+        self.fetch_wait = wait;
+        self
+    }
+
+    /// Sets [`waiting_keys`](Self::waiting_keys).
+    pub fn waiting_keys(mut self, keys: usize) -> Self {
+        self.waiting_keys = keys;
         self
     }
 
@@ -151,6 +196,8 @@ enum Fetched {
     Unknown,
     Invalid(&'static str),
     Failed(Arc<Error>),
+    /// The budget for new key ids refused the fetch.
+    Limited,
 }
 
 enum Slot {
@@ -161,9 +208,140 @@ enum Slot {
     Pending { fetch: KeyFuture, id: u64 },
 }
 
-struct Budget {
-    window_start: Instant,
-    used: u32,
+/// Who gets the next fetch of a key id Plaid has not given the verifier before: a token
+/// bucket, and the room where key ids wait for it (see [`KeyCachePolicy`]).
+struct Admission {
+    tokens: f64,
+    refilled: Instant,
+    waiting: HashMap<String, Waiting>,
+}
+
+/// A key id waiting for a fetch: how many webhooks have presented it, and when last.
+struct Waiting {
+    demand: u32,
+    last_seen: Instant,
+}
+
+/// How often a waiting webhook looks again whether it is its turn.
+const ADMISSION_POLL: Duration = Duration::from_millis(50);
+
+impl Admission {
+    fn new(policy: &KeyCachePolicy) -> Self {
+        Self {
+            tokens: f64::from(policy.fetches_per_minute),
+            refilled: Instant::now(),
+            waiting: HashMap::new(),
+        }
+    }
+
+    fn refill(&mut self, now: Instant, policy: &KeyCachePolicy) {
+        let per_second = f64::from(policy.fetches_per_minute) / 60.0;
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        self.tokens =
+            (self.tokens + elapsed * per_second).min(f64::from(policy.fetches_per_minute));
+        self.refilled = now;
+    }
+
+    /// How long until a whole token is there (at most an hour, for a zero budget).
+    fn until_token(&self, policy: &KeyCachePolicy) -> Duration {
+        if self.tokens >= 1.0 {
+            return Duration::ZERO;
+        }
+        let per_second = f64::from(policy.fetches_per_minute) / 60.0;
+        if per_second <= 0.0 {
+            return Duration::from_secs(3600);
+        }
+        Duration::from_secs_f64(((1.0 - self.tokens) / per_second).min(3600.0))
+    }
+
+    /// Counts one more webhook presenting `kid`, adding it to the room if there is a place
+    /// for it: a full room gives up its oldest least-presented id to a newcomer, unless every
+    /// id in it has been presented more than once. Whether `kid` is in the room.
+    fn present(&mut self, kid: &str, now: Instant, room: usize) -> bool {
+        if let Some(waiting) = self.waiting.get_mut(kid) {
+            waiting.demand = waiting.demand.saturating_add(1);
+            waiting.last_seen = now;
+            return true;
+        }
+        if self.waiting.len() >= room {
+            let victim = self
+                .waiting
+                .iter()
+                .filter(|(_, w)| w.demand <= 1)
+                .min_by_key(|(_, w)| w.last_seen)
+                .map(|(kid, _)| kid.clone());
+            match victim {
+                Some(victim) => self.waiting.remove(&victim),
+                None => return false,
+            };
+        }
+        self.waiting.insert(
+            kid.to_owned(),
+            Waiting {
+                demand: 1,
+                last_seen: now,
+            },
+        );
+        true
+    }
+
+    /// The waiting key id to fetch next: the most presented, the newest among equals.
+    fn next(&self) -> Option<&str> {
+        self.waiting
+            .iter()
+            .max_by_key(|(_, w)| (w.demand, w.last_seen))
+            .map(|(kid, _)| kid.as_str())
+    }
+}
+
+/// Waits for the budget to allow fetching `kid` (see [`KeyCachePolicy`]); false if it does not
+/// within the policy's wait, or `kid` was displaced from the waiting room.
+async fn admit(inner: std::sync::Weak<Inner>, kid: String) -> bool {
+    let mut deadline = None;
+    loop {
+        let Some(strong) = inner.upgrade() else {
+            return false;
+        };
+        let policy = strong.policy;
+        let wait = {
+            let mut admission = strong.admission.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            admission.refill(now, &policy);
+            let deadline = match deadline {
+                Some(deadline) => {
+                    if !admission.waiting.contains_key(&kid) {
+                        return false;
+                    }
+                    deadline
+                }
+                None => {
+                    if admission.tokens >= 1.0 && admission.waiting.is_empty() {
+                        admission.tokens -= 1.0;
+                        return true;
+                    }
+                    if !admission.present(&kid, now, policy.waiting_keys) {
+                        return false;
+                    }
+                    *deadline.insert(now + policy.fetch_wait)
+                }
+            };
+            if admission.tokens >= 1.0 && admission.next() == Some(kid.as_str()) {
+                admission.tokens -= 1.0;
+                admission.waiting.remove(&kid);
+                return true;
+            }
+            if now >= deadline {
+                admission.waiting.remove(&kid);
+                return false;
+            }
+            admission
+                .until_token(&policy)
+                .min(deadline - now)
+                .clamp(Duration::from_millis(1), ADMISSION_POLL)
+        };
+        drop(strong);
+        tokio::time::sleep(wait).await;
+    }
 }
 
 /// Verifies Plaid webhooks and parses them. Keep one for the whole server (it is cheap to
@@ -180,7 +358,9 @@ struct Inner {
     clock: Clock,
     policy: KeyCachePolicy,
     keys: Mutex<HashMap<String, Slot>>,
-    budget: Mutex<Budget>,
+    /// Key ids Plaid has given a valid key for: refreshed without spending the budget.
+    vouched: Mutex<std::collections::HashSet<String>>,
+    admission: Mutex<Admission>,
     next_id: std::sync::atomic::AtomicU64,
 }
 
@@ -251,6 +431,9 @@ impl WebhookVerifier {
         if header.alg != "ES256" {
             return Err(WebhookError::UnsupportedAlgorithm(header.alg));
         }
+        if header.crit.is_some() {
+            return Err(WebhookError::CriticalExtension);
+        }
         let signature = base64url(jwt.signature).filter(|s| s.len() == 64).ok_or(
             WebhookError::MalformedToken("an ES256 signature is 64 base64url-encoded bytes"),
         )?;
@@ -274,21 +457,24 @@ impl WebhookVerifier {
             .map_err(|_| WebhookError::BodyMismatch)
     }
 
+    /// Judges `iat`, which the sender chose: in `i128`, where no `i64` difference overflows.
     fn check_age(&self, iat: i64) -> Result<(), WebhookError> {
         let now = (self.inner.clock)()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
-            .as_secs() as i64;
+            .as_secs();
+        let (now, iat) = (i128::from(now), i128::from(iat));
+        let seconds = |s: i128| Duration::from_secs(u64::try_from(s).unwrap_or(u64::MAX));
         let (max, skew) = (self.inner.max_age, self.inner.clock_skew);
         if iat > now {
-            let ahead = Duration::from_secs((iat - now) as u64);
+            let ahead = seconds(iat - now);
             return if ahead > skew {
                 Err(WebhookError::IssuedInFuture(ahead))
             } else {
                 Ok(())
             };
         }
-        let age = Duration::from_secs((now - iat) as u64);
+        let age = seconds(now - iat);
         if age > max {
             return Err(WebhookError::TooOld { age, max });
         }
@@ -320,13 +506,19 @@ impl WebhookVerifier {
                         kid: kid.to_owned(),
                     })
                 }
-                Some(Slot::Pending { fetch, id }) => (fetch.clone(), *id),
-                _ => {
-                    if !self.take_budget() {
-                        return Err(WebhookError::KeyFetchLimited {
-                            kid: kid.to_owned(),
-                        });
+                Some(Slot::Pending { fetch, id }) => {
+                    // One more webhook presenting a key id that may be waiting for the budget.
+                    let mut admission = self
+                        .inner
+                        .admission
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner());
+                    if admission.waiting.contains_key(kid) {
+                        admission.present(kid, Instant::now(), policy.waiting_keys);
                     }
+                    (fetch.clone(), *id)
+                }
+                _ => {
                     if keys.len() >= policy.max_keys {
                         evict(&mut keys);
                     }
@@ -334,9 +526,27 @@ impl WebhookVerifier {
                         .inner
                         .next_id
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let fetch = fetch_key(self.inner.client.clone(), kid.to_owned())
+                    let client = self.inner.client.clone();
+                    let vouched = self
+                        .inner
+                        .vouched
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .contains(kid);
+                    let fetch = if vouched {
+                        fetch_key(client, kid.to_owned()).boxed()
+                    } else {
+                        let (inner, kid) = (Arc::downgrade(&self.inner), kid.to_owned());
+                        async move {
+                            if admit(inner, kid.clone()).await {
+                                fetch_key(client, kid).await
+                            } else {
+                                Fetched::Limited
+                            }
+                        }
                         .boxed()
-                        .shared();
+                    }
+                    .shared();
                     keys.insert(
                         kid.to_owned(),
                         Slot::Pending {
@@ -360,8 +570,15 @@ impl WebhookVerifier {
             Fetched::Expired => Some(Slot::Expired),
             Fetched::Invalid(reason) => Some(Slot::Invalid(reason)),
             Fetched::Unknown => Some(Slot::Unknown { at: Instant::now() }),
-            Fetched::Failed(_) => None,
+            Fetched::Failed(_) | Fetched::Limited => None,
         };
+        if let Fetched::Key(_) = &fetched {
+            let mut vouched = self.inner.vouched.lock().unwrap_or_else(|p| p.into_inner());
+            if vouched.len() >= self.inner.policy.max_keys {
+                vouched.clear();
+            }
+            vouched.insert(kid.to_owned());
+        }
         if still_ours {
             match settled {
                 Some(slot) => keys.insert(kid.to_owned(), slot),
@@ -382,20 +599,10 @@ impl WebhookVerifier {
                 kid: kid.to_owned(),
             }),
             Fetched::Failed(e) => Err(WebhookError::KeyFetch(e)),
+            Fetched::Limited => Err(WebhookError::KeyFetchLimited {
+                kid: kid.to_owned(),
+            }),
         }
-    }
-
-    fn take_budget(&self) -> bool {
-        let mut budget = self.inner.budget.lock().unwrap_or_else(|p| p.into_inner());
-        if budget.window_start.elapsed() >= Duration::from_secs(60) {
-            budget.window_start = Instant::now();
-            budget.used = 0;
-        }
-        if budget.used >= self.inner.policy.fetches_per_minute {
-            return false;
-        }
-        budget.used += 1;
-        true
     }
 }
 
@@ -474,10 +681,8 @@ impl WebhookVerifierBuilder {
                 clock: self.clock,
                 policy: self.policy,
                 keys: Mutex::new(HashMap::new()),
-                budget: Mutex::new(Budget {
-                    window_start: Instant::now(),
-                    used: 0,
-                }),
+                vouched: Mutex::new(Default::default()),
+                admission: Mutex::new(Admission::new(&self.policy)),
                 next_id: std::sync::atomic::AtomicU64::new(0),
             }),
         }
@@ -532,6 +737,9 @@ struct JwtHeader {
     alg: String,
     #[serde(default)]
     kid: Option<String>,
+    /// Only whether it is there matters: no extension is implemented (RFC 7515 §4.1.11).
+    #[serde(default)]
+    crit: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -649,6 +857,63 @@ fn parse_jwk(jwk: &Jwk) -> Fetched {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn policy(per_minute: u32, room: usize) -> KeyCachePolicy {
+        KeyCachePolicy::default()
+            .fetches_per_minute(per_minute)
+            .waiting_keys(room)
+    }
+
+    #[test]
+    fn the_budget_is_a_burst_refilled_evenly() {
+        let p = policy(60, 4);
+        let mut a = Admission::new(&p);
+        assert_eq!(a.tokens, 60.0);
+        a.tokens = 0.0;
+        assert_eq!(a.until_token(&p), Duration::from_secs(1));
+        let later = a.refilled + Duration::from_millis(2500);
+        a.refill(later, &p);
+        assert!((a.tokens - 2.5).abs() < 1e-9);
+        a.refill(later + Duration::from_secs(3600), &p);
+        assert_eq!(a.tokens, 60.0, "never more than the burst");
+        let none = policy(0, 4);
+        let mut a = Admission::new(&none);
+        a.refill(Instant::now() + Duration::from_secs(60), &none);
+        assert_eq!(a.tokens, 0.0);
+        assert_eq!(a.until_token(&none), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn the_room_keeps_the_most_presented_ids_and_serves_them_first() {
+        let p = policy(10, 3);
+        let mut a = Admission::new(&p);
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        assert!(a.present("genuine", at(0), 3));
+        assert!(a.present("forged-1", at(1), 3));
+        assert!(
+            a.present("genuine", at(2), 3),
+            "a second webhook with the same id"
+        );
+        assert!(a.present("forged-2", at(3), 3));
+        assert_eq!(a.next(), Some("genuine"), "most presented first");
+        // A full room: a newcomer displaces the oldest id presented once.
+        assert!(a.present("forged-3", at(4), 3));
+        assert!(!a.waiting.contains_key("forged-1"));
+        assert!(
+            a.waiting.contains_key("genuine"),
+            "never displaced by ids seen once"
+        );
+        a.waiting.remove("genuine");
+        assert_eq!(a.next(), Some("forged-3"), "the newest among equals");
+        // A room where every id was presented twice turns a newcomer away.
+        let mut a = Admission::new(&p);
+        for kid in ["a", "b", "c", "a", "b", "c"] {
+            assert!(a.present(kid, at(0), 3));
+        }
+        assert!(!a.present("d", at(1), 3));
+        assert!(!Admission::new(&p).present("x", at(0), 0), "no room at all");
+    }
 
     #[test]
     fn hex_decoding_is_strict() {

@@ -301,29 +301,75 @@ impl RawResponse {
     }
 }
 
-/// A serde_json error as text, with any value it quotes from the body removed (a value can be
-/// an account number or a token).
+/// A serde_json error as text, with any value it quotes from the body removed: a value can be
+/// a balance, a name, an account number or a token. What stays is what the error is about:
+/// the kind of value found (`floating point`, `string`, …), what was expected (which comes
+/// from this crate's types), and the position.
+///
+/// serde's messages quote a value in three shapes: `invalid type: <unexpected>, expected …`,
+/// `invalid value: <unexpected>, expected …` and `unknown variant|field `<value>`, expected
+/// …`. The value sits between the prefix and the last `, expected `; the expected part is
+/// written by the type, never by the body. Any other message is serde_json's own syntax error
+/// or a field name of this crate's types, and quotes nothing.
 fn describe(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    // serde_json quotes offending string values as `string "…"`.
-    while let Some(i) = rest.find("string \"") {
-        out.push_str(&rest[..i + "string ".len()]);
-        let quoted = &rest[i + "string \"".len()..];
-        match quoted.find("\", expected").or_else(|| quoted.rfind('"')) {
-            Some(end) => {
-                out.push_str("(value not shown)");
-                rest = &quoted[end + 1..];
-            }
-            None => {
-                out.push_str("(value not shown)");
-                rest = "";
-            }
-        }
+    let (message, position) = match text.rfind(" at line ") {
+        Some(i) => text.split_at(i),
+        None => (text.as_str(), ""),
+    };
+    for prefix in [
+        "invalid type: ",
+        "invalid value: ",
+        "unknown variant ",
+        "unknown field ",
+    ] {
+        let Some(rest) = message.strip_prefix(prefix) else {
+            continue;
+        };
+        let (found, expected) = match rest.rfind(", expected ") {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        return format!("{prefix}{}{expected}{position}", value_kind(found));
     }
-    out.push_str(rest);
-    out
+    text
+}
+
+/// What kind of value serde's `Unexpected` describes, without the value: `floating point
+/// (value not shown)`, `map`, `null`.
+fn value_kind(unexpected: &str) -> &'static str {
+    const WITH_VALUE: &[(&str, &str)] = &[
+        ("boolean", "boolean (value not shown)"),
+        ("integer", "integer (value not shown)"),
+        ("floating point", "floating point (value not shown)"),
+        ("character", "character (value not shown)"),
+        ("string", "string (value not shown)"),
+        ("byte array", "byte array (value not shown)"),
+        ("`", "(value not shown)"),
+    ];
+    const WITHOUT_VALUE: &[(&str, &str)] = &[
+        ("unit value", "null"),
+        ("null", "null"),
+        ("Option value", "an optional value"),
+        ("sequence", "sequence"),
+        ("map", "map"),
+        ("newtype struct", "newtype struct"),
+        ("enum", "enum"),
+        ("unit variant", "unit variant"),
+        ("newtype variant", "newtype variant"),
+        ("tuple variant", "tuple variant"),
+        ("struct variant", "struct variant"),
+        ("number", "number"),
+    ];
+    WITHOUT_VALUE
+        .iter()
+        .find(|(kind, _)| unexpected == *kind)
+        .or_else(|| {
+            WITH_VALUE
+                .iter()
+                .find(|(kind, _)| unexpected.starts_with(kind))
+        })
+        .map_or("a value (not shown)", |(_, shown)| shown)
 }
 
 /// Finds Plaid's top-level `request_id` in a JSON body without parsing it: the last
@@ -422,6 +468,68 @@ mod tests {
             "{message}"
         );
         assert!(!e.to_string().contains("0123456789"));
+    }
+
+    #[test]
+    fn decode_errors_keep_the_kind_and_the_expected_type_but_no_value() {
+        let cases = [
+            (
+                r#"{"added":[{"amount":"9876.54"}],"request_id":"r"}"#,
+                "invalid type: string (value not shown), expected f64",
+            ),
+            (
+                r#"{"added":[{"amount":true}],"request_id":"r"}"#,
+                "invalid type: boolean (value not shown), expected f64",
+            ),
+            (
+                r#"{"added":[{"amount":null}],"request_id":"r"}"#,
+                "invalid type: null, expected f64",
+            ),
+            (
+                r#"{"added":[{"amount":{"x":1}}],"request_id":"r"}"#,
+                "invalid type: map, expected f64",
+            ),
+            (
+                r#"{"added":4111111111111111,"request_id":"r"}"#,
+                "invalid type: integer (value not shown), expected a sequence",
+            ),
+            (
+                r#"{"added":-12.5,"request_id":"r"}"#,
+                "invalid type: floating point (value not shown), expected a sequence",
+            ),
+            (
+                r#"{"added":[],"request_id":987.25}"#,
+                "invalid type: floating point (value not shown), expected a string",
+            ),
+            // A string value that itself contains ", expected ": the last one is serde's.
+            (
+                r#"{"added":"a\", expected x","request_id":"r"}"#,
+                "invalid type: string (value not shown), expected a sequence",
+            ),
+        ];
+        for (body, says) in cases {
+            let e = raw(body).json::<Page>().unwrap_err();
+            let Error::Decode { message, .. } = &e else {
+                panic!("{e:?}")
+            };
+            assert!(message.starts_with(says), "{body}: {message}");
+            assert!(message.contains(" at line 1 column "), "{message}");
+            for leak in ["9876", "4111", "12.5", "987", "true", "\"x\":1", "a\\\""] {
+                assert!(!message.contains(leak), "{body}: {message}");
+            }
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        enum Closed {
+            A,
+        }
+        let e = raw(r#""Alberta""#).json::<Closed>().unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unknown variant (value not shown), expected `A`"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("Alberta"));
     }
 
     #[test]

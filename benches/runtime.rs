@@ -233,7 +233,7 @@ async fn serve_forever(n: usize) {
     std::future::pending::<()>().await;
 }
 
-fn client(url: &str, http: Option<reqwest::Client>) -> PlaidClient {
+fn client(url: &str, http: Option<reqwest::ClientBuilder>) -> PlaidClient {
     let mut builder = PlaidClient::builder()
         .client_id("bench-client")
         .secret("bench-secret")
@@ -266,12 +266,13 @@ async fn sync_once(url: &str) {
 
 // ---------------------------------------------------------------------------------------------
 // Client overhead: `accounts_get` through the client against a bare reqwest POST of the same
-// body, both on the same connection pool, both parsing the response into the same type.
+// body, each on a reqwest pool of the same settings, both parsing the response into the same
+// type.
 
 async fn overhead_bench() {
     let url = start_server(0).await;
     let http = reqwest::Client::new();
-    let plaid = client(&url, Some(http.clone()));
+    let plaid = client(&url, Some(reqwest::Client::builder()));
     let request = AccountsGetRequest::new("access-sandbox-bench");
     let body = serde_json::to_vec(&request).expect("body");
     let endpoint = format!("{url}/accounts/get");

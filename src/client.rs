@@ -2,9 +2,11 @@
 //! timeouts, tracing, errors).
 
 use crate::error::{ApiError, ConfigError, Error};
-use crate::operation::{sniff_request_id, Operation, OperationInfo, OperationKind, RawResponse};
+use crate::operation::{
+    sniff_request_id, Operation, OperationInfo, OperationKind, RawResponse, ResponseKind,
+};
 use crate::retry::{self, Decision, Outcome, RetryPolicy};
-use crate::secret::{scrub, ClientSecret};
+use crate::secret::{is_clean, scrub, ClientSecret};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::fmt;
@@ -19,6 +21,15 @@ pub const API_VERSION: &str = "2020-09-14";
 const MAX_ERROR_BODY: usize = 64 * 1024;
 /// The longest excerpt of a non-Plaid error body kept in [`Error::Http`].
 const EXCERPT_CHARS: usize = 512;
+/// The default cap on a JSON response body. Plaid's largest paged answers are about 1 MB (a
+/// 500-transaction `/transactions/sync` or `/transactions/get` page: 0.97 MB); the largest
+/// unpaged ones are reports: an Asset Report of 731 days over several Items carries every
+/// transaction and a daily balance per account, tens of MB at the extreme. 64 MiB leaves room
+/// for that and still bounds what a hostile or broken server can make the client hold.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
+/// The default cap on a file download (the PDF and ZIP operations): report PDFs of a few
+/// hundred pages and statement archives, with the same margin.
+pub const DEFAULT_MAX_FILE_BYTES: usize = 256 << 20;
 
 /// Where the client sends requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +92,12 @@ impl Environment {
 
 /// Builds a [`PlaidClient`].
 ///
+/// The client follows no redirect (Plaid's API never sends one; a `3xx` answer is
+/// [`Error::Redirect`]), reads every response body under a cap
+/// ([`max_response_bytes`](Self::max_response_bytes), [`max_file_bytes`](Self::max_file_bytes)),
+/// and refuses a plain `http://` base URL to any host but loopback unless you name the host
+/// ([`allow_insecure_http`](Self::allow_insecure_http)).
+///
 /// ```no_run
 /// use plaid_sdk::{Environment, PlaidClient, RetryPolicy};
 /// use std::time::Duration;
@@ -94,12 +111,14 @@ impl Environment {
 ///     .build()?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
 pub struct ClientBuilder {
     client_id: Option<String>,
     secret: Option<ClientSecret>,
     environment: Option<Result<Environment, String>>,
-    http: Option<reqwest::Client>,
+    http: Option<reqwest::ClientBuilder>,
+    insecure_hosts: Vec<String>,
+    max_response_bytes: usize,
+    max_file_bytes: usize,
     connect_timeout: Duration,
     timeout: Duration,
     slow_timeout: Duration,
@@ -117,6 +136,9 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("slow_timeout", &self.slow_timeout)
             .field("retry", &self.retry)
+            .field("insecure_hosts", &self.insecure_hosts)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_file_bytes", &self.max_file_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -128,6 +150,9 @@ impl Default for ClientBuilder {
             secret: None,
             environment: None,
             http: None,
+            insecure_hosts: Vec::new(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
             slow_timeout: Duration::from_secs(300),
@@ -168,10 +193,55 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses your own `reqwest::Client` (proxies, custom TLS roots, connection pool settings).
-    /// The connect timeout is then the one you set on it; the per-call timeouts still apply.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// Builds the HTTP client from your `reqwest::ClientBuilder` (proxies, custom TLS roots,
+    /// connection pool settings). The connect timeout is then the one you set on it; the
+    /// per-call timeouts still apply.
+    ///
+    /// It takes the builder, not a built `reqwest::Client`, because the client must not follow
+    /// redirects, and a built client's redirect policy can be neither read nor changed: a
+    /// redirect from the base URL to another host would carry `PLAID-CLIENT-ID` and
+    /// `PLAID-SECRET` there (reqwest strips only the standard sensitive headers), and on
+    /// `307`/`308` the body with its access token. [`build`](Self::build) sets
+    /// `redirect::Policy::none()` on your builder last, over any policy you set.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), plaid_sdk::Error> {
+    /// let proxy = reqwest::Proxy::https("http://proxy.internal:3128").expect("a proxy URL");
+    /// let client = plaid_sdk::PlaidClient::builder()
+    ///     .client_id("your-client-id")
+    ///     .secret("your-secret")
+    ///     .http_client(reqwest::Client::builder().proxy(proxy))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http = Some(builder);
+        self
+    }
+
+    /// Allows a plain `http://` base URL to this host (a TLS-terminating proxy on a private
+    /// network, say). Without it, `build` refuses `http://` to any host but loopback
+    /// (`localhost`, `127.0.0.0/8`, `::1`), since the client secret would cross the network in
+    /// clear. Name the host exactly as in the URL; each call adds one.
+    pub fn allow_insecure_http(mut self, host: impl Into<String>) -> Self {
+        self.insecure_hosts.push(host.into());
+        self
+    }
+
+    /// The largest JSON response body a call accepts (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 64 MiB). A larger one, or one that declares a larger
+    /// `Content-Length`, ends the call with [`Error::ResponseTooLarge`] without being read
+    /// further; the connection is dropped.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// The largest file (the PDF and ZIP operations) a call accepts (default
+    /// [`DEFAULT_MAX_FILE_BYTES`], 256 MiB), with the same behaviour as
+    /// [`max_response_bytes`](Self::max_response_bytes).
+    pub fn max_file_bytes(mut self, bytes: usize) -> Self {
+        self.max_file_bytes = bytes;
         self
     }
 
@@ -229,6 +299,9 @@ impl ClientBuilder {
             setting,
             reason: reason.to_owned(),
         };
+        if let Some(reason) = insecure_http(&environment, &self.insecure_hosts) {
+            return Err(invalid("base_url", &reason).into());
+        }
         if client_id.trim().is_empty() {
             return Err(invalid("client_id", "it is empty").into());
         }
@@ -267,13 +340,13 @@ impl ClientBuilder {
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/json"),
         );
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|e| ConfigError::Http(e.without_url()))?,
-        };
+        let http = self
+            .http
+            .unwrap_or_else(|| reqwest::Client::builder().connect_timeout(self.connect_timeout))
+            // Last, over anything the caller set: see `http_client`.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ConfigError::Http(e.without_url()))?;
         Ok(PlaidClient {
             inner: Arc::new(Inner {
                 http,
@@ -284,6 +357,8 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 slow_timeout: self.slow_timeout,
                 retry: self.retry,
+                max_response_bytes: self.max_response_bytes,
+                max_file_bytes: self.max_file_bytes,
             }),
             overrides: Overrides::default(),
         })
@@ -322,6 +397,32 @@ struct Inner {
     timeout: Duration,
     slow_timeout: Duration,
     retry: RetryPolicy,
+    max_response_bytes: usize,
+    max_file_bytes: usize,
+}
+
+/// Why a `http://` base URL must not be used, if it must not: its host is neither loopback nor
+/// named by `allow_insecure_http`.
+fn insecure_http(environment: &Environment, allowed: &[String]) -> Option<String> {
+    let Environment::Custom(url) = environment else {
+        return None;
+    };
+    if url.scheme() != "http" {
+        return None;
+    }
+    let loopback = match url.host()? {
+        url::Host::Domain(domain) => domain.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    let host = url.host_str()?;
+    if loopback || allowed.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return None;
+    }
+    Some(format!(
+        "plain http:// to {host} would send the client secret in clear; use https, or name \
+         the host with ClientBuilder::allow_insecure_http if the network is yours"
+    ))
 }
 
 /// One call, ready to send (and to send again).
@@ -521,33 +622,11 @@ impl PlaidClient {
         result.map_err(|e| self.scrub_error(e))
     }
 
-    /// The last line of defence for text that came from a response: every error leaving the
-    /// client has tokens and the client secret removed, whichever path built it.
-    fn scrub_error(&self, e: Error) -> Error {
-        let secrets = [self.inner.secret.expose_secret()];
-        match e {
-            Error::Decode {
-                operation,
-                status,
-                path,
-                message,
-                request_id,
-            } => Error::Decode {
-                operation,
-                status,
-                path: scrub(&path, &secrets),
-                message: scrub(&message, &secrets),
-                request_id: request_id.map(|id| scrub(&id, &secrets)),
-            },
-            Error::Api(mut api) => {
-                api.request_id = api.request_id.map(|id| scrub(&id, &secrets));
-                api.error_code_reason = api.error_code_reason.map(|r| scrub(&r, &secrets));
-                api.suggested_action = api.suggested_action.map(|r| scrub(&r, &secrets));
-                api.documentation_url = api.documentation_url.map(|r| scrub(&r, &secrets));
-                Error::Api(api)
-            }
-            other => other,
-        }
+    /// Scrubs an error of tokens and the client secret, in every string it holds (see
+    /// [`Error::scrubbed`]). Every error the client makes passes through here before it is
+    /// logged or returned.
+    pub(crate) fn scrub_error(&self, e: Error) -> Error {
+        e.scrubbed(&[self.inner.secret.expose_secret()])
     }
 
     fn timeout_for(&self, info: &OperationInfo) -> Duration {
@@ -621,11 +700,33 @@ impl PlaidClient {
         let status = response.status().as_u16();
         let span = tracing::Span::current();
         span.record("status", status);
+        if response.status().is_redirection() {
+            // Only the host of the Location: its path or query may carry anything.
+            let location_host = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|location| response.url().join(location).ok())
+                .and_then(|url| url.host_str().map(str::to_owned));
+            let error = Error::Redirect {
+                operation: info.name,
+                status,
+                location_host,
+            };
+            return (Err(self.scrub_error(error)), Outcome::Final);
+        }
         if response.status().is_success() {
-            return match response.bytes().await {
+            let limit = match info.response {
+                ResponseKind::Binary => self.inner.max_file_bytes,
+                _ => self.inner.max_response_bytes,
+            };
+            return match read_body(response, limit).await {
                 Ok(body) => {
                     if !span.is_disabled() {
-                        if let Some(id) = sniff_request_id(&body) {
+                        let secrets = [self.inner.secret.expose_secret()];
+                        if let Some(id) =
+                            sniff_request_id(&body).filter(|id| is_clean(id, &secrets))
+                        {
                             span.record("request_id", id);
                         }
                     }
@@ -638,7 +739,15 @@ impl PlaidClient {
                         Outcome::Final,
                     )
                 }
-                Err(e) => transport_error(info, e, timeout),
+                Err(BodyError::TooLarge) => (
+                    Err(Error::ResponseTooLarge {
+                        operation: info.name,
+                        status,
+                        limit,
+                    }),
+                    Outcome::Final,
+                ),
+                Err(BodyError::Transport(e)) => transport_error(info, e, timeout),
             };
         }
         let retry_after = response
@@ -664,7 +773,9 @@ impl PlaidClient {
     }
 
     /// Maps an error response: Plaid's error object when the body is one, else the status and a
-    /// bounded excerpt. Text from the body is scrubbed of tokens and the client secret.
+    /// bounded excerpt. Every string from the body is scrubbed of tokens and the client secret
+    /// here, before the error is logged or returned; the excerpt is scrubbed before it is cut,
+    /// so that a secret straddling the cut is redacted whole.
     fn error_from_body(
         &self,
         info: &'static OperationInfo,
@@ -672,43 +783,59 @@ impl PlaidClient {
         retry_after: Option<Duration>,
         body: &[u8],
     ) -> Error {
-        let secrets = [self.inner.secret.expose_secret()];
-        if let Some(mut e) = crate::de::parse_json::<ApiError>(body) {
-            e.status = status;
-            e.operation = info.name;
-            e.retry_after = retry_after;
-            e.error_message = scrub(&e.error_message, &secrets);
-            e.display_message = e.display_message.map(|m| scrub(&m, &secrets));
-            e.extra = scrub_extra(std::mem::take(&mut e.extra), &secrets);
-            return Error::Api(Box::new(e));
-        }
-        let text = String::from_utf8_lossy(body);
-        let excerpt: String = text
-            .chars()
-            .filter(|c| !c.is_control() || *c == ' ')
-            .take(EXCERPT_CHARS)
-            .collect();
-        Error::Http {
-            operation: info.name,
-            status,
-            excerpt: scrub(excerpt.trim(), &secrets),
-            retry_after,
-        }
+        let error = match crate::de::parse_json::<ApiError>(body) {
+            Some(mut e) => {
+                e.status = status;
+                e.operation = info.name;
+                e.retry_after = retry_after;
+                Error::Api(Box::new(e))
+            }
+            None => {
+                let text = scrub(
+                    &String::from_utf8_lossy(body),
+                    &[self.inner.secret.expose_secret()],
+                );
+                Error::Http {
+                    operation: info.name,
+                    status,
+                    excerpt: text.trim().chars().take(EXCERPT_CHARS).collect(),
+                    retry_after,
+                }
+            }
+        };
+        self.scrub_error(error)
     }
 }
 
-/// Scrubs the string values of the error fields the SDK does not know.
-fn scrub_extra(
-    extra: serde_json::Map<String, serde_json::Value>,
-    secrets: &[&str],
-) -> serde_json::Map<String, serde_json::Value> {
-    extra
-        .into_iter()
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) => (k, serde_json::Value::String(scrub(&s, secrets))),
-            other => (k, other),
-        })
-        .collect()
+/// Why a success body was not read whole.
+enum BodyError {
+    /// It is larger than the cap (by its `Content-Length`, or as it arrived).
+    TooLarge,
+    /// The connection failed while reading it.
+    Transport(reqwest::Error),
+}
+
+/// Reads a whole body of at most `limit` bytes. A declared `Content-Length` over the limit is
+/// refused before anything is read; a body that grows past it is abandoned at that chunk. On
+/// either, the response is dropped unread, which closes its connection instead of returning it
+/// to the pool, so memory stays within the limit and one chunk.
+async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if chunk.len() > limit - body.len() {
+            return Err(BodyError::TooLarge);
+        }
+        if body.is_empty() && declared == Some(chunk.len() as u64) {
+            // The whole body in one chunk: no copy.
+            return Ok(chunk);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
 }
 
 /// Reads at most `cap` bytes of a body, discarding the rest.

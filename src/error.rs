@@ -15,6 +15,7 @@
 //! ```
 
 use crate::open_enum::open_enum;
+use crate::secret::scrub;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -89,6 +90,33 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// The server answered with a redirect (`3xx`). Plaid's API never redirects, and the client
+    /// follows none: the credentials and the body went to the configured base URL only. Not
+    /// retried.
+    #[error("{operation}: HTTP {status} redirect refused (Plaid's API never redirects){}", location_suffix(.location_host))]
+    Redirect {
+        /// The operation called.
+        operation: &'static str,
+        /// The HTTP status (`301`, `302`, `303`, `307`, `308`, …).
+        status: u16,
+        /// The host the `Location` header pointed to, if it named one: only the host, never
+        /// the path or query, and scrubbed like any text from a response.
+        location_host: Option<String>,
+    },
+
+    /// The response body is larger than the client accepts for this operation (see
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)). The
+    /// rest was not read and the connection was dropped. Not retried.
+    #[error("{operation}: the response (HTTP {status}) is larger than the {limit}-byte limit; it was not read")]
+    ResponseTooLarge {
+        /// The operation called.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The limit that was exceeded, in bytes.
+        limit: usize,
+    },
+
     /// The request was rejected before anything was sent: a caller mistake the client can see
     /// (an empty access token, a `count` out of range) or a body that cannot be serialized.
     #[error("{operation}: invalid request: {message}")]
@@ -142,6 +170,12 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+fn location_suffix(host: &Option<String>) -> String {
+    host.as_ref()
+        .map(|host| format!(" to {host}"))
+        .unwrap_or_default()
+}
+
 fn request_id_suffix(id: &Option<String>) -> String {
     id.as_ref()
         .map(|id| format!(" (request_id {id})"))
@@ -162,6 +196,8 @@ impl Error {
             Error::Timeout { .. } | Error::Connect { .. } | Error::Transport { .. } => true,
             Error::SyncRestarts { source, .. } => source.is_retryable(),
             Error::Decode { .. }
+            | Error::Redirect { .. }
+            | Error::ResponseTooLarge { .. }
             | Error::InvalidRequest { .. }
             | Error::Pagination { .. }
             | Error::Config(_) => false,
@@ -172,7 +208,10 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.status),
-            Error::Http { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Http { status, .. }
+            | Error::Decode { status, .. }
+            | Error::Redirect { status, .. }
+            | Error::ResponseTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -207,6 +246,103 @@ impl Error {
             _ => None,
         }
     }
+}
+
+impl Error {
+    /// The error with every string that came from outside the program scrubbed of tokens and
+    /// `secrets` (see [`scrub`]): each field of Plaid's error object, the strings nested in its
+    /// `causes` and unknown fields (keys too), HTTP excerpts, decode messages and paths, redirect
+    /// hosts, and the errors wrapped inside. Applied once where an error is made, before it is
+    /// logged or returned, so that every way of printing it (`Display`, `Debug`, `source()`,
+    /// tracing) is clean.
+    pub(crate) fn scrubbed(self, secrets: &[&str]) -> Error {
+        let clean = |text: String| scrub(&text, secrets);
+        match self {
+            Error::Api(mut api) => {
+                api.scrub(secrets);
+                Error::Api(api)
+            }
+            Error::Http {
+                operation,
+                status,
+                excerpt,
+                retry_after,
+            } => Error::Http {
+                operation,
+                status,
+                excerpt: clean(excerpt),
+                retry_after,
+            },
+            Error::Decode {
+                operation,
+                status,
+                path,
+                message,
+                request_id,
+            } => Error::Decode {
+                operation,
+                status,
+                path: clean(path),
+                message: clean(message),
+                request_id: request_id.map(clean),
+            },
+            Error::Redirect {
+                operation,
+                status,
+                location_host,
+            } => Error::Redirect {
+                operation,
+                status,
+                location_host: location_host.map(clean),
+            },
+            Error::InvalidRequest { operation, message } => Error::InvalidRequest {
+                operation,
+                message: clean(message),
+            },
+            Error::Pagination { operation, reason } => Error::Pagination {
+                operation,
+                reason: clean(reason),
+            },
+            Error::SyncRestarts {
+                operation,
+                restarts,
+                source,
+            } => Error::SyncRestarts {
+                operation,
+                restarts,
+                source: Box::new(source.scrubbed(secrets)),
+            },
+            // No text from outside: a duration, a limit, reqwest's own messages (their URL
+            // removed), or a configuration error that never repeats a value.
+            other @ (Error::Timeout { .. }
+            | Error::Connect { .. }
+            | Error::Transport { .. }
+            | Error::ResponseTooLarge { .. }
+            | Error::Config(_)) => other,
+        }
+    }
+}
+
+/// Scrubs every string of a JSON value, object keys included, at any depth.
+fn scrub_value(value: serde_json::Value, secrets: &[&str]) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(scrub(&s, secrets)),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| scrub_value(v, secrets)).collect())
+        }
+        Value::Object(map) => Value::Object(scrub_map(map, secrets)),
+        other => other,
+    }
+}
+
+fn scrub_map(
+    map: serde_json::Map<String, serde_json::Value>,
+    secrets: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    map.into_iter()
+        .map(|(k, v)| (scrub(&k, secrets), scrub_value(v, secrets)))
+        .collect()
 }
 
 pub(crate) fn is_retryable_status(status: u16) -> bool {
@@ -263,6 +399,36 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Scrubs every string field, the open enums' unknown values, and everything nested in
+    /// `causes` and `extra`.
+    fn scrub(&mut self, secrets: &[&str]) {
+        let clean = |text: &str| scrub(text, secrets);
+        if self.error_type.is_unrecognized() {
+            self.error_type = ErrorType::from(clean(self.error_type.as_str()));
+        }
+        if self.error_code.is_unrecognized() {
+            self.error_code = ErrorCode::from(clean(self.error_code.as_str()));
+        }
+        for text in [
+            &mut self.error_code_reason,
+            &mut self.display_message,
+            &mut self.request_id,
+            &mut self.documentation_url,
+            &mut self.suggested_action,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *text = clean(text);
+        }
+        self.error_message = clean(&self.error_message);
+        self.causes = std::mem::take(&mut self.causes)
+            .into_iter()
+            .map(|v| scrub_value(v, secrets))
+            .collect();
+        self.extra = scrub_map(std::mem::take(&mut self.extra), secrets);
+    }
+
     /// Whether retrying the same call later may succeed: `429`, `5xx`, or an error type Plaid
     /// uses for transient failures (`RATE_LIMIT_EXCEEDED`, `API_ERROR`).
     pub fn is_retryable(&self) -> bool {

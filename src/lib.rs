@@ -105,7 +105,10 @@ mod secret;
 pub mod sync;
 pub mod webhook;
 
-pub use client::{ClientBuilder, Environment, PlaidClient, API_VERSION};
+pub use client::{
+    ClientBuilder, Environment, PlaidClient, API_VERSION, DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+};
 pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorType};
 pub use generated::{operations, types, SPEC_VERSION};
 pub use link::{ItemId, LinkedItem};

@@ -275,17 +275,14 @@ where
                     Ok(response) => R::into_page(response),
                     Err(e) => return Some((Err(e), (None, seen, pages))),
                 };
+                // A reason can quote a cursor, which came from the server: scrubbed like any
+                // other text from a response.
+                let stop = |reason| client.scrub_error(Error::Pagination { operation, reason });
                 match next_position(&R::PAGINATION, position.as_ref(), page_size, &data) {
-                    Err(reason) => Some((
-                        Err(Error::Pagination { operation, reason }),
-                        (None, seen, pages),
-                    )),
+                    Err(reason) => Some((Err(stop(reason)), (None, seen, pages))),
                     Ok(Some(next)) if !seen.insert(next.clone()) => {
                         let reason = format!("the server led back to {next:?}");
-                        Some((
-                            Err(Error::Pagination { operation, reason }),
-                            (None, seen, pages),
-                        ))
+                        Some((Err(stop(reason)), (None, seen, pages)))
                     }
                     Ok(next) => {
                         let page = Page {

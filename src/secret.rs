@@ -131,8 +131,12 @@ token_type! {
 /// the given secrets, from text that is about to become part of an error message. Used on
 /// every piece of text the client takes from a response, so that a proxy or a server that
 /// echoes the request cannot put a secret into an error.
+///
+/// Characters that print as nothing (control characters, zero-width and other invisible
+/// format characters) are dropped first: interleaved with a secret (`"s\u{0}ecret"`), they
+/// would hide it from the search and still show it on a terminal.
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
+    let mut out: String = text.chars().filter(|&c| !invisible(c)).collect();
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
         if out.contains(secret) {
             out = out.replace(secret, REDACTED);
@@ -151,6 +155,22 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     }
     result.push_str(rest);
     result
+}
+
+/// Whether `text` holds nothing [`scrub`] would redact: no token and none of `secrets`.
+pub(crate) fn is_clean(text: &str, secrets: &[&str]) -> bool {
+    scrub(text, secrets) == text
+}
+
+/// Whether a character prints as nothing: C0 and C1 controls, and the invisible format
+/// characters (soft hyphen, zero-width space and joiners, direction marks, word joiner and the
+/// invisible operators, byte order mark).
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+        )
 }
 
 /// The first `kind-env-` token prefix followed by a secret part: (start, prefix length).
@@ -227,6 +247,20 @@ mod tests {
         assert!(!out.contains("s3cr3tvalue"), "{out}");
         assert!(out.contains("access-production-[redacted]"), "{out}");
         assert!(out.contains("public-sandbox-[redacted]"), "{out}");
+    }
+
+    #[test]
+    fn scrub_sees_through_invisible_characters() {
+        for hidden in [
+            "s3cr\u{0}3tvalue",
+            "s3cr3t\u{200B}value",
+            "s3\u{7}cr3t\nvalue",
+        ] {
+            let out = scrub(&format!("echo {hidden}!"), &["s3cr3tvalue"]);
+            assert_eq!(out, "echo [redacted]!", "{hidden:?}");
+        }
+        let out = scrub("access-sand\u{200D}box-de3ce8ef", &[]);
+        assert_eq!(out, "access-sandbox-[redacted]");
     }
 
     #[test]

@@ -1,0 +1,605 @@
+//! The attacks of the security review (issue 16), each run against a local server: a hostile
+//! redirect, an endless body, forged webhook key ids, hostile JWT claims and headers, decode
+//! errors that would quote a balance, and a plain-`http` base URL. Each test would fail on the
+//! crate before the fixes (0497e9c); the scrubbing sweep is in `tests/scrub_sweep.rs`, in its
+//! own binary because it captures `tracing` output.
+
+mod common;
+
+use common::{ACCESS_TOKEN, CLIENT_ID, SECRET};
+use plaid_sdk::types::{ItemRemoveRequest, TransactionsSyncRequest};
+use plaid_sdk::webhook::testing::WebhookSigner;
+use plaid_sdk::webhook::{KeyCachePolicy, WebhookError, WebhookVerifier};
+use plaid_sdk::{Error, PlaidClient};
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+// --- 1. Redirects ------------------------------------------------------------------------------
+
+/// A server on another loopback address (another host, as far as the client can tell) that
+/// records everything sent to it.
+async fn other_host() -> MockServer {
+    let listener = std::net::TcpListener::bind("127.0.0.2:0").expect("127.0.0.2 is loopback");
+    let server = MockServer::builder().listener(listener).start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "request_id": "stolen" })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "request_id": "stolen" })))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The configured base URL, answering every call with `status` and a `Location` on `to`.
+async fn redirecting(status: u16, to: &MockServer) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(status).insert_header(
+            "location",
+            format!("{}/steal?token={ACCESS_TOKEN}", to.uri()),
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn assert_redirect_refused(client: &PlaidClient, base: &MockServer, thief: &MockServer) {
+    let status = base.received_requests().await.unwrap().len();
+    // A read (retried on 5xx) and a write with a body that carries the access token.
+    let read = client
+        .transactions_sync(&TransactionsSyncRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    let write = client
+        .item_remove(&ItemRemoveRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    let stolen = thief.received_requests().await.unwrap();
+    assert!(
+        stolen.is_empty(),
+        "the other host received {} request(s), the first with headers {:?}",
+        stolen.len(),
+        stolen.first().map(|r| &r.headers)
+    );
+    assert_eq!(
+        base.received_requests().await.unwrap().len() - status,
+        2,
+        "each call is sent once: a redirect is never retried"
+    );
+    for e in [read, write] {
+        let text = e.to_string();
+        assert!(text.contains("redirect"), "{text}");
+        assert!(
+            text.contains("127.0.0.2"),
+            "the Location host is named: {text}"
+        );
+        assert!(
+            !text.contains("steal"),
+            "only the host, not the path: {text}"
+        );
+        assert!(!format!("{e:?}").contains("5cd6e1b1"), "{e:?}");
+        assert!(!e.is_retryable());
+    }
+}
+
+#[tokio::test]
+async fn redirects_are_refused_and_carry_nothing_to_another_host() {
+    let thief = other_host().await;
+    for status in [301, 302, 303, 307, 308] {
+        let base = redirecting(status, &thief).await;
+        let client = common::client(&base);
+        assert_redirect_refused(&client, &base, &thief).await;
+        let e = client
+            .transactions_sync(&TransactionsSyncRequest::new(ACCESS_TOKEN))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Redirect { status: s, ref location_host, .. }
+                if s == status && location_host.as_deref() == Some("127.0.0.2")),
+            "{status}: {e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_callers_http_client_cannot_turn_redirects_back_on() {
+    let thief = other_host().await;
+    let base = redirecting(307, &thief).await;
+    // The caller asks for reqwest's usual policy; the client overrides it.
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(10));
+    let client = common::builder(&base).http_client(http).build().unwrap();
+    assert_redirect_refused(&client, &base, &thief).await;
+}
+
+// --- 2. Response size ----------------------------------------------------------------------------
+
+/// The peak resident memory of this process so far (`VmHWM`), in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// A server whose 200 answer is a JSON array that never ends (chunked), or that declares a
+/// `Content-Length` of `declared` bytes. Returns its address and the count of bytes it got to
+/// write before the client hung up.
+async fn endless_body(declared: Option<u64>) -> (std::net::SocketAddr, Arc<AtomicU64>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let written = Arc::new(AtomicU64::new(0));
+    let count = written.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0; 64 * 1024];
+                let _ = socket.read(&mut buf).await;
+                let head = match declared {
+                    Some(n) => format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {n}\r\n\r\n"),
+                    None => "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".into(),
+                };
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let piece =
+                    r#"{"transaction_id":"tx","amount":12.5,"name":"Coffee"},"#.repeat(1200);
+                let chunk = match declared {
+                    Some(_) => piece.into_bytes(),
+                    None => format!("{:x}\r\n{piece}\r\n", piece.len()).into_bytes(),
+                };
+                // Up to 512 MiB, which the client must never hold.
+                while count.load(Ordering::Relaxed) < 512 << 20 {
+                    if socket.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    count.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    (addr, written)
+}
+
+fn client_at(addr: std::net::SocketAddr) -> PlaidClient {
+    PlaidClient::builder()
+        .client_id(CLIENT_ID)
+        .secret(SECRET)
+        .base_url(format!("http://{addr}"))
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_endless_success_body_is_cut_at_the_default_cap_with_bounded_memory() {
+    let (addr, written) = endless_body(None).await;
+    let before = peak_rss();
+    let started = Instant::now();
+    let e = client_at(addr)
+        .transactions_sync(&TransactionsSyncRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    let grown = peak_rss().saturating_sub(before);
+    assert!(e.to_string().contains("larger than"), "{e}");
+    assert!(!e.is_retryable());
+    // The default cap is 64 MiB; the client reads a little past it and hangs up.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sent = written.load(Ordering::Relaxed);
+    eprintln!(
+        "endless body: refused after {:.2} s; server wrote {} MiB; peak RSS grew {} MiB",
+        started.elapsed().as_secs_f64(),
+        sent >> 20,
+        grown >> 20
+    );
+    assert!(
+        sent < 96 << 20,
+        "the server wrote {sent} bytes before the client hung up"
+    );
+    assert!(
+        grown < 192 << 20,
+        "peak memory grew by {grown} bytes reading a capped body"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[tokio::test]
+async fn a_declared_length_over_the_cap_is_refused_before_reading() {
+    let (addr, written) = endless_body(Some(3 << 30)).await;
+    let started = Instant::now();
+    let e = client_at(addr)
+        .transactions_sync(&TransactionsSyncRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("larger than"), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "not read to the end"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(written.load(Ordering::Relaxed) < 32 << 20);
+}
+
+#[tokio::test]
+async fn the_caps_are_configurable_and_files_have_their_own() {
+    let (addr, written) = endless_body(None).await;
+    let client = PlaidClient::builder()
+        .client_id(CLIENT_ID)
+        .secret(SECRET)
+        .base_url(format!("http://{addr}"))
+        .max_response_bytes(1 << 20)
+        .max_file_bytes(4 << 20)
+        .build()
+        .unwrap();
+    let e = client
+        .transactions_sync(&TransactionsSyncRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::ResponseTooLarge { limit, status: 200, .. } if limit == 1 << 20),
+        "{e:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(written.load(Ordering::Relaxed) < 16 << 20);
+
+    // A PDF is bounded by the file cap, not the JSON one.
+    #[cfg(feature = "assets")]
+    {
+        use plaid_sdk::types::AssetReportPdfGetRequest;
+        let server = MockServer::start().await;
+        Mock::given(path("/asset_report/pdf/get"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw(vec![b'%'; 2 << 20], "application/pdf"),
+            )
+            .mount(&server)
+            .await;
+        let client = common::builder(&server)
+            .max_response_bytes(1 << 20)
+            .max_file_bytes(4 << 20)
+            .build()
+            .unwrap();
+        let pdf = client
+            .asset_report_pdf_get(&AssetReportPdfGetRequest::new("assets-sandbox-x"))
+            .await
+            .unwrap();
+        assert_eq!(pdf.len(), 2 << 20);
+        let small = common::builder(&server)
+            .max_file_bytes(1 << 20)
+            .build()
+            .unwrap();
+        let e = small
+            .asset_report_pdf_get(&AssetReportPdfGetRequest::new("assets-sandbox-x"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::ResponseTooLarge { limit, .. } if limit == 1 << 20),
+            "{e:?}"
+        );
+    }
+}
+
+// --- 4, 5, 8. Webhooks ----------------------------------------------------------------------------
+
+fn sync_body() -> Vec<u8> {
+    serde_json::to_vec_pretty(&json!({
+        "webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
+        "item_id": "wz666MBjYWTp2PDzzggYhM6oWWmBb", "environment": "sandbox",
+        "initial_update_complete": true, "historical_update_complete": true,
+    }))
+    .unwrap()
+}
+
+async fn key_requests(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/webhook_verification_key/get")
+        .count()
+}
+
+/// Verifies `count` webhooks at once, each signed with a key of its own that Plaid never
+/// issued, and returns how they were refused: (unknown to Plaid, refused for the budget).
+async fn forged_flood(verifier: &WebhookVerifier, count: usize) -> (usize, usize) {
+    let body = sync_body();
+    let forger = WebhookSigner::new();
+    let tokens: Vec<String> = (0..count)
+        .map(|i| {
+            let claims = json!({
+                "iat": SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+                "request_body_sha256": sha256_hex(&body),
+            });
+            let kid = format!("forged-{i:05}-6c5516e1-92dc-479e-a8ff-5a51992e0001");
+            forger.sign_with_header(
+                &json!({ "alg": "ES256", "kid": kid, "typ": "JWT" }),
+                &claims,
+            )
+        })
+        .collect();
+    let results =
+        futures_util::future::join_all(tokens.iter().map(|t| verifier.verify_token(t, &body)))
+            .await;
+    let (mut unknown, mut limited) = (0, 0);
+    for result in results {
+        match result {
+            Err(WebhookError::UnknownKey { .. }) => unknown += 1,
+            Err(WebhookError::KeyFetchLimited { .. }) => limited += 1,
+            other => panic!("a forged webhook: {other:?}"),
+        }
+    }
+    (unknown, limited)
+}
+
+fn sha256_hex(body: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_flood_of_forged_key_ids_cannot_lock_out_a_freshly_rotated_key() {
+    let server = MockServer::start().await;
+    let old = WebhookSigner::new();
+    let rotated = WebhookSigner::new();
+    old.mount(&server).await;
+    rotated.mount(&server).await;
+    let per_minute = 30;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(
+            KeyCachePolicy::default()
+                .fetches_per_minute(per_minute)
+                .fetch_wait(Duration::from_secs(3)),
+        )
+        .build();
+    let body = sync_body();
+    verifier.verify(&old.headers(&body), &body).await.unwrap();
+
+    let started = Instant::now();
+    let (unknown, limited) = forged_flood(&verifier, 10_000).await;
+    assert_eq!(unknown + limited, 10_000);
+    // Plaid starts signing with a new key: its first webhook still verifies.
+    verifier
+        .verify(&rotated.headers(&body), &body)
+        .await
+        .expect("a webhook signed with the rotated key");
+    // And the old key, cached, was never in question.
+    verifier.verify(&old.headers(&body), &body).await.unwrap();
+
+    // Plaid was asked a bounded number of times: the budget's burst, what it refilled while
+    // the test ran (one fetch every 2 s at 30 a minute), the rotated key, the first key.
+    let asked = key_requests(&server).await;
+    eprintln!(
+        "10,000 forged kids: {unknown} fetched, {limited} refused for the budget; Plaid asked {asked} times in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let refilled = (started.elapsed().as_secs_f64() * per_minute as f64 / 60.0).ceil() as usize;
+    assert!(
+        asked <= per_minute as usize + refilled + 2,
+        "Plaid was asked {asked} times for 10,000 forged key ids"
+    );
+    assert!(
+        unknown <= per_minute as usize + refilled,
+        "{unknown} forged keys were fetched"
+    );
+}
+
+#[tokio::test]
+async fn a_cached_key_past_its_ttl_is_refreshed_whatever_the_flood() {
+    let server = MockServer::start().await;
+    let signer = WebhookSigner::new();
+    signer.mount(&server).await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(
+            KeyCachePolicy::default()
+                .fetches_per_minute(5)
+                .fetch_wait(Duration::ZERO)
+                .key_ttl(Duration::from_millis(200)),
+        )
+        .build();
+    let body = sync_body();
+    verifier
+        .verify(&signer.headers(&body), &body)
+        .await
+        .unwrap();
+    forged_flood(&verifier, 2_000).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The key's TTL has passed and the budget is spent: the key Plaid already vouched for is
+    // fetched again all the same.
+    verifier
+        .verify(&signer.headers(&body), &body)
+        .await
+        .expect("the genuine key, refreshed after its TTL");
+}
+
+#[tokio::test]
+async fn hostile_iat_values_are_refused_not_panicked_on() {
+    let server = MockServer::start().await;
+    let signer = WebhookSigner::new();
+    signer.mount(&server).await;
+    let verifier = WebhookVerifier::new(common::client(&server));
+    let body = sync_body();
+    for iat in [
+        json!(i64::MIN),
+        json!(i64::MIN + 1),
+        json!(i64::MAX),
+        json!(-1),
+        json!(u64::MAX),
+        json!(1e300),
+        json!("1700000000"),
+    ] {
+        let token =
+            signer.sign_claims(&json!({ "iat": iat, "request_body_sha256": sha256_hex(&body) }));
+        let e = verifier.verify_token(&token, &body).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                WebhookError::TooOld { .. }
+                    | WebhookError::IssuedInFuture(_)
+                    | WebhookError::MalformedClaims(_)
+            ),
+            "iat {iat}: {e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_with_critical_extensions_is_refused() {
+    let server = MockServer::start().await;
+    let signer = WebhookSigner::new();
+    signer.mount(&server).await;
+    let verifier = WebhookVerifier::new(common::client(&server));
+    let body = sync_body();
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({ "iat": now, "request_body_sha256": sha256_hex(&body) });
+    // RFC 7515 §4.1.11: a recipient that does not understand a listed extension must reject.
+    // RFC 7797's `b64: false`, listed as critical, would change what the signature covers.
+    for crit in [
+        json!(["b64"]),
+        json!(["exp"]),
+        json!(["x-plaid-future"]),
+        json!([]),
+        json!("b64"),
+    ] {
+        let header = json!({ "alg": "ES256", "kid": signer.kid(), "typ": "JWT", "crit": crit, "b64": false });
+        let token = signer.sign_with_header(&header, &claims);
+        let e = verifier.verify_token(&token, &body).await.unwrap_err();
+        assert!(
+            matches!(e, WebhookError::CriticalExtension),
+            "crit {crit}: {e:?}"
+        );
+        assert!(e.to_string().contains("crit"), "{e}");
+    }
+    // Without crit, the same header verifies: `b64` alone is an unknown header, ignored.
+    let header = json!({ "alg": "ES256", "kid": signer.kid(), "typ": "JWT" });
+    verifier
+        .verify_token(&signer.sign_with_header(&header, &claims), &body)
+        .await
+        .unwrap();
+}
+
+// --- 6. Decode errors -----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn decode_errors_never_quote_a_value_from_the_body() {
+    let cases = [
+        // A balance where a string belongs, a card number where a list belongs, a name where a
+        // number belongs, a boolean where a string belongs.
+        json!({ "added": [], "modified": [], "removed": [], "accounts": [], "has_more": false,
+                "next_cursor": 98765.4321, "request_id": "req-1" }),
+        json!({ "added": 4111111111111111u64, "request_id": "req-1" }),
+        json!({ "added": [], "modified": [], "removed": [], "accounts": [], "has_more": "Alberta Charleson",
+                "next_cursor": "c", "request_id": "req-1" }),
+        json!({ "added": [], "modified": [], "removed": [], "accounts": [], "has_more": false,
+                "next_cursor": true, "request_id": "req-1" }),
+    ];
+    let leaks = [
+        "98765",
+        "4321",
+        "4111111111111111",
+        "Alberta",
+        "Charleson",
+        "true",
+    ];
+    for body in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(&body))
+            .mount(&server)
+            .await;
+        let e = common::client(&server)
+            .transactions_sync(&TransactionsSyncRequest::new(ACCESS_TOKEN))
+            .await
+            .unwrap_err();
+        let Error::Decode {
+            path,
+            message,
+            request_id,
+            ..
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
+        for text in [e.to_string(), format!("{e:?}")] {
+            for leak in leaks {
+                assert!(!text.contains(leak), "{leak} quoted: {text}");
+            }
+        }
+        assert!(
+            message.contains("expected"),
+            "names the expected type: {message}"
+        );
+        assert!(!path.is_empty() && path != ".", "names the path: {path}");
+        assert_eq!(request_id.as_deref(), Some("req-1"));
+    }
+}
+
+// --- 7. Plain http ---------------------------------------------------------------------------------
+
+#[test]
+fn plain_http_to_another_host_is_refused_unless_named() {
+    for url in [
+        "http://example.com",
+        "http://10.0.0.8:8080/plaid",
+        "http://[fd00::1]:80",
+    ] {
+        let e = PlaidClient::builder()
+            .client_id(CLIENT_ID)
+            .secret(SECRET)
+            .base_url(url)
+            .build()
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, Error::Config(_)), "{url}: {e:?}");
+        assert!(
+            text.contains("http") && text.contains("allow_insecure_http"),
+            "{text}"
+        );
+        assert!(!text.contains(SECRET));
+    }
+    // Loopback stays allowed (tests, the offline sandbox); https anywhere.
+    for url in [
+        "http://127.0.0.1:8080",
+        "http://127.9.9.9",
+        "http://localhost:3000/plaid",
+        "http://[::1]:9",
+        "https://example.com",
+    ] {
+        PlaidClient::builder()
+            .client_id(CLIENT_ID)
+            .secret(SECRET)
+            .base_url(url)
+            .build()
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+    // The opt-in names the host, and covers that host only.
+    let proxy = PlaidClient::builder()
+        .client_id(CLIENT_ID)
+        .secret(SECRET)
+        .base_url("http://plaid-proxy.internal:8080")
+        .allow_insecure_http("plaid-proxy.internal")
+        .build()
+        .unwrap();
+    assert_eq!(proxy.base_url(), "http://plaid-proxy.internal:8080");
+    assert!(PlaidClient::builder()
+        .client_id(CLIENT_ID)
+        .secret(SECRET)
+        .base_url("http://example.com")
+        .allow_insecure_http("plaid-proxy.internal")
+        .build()
+        .is_err());
+}

@@ -336,10 +336,6 @@ impl ClientBuilder {
             HeaderValue::from_static(API_VERSION),
         );
         headers.insert(reqwest::header::USER_AGENT, agent);
-        headers.insert(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
         let http = self
             .http
             .unwrap_or_else(|| reqwest::Client::builder().connect_timeout(self.connect_timeout))
@@ -683,6 +679,10 @@ impl PlaidClient {
             .http
             .request(call.method.clone(), url)
             .headers(self.inner.headers.clone())
+            .header(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static(info.accept),
+            )
             .headers(call.headers.clone())
             .timeout(timeout);
         if let Some(body) = &call.body {

@@ -114,7 +114,7 @@ macro_rules! open_enum {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                deserializer.deserialize_str($crate::open_enum::OpenEnumVisitor::<Self>::new())
+                deserializer.deserialize_any($crate::open_enum::OpenEnumVisitor::<Self>::new())
             }
         }
     };
@@ -122,7 +122,12 @@ macro_rules! open_enum {
 
 pub(crate) use open_enum;
 
-/// The one serde visitor every open enum shares: any string is accepted.
+/// The one serde visitor every open enum shares: any string is accepted, and so is a number or
+/// a boolean, as its JSON text. Plaid's spec declares some string enums with unquoted values
+/// (`enum: [true, false]`, `enum: [3, 4.1]`: eight schemas of 1.697.4, the Freddie Mac
+/// report's `AssetRetirementIndicator` among them), which YAML reads as booleans and numbers,
+/// so a server following the spec may send them unquoted; the SDK treats them as the strings
+/// the schema's `type` says they are, instead of failing the whole response.
 pub(crate) struct OpenEnumVisitor<T>(PhantomData<fn() -> T>);
 
 impl<T> OpenEnumVisitor<T> {
@@ -139,6 +144,25 @@ where
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<T, E> {
+        Ok(T::from(if v { "true" } else { "false" }))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        Ok(T::from(v.to_string()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        Ok(T::from(v.to_string()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+        // serde_json writes 4.1 back as "4.1", as YAML read it.
+        Ok(T::from(
+            serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()),
+        ))
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
@@ -182,9 +206,23 @@ mod tests {
     }
 
     #[test]
-    fn non_strings_are_a_clear_error() {
-        let e = serde_json::from_str::<Subtype>("3").unwrap_err();
-        assert!(e.to_string().contains("expected a string"), "{e}");
+    fn unquoted_scalars_are_read_as_their_text_and_anything_else_is_an_error() {
+        // `enum: [true, false]` and `enum: [3, 4.1]` of string schemas, as YAML reads them.
+        let v: Subtype = serde_json::from_str("true").unwrap();
+        assert_eq!(v.as_str(), "true");
+        assert_eq!(serde_json::from_str::<Subtype>("3").unwrap().as_str(), "3");
+        assert_eq!(
+            serde_json::from_str::<Subtype>("-2").unwrap().as_str(),
+            "-2"
+        );
+        assert_eq!(
+            serde_json::from_str::<Subtype>("4.1").unwrap().as_str(),
+            "4.1"
+        );
+        for bad in ["null", "[]", "{}"] {
+            let e = serde_json::from_str::<Subtype>(bad).unwrap_err();
+            assert!(e.to_string().contains("expected a string"), "{bad}: {e}");
+        }
     }
 
     #[test]

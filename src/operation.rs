@@ -24,6 +24,9 @@ pub struct OperationInfo {
     pub has_body: bool,
     /// What a successful call returns.
     pub response: ResponseKind,
+    /// The `Accept` header sent: the media types the spec declares for the success response
+    /// (`application/pdf` for a file), with `application/json` for Plaid's errors.
+    pub accept: &'static str,
 }
 
 /// Whether an operation may be repeated.
@@ -120,6 +123,7 @@ impl OperationInfo {
             slow: false,
             has_body: true,
             response: ResponseKind::Json,
+            accept: "application/json",
         }
     }
 }

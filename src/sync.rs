@@ -27,7 +27,7 @@
 
 use crate::error::ErrorCode;
 use crate::open_enum::open_enum;
-use crate::operation::{Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};
+use crate::operation::{Operation, OperationInfo, OperationKind, RawResponse};
 use crate::pagination::TextField;
 use crate::types::{AccountBase, RemovedTransaction, Transaction};
 use crate::{AccessToken, Error, PlaidClient, ProcessorToken};
@@ -41,15 +41,11 @@ use std::time::Duration;
 /// Plaid's largest page.
 pub const MAX_COUNT: u32 = 500;
 
-static TRANSACTIONS_SYNC: OperationInfo = OperationInfo {
-    name: "transactions_sync",
-    method: "POST",
-    path: "/transactions/sync",
-    kind: OperationKind::Read,
-    slow: false,
-    has_body: true,
-    response: ResponseKind::Json,
-};
+static TRANSACTIONS_SYNC: OperationInfo = OperationInfo::new(
+    "transactions_sync",
+    "/transactions/sync",
+    OperationKind::Read,
+);
 
 static PROCESSOR_TRANSACTIONS_SYNC: OperationInfo = OperationInfo {
     name: "processor_transactions_sync",

@@ -184,3 +184,53 @@ fn decode_errors_name_the_first_missing_field_and_a_repeated_key_keeps_the_last_
     assert_eq!(account.mask, None);
     assert_eq!(account.subtype, None);
 }
+
+/// Counts the `null` items of every list in `value`.
+fn null_items(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => {
+            items.iter().filter(|v| v.is_null()).count()
+                + items.iter().map(null_items).sum::<usize>()
+        }
+        Value::Object(map) => map.values().map(null_items).sum(),
+        _ => 0,
+    }
+}
+
+/// Every response, synthesized from its schema with `null` wherever the spec allows one: in
+/// nullable fields, required ones included, and as an item of every list of a nullable schema
+/// (`PayrollItem.accounts`, `CraCreditProfileReport.lend_scores`, …), where a `null` item used
+/// to fail the whole response. It parses, and the nulls in lists are kept as `None`.
+#[test]
+fn every_response_parses_with_nulls_wherever_the_spec_allows_them() {
+    let spec = common::load_spec();
+    let mut failures = Vec::new();
+    let (mut responses, mut nulls_in_lists) = (0, 0);
+    for info in plaid_sdk::operations::ALL {
+        let op = &spec["paths"][info.path][info.method.to_lowercase()];
+        let Some(schema) = op.pointer("/responses/200/content/application~1json/schema") else {
+            continue;
+        };
+        let body = common::synth::value(&spec, schema, common::synth::Fill::Nulls);
+        let raw = plaid_sdk::RawResponse::new(info.name, 200, serde_json::to_vec(&body).unwrap());
+        responses += 1;
+        match plaid_sdk::operations::__decode_response(info.name, raw) {
+            Some(Ok(written)) => {
+                // A null list item is written back as null: nothing dropped, nothing moved.
+                if null_items(&written) != null_items(&body) {
+                    failures.push(format!("{}: null list items not kept", info.name));
+                }
+                nulls_in_lists += null_items(&body);
+            }
+            Some(Err(e)) => failures.push(format!("{}: {e}", info.name)),
+            None => failures.push(format!("{}: no decoder", info.name)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {responses} responses:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(nulls_in_lists > 0, "the spec has lists of nullable schemas");
+}

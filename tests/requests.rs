@@ -285,3 +285,160 @@ async fn caller_mistakes_are_rejected_before_anything_is_sent() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// The media types the spec declares for an operation's success responses, in order.
+fn declared_media_types(spec: &serde_json::Value, info: &OperationInfo) -> Vec<String> {
+    let op = &spec["paths"][info.path][info.method.to_lowercase()];
+    let mut types = Vec::new();
+    for (status, response) in op["responses"].as_object().unwrap() {
+        if status.starts_with('2') {
+            for media in response["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|c| c.0)
+            {
+                if !types.contains(media) {
+                    types.push(media.clone());
+                }
+            }
+        }
+    }
+    types
+}
+
+/// Every operation sends the `Accept` its spec declares: a PDF or ZIP download asks for its
+/// file type (with JSON, for Plaid's errors), not for JSON alone. Prism answers `406` to a file
+/// operation asked for JSON only, which is how all of them failed conformance before.
+#[tokio::test]
+async fn every_operation_accepts_the_media_types_its_spec_declares() {
+    let spec = common::load_spec();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(b"%PDF-1.7".to_vec(), "application/pdf"),
+        )
+        .mount(&server)
+        .await;
+    let mut files = 0;
+    for info in plaid_sdk::operations::ALL {
+        let declared = declared_media_types(&spec, info);
+        let accept: Vec<&str> = info.accept.split(", ").collect();
+        for (i, media) in declared.iter().enumerate() {
+            assert_eq!(
+                accept.get(i),
+                Some(&media.as_str()),
+                "{}: {}",
+                info.name,
+                info.accept
+            );
+        }
+        assert!(info.accept.contains("application/json"), "{}", info.name);
+        if declared.iter().any(|m| m != "application/json") {
+            files += 1;
+            let body = common::synth::value(
+                &spec,
+                &spec["paths"][info.path]["post"]["requestBody"]["content"]["application/json"]
+                    ["schema"],
+                common::synth::Fill::Required,
+            );
+            plaid_sdk::operations::__send_json(
+                &client(&server),
+                info.name,
+                body,
+                &Default::default(),
+            )
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{}: {e}", info.name));
+            let sent = server.received_requests().await.unwrap().pop().unwrap();
+            assert_eq!(header(&sent, "Accept"), info.accept, "{}", info.name);
+            assert!(
+                header(&sent, "Accept").starts_with(declared[0].as_str()),
+                "{}",
+                info.name
+            );
+        }
+    }
+    assert!(
+        files >= 4,
+        "the spec has PDF and ZIP downloads; found {files}"
+    );
+}
+
+/// A header parameter (`Plaid-New-User-API-Enabled` on the `/user/*` calls of 1.697.4) is sent
+/// as a header when it is set, not at all when it is not, and never in the JSON body: the
+/// generated `Serialize` once wrote it into the body as `null`, unlike serde's derive.
+#[tokio::test]
+async fn header_parameters_go_as_headers_only_when_set_and_never_in_the_body() {
+    let spec = common::load_spec();
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "request_id": "r" })))
+        .mount(&server)
+        .await;
+    let mut checked = 0;
+    let mut in_spec = 0;
+    for info in plaid_sdk::operations::ALL {
+        let op = &spec["paths"][info.path][info.method.to_lowercase()];
+        let headers: Vec<&serde_json::Value> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "header")
+            .collect();
+        if headers.is_empty() {
+            continue;
+        }
+        in_spec += headers.len();
+        let schema = op.pointer("/requestBody/content/application~1json/schema");
+        let body = schema.map_or(json!({}), |s| {
+            common::synth::value(&spec, s, common::synth::Fill::Required)
+        });
+        for set in [false, true] {
+            let mut params = serde_json::Map::new();
+            for p in &op["parameters"].as_array().unwrap()[..] {
+                if set || p["required"] == json!(true) {
+                    params.insert(
+                        p["name"].as_str().unwrap().into(),
+                        common::synth::value(&spec, &p["schema"], common::synth::Fill::All),
+                    );
+                }
+            }
+            let _ = plaid_sdk::operations::__send_json(
+                &client(&server),
+                info.name,
+                body.clone(),
+                &params,
+            )
+            .await
+            .unwrap();
+            let sent = server.received_requests().await.unwrap().pop().unwrap();
+            for p in &headers {
+                let name = p["name"].as_str().unwrap();
+                let snake = name.to_lowercase().replace('-', "_");
+                assert!(
+                    !String::from_utf8_lossy(&sent.body).contains(&snake),
+                    "{}: {name} in the body: {}",
+                    info.name,
+                    String::from_utf8_lossy(&sent.body)
+                );
+                let required = p["required"] == json!(true);
+                assert_eq!(
+                    sent.headers.get(name).is_some(),
+                    set || required,
+                    "{}: header {name} when {}set",
+                    info.name,
+                    if set { "" } else { "not " }
+                );
+                if set {
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(
+        checked, in_spec,
+        "every header parameter of the spec was checked"
+    );
+}

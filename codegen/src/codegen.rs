@@ -55,6 +55,8 @@ pub struct Op {
     pub params: Vec<Param>,
     /// Numeric bounds on body fields, checked before sending.
     pub bounds: Vec<spec::Bound>,
+    /// The `Accept` header: the success response's media types.
+    pub accept: String,
     /// The success response.
     pub response: Response,
 }
@@ -144,6 +146,7 @@ pub fn extract(client: &ItemImpl, spec_ops: &[spec::Operation]) -> Result<Vec<Op
             body,
             params: spec_op.params.clone(),
             bounds: spec_op.bounds.clone(),
+            accept: spec_op.accept.clone(),
             response,
         });
     }
@@ -329,7 +332,7 @@ pub fn add_request_types(ops: &[Op], types: &mut Vec<Item>) -> Result<(), String
                 types.push(
                     syn::parse2(quote! {
                         #[doc = #doc]
-                        #[derive(::serde::Serialize, Clone, Debug, #default PartialEq)]
+                        #[derive(::serde::Serialize, ::serde::Deserialize, Clone, Debug, #default PartialEq)]
                         pub struct #request { #(#fields),* }
                     })
                     .map_err(|e| format!("operation {}: {e}", op.name))?,
@@ -595,6 +598,7 @@ pub fn generate(
             ),
         };
         let const_doc = format!("`{method} {path}`");
+        let accept = &op.accept;
         consts.push(quote! {
             #[doc = #const_doc]
             pub const #konst: OperationInfo = OperationInfo {
@@ -605,6 +609,7 @@ pub fn generate(
                 slow: #slow,
                 has_body: #has_body,
                 response: #response_kind,
+                accept: #accept,
             };
         });
 
@@ -683,6 +688,42 @@ pub fn generate(
             ),
         }
     });
+    let send_arms = ops.iter().map(|op| {
+        let (name, request) = (unraw(&op.name), op.request());
+        let params = op.params.iter().map(|p| {
+            let (field, wire) = (param_field(p), &p.name);
+            quote! {
+                if let ::std::option::Option::Some(v) = params.get(#wire) {
+                    request.#field = ::serde_json::from_value(v.clone()).map_err(|e| invalid(::std::format!("parameter {}: {e}", #wire)))?;
+                }
+            }
+        });
+        let written = match op.response {
+            Response::Json(_) => quote! {
+                ::serde_json::to_value(&response).map_err(|e| invalid(::std::format!("writing the response back: {e}")))
+            },
+            Response::Binary => quote!(::std::result::Result::Ok(::serde_json::Value::from(response.len()))),
+            Response::Empty => quote!({
+                let () = response;
+                ::std::result::Result::Ok(::serde_json::Value::Null)
+            }),
+        };
+        quote! {
+            #name => {
+                let invalid = |message: ::std::string::String| crate::Error::InvalidRequest { operation: #name, message };
+                let result: ::std::result::Result<::serde_json::Value, crate::Error> = async {
+                    #[allow(unused_mut)]
+                    let mut request: super::types::#request = ::serde_json::from_value(body)
+                        .map_err(|e| invalid(::std::format!("the request does not fit the type: {e}")))?;
+                    #(#params)*
+                    let response = client.send(&request).await?;
+                    #written
+                }
+                .await;
+                ::std::option::Option::Some(result)
+            }
+        }
+    });
     let operations = quote! {
         /// Every operation of the spec this build was generated from: path, HTTP method, whether
         /// it is safe to retry, and whether it is slow.
@@ -707,6 +748,27 @@ pub fn generate(
             ) -> ::std::option::Option<::std::result::Result<::serde_json::Value, ::std::string::String>> {
                 match name {
                     #(#decode_arms)*
+                    _ => ::std::option::Option::None,
+                }
+            }
+
+            /// Calls the operation named `name` with a request read from `body` (its JSON body;
+            /// `{}` for an operation without one) and `params` (its path, query and header
+            /// parameters, by their names in the spec), and writes the typed response back as
+            /// JSON (a file's length for a binary response, `null` for an empty one). `None` for
+            /// an unknown name. Used by the conformance tests, which call every operation of
+            /// the spec; `#[inline]`, so that only they compile it.
+            #[doc(hidden)]
+            #[inline]
+            #[allow(unused_variables)] // `params`, in a spec without parameters
+            pub async fn __send_json(
+                client: &crate::PlaidClient,
+                name: &str,
+                body: ::serde_json::Value,
+                params: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ) -> ::std::option::Option<::std::result::Result<::serde_json::Value, crate::Error>> {
+                match name {
+                    #(#send_arms)*
                     _ => ::std::option::Option::None,
                 }
             }
@@ -832,6 +894,7 @@ mod tests {
     fn spec_ops() -> Vec<spec::Operation> {
         let op = |method: &str, path: &str, has_body, params| spec::Operation {
             bounds: vec![],
+            accept: "application/json".into(),
             method: method.into(),
             path: path.into(),
             operation_id: None,
@@ -910,7 +973,7 @@ mod tests {
                 }
             }"#,
             ),
-            &[spec::Operation { method: "POST".into(), path: "/send".into(), operation_id: None, has_body: true, params: vec![], bounds: vec![] }],
+            &[spec::Operation { method: "POST".into(), path: "/send".into(), operation_id: None, has_body: true, params: vec![], bounds: vec![], accept: "application/json".into() }],
         )
         .unwrap_err();
         assert!(e.contains("shadow"), "{e}");

@@ -96,6 +96,7 @@ pub fn run() -> Result<(), String> {
     let pages = pagination::analyze(&spec).map_err(|e| format!("{at}: {e}"))?;
     let webhook_kinds = webhooks::analyze(&spec);
     let mut bounds = spec::bounds(&spec);
+    let mut accepts = spec::accept_headers(&spec);
     normalize::normalize(&mut spec).map_err(|e| format!("{at}: {e}"))?;
     // Product features: without `full`, generate only the enabled families (and the core).
     let enabled = |feature: &str| {
@@ -128,6 +129,9 @@ pub fn run() -> Result<(), String> {
         op.bounds = bounds
             .remove(&(op.method.clone(), op.path.clone()))
             .unwrap_or_default();
+        if let Some(accept) = accepts.remove(&(op.method.clone(), op.path.clone())) {
+            op.accept = accept;
+        }
     }
     let required_orders = spec::required_orders(&spec);
     let version = spec

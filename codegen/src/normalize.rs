@@ -17,6 +17,8 @@
 //!    property that references one becomes optional instead, so `null` or a missing key parse as
 //!    `None` (typify otherwise emits clashing `struct X(Option<X>)` newtypes). Inline enums
 //!    listing `null` become `nullable` properties.
+//!    The same holds for a property an `allOf` part brings that the composing schema lists as
+//!    required beside its `allOf` (`PaymentInitiationPaymentGetResponse.bacs`).
 //! 5. `format: uuid`, `pattern`, `minLength`/`maxLength` and numeric bounds are dropped: they
 //!    would turn plain strings into validated newtypes that fail to parse when Plaid relaxes a
 //!    rule, and need extra crates.
@@ -28,8 +30,9 @@
 //!    make such fields non-optional and always send them (`"include_original_description":
 //!    null` included), where Plaid expects an omitted field to mean "use the default".
 //! 10. Deprecated properties, and properties whose schema is deprecated, are optional even
-//!     when listed as required: Plaid stops sending them (the spec's own `/signal/evaluate`
-//!     example omits the required but deprecated `risk_tier`).
+//!     when listed as required (also where an `allOf` brings them): Plaid stops sending them
+//!     (the spec's own `/signal/evaluate` example omits the required but deprecated
+//!     `risk_tier`).
 //! 11. Schemas that only alias a scalar or a list (`RequestId: {type: string}`, 175 of them)
 //!     are inlined where they are used and removed: typify would make each a newtype with six
 //!     impls (a tenth of the crate's compile time) that users must unwrap with `.0`. The token
@@ -37,6 +40,10 @@
 //! 12. A success response whose schema is a binary string is a file, whatever media type it
 //!     declares: the vendored spec declares `/statements/download` (a PDF) as JSON. Its media
 //!     type becomes `application/octet-stream`, so the client returns the bytes.
+//! 13. An array whose items reference a nullable schema (rewrite 4 took the `nullable` off the
+//!     schema itself) gets items that are explicitly nullable, `{allOf: [$ref], nullable:
+//!     true}`, so a `null` item parses as `None` (`Vec<Option<T>>`) instead of failing the
+//!     whole response: rewrite 4's optional properties do not reach array items.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -121,6 +128,9 @@ pub struct Stats {
     pub aliases_removed: usize,
     /// JSON responses that are really files (rewrite 12).
     pub binary_responses: usize,
+    /// Arrays given nullable items because their items reference a nullable schema
+    /// (rewrite 13).
+    pub nullable_items: usize,
 }
 
 /// Applies every rewrite to `spec`, in place.
@@ -136,6 +146,7 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
     let in_responses = response_schemas(spec);
     for_each_schema(spec, &mut |path, schema| {
         make_nullable_refs_optional(schema, &nullable, &mut stats);
+        make_nullable_items_nullable(schema, &nullable, &mut stats);
         make_deprecated_optional(schema, &deprecated, &mut stats);
         inline_null_enums(path, schema, &mut stats);
         drop_constraints(schema, &mut stats);
@@ -147,6 +158,7 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
         document_default(schema, &mut stats);
         Ok(())
     })?;
+    make_inherited_optional(spec, &nullable, &deprecated, &mut stats)?;
     add_token_schemas(spec);
     inline_aliases(spec, &mut stats)?;
     Ok(stats)
@@ -424,6 +436,26 @@ fn make_nullable_refs_optional(
     stats.properties_made_optional += remove_required(schema, &optional);
 }
 
+/// Rewrite 13: `items: {$ref: Nullable}` becomes `items: {allOf: [{$ref: Nullable}], nullable:
+/// true}`.
+fn make_nullable_items_nullable(
+    schema: &mut Map<String, Value>,
+    nullable: &BTreeSet<String>,
+    stats: &mut Stats,
+) {
+    let Some(items) = schema.get_mut("items") else {
+        return;
+    };
+    let Some(target) = referenced(items).filter(|r| nullable.contains(*r)) else {
+        return;
+    };
+    if items.get("nullable") == Some(&Value::Bool(true)) {
+        return;
+    }
+    *items = serde_json::json!({ "allOf": [{ "$ref": target }], "nullable": true });
+    stats.nullable_items += 1;
+}
+
 fn remove_required(schema: &mut Map<String, Value>, names: &[String]) -> usize {
     let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) else {
         return 0;
@@ -614,6 +646,77 @@ fn make_deprecated_optional(
         .map(|(k, _)| k.clone())
         .collect();
     stats.deprecated_made_optional += remove_required(schema, &optional);
+}
+
+/// Rewrites 4 and 10 for properties a schema gets through `allOf`: a name in the schema's own
+/// `required` whose property, in one of its `allOf` parts (followed through references and
+/// nested `allOf`s), references a nullable schema or is deprecated, is not required.
+fn make_inherited_optional(
+    spec: &mut Value,
+    nullable: &BTreeSet<String>,
+    deprecated: &BTreeSet<String>,
+    stats: &mut Stats,
+) -> Result<(), Error> {
+    let components = spec
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
+    fn inherited<'a>(
+        components: &'a Value,
+        part: &'a Value,
+        depth: usize,
+        out: &mut Vec<(&'a String, &'a Value)>,
+    ) {
+        if depth > 16 {
+            return;
+        }
+        let part = match part.get("$ref").and_then(Value::as_str) {
+            Some(r) => match components.get(r.trim_start_matches("#/components/schemas/")) {
+                Some(target) => target,
+                None => return,
+            },
+            None => part,
+        };
+        out.extend(
+            part.get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten(),
+        );
+        for nested in part
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            inherited(components, nested, depth + 1, out);
+        }
+    }
+    for_each_schema(spec, &mut |_, schema| {
+        let (Some(parts), Some(_)) = (
+            schema.get("allOf").and_then(Value::as_array),
+            schema.get("required"),
+        ) else {
+            return Ok(());
+        };
+        let mut props = Vec::new();
+        for part in parts {
+            inherited(&components, part, 0, &mut props);
+        }
+        let (mut to_null, mut to_deprecated) = (Vec::new(), Vec::new());
+        for (name, p) in props {
+            if referenced(p).is_some_and(|r| nullable.contains(r)) {
+                to_null.push(name.clone());
+            } else if p.get("deprecated") == Some(&Value::Bool(true))
+                || referenced(p).is_some_and(|r| deprecated.contains(r))
+            {
+                to_deprecated.push(name.clone());
+            }
+        }
+        stats.properties_made_optional += remove_required(schema, &to_null);
+        stats.deprecated_made_optional += remove_required(schema, &to_deprecated);
+        Ok(())
+    })
 }
 
 // 12 -----------------------------------------------------------------------------------------
@@ -956,6 +1059,67 @@ mod tests {
             .is_none());
         assert_eq!(stats.nullable_schemas, 2);
         assert_eq!(stats.properties_made_optional, 4);
+    }
+
+    #[test]
+    fn required_names_of_nullable_or_deprecated_properties_from_all_of_parts_are_dropped() {
+        let mut v = spec_with(
+            json!({
+                "Bacs": { "type": "object", "nullable": true, "properties": {} },
+                "Payment": { "type": "object", "required": ["bacs", "id"], "properties": {
+                    "bacs": { "$ref": "#/components/schemas/Bacs" },
+                    "old": { "type": "string", "deprecated": true },
+                    "id": { "type": "string" } } },
+                "PaymentGetResponse": {
+                    "allOf": [
+                        { "$ref": "#/components/schemas/Payment" },
+                        { "type": "object", "properties": { "request_id": { "type": "string" } } },
+                    ],
+                    "required": ["request_id", "id", "bacs", "old"] },
+            }),
+            json!({}),
+        );
+        normalize(&mut v).unwrap();
+        let s = schemas(&v);
+        assert_eq!(s["Payment"]["required"], json!(["id"]));
+        assert_eq!(
+            s["PaymentGetResponse"]["required"],
+            json!(["request_id", "id"]),
+            "what the parts make optional stays optional; the rest stays required"
+        );
+    }
+
+    #[test]
+    fn arrays_of_a_nullable_schema_get_nullable_items() {
+        let mut v = spec_with(
+            json!({
+                "Score": { "type": "object", "nullable": true, "properties": {} },
+                "Plain": { "type": "object", "properties": {} },
+                "Report": { "type": "object", "required": ["scores"], "properties": {
+                    "scores": { "type": "array", "items": { "$ref": "#/components/schemas/Score" } },
+                    "wrapped": { "type": "array",
+                                 "items": { "allOf": [{ "$ref": "#/components/schemas/Score" }] } },
+                    "plain": { "type": "array", "items": { "$ref": "#/components/schemas/Plain" } },
+                } },
+            }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let report = &schemas(&v)["Report"]["properties"];
+        let nullable =
+            json!({ "allOf": [{ "$ref": "#/components/schemas/Score" }], "nullable": true });
+        assert_eq!(report["scores"]["items"], nullable);
+        assert_eq!(report["wrapped"]["items"], nullable);
+        assert_eq!(
+            report["plain"]["items"],
+            json!({ "$ref": "#/components/schemas/Plain" })
+        );
+        assert_eq!(
+            schemas(&v)["Report"]["required"],
+            json!(["scores"]),
+            "the list itself stays required"
+        );
+        assert_eq!(stats.nullable_items, 2);
     }
 
     #[test]

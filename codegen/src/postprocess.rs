@@ -381,10 +381,17 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
         let mut binds = Vec::new();
         let mut builds = Vec::new();
         let mut missing = Vec::new();
-        for (i, field) in fields.named.iter_mut().enumerate() {
+        for field in fields.named.iter_mut() {
             // Deserialization is generated here; field-level deserialize attributes go.
             remove_serde_items(&mut field.attrs, |m| m.path().is_ident("deserialize_with"));
             let ident = field.ident.as_ref().expect("named");
+            if is_skipped(field) {
+                // As serde's derive: never read (its key is ignored like any unknown one),
+                // always the type's default.
+                builds.push(quote!(#ident: ::std::default::Default::default(),));
+                continue;
+            }
+            let i = slot_types.len();
             let index = syn::Index::from(i);
             let bound = quote::format_ident!("__f{}", i);
             let wire = wire_name(field);
@@ -500,6 +507,12 @@ fn is_serialize(p: &syn::Path) -> bool {
     p.segments.last().is_some_and(|s| s.ident == "Serialize")
 }
 
+/// Whether the field is `#[serde(skip)]`: a parameter sent in the path, query or headers,
+/// never in the body (see `codegen::add_request_types`).
+fn is_skipped(field: &Field) -> bool {
+    has_serde_item(&field.attrs, |m| m.path().is_ident("skip"))
+}
+
 fn skip_serializing_if(field: &Field) -> Option<syn::Path> {
     serde_str(&field.attrs, "skip_serializing_if")
         .map(|path| syn::parse_str(&path).expect("skip_serializing_if path"))
@@ -525,6 +538,13 @@ fn lean_serialize(items: &mut [Item]) -> Vec<TokenStream> {
         let mut writes = Vec::new();
         for field in fields.named.iter_mut() {
             let ident = field.ident.as_ref().expect("named");
+            if is_skipped(field) {
+                // As serde's derive: not written, not counted.
+                if !serde_derive_left {
+                    field.attrs.retain(|a| !a.path().is_ident("serde"));
+                }
+                continue;
+            }
             let wire = wire_name(field);
             let write = quote! {
                 if let ::std::result::Result::Err(__e) =
@@ -804,6 +824,44 @@ mod tests {
         assert!(
             out.contains("Unknown = \"UNKNOWN\""),
             "Plaid's own UNKNOWN stays Unknown: {out}"
+        );
+    }
+
+    #[test]
+    fn skipped_fields_are_neither_written_nor_read_as_with_serdes_derive() {
+        // A header parameter on a body type: sent as a header, never in the body.
+        let mut it = items(
+            r#"
+            #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+            pub struct UserCreateRequest {
+                pub client_user_id: ::std::string::String,
+                #[serde(skip)]
+                pub plaid_new_user_api_enabled: ::std::option::Option<bool>,
+                #[serde(skip)]
+                pub consent_id: ::std::string::String,
+            }
+            "#,
+        );
+        let (_, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
+        let extra = quote!(#(#extra)*).to_string();
+        let ser = &extra[extra.find("Serialize for UserCreateRequest").unwrap()..];
+        let de = &extra[extra
+            .find("Deserialize < 'de > for UserCreateRequest")
+            .unwrap()..];
+        let ser = &ser[..ser.find("impl").unwrap_or(ser.len())];
+        let de = &de[..de.find("Serialize for").unwrap_or(de.len())];
+        for code in [ser, de] {
+            assert!(code.contains("\"client_user_id\""), "{code}");
+            assert!(!code.contains("\"plaid_new_user_api_enabled\""), "{code}");
+            assert!(!code.contains("\"consent_id\""), "{code}");
+        }
+        assert!(
+            ser.contains("let __len : usize = 1usize"),
+            "one field counted: {ser}"
+        );
+        assert!(
+            de.contains("plaid_new_user_api_enabled : :: std :: default :: Default :: default ()"),
+            "{de}"
         );
     }
 

@@ -61,6 +61,8 @@ pub struct Operation {
     pub params: Vec<Param>,
     /// Numeric bounds (`minimum`, `maximum`) on body fields and on fields of body objects.
     pub bounds: Vec<Bound>,
+    /// The `Accept` header to send (see [`accept_headers`]).
+    pub accept: String,
 }
 
 /// A `minimum` and/or `maximum` on a numeric request body field.
@@ -93,6 +95,57 @@ fn follow<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
         }
     }
     schema
+}
+
+/// The `Accept` header of every operation, by (method, path): the media types its success
+/// responses declare in the spec as published (normalization rewrites some), in the order
+/// declared, with `application/json` added at a lower preference when they do not include it,
+/// since Plaid's errors are JSON. An operation that declares no media type gets
+/// `application/json`.
+pub fn accept_headers(spec: &Value) -> std::collections::BTreeMap<(String, String), String> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(paths) = spec.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item {
+            if !HTTP_METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let mut types: Vec<&str> = Vec::new();
+            for (status, response) in op
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                let response = follow(spec, response);
+                for media in response
+                    .get("content")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|c| c.keys())
+                {
+                    if media.contains('/') && !types.contains(&media.as_str()) {
+                        types.push(media);
+                    }
+                }
+            }
+            let accept = match types.as_slice() {
+                [] => "application/json".to_owned(),
+                types if types.contains(&"application/json") => types.join(", "),
+                types => format!("{}, application/json;q=0.5", types.join(", ")),
+            };
+            out.insert((method.to_uppercase(), path.clone()), accept);
+        }
+    }
+    out
 }
 
 /// The numeric bounds of every operation's request body, by (method, path), read from the
@@ -221,6 +274,7 @@ pub fn operations(spec: &Value) -> Result<Vec<Operation>, String> {
                 // Normalization drops `minimum`/`maximum` (progenitor would make constrained
                 // newtypes of them): [`bounds`] reads them from the spec as published.
                 bounds: Vec::new(),
+                accept: "application/json".to_owned(),
             });
         }
     }

@@ -1,7 +1,7 @@
 //! Webhook verification (see the [module docs](super)).
 
 use super::WebhookEvent;
-use crate::operation::{Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};
+use crate::operation::{Operation, OperationInfo, OperationKind, RawResponse};
 use crate::{Error, ErrorCode, PlaidClient};
 use aws_lc_rs::signature::{ParsedPublicKey, ECDSA_P256_SHA256_FIXED};
 use base64::Engine;
@@ -768,15 +768,11 @@ fn decode_hex(hex: &str) -> Option<[u8; 32]> {
 
 // --- fetching keys -----------------------------------------------------------------------------
 
-static WEBHOOK_VERIFICATION_KEY_GET: OperationInfo = OperationInfo {
-    name: "webhook_verification_key_get",
-    method: "POST",
-    path: "/webhook_verification_key/get",
-    kind: OperationKind::Read,
-    slow: false,
-    has_body: true,
-    response: ResponseKind::Json,
-};
+static WEBHOOK_VERIFICATION_KEY_GET: OperationInfo = OperationInfo::new(
+    "webhook_verification_key_get",
+    "/webhook_verification_key/get",
+    OperationKind::Read,
+);
 
 #[derive(Serialize)]
 struct KeyGet {

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod synth;
+
 use plaid_sdk::{PlaidClient, RetryPolicy};
 use serde_json::Value;
 use std::path::PathBuf;

@@ -42,6 +42,7 @@
 //! seed hand out the same tokens, ids and transactions.
 
 mod data;
+mod proxy;
 mod server;
 
 use crate::link::ItemId;
@@ -54,6 +55,25 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wiremock::{Mock, MockServer};
+
+/// The paths the offline sandbox serves (all `POST`); any other answers `404`
+/// `INVALID_REQUEST`/`NOT_FOUND` with a message saying the offline sandbox does not serve it.
+pub const SERVED_PATHS: &[&str] = &[
+    "/link/token/create",
+    "/sandbox/public_token/create",
+    "/item/public_token/exchange",
+    "/item/get",
+    "/item/remove",
+    "/item/webhook/update",
+    "/accounts/get",
+    "/accounts/balance/get",
+    "/transactions/sync",
+    "/transactions/refresh",
+    "/sandbox/item/fire_webhook",
+    "/sandbox/item/reset_login",
+    "/webhook_verification_key/get",
+    "/institutions/get_by_id",
+];
 
 /// The client id the offline sandbox accepts (see [`OfflineSandbox::client`]).
 pub const CLIENT_ID: &str = "offline-sandbox-client";
@@ -165,8 +185,10 @@ impl SandboxBuilder {
             })
             .mount(&server)
             .await;
+        let prism = proxy::start_if_configured(&server.uri()).await;
         OfflineSandbox {
             server,
+            prism,
             state,
             signer,
             http,
@@ -178,6 +200,9 @@ impl SandboxBuilder {
 /// A running offline sandbox. It stops when dropped.
 pub struct OfflineSandbox {
     server: MockServer,
+    /// Prism's validating proxy in front of `server`, in this project's conformance run only
+    /// (see `proxy.rs`).
+    prism: Option<proxy::PrismProxy>,
     state: Arc<Mutex<State>>,
     signer: Arc<WebhookSigner>,
     http: reqwest::Client,
@@ -212,7 +237,10 @@ impl OfflineSandbox {
 
     /// The base URL to point a client at.
     pub fn uri(&self) -> String {
-        self.server.uri()
+        match &self.prism {
+            Some(prism) => prism.url.clone(),
+            None => self.server.uri(),
+        }
     }
 
     /// A client for this sandbox, with its credentials and a short retry backoff.

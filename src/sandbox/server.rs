@@ -428,8 +428,8 @@ fn handle(
     request: &Request,
     outgoing: &mut Vec<Outgoing>,
 ) -> Result<Value, PlaidFailure> {
-    if request.method.as_str() != "POST" {
-        return Err(fail(404, "INVALID_REQUEST", "NOT_FOUND", "not found"));
+    if request.method.as_str() != "POST" || !super::SERVED_PATHS.contains(&path) {
+        return Err(not_served(request.method.as_str(), path));
     }
     let body = Body::parse(&request.body)?;
     if path != "/webhook_verification_key/get" || body.str("client_id").is_some() {
@@ -577,20 +577,6 @@ fn item_call(
     body: &Body,
     outgoing: &mut Vec<Outgoing>,
 ) -> Result<Value, PlaidFailure> {
-    const ITEM_PATHS: &[&str] = &[
-        "/item/get",
-        "/item/remove",
-        "/item/webhook/update",
-        "/accounts/get",
-        "/accounts/balance/get",
-        "/transactions/sync",
-        "/transactions/refresh",
-        "/sandbox/item/fire_webhook",
-        "/sandbox/item/reset_login",
-    ];
-    if !ITEM_PATHS.contains(&path) {
-        return Err(fail(404, "INVALID_REQUEST", "NOT_FOUND", "not found"));
-    }
     let token = body.required("access_token")?.to_owned();
     let item = live_item(state, &token)?;
     // Calls that need the institution fail while the Item is in error; the rest work.
@@ -673,8 +659,25 @@ fn item_call(
                 None => Ok(json!({ "webhook_fired": false })),
             }
         }
-        _ => Err(fail(404, "INVALID_REQUEST", "NOT_FOUND", "not found")),
+        _ => Err(not_served("POST", path)),
     }
+}
+
+/// The answer for an operation the offline sandbox does not implement: Plaid's error shape,
+/// saying so plainly, so a test that strays off the sandbox's surface is not mistaken for a
+/// missing resource.
+fn not_served(method: &str, path: &str) -> PlaidFailure {
+    fail(
+        404,
+        "INVALID_REQUEST",
+        "NOT_FOUND",
+        format!(
+            "the offline sandbox does not serve {method} {path}: it is a fake of the calls an \
+             app makes most ({}); test this operation against Plaid's sandbox or a mock server \
+             of your own",
+            super::SERVED_PATHS.join(", ")
+        ),
+    )
 }
 
 /// The error_type strings an Item error can carry, as `'static` for [`PlaidFailure`].

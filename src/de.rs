@@ -160,6 +160,49 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// Whether the generated lean `Deserialize`/`Serialize` of `L` and serde's derive of its copy
+/// `R` (Cargo feature `serde-reference`) agree on one JSON input: both refuse it (`Ok(false)`),
+/// or both accept it, write the same JSON back, and the lean impls read what the derive wrote
+/// to the same value again (`Ok(true)`). Anything else is a divergence, described.
+#[cfg(feature = "serde-reference")]
+pub(crate) fn differential<L, R>(value: &serde_json::Value) -> Result<bool, String>
+where
+    L: serde::Serialize + serde::de::DeserializeOwned,
+    R: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let text = value.to_string();
+    match (
+        serde_json::from_str::<L>(&text),
+        serde_json::from_str::<R>(&text),
+    ) {
+        (Err(_), Err(_)) => Ok(false),
+        (Ok(_), Err(e)) => Err(format!(
+            "only the lean Deserialize accepts it (derive: {e})"
+        )),
+        (Err(e), Ok(_)) => Err(format!("only serde's derive accepts it (lean: {e})")),
+        (Ok(lean), Ok(derived)) => {
+            let written =
+                serde_json::to_value(&lean).map_err(|e| format!("lean Serialize: {e}"))?;
+            let expected =
+                serde_json::to_value(&derived).map_err(|e| format!("derived Serialize: {e}"))?;
+            if written != expected {
+                return Err(format!(
+                    "written back differently:\n  lean   {written}\n  derive {expected}"
+                ));
+            }
+            let again = serde_json::from_value::<L>(expected.clone())
+                .and_then(|l| serde_json::to_value(&l))
+                .map_err(|e| format!("the lean impls cannot read what the derive wrote: {e}"))?;
+            if again != expected {
+                return Err(format!(
+                    "read back differently:\n  lean   {again}\n  derive {expected}"
+                ));
+            }
+            Ok(true)
+        }
+    }
+}
+
 /// JSON bytes as text for serde_json's `str` reader, the one reader every parse in the crate
 /// uses (so each type's deserializer is compiled once, not once per reader). One UTF-8 check;
 /// not UTF-8 means not JSON.

@@ -110,6 +110,9 @@ pub use client::{
     DEFAULT_MAX_RESPONSE_BYTES,
 };
 pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorType};
+#[cfg(feature = "serde-reference")]
+#[doc(hidden)]
+pub use generated::{__serde_reference, __SERDE_DIFFERENTIAL};
 pub use generated::{operations, types, SPEC_VERSION};
 pub use link::{ItemId, LinkedItem};
 pub use operation::{Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};

@@ -161,6 +161,8 @@ pub fn run() -> Result<(), String> {
         ));
     }
     codegen::add_request_types(&ops, &mut types).map_err(|e| format!("{at}: {e}"))?;
+    // serde's derive of every struct, for the differential test only.
+    let reference = enabled("serde-reference").then(|| postprocess::serde_reference(&types));
     let (_, generated_impls) =
         postprocess::rewrite(&mut types, &required_orders).map_err(|e| format!("{at}: {e}"))?;
     timings.lap("request types, postprocess");
@@ -208,6 +210,34 @@ pub fn run() -> Result<(), String> {
         file.push('\n');
     }
     file.push('\n');
+    if let Some((structs, names)) = reference {
+        let names_str = names.iter().map(|n| n.to_string());
+        file.push_str(
+            "/// serde's derive of every generated struct (Cargo feature `serde-reference`, for\n\
+             /// tests/serde_differential.rs only): see `postprocess::serde_reference`.\n\
+             #[doc(hidden)]\n\
+             #[allow(clippy::all, unused_imports)]\n\
+             pub mod __serde_reference {\n\
+             use super::types::*;\n",
+        );
+        for item in &structs {
+            file.push_str(&quote!(#item).to_string());
+            file.push('\n');
+        }
+        file.push_str("}\n");
+        file.push_str(
+            &quote! {
+                /// Every struct with both impls: its name, and a check that the lean impls
+                /// and serde's derive agree on one JSON input (see `crate::de::differential`).
+                #[doc(hidden)]
+                pub const __SERDE_DIFFERENTIAL: &[(&str, fn(&::serde_json::Value) -> ::std::result::Result<bool, ::std::string::String>)] = &[
+                    #((#names_str, crate::de::differential::<types::#names, __serde_reference::#names>)),*
+                ];
+            }
+            .to_string(),
+        );
+        file.push('\n');
+    }
     file.push_str(
         &quote! {
             /// The `info.version` of the spec this build was generated from.

@@ -591,6 +591,62 @@ fn lean_serialize(items: &mut [Item]) -> Vec<TokenStream> {
     out
 }
 
+// --- serde's derive, as the reference ---------------------------------------------------------
+
+/// The structs of the generated types as serde's derive would implement them, for the
+/// differential test (`tests/serde_differential.rs`, Cargo feature `serde-reference`): a copy of
+/// every struct with named fields that the lean passes rewrite, taken before they run, keeping
+/// `#[derive(Deserialize, Serialize)]` and the field attributes, with the two semantic choices of
+/// the lean `Deserialize` (see the module docs) spelled as serde attributes: a missing `Option`
+/// is `None` (typify's `deserialize_with = "Option::deserialize"` is dropped, as the lean pass
+/// drops it), and a defaulted list or map reads `null` as empty (`null_as_default`). Every
+/// other difference between the lean impls and these is a bug.
+///
+/// Returns the copies and their names. They go in a module that imports the real `types` with a
+/// glob, so a field naming another struct names its copy, and enums (open enums, whose serde
+/// impls are hand-written and shared) and aliases resolve to the real ones.
+pub fn serde_reference(items: &[Item]) -> (Vec<Item>, Vec<syn::Ident>) {
+    let mut out = Vec::new();
+    let mut names = Vec::new();
+    for item in items {
+        let Item::Struct(s) = item else { continue };
+        let Fields::Named(_) = &s.fields else {
+            continue;
+        };
+        let all = derives(&s.attrs);
+        if has_serde_item(&s.attrs, |m| m.path().is_ident("transparent"))
+            || !all.iter().any(is_deserialize)
+            || !all.iter().any(is_serialize)
+        {
+            continue;
+        }
+        let mut copy = s.clone();
+        remove_serde_items(&mut copy.attrs, |m| {
+            m.path().is_ident("deny_unknown_fields")
+        });
+        copy.attrs
+            .retain(|a| a.path().is_ident("derive") || a.path().is_ident("serde"));
+        let Fields::Named(fields) = &mut copy.fields else {
+            continue;
+        };
+        for field in fields.named.iter_mut() {
+            field.attrs.retain(|a| a.path().is_ident("serde"));
+            remove_serde_items(&mut field.attrs, |m| m.path().is_ident("deserialize_with"));
+            if !is_option(&field.ty)
+                && !is_skipped(field)
+                && serde_default(&field.attrs).as_deref() == Some("")
+            {
+                field.attrs.push(
+                    syn::parse_quote!(#[serde(deserialize_with = "crate::de::null_as_default")]),
+                );
+            }
+        }
+        names.push(copy.ident.clone());
+        out.push(Item::Struct(copy));
+    }
+    (out, names)
+}
+
 // --- string newtypes -------------------------------------------------------------------------
 
 fn is_string(ty: &Type) -> bool {

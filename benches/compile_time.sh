@@ -97,7 +97,9 @@ done | report "plaid-sdk, compile only"
 
 for i in $(seq "$runs"); do
   (cd "$peer" && cargo clean -q -p plaid --target-dir "$target/peer" && CARGO_TARGET_DIR=$target/peer timed cargo build)
-done | report "plaid 9.0.1, compile"
+done | tee "$peer/peer" | report "plaid 9.0.1, compile"
+printf '  ... plaid-sdk, every operation / plaid 9.0.1: %.2fx (medians)\n' \
+  "$(awk '{ print $1 }' "$pairs" | median | awk -v p="$(awk '{ print $1 }' "$peer/peer" | median)" '{ print $1 / p }')"
 
 for i in $(seq "$runs"); do
   rm -rf "$target/doc/plaid_sdk"

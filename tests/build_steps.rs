@@ -7,6 +7,8 @@
 mod classify;
 #[path = "../codegen/src/codegen.rs"]
 mod codegen;
+#[path = "../codegen/src/diff.rs"]
+mod diff;
 #[path = "../codegen/src/features.rs"]
 mod features;
 #[path = "../codegen/src/normalize.rs"]

@@ -25,6 +25,7 @@
 
 mod classify;
 mod codegen;
+mod diff;
 mod features;
 mod normalize;
 mod pagination;
@@ -249,6 +250,23 @@ pub fn run() -> Result<(), String> {
     std::fs::write(&target, file).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     timings.lap("write the file");
     Ok(())
+}
+
+/// Reads a spec file, JSON or YAML, exactly as the build does, and returns it as pretty JSON
+/// (keys sorted, two-space indent, a final newline): what `spec/refresh.sh` vendors, so that
+/// building from the vendored JSON and from the YAML it came from generate the same code.
+pub fn spec_to_json(path: &Path) -> Result<String, String> {
+    let spec = load(path)?;
+    let mut text = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// The change report between two spec files (JSON or YAML): operations added and removed,
+/// request and response fields added, removed, made required or optional, enum values added
+/// and removed, each marked breaking or not. `spec/refresh.sh` prints it on every refresh.
+pub fn spec_diff(old: &Path, new: &Path) -> Result<String, String> {
+    Ok(diff::diff(&load(old)?, &load(new)?).to_string())
 }
 
 fn env(name: &str) -> Result<String, String> {

@@ -84,9 +84,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Plays Plaid locally: the offline sandbox sends its signed webhooks to the app, then a
 /// tampered and an unsigned one show what the endpoint refuses.
 async fn offline() -> Result<(), Box<dyn std::error::Error>> {
-    use plaid_sdk::link::LinkTokenRequest;
     use plaid_sdk::sandbox::OfflineSandbox;
-    use plaid_sdk::types::Products;
+    use plaid_sdk::types::{
+        CountryCode, ItemPublicTokenExchangeRequest, LinkTokenCreateRequest,
+        LinkTokenCreateRequestUser, Products,
+    };
 
     let sandbox = OfflineSandbox::start().await;
     let client = sandbox.client();
@@ -99,14 +101,21 @@ async fn offline() -> Result<(), Box<dyn std::error::Error>> {
 
     // An Item whose webhooks go to the endpoint, then three webhooks fired the sandbox way.
     let link = client
-        .create_link_token(
-            &LinkTokenRequest::new("Webhook demo", "user-1")
-                .products([Products::Transactions])
-                .webhook(url.clone()),
+        .link_token_create(
+            &LinkTokenCreateRequest::new(
+                "Webhook demo",
+                "en",
+                vec![CountryCode::Us],
+                LinkTokenCreateRequestUser::new("user-1"),
+            )
+            .products([Products::Transactions])
+            .webhook(url.clone()),
         )
         .await?;
     let item = client
-        .exchange_public_token(sandbox.complete_link(&link.link_token, "ins_109508")?)
+        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(
+            sandbox.complete_link(&link.link_token, "ins_109508")?,
+        ))
         .await?;
     for code in ["SYNC_UPDATES_AVAILABLE", "PENDING_EXPIRATION", "ERROR"] {
         client

@@ -203,6 +203,38 @@ where
     }
 }
 
+/// A generated struct's lean `Deserialize`, without the visitor: `visit_map` reads the struct
+/// from a JSON object (see the generator's `postprocess` module). Every struct shares one
+/// visitor, [`LeanVisitor`], instead of a visitor type and impl each.
+pub(crate) trait LeanStruct: Sized {
+    /// What the struct is, for serde's "invalid type: …, expected …" messages.
+    const EXPECTING: &'static str;
+
+    /// Reads the struct's fields from a map.
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+/// The visitor of every generated struct (see [`LeanStruct`]).
+pub(crate) struct LeanVisitor<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> LeanVisitor<T> {
+    pub(crate) fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<'de, T: LeanStruct> serde::de::Visitor<'de> for LeanVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::visit_map(map)
+    }
+}
+
 /// JSON bytes as text for serde_json's `str` reader, the one reader every parse in the crate
 /// uses (so each type's deserializer is compiled once, not once per reader). One UTF-8 check;
 /// not UTF-8 means not JSON.

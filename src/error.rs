@@ -349,17 +349,22 @@ pub(crate) fn is_retryable_status(status: u16) -> bool {
     status == 429 || (500..=599).contains(&status)
 }
 
-/// Plaid's error object, as returned with an error status.
+/// Plaid's error object, wherever Plaid sends it: as the body of a failed call
+/// ([`Error::Api`]), as an Item's `error` in a response, or in an `ITEM` `ERROR` webhook. The
+/// generated types use this type for the spec's `PlaidError`, so one `match` on
+/// [`error_code`](Self::error_code) serves all three.
 ///
-/// Match on [`error_code`](Self::error_code) (safe for programmatic use); the messages may
-/// change over time. Fields Plaid adds later are kept in [`extra`](Self::extra).
+/// Match on `error_code` (safe for programmatic use); the messages may change over time.
+/// Fields Plaid adds later are kept in [`extra`](Self::extra). Inside a response or webhook,
+/// [`status`](Self::status) is 0 and [`operation`](Self::operation) empty: there was no failed
+/// call; Plaid's own `status` is in [`status_in_body`](Self::status_in_body).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApiError {
-    /// The HTTP status of the response.
+    /// The HTTP status of the failed call (0 for an error inside a response or webhook).
     #[serde(skip)]
     pub status: u16,
-    /// The operation called.
+    /// The operation called (empty for an error inside a response or webhook).
     #[serde(skip)]
     pub operation: &'static str,
     /// The `Retry-After` the server sent, if any.
@@ -442,11 +447,14 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: Plaid error {}/{} (HTTP {})",
-            self.operation, self.error_type, self.error_code, self.status
-        )?;
+        // An error that came inside a response or a webhook (an Item's `error`) has no call.
+        if !self.operation.is_empty() {
+            write!(f, "{}: ", self.operation)?;
+        }
+        write!(f, "Plaid error {}/{}", self.error_type, self.error_code)?;
+        if self.status != 0 {
+            write!(f, " (HTTP {})", self.status)?;
+        }
         if !self.error_message.is_empty() {
             write!(f, ": {}", self.error_message)?;
         }
@@ -621,10 +629,7 @@ mod tests {
             r#"{"error_type":"BRAND_NEW_ERROR","error_code":"SHINY_CODE","error_message":"m",
                 "display_message":null,"request_id":"r1","causes":null,"new_field":{"a":1}}"#,
         );
-        assert_eq!(
-            e.error_type,
-            ErrorType::Unrecognized("BRAND_NEW_ERROR".into())
-        );
+        assert_eq!(e.error_type, ErrorType::from("BRAND_NEW_ERROR"));
         assert_eq!(e.error_code.as_str(), "SHINY_CODE");
         assert!(e.causes.is_empty());
         assert_eq!(e.extra["new_field"]["a"], 1);

@@ -12,8 +12,8 @@
 //! let client = PlaidClient::from_env()?;
 //! let token = AccessToken::new("access-sandbox-…");
 //!
-//! // Required fields go to `new`; optional ones by struct update.
-//! let request = TransactionsSyncRequest { count: Some(500), ..TransactionsSyncRequest::new(token) };
+//! // Required fields go to `new`; optional ones to their setters.
+//! let request = TransactionsSyncRequest::new(token).count(500);
 //! let page = client.transactions_sync(&request).await?;
 //! println!("{} added, more: {}", page.added.len(), page.has_more);
 //! # Ok(()) }
@@ -43,7 +43,7 @@
 //! ## Forward compatibility
 //!
 //! Plaid adds enum values, fields and error codes without notice. Every enum here is open (an
-//! unknown value is kept as `Unrecognized(String)` and sent back unchanged), unknown fields are
+//! unknown value is kept as `Unrecognized`, read with `as_str()`, and sent back unchanged), unknown fields are
 //! ignored, and a field the spec marks optional or nullable parses `null` or a missing key as
 //! `None` (or empty, for lists).
 //!
@@ -114,7 +114,8 @@ pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorType};
 #[doc(hidden)]
 pub use generated::{__serde_reference, __SERDE_DIFFERENTIAL};
 pub use generated::{operations, types, SPEC_VERSION};
-pub use link::{ItemId, LinkedItem};
+pub use link::ItemId;
+pub use open_enum::UnrecognizedValue;
 pub use operation::{Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};
 pub use retry::RetryPolicy;
 pub use secret::{AccessToken, ClientSecret, ProcessorToken, PublicToken, UserToken};

@@ -1,8 +1,14 @@
 //! Open enums: Plaid adds enum values without notice and calls that non-breaking, so every
 //! enum in this crate keeps a value it does not know instead of failing the whole response.
 //!
-//! The fallback variant is `Unrecognized(String)`, not `Unknown`: 14 Plaid enums have a real
-//! `UNKNOWN` value of their own.
+//! The fallback variant is `Unrecognized(UnrecognizedValue)`, not `Unknown`: 14 Plaid enums have
+//! a real `UNKNOWN` value of their own. It is sealed, as aws-sdk-rust seals its `Unknown`: the
+//! value inside cannot be matched on or built, only read through the enum's `as_str()`. A
+//! `match` arm `Unrecognized(s) if s == "NEW"` would silently stop matching the day a refresh
+//! makes `NEW` a known variant; `other => other.as_str()` keeps working.
+//!
+//! Open enums order by their wire string (`PartialOrd`, `Ord`), not by the position of their
+//! variants, which moves whenever Plaid adds a value in the middle of a list.
 //!
 //! `open_enum!` is used by the generated types (one invocation per string enum of the spec) and
 //! by the hand-written [`ErrorType`](crate::ErrorType) and [`ErrorCode`](crate::ErrorCode).
@@ -10,9 +16,21 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+/// A value an open enum does not know, kept verbatim: the inside of every open enum's
+/// `Unrecognized` variant. It cannot be built or read outside this crate; read it with the
+/// enum's `as_str()`, and make one with `From<&str>` (`AccountType::from("metaverse")`).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct UnrecognizedValue(pub(crate) String);
+
+impl fmt::Debug for UnrecognizedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
 /// Defines a string enum that also holds any value it does not know.
 ///
-/// Each variant maps to its wire string; `Unrecognized(String)` keeps any other value verbatim and
+/// Each variant maps to its wire string; `Unrecognized` keeps any other value verbatim and
 /// serializes it back unchanged. The enum is `#[non_exhaustive]`, so a future SDK version can
 /// add a known variant without breaking a `match`.
 macro_rules! open_enum {
@@ -25,8 +43,8 @@ macro_rules! open_enum {
         $(#[$meta])*
         ///
         /// This enum is *open*: a value this version of the SDK does not know parses as
-        /// `Unrecognized` with the raw string, and serializes back unchanged. Match it with a
-        /// wildcard arm, or compare [`as_str`](Self::as_str):
+        /// `Unrecognized`, keeps its text, and serializes back unchanged. Match the values you
+        /// handle and end with a wildcard arm; read any value with [`as_str`](Self::as_str):
         ///
         /// ```text
         /// match value {
@@ -34,7 +52,11 @@ macro_rules! open_enum {
         ///     other => println!("not handled yet: {}", other.as_str()),
         /// }
         /// ```
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        ///
+        /// Do not test an unknown value's text inside an `Unrecognized` arm: the day a refresh
+        /// makes it known, it arrives as its own variant instead (the value inside is sealed
+        /// for that reason). Ordering is by the wire string.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         $vis enum $name {
             $(
@@ -42,8 +64,21 @@ macro_rules! open_enum {
                 #[doc = concat!("`", $value, "`")]
                 $variant,
             )*
-            /// A value this version of the SDK does not know yet, kept verbatim.
-            Unrecognized(::std::string::String),
+            /// A value this version of the SDK does not know yet, kept verbatim (read it with
+            /// `as_str`).
+            Unrecognized($crate::UnrecognizedValue),
+        }
+
+        impl ::std::cmp::PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> ::std::option::Option<::std::cmp::Ordering> {
+                ::std::option::Option::Some(::std::cmp::Ord::cmp(self, other))
+            }
+        }
+
+        impl ::std::cmp::Ord for $name {
+            fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
+            }
         }
 
         impl $name {
@@ -54,7 +89,7 @@ macro_rules! open_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $value,)*
-                    Self::Unrecognized(other) => other.as_str(),
+                    Self::Unrecognized(other) => other.0.as_str(),
                 }
             }
 
@@ -64,20 +99,31 @@ macro_rules! open_enum {
             }
         }
 
+        impl $name {
+            /// The known variant spelled `value`: the one string `match` of the enum, which
+            /// both `From` impls share (two copies of it were a measurable part of the crate's
+            /// type checking).
+            fn known(value: &str) -> ::std::option::Option<Self> {
+                ::std::option::Option::Some(match value {
+                    $($value => Self::$variant,)*
+                    _ => return ::std::option::Option::None,
+                })
+            }
+        }
+
         impl ::std::convert::From<&str> for $name {
             fn from(value: &str) -> Self {
-                match value {
-                    $($value => Self::$variant,)*
-                    other => Self::Unrecognized(other.to_owned()),
-                }
+                Self::known(value).unwrap_or_else(|| {
+                    Self::Unrecognized($crate::UnrecognizedValue(value.to_owned()))
+                })
             }
         }
 
         impl ::std::convert::From<::std::string::String> for $name {
             fn from(value: ::std::string::String) -> Self {
-                match value.as_str() {
-                    $($value => Self::$variant,)*
-                    _ => Self::Unrecognized(value),
+                match Self::known(&value) {
+                    ::std::option::Option::Some(known) => known,
+                    ::std::option::Option::None => Self::Unrecognized($crate::UnrecognizedValue(value)),
                 }
             }
         }
@@ -197,7 +243,8 @@ mod tests {
     #[test]
     fn unknown_values_are_kept_and_written_back_unchanged() {
         let v: Subtype = serde_json::from_str("\"crypto wallet\"").unwrap();
-        assert_eq!(v, Subtype::Unrecognized("crypto wallet".into()));
+        assert_eq!(v, Subtype::from("crypto wallet"));
+        assert_eq!(format!("{v:?}"), "Unrecognized(\"crypto wallet\")");
         assert!(v.is_unrecognized());
         assert_eq!(serde_json::to_string(&v).unwrap(), "\"crypto wallet\"");
         // Escaped strings arrive owned; they are kept too.
@@ -226,12 +273,22 @@ mod tests {
     }
 
     #[test]
+    fn open_enums_order_by_their_text_not_by_variant_position() {
+        let mut values = [Subtype::from("zebra"), Subtype::X401k, Subtype::Checking];
+        values.sort();
+        let text: Vec<&str> = values.iter().map(Subtype::as_str).collect();
+        assert_eq!(text, ["401k", "checking", "zebra"]);
+        assert!(
+            Subtype::Checking > Subtype::X401k,
+            "not the declaration order"
+        );
+    }
+
+    #[test]
     fn conversions() {
         assert_eq!(Subtype::from("checking"), Subtype::Checking);
-        assert_eq!(
-            "x".parse::<Subtype>().unwrap(),
-            Subtype::Unrecognized("x".into())
-        );
+        assert_eq!("x".parse::<Subtype>().unwrap().as_str(), "x");
+        assert!("x".parse::<Subtype>().unwrap().is_unrecognized());
         assert_eq!(Subtype::from(String::from("401k")), Subtype::X401k);
         assert_eq!(Subtype::KNOWN, &[Subtype::Checking, Subtype::X401k]);
     }

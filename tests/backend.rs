@@ -147,7 +147,7 @@ async fn the_whole_backend_flow_over_http() {
         .wait_job("alice", linked["sync_job"].as_i64().unwrap())
         .await;
     assert_eq!(first["state"], "done", "{first}");
-    let truth = sandbox.transactions(&ItemId::new(&item_id)).unwrap().len() as i64;
+    let truth = sandbox.transactions(&item_id).unwrap().len() as i64;
     assert_eq!(first["added"], truth);
     let items = api.items("alice").await;
     assert_eq!(items.len(), 1);

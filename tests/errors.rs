@@ -84,10 +84,7 @@ async fn an_unknown_error_type_and_code_are_kept() {
         .await
         .unwrap_err();
     let api = e.api_error().expect("typed");
-    assert_eq!(
-        api.error_type,
-        ErrorType::Unrecognized("QUANTUM_ERROR".into())
-    );
+    assert_eq!(api.error_type, ErrorType::from("QUANTUM_ERROR"));
     assert_eq!(api.error_code.as_str(), "ENTANGLED");
     assert_eq!(api.extra["brand_new_field"], json!([1, 2]));
 }

@@ -56,12 +56,9 @@ async fn accounts_with_unknown_enum_values_extra_fields_and_nulls_parse_and_keep
         .unwrap();
 
     let first = &response.accounts[0];
-    assert_eq!(
-        first.subtype,
-        Some(AccountSubtype::Unrecognized("crypto wallet".into()))
-    );
+    assert_eq!(first.subtype, Some(AccountSubtype::from("crypto wallet")));
     assert_eq!(first.subtype.as_ref().unwrap().as_str(), "crypto wallet");
-    assert_eq!(first.type_, AccountType::Unrecognized("metaverse".into()));
+    assert_eq!(first.type_, AccountType::from("metaverse"));
     assert_eq!(first.balances.available, None);
     assert_eq!(first.official_name, None);
     assert_eq!(first.mask, None);

@@ -1,12 +1,15 @@
-//! The Link flow end to end against a local server: link token (new and update mode), the
-//! sandbox shortcut, exchange, fire webhook, remove; with the bodies and headers sent.
+//! The Link flow end to end against a local server, with the generated calls and the `link`
+//! module's additions: link token (new and update mode), the sandbox shortcut, exchange, fire
+//! webhook, remove; with the bodies and headers sent.
 
 mod common;
 
 use common::{client, ACCESS_TOKEN, CLIENT_ID, SECRET};
-use plaid_sdk::link::LinkTokenRequest;
-use plaid_sdk::types::{CountryCode, Products};
-use plaid_sdk::{AccessToken, Error, ItemId};
+use plaid_sdk::types::{
+    CountryCode, ItemPublicTokenExchangeRequest, ItemRemoveRequest, LinkTokenCreateRequest,
+    LinkTokenCreateRequestUpdate, LinkTokenCreateRequestUser, Products,
+};
+use plaid_sdk::{AccessToken, Error};
 use serde_json::{json, Value};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -64,15 +67,19 @@ async fn the_whole_flow_headless() {
     let server = plaid().await;
     let client = client(&server);
 
-    // A link token for a new user.
-    let request = LinkTokenRequest::new("My App", "user-42")
-        .products([Products::Transactions])
-        .country_codes([CountryCode::Us, CountryCode::Ca])
-        .language("fr")
-        .webhook("https://example.com/plaid/webhook")
-        .redirect_uri("https://example.com/oauth")
-        .set("link_customization_name", "default");
-    let token = client.create_link_token(&request).await.unwrap();
+    // A link token for a new user: required fields to `new`, the rest by setters.
+    let request = LinkTokenCreateRequest::new(
+        "My App",
+        "fr",
+        vec![CountryCode::Us, CountryCode::Ca],
+        LinkTokenCreateRequestUser::new("user-42"),
+    )
+    .products(vec![Products::Transactions])
+    .webhook("https://example.com/plaid/webhook")
+    .redirect_uri("https://example.com/oauth")
+    .link_customization_name("default");
+    assert!(!request.is_update_mode());
+    let token = client.link_token_create(&request).await.unwrap();
     assert!(token.link_token.starts_with("link-sandbox-"));
     assert_eq!(
         bodies(&server, "/link/token/create").await[0],
@@ -89,7 +96,7 @@ async fn the_whole_flow_headless() {
         .sandbox_link_item("ins_109508", [Products::Transactions])
         .await
         .unwrap();
-    assert_eq!(item.item_id, ItemId::new(ITEM_ID));
+    assert_eq!(item.item_id, ITEM_ID);
     assert_eq!(item.access_token.expose_secret(), ACCESS_TOKEN);
     assert_eq!(item.request_id, "r3");
     assert_eq!(
@@ -102,9 +109,11 @@ async fn the_whole_flow_headless() {
     );
 
     // Update mode for the Item, with account selection.
-    let update = LinkTokenRequest::update_mode("My App", "user-42", item.access_token.clone())
-        .account_selection(true);
-    client.create_link_token(&update).await.unwrap();
+    let update =
+        LinkTokenCreateRequest::update_mode("My App", "user-42", item.access_token.clone())
+            .update(LinkTokenCreateRequestUpdate::new().account_selection_enabled(true));
+    assert!(update.is_update_mode());
+    client.link_token_create(&update).await.unwrap();
     let sent = &bodies(&server, "/link/token/create").await[1];
     assert_eq!(sent["access_token"], ACCESS_TOKEN);
     assert_eq!(sent["update"], json!({ "account_selection_enabled": true }));
@@ -122,7 +131,10 @@ async fn the_whole_flow_headless() {
         bodies(&server, "/sandbox/item/fire_webhook").await[0],
         json!({ "access_token": ACCESS_TOKEN, "webhook_code": "SYNC_UPDATES_AVAILABLE" })
     );
-    client.remove_item(&item.access_token).await.unwrap();
+    client
+        .item_remove(&ItemRemoveRequest::new(item.access_token.clone()))
+        .await
+        .unwrap();
     assert_eq!(
         bodies(&server, "/item/remove").await[0],
         json!({ "access_token": ACCESS_TOKEN })
@@ -133,10 +145,10 @@ async fn the_whole_flow_headless() {
 async fn the_exchange_of_a_link_public_token() {
     let server = plaid().await;
     let item = client(&server)
-        .exchange_public_token(PUBLIC_TOKEN)
+        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(PUBLIC_TOKEN))
         .await
         .unwrap();
-    assert_eq!(item.item_id.as_str(), ITEM_ID);
+    assert_eq!(item.item_id, ITEM_ID);
     assert!(
         format!("{item:?}").contains("access-sandbox-[redacted]"),
         "{item:?}"
@@ -144,20 +156,21 @@ async fn the_exchange_of_a_link_public_token() {
 }
 
 #[tokio::test]
-async fn mistakes_are_caught_before_sending() {
+async fn empty_tokens_are_caught_before_sending() {
     let server = plaid().await;
     let client = client(&server);
     let e = client
-        .create_link_token(&LinkTokenRequest::new("My App", "user-42"))
+        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(""))
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidRequest { message, .. } if message.contains("at least one product")),
+        matches!(&e, Error::InvalidRequest { message, .. } if message == "public_token is empty"),
         "{e}"
     );
-    let e = client.exchange_public_token("").await.unwrap_err();
-    assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
-    let e = client.remove_item(&AccessToken::new("")).await.unwrap_err();
+    let e = client
+        .item_remove(&ItemRemoveRequest::new(AccessToken::new("")))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
     let e = client
         .sandbox_fire_webhook(&AccessToken::new(""), "DEFAULT_UPDATE")
@@ -181,7 +194,7 @@ async fn an_expired_public_token_is_plaids_error() {
         .mount(&server)
         .await;
     let e = client(&server)
-        .exchange_public_token(PUBLIC_TOKEN)
+        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(PUBLIC_TOKEN))
         .await
         .unwrap_err();
     assert_eq!(

@@ -122,15 +122,10 @@ async fn transactions_sync_sends_cursor_count_and_options() {
         )
         .mount(&server)
         .await;
-    let request = TransactionsSyncRequest {
-        cursor: Some("c-41".into()),
-        count: Some(500),
-        options: Some(TransactionsSyncRequestOptions {
-            include_original_description: Some(true),
-            ..Default::default()
-        }),
-        ..TransactionsSyncRequest::new(ACCESS_TOKEN)
-    };
+    let request = TransactionsSyncRequest::new(ACCESS_TOKEN)
+        .cursor("c-41")
+        .count(500)
+        .options(TransactionsSyncRequestOptions::new().include_original_description(true));
     let page = client(&server).transactions_sync(&request).await.unwrap();
     assert!(
         !page.added.is_empty(),

@@ -148,15 +148,13 @@ async fn a_write_with_an_idempotency_key_is_retried_with_the_same_key() {
         common::example_for(&spec, "/transfer/create"),
     )
     .await;
-    let request = TransferCreateRequest {
-        idempotency_key: Some("order-2026-11-21-0042".into()),
-        ..TransferCreateRequest::new(
-            ACCESS_TOKEN,
-            "3gE5gnRzNyfXpBK5wEEKcymJ5albGVUqg77gr",
-            "auth-1",
-            "payment",
-        )
-    };
+    let request = TransferCreateRequest::new(
+        ACCESS_TOKEN,
+        "3gE5gnRzNyfXpBK5wEEKcymJ5albGVUqg77gr",
+        "auth-1",
+        "payment",
+    )
+    .idempotency_key("order-2026-11-21-0042");
     client(&server).transfer_create(&request).await.unwrap();
     let requests = hits(&server).await;
     assert_eq!(requests.len(), 3);

@@ -2,12 +2,12 @@
 //! that syncs exactly, webhooks signed like Plaid's, injected faults, and requests checked
 //! the way Plaid checks them.
 
-use plaid_sdk::link::LinkTokenRequest;
 use plaid_sdk::sandbox::{Fault, OfflineSandbox};
 use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
 use plaid_sdk::types::{
-    AccountsBalanceGetRequest, AccountsGetRequest, ItemGetRequest, ItemWebhookUpdateRequest,
-    Products,
+    AccountsBalanceGetRequest, AccountsGetRequest, CountryCode, ItemGetRequest,
+    ItemPublicTokenExchangeRequest, ItemRemoveRequest, ItemWebhookUpdateRequest,
+    LinkTokenCreateRequest, LinkTokenCreateRequestUser, Products,
 };
 use plaid_sdk::webhook::{WebhookEvent, WebhookVerifier};
 use plaid_sdk::{AccessToken, Error, ErrorCode, ErrorType, PlaidClient};
@@ -29,7 +29,7 @@ fn apply(store: &mut BTreeMap<String, (f64, bool)>, outcome: SyncOutcome) -> Str
     batch.next_cursor
 }
 
-fn truth(sandbox: &OfflineSandbox, item: &plaid_sdk::ItemId) -> BTreeMap<String, (f64, bool)> {
+fn truth(sandbox: &OfflineSandbox, item: &str) -> BTreeMap<String, (f64, bool)> {
     sandbox
         .transactions(item)
         .unwrap()
@@ -46,7 +46,13 @@ fn api_error(result: Result<impl std::fmt::Debug, Error>) -> plaid_sdk::ApiError
 }
 
 /// A fresh sandbox, its client, and an Item at `institution` with Transactions.
-async fn linked(institution: &str) -> (OfflineSandbox, PlaidClient, plaid_sdk::LinkedItem) {
+async fn linked(
+    institution: &str,
+) -> (
+    OfflineSandbox,
+    PlaidClient,
+    plaid_sdk::types::ItemPublicTokenExchangeResponse,
+) {
     let sandbox = OfflineSandbox::start().await;
     let client = sandbox.client();
     let item = client
@@ -87,8 +93,14 @@ async fn the_item_life_cycle_from_link_token_to_removal() {
     let client = sandbox.client();
 
     let link = client
-        .create_link_token(
-            &LinkTokenRequest::new("Acme", "user-1").products([Products::Transactions]),
+        .link_token_create(
+            &LinkTokenCreateRequest::new(
+                "Acme",
+                "en",
+                vec![CountryCode::Us],
+                LinkTokenCreateRequestUser::new("user-1"),
+            )
+            .products([Products::Transactions]),
         )
         .await
         .unwrap();
@@ -102,11 +114,15 @@ async fn the_item_life_cycle_from_link_token_to_removal() {
         .complete_link(&link.link_token, "ins_109508")
         .unwrap();
     let item = client
-        .exchange_public_token(public_token.clone())
+        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(public_token.clone()))
         .await
         .unwrap();
     // A public token is single-use.
-    let again = api_error(client.exchange_public_token(public_token).await);
+    let again = api_error(
+        client
+            .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(public_token))
+            .await,
+    );
     assert_eq!(again.error_code, ErrorCode::InvalidPublicToken);
 
     let accounts = client
@@ -140,7 +156,10 @@ async fn the_item_life_cycle_from_link_token_to_removal() {
     assert_eq!(got.item.item_id, item.item_id.as_str());
     assert_eq!(got.item.institution_id.as_deref(), Some("ins_109508"));
 
-    client.remove_item(&item.access_token).await.unwrap();
+    client
+        .item_remove(&ItemRemoveRequest::new(item.access_token.clone()))
+        .await
+        .unwrap();
     let gone = api_error(
         client
             .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
@@ -294,19 +313,24 @@ async fn webhooks_are_signed_like_plaids_and_typed() {
     let receiver = webhook_receiver().await;
     let hook_url = format!("{}/hook", receiver.uri());
     let link = client
-        .create_link_token(
-            &LinkTokenRequest::new("Acme", "user-1")
-                .products([Products::Transactions])
-                .webhook(hook_url.clone()),
+        .link_token_create(
+            &LinkTokenCreateRequest::new(
+                "Acme",
+                "en",
+                vec![CountryCode::Us],
+                LinkTokenCreateRequestUser::new("user-1"),
+            )
+            .products([Products::Transactions])
+            .webhook(hook_url.clone()),
         )
         .await
         .unwrap();
     let item = client
-        .exchange_public_token(
+        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(
             sandbox
                 .complete_link(&link.link_token, "ins_109508")
                 .unwrap(),
-        )
+        ))
         .await
         .unwrap();
 
@@ -371,10 +395,10 @@ async fn update_mode_repairs_an_item_that_needs_a_login() {
         .await
         .unwrap();
     client
-        .item_webhook_update(&ItemWebhookUpdateRequest {
-            webhook: Some(format!("{}/hook", receiver.uri())),
-            ..ItemWebhookUpdateRequest::new(item.access_token.clone())
-        })
+        .item_webhook_update(
+            &ItemWebhookUpdateRequest::new(item.access_token.clone())
+                .webhook(format!("{}/hook", receiver.uri())),
+        )
         .await
         .unwrap();
     sandbox.require_login(&item.item_id).unwrap();
@@ -387,7 +411,7 @@ async fn update_mode_repairs_an_item_that_needs_a_login() {
     assert!(!e.is_retryable());
 
     let link = client
-        .create_link_token(&LinkTokenRequest::update_mode(
+        .link_token_create(&LinkTokenCreateRequest::update_mode(
             "Acme",
             "user-1",
             item.access_token.clone(),
@@ -398,7 +422,7 @@ async fn update_mode_repairs_an_item_that_needs_a_login() {
         .complete_link(&link.link_token, "ins_109508")
         .is_err());
     assert_eq!(
-        sandbox.complete_update(&link.link_token).unwrap(),
+        sandbox.complete_update(&link.link_token).unwrap().as_str(),
         item.item_id
     );
     client

@@ -223,7 +223,6 @@ async fn cut_off_server() -> std::net::SocketAddr {
 #[cfg(all(feature = "test-util", feature = "transactions"))]
 #[tokio::test]
 async fn link_sync_and_testing_kit_types_redact_tokens() {
-    use plaid_sdk::link::LinkTokenRequest;
     use plaid_sdk::sandbox::OfflineSandbox;
     use plaid_sdk::sync::TransactionsSync;
     use plaid_sdk::types::Products;
@@ -231,7 +230,7 @@ async fn link_sync_and_testing_kit_types_redact_tokens() {
     use plaid_sdk::webhook::WebhookVerifier;
     use plaid_sdk::{ProcessorToken, UserToken};
 
-    let update = LinkTokenRequest::update_mode("App", "u", AccessToken::new(ACCESS_TOKEN));
+    let update = LinkTokenCreateRequest::update_mode("App", "u", AccessToken::new(ACCESS_TOKEN));
     assert_clean("update-mode link request", &format!("{update:?}"));
     let sync = TransactionsSync::new(ACCESS_TOKEN).cursor(Some("c".into()));
     assert_clean("sync settings", &format!("{sync:?}"));

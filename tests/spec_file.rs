@@ -116,16 +116,30 @@ fn the_change_report_counts_what_plaid_changed() {
         "deposit_switch_token_create",
     ] {
         assert!(report.changes.iter().any(|c| c.breaking
-            && c.what.starts_with(&format!("operation removed: `{removed}`"))));
+            && c.what
+                .starts_with(&format!("operation removed: `{removed}`"))));
     }
-    for relaxed in ["`link_token_create`: request field `user` made optional", "`transfer_get`: request field `transfer_id` made optional"] {
-        assert!(report.changes.iter().any(|c| !c.breaking && c.what == relaxed), "{relaxed}");
+    for relaxed in [
+        "`link_token_create`: request field `user` made optional",
+        "`transfer_get`: request field `transfer_id` made optional",
+    ] {
+        assert!(
+            report
+                .changes
+                .iter()
+                .any(|c| !c.breaking && c.what == relaxed),
+            "{relaxed}"
+        );
     }
     let changelog =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("CHANGELOG.md")).unwrap();
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("CHANGELOG.md"))
+            .unwrap();
     let summary = report.to_string();
     let first_lines: Vec<&str> = summary.lines().take(3).collect();
     for line in first_lines {
-        assert!(changelog.contains(line), "CHANGELOG.md lacks the report's line {line:?}");
+        assert!(
+            changelog.contains(line),
+            "CHANGELOG.md lacks the report's line {line:?}"
+        );
     }
 }

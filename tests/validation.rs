@@ -40,10 +40,7 @@ async fn counts_and_offsets_outside_the_spec_bounds_are_refused_before_sending()
     let server = untouchable().await;
     let client = client(&server);
     for count in [0, 501, -3] {
-        let request = TransactionsSyncRequest {
-            count: Some(count),
-            ..TransactionsSyncRequest::new(ACCESS_TOKEN)
-        };
+        let request = TransactionsSyncRequest::new(ACCESS_TOKEN).count(count);
         let message = refused(client.transactions_sync(&request).await);
         assert_eq!(
             message,
@@ -51,13 +48,8 @@ async fn counts_and_offsets_outside_the_spec_bounds_are_refused_before_sending()
         );
     }
 
-    let nested = TransactionsGetRequest {
-        options: Some(TransactionsGetRequestOptions {
-            count: Some(1000),
-            ..Default::default()
-        }),
-        ..TransactionsGetRequest::new(ACCESS_TOKEN, day(1), day(20))
-    };
+    let nested = TransactionsGetRequest::new(ACCESS_TOKEN, day(1), day(20))
+        .options(TransactionsGetRequestOptions::new().count(1000));
     let message = refused(client.transactions_get(&nested).await);
     assert_eq!(message, "options.count must be between 1 and 500, not 1000");
 
@@ -99,10 +91,7 @@ async fn values_on_the_bounds_are_sent() {
         .await;
     let client = client(&server);
     for count in [1, 500] {
-        let request = TransactionsSyncRequest {
-            count: Some(count),
-            ..TransactionsSyncRequest::new(ACCESS_TOKEN)
-        };
+        let request = TransactionsSyncRequest::new(ACCESS_TOKEN).count(count);
         assert!(matches!(
             client.transactions_sync(&request).await,
             Err(Error::Api(_))

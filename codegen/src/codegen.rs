@@ -264,6 +264,7 @@ fn param_doc(p: &Param) -> String {
 /// body type, or as a new `…Request` struct for an operation without a body. Runs before the
 /// constructors are generated, so `new` covers the parameters too.
 pub fn add_request_types(ops: &[Op], types: &mut Vec<Item>) -> Result<(), String> {
+    add_operation_docs(ops, types);
     for op in ops {
         let fields: Vec<syn::Field> = op
             .params
@@ -320,10 +321,18 @@ pub fn add_request_types(ops: &[Op], types: &mut Vec<Item>) -> Result<(), String
                         op.name
                     ));
                 }
-                let doc = format!(
-                    "The request of `{} {}`, which has no body: its parameters only.",
-                    op.method, op.path
+                let mut doc = format!(
+                    "The request of `{} {}`, which has no body: its parameters only.\n\n\
+                     # The operation\n\nSent with [`PlaidClient::{}`](crate::PlaidClient::{}).\n",
+                    op.method,
+                    op.path,
+                    unraw(&op.name),
+                    unraw(&op.name)
                 );
+                for line in operation_text(op) {
+                    doc.push('\n');
+                    doc.push_str(&line);
+                }
                 let default = op
                     .params
                     .iter()
@@ -341,6 +350,44 @@ pub fn add_request_types(ops: &[Op], types: &mut Vec<Item>) -> Result<(), String
         }
     }
     Ok(())
+}
+
+/// Puts each operation's full description (the spec's summary and description) on its request
+/// type, where the client method's short doc links to it: the client's page stays a list of
+/// operations. For an operation without a body, its generated request type gets it when it is
+/// made.
+fn add_operation_docs(ops: &[Op], types: &mut [Item]) {
+    for op in ops {
+        let Some(body) = &op.body else { continue };
+        let Some(Item::Struct(s)) = types
+            .iter_mut()
+            .find(|item| matches!(item, Item::Struct(s) if &s.ident == body))
+        else {
+            continue;
+        };
+        let mut doc = format!(
+            "\n# The operation\n\n`{} {}`, sent with [`PlaidClient::{}`](crate::PlaidClient::{}).\n",
+            op.method,
+            op.path,
+            unraw(&op.name),
+            unraw(&op.name)
+        );
+        for line in operation_text(op) {
+            doc.push('\n');
+            doc.push_str(&line);
+        }
+        s.attrs.push(syn::parse_quote!(#[doc = #doc]));
+    }
+}
+
+/// The spec's summary and description of an operation, without progenitor's "Sends a `POST`
+/// request" line.
+fn operation_text(op: &Op) -> Vec<String> {
+    op.docs
+        .iter()
+        .filter(|l| !l.trim_start().starts_with("Sends a `"))
+        .cloned()
+        .collect()
 }
 
 /// The fields of the struct named `name` in the generated types.
@@ -444,13 +491,24 @@ fn bound_checks(op: &Op, types: &[Item], fields: &[&syn::Field]) -> Vec<TokenStr
     checks
 }
 
+/// Whether a field's type is one of the SDK's token newtypes (`crate::secret::AccessToken`, …).
+fn is_token_type(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    p.path.segments.len() > 1
+        && p.path.segments.iter().any(|s| s.ident == "secret")
+        && p.path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident.to_string().ends_with("Token"))
+}
+
 fn shout(name: &syn::Ident) -> syn::Ident {
     format_ident!("{}", unraw(name).to_uppercase())
 }
 
 /// The `path`, `headers` and `validate` methods of an operation: parameters filled in, and
 /// caller mistakes caught before sending (an empty access token, an empty path parameter).
-fn param_methods(op: &Op, has_access_token: bool, bounds: Vec<TokenStream>) -> TokenStream {
+fn param_methods(op: &Op, token_fields: &[&syn::Ident], bounds: Vec<TokenStream>) -> TokenStream {
     let mut template = op.path.clone();
     let mut path_args = Vec::new();
     for p in op.params.iter().filter(|p| p.location == Location::Path) {
@@ -485,10 +543,11 @@ fn param_methods(op: &Op, has_access_token: bool, bounds: Vec<TokenStream>) -> T
         })
         .collect();
     let mut checks: Vec<TokenStream> = Vec::new();
-    if has_access_token {
+    for field in token_fields {
+        let message = format!("{} is empty", unraw(field));
         checks.push(quote! {
-            if self.access_token.is_empty() {
-                return ::std::result::Result::Err("access_token is empty".into());
+            if self.#field.is_empty() {
+                return ::std::result::Result::Err(#message.into());
             }
         });
     }
@@ -546,11 +605,7 @@ fn param_methods(op: &Op, has_access_token: bool, bounds: Vec<TokenStream>) -> T
 /// Generates the operation layer for `ops` (see the module docs). `extra` goes into the
 /// `operations` module (the pagination lists). Returns one token stream per item, so the
 /// build can write each on its own line (see `build.rs`).
-pub fn generate(
-    ops: &[Op],
-    types: &[Item],
-    extra: TokenStream,
-) -> Result<Vec<TokenStream>, String> {
+pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<String>, String> {
     let mut seen = std::collections::BTreeMap::new();
     for op in ops {
         if let Some(other) = seen.insert(op.request().to_string(), op.name.to_string()) {
@@ -563,7 +618,8 @@ pub fn generate(
     }
     let mut consts = Vec::new();
     let mut impls = Vec::new();
-    let mut methods = Vec::new();
+    // The client methods by product family (`None`: the core), in the families' order.
+    let mut methods: std::collections::BTreeMap<usize, Vec<TokenStream>> = Default::default();
     for op in ops {
         let name = &op.name;
         let request = op.request();
@@ -634,10 +690,14 @@ pub fn generate(
                 }
             }
         });
-        let has_token = fields
+        // Required tokens (access, public, processor, user) must not be empty: a caller
+        // mistake, refused before sending.
+        let token_fields: Vec<&syn::Ident> = fields
             .iter()
-            .any(|f| f.ident.as_ref().is_some_and(|i| i == "access_token") && !is_option(&f.ty));
-        let params = param_methods(op, has_token, bound_checks(op, types, &fields));
+            .filter(|f| !is_option(&f.ty) && is_token_type(&f.ty))
+            .filter_map(|f| f.ident.as_ref())
+            .collect();
+        let params = param_methods(op, &token_fields, bound_checks(op, types, &fields));
         impls.push(quote! {
             impl crate::operation::Operation for types::#request {
                 type Response = #response_ty;
@@ -656,16 +716,17 @@ pub fn generate(
         });
 
         let doc = method_doc(op, &fields, kind, slow, key_field.is_some());
-        // docs.rs shows which Cargo feature brings the method (the core needs none).
-        let feature = crate::features::family(&op.path)
-            .map(|f| quote! { #[cfg_attr(docsrs, doc(cfg(feature = #f)))] });
-        methods.push(quote! {
-            impl crate::PlaidClient {
-                #[doc = #doc]
-                #feature
-                pub async fn #name(&self, request: &types::#request) -> ::std::result::Result<#response_ty, crate::Error> {
-                    self.send(request).await
-                }
+        let family = crate::features::family(&op.path);
+        let order = family.map_or(0, |f| {
+            1 + crate::features::FEATURES
+                .iter()
+                .position(|x| *x == f)
+                .unwrap_or(crate::features::FEATURES.len())
+        });
+        methods.entry(order).or_default().push(quote! {
+            #[doc = #doc]
+            pub async fn #name(&self, request: &types::#request) -> ::std::result::Result<#response_ty, crate::Error> {
+                self.send(request).await
             }
         });
     }
@@ -716,7 +777,7 @@ pub fn generate(
                     let mut request: super::types::#request = ::serde_json::from_value(body)
                         .map_err(|e| invalid(::std::format!("the request does not fit the type: {e}")))?;
                     #(#params)*
-                    let response = client.send(&request).await?;
+                    let response = client.borrow().send(&request).await?;
                     #written
                 }
                 .await;
@@ -757,12 +818,14 @@ pub fn generate(
             /// parameters, by their names in the spec), and writes the typed response back as
             /// JSON (a file's length for a binary response, `null` for an empty one). `None` for
             /// an unknown name. Used by the conformance tests, which call every operation of
-            /// the spec; `#[inline]`, so that only they compile it.
+            /// the spec. Generic over how the client is held, so that only they compile it:
+            /// `#[inline]` does not reach an `async fn`'s body, which the library would
+            /// otherwise compile with every request's serializer and every response's decoder
+            /// (it doubled the crate's build time).
             #[doc(hidden)]
-            #[inline]
             #[allow(unused_variables)] // `params`, in a spec without parameters
-            pub async fn __send_json(
-                client: &crate::PlaidClient,
+            pub async fn __send_json<C: ::std::borrow::Borrow<crate::PlaidClient>>(
+                client: &C,
                 name: &str,
                 body: ::serde_json::Value,
                 params: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -774,35 +837,77 @@ pub fn generate(
             }
         }
     };
-    Ok(std::iter::once(operations)
-        .chain(impls)
-        .chain(methods)
+    // One `impl` block per family, with its heading on docs.rs; one method per line.
+    let mut blocks = Vec::new();
+    for (order, family_methods) in methods {
+        let feature = order
+            .checked_sub(1)
+            .and_then(|i| crate::features::FEATURES.get(i).copied());
+        let heading = match feature {
+            None => {
+                "# Core operations\n\nAlways compiled, whatever the features: Link tokens, the \
+                     Item's life cycle, accounts and balances, processor tokens, the generic \
+                     sandbox calls, webhook keys."
+                    .to_owned()
+            }
+            Some(f) => format!(
+                "# {}\n\nThe operations of the `{f}` Cargo feature (in `full`, the default).",
+                family_title(f)
+            ),
+        };
+        let cfg = feature.map(|f| quote! { #[cfg_attr(docsrs, doc(cfg(feature = #f)))] });
+        let mut text = quote! { #[doc = #heading] #cfg impl crate::PlaidClient }.to_string();
+        text.push_str(" {\n");
+        for m in family_methods {
+            text.push_str(&m.to_string());
+            text.push('\n');
+        }
+        text.push('}');
+        blocks.push(text);
+    }
+    Ok(std::iter::once(operations.to_string())
+        .chain(impls.iter().map(TokenStream::to_string))
+        .chain(blocks)
         .collect())
 }
 
-fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: bool) -> String {
-    let mut doc = String::new();
-    for line in &op.docs {
-        if line.trim_start().starts_with("Sends a `") {
-            continue;
+/// A product family's heading on the client's page.
+fn family_title(feature: &str) -> String {
+    match feature {
+        "cra" => "Consumer Report (CRA)".to_owned(),
+        "item-admin" => "Item administration".to_owned(),
+        "hosted-link" => "Hosted Link".to_owned(),
+        "other" => "Other operations".to_owned(),
+        f => {
+            let words = f.replace('-', " ");
+            let mut chars = words.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+                .unwrap_or_default()
         }
-        doc.push_str(line);
-        doc.push('\n');
     }
-    let doc = doc.trim_end().to_owned();
-    let list = |fs: Vec<String>| {
-        if fs.is_empty() {
-            "none".to_owned()
-        } else {
-            fs.join(", ")
-        }
-    };
+}
+
+fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: bool) -> String {
+    // The summary: the first line of the spec's text (progenitor puts the summary first,
+    // sometimes with the description in the same doc string).
+    let summary = operation_text(op)
+        .iter()
+        .flat_map(|l| l.lines())
+        .map(|l| l.trim().to_owned())
+        .find(|l| !l.is_empty())
+        .unwrap_or_else(|| format!("`{} {}`", op.method, op.path));
     let (required, optional): (Vec<&&syn::Field>, Vec<&&syn::Field>) =
         fields.iter().partition(|f| is_required(f));
-    let names = |fs: Vec<&&syn::Field>| {
+    let names = |fs: Vec<&&syn::Field>| -> String {
+        if fs.is_empty() {
+            return "none".to_owned();
+        }
         fs.iter()
             .map(|f| format!("`{}`", unraw(f.ident.as_ref().expect("named"))))
-            .collect()
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let request = op.request();
     let returns = match &op.response {
@@ -811,7 +916,7 @@ fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: 
                 if p.path.segments.len() == 2 && p.path.segments[0].ident == "types" =>
             {
                 let t = &p.path.segments[1].ident;
-                format!("[`{t}`](crate::types::{t})")
+                format!("a [`{t}`](crate::types::{t})")
             }
             other => format!("`{}`", quote!(#other).to_string().replace(' ', "")),
         },
@@ -819,35 +924,24 @@ fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: 
         Response::Empty => "nothing".to_owned(),
     };
     let retries = match (kind, has_key) {
-        (Kind::Read, _) => "A read: retried on `429`, `5xx`, timeouts and connection failures, \
-                            under the client's [`RetryPolicy`](crate::RetryPolicy)."
-            .to_owned(),
-        (Kind::Write, true) => "A write: retried like a read only when `idempotency_key` is set \
-                                (the same key is sent on every attempt); otherwise retried only \
-                                when the request never reached Plaid."
-            .to_owned(),
-        (Kind::Write, false) => "A write: retried only when the request never reached Plaid \
-                                 (connection refused), never after it may have been received."
-            .to_owned(),
+        (Kind::Read, _) => "A read: retried on `429`, `5xx`, timeouts and network failures.",
+        (Kind::Write, true) => "A write: retried only with an `idempotency_key`.",
+        (Kind::Write, false) => "A write: retried only when it never reached Plaid.",
     };
-    let timeout = if slow {
-        "Plaid documents this call as slow: it gets the client's longer \
-         [`slow_timeout`](crate::ClientBuilder::slow_timeout) by default."
+    let slow = if slow {
+        " Slow: it gets the client's `slow_timeout`."
     } else {
-        "Default timeout: the client's [`timeout`](crate::ClientBuilder::timeout)."
+        ""
     };
     format!(
-        "{doc}\n\n# Request\n\n`{method} {path}` with a [`{request}`](crate::types::{request}). \
-         Required: {req}. Optional: {opt}.\n\nReturns {returns}.\n\n# Retries and timeout\n\n\
-         {retries} {timeout} Override both per call with \
-         [`PlaidClient::with_timeout`](crate::PlaidClient::with_timeout) and \
-         [`PlaidClient::with_retry_policy`](crate::PlaidClient::with_retry_policy).\n\n# Errors\n\n\
-         [`Error::Api`](crate::Error::Api) carries Plaid's `error_type` and `error_code`; \
-         transport, timeout and decode failures have their own [`Error`](crate::Error) variants.",
+        "{summary}\n\n`{method} {path}` with a [`{request}`](crate::types::{request}) \
+         (required: {req}; optional: {opt}), returning {returns}. {retries}{slow} \
+         Errors: [`Error`](crate::Error), Plaid's own as [`Error::Api`](crate::Error::Api). \
+         The full description is on [`{request}`](crate::types::{request}).",
         method = op.method,
         path = op.path,
-        req = list(names(required)),
-        opt = list(names(optional)),
+        req = names(required),
+        opt = names(optional),
     )
 }
 
@@ -1033,9 +1127,21 @@ mod tests {
         assert!(out.contains("type Response = :: bytes :: Bytes"));
         assert!(out.contains("self . idempotency_key . as_ref ()"), "{out}");
         assert!(
-            out.contains("Required: `access_token`. Optional: `cursor`."),
+            out.contains("(required: `access_token`; optional: `cursor`)"),
             "{out}"
         );
+        assert!(
+            out.contains("The full description is on [`TransactionsSyncRequest`](crate::types::TransactionsSyncRequest)"),
+            "{out}"
+        );
+        // One impl block per family, each with its heading; one method per line.
+        assert!(
+            out.contains(
+                "# [doc = \"# Transactions\\n\\nThe operations of the `transactions` Cargo feature"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("# [cfg_attr (docsrs , doc (cfg (feature = \"transactions\")))] impl crate :: PlaidClient {\n"), "{out}");
         assert!(
             !out.contains("Sends a `POST`"),
             "progenitor's line replaced"
@@ -1060,8 +1166,8 @@ mod tests {
         assert!(out.contains("# [inline] pub fn __decode_response"), "{out}");
     }
 
-    fn render(items: Vec<TokenStream>) -> String {
-        quote!(#(#items)*).to_string()
+    fn render(items: Vec<String>) -> String {
+        items.join("\n")
     }
 
     #[test]

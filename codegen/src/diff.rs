@@ -174,7 +174,11 @@ fn fields_of(spec: &Value, schema: Option<&Value>) -> Fields {
 /// Every string enum of the components, by schema name, with its values as text.
 fn enums(spec: &Value) -> BTreeMap<String, BTreeSet<String>> {
     let mut out = BTreeMap::new();
-    for (name, schema) in spec["components"]["schemas"].as_object().into_iter().flatten() {
+    for (name, schema) in spec["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         if let Some(values) = schema["enum"].as_array() {
             let text = |v: &Value| match v {
                 Value::String(s) => Some(s.clone()),
@@ -201,13 +205,19 @@ pub fn diff(old: &Value, new: &Value) -> Report {
     for (name, op) in &after {
         if !before.contains_key(name) {
             report.added += 1;
-            push(false, format!("operation added: `{name}` ({} {})", op.method, op.path));
+            push(
+                false,
+                format!("operation added: `{name}` ({} {})", op.method, op.path),
+            );
         }
     }
     for (name, op) in &before {
         let Some(new_op) = after.get(name) else {
             report.removed += 1;
-            push(true, format!("operation removed: `{name}` ({} {})", op.method, op.path));
+            push(
+                true,
+                format!("operation removed: `{name}` ({} {})", op.method, op.path),
+            );
             continue;
         };
         report.common += 1;
@@ -221,7 +231,9 @@ pub fn diff(old: &Value, new: &Value) -> Report {
         let (req_was, req_now) = (top(&was), top(&now));
         if req_was != req_now {
             report.required_changed += 1;
-            if req_now.is_subset(&req_was) && req_was.difference(&req_now).all(|f| now.contains_key(f)) {
+            if req_now.is_subset(&req_was)
+                && req_was.difference(&req_now).all(|f| now.contains_key(f))
+            {
                 report.only_relaxed += 1;
             }
         }
@@ -234,9 +246,10 @@ pub fn diff(old: &Value, new: &Value) -> Report {
                         if *required { " (required)" } else { "" }
                     ),
                 ),
-                Some(false) if *required => {
-                    push(true, format!("`{name}`: request field `{field}` made required"))
-                }
+                Some(false) if *required => push(
+                    true,
+                    format!("`{name}`: request field `{field}` made required"),
+                ),
                 Some(true) if !*required => push(
                     false,
                     format!("`{name}`: request field `{field}` made optional"),
@@ -393,11 +406,17 @@ mod tests {
             (false, "enum `Kind`: value `c` added"),
         ] {
             assert!(
-                report.changes.contains(&Change { breaking, what: what.into() }),
+                report.changes.contains(&Change {
+                    breaking,
+                    what: what.into()
+                }),
                 "missing {what:?} ({breaking}):\n{text}"
             );
         }
-        assert!(!text.contains("client_id"), "credentials are not request fields: {text}");
+        assert!(
+            !text.contains("client_id"),
+            "credentials are not request fields: {text}"
+        );
         assert!(text.starts_with("Plaid spec 1 -> 2\n1 operations added, 1 removed, 1 in both"));
     }
 

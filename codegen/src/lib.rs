@@ -39,12 +39,17 @@ use std::path::{Path, PathBuf};
 /// The variable that points the build at another spec file.
 const SPEC_VAR: &str = "PLAID_OPENAPI_SPEC";
 
-/// Schemas replaced by the SDK's own types: secret-holding newtypes that redact themselves.
+/// Schemas replaced by the SDK's own types: secret-holding newtypes that redact themselves, and
+/// Plaid's error object.
 const REPLACEMENTS: &[(&str, &str)] = &[
     ("AccessToken", "crate::secret::AccessToken"),
     ("PublicToken", "crate::secret::PublicToken"),
     ("ProcessorToken", "crate::secret::ProcessorToken"),
     ("UserToken", "crate::secret::UserToken"),
+    // One error object wherever Plaid sends it: a failed call's `Error::Api`, an Item's
+    // `error`, an `ITEM` `ERROR` webhook's `error` are all `ApiError`, with the open
+    // `ErrorType` and `ErrorCode` (the spec's `PlaidError` has plain strings).
+    ("PlaidError", "crate::ApiError"),
 ];
 
 /// Prints how long each step took when `PLAID_SDK_BUILD_TIMINGS` is set (see it with
@@ -164,8 +169,32 @@ pub fn run() -> Result<(), String> {
     codegen::add_request_types(&ops, &mut types).map_err(|e| format!("{at}: {e}"))?;
     // serde's derive of every struct, for the differential test only.
     let reference = enabled("serde-reference").then(|| postprocess::serde_reference(&types));
-    let (_, generated_impls) =
-        postprocess::rewrite(&mut types, &required_orders).map_err(|e| format!("{at}: {e}"))?;
+    // `new`'s frozen parameters (see postprocess::Signatures).
+    let signatures_path = manifest_dir.join("spec/signatures.json");
+    println!("cargo:rerun-if-changed={}", signatures_path.display());
+    let frozen: postprocess::Signatures = match std::fs::read_to_string(&signatures_path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| format!("{}: {e}", signatures_path.display()))?,
+        Err(_) => postprocess::Signatures::new(),
+    };
+    let (stats, generated_impls) = postprocess::rewrite(&mut types, &required_orders, &frozen)
+        .map_err(|e| format!("{at}: {e}"))?;
+    // What this build's `new`s take, and every struct's fields: for tests/signatures.rs and
+    // scripts/compat.sh, and for refreezing the signatures (scripts/freeze_signatures.sh).
+    let write_json = |name: &str, value: serde_json::Value| {
+        let target = out_dir.join(name);
+        let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+        std::fs::write(&target, text + "\n")
+            .map_err(|e| format!("cannot write {}: {e}", target.display()))
+    };
+    write_json(
+        "signatures.json",
+        serde_json::to_value(&stats.signatures).map_err(|e| e.to_string())?,
+    )?;
+    write_json(
+        "inventory.json",
+        postprocess::inventory(&types, &stats.signatures),
+    )?;
     timings.lap("request types, postprocess");
     let (pagination_impls, pagination_lists) =
         pagination::generate(&pages, &ops, &types).map_err(|e| format!("{at}: {e}"))?;
@@ -178,9 +207,9 @@ pub fn run() -> Result<(), String> {
     file.push_str(
         "/// The request and response types of every operation, generated from Plaid's spec.\n\
          ///\n\
-         /// Structs with required fields have a `new` constructor taking them; optional fields\n\
-         /// start empty and are set with struct update syntax. Every enum is open: a value this\n\
-         /// build does not know parses as `Unrecognized(String)` and is sent back unchanged.\n\
+         /// Every struct has a `new` constructor taking its required fields and a setter per\n\
+         /// field (`TransactionsSyncRequest::new(token).count(500)`). Every enum is open: a\n\
+         /// value this build does not know parses as `Unrecognized` and is sent back unchanged.\n\
          pub mod types {\n",
     );
     for item in &types {
@@ -189,8 +218,8 @@ pub fn run() -> Result<(), String> {
     }
     // One impl per line too: rustc computes a column for every span it puts in debug info,
     // and all of them on one 2.5 MB line tripled the crate's codegen time.
-    for tokens in &generated_impls {
-        file.push_str(&tokens.to_string());
+    for text in &generated_impls {
+        file.push_str(text);
         file.push('\n');
     }
     file.push_str("}\n");
@@ -206,8 +235,11 @@ pub fn run() -> Result<(), String> {
         .to_string(),
     );
     file.push('\n');
-    for tokens in operations.iter().chain(&pagination_impls) {
-        file.push_str(&tokens.to_string());
+    for text in operations
+        .into_iter()
+        .chain(pagination_impls.iter().map(|t| t.to_string()))
+    {
+        file.push_str(&text);
         file.push('\n');
     }
     file.push('\n');

@@ -18,9 +18,14 @@
 //!   serde's derive writes the same fields but leaves the crate one `?` per field and a call of
 //!   `skip_field` per skipped one (a no-op in every format this SDK writes); with ~1,900
 //!   optional fields that was the largest part of type checking left.
-//! * **Constructors.** Every struct with required fields gets `new(required...)` whose
-//!   arguments take `impl Into<T>`, and whose optional fields start empty, so a request with a
-//!   few of many optional fields is `Req { count: Some(500), ..Req::new(token) }`.
+//! * **Constructors and setters.** Every struct is `#[non_exhaustive]` and gets
+//!   `new(required...)`, whose arguments take `impl Into<T>` and whose optional fields start
+//!   empty, and a setter per field, so a request is `Req::new(token).count(500)`. A field Plaid
+//!   adds is one more setter, which breaks nobody. `new`'s parameters are frozen by
+//!   `spec/signatures.json` ([`Signatures`]): a type listed there keeps them, in that order,
+//!   even when the spec makes one optional (`new` then still takes it and stores `Some`); a
+//!   field the spec removes leaves, and a field it makes required is appended. A type not
+//!   listed takes its required fields.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -44,6 +49,10 @@ pub struct Stats {
     pub lean_deserialize: usize,
     /// Structs given a lean `Serialize` instead of serde's derive.
     pub lean_serialize: usize,
+    /// Setters added.
+    pub setters: usize,
+    /// `new`'s parameters per type, as generated: the frozen ones kept.
+    pub signatures: Signatures,
 }
 
 /// The open-enum fallback variant (`Unrecognized(String)`).
@@ -54,16 +63,23 @@ const OPEN_ENUM_MACRO: &str = "crate::open_enum::open_enum";
 /// The spec's `required` order per type name (see `spec::required_orders`).
 pub type RequiredOrders = std::collections::BTreeMap<String, Vec<String>>;
 
+/// `new`'s parameters per type name, as field names: the frozen ones read from
+/// `spec/signatures.json`, or the ones a build generated (see the module docs).
+pub type Signatures = std::collections::BTreeMap<String, Vec<String>>;
+
 /// Applies every rewrite to the items of the generated `types` module. `new` takes its
 /// arguments in the order of `orders` where the type has an entry whose names are exactly its
 /// required fields, else in field (alphabetical) order.
 ///
-/// Returns the counts and the impls it generated, as tokens: parsing ~2,000 generated impls
-/// back into syntax trees cost more than the rest of the build script together.
+/// Returns the counts and the impls it generated, as source text: parsing ~2,000 generated
+/// impls back into syntax trees cost more than the rest of the build script together. Each impl
+/// is one line, but for the constructors and setters, one line per method, so that a compiler
+/// note about a call points at a line holding that method alone.
 pub fn rewrite(
     items: &mut Vec<Item>,
     orders: &RequiredOrders,
-) -> Result<(Stats, Vec<TokenStream>), String> {
+    frozen: &Signatures,
+) -> Result<(Stats, Vec<String>), String> {
     let mut stats = Stats::default();
     open_enums(items, &mut stats)?;
     for item in items.iter_mut() {
@@ -76,8 +92,17 @@ pub fn rewrite(
     stats.lean_deserialize = lean.len();
     let conversions = str_conversions(items);
     stats.str_conversions = conversions.len();
-    let constructors = constructors(items, orders);
-    stats.constructors = constructors.len();
+    let (constructors, signatures, setters) = constructors(items, orders, frozen);
+    stats.constructors = signatures.len();
+    stats.setters = setters;
+    stats.signatures = signatures;
+    for item in items.iter_mut() {
+        if let Item::Struct(s) = item {
+            if matches!(s.fields, Fields::Named(_)) {
+                s.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+            }
+        }
+    }
     // Last: it removes the `#[serde(...)]` attributes the passes above read.
     let lean_ser = lean_serialize(items);
     stats.lean_serialize = lean_ser.len();
@@ -86,6 +111,7 @@ pub fn rewrite(
         lean.into_iter()
             .chain(lean_ser)
             .chain(conversions)
+            .map(|tokens| tokens.to_string())
             .chain(constructors)
             .collect(),
     ))
@@ -204,12 +230,20 @@ fn is_chrono(ty: &Type) -> bool {
 /// and the expression (of the value, bound as `__v`) it puts in the field's slot. Dates and
 /// date-times go through `crate::de::Fast`; `some` wraps the value for a slot of a required
 /// field, which holds an `Option` of the field's type.
-fn read_value(value: &TokenStream, some: bool) -> (TokenStream, TokenStream) {
-    let ty: Type = syn::parse2(value.clone()).expect("a field type");
-    let (asked, got) = if is_chrono(&ty) {
-        (quote!(crate::de::Fast<#ty>), quote!(__v.0))
+///
+/// `wrap` reads the field's type `ty` as an `Option<ty>` (a field with a default). The type is
+/// looked at as it is, not rebuilt and parsed again: parsing a type per field was a tenth of
+/// the build script's time.
+fn read_value(ty: &Type, wrap: bool, some: bool) -> (TokenStream, TokenStream) {
+    let value = if wrap {
+        quote!(::std::option::Option<#ty>)
     } else {
-        (quote!(#ty), quote!(__v))
+        quote!(#ty)
+    };
+    let (asked, got) = if is_chrono(ty) {
+        (quote!(crate::de::Fast<#value>), quote!(__v.0))
+    } else {
+        (value, quote!(__v))
     };
     let stored = if some {
         quote!(::std::option::Option::Some(#got))
@@ -401,26 +435,26 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
                 slot_types.push(quote!(#ty));
                 binds.push(quote!(#bound));
                 builds.push(quote!(#ident: #bound,));
-                read_value(&quote!(#ty), false)
+                read_value(ty, false, false)
             } else {
                 slot_types.push(quote!(::std::option::Option<#ty>));
                 match default.as_deref() {
                     Some("") => {
                         binds.push(quote!(#bound));
                         builds.push(quote!(#ident: #bound.unwrap_or_default(),));
-                        read_value(&quote!(::std::option::Option<#ty>), false)
+                        read_value(ty, true, false)
                     }
                     Some(path) => {
                         let path: syn::Path = syn::parse_str(path).expect("serde default path");
                         binds.push(quote!(#bound));
                         builds.push(quote!(#ident: #bound.unwrap_or_else(#path),));
-                        read_value(&quote!(::std::option::Option<#ty>), false)
+                        read_value(ty, true, false)
                     }
                     None => {
                         binds.push(quote!(::std::option::Option::Some(#bound)));
                         builds.push(quote!(#ident: #bound,));
                         missing.push((index.clone(), wire.clone()));
-                        read_value(&quote!(#ty), true)
+                        read_value(ty, false, true)
                     }
                 }
             };
@@ -448,52 +482,49 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
                 ),
             }
         });
+        // The struct's part only: the `Visitor` is `crate::de::LeanVisitor`, one generic impl
+        // for every struct, instead of a visitor type, its impl and its `expecting` per struct.
         out.push(quote! {
             impl<'de> ::serde::Deserialize<'de> for #name {
                 fn deserialize<__D: ::serde::Deserializer<'de>>(
                     deserializer: __D,
                 ) -> ::std::result::Result<Self, __D::Error> {
-                    struct __Visitor;
-                    impl<'de> ::serde::de::Visitor<'de> for __Visitor {
-                        type Value = #name;
-                        fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                            f.write_str(#expecting)
-                        }
-                        #[allow(unused_mut)]
-                        fn visit_map<__A: ::serde::de::MapAccess<'de>>(
-                            self,
-                            mut map: __A,
-                        ) -> ::std::result::Result<#name, __A::Error> {
-                            let mut __s: (#(#slot_types,)*) = (#(#nones,)*);
-                            let __read: ::std::result::Result<(), __A::Error> = loop {
-                                let key = match map.next_key::<#key<'de>>() {
-                                    ::std::result::Result::Ok(::std::option::Option::Some(key)) => key,
-                                    ::std::result::Result::Ok(::std::option::Option::None) => {
-                                        break ::std::result::Result::Ok(())
-                                    }
-                                    ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e),
-                                };
-                                match key.as_str() {
-                                    #(#arms)*
-                                    _ => {
-                                        if let ::std::result::Result::Err(__e) =
-                                            map.next_value::<::serde::de::IgnoredAny>()
-                                        {
-                                            break ::std::result::Result::Err(__e);
-                                        }
-                                    }
+                    deserializer.deserialize_map(crate::de::LeanVisitor::<#name>::new())
+                }
+            }
+            impl crate::de::LeanStruct for #name {
+                const EXPECTING: &'static str = #expecting;
+                #[allow(unused_mut)]
+                fn visit_map<'de, __A: ::serde::de::MapAccess<'de>>(
+                    mut map: __A,
+                ) -> ::std::result::Result<#name, __A::Error> {
+                    let mut __s: (#(#slot_types,)*) = (#(#nones,)*);
+                    let __read: ::std::result::Result<(), __A::Error> = loop {
+                        let key = match map.next_key::<#key<'de>>() {
+                            ::std::result::Result::Ok(::std::option::Option::Some(key)) => key,
+                            ::std::result::Result::Ok(::std::option::Option::None) => {
+                                break ::std::result::Result::Ok(())
+                            }
+                            ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e),
+                        };
+                        match key.as_str() {
+                            #(#arms)*
+                            _ => {
+                                if let ::std::result::Result::Err(__e) =
+                                    map.next_value::<::serde::de::IgnoredAny>()
+                                {
+                                    break ::std::result::Result::Err(__e);
                                 }
-                            };
-                            if let ::std::result::Result::Err(__e) = __read {
-                                return ::std::result::Result::Err(__e);
-                            }
-                            match __s {
-                                (#(#binds,)*) => ::std::result::Result::Ok(#name { #(#builds)* }),
-                                #missing_arm
                             }
                         }
+                    };
+                    if let ::std::result::Result::Err(__e) = __read {
+                        return ::std::result::Result::Err(__e);
                     }
-                    deserializer.deserialize_map(__Visitor)
+                    match __s {
+                        (#(#binds,)*) => ::std::result::Result::Ok(#name { #(#builds)* }),
+                        #missing_arm
+                    }
                 }
             }
         });
@@ -698,26 +729,6 @@ fn str_conversions(items: &[Item]) -> Vec<TokenStream> {
 
 // --- constructors ---------------------------------------------------------------------------
 
-fn has_default_impl(items: &[Item], name: &str) -> bool {
-    items.iter().any(|item| match item {
-        Item::Impl(imp) => {
-            imp.trait_
-                .as_ref()
-                .is_some_and(|(_, p, _)| p.segments.last().is_some_and(|s| s.ident == "Default"))
-                && self_type_ident(imp).as_deref() == Some(name)
-        }
-        Item::Struct(s) if s.ident == name => s.attrs.iter().any(|a| {
-            a.path().is_ident("derive")
-                && a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
-                    .is_ok_and(|ps| {
-                        ps.iter()
-                            .any(|p| p.segments.last().is_some_and(|s| s.ident == "Default"))
-                    })
-        }),
-        _ => false,
-    })
-}
-
 /// Whether a field must be given to `new`: neither `Option` nor defaulted by serde.
 pub fn is_required(field: &Field) -> bool {
     !is_option(&field.ty) && serde_default(&field.attrs).is_none()
@@ -728,14 +739,76 @@ fn wire_name(field: &Field) -> String {
     serde_str(&field.attrs, "rename").unwrap_or_else(|| unraw(field.ident.as_ref().expect("named")))
 }
 
-fn constructors(items: &[Item], orders: &RequiredOrders) -> Vec<TokenStream> {
+/// Whether a field of type `ty` can start empty (`Default::default()`): the standard library's
+/// containers, strings, numbers, booleans, JSON values, and generated structs that derive
+/// `Default`.
+fn has_default(items: &[Item], ty: &Type) -> bool {
+    let Some((name, _)) = last_segment(ty) else {
+        return false;
+    };
+    const STD: &[&str] = &[
+        "Option",
+        "Vec",
+        "String",
+        "HashMap",
+        "BTreeMap",
+        "Map",
+        "Value",
+        "bool",
+        "i64",
+        "i32",
+        "u64",
+        "u32",
+        "f64",
+        "f32",
+        "NaiveDate",
+        "DateTime",
+    ];
+    STD.contains(&name.as_str())
+        || items.iter().any(|item| {
+            matches!(item, Item::Struct(s) if s.ident == name
+                && derives(&s.attrs).iter().any(|p| p.segments.last().is_some_and(|s| s.ident == "Default")))
+        })
+}
+
+/// The `T` of `Option<T>`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// `new` and the setters of every struct with named fields; returns them, the signatures
+/// generated, and how many setters.
+fn constructors(
+    items: &[Item],
+    orders: &RequiredOrders,
+    frozen: &Signatures,
+) -> (Vec<String>, Signatures, usize) {
     let mut out = Vec::new();
+    let mut signatures = Signatures::new();
+    let mut setters = 0;
     for item in items {
         let Item::Struct(s) = item else { continue };
         let Fields::Named(fields) = &s.fields else {
             continue;
         };
         let name = &s.ident;
+        let field_named = |n: &str| {
+            fields
+                .named
+                .iter()
+                .find(|f| f.ident.as_ref().is_some_and(|i| unraw(i) == n))
+        };
         let mut required: Vec<&Field> = fields.named.iter().filter(|f| is_required(f)).collect();
         if let Some(order) = orders.get(&name.to_string()) {
             let mut wire: Vec<String> = required.iter().map(|f| wire_name(f)).collect();
@@ -746,17 +819,44 @@ fn constructors(items: &[Item], orders: &RequiredOrders) -> Vec<TokenStream> {
                 required.sort_by_key(|f| order.iter().position(|o| *o == wire_name(f)));
             }
         }
-        if required.is_empty() && has_default_impl(items, &name.to_string()) {
-            continue;
+        // The frozen parameters that still exist. A field required since is appended only to
+        // a request type (its name says `Request`): Plaid refuses a request without it, so
+        // callers must be told; any other type starts it empty, to be set with its setter (a
+        // response type a test builds keeps compiling when Plaid adds a field).
+        let listed = frozen.get(&name.to_string());
+        let mut params: Vec<&Field> = match listed {
+            Some(list) => list.iter().filter_map(|n| field_named(n)).collect(),
+            None => Vec::new(),
+        };
+        let appends = listed.is_none() || name.to_string().contains("Request");
+        for f in required {
+            // A field that cannot start empty (an enum, a struct without `Default`) must be
+            // given: it is appended whatever the type.
+            if !params.iter().any(|p| p.ident == f.ident) && (appends || !has_default(items, &f.ty))
+            {
+                params.push(f);
+            }
         }
-        let params = required.iter().map(|f| {
+        signatures.insert(
+            name.to_string(),
+            params
+                .iter()
+                .map(|f| unraw(f.ident.as_ref().expect("named")))
+                .collect(),
+        );
+        let args = params.iter().map(|f| {
             let (ident, ty) = (f.ident.as_ref().expect("named"), &f.ty);
+            let ty = option_inner(ty).unwrap_or(ty);
             quote! { #ident: impl ::std::convert::Into<#ty> }
         });
         let inits = fields.named.iter().map(|f| {
             let ident = f.ident.as_ref().expect("named");
-            if is_required(f) {
-                quote! { #ident: #ident.into() }
+            if params.iter().any(|p| p.ident == f.ident) {
+                if is_option(&f.ty) {
+                    quote! { #ident: ::std::option::Option::Some(#ident.into()) }
+                } else {
+                    quote! { #ident: #ident.into() }
+                }
             } else {
                 match serde_default(&f.attrs).as_deref() {
                     Some(path) if !path.is_empty() => {
@@ -767,32 +867,116 @@ fn constructors(items: &[Item], orders: &RequiredOrders) -> Vec<TokenStream> {
                 }
             }
         });
-        let listed = if required.is_empty() {
-            "It has no required fields.".to_owned()
+        let listed = if params.is_empty() {
+            "It takes no fields.".to_owned()
         } else {
-            let names: Vec<String> = required
+            let names: Vec<String> = params
                 .iter()
                 .map(|f| format!("`{}`", unraw(f.ident.as_ref().expect("named"))))
                 .collect();
-            format!("Its required fields are {}.", names.join(", "))
+            format!("It takes {}.", names.join(", "))
         };
-        let doc = format!(
-            "Creates a `{name}` from its required fields; every optional field starts empty.\n\n\
-             {listed} Set optional fields with struct update syntax: \
-             `{name} {{ field: Some(value), ..{name}::new(...) }}`."
-        );
-        let tokens: TokenStream = quote! {
-            impl #name {
+        let example_setter = fields
+            .named
+            .iter()
+            .find(|f| !params.iter().any(|p| p.ident == f.ident))
+            .and_then(|f| f.ident.as_ref())
+            .map(unraw);
+        let doc = match example_setter {
+            Some(setter) => format!(
+                "Creates a `{name}`; every other field starts empty. {listed} Set the others \
+                 with their setters: `{name}::new(…).{setter}(…)`."
+            ),
+            None => format!("Creates a `{name}`. {listed}"),
+        };
+        let setter_fns = fields.named.iter().filter_map(|f| {
+            let ident = f.ident.as_ref().expect("named");
+            if unraw(ident) == "new" {
+                return None;
+            }
+            let wire = wire_name(f);
+            let (ty, value) = match option_inner(&f.ty) {
+                Some(inner) => (inner, quote!(::std::option::Option::Some(value.into()))),
+                None => (&f.ty, quote!(value.into())),
+            };
+            let doc = format!("Sets `{wire}`.");
+            Some(quote! {
                 #[doc = #doc]
-                #[allow(clippy::too_many_arguments, clippy::new_without_default)]
-                pub fn new(#(#params),*) -> Self {
-                    Self { #(#inits),* }
+                #[must_use]
+                pub fn #ident(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
+                    self.#ident = #value;
+                    self
                 }
+            })
+        });
+        let setter_fns: Vec<TokenStream> = setter_fns.collect();
+        setters += setter_fns.len();
+        let new_fn = quote! {
+            #[doc = #doc]
+            #[allow(clippy::too_many_arguments, clippy::new_without_default)]
+            pub fn new(#(#args),*) -> Self {
+                Self { #(#inits),* }
             }
         };
-        out.push(tokens);
+        let mut text = format!("{} {{\n{new_fn}\n", quote!(impl #name));
+        for setter in setter_fns {
+            text.push_str(&setter.to_string());
+            text.push('\n');
+        }
+        text.push('}');
+        out.push(text);
     }
-    out
+    (out, signatures, setters)
+}
+
+/// Every struct's `new` parameters and fields with their types, as JSON: what
+/// `scripts/compat.sh` writes calls against, to check that code written against one build
+/// compiles against another. `{"Type": {"new": [[field, type]…], "fields": [[field, type]…]}}`,
+/// types as Rust source.
+pub fn inventory(items: &[Item], signatures: &Signatures) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for item in items {
+        let Item::Struct(s) = item else { continue };
+        let Fields::Named(fields) = &s.fields else {
+            continue;
+        };
+        let ty_of = |f: &Field, inner: bool| {
+            let ty = if inner {
+                option_inner(&f.ty).unwrap_or(&f.ty)
+            } else {
+                &f.ty
+            };
+            quote!(#ty).to_string()
+        };
+        let find = |n: &str| {
+            fields
+                .named
+                .iter()
+                .find(|f| f.ident.as_ref().is_some_and(|i| unraw(i) == n))
+        };
+        let new: Vec<serde_json::Value> = signatures
+            .get(&s.ident.to_string())
+            .into_iter()
+            .flatten()
+            .filter_map(|n| find(n).map(|f| serde_json::json!([n, ty_of(f, true)])))
+            .collect();
+        let all: Vec<serde_json::Value> = fields
+            .named
+            .iter()
+            .map(|f| {
+                serde_json::json!([
+                    unraw(f.ident.as_ref().expect("named")),
+                    ty_of(f, false),
+                    ty_of(f, true)
+                ])
+            })
+            .collect();
+        out.insert(
+            s.ident.to_string(),
+            serde_json::json!({ "new": new, "fields": all }),
+        );
+    }
+    serde_json::Value::Object(out)
 }
 
 /// The identifier without a leading `r#`.
@@ -837,8 +1021,8 @@ mod tests {
     #[test]
     fn string_enums_become_open_enum_invocations_and_lose_typify_impls() {
         let mut it = items(ENUM);
-        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
-        let extra = quote!(#(#extra)*);
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        let extra = extra.join("\n");
         assert_eq!(stats.open_enums, 1);
         assert_eq!(stats.enum_impls_dropped, 2);
         let out = format!("{} {extra}", render(&it));
@@ -859,8 +1043,8 @@ mod tests {
     #[test]
     fn data_carrying_enums_are_left_alone() {
         let mut it = items("pub enum Shape { Circle(f64), Square { side: f64 } }");
-        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
-        let extra = quote!(#(#extra)*);
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        let extra = extra.join("\n");
         assert_eq!(stats.open_enums, 0);
         assert!(format!("{} {extra}", render(&it)).contains("Circle (f64)"));
     }
@@ -870,8 +1054,8 @@ mod tests {
         let mut it = items(
             "pub enum Holder { #[serde(rename = \"unrecognized\")] Unrecognized, #[serde(rename = \"UNKNOWN\")] Unknown }",
         );
-        let (_, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
-        let extra = quote!(#(#extra)*);
+        let (_, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        let extra = extra.join("\n");
         let out = format!("{} {extra}", render(&it));
         assert!(
             out.contains("UnrecognizedValue = \"unrecognized\""),
@@ -898,8 +1082,8 @@ mod tests {
             }
             "#,
         );
-        let (_, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
-        let extra = quote!(#(#extra)*).to_string();
+        let (_, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        let extra = extra.join("\n");
         let ser = &extra[extra.find("Serialize for UserCreateRequest").unwrap()..];
         let de = &extra[extra
             .find("Deserialize < 'de > for UserCreateRequest")
@@ -940,8 +1124,8 @@ mod tests {
             pub struct Id(pub ::std::string::String);
             "#,
         );
-        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
-        let extra = quote!(#(#extra)*);
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        let extra = extra.join("\n");
         assert_eq!(
             stats.lean_deserialize, 1,
             "transparent newtypes keep serde's derive"
@@ -1013,8 +1197,8 @@ mod tests {
             vec!["institution_id".into(), "initial_products".into()],
         );
         let mut it = items(src);
-        let (_, extra) = rewrite(&mut it, &orders).unwrap();
-        let extra = quote!(#(#extra)*);
+        let (_, extra) = rewrite(&mut it, &orders, &Signatures::new()).unwrap();
+        let extra = extra.join("\n");
         let out = format!("{} {extra}", render(&it));
         assert!(out.contains("pub fn new (institution_id : impl :: std :: convert :: Into < :: std :: string :: String > , initial_products"), "{out}");
 
@@ -1024,8 +1208,8 @@ mod tests {
             vec!["institution_id".into(), "client_id".into()],
         );
         let mut it = items(src);
-        let (_, extra) = rewrite(&mut it, &orders).unwrap();
-        let extra = quote!(#(#extra)*);
+        let (_, extra) = rewrite(&mut it, &orders, &Signatures::new()).unwrap();
+        let extra = extra.join("\n");
         assert!(format!("{} {extra}", render(&it)).contains("pub fn new (initial_products"));
     }
 
@@ -1042,8 +1226,8 @@ mod tests {
             impl ::std::convert::From<i64> for Count { fn from(v: i64) -> Self { Self(v) } }
             "#,
         );
-        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
-        let extra = quote!(#(#extra)*);
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        let extra = extra.join("\n");
         assert_eq!(stats.str_conversions, 1);
         let out = format!("{} {extra}", render(&it));
         assert!(
@@ -1074,10 +1258,19 @@ mod tests {
             pub struct AllOptionalNoDefault { pub a: ::std::option::Option<i64> }
             "#,
         );
-        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new()).unwrap();
-        let extra = quote!(#(#extra)*);
-        assert_eq!(stats.constructors, 2);
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        let extra = extra.join("\n");
+        assert_eq!(stats.constructors, 3, "every struct has new");
+        assert_eq!(stats.setters, 7, "one setter per field");
         let out = format!("{} {extra}", render(&it));
+        assert!(
+            out.contains("# [non_exhaustive] pub struct TransactionsSyncRequest"),
+            "{out}"
+        );
+        assert!(
+            out.contains("pub fn count (mut self , value : impl :: std :: convert :: Into < i64 >) -> Self { self . count = :: std :: option :: Option :: Some (value . into ()) ; self }"),
+            "{out}"
+        );
         assert!(
             out.contains("pub fn new (access_token : impl :: std :: convert :: Into < AccessToken > , r#type : impl :: std :: convert :: Into < :: std :: string :: String >) -> Self"),
             "{out}"
@@ -1087,10 +1280,60 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("Its required fields are `access_token`, `type`."),
+            out.contains("It takes `access_token`, `type`. Set the others with their setters"),
             "{out}"
         );
         assert!(out.contains("impl AllOptionalNoDefault"), "{out}");
-        assert!(!out.contains("impl AllOptional {"), "{out}");
+        assert!(out.contains("impl AllOptional {\n# [doc"), "{out}");
+        assert_eq!(
+            stats.signatures["TransactionsSyncRequest"],
+            ["access_token", "type"]
+        );
+    }
+
+    #[test]
+    fn frozen_signatures_keep_parameters_the_spec_made_optional() {
+        // 1.482.3 required `user`; a newer spec makes it optional and requires `mode`, and
+        // drops `gone`. A response type gains a required field.
+        let mut it = items(
+            r#"
+            pub struct LinkTokenCreateRequest {
+                pub client_name: ::std::string::String,
+                pub user: ::std::option::Option<User>,
+                pub mode: ::std::string::String,
+                pub webhook: ::std::option::Option<::std::string::String>,
+            }
+            pub struct Account {
+                pub id: ::std::string::String,
+                pub holder_category: ::std::string::String,
+            }
+            "#,
+        );
+        let mut frozen = Signatures::new();
+        frozen.insert(
+            "LinkTokenCreateRequest".into(),
+            vec!["client_name".into(), "gone".into(), "user".into()],
+        );
+        frozen.insert("Account".into(), vec!["id".into()]);
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &frozen).unwrap();
+        let out = extra.join("\n");
+        assert!(
+            out.contains("pub fn new (client_name : impl :: std :: convert :: Into < :: std :: string :: String > , user : impl :: std :: convert :: Into < User > , mode : impl"),
+            "{out}"
+        );
+        assert!(
+            out.contains("user : :: std :: option :: Option :: Some (user . into ())"),
+            "{out}"
+        );
+        assert_eq!(
+            stats.signatures["LinkTokenCreateRequest"],
+            ["client_name", "user", "mode"]
+        );
+        // A response type whose spec now requires one more field keeps its `new`.
+        assert_eq!(stats.signatures["Account"], ["id"]);
+        assert!(
+            out.contains("holder_category : :: std :: default :: Default :: default ()"),
+            "{out}"
+        );
     }
 }

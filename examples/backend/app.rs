@@ -8,10 +8,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use plaid_sdk::link::LinkTokenRequest;
 use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
 use plaid_sdk::types::{
-    AccountsGetRequest, CountryCode, InstitutionsGetByIdRequest, ItemGetRequest, Products,
+    AccountsGetRequest, CountryCode, InstitutionsGetByIdRequest, ItemGetRequest,
+    ItemPublicTokenExchangeRequest, ItemRemoveRequest, LinkTokenCreateRequest,
+    LinkTokenCreateRequestUser, Products,
 };
 use plaid_sdk::webhook::{WebhookError, WebhookEvent, WebhookVerifier};
 use plaid_sdk::{AccessToken, Error as PlaidError, ErrorCode, PlaidClient, PublicToken};
@@ -215,10 +216,15 @@ async fn create_link_token(
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
     let user = user(&headers)?;
-    let request = LinkTokenRequest::new("Plaid SDK Backend", user.0)
-        .products([Products::Transactions])
-        .webhook(app.webhook_url.clone());
-    let created = app.plaid.create_link_token(&request).await?;
+    let request = LinkTokenCreateRequest::new(
+        "Plaid SDK Backend",
+        "en",
+        vec![CountryCode::Us],
+        LinkTokenCreateRequestUser::new(user.0),
+    )
+    .products([Products::Transactions])
+    .webhook(app.webhook_url.clone());
+    let created = app.plaid.link_token_create(&request).await?;
     Ok(Json(
         json!({ "link_token": created.link_token, "expiration": created.expiration }),
     ))
@@ -242,7 +248,9 @@ async fn exchange(
     }
     let linked = app
         .plaid
-        .exchange_public_token(PublicToken::new(body.public_token))
+        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(PublicToken::new(
+            body.public_token,
+        )))
         .await?;
     let item = app
         .plaid
@@ -294,7 +302,9 @@ async fn exchange(
         accts == fingerprint
     }) {
         // Do not keep (or pay for) the second Item.
-        app.plaid.remove_item(&linked.access_token).await?;
+        app.plaid
+            .item_remove(&ItemRemoveRequest::new(linked.access_token.clone()))
+            .await?;
         return Err(AppError::Conflict(format!(
             "these accounts are already linked as Item {duplicate_of}"
         )));
@@ -383,9 +393,9 @@ async fn update_link_token(
     if status != "active" {
         return Err(AppError::Conflict("the Item is disconnected".into()));
     }
-    let request = LinkTokenRequest::update_mode("Plaid SDK Backend", user.0, token)
+    let request = LinkTokenCreateRequest::update_mode("Plaid SDK Backend", user.0, token)
         .webhook(app.webhook_url.clone());
-    let created = app.plaid.create_link_token(&request).await?;
+    let created = app.plaid.link_token_create(&request).await?;
     Ok(Json(
         json!({ "link_token": created.link_token, "expiration": created.expiration }),
     ))
@@ -482,10 +492,14 @@ async fn disconnect(
     let user = user(&headers)?;
     let (token, status) = owned_item(&app, &user, &item_id)?;
     if status == "active" {
-        match app.plaid.remove_item(&token).await {
+        match app
+            .plaid
+            .item_remove(&ItemRemoveRequest::new(token.clone()))
+            .await
+        {
             // Already gone at Plaid (removed elsewhere): disconnected all the same.
             Err(PlaidError::Api(e)) if e.error_code == ErrorCode::ItemNotFound => {}
-            other => other?,
+            other => drop(other?),
         }
         app.db(|db| {
             db.execute(

@@ -331,7 +331,7 @@ impl OfflineSandbox {
 
     /// Puts an Item in `ITEM_LOGIN_REQUIRED` (as `/sandbox/item/reset_login` does) and sends
     /// it the `ITEM` `ERROR` webhook.
-    pub fn require_login(&self, item_id: &ItemId) -> Result<(), SandboxError> {
+    pub fn require_login(&self, item_id: impl AsRef<str>) -> Result<(), SandboxError> {
         let outgoing = self.with_item(item_id, |item, out| {
             item.error = Some(server::login_required());
             if let Some(url) = &item.webhook {
@@ -351,7 +351,8 @@ impl OfflineSandbox {
     /// (`SYNC_UPDATES_AVAILABLE`, `DEFAULT_UPDATE`, `NEW_ACCOUNTS_AVAILABLE`, `ERROR`,
     /// `PENDING_EXPIRATION`, `PENDING_DISCONNECT`, `USER_PERMISSION_REVOKED`,
     /// `LOGIN_REPAIRED`), with the same effect on the Item, by Item id rather than access token.
-    pub fn fire_webhook(&self, item_id: &ItemId, code: &str) -> Result<(), SandboxError> {
+    pub fn fire_webhook(&self, item_id: impl AsRef<str>, code: &str) -> Result<(), SandboxError> {
+        let item_id = item_id.as_ref();
         let mut failed = None;
         let outgoing = self.with_item(item_id, |item, out| match server::fire(item, code) {
             Ok(body) => match &item.webhook {
@@ -373,7 +374,7 @@ impl OfflineSandbox {
     /// Moves an Item's data `days` days forward: new purchases, pending transactions posting,
     /// corrections. Sends `SYNC_UPDATES_AVAILABLE` if anything changed. Returns the number of
     /// changes.
-    pub fn advance_days(&self, item_id: &ItemId, days: u32) -> Result<usize, SandboxError> {
+    pub fn advance_days(&self, item_id: impl AsRef<str>, days: u32) -> Result<usize, SandboxError> {
         let mut changes = 0;
         let outgoing = self.with_item(item_id, |item, out| {
             for _ in 0..days {
@@ -389,7 +390,10 @@ impl OfflineSandbox {
 
     /// The Item's transactions as they stand: `(transaction_id, amount, pending)` sorted by
     /// id, for tests that check a sync result against the truth.
-    pub fn transactions(&self, item_id: &ItemId) -> Result<Vec<(String, f64, bool)>, SandboxError> {
+    pub fn transactions(
+        &self,
+        item_id: impl AsRef<str>,
+    ) -> Result<Vec<(String, f64, bool)>, SandboxError> {
         let mut out = Vec::new();
         self.with_item(item_id, |item, _| {
             out = item
@@ -441,12 +445,13 @@ impl OfflineSandbox {
 
     fn with_item(
         &self,
-        item_id: &ItemId,
+        item_id: impl AsRef<str>,
         f: impl FnOnce(&mut server::ItemState, &mut Vec<Outgoing>),
     ) -> Result<Vec<Outgoing>, SandboxError> {
         let mut state = lock(&self.state);
+        let item_id = item_id.as_ref();
         let item = state
-            .item_by_id(item_id.as_str())
+            .item_by_id(item_id)
             .ok_or_else(|| SandboxError(format!("no Item {item_id}")))?;
         let mut outgoing = Vec::new();
         f(item, &mut outgoing);

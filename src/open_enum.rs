@@ -135,6 +135,14 @@ macro_rules! open_enum {
             }
         }
 
+        /// The empty, unrecognized value (its text is `""`): a placeholder for building values
+        /// in tests, which Plaid never sends.
+        impl ::std::default::Default for $name {
+            fn default() -> Self {
+                Self::Unrecognized($crate::UnrecognizedValue(::std::string::String::new()))
+            }
+        }
+
         impl ::std::convert::AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 self.as_str()
@@ -282,6 +290,13 @@ mod tests {
             Subtype::Checking > Subtype::X401k,
             "not the declaration order"
         );
+    }
+
+    #[test]
+    fn the_default_is_the_empty_unrecognized_value() {
+        let v = Subtype::default();
+        assert!(v.is_unrecognized());
+        assert_eq!(v.as_str(), "");
     }
 
     #[test]

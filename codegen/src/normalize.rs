@@ -24,6 +24,7 @@
 //!    rule, and need extra crates.
 //! 6. `additionalProperties: false` is dropped: Plaid adds fields without notice.
 //! 7. The `client_id`/`secret` body fields are removed: the client sends credentials in headers.
+//!    A request left with no field is closed, so that it is an empty struct, not a map.
 //! 8. Properties that hold access, public, processor or user tokens point at one canonical
 //!    schema per kind, which `build.rs` replaces with the SDK's redacting newtypes.
 //! 9. `default` values move into the description ("Default: `100`."). typify would otherwise
@@ -538,7 +539,16 @@ fn remove_credentials(schema: &mut Map<String, Value>, stats: &mut Stats) {
         }
     }
     stats.credential_fields_removed += removed.len();
+    let left_empty = !removed.is_empty() && props.is_empty();
     remove_required(schema, &removed);
+    // A request left with no field at all (`/payment_initiation/recipient/list` in 1.482.3)
+    // would become a map newtype; typify makes an empty struct of it when the object is
+    // closed, and an empty struct can gain the fields a later spec adds (1.697.4 adds `count`
+    // and `cursor`) without changing shape. Its unknown fields are still ignored: the
+    // generated types never deny them.
+    if left_empty && schema.get("allOf").is_none() {
+        schema.insert("additionalProperties".into(), Value::Bool(false));
+    }
 }
 
 // 8 ------------------------------------------------------------------------------------------
@@ -1155,6 +1165,24 @@ mod tests {
         assert!(schemas(&v)["S"].get("additionalProperties").is_none());
         assert_eq!(stats.constraints_dropped, 6);
         assert_eq!(stats.closed_objects_opened, 1);
+    }
+
+    #[test]
+    fn a_request_left_without_fields_is_closed_so_it_stays_a_struct() {
+        let mut v = spec_with(
+            json!({
+                "ListRequest": { "type": "object", "properties": {
+                    "client_id": { "$ref": "#/components/schemas/APIClientID" },
+                    "secret": { "$ref": "#/components/schemas/APISecret" } } },
+                "APIClientID": { "type": "string" },
+                "APISecret": { "type": "string" },
+            }),
+            json!({}),
+        );
+        normalize(&mut v).unwrap();
+        let list = &schemas(&v)["ListRequest"];
+        assert_eq!(list["properties"], json!({}));
+        assert_eq!(list["additionalProperties"], json!(false));
     }
 
     #[test]

@@ -765,9 +765,23 @@ fn has_default(items: &[Item], ty: &Type) -> bool {
         "DateTime",
     ];
     STD.contains(&name.as_str())
-        || items.iter().any(|item| {
-            matches!(item, Item::Struct(s) if s.ident == name
-                && derives(&s.attrs).iter().any(|p| p.segments.last().is_some_and(|s| s.ident == "Default")))
+        || items.iter().any(|item| match item {
+            Item::Struct(s) if s.ident == name => derives(&s.attrs)
+                .iter()
+                .any(|p| p.segments.last().is_some_and(|s| s.ident == "Default")),
+            // Open enums start as the empty, unrecognized value.
+            Item::Macro(m) if is_open_enum_named(m, &name) => true,
+            _ => false,
+        })
+}
+
+/// Whether the item is the `open_enum!` invocation defining `name`.
+fn is_open_enum_named(m: &syn::ItemMacro, name: &str) -> bool {
+    let tokens: Vec<proc_macro2::TokenTree> = m.mac.tokens.clone().into_iter().collect();
+    m.mac.path.segments.last().is_some_and(|s| s.ident == "open_enum")
+        && tokens.windows(2).any(|w| {
+            matches!((&w[0], &w[1]), (proc_macro2::TokenTree::Ident(e), proc_macro2::TokenTree::Ident(n))
+                if e == "enum" && n == name)
         })
 }
 

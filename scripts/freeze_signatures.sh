@@ -5,8 +5,8 @@
 #
 #   bash scripts/freeze_signatures.sh [SPEC]     # default: the vendored spec
 #
-# Run it at a major release (to take the current required fields as the new baseline, after
-# deleting spec/signatures.json) or after a refresh (to add the types the new spec brought;
+# Run it at a major release (to take the current required fields as the new baseline, with
+# PLAID_SDK_UNFROZEN=1 and spec/signatures.json deleted) or after a refresh (to add the types the new spec brought;
 # the types already listed keep their parameters). It builds the crate from SPEC with the
 # current file and writes the signatures that build generated.
 set -euo pipefail

@@ -88,6 +88,7 @@ pub fn run() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env("OUT_DIR")?);
     println!("cargo:rerun-if-env-changed={SPEC_VAR}");
+    println!("cargo:rerun-if-env-changed=PLAID_SDK_UNFROZEN");
     println!("cargo:rerun-if-changed=build.rs");
     let spec_path = match std::env::var_os(SPEC_VAR) {
         Some(p) if !p.is_empty() => PathBuf::from(p),
@@ -172,10 +173,19 @@ pub fn run() -> Result<(), String> {
     // `new`'s frozen parameters (see postprocess::Signatures).
     let signatures_path = manifest_dir.join("spec/signatures.json");
     println!("cargo:rerun-if-changed={}", signatures_path.display());
+    // Required: without it every `new` would take whatever the spec requires today, and the
+    // published crate's signatures would not be the ones it documents. Only
+    // scripts/freeze_signatures.sh builds without it, to make a new baseline.
     let frozen: postprocess::Signatures = match std::fs::read_to_string(&signatures_path) {
         Ok(text) => serde_json::from_str(&text)
             .map_err(|e| format!("{}: {e}", signatures_path.display()))?,
-        Err(_) => postprocess::Signatures::new(),
+        Err(_) if std::env::var_os("PLAID_SDK_UNFROZEN").is_some() => Default::default(),
+        Err(e) => {
+            return Err(format!(
+                "cannot read {}: {e} (it freezes every `new`'s parameters; see scripts/freeze_signatures.sh)",
+                signatures_path.display()
+            ))
+        }
     };
     let (stats, generated_impls) = postprocess::rewrite(&mut types, &required_orders, &frozen)
         .map_err(|e| format!("{at}: {e}"))?;

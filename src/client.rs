@@ -2,10 +2,11 @@
 //! timeouts, tracing, errors).
 
 use crate::error::{ApiError, ConfigError, Error};
+use crate::hook::{Attempt, AttemptOutcome, CallHook, FailureKind};
 use crate::operation::{
     sniff_request_id, Operation, OperationInfo, OperationKind, RawResponse, ResponseKind,
 };
-use crate::retry::{self, Decision, Outcome, RetryPolicy};
+use crate::retry::{self, BudgetPool, Decision, Outcome, RetryPolicy};
 use crate::secret::{is_clean, scrub, ClientSecret};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -124,6 +125,7 @@ pub struct ClientBuilder {
     slow_timeout: Duration,
     retry: RetryPolicy,
     user_agent: Option<String>,
+    hooks: Vec<Arc<dyn CallHook>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -158,6 +160,7 @@ impl Default for ClientBuilder {
             slow_timeout: Duration::from_secs(300),
             retry: RetryPolicy::default(),
             user_agent: None,
+            hooks: Vec::new(),
         }
     }
 }
@@ -270,6 +273,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a [`CallHook`](crate::hook::CallHook), which sees every attempt of every call (the
+    /// operation, the attempt number, the status, Plaid's `request_id`, the latency, the kind
+    /// of failure) and may add headers. Hooks run in the order added.
+    pub fn hook(mut self, hook: impl CallHook) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
     /// Appends a product token to the `User-Agent` (`my-app/1.2`).
     pub fn user_agent(mut self, product: impl Into<String>) -> Self {
         self.user_agent = Some(product.into());
@@ -353,6 +364,8 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 slow_timeout: self.slow_timeout,
                 retry: self.retry,
+                budget: self.retry.budget().map(BudgetPool::new),
+                hooks: self.hooks,
                 max_response_bytes: self.max_response_bytes,
                 max_file_bytes: self.max_file_bytes,
             }),
@@ -393,6 +406,9 @@ struct Inner {
     timeout: Duration,
     slow_timeout: Duration,
     retry: RetryPolicy,
+    /// The tokens of the retry budget every call of this client shares, if it has one.
+    budget: Option<BudgetPool>,
+    hooks: Vec<Arc<dyn CallHook>>,
     max_response_bytes: usize,
     max_file_bytes: usize,
 }
@@ -576,11 +592,28 @@ impl PlaidClient {
                 message,
             });
         }
+        if request.idempotency_key() == Some("") {
+            return Err(Error::InvalidRequest {
+                operation: info.name,
+                message: "idempotency_key is empty: set a key unique to this write, or leave it \
+                          unset where it is optional and the client makes one"
+                    .to_owned(),
+            });
+        }
+        // A write whose request takes an optional idempotency key the caller left empty gets
+        // one, the same on every attempt of this call and new for the next call, so that it
+        // can be retried like a read.
+        let generated_key = (info.optional_idempotency_key && request.idempotency_key().is_none())
+            .then(crate::operation::new_idempotency_key);
         let body = if info.has_body {
-            let json = serde_json::to_vec(request).map_err(|e| Error::InvalidRequest {
+            let mut json = serde_json::to_vec(request).map_err(|e| Error::InvalidRequest {
                 operation: info.name,
                 message: format!("the request cannot be serialized: {e}"),
             })?;
+            if let Some(key) = &generated_key {
+                json = crate::operation::with_idempotency_key(json, key);
+                tracing::debug!(operation = info.name, idempotency_key = %key, "generated an idempotency key");
+            }
             Some(Bytes::from(json))
         } else {
             None
@@ -609,7 +642,9 @@ impl PlaidClient {
             path: request.path(),
             headers,
             body,
-            repeatable: info.kind == OperationKind::Read || request.idempotency_key().is_some(),
+            repeatable: info.kind == OperationKind::Read
+                || request.idempotency_key().is_some()
+                || generated_key.is_some(),
         };
         let result = match self.execute(call).await {
             Ok(raw) => O::decode(raw),
@@ -647,18 +682,52 @@ impl PlaidClient {
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
+        let budget = self
+            .inner
+            .budget
+            .as_ref()
+            .filter(|_| policy.budget().is_some());
         async move {
             let mut attempt = 1;
+            // What this call's retries took from the budget, returned if it succeeds.
+            let mut spent = 0;
             loop {
                 tracing::Span::current().record("attempt", attempt);
-                let (result, outcome) = self.attempt(&call, timeout).await;
+                let number = Attempt {
+                    operation: info.name,
+                    path: info.path,
+                    number: attempt,
+                };
+                let mut extra = HeaderMap::new();
+                for hook in &self.inner.hooks {
+                    hook.before_attempt(&number, &mut extra);
+                }
+                let started = std::time::Instant::now();
+                let (result, outcome) = self.attempt(&call, timeout, extra).await;
+                if !self.inner.hooks.is_empty() {
+                    self.report(&number, &result, outcome, started.elapsed());
+                }
                 match retry::decide(&policy, attempt, call.repeatable, outcome, retry::jitter()) {
                     Decision::Retry(wait) => {
+                        if let Some(pool) = budget {
+                            match pool.spend(matches!(result, Err(Error::Timeout { .. }))) {
+                                Some(cost) => spent += cost,
+                                None => {
+                                    tracing::warn!(attempt, tokens_left = pool.left(), error = %DisplayErr(&result), "not retrying: the client's retry budget is spent");
+                                    return result;
+                                }
+                            }
+                        }
                         tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %DisplayErr(&result), "retrying");
                         tokio::time::sleep(wait).await;
                         attempt += 1;
                     }
-                    Decision::Stop => return result,
+                    Decision::Stop => {
+                        if let (Some(pool), Ok(_)) = (budget, &result) {
+                            pool.refund(spent);
+                        }
+                        return result;
+                    }
                 }
             }
         }
@@ -666,11 +735,47 @@ impl PlaidClient {
         .await
     }
 
-    /// One attempt: the result, and what it means for retrying.
+    /// Tells the hooks how an attempt ended.
+    fn report(
+        &self,
+        attempt: &Attempt,
+        result: &Result<RawResponse, Error>,
+        outcome: Outcome,
+        latency: Duration,
+    ) {
+        let secrets = [self.inner.secret.expose_secret()];
+        let (status, request_id, failure) = match result {
+            Ok(raw) => (
+                Some(raw.status),
+                sniff_request_id(&raw.body).filter(|id| is_clean(id, &secrets)),
+                None,
+            ),
+            Err(e) => {
+                let status = match outcome {
+                    Outcome::Status { status, .. } => Some(status),
+                    _ => e.status(),
+                };
+                (status, e.request_id(), Some(FailureKind::of(e)))
+            }
+        };
+        let outcome = AttemptOutcome {
+            status,
+            request_id,
+            latency,
+            failure,
+        };
+        for hook in &self.inner.hooks {
+            hook.after_attempt(attempt, &outcome);
+        }
+    }
+
+    /// One attempt: the result, and what it means for retrying. `extra` holds the headers the
+    /// hooks added.
     async fn attempt(
         &self,
         call: &Call,
         timeout: Duration,
+        extra: HeaderMap,
     ) -> (Result<RawResponse, Error>, Outcome) {
         let info = call.info;
         let url = format!("{}{}", self.inner.base_url, call.path);
@@ -678,6 +783,9 @@ impl PlaidClient {
             .inner
             .http
             .request(call.method.clone(), url)
+            // The hooks' headers first: the client's own, the credentials among them, and the
+            // request's parameters replace any of the same name.
+            .headers(extra)
             .headers(self.inner.headers.clone())
             .header(
                 reqwest::header::ACCEPT,

@@ -90,6 +90,7 @@ mod de;
 mod error;
 mod generated;
 pub mod guide;
+pub mod hook;
 mod json_path;
 pub mod link;
 mod open_enum;
@@ -117,7 +118,7 @@ pub use generated::{operations, types, SPEC_VERSION};
 pub use link::ItemId;
 pub use open_enum::UnrecognizedValue;
 pub use operation::{Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};
-pub use retry::RetryPolicy;
+pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::{AccessToken, ClientSecret, ProcessorToken, PublicToken, UserToken};
 
 /// The README's examples, compiled as doctests so they cannot drift from the API.

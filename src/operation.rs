@@ -24,6 +24,10 @@ pub struct OperationInfo {
     pub has_body: bool,
     /// What a successful call returns.
     pub response: ResponseKind,
+    /// Whether the request takes an optional `idempotency_key`: when the caller leaves it
+    /// empty, the client generates one (the same on every attempt of the call), so the write
+    /// is retried safely.
+    pub optional_idempotency_key: bool,
     /// The `Accept` header sent: the media types the spec declares for the success response
     /// (`application/pdf` for a file), with `application/json` for Plaid's errors.
     pub accept: &'static str,
@@ -123,9 +127,45 @@ impl OperationInfo {
             slow: false,
             has_body: true,
             response: ResponseKind::Json,
+            optional_idempotency_key: false,
             accept: "application/json",
         }
     }
+}
+
+/// A new idempotency key: `plaid-sdk-` and 32 hex digits (Plaid allows 50 characters), from
+/// the standard library's per-process random hasher keys, a counter and the time. Keys must
+/// be unique, not secret.
+pub(crate) fn new_idempotency_key() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let half = |salt: u64| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(n);
+        h.write_u64(nanos);
+        h.write_u64(salt);
+        h.finish()
+    };
+    format!("plaid-sdk-{:016x}{:016x}", half(1), half(2))
+}
+
+/// A request body serialized by serde_json (a JSON object without an `idempotency_key`: the
+/// field is skipped when empty) with the key added as its first field.
+pub(crate) fn with_idempotency_key(body: Vec<u8>, key: &str) -> Vec<u8> {
+    let field = format!("\"idempotency_key\":{}", serde_json::Value::from(key));
+    let rest = body.strip_prefix(b"{").unwrap_or(&body);
+    let mut out = Vec::with_capacity(body.len() + field.len() + 1);
+    out.push(b'{');
+    out.extend_from_slice(field.as_bytes());
+    if rest.first() != Some(&b'}') {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Percent-encodes one path segment: everything but RFC 3986's unreserved characters.
@@ -417,6 +457,24 @@ mod tests {
             status: 200,
             body: Bytes::from(body.to_owned()),
         }
+    }
+
+    #[test]
+    fn idempotency_keys_are_unique_short_and_go_first_in_the_body() {
+        let keys: std::collections::HashSet<String> =
+            (0..1000).map(|_| new_idempotency_key()).collect();
+        assert_eq!(keys.len(), 1000);
+        assert!(keys
+            .iter()
+            .all(|k| k.len() == 42 && k.starts_with("plaid-sdk-")));
+        let body = |b: &str, k: &str| {
+            String::from_utf8(with_idempotency_key(b.as_bytes().to_vec(), k)).unwrap()
+        };
+        assert_eq!(body("{}", "k1"), r#"{"idempotency_key":"k1"}"#);
+        assert_eq!(
+            body(r#"{"amount":"1.00"}"#, "k2"),
+            r#"{"idempotency_key":"k2","amount":"1.00"}"#
+        );
     }
 
     #[test]

@@ -10,6 +10,11 @@
 //! The wait is exponential backoff with jitter, or the server's `Retry-After` when it sends one
 //! (a `Retry-After` longer than [`RetryPolicy::max_retry_after`] ends the retries instead of
 //! stalling the caller).
+//!
+//! Retries also spend a budget shared by every call of a client ([`RetryBudget`], on by
+//! default), in the manner of the AWS SDKs' standard retry quota: during an outage, when every
+//! call fails, the client stops multiplying the load on Plaid once the budget is spent, and
+//! successes earn it back.
 
 use std::time::Duration;
 
@@ -30,6 +35,117 @@ pub struct RetryPolicy {
     initial_backoff: Duration,
     max_backoff: Duration,
     max_retry_after: Duration,
+    budget: Option<RetryBudget>,
+}
+
+/// A budget for retries, shared by every call of one client (and its clones), after the AWS
+/// SDKs' standard retry quota: a client holds `capacity` tokens; each retry spends
+/// `retry_cost` (`timeout_cost` after a timeout); a call that succeeds returns
+/// `success_refund`, and what its own retries spent. A retry the budget cannot pay for is not
+/// made, and the call returns its last error. So N callers hitting an outage cause at most
+/// `capacity / retry_cost` retries between them, not N times the attempts, and retries come
+/// back as calls succeed again.
+///
+/// ```
+/// use plaid_sdk::{RetryBudget, RetryPolicy};
+/// let tight = RetryPolicy::default().retry_budget(RetryBudget::default().capacity(100));
+/// let unbounded = RetryPolicy::default().without_retry_budget();
+/// # let _ = (tight, unbounded);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryBudget {
+    capacity: u32,
+    retry_cost: u32,
+    timeout_cost: u32,
+    success_refund: u32,
+}
+
+impl Default for RetryBudget {
+    /// 500 tokens; a retry costs 5, a retry after a timeout 10; a success returns 1: the AWS
+    /// SDKs' standard mode. 100 retries in a row, with no success between, spend it.
+    fn default() -> Self {
+        Self {
+            capacity: 500,
+            retry_cost: 5,
+            timeout_cost: 10,
+            success_refund: 1,
+        }
+    }
+}
+
+impl RetryBudget {
+    /// The tokens a client holds, and starts with.
+    pub fn capacity(mut self, tokens: u32) -> Self {
+        self.capacity = tokens;
+        self
+    }
+
+    /// What a retry costs.
+    pub fn retry_cost(mut self, tokens: u32) -> Self {
+        self.retry_cost = tokens;
+        self
+    }
+
+    /// What a retry after a timeout costs.
+    pub fn timeout_cost(mut self, tokens: u32) -> Self {
+        self.timeout_cost = tokens;
+        self
+    }
+
+    /// What a successful call returns to the budget, besides what its retries spent.
+    pub fn success_refund(mut self, tokens: u32) -> Self {
+        self.success_refund = tokens;
+        self
+    }
+}
+
+/// The tokens left in a client's [`RetryBudget`].
+#[derive(Debug)]
+pub(crate) struct BudgetPool {
+    tokens: std::sync::atomic::AtomicU32,
+    budget: RetryBudget,
+}
+
+impl BudgetPool {
+    pub(crate) fn new(budget: RetryBudget) -> Self {
+        Self {
+            tokens: std::sync::atomic::AtomicU32::new(budget.capacity),
+            budget,
+        }
+    }
+
+    /// Takes the cost of one retry, if the budget holds it; returns what was taken.
+    pub(crate) fn spend(&self, after_timeout: bool) -> Option<u32> {
+        let cost = if after_timeout {
+            self.budget.timeout_cost
+        } else {
+            self.budget.retry_cost
+        };
+        self.tokens
+            .fetch_update(
+                std::sync::atomic::Ordering::AcqRel,
+                std::sync::atomic::Ordering::Acquire,
+                |left| left.checked_sub(cost),
+            )
+            .ok()
+            .map(|_| cost)
+    }
+
+    /// A call succeeded after its retries spent `spent`: returns that and the refund.
+    pub(crate) fn refund(&self, spent: u32) {
+        let back = spent.saturating_add(self.budget.success_refund);
+        let cap = self.budget.capacity;
+        let _ = self.tokens.fetch_update(
+            std::sync::atomic::Ordering::AcqRel,
+            std::sync::atomic::Ordering::Acquire,
+            |left| (left < cap).then(|| left.saturating_add(back).min(cap)),
+        );
+    }
+
+    /// The tokens left.
+    pub(crate) fn left(&self) -> u32 {
+        self.tokens.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 impl Default for RetryPolicy {
@@ -41,6 +157,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(60),
+            budget: Some(RetryBudget::default()),
         }
     }
 }
@@ -82,6 +199,25 @@ impl RetryPolicy {
     /// Attempts in all, the first included.
     pub fn attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// The client's shared retry budget (default: [`RetryBudget::default`]). It is a property
+    /// of the client: set on the client's policy, it sizes the one pool every call draws from;
+    /// a per-call policy only decides whether that call draws from it.
+    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// No shared budget: every call retries up to its attempts, whatever the others do.
+    pub fn without_retry_budget(mut self) -> Self {
+        self.budget = None;
+        self
+    }
+
+    /// The retry budget, if any.
+    pub fn budget(&self) -> Option<RetryBudget> {
+        self.budget
     }
 }
 
@@ -202,6 +338,7 @@ mod tests {
         initial_backoff: Duration::from_millis(100),
         max_backoff: Duration::from_millis(1000),
         max_retry_after: Duration::from_secs(30),
+        budget: None,
     };
 
     #[test]
@@ -334,6 +471,23 @@ mod tests {
         );
         assert_eq!(parse_retry_after("-3", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn the_budget_is_spent_by_retries_and_earned_back_by_successes() {
+        let pool = BudgetPool::new(RetryBudget::default().capacity(20));
+        assert_eq!(pool.spend(false), Some(5));
+        assert_eq!(pool.spend(true), Some(10));
+        assert_eq!(pool.left(), 5);
+        assert_eq!(pool.spend(true), None, "a timeout retry costs 10");
+        assert_eq!(pool.spend(false), Some(5));
+        assert_eq!(pool.spend(false), None, "spent");
+        pool.refund(0);
+        assert_eq!(pool.left(), 1, "a success returns 1");
+        pool.refund(15);
+        assert_eq!(pool.left(), 17, "and what its retries spent");
+        pool.refund(100);
+        assert_eq!(pool.left(), 20, "never more than the capacity");
     }
 
     #[test]

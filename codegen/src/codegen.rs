@@ -653,6 +653,14 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
                 }),
             ),
         };
+        let fields = struct_fields(types, &request).ok_or_else(|| {
+            format!("operation {name}: request type {request} is not a generated struct")
+        })?;
+        let key_field = fields
+            .iter()
+            .find(|f| f.ident.as_ref().is_some_and(|i| i == "idempotency_key"));
+        // An optional key is one the client can fill in (see `PlaidClient::send`).
+        let optional_key = key_field.is_some_and(|f| is_option(&f.ty));
         let const_doc = format!("`{method} {path}`");
         let accept = &op.accept;
         consts.push(quote! {
@@ -665,16 +673,11 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
                 slow: #slow,
                 has_body: #has_body,
                 response: #response_kind,
+                optional_idempotency_key: #optional_key,
                 accept: #accept,
             };
         });
 
-        let fields = struct_fields(types, &request).ok_or_else(|| {
-            format!("operation {name}: request type {request} is not a generated struct")
-        })?;
-        let key_field = fields
-            .iter()
-            .find(|f| f.ident.as_ref().is_some_and(|i| i == "idempotency_key"));
         let idempotency = key_field.map(|f| {
             if is_option(&f.ty) {
                 quote! {

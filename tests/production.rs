@@ -1,0 +1,288 @@
+//! What production users of the big SDKs get, against local servers: a retry budget shared by
+//! a client's calls, idempotency keys the client fills in, and a hook on every attempt.
+
+mod common;
+
+use common::{client, fast_retries, ACCESS_TOKEN, SECRET};
+use plaid_sdk::hook::{Attempt, AttemptOutcome, CallHook, FailureKind};
+use plaid_sdk::types::{AccountsGetRequest, TransferCreateRequest};
+use plaid_sdk::{Error, RetryBudget};
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn requests(server: &MockServer) -> Vec<wiremock::Request> {
+    server.received_requests().await.unwrap()
+}
+
+fn failing() -> ResponseTemplate {
+    common::plaid_error(500, "API_ERROR", "INTERNAL_SERVER_ERROR")
+}
+
+// --- the retry budget -----------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_outage_costs_at_most_the_budgets_retries_and_retries_come_back_with_recovery() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(failing())
+        .with_priority(5)
+        .mount(&server)
+        .await;
+    // 50 tokens at 5 a retry: 10 retries for every caller together.
+    let budget = RetryBudget::default().capacity(50);
+    let client = common::builder(&server)
+        .retry_policy(fast_retries(3).retry_budget(budget))
+        .build()
+        .unwrap();
+    let request = AccountsGetRequest::new(ACCESS_TOKEN);
+    let calls =
+        futures_util::future::join_all((0..40).map(|_| client.accounts_get(&request))).await;
+    assert!(calls.iter().all(|r| r.is_err()));
+    let sent = requests(&server).await.len();
+    assert_eq!(sent, 40 + 10, "40 calls and the budget's 10 retries");
+
+    // Without the budget, every caller retries to its limit.
+    let unbounded = common::builder(&server)
+        .retry_policy(fast_retries(3).without_retry_budget())
+        .build()
+        .unwrap();
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(failing())
+        .mount(&server)
+        .await;
+    futures_util::future::join_all((0..40).map(|_| unbounded.accounts_get(&request))).await;
+    assert_eq!(requests(&server).await.len(), 120);
+
+    // Plaid recovers: successes earn tokens back (one each), and retries resume.
+    server.reset().await;
+    let spec = common::load_spec();
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::example_for(&spec, "/accounts/get")),
+        )
+        .mount(&server)
+        .await;
+    for _ in 0..10 {
+        client.accounts_get(&request).await.unwrap();
+    }
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(failing())
+        .mount(&server)
+        .await;
+    let e = client.accounts_get(&request).await.unwrap_err();
+    assert!(matches!(e, Error::Api(_)));
+    assert_eq!(
+        requests(&server).await.len(),
+        3,
+        "10 tokens earned back pay for this call's 2 retries"
+    );
+}
+
+// --- idempotency keys ------------------------------------------------------------------------
+
+/// The operations whose request takes an optional `idempotency_key`, read from the spec.
+fn optional_key_operations(spec: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for info in plaid_sdk::operations::ALL {
+        let op = &spec["paths"][info.path][info.method.to_lowercase()];
+        let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") else {
+            continue;
+        };
+        let schema = match schema["$ref"].as_str() {
+            Some(r) => spec.pointer(r.trim_start_matches('#')).unwrap(),
+            None => schema,
+        };
+        let has = schema["properties"].get("idempotency_key").is_some();
+        let required = schema["required"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|f| f == "idempotency_key"));
+        if has && !required {
+            out.push(info.name.to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_operations_that_get_a_generated_key_are_the_specs() {
+    let spec = common::load_spec();
+    let generated: Vec<String> = plaid_sdk::operations::ALL
+        .iter()
+        .filter(|o| o.optional_idempotency_key)
+        .map(|o| o.name.to_owned())
+        .collect();
+    assert_eq!(generated, optional_key_operations(&spec));
+    assert!(
+        generated.contains(&"transfer_create".to_owned()),
+        "{generated:?}"
+    );
+}
+
+fn transfer() -> TransferCreateRequest {
+    TransferCreateRequest::new(
+        ACCESS_TOKEN,
+        "3gE5gnRzNyfXpBK5wEEKcymJ5albGVUqg77gr",
+        "auth-1",
+        "payment",
+    )
+}
+
+fn key_of(request: &wiremock::Request) -> Option<String> {
+    let body: Value = serde_json::from_slice(&request.body).unwrap();
+    body["idempotency_key"].as_str().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_write_without_a_key_gets_one_the_same_on_every_attempt_and_new_per_call() {
+    let server = MockServer::start().await;
+    let spec = common::load_spec();
+    Mock::given(method("POST"))
+        .respond_with(failing())
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::example_for(&spec, "/transfer/create")),
+        )
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    // Two 500s, then success: three attempts, one key. Without the key the write would have
+    // been sent once.
+    client.transfer_create(&transfer()).await.unwrap();
+    let first: Vec<Option<String>> = requests(&server).await.iter().map(key_of).collect();
+    assert_eq!(first.len(), 3);
+    let key = first[0].clone().expect("a generated key");
+    assert!(key.starts_with("plaid-sdk-") && key.len() <= 50, "{key}");
+    assert!(first.iter().all(|k| k.as_deref() == Some(key.as_str())));
+    // The next call, a new key.
+    client.transfer_create(&transfer()).await.unwrap();
+    let second = key_of(requests(&server).await.last().unwrap()).unwrap();
+    assert_ne!(second, key);
+    // A key the caller set is never replaced.
+    client
+        .transfer_create(&transfer().idempotency_key("order-42"))
+        .await
+        .unwrap();
+    assert_eq!(
+        key_of(requests(&server).await.last().unwrap()).as_deref(),
+        Some("order-42")
+    );
+    // An empty key is a mistake, refused before sending, not a key shared by every write.
+    let sent = requests(&server).await.len();
+    let empty = client
+        .transfer_create(&transfer().idempotency_key(""))
+        .await;
+    assert!(
+        matches!(empty, Err(plaid_sdk::Error::InvalidRequest { .. })),
+        "{empty:?}"
+    );
+    assert_eq!(requests(&server).await.len(), sent);
+}
+
+// --- the call hook -------------------------------------------------------------------------------
+
+#[derive(Default, Clone)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl CallHook for Recorder {
+    fn before_attempt(&self, attempt: &Attempt, headers: &mut http::HeaderMap) {
+        headers.insert("x-proxy-route", http::HeaderValue::from_static("plaid"));
+        // A hook cannot replace the client's own headers.
+        headers.insert(
+            "plaid-secret",
+            http::HeaderValue::from_static("from-the-hook"),
+        );
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("before {} #{}", attempt.operation, attempt.number));
+    }
+
+    fn after_attempt(&self, attempt: &Attempt, outcome: &AttemptOutcome<'_>) {
+        self.0.lock().unwrap().push(format!(
+            "after {} #{} status={:?} request_id={:?} failure={:?} latency={}",
+            attempt.operation,
+            attempt.number,
+            outcome.status,
+            outcome.request_id,
+            outcome.failure,
+            outcome.latency > Duration::ZERO
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_hook_sees_every_attempt_adds_headers_and_never_a_secret() {
+    let spec = common::load_spec();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(failing())
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(502).set_body_raw("<html>bad gateway</html>", "text/html"),
+        )
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::example_for(&spec, "/accounts/get")),
+        )
+        .mount(&server)
+        .await;
+    let recorder = Recorder::default();
+    let client = common::builder(&server)
+        .hook(recorder.clone())
+        .build()
+        .unwrap();
+    client
+        .accounts_get(&AccountsGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap();
+    let log = recorder.0.lock().unwrap().clone();
+    assert_eq!(log.len(), 6, "{log:#?}");
+    assert_eq!(log[0], "before accounts_get #1");
+    assert!(log[1].starts_with("after accounts_get #1 status=Some(500) request_id=Some(\"req-fault\") failure=Some(Api)"), "{}", log[1]);
+    assert!(
+        log[3].starts_with(
+            "after accounts_get #2 status=Some(502) request_id=None failure=Some(Http)"
+        ),
+        "{}",
+        log[3]
+    );
+    assert!(
+        log[5].starts_with("after accounts_get #3 status=Some(200)"),
+        "{}",
+        log[5]
+    );
+    assert!(log[5].ends_with("failure=None latency=true"), "{}", log[5]);
+    for line in &log {
+        assert!(
+            !line.contains(SECRET) && !line.contains("5cd6e1b1"),
+            "{line}"
+        );
+    }
+    for sent in requests(&server).await {
+        assert_eq!(sent.headers.get("x-proxy-route").unwrap(), "plaid");
+        assert_eq!(
+            sent.headers.get("plaid-secret").unwrap(),
+            SECRET,
+            "the client's own header wins"
+        );
+    }
+    let _ = FailureKind::Timeout;
+}

@@ -137,6 +137,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// Plaid still answered "not ready" when the deadline of
+    /// [`PlaidClient::until_ready`](crate::PlaidClient::until_ready) came.
+    #[error("{operation}: still not ready after {waited:?} ({polls} calls)")]
+    NotReady {
+        /// The operation called.
+        operation: &'static str,
+        /// How long it waited.
+        waited: Duration,
+        /// How many calls it made.
+        polls: u32,
+    },
+
     /// A `/transactions/sync` loop failed again after every restart it was allowed.
     #[error("{operation}: gave up after {restarts} restarts: {source}")]
     SyncRestarts {
@@ -193,7 +205,10 @@ impl Error {
         match self {
             Error::Api(e) => e.is_retryable(),
             Error::Http { status, .. } => is_retryable_status(*status),
-            Error::Timeout { .. } | Error::Connect { .. } | Error::Transport { .. } => true,
+            Error::Timeout { .. }
+            | Error::Connect { .. }
+            | Error::Transport { .. }
+            | Error::NotReady { .. } => true,
             Error::SyncRestarts { source, .. } => source.is_retryable(),
             Error::Decode { .. }
             | Error::Redirect { .. }
@@ -315,6 +330,7 @@ impl Error {
             // No text from outside: a duration, a limit, reqwest's own messages (their URL
             // removed), or a configuration error that never repeats a value.
             other @ (Error::Timeout { .. }
+            | Error::NotReady { .. }
             | Error::Connect { .. }
             | Error::Transport { .. }
             | Error::ResponseTooLarge { .. }

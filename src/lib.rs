@@ -96,6 +96,7 @@ pub mod link;
 mod open_enum;
 mod operation;
 pub mod pagination;
+pub mod ready;
 mod retry;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

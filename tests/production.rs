@@ -1,11 +1,12 @@
 //! What production users of the big SDKs get, against local servers: a retry budget shared by
-//! a client's calls, idempotency keys the client fills in, and a hook on every attempt.
+//! a client's calls, idempotency keys the client fills in, waiting until Plaid has the data, and
+//! a hook on every attempt.
 
 mod common;
 
 use common::{client, fast_retries, ACCESS_TOKEN, SECRET};
 use plaid_sdk::hook::{Attempt, AttemptOutcome, CallHook, FailureKind};
-use plaid_sdk::types::{AccountsGetRequest, TransferCreateRequest};
+use plaid_sdk::types::{AccountsGetRequest, TransactionsGetRequest, TransferCreateRequest};
 use plaid_sdk::{Error, RetryBudget};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -186,6 +187,122 @@ async fn a_write_without_a_key_gets_one_the_same_on_every_attempt_and_new_per_ca
         "{empty:?}"
     );
     assert_eq!(requests(&server).await.len(), sent);
+}
+
+// --- waiting until ready -----------------------------------------------------------------------
+
+fn transactions_get() -> TransactionsGetRequest {
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    TransactionsGetRequest::new(ACCESS_TOKEN, day(1), day(20))
+}
+
+#[tokio::test]
+async fn until_ready_polls_while_plaid_says_product_not_ready() {
+    let spec = common::load_spec();
+    let server = MockServer::start().await;
+    Mock::given(path("/transactions/get"))
+        .respond_with(common::plaid_error(400, "ITEM_ERROR", "PRODUCT_NOT_READY"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/transactions/get"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::example_for(&spec, "/transactions/get")),
+        )
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let page = client
+        .until_ready(&transactions_get())
+        .backoff(Duration::from_millis(5), Duration::from_millis(20))
+        .await
+        .unwrap();
+    assert!(!page.transactions.is_empty());
+    assert_eq!(requests(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn until_ready_gives_up_at_its_deadline_and_stops_at_any_other_error() {
+    let server = MockServer::start().await;
+    Mock::given(path("/transactions/get"))
+        .respond_with(common::plaid_error(400, "ITEM_ERROR", "PRODUCT_NOT_READY"))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let e = client
+        .until_ready(&transactions_get())
+        .backoff(Duration::from_millis(10), Duration::from_millis(10))
+        .deadline(Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::NotReady { operation: "transactions_get", polls, .. } if polls >= 5),
+        "{e:?}"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(path("/transactions/get"))
+        .respond_with(common::plaid_error(
+            400,
+            "ITEM_ERROR",
+            "ITEM_LOGIN_REQUIRED",
+        ))
+        .mount(&server)
+        .await;
+    let e = common::client(&server)
+        .until_ready(&transactions_get())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.error_code().map(|c| c.as_str()),
+        Some("ITEM_LOGIN_REQUIRED")
+    );
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "no waiting on another error"
+    );
+}
+
+#[cfg(feature = "test-util")]
+#[tokio::test]
+async fn until_ready_waits_for_a_new_items_transactions_in_the_offline_sandbox() {
+    use plaid_sdk::sandbox::OfflineSandbox;
+    use plaid_sdk::types::{Products, TransactionsGetRequest, TransactionsSyncRequest};
+    let sandbox = OfflineSandbox::builder().not_ready_syncs(2).start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    // /transactions/get: PRODUCT_NOT_READY until the Item's first update is done.
+    let today = chrono::Utc::now().date_naive();
+    let get = TransactionsGetRequest::new(
+        item.access_token.clone(),
+        today - chrono::Days::new(30),
+        today,
+    );
+    let page = client
+        .until_ready(&get)
+        .backoff(Duration::from_millis(5), Duration::from_millis(10))
+        .await
+        .unwrap();
+    assert!(page.total_transactions > 0);
+    // /transactions/sync answers "not ready" with an empty cursor instead of an error.
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    let sync = TransactionsSyncRequest::new(item.access_token.clone());
+    let first = client
+        .until_ready(&sync)
+        .ready_when(|page| !page.next_cursor.is_empty())
+        .backoff(Duration::from_millis(5), Duration::from_millis(10))
+        .await
+        .unwrap();
+    assert!(!first.added.is_empty());
 }
 
 // --- the call hook -------------------------------------------------------------------------------

@@ -33,6 +33,7 @@
 //! | `/item/get`, `/item/remove`, `/item/webhook/update` | removal is final (`ITEM_NOT_FOUND`) |
 //! | `/accounts/get`, `/accounts/balance/get` | checking, savings, credit card; balances from the ledger |
 //! | `/transactions/sync` | a ledger of realistic transactions (merchants, categories, pending → posted), cursors, `count`, `options.account_id` |
+//! | `/transactions/get` | the same ledger by date, newest first, `options.count`/`offset`/`account_ids`; `PRODUCT_NOT_READY` while a new Item is not ready ([`SandboxBuilder::not_ready_syncs`]) |
 //! | `/transactions/refresh` | one more day of transactions, and `SYNC_UPDATES_AVAILABLE` |
 //! | `/sandbox/item/fire_webhook`, `/sandbox/item/reset_login` | webhooks signed like Plaid's, sent to the Item's URL |
 //! | `/webhook_verification_key/get` | the signer's key, so [`crate::webhook::WebhookVerifier`] works unchanged |
@@ -68,6 +69,7 @@ pub const SERVED_PATHS: &[&str] = &[
     "/accounts/get",
     "/accounts/balance/get",
     "/transactions/sync",
+    "/transactions/get",
     "/transactions/refresh",
     "/sandbox/item/fire_webhook",
     "/sandbox/item/reset_login",
@@ -152,8 +154,10 @@ impl SandboxBuilder {
         self
     }
 
-    /// How many `/transactions/sync` calls on a new Item answer "not ready" (an empty cursor,
-    /// `NOT_READY`) before data arrives, as a fresh Item at Plaid does (default 0).
+    /// How many transactions calls on a new Item answer "not ready" before data arrives, as
+    /// a fresh Item at Plaid does (default 0): `/transactions/sync` answers an empty cursor
+    /// with `NOT_READY`, `/transactions/get` the `PRODUCT_NOT_READY` error. Both count
+    /// towards the same number.
     pub fn not_ready_syncs(mut self, calls: u32) -> Self {
         self.not_ready_syncs = calls;
         self

@@ -1,7 +1,7 @@
 //! The offline sandbox's request handling: one wiremock responder that checks each request the
 //! way Plaid does and answers from the shared state.
 
-use super::data::{self, Account, Change, Ledger, Rng};
+use super::data::{self, Account, Change, Ledger, Rng, Txn};
 use super::{Fault, SentWebhook};
 use crate::webhook::testing::WebhookSigner;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -582,7 +582,11 @@ fn item_call(
     // Calls that need the institution fail while the Item is in error; the rest work.
     let needs_login = matches!(
         path,
-        "/accounts/get" | "/accounts/balance/get" | "/transactions/sync" | "/transactions/refresh"
+        "/accounts/get"
+            | "/accounts/balance/get"
+            | "/transactions/sync"
+            | "/transactions/get"
+            | "/transactions/refresh"
     );
     if needs_login {
         if let Some((error_type, code, message)) = &item.error {
@@ -635,6 +639,7 @@ fn item_call(
             Ok(json!({ "accounts": accounts, "item": item_json(item) }))
         }
         "/transactions/sync" => transactions_sync(item, body),
+        "/transactions/get" => transactions_get(item, body),
         "/transactions/refresh" => {
             if item.ledger.advance_day() > 0 {
                 queue_sync_webhook(item, outgoing);
@@ -969,6 +974,124 @@ fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFa
         "next_cursor": encode_cursor(&item.item_id, next),
         "has_more": has_more,
         "transactions_update_status": "HISTORICAL_UPDATE_COMPLETE",
+    }))
+}
+
+/// `/transactions/get`: the Item's transactions between two dates, newest first, a page at
+/// a time (`options.count`, `options.offset`). While the Item is not ready it answers
+/// `PRODUCT_NOT_READY`, as Plaid does before the first pull of a new Item finishes.
+fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFailure> {
+    let date = |field: &str| -> Result<NaiveDate, PlaidFailure> {
+        NaiveDate::parse_from_str(body.required(field)?, "%Y-%m-%d").map_err(|_| {
+            invalid_request(
+                "INVALID_FIELD",
+                format!("{field} must be a date in the format YYYY-MM-DD"),
+            )
+        })
+    };
+    let (start, end) = (date("start_date")?, date("end_date")?);
+    if start > end {
+        return Err(invalid_request(
+            "INVALID_FIELD",
+            "start_date must be on or before end_date",
+        ));
+    }
+    let options = match body.0.get("options") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(o)) => o.clone(),
+        Some(_) => {
+            return Err(invalid_request(
+                "INVALID_FIELD",
+                "options must be an object",
+            ))
+        }
+    };
+    let count = match options.get("count") {
+        None | Some(Value::Null) => 100,
+        Some(v) => match v.as_u64() {
+            Some(n @ 1..=500) => n as usize,
+            _ => {
+                return Err(invalid_request(
+                    "INVALID_FIELD",
+                    "options.count must be an integer between 1 and 500",
+                ))
+            }
+        },
+    };
+    let offset = match options.get("offset") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| {
+            invalid_request("INVALID_FIELD", "options.offset must be an integer >= 0")
+        })?,
+    };
+    let filter: Option<Vec<String>> = match options.get("account_ids") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(ids)) => Some(
+            ids.iter()
+                .map(|id| id.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .ok_or_else(|| {
+                    invalid_request("INVALID_FIELD", "options.account_ids must be strings")
+                })?,
+        ),
+        Some(_) => {
+            return Err(invalid_request(
+                "INVALID_FIELD",
+                "options.account_ids must be a list",
+            ))
+        }
+    };
+    if let Some(ids) = &filter {
+        if ids
+            .iter()
+            .any(|id| !item.accounts.iter().any(|a| &a.id == id))
+        {
+            return Err(invalid_input(
+                "INVALID_ACCOUNT_ID",
+                "one or more of the account IDs is invalid",
+            ));
+        }
+    }
+    if item.not_ready > 0 {
+        item.not_ready -= 1;
+        return Err(PlaidFailure {
+            status: 400,
+            error_type: "ITEM_ERROR",
+            code: "PRODUCT_NOT_READY".to_owned(),
+            message: "the requested product is not yet ready. please provide a webhook or try \
+                      the request again later"
+                .to_owned(),
+        });
+    }
+    let wanted = |account: usize| {
+        filter
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|id| item.accounts[account].id == *id))
+    };
+    let all = item.ledger.current();
+    let mut matching: Vec<&Txn> = all
+        .iter()
+        .filter(|t| t.date >= start && t.date <= end && wanted(t.account))
+        .collect();
+    matching.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(count)
+        .map(|t| data::txn_json(t, &item.accounts))
+        .collect();
+    let accounts: Vec<Value> = item
+        .accounts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| wanted(*i))
+        .map(|(i, a)| data::account_json(a, i, &all))
+        .collect();
+    Ok(json!({
+        "accounts": accounts,
+        "transactions": page,
+        "total_transactions": matching.len(),
+        "item": item_json(item),
     }))
 }
 

@@ -1,0 +1,154 @@
+//! Waiting until Plaid has the data: a call that answers "not ready yet" polled with backoff.
+//!
+//! Several products answer `PRODUCT_NOT_READY` until Plaid has fetched the data:
+//! `/transactions/get` and `/investments/transactions/get` (and their processor variants) right
+//! after an Item is linked, `/asset_report/get` and `/asset_report/pdf/get` until the report is
+//! built, the income and Consumer Report reports likewise. Others answer with data that says it
+//! is not ready (`/transactions/sync` with an empty cursor and `NOT_READY`).
+//!
+//! Prefer the webhook when you can: Plaid sends `TRANSACTIONS` `SYNC_UPDATES_AVAILABLE` (or
+//! `INITIAL_UPDATE`/`HISTORICAL_UPDATE`), `ASSETS` `PRODUCT_READY`, `INCOME`
+//! `INCOME_VERIFICATION` and the Consumer Report `CHECK_REPORT` `CHECK_REPORT_READY` when the
+//! data is there, and a server that waits for them makes no call in vain. Polling is for the
+//! places a webhook cannot reach: a script, a test, a job that must finish in one go.
+//!
+//! ```no_run
+//! # async fn run(client: plaid_sdk::PlaidClient, token: plaid_sdk::AccessToken) -> Result<(), plaid_sdk::Error> {
+//! use plaid_sdk::types::TransactionsGetRequest;
+//! use std::time::Duration;
+//! let today = chrono::Utc::now().date_naive();
+//! let request = TransactionsGetRequest::new(token, today - chrono::Days::new(30), today);
+//! // Polls while Plaid answers PRODUCT_NOT_READY: 1 s, 2 s, 4 s … up to 30 s apart, for at
+//! // most 5 minutes; any other error ends it at once.
+//! let page = client.until_ready(&request).deadline(Duration::from_secs(300)).await?;
+//! println!("{} transactions", page.total_transactions);
+//! # Ok(()) }
+//! ```
+
+use crate::{Error, ErrorCode, Operation, PlaidClient};
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+type Ready<'a, R> = Box<dyn Fn(&R) -> bool + Send + Sync + 'a>;
+
+/// A call repeated until Plaid has the data (see the [module docs](self)). Made by
+/// [`PlaidClient::until_ready`]; `.await` it.
+#[must_use = "nothing is sent until it is awaited"]
+pub struct UntilReady<'a, O: Operation> {
+    client: &'a PlaidClient,
+    request: &'a O,
+    deadline: Duration,
+    initial: Duration,
+    max: Duration,
+    ready: Option<Ready<'a, O::Response>>,
+}
+
+impl<O: Operation> std::fmt::Debug for UntilReady<'_, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UntilReady")
+            .field("operation", &O::INFO.name)
+            .field("deadline", &self.deadline)
+            .field("initial", &self.initial)
+            .field("max", &self.max)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, O: Operation> UntilReady<'a, O> {
+    /// The longest to keep trying, from the first call (default 5 minutes). When the next
+    /// wait would pass it, [`Error::NotReady`] is returned instead.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The first wait, doubled after each answer that is not ready, up to `max` (default 1 s
+    /// and 30 s).
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial = initial;
+        self.max = max.max(initial);
+        self
+    }
+
+    /// Also counts a successful answer as not ready unless `ready` says it is: for operations
+    /// that answer with data saying so (`/transactions/sync` with an empty `next_cursor`).
+    pub fn ready_when(mut self, ready: impl Fn(&O::Response) -> bool + Send + Sync + 'a) -> Self {
+        self.ready = Some(Box::new(ready));
+        self
+    }
+}
+
+/// Whether Plaid said the data is not ready yet.
+fn not_ready(e: &Error) -> bool {
+    e.error_code() == Some(&ErrorCode::ProductNotReady)
+}
+
+impl<'a, O> IntoFuture for UntilReady<'a, O>
+where
+    O: Operation,
+    O::Response: Send,
+{
+    type Output = Result<O::Response, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let started = Instant::now();
+            let mut wait = self.initial;
+            let mut polls = 0u32;
+            loop {
+                polls += 1;
+                match self.client.send(self.request).await {
+                    Ok(response) => {
+                        if self.ready.as_ref().is_none_or(|ready| ready(&response)) {
+                            return Ok(response);
+                        }
+                    }
+                    Err(e) if not_ready(&e) => {}
+                    Err(e) => return Err(e),
+                }
+                let waited = started.elapsed();
+                if waited + wait > self.deadline {
+                    return Err(Error::NotReady {
+                        operation: O::INFO.name,
+                        waited,
+                        polls,
+                    });
+                }
+                tracing::debug!(
+                    operation = O::INFO.name,
+                    polls,
+                    wait_ms = wait.as_millis() as u64,
+                    "not ready yet"
+                );
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(self.max);
+            }
+        })
+    }
+}
+
+impl PlaidClient {
+    /// Sends `request` until Plaid has the data: while it answers `PRODUCT_NOT_READY` (or, with
+    /// [`ready_when`](UntilReady::ready_when), data that says it is not ready), the call is
+    /// repeated with backoff until the deadline ([`Error::NotReady`]); any other error ends it
+    /// at once. Each call still gets the client's retries for transient failures. Prefer the
+    /// product's webhook where you can (see [`ready`](crate::ready)).
+    ///
+    /// ```no_run
+    /// # async fn run(client: plaid_sdk::PlaidClient, request: plaid_sdk::types::AssetReportGetRequest) -> Result<(), plaid_sdk::Error> {
+    /// let report = client.until_ready(&request).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn until_ready<'a, O: Operation>(&'a self, request: &'a O) -> UntilReady<'a, O> {
+        UntilReady {
+            client: self,
+            request,
+            deadline: Duration::from_secs(300),
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+            ready: None,
+        }
+    }
+}

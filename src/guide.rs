@@ -12,6 +12,12 @@ pub mod errors {
     #![doc = include_str!("guide/errors.md")]
 }
 
+pub mod production {
+    // The page links the `test-util` sandbox; it exists in docs built with it (docs.rs).
+    #![cfg_attr(not(feature = "test-util"), allow(rustdoc::broken_intra_doc_links))]
+    #![doc = include_str!("guide/production.md")]
+}
+
 pub mod link {
     #![doc = include_str!("guide/link.md")]
 }

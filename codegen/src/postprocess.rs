@@ -925,9 +925,13 @@ fn constructors(
         });
         let setter_fns: Vec<TokenStream> = setter_fns.collect();
         setters += setter_fns.len();
+        // `#[inline]`: compiled in the crate that calls it, only if it does, as the (generic)
+        // setters are; without it the debug build of plaid-sdk itself compiled every
+        // non-generic `new` and the `Default`s it calls.
         let new_fn = quote! {
             #[doc = #doc]
             #[allow(clippy::too_many_arguments, clippy::new_without_default)]
+            #[inline]
             pub fn new(#(#args),*) -> Self {
                 Self { #(#inits),* }
             }

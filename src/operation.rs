@@ -133,24 +133,11 @@ impl OperationInfo {
     }
 }
 
-/// A new idempotency key: `plaid-sdk-` and 32 hex digits (Plaid allows 50 characters), from
-/// the standard library's per-process random hasher keys, a counter and the time. Keys must
-/// be unique, not secret.
+/// A new idempotency key: `plaid-sdk-` and 32 hex digits (Plaid allows 50 characters). Keys
+/// must be unique, not secret.
 pub(crate) fn new_idempotency_key() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let half = |salt: u64| {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(n);
-        h.write_u64(nanos);
-        h.write_u64(salt);
-        h.finish()
-    };
-    format!("plaid-sdk-{:016x}{:016x}", half(1), half(2))
+    use crate::retry::random_u64;
+    format!("plaid-sdk-{:016x}{:016x}", random_u64(), random_u64())
 }
 
 /// A request body serialized by serde_json (a JSON object without an `idempotency_key`: the

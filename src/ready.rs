@@ -18,14 +18,14 @@
 //! use std::time::Duration;
 //! let today = chrono::Utc::now().date_naive();
 //! let request = TransactionsGetRequest::new(token, today - chrono::Days::new(30), today);
-//! // Polls while Plaid answers PRODUCT_NOT_READY: 1 s, 2 s, 4 s … up to 30 s apart, for at
-//! // most 5 minutes; any other error ends it at once.
+//! // Polls while Plaid answers PRODUCT_NOT_READY: about 1 s, 2 s, 4 s … up to 30 s apart
+//! // (jittered), for at most 5 minutes; any other error ends it at once.
 //! let page = client.until_ready(&request).deadline(Duration::from_secs(300)).await?;
 //! println!("{} transactions", page.total_transactions);
 //! # Ok(()) }
 //! ```
 
-use crate::{Error, ErrorCode, Operation, PlaidClient};
+use crate::{retry, Error, ErrorCode, Operation, PlaidClient};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
@@ -64,7 +64,8 @@ impl<'a, O: Operation> UntilReady<'a, O> {
     }
 
     /// The first wait, doubled after each answer that is not ready, up to `max` (default 1 s
-    /// and 30 s).
+    /// and 30 s). Each wait is jittered as the client's retries are: between half of it and
+    /// all of it, so that many pollers started together spread out.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial = initial;
         self.max = max.max(initial);
@@ -95,7 +96,6 @@ where
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let started = Instant::now();
-            let mut wait = self.initial;
             let mut polls = 0u32;
             loop {
                 polls += 1;
@@ -108,6 +108,7 @@ where
                     Err(e) if not_ready(&e) => {}
                     Err(e) => return Err(e),
                 }
+                let wait = retry::backoff(self.initial, self.max, polls, retry::jitter());
                 let waited = started.elapsed();
                 if waited + wait > self.deadline {
                     return Err(Error::NotReady {
@@ -123,7 +124,6 @@ where
                     "not ready yet"
                 );
                 tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(self.max);
             }
         })
     }

@@ -273,17 +273,21 @@ pub(crate) fn decide(
     match retry_after {
         Some(wait) if wait > policy.max_retry_after => Decision::Stop,
         Some(wait) => Decision::Retry(wait),
-        None => Decision::Retry(backoff(policy, attempt, jitter)),
+        None => Decision::Retry(backoff(
+            policy.initial_backoff,
+            policy.max_backoff,
+            attempt,
+            jitter,
+        )),
     }
 }
 
 /// "Equal jitter": half the exponential step, plus a random part of the other half, so waits
-/// spread out but never collapse to zero.
-fn backoff(policy: &RetryPolicy, attempt: u32, jitter: f64) -> Duration {
-    let exp = policy
-        .initial_backoff
-        .saturating_mul(1u32 << (attempt - 1).min(20));
-    let step = exp.min(policy.max_backoff);
+/// spread out but never collapse to zero. `attempt` counts from 1; `jitter` is in `[0, 1)`.
+/// Shared by retries and by [`until_ready`](crate::PlaidClient::until_ready)'s polling.
+pub(crate) fn backoff(initial: Duration, max: Duration, attempt: u32, jitter: f64) -> Duration {
+    let exp = initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let step = exp.min(max);
     let half = step / 2;
     half + half.mul_f64(jitter.clamp(0.0, 1.0))
 }
@@ -308,18 +312,27 @@ pub(crate) fn parse_retry_after(
     )
 }
 
-/// A random number in `[0, 1)` for jitter, from the standard library's per-process random
-/// keys (no RNG dependency needed for this).
-pub(crate) fn jitter() -> f64 {
+/// 64 random bits, from the standard library's per-process random hasher keys, a counter and
+/// the clock (no RNG dependency needed for jitter and idempotency keys, which must differ, not
+/// be secret). Two calls never hash the same input, even within one clock tick.
+pub(crate) fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
     h.write_u64(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0),
     );
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+    h.finish()
+}
+
+/// A random number in `[0, 1)` for jitter.
+pub(crate) fn jitter() -> f64 {
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

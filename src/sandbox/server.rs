@@ -628,14 +628,9 @@ fn item_call(
                 .option("account_ids")
                 .and_then(Value::as_array)
                 .map(|ids| ids.iter().filter_map(Value::as_str).collect::<Vec<_>>());
-            let txns = item.ledger.current();
-            let accounts: Vec<Value> = item
-                .accounts
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| filter.as_ref().is_none_or(|f| f.contains(&a.id.as_str())))
-                .map(|(i, a)| data::account_json(a, i, &txns))
-                .collect();
+            let accounts = accounts_json(item, |a| {
+                filter.as_ref().is_none_or(|f| f.contains(&a.id.as_str()))
+            });
             Ok(json!({ "accounts": accounts, "item": item_json(item) }))
         }
         "/transactions/sync" => transactions_sync(item, body),
@@ -838,21 +833,35 @@ pub(crate) fn fire(item: &mut ItemState, code: &str) -> Result<Value, PlaidFailu
     })
 }
 
+/// A page size: `field` absent or null is 100, else an integer from 1 to 500.
+fn page_count(value: Option<&Value>, field: &str) -> Result<usize, PlaidFailure> {
+    match value {
+        None | Some(Value::Null) => Ok(100),
+        Some(v) => match v.as_u64() {
+            Some(n @ 1..=500) => Ok(n as usize),
+            _ => Err(invalid_request(
+                "INVALID_FIELD",
+                format!("{field} must be an integer between 1 and 500"),
+            )),
+        },
+    }
+}
+
+/// The Item's accounts that `keep` selects, with balances from its ledger as it stands.
+fn accounts_json(item: &ItemState, keep: impl Fn(&data::Account) -> bool) -> Vec<Value> {
+    let txns = item.ledger.current();
+    item.accounts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| keep(a))
+        .map(|(i, a)| data::account_json(a, i, &txns))
+        .collect()
+}
+
 /// `/transactions/sync`: pages through the Item's change log. The cursor is the position in
 /// the log (opaque to callers), so a loop sees every change once, in order.
 fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFailure> {
-    let count = match body.0.get("count") {
-        None | Some(Value::Null) => 100,
-        Some(v) => match v.as_u64() {
-            Some(n @ 1..=500) => n as usize,
-            _ => {
-                return Err(invalid_request(
-                    "INVALID_FIELD",
-                    "count must be an integer between 1 and 500",
-                ))
-            }
-        },
-    };
+    let count = page_count(body.0.get("count"), "count")?;
     let account_filter = body
         .option("account_id")
         .and_then(Value::as_str)
@@ -865,15 +874,6 @@ fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFa
             ));
         }
     }
-    let accounts_json = |item: &ItemState| -> Vec<Value> {
-        let txns = item.ledger.current();
-        item.accounts
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| account_filter.as_ref().is_none_or(|f| f == &a.id))
-            .map(|(i, a)| data::account_json(a, i, &txns))
-            .collect()
-    };
     if item.not_ready > 0 {
         item.not_ready -= 1;
         return Ok(json!({
@@ -970,7 +970,9 @@ fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFa
         "added": added,
         "modified": modified,
         "removed": removed,
-        "accounts": accounts_json(item),
+        "accounts": accounts_json(item, |a| {
+            account_filter.as_ref().is_none_or(|f| f == &a.id)
+        }),
         "next_cursor": encode_cursor(&item.item_id, next),
         "has_more": has_more,
         "transactions_update_status": "HISTORICAL_UPDATE_COMPLETE",
@@ -996,35 +998,14 @@ fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFai
             "start_date must be on or before end_date",
         ));
     }
-    let options = match body.0.get("options") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(o)) => o.clone(),
-        Some(_) => {
-            return Err(invalid_request(
-                "INVALID_FIELD",
-                "options must be an object",
-            ))
-        }
-    };
-    let count = match options.get("count") {
-        None | Some(Value::Null) => 100,
-        Some(v) => match v.as_u64() {
-            Some(n @ 1..=500) => n as usize,
-            _ => {
-                return Err(invalid_request(
-                    "INVALID_FIELD",
-                    "options.count must be an integer between 1 and 500",
-                ))
-            }
-        },
-    };
-    let offset = match options.get("offset") {
+    let count = page_count(body.option("count"), "options.count")?;
+    let offset = match body.option("offset") {
         None | Some(Value::Null) => 0,
         Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| {
             invalid_request("INVALID_FIELD", "options.offset must be an integer >= 0")
         })?,
     };
-    let filter: Option<Vec<String>> = match options.get("account_ids") {
+    let filter: Option<Vec<String>> = match body.option("account_ids") {
         None | Some(Value::Null) => None,
         Some(Value::Array(ids)) => Some(
             ids.iter()
@@ -1054,14 +1035,13 @@ fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFai
     }
     if item.not_ready > 0 {
         item.not_ready -= 1;
-        return Err(PlaidFailure {
-            status: 400,
-            error_type: "ITEM_ERROR",
-            code: "PRODUCT_NOT_READY".to_owned(),
-            message: "the requested product is not yet ready. please provide a webhook or try \
-                      the request again later"
-                .to_owned(),
-        });
+        return Err(fail(
+            400,
+            "ITEM_ERROR",
+            "PRODUCT_NOT_READY",
+            "the requested product is not yet ready. please provide a webhook or try the \
+             request again later",
+        ));
     }
     let wanted = |account: usize| {
         filter
@@ -1080,15 +1060,10 @@ fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFai
         .take(count)
         .map(|t| data::txn_json(t, &item.accounts))
         .collect();
-    let accounts: Vec<Value> = item
-        .accounts
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| wanted(*i))
-        .map(|(i, a)| data::account_json(a, i, &all))
-        .collect();
     Ok(json!({
-        "accounts": accounts,
+        "accounts": accounts_json(item, |a| {
+            filter.as_ref().is_none_or(|ids| ids.contains(&a.id))
+        }),
         "transactions": page,
         "total_transactions": matching.len(),
         "item": item_json(item),

@@ -321,18 +321,17 @@ pub fn add_request_types(ops: &[Op], types: &mut Vec<Item>) -> Result<(), String
                         op.name
                     ));
                 }
-                let mut doc = format!(
-                    "The request of `{} {}`, which has no body: its parameters only.\n\n\
-                     # The operation\n\nSent with [`PlaidClient::{}`](crate::PlaidClient::{}).\n",
-                    op.method,
-                    op.path,
-                    unraw(&op.name),
-                    unraw(&op.name)
+                let doc = operation_doc(
+                    op,
+                    format!(
+                        "The request of `{} {}`, which has no body: its parameters only.\n\n\
+                         # The operation\n\nSent with [`PlaidClient::{}`](crate::PlaidClient::{}).\n",
+                        op.method,
+                        op.path,
+                        unraw(&op.name),
+                        unraw(&op.name)
+                    ),
                 );
-                for line in operation_text(op) {
-                    doc.push('\n');
-                    doc.push_str(&line);
-                }
                 let default = op
                     .params
                     .iter()
@@ -352,6 +351,15 @@ pub fn add_request_types(ops: &[Op], types: &mut Vec<Item>) -> Result<(), String
     Ok(())
 }
 
+/// `lead` followed by the operation's full description (its summary and description).
+fn operation_doc(op: &Op, mut lead: String) -> String {
+    for line in operation_text(op) {
+        lead.push('\n');
+        lead.push_str(&line);
+    }
+    lead
+}
+
 /// Puts each operation's full description (the spec's summary and description) on its request
 /// type, where the client method's short doc links to it: the client's page stays a list of
 /// operations. For an operation without a body, its generated request type gets it when it is
@@ -365,17 +373,16 @@ fn add_operation_docs(ops: &[Op], types: &mut [Item]) {
         else {
             continue;
         };
-        let mut doc = format!(
-            "\n# The operation\n\n`{} {}`, sent with [`PlaidClient::{}`](crate::PlaidClient::{}).\n",
-            op.method,
-            op.path,
-            unraw(&op.name),
-            unraw(&op.name)
+        let doc = operation_doc(
+            op,
+            format!(
+                "\n# The operation\n\n`{} {}`, sent with [`PlaidClient::{}`](crate::PlaidClient::{}).\n",
+                op.method,
+                op.path,
+                unraw(&op.name),
+                unraw(&op.name)
+            ),
         );
-        for line in operation_text(op) {
-            doc.push('\n');
-            doc.push_str(&line);
-        }
         s.attrs.push(syn::parse_quote!(#[doc = #doc]));
     }
 }

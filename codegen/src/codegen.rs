@@ -743,56 +743,42 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
     let names = ops.iter().map(|op| shout(&op.name));
     let decode_arms = ops.iter().map(|op| {
         let (name, request) = (unraw(&op.name), op.request());
-        let written = match op.response {
-            Response::Json(_) => quote! {
-                |r| ::serde_json::to_value(&r).map_err(|e| ::std::format!("writing it back: {e}"))
-            },
-            Response::Binary | Response::Empty => {
-                quote!(|_| ::std::result::Result::Ok(::serde_json::Value::Null))
-            }
+        let write = match op.response {
+            Response::Json(_) => quote!(b::write_json),
+            Response::Binary | Response::Empty => quote!(b::write_null),
         };
         quote! {
-            #name => ::std::option::Option::Some(
-                <super::types::#request as crate::operation::Operation>::decode(raw)
-                    .map_err(|e| e.to_string())
-                    .and_then(#written)
-            ),
+            #name => b::decode::<super::types::#request>(raw, #write),
         }
     });
     let send_arms = ops.iter().map(|op| {
         let (name, request) = (unraw(&op.name), op.request());
-        let params = op.params.iter().map(|p| {
-            let (field, wire) = (param_field(p), &p.name);
+        let set = if op.params.is_empty() {
+            quote!(b::no_params)
+        } else {
+            let params = op.params.iter().map(|p| {
+                let (field, wire) = (param_field(p), &p.name);
+                quote! {
+                    if let ::std::option::Option::Some(v) = params.get(#wire) {
+                        request.#field = ::serde_json::from_value(v.clone())
+                            .map_err(|e| ::std::format!("parameter {}: {e}", #wire))?;
+                    }
+                }
+            });
             quote! {
-                if let ::std::option::Option::Some(v) = params.get(#wire) {
-                    request.#field = ::serde_json::from_value(v.clone()).map_err(|e| invalid(::std::format!("parameter {}: {e}", #wire)))?;
+                |request: &mut super::types::#request, params: &::serde_json::Map<::std::string::String, ::serde_json::Value>| {
+                    #(#params)*
+                    ::std::result::Result::Ok(())
                 }
             }
-        });
-        let written = match op.response {
-            Response::Json(_) => quote! {
-                ::serde_json::to_value(&response).map_err(|e| invalid(::std::format!("writing the response back: {e}")))
-            },
-            Response::Binary => quote!(::std::result::Result::Ok(::serde_json::Value::from(response.len()))),
-            Response::Empty => quote!({
-                let () = response;
-                ::std::result::Result::Ok(::serde_json::Value::Null)
-            }),
+        };
+        let write = match op.response {
+            Response::Json(_) => quote!(b::write_json),
+            Response::Binary => quote!(b::write_len),
+            Response::Empty => quote!(b::write_null),
         };
         quote! {
-            #name => {
-                let invalid = |message: ::std::string::String| crate::Error::InvalidRequest { operation: #name, message };
-                let result: ::std::result::Result<::serde_json::Value, crate::Error> = async {
-                    #[allow(unused_mut)]
-                    let mut request: super::types::#request = ::serde_json::from_value(body)
-                        .map_err(|e| invalid(::std::format!("the request does not fit the type: {e}")))?;
-                    #(#params)*
-                    let response = client.borrow().send(&request).await?;
-                    #written
-                }
-                .await;
-                ::std::option::Option::Some(result)
-            }
+            #name => ::std::boxed::Box::pin(b::send::<super::types::#request, C>(client, body, params, #set, #write)),
         }
     });
     let operations = quote! {
@@ -809,18 +795,20 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
             /// Decodes `raw` as the response of the operation named `name` and writes the
             /// typed response back as JSON (`null` for a binary or empty response); `None` for
             /// an unknown name. Used by the tests that run every spec example through its
-            /// operation's decoder and back. `#[inline]`, like `decode`, so that only the tests
-            /// compile all the decoders.
+            /// operation's decoder and back, and only there: behind `test-util`, and
+            /// `#[inline]`, like `decode`, so that only the tests compile all the decoders.
+            #[cfg(feature = "test-util")]
             #[doc(hidden)]
             #[inline]
             pub fn __decode_response(
                 name: &str,
                 raw: crate::operation::RawResponse,
             ) -> ::std::option::Option<::std::result::Result<::serde_json::Value, ::std::string::String>> {
-                match name {
+                use crate::operation::by_name as b;
+                ::std::option::Option::Some(match name {
                     #(#decode_arms)*
-                    _ => ::std::option::Option::None,
-                }
+                    _ => return ::std::option::Option::None,
+                })
             }
 
             /// Calls the operation named `name` with a request read from `body` (its JSON body;
@@ -828,22 +816,24 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
             /// parameters, by their names in the spec), and writes the typed response back as
             /// JSON (a file's length for a binary response, `null` for an empty one). `None` for
             /// an unknown name. Used by the conformance tests, which call every operation of
-            /// the spec. Generic over how the client is held, so that only they compile it:
-            /// `#[inline]` does not reach an `async fn`'s body, which the library would
-            /// otherwise compile with every request's serializer and every response's decoder
-            /// (it doubled the crate's build time).
+            /// the spec, and only there: behind `test-util`, and generic over how the client is
+            /// held, so that only they compile it (`#[inline]` does not reach an `async fn`'s
+            /// body, which the library would otherwise compile with every request's serializer
+            /// and every response's decoder).
+            #[cfg(feature = "test-util")]
             #[doc(hidden)]
-            #[allow(unused_variables)] // `params`, in a spec without parameters
             pub async fn __send_json<C: ::std::borrow::Borrow<crate::PlaidClient>>(
                 client: &C,
                 name: &str,
                 body: ::serde_json::Value,
                 params: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ) -> ::std::option::Option<::std::result::Result<::serde_json::Value, crate::Error>> {
-                match name {
+                use crate::operation::by_name as b;
+                let call: ::std::pin::Pin<::std::boxed::Box<dyn ::std::future::Future<Output = ::std::result::Result<::serde_json::Value, crate::Error>> + '_>> = match name {
                     #(#send_arms)*
-                    _ => ::std::option::Option::None,
-                }
+                    _ => return ::std::option::Option::None,
+                };
+                ::std::option::Option::Some(call.await)
             }
         }
     };

@@ -28,7 +28,8 @@
 //!   listed takes its required fields.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
+use std::fmt::Write as _;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Field, Fields, Item, ItemEnum, Meta, Token, Type};
 
@@ -110,8 +111,7 @@ pub fn rewrite(
         stats,
         lean.into_iter()
             .chain(lean_ser)
-            .chain(conversions)
-            .map(|tokens| tokens.to_string())
+            .chain(conversions.iter().map(TokenStream::to_string))
             .chain(constructors)
             .collect(),
     ))
@@ -227,30 +227,34 @@ fn is_chrono(ty: &Type) -> bool {
 }
 
 /// How a generated `visit_map` stores the value of a field: the type it asks `next_value` for,
-/// and the expression (of the value, bound as `__v`) it puts in the field's slot. Dates and
-/// date-times go through `crate::de::Fast`; `some` wraps the value for a slot of a required
-/// field, which holds an `Option` of the field's type.
+/// and the expression (of the value, bound as `__v`) it puts in the field's slot, as Rust
+/// source. Dates and date-times go through `crate::de::Fast`; `some` wraps the value for a slot
+/// of a required field, which holds an `Option` of the field's type.
 ///
-/// `wrap` reads the field's type `ty` as an `Option<ty>` (a field with a default). The type is
-/// looked at as it is, not rebuilt and parsed again: parsing a type per field was a tenth of
-/// the build script's time.
-fn read_value(ty: &Type, wrap: bool, some: bool) -> (TokenStream, TokenStream) {
+/// `ty` is the field's type as source, `chrono` whether it is a date or date-time; `wrap` reads
+/// it as an `Option<ty>` (a field with a default).
+fn read_value(ty: &str, chrono: bool, wrap: bool, some: bool) -> (String, String) {
     let value = if wrap {
-        quote!(::std::option::Option<#ty>)
+        format!("::std::option::Option<{ty}>")
     } else {
-        quote!(#ty)
+        ty.to_owned()
     };
-    let (asked, got) = if is_chrono(ty) {
-        (quote!(crate::de::Fast<#value>), quote!(__v.0))
+    let (asked, got) = if chrono {
+        (format!("crate::de::Fast<{value}>"), "__v.0")
     } else {
-        (value, quote!(__v))
+        (value, "__v")
     };
     let stored = if some {
-        quote!(::std::option::Option::Some(#got))
+        format!("::std::option::Option::Some({got})")
     } else {
-        got
+        got.to_owned()
     };
     (asked, stored)
+}
+
+/// A string as a Rust string literal.
+fn literal(s: &str) -> String {
+    format!("{s:?}")
 }
 
 // --- open enums -----------------------------------------------------------------------------
@@ -393,8 +397,7 @@ fn take_derive(s: &mut syn::ItemStruct, which: fn(&syn::Path) -> bool) -> Option
 
 /// Replaces serde's derived `Deserialize` on every struct with named fields by a lean impl
 /// (see the module docs); returns the impls to add.
-fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
-    let key: syn::Path = syn::parse_str(KEY_TYPE).expect("key path");
+fn lean_deserialize(items: &mut [Item]) -> Vec<String> {
     let mut out = Vec::new();
     for item in items.iter_mut() {
         let Item::Struct(s) = item else { continue };
@@ -404,130 +407,108 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<TokenStream> {
         let Fields::Named(fields) = &mut s.fields else {
             continue;
         };
-        let name = &s.ident;
-        let expecting = format!("struct {name}");
+        let name = s.ident.to_string();
+        let expecting = literal(&format!("struct {name}"));
         // One slot per field, all in one tuple `__s`: an early exit then drops one value, not
         // every slot filled so far (drop elaboration and borrow checking grew with the square of
         // the field count). Errors leave the key loop by `break`, to one exit, instead of a `?`
         // per field (two trait calls each for type checking to resolve).
-        let mut slot_types = Vec::new();
-        let mut arms = Vec::new();
-        let mut binds = Vec::new();
-        let mut builds = Vec::new();
+        //
+        // Written as source text, not built as tokens and printed: the unoptimized build script
+        // spent a third of its time in `quote!` and in printing these impls.
+        let mut slot_types = String::new();
+        let mut nones = String::new();
+        let mut arms = String::new();
+        let mut binds = String::new();
+        let mut builds = String::new();
         let mut missing = Vec::new();
+        let mut i = 0usize;
         for field in fields.named.iter_mut() {
             // Deserialization is generated here; field-level deserialize attributes go.
             remove_serde_items(&mut field.attrs, |m| m.path().is_ident("deserialize_with"));
-            let ident = field.ident.as_ref().expect("named");
+            let ident = field.ident.as_ref().expect("named").to_string();
             if is_skipped(field) {
                 // As serde's derive: never read (its key is ignored like any unknown one),
                 // always the type's default.
-                builds.push(quote!(#ident: ::std::default::Default::default(),));
+                let _ = write!(builds, "{ident}: ::std::default::Default::default(),");
                 continue;
             }
-            let i = slot_types.len();
-            let index = syn::Index::from(i);
-            let bound = quote::format_ident!("__f{}", i);
-            let wire = wire_name(field);
-            let ty = &field.ty;
+            let wire = literal(&wire_name(field));
+            let ty_src = field.ty.to_token_stream().to_string();
+            let chrono = is_chrono(&field.ty);
             let default = serde_default(&field.attrs);
-            let (asked, stored) = if is_option(ty) {
-                slot_types.push(quote!(#ty));
-                binds.push(quote!(#bound));
-                builds.push(quote!(#ident: #bound,));
-                read_value(ty, false, false)
+            let (asked, stored) = if is_option(&field.ty) {
+                let _ = write!(slot_types, "{ty_src},");
+                let _ = write!(binds, "__f{i},");
+                let _ = write!(builds, "{ident}: __f{i},");
+                read_value(&ty_src, chrono, false, false)
             } else {
-                slot_types.push(quote!(::std::option::Option<#ty>));
+                let _ = write!(slot_types, "::std::option::Option<{ty_src}>,");
                 match default.as_deref() {
                     Some("") => {
-                        binds.push(quote!(#bound));
-                        builds.push(quote!(#ident: #bound.unwrap_or_default(),));
-                        read_value(ty, true, false)
+                        let _ = write!(binds, "__f{i},");
+                        let _ = write!(builds, "{ident}: __f{i}.unwrap_or_default(),");
+                        read_value(&ty_src, chrono, true, false)
                     }
                     Some(path) => {
-                        let path: syn::Path = syn::parse_str(path).expect("serde default path");
-                        binds.push(quote!(#bound));
-                        builds.push(quote!(#ident: #bound.unwrap_or_else(#path),));
-                        read_value(ty, true, false)
+                        let _ = write!(binds, "__f{i},");
+                        let _ = write!(builds, "{ident}: __f{i}.unwrap_or_else({path}),");
+                        read_value(&ty_src, chrono, true, false)
                     }
                     None => {
-                        binds.push(quote!(::std::option::Option::Some(#bound)));
-                        builds.push(quote!(#ident: #bound,));
-                        missing.push((index.clone(), wire.clone()));
-                        read_value(ty, false, true)
+                        let _ = write!(binds, "::std::option::Option::Some(__f{i}),");
+                        let _ = write!(builds, "{ident}: __f{i},");
+                        missing.push((i, wire.clone()));
+                        read_value(&ty_src, chrono, false, true)
                     }
                 }
             };
-            arms.push(quote! {
-                #wire => match map.next_value::<#asked>() {
-                    ::std::result::Result::Ok(__v) => __s.#index = #stored,
-                    ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e),
-                },
-            });
+            nones.push_str("::std::option::Option::None,");
+            let _ = writeln!(
+                arms,
+                "{wire} => match map.next_value::<{asked}>() {{ \
+                 ::std::result::Result::Ok(__v) => __s.{i} = {stored}, \
+                 ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e), }},"
+            );
+            i += 1;
         }
-        let nones = slot_types
-            .iter()
-            .map(|_| quote!(::std::option::Option::None));
         // The name of the first required field that is missing: only reached when one is.
         let first_missing = missing.iter().rev().fold(None, |rest, (index, wire)| {
             Some(match rest {
-                None => quote!(#wire),
-                Some(rest) => quote!(if __s.#index.is_none() { #wire } else { #rest }),
+                None => wire.clone(),
+                Some(rest) => format!("if __s.{index}.is_none() {{ {wire} }} else {{ {rest} }}"),
             })
         });
-        let missing_arm = first_missing.map(|first| {
-            quote! {
-                __s => ::std::result::Result::Err(
-                    <__A::Error as ::serde::de::Error>::missing_field(#first),
-                ),
-            }
+        let missing_arm = first_missing.map_or(String::new(), |first| {
+            format!(
+                "__s => ::std::result::Result::Err(\
+                 <__A::Error as ::serde::de::Error>::missing_field({first}),),"
+            )
         });
         // The struct's part only: the `Visitor` is `crate::de::LeanVisitor`, one generic impl
         // for every struct, instead of a visitor type, its impl and its `expecting` per struct.
-        out.push(quote! {
-            impl<'de> ::serde::Deserialize<'de> for #name {
-                fn deserialize<__D: ::serde::Deserializer<'de>>(
-                    deserializer: __D,
-                ) -> ::std::result::Result<Self, __D::Error> {
-                    deserializer.deserialize_map(crate::de::LeanVisitor::<#name>::new())
-                }
-            }
-            impl crate::de::LeanStruct for #name {
-                const EXPECTING: &'static str = #expecting;
-                #[allow(unused_mut)]
-                fn visit_map<'de, __A: ::serde::de::MapAccess<'de>>(
-                    mut map: __A,
-                ) -> ::std::result::Result<#name, __A::Error> {
-                    let mut __s: (#(#slot_types,)*) = (#(#nones,)*);
-                    let __read: ::std::result::Result<(), __A::Error> = loop {
-                        let key = match map.next_key::<#key<'de>>() {
-                            ::std::result::Result::Ok(::std::option::Option::Some(key)) => key,
-                            ::std::result::Result::Ok(::std::option::Option::None) => {
-                                break ::std::result::Result::Ok(())
-                            }
-                            ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e),
-                        };
-                        match key.as_str() {
-                            #(#arms)*
-                            _ => {
-                                if let ::std::result::Result::Err(__e) =
-                                    map.next_value::<::serde::de::IgnoredAny>()
-                                {
-                                    break ::std::result::Result::Err(__e);
-                                }
-                            }
-                        }
-                    };
-                    if let ::std::result::Result::Err(__e) = __read {
-                        return ::std::result::Result::Err(__e);
-                    }
-                    match __s {
-                        (#(#binds,)*) => ::std::result::Result::Ok(#name { #(#builds)* }),
-                        #missing_arm
-                    }
-                }
-            }
-        });
+        out.push(format!(
+            "impl<'de> ::serde::Deserialize<'de> for {name} {{ \
+             fn deserialize<__D: ::serde::Deserializer<'de>>(deserializer: __D,) \
+             -> ::std::result::Result<Self, __D::Error> {{ \
+             deserializer.deserialize_map(crate::de::LeanVisitor::<{name}>::new()) }} }}\n\
+             impl crate::de::LeanStruct for {name} {{ \
+             const EXPECTING: &'static str = {expecting}; \
+             #[allow(unused_mut)] \
+             fn visit_map<'de, __A: ::serde::de::MapAccess<'de>>(mut map: __A,) \
+             -> ::std::result::Result<{name}, __A::Error> {{\n\
+             let mut __s: ({slot_types}) = ({nones});\n\
+             let __read: ::std::result::Result<(), __A::Error> = loop {{ \
+             let key = match map.next_key::<{KEY_TYPE}<'de>>() {{ \
+             ::std::result::Result::Ok(::std::option::Option::Some(key)) => key, \
+             ::std::result::Result::Ok(::std::option::Option::None) => {{ break ::std::result::Result::Ok(()) }} \
+             ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e), }};\n\
+             match key.as_str() {{\n{arms}\
+             _ => {{ if let ::std::result::Result::Err(__e) = map.next_value::<::serde::de::IgnoredAny>() \
+             {{ break ::std::result::Result::Err(__e); }} }} }} }};\n\
+             if let ::std::result::Result::Err(__e) = __read {{ return ::std::result::Result::Err(__e); }}\n\
+             match __s {{ ({binds}) => ::std::result::Result::Ok({name} {{ {builds} }}), {missing_arm} }} }} }}"
+        ));
     }
     out
 }
@@ -544,15 +525,14 @@ fn is_skipped(field: &Field) -> bool {
     has_serde_item(&field.attrs, |m| m.path().is_ident("skip"))
 }
 
-fn skip_serializing_if(field: &Field) -> Option<syn::Path> {
+fn skip_serializing_if(field: &Field) -> Option<String> {
     serde_str(&field.attrs, "skip_serializing_if")
-        .map(|path| syn::parse_str(&path).expect("skip_serializing_if path"))
 }
 
 /// Replaces serde's derived `Serialize` on every struct with named fields by a lean impl (see
-/// the module docs); returns the impls to add. Drops the `#[serde(...)]` attributes of a struct
-/// left with no serde derive.
-fn lean_serialize(items: &mut [Item]) -> Vec<TokenStream> {
+/// the module docs); returns the impls to add, as source text (see `lean_deserialize`). Drops
+/// the `#[serde(...)]` attributes of a struct left with no serde derive.
+fn lean_serialize(items: &mut [Item]) -> Vec<String> {
     let mut out = Vec::new();
     for item in items.iter_mut() {
         let Item::Struct(s) = item else { continue };
@@ -562,13 +542,12 @@ fn lean_serialize(items: &mut [Item]) -> Vec<TokenStream> {
         let Fields::Named(fields) = &mut s.fields else {
             continue;
         };
-        let name = &s.ident;
-        let name_str = name.to_string();
+        let name = s.ident.to_string();
         let mut always = 0usize;
-        let mut counted = Vec::new();
-        let mut writes = Vec::new();
+        let mut counted = String::new();
+        let mut writes = String::new();
         for field in fields.named.iter_mut() {
-            let ident = field.ident.as_ref().expect("named");
+            let ident = field.ident.as_ref().expect("named").to_string();
             if is_skipped(field) {
                 // As serde's derive: not written, not counted.
                 if !serde_derive_left {
@@ -576,22 +555,21 @@ fn lean_serialize(items: &mut [Item]) -> Vec<TokenStream> {
                 }
                 continue;
             }
-            let wire = wire_name(field);
-            let write = quote! {
-                if let ::std::result::Result::Err(__e) =
-                    ::serde::ser::SerializeStruct::serialize_field(&mut __st, #wire, &self.#ident)
-                {
-                    return ::std::result::Result::Err(__e);
-                }
-            };
+            let wire = literal(&wire_name(field));
+            let write = format!(
+                "if let ::std::result::Result::Err(__e) = \
+                 ::serde::ser::SerializeStruct::serialize_field(&mut __st, {wire}, &self.{ident}) \
+                 {{ return ::std::result::Result::Err(__e); }}"
+            );
             match skip_serializing_if(field) {
                 Some(skip) => {
-                    counted.push(quote!(+ (!#skip(&self.#ident)) as usize));
-                    writes.push(quote!(if !#skip(&self.#ident) { #write }));
+                    let _ = write!(counted, " + (!{skip}(&self.{ident})) as usize");
+                    let _ = writeln!(writes, "if !{skip}(&self.{ident}) {{ {write} }}");
                 }
                 None => {
                     always += 1;
-                    writes.push(write);
+                    writes.push_str(&write);
+                    writes.push('\n');
                 }
             }
             if !serde_derive_left {
@@ -601,23 +579,16 @@ fn lean_serialize(items: &mut [Item]) -> Vec<TokenStream> {
         if !serde_derive_left {
             s.attrs.retain(|a| !a.path().is_ident("serde"));
         }
-        out.push(quote! {
-            impl ::serde::Serialize for #name {
-                #[allow(unused_mut)]
-                fn serialize<__S: ::serde::Serializer>(
-                    &self,
-                    serializer: __S,
-                ) -> ::std::result::Result<__S::Ok, __S::Error> {
-                    let __len: usize = #always #(#counted)*;
-                    let mut __st = match ::serde::Serializer::serialize_struct(serializer, #name_str, __len) {
-                        ::std::result::Result::Ok(__st) => __st,
-                        ::std::result::Result::Err(__e) => return ::std::result::Result::Err(__e),
-                    };
-                    #(#writes)*
-                    ::serde::ser::SerializeStruct::end(__st)
-                }
-            }
-        });
+        out.push(format!(
+            "impl ::serde::Serialize for {name} {{ #[allow(unused_mut)] \
+             fn serialize<__S: ::serde::Serializer>(&self, serializer: __S,) \
+             -> ::std::result::Result<__S::Ok, __S::Error> {{\n\
+             let __len: usize = {always}usize{counted};\n\
+             let mut __st = match ::serde::Serializer::serialize_struct(serializer, {name:?}, __len) {{ \
+             ::std::result::Result::Ok(__st) => __st, \
+             ::std::result::Result::Err(__e) => return ::std::result::Result::Err(__e), }};\n\
+             {writes}::serde::ser::SerializeStruct::end(__st) }} }}"
+        ));
     }
     out
 }
@@ -858,29 +829,34 @@ fn constructors(
                 .map(|f| unraw(f.ident.as_ref().expect("named")))
                 .collect(),
         );
-        let args = params.iter().map(|f| {
-            let (ident, ty) = (f.ident.as_ref().expect("named"), &f.ty);
-            let ty = option_inner(ty).unwrap_or(ty);
-            quote! { #ident: impl ::std::convert::Into<#ty> }
-        });
-        let inits = fields.named.iter().map(|f| {
-            let ident = f.ident.as_ref().expect("named");
-            if params.iter().any(|p| p.ident == f.ident) {
-                if is_option(&f.ty) {
-                    quote! { #ident: ::std::option::Option::Some(#ident.into()) }
-                } else {
-                    quote! { #ident: #ident.into() }
-                }
-            } else {
-                match serde_default(&f.attrs).as_deref() {
-                    Some(path) if !path.is_empty() => {
-                        let path: syn::Path = syn::parse_str(path).expect("serde default path");
-                        quote! { #ident: #path() }
+        // Written as source text, as the lean serde impls are (see `lean_deserialize`).
+        let args: Vec<String> = params
+            .iter()
+            .map(|f| {
+                let ident = f.ident.as_ref().expect("named");
+                let ty = option_inner(&f.ty).unwrap_or(&f.ty).to_token_stream();
+                format!("{ident}: impl ::std::convert::Into<{ty}>")
+            })
+            .collect();
+        let inits: Vec<String> = fields
+            .named
+            .iter()
+            .map(|f| {
+                let ident = f.ident.as_ref().expect("named");
+                if params.iter().any(|p| p.ident == f.ident) {
+                    if is_option(&f.ty) {
+                        format!("{ident}: ::std::option::Option::Some({ident}.into())")
+                    } else {
+                        format!("{ident}: {ident}.into()")
                     }
-                    _ => quote! { #ident: ::std::default::Default::default() },
+                } else {
+                    match serde_default(&f.attrs).as_deref() {
+                        Some(path) if !path.is_empty() => format!("{ident}: {path}()"),
+                        _ => format!("{ident}: ::std::default::Default::default()"),
+                    }
                 }
-            }
-        });
+            })
+            .collect();
         let listed = if params.is_empty() {
             "It takes no fields.".to_owned()
         } else {
@@ -903,43 +879,35 @@ fn constructors(
             ),
             None => format!("Creates a `{name}`. {listed}"),
         };
-        let setter_fns = fields.named.iter().filter_map(|f| {
-            let ident = f.ident.as_ref().expect("named");
-            if unraw(ident) == "new" {
-                return None;
-            }
-            let wire = wire_name(f);
-            let (ty, value) = match option_inner(&f.ty) {
-                Some(inner) => (inner, quote!(::std::option::Option::Some(value.into()))),
-                None => (&f.ty, quote!(value.into())),
-            };
-            let doc = format!("Sets `{wire}`.");
-            Some(quote! {
-                #[doc = #doc]
-                #[must_use]
-                pub fn #ident(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
-                    self.#ident = #value;
-                    self
-                }
-            })
-        });
-        let setter_fns: Vec<TokenStream> = setter_fns.collect();
-        setters += setter_fns.len();
         // `#[inline]`: compiled in the crate that calls it, only if it does, as the (generic)
         // setters are; without it the debug build of plaid-sdk itself compiled every
         // non-generic `new` and the `Default`s it calls.
-        let new_fn = quote! {
-            #[doc = #doc]
-            #[allow(clippy::too_many_arguments, clippy::new_without_default)]
-            #[inline]
-            pub fn new(#(#args),*) -> Self {
-                Self { #(#inits),* }
+        let mut text = format!(
+            "impl {name} {{\n#[doc = {}] \
+             #[allow(clippy::too_many_arguments, clippy::new_without_default)] #[inline] \
+             pub fn new({}) -> Self {{ Self {{ {} }} }}\n",
+            literal(&doc),
+            args.join(", "),
+            inits.join(", ")
+        );
+        for f in &fields.named {
+            let ident = f.ident.as_ref().expect("named");
+            if unraw(ident) == "new" {
+                continue;
             }
-        };
-        let mut text = format!("{} {{\n{new_fn}\n", quote!(impl #name));
-        for setter in setter_fns {
-            text.push_str(&setter.to_string());
-            text.push('\n');
+            let doc = literal(&format!("Sets `{}`.", wire_name(f)));
+            let (ty, value) = match option_inner(&f.ty) {
+                Some(inner) => (inner, "::std::option::Option::Some(value.into())"),
+                None => (&f.ty, "value.into()"),
+            };
+            let ty = ty.to_token_stream();
+            let _ = writeln!(
+                text,
+                "#[doc = {doc}] #[must_use] \
+                 pub fn {ident}(mut self, value: impl ::std::convert::Into<{ty}>) -> Self \
+                 {{ self.{ident} = {value}; self }}"
+            );
+            setters += 1;
         }
         text.push('}');
         out.push(text);
@@ -1011,6 +979,18 @@ mod tests {
         syn::parse_file(src).unwrap().items
     }
 
+    /// The generated impls as tokens print them: the passes write some as source text.
+    fn normalized(extra: &[String]) -> String {
+        extra
+            .iter()
+            .map(|text| {
+                let file = syn::parse_file(text).expect("generated Rust");
+                file.to_token_stream().to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     fn render(items: &[Item]) -> String {
         quote!(#(#items)*).to_string()
     }
@@ -1040,7 +1020,7 @@ mod tests {
     fn string_enums_become_open_enum_invocations_and_lose_typify_impls() {
         let mut it = items(ENUM);
         let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
-        let extra = extra.join("\n");
+        let extra = normalized(&extra);
         assert_eq!(stats.open_enums, 1);
         assert_eq!(stats.enum_impls_dropped, 2);
         let out = format!("{} {extra}", render(&it));
@@ -1062,7 +1042,7 @@ mod tests {
     fn data_carrying_enums_are_left_alone() {
         let mut it = items("pub enum Shape { Circle(f64), Square { side: f64 } }");
         let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
-        let extra = extra.join("\n");
+        let extra = normalized(&extra);
         assert_eq!(stats.open_enums, 0);
         assert!(format!("{} {extra}", render(&it)).contains("Circle (f64)"));
     }
@@ -1073,7 +1053,7 @@ mod tests {
             "pub enum Holder { #[serde(rename = \"unrecognized\")] Unrecognized, #[serde(rename = \"UNKNOWN\")] Unknown }",
         );
         let (_, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
-        let extra = extra.join("\n");
+        let extra = normalized(&extra);
         let out = format!("{} {extra}", render(&it));
         assert!(
             out.contains("UnrecognizedValue = \"unrecognized\""),
@@ -1101,7 +1081,7 @@ mod tests {
             "#,
         );
         let (_, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
-        let extra = extra.join("\n");
+        let extra = normalized(&extra);
         let ser = &extra[extra.find("Serialize for UserCreateRequest").unwrap()..];
         let de = &extra[extra
             .find("Deserialize < 'de > for UserCreateRequest")
@@ -1143,7 +1123,7 @@ mod tests {
             "#,
         );
         let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
-        let extra = extra.join("\n");
+        let extra = normalized(&extra);
         assert_eq!(
             stats.lean_deserialize, 1,
             "transparent newtypes keep serde's derive"
@@ -1216,7 +1196,7 @@ mod tests {
         );
         let mut it = items(src);
         let (_, extra) = rewrite(&mut it, &orders, &Signatures::new()).unwrap();
-        let extra = extra.join("\n");
+        let extra = normalized(&extra);
         let out = format!("{} {extra}", render(&it));
         assert!(out.contains("pub fn new (institution_id : impl :: std :: convert :: Into < :: std :: string :: String > , initial_products"), "{out}");
 
@@ -1227,7 +1207,7 @@ mod tests {
         );
         let mut it = items(src);
         let (_, extra) = rewrite(&mut it, &orders, &Signatures::new()).unwrap();
-        let extra = extra.join("\n");
+        let extra = normalized(&extra);
         assert!(format!("{} {extra}", render(&it)).contains("pub fn new (initial_products"));
     }
 
@@ -1245,7 +1225,7 @@ mod tests {
             "#,
         );
         let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
-        let extra = extra.join("\n");
+        let extra = normalized(&extra);
         assert_eq!(stats.str_conversions, 1);
         let out = format!("{} {extra}", render(&it));
         assert!(
@@ -1277,7 +1257,7 @@ mod tests {
             "#,
         );
         let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
-        let extra = extra.join("\n");
+        let extra = normalized(&extra);
         assert_eq!(stats.constructors, 3, "every struct has new");
         assert_eq!(stats.setters, 7, "one setter per field");
         let out = format!("{} {extra}", render(&it));
@@ -1302,7 +1282,7 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("impl AllOptionalNoDefault"), "{out}");
-        assert!(out.contains("impl AllOptional {\n# [doc"), "{out}");
+        assert!(out.contains("impl AllOptional { # [doc"), "{out}");
         assert_eq!(
             stats.signatures["TransactionsSyncRequest"],
             ["access_token", "type"]
@@ -1334,7 +1314,7 @@ mod tests {
         );
         frozen.insert("Account".into(), vec!["id".into()]);
         let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &frozen).unwrap();
-        let out = extra.join("\n");
+        let out = normalized(&extra);
         assert!(
             out.contains("pub fn new (client_name : impl :: std :: convert :: Into < :: std :: string :: String > , user : impl :: std :: convert :: Into < User > , mode : impl"),
             "{out}"

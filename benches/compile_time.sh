@@ -72,34 +72,37 @@ echo "Building dependencies once (not measured)..." >&2
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"
 echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.json}   Features: ${features:-default}"
 
-# `full` and `transactions` alternate, so that both see the same minutes of a machine whose
-# speed drifts; the ratio is the median of each pair's ratio.
-pairs=$peer/pairs
+# `full`, `transactions` and the `plaid` crate take turns, so that each round sees the same
+# minutes of a machine whose speed drifts by a fifth from hour to hour; each ratio is the
+# median of the rounds' ratios.
+rounds=$peer/rounds
 for i in $(seq "$runs"); do
   full=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
   tx=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)
-  echo "$full $tx" >>"$pairs"
+  other=$(cd "$peer" && cargo clean -q -p plaid --target-dir "$target/peer" && CARGO_TARGET_DIR=$target/peer timed cargo build)
+  echo "$full $tx $other" >>"$rounds"
 done
-awk '{ print $1, $2 }' "$pairs" | report "plaid-sdk, generate + compile"
-awk '{ print $3, $4 }' "$pairs" | report "  ... transactions only"
-printf '  ... transactions / full: %.1f %% (median of the %s pairs: %s)\n' \
-  "$(awk '{ print $3 / $1 * 100 }' "$pairs" | median)" "$runs" \
-  "$(awk '{ printf "%.1f%% ", $3 / $1 * 100 }' "$pairs")"
+awk '{ print $1, $2 }' "$rounds" | report "plaid-sdk, generate + compile"
+awk '{ print $3, $4 }' "$rounds" | report "  ... transactions only"
+printf '  ... transactions / full: %.1f %% (median of the %s rounds: %s)\n' \
+  "$(awk '{ print $3 / $1 * 100 }' "$rounds" | median)" "$runs" \
+  "$(awk '{ printf "%.1f%% ", $3 / $1 * 100 }' "$rounds")"
+awk '{ print $5, $6 }' "$rounds" | report "plaid 9.0.1, compile"
+printf '  ... plaid-sdk, every operation / plaid 9.0.1: %.3fx (median of the %s rounds: %s)\n' \
+  "$(awk '{ print $1 / $5 }' "$rounds" | median)" "$runs" \
+  "$(awk '{ printf "%.3fx ", $1 / $5 }' "$rounds")"
 
 for i in $(seq "$runs"); do
   (cd "$root" && cargo clean -q -p plaid-sdk -p plaid-sdk-codegen --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)
 done | report "  ... and its generator"
 
+# The runs above cleaned the `full` build: make it once, unmeasured, so that this times the
+# crate's compilation alone.
+(cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $features -q)
 for i in $(seq "$runs"); do
   touch "$root/src/lib.rs"
   (cd "$root" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
 done | report "plaid-sdk, compile only"
-
-for i in $(seq "$runs"); do
-  (cd "$peer" && cargo clean -q -p plaid --target-dir "$target/peer" && CARGO_TARGET_DIR=$target/peer timed cargo build)
-done | tee "$peer/peer" | report "plaid 9.0.1, compile"
-printf '  ... plaid-sdk, every operation / plaid 9.0.1: %.2fx (medians)\n' \
-  "$(awk '{ print $1 }' "$pairs" | median | awk -v p="$(awk '{ print $1 }' "$peer/peer" | median)" '{ print $1 / p }')"
 
 for i in $(seq "$runs"); do
   rm -rf "$target/doc/plaid_sdk"

@@ -236,9 +236,17 @@ pub(crate) fn error_json(
 struct Body(Map<String, Value>);
 
 impl Body {
+    /// A JSON object whose `options`, if any, is an object (as in every request of the spec):
+    /// [`Body::option`] then reads it without a check of its own.
     fn parse(bytes: &[u8]) -> Result<Body, PlaidFailure> {
         match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => Ok(Body(map)),
+            Ok(Value::Object(map)) => match map.get("options") {
+                None | Some(Value::Null | Value::Object(_)) => Ok(Body(map)),
+                Some(_) => Err(invalid_request(
+                    "INVALID_FIELD",
+                    "options must be an object",
+                )),
+            },
             _ => Err(invalid_request(
                 "INVALID_BODY",
                 "body could not be parsed as JSON",
@@ -1161,5 +1169,25 @@ mod tests {
         assert_eq!(decode_cursor("item-b", &c, 100), None);
         assert_eq!(decode_cursor("item-a", &c, 10), None, "beyond the log");
         assert_eq!(decode_cursor("item-a", "garbage!", 100), None);
+    }
+
+    #[test]
+    fn options_must_be_an_object_on_every_path() {
+        for ok in [
+            r#"{}"#,
+            r#"{"options": null}"#,
+            r#"{"options": {"count": 5}}"#,
+        ] {
+            assert!(Body::parse(ok.as_bytes()).is_ok(), "{ok}");
+        }
+        for bad in [
+            r#"{"options": "count=5"}"#,
+            r#"{"options": [5]}"#,
+            r#"{"options": 5}"#,
+        ] {
+            let e = Body::parse(bad.as_bytes()).err().expect(bad);
+            assert_eq!((e.status, e.code.as_str()), (400, "INVALID_FIELD"), "{bad}");
+            assert_eq!(e.message, "options must be an object");
+        }
     }
 }

@@ -1051,15 +1051,12 @@ fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFai
              request again later",
         ));
     }
-    let wanted = |account: usize| {
-        filter
-            .as_ref()
-            .is_none_or(|ids| ids.iter().any(|id| item.accounts[account].id == *id))
-    };
+    // One account filter, for the transactions and for the accounts listed beside them.
+    let wanted = |a: &data::Account| filter.as_ref().is_none_or(|ids| ids.contains(&a.id));
     let all = item.ledger.current();
     let mut matching: Vec<&Txn> = all
         .iter()
-        .filter(|t| t.date >= start && t.date <= end && wanted(t.account))
+        .filter(|t| t.date >= start && t.date <= end && wanted(&item.accounts[t.account]))
         .collect();
     matching.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
     let page: Vec<Value> = matching
@@ -1069,9 +1066,7 @@ fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFai
         .map(|t| data::txn_json(t, &item.accounts))
         .collect();
     Ok(json!({
-        "accounts": accounts_json(item, |a| {
-            filter.as_ref().is_none_or(|ids| ids.contains(&a.id))
-        }),
+        "accounts": accounts_json(item, wanted),
         "transactions": page,
         "total_transactions": matching.len(),
         "item": item_json(item),

@@ -18,6 +18,9 @@
 #   plaid-sdk, compile only         the crate alone, generated code unchanged
 #   plaid 9.0.1, compile            `cargo clean -p plaid` then `cargo build`
 #   plaid-sdk, cargo doc            `cargo doc --no-deps --lib` from clean docs
+#
+#   RELEASE=1 benches/compile_time.sh  # release builds instead: plaid-sdk (generate + compile)
+#                                      # and plaid 9.0.1, taking turns, and their ratio
 set -euo pipefail
 
 runs=${RUNS:-3}
@@ -62,6 +65,26 @@ report() { # label, then lines of "<seconds> <KiB>" on stdin
   rss=$(echo "$data" | awk '{ print $2 }' | sort -n | tail -n 1)
   printf '%-34s %8.1f s   %6.2f GB peak RSS   (%s runs: %s)\n' "$label" "$secs" "$(awk -v k="$rss" 'BEGIN { print k / 1048576 }')" "$runs" "$(echo "$data" | awk '{ printf "%s ", $1 }')"
 }
+
+if [ "${RELEASE:-0}" = 1 ]; then
+  echo "Building dependencies once (release, not measured)..." >&2
+  (cd "$root" && CARGO_TARGET_DIR=$target cargo build --release --lib $features -q)
+  (cd "$peer" && CARGO_TARGET_DIR=$target/peer cargo build --release -q)
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"
+  echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.json}   Features: ${features:-default}   Profile: release"
+  rounds=$peer/rounds
+  for i in $(seq "$runs"); do
+    ours=$(cd "$root" && cargo clean -q --release -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --release --lib $features)
+    other=$(cd "$peer" && cargo clean -q --release -p plaid --target-dir "$target/peer" && CARGO_TARGET_DIR=$target/peer timed cargo build --release)
+    echo "$ours $other" >>"$rounds"
+  done
+  awk '{ print $1, $2 }' "$rounds" | report "plaid-sdk, release, generate + compile"
+  awk '{ print $3, $4 }' "$rounds" | report "plaid 9.0.1, release, compile"
+  printf '  ... plaid-sdk / plaid 9.0.1: %.3fx (median of the %s rounds: %s)\n' \
+    "$(awk '{ print $1 / $3 }' "$rounds" | median)" "$runs" \
+    "$(awk '{ printf "%.3fx ", $1 / $3 }' "$rounds")"
+  exit 0
+fi
 
 echo "Building dependencies once (not measured)..." >&2
 (cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $features -q)

@@ -259,6 +259,118 @@ async fn per_account_sync_sees_only_that_account() {
     assert!(batch.added.iter().all(|t| &t.account_id == card));
 }
 
+/// Every path that takes an account filter reads it the same way: a known id keeps only
+/// that account, an unknown one is Plaid's `INVALID_ACCOUNT_ID`.
+#[tokio::test]
+async fn every_account_filter_keeps_known_ids_and_refuses_unknown_ones() {
+    use plaid_sdk::types::{
+        AccountsBalanceGetRequestOptions, AccountsGetRequestOptions, TransactionsGetRequest,
+        TransactionsGetRequestOptions,
+    };
+    let (sandbox, client, item) = linked("ins_109508").await;
+    let token = || item.access_token.clone();
+    let accounts = client
+        .accounts_get(&AccountsGetRequest::new(token()))
+        .await
+        .unwrap()
+        .accounts;
+    let today = chrono::Utc::now().date_naive();
+    let since = today - chrono::Days::new(400);
+
+    for (id, known) in [
+        (accounts[2].account_id.clone(), true),
+        ("not-an-account".to_owned(), false),
+    ] {
+        let ids = vec![id.clone()];
+        let results: [(&str, Result<Vec<String>, Error>); 4] = [
+            (
+                "/accounts/get",
+                client
+                    .accounts_get(
+                        &AccountsGetRequest::new(token())
+                            .options(AccountsGetRequestOptions::new().account_ids(ids.clone())),
+                    )
+                    .await
+                    .map(|r| r.accounts.into_iter().map(|a| a.account_id).collect()),
+            ),
+            (
+                "/accounts/balance/get",
+                client
+                    .accounts_balance_get(
+                        &AccountsBalanceGetRequest::new(token()).options(
+                            AccountsBalanceGetRequestOptions::new().account_ids(ids.clone()),
+                        ),
+                    )
+                    .await
+                    .map(|r| r.accounts.into_iter().map(|a| a.account_id).collect()),
+            ),
+            (
+                "/transactions/get",
+                client
+                    .transactions_get(
+                        &TransactionsGetRequest::new(token(), since, today).options(
+                            TransactionsGetRequestOptions::default().account_ids(ids.clone()),
+                        ),
+                    )
+                    .await
+                    .map(|r| r.transactions.into_iter().map(|t| t.account_id).collect()),
+            ),
+            (
+                "/transactions/sync",
+                client
+                    .transactions_sync_all(&TransactionsSync::new(token()).account_id(id.clone()))
+                    .await
+                    .map(|r| {
+                        r.into_batch()
+                            .unwrap()
+                            .added
+                            .into_iter()
+                            .map(|t| t.account_id)
+                            .collect()
+                    }),
+            ),
+        ];
+        for (path, result) in results {
+            if known {
+                let seen = result.unwrap_or_else(|e| panic!("{path}: {e}"));
+                assert!(!seen.is_empty(), "{path}");
+                assert!(seen.iter().all(|a| *a == id), "{path}: {seen:?}");
+            } else {
+                let e = api_error(result);
+                assert_eq!(e.error_code, ErrorCode::InvalidAccountId, "{path}");
+            }
+        }
+    }
+
+    // A filter of the wrong shape, which the typed client cannot send: Plaid's INVALID_FIELD.
+    let token = item.access_token.expose_secret();
+    for (path, options) in [
+        ("/accounts/get", serde_json::json!({ "account_ids": "one" })),
+        (
+            "/accounts/balance/get",
+            serde_json::json!({ "account_ids": [1] }),
+        ),
+        (
+            "/transactions/sync",
+            serde_json::json!({ "account_id": ["one"] }),
+        ),
+    ] {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", sandbox.uri()))
+            .header("PLAID-CLIENT-ID", plaid_sdk::sandbox::CLIENT_ID)
+            .header("PLAID-SECRET", plaid_sdk::sandbox::SECRET)
+            .header("Content-Type", "application/json")
+            .body(serde_json::json!({ "access_token": token, "options": options }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{path}");
+        let e: plaid_sdk::ApiError =
+            serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!(e.error_code, ErrorCode::InvalidField, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn a_new_item_can_be_not_ready_yet() {
     let sandbox = OfflineSandbox::builder().not_ready_syncs(1).start().await;

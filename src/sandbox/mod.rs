@@ -31,13 +31,16 @@
 //! | `/sandbox/public_token/create` | Plaid's sandbox institutions (`ins_109508` …) |
 //! | `/item/public_token/exchange` | single-use public tokens; creates the Item, its accounts and ledger |
 //! | `/item/get`, `/item/remove`, `/item/webhook/update` | removal is final (`ITEM_NOT_FOUND`) |
-//! | `/accounts/get`, `/accounts/balance/get` | checking, savings, credit card; balances from the ledger |
+//! | `/accounts/get`, `/accounts/balance/get` | checking, savings, credit card; balances from the ledger; `options.account_ids` |
 //! | `/transactions/sync` | a ledger of realistic transactions (merchants, categories, pending → posted), cursors, `count`, `options.account_id` |
 //! | `/transactions/get` | the same ledger by date, newest first, `options.count`/`offset`/`account_ids`; `PRODUCT_NOT_READY` while a new Item is not ready ([`SandboxBuilder::not_ready_syncs`]) |
 //! | `/transactions/refresh` | one more day of transactions, and `SYNC_UPDATES_AVAILABLE` |
 //! | `/sandbox/item/fire_webhook`, `/sandbox/item/reset_login` | webhooks signed like Plaid's, sent to the Item's URL |
 //! | `/webhook_verification_key/get` | the signer's key, so [`crate::webhook::WebhookVerifier`] works unchanged |
 //! | `/institutions/get_by_id` | the sandbox institutions |
+//!
+//! Every account filter (`options.account_ids`, `options.account_id`) is read the same way: an
+//! id that is not one of the Item's accounts is `INVALID_ACCOUNT_ID`.
 //!
 //! Data is a pure function of the seed ([`SandboxBuilder::seed`]): two sandboxes with one
 //! seed hand out the same tokens, ids and transactions.

@@ -632,13 +632,8 @@ fn item_call(
             Ok(json!({ "item": item_json(item) }))
         }
         "/accounts/get" | "/accounts/balance/get" => {
-            let filter = body
-                .option("account_ids")
-                .and_then(Value::as_array)
-                .map(|ids| ids.iter().filter_map(Value::as_str).collect::<Vec<_>>());
-            let accounts = accounts_json(item, |a| {
-                filter.as_ref().is_none_or(|f| f.contains(&a.id.as_str()))
-            });
+            let filter = AccountFilter::read(item, body, "account_ids")?;
+            let accounts = accounts_json(item, |a| filter.keeps(a));
             Ok(json!({ "accounts": accounts, "item": item_json(item) }))
         }
         "/transactions/sync" => transactions_sync(item, body),
@@ -855,6 +850,51 @@ fn page_count(value: Option<&Value>, field: &str) -> Result<usize, PlaidFailure>
     }
 }
 
+/// The accounts a request limits itself to: `options.account_ids`, or the one
+/// `options.account_id` of `/transactions/sync`; all of the Item's when it names none. Every
+/// path that takes a filter reads it here, so all check it as Plaid does: the right shape
+/// (`INVALID_FIELD`), and each id an account of the Item (`INVALID_ACCOUNT_ID`).
+struct AccountFilter(Option<Vec<String>>);
+
+impl AccountFilter {
+    fn read(item: &ItemState, body: &Body, field: &str) -> Result<AccountFilter, PlaidFailure> {
+        let one = !field.ends_with('s');
+        let ids = match body.option(field) {
+            None | Some(Value::Null) => return Ok(AccountFilter(None)),
+            Some(Value::String(id)) if one => Some(vec![id.clone()]),
+            Some(Value::Array(ids)) if !one => ids
+                .iter()
+                .map(|id| id.as_str().map(str::to_owned))
+                .collect(),
+            Some(_) => None,
+        }
+        .ok_or_else(|| {
+            let shape = if one { "a string" } else { "a list of strings" };
+            invalid_request("INVALID_FIELD", format!("options.{field} must be {shape}"))
+        })?;
+        if ids
+            .iter()
+            .any(|id| !item.accounts.iter().any(|a| &a.id == id))
+        {
+            return Err(invalid_input(
+                "INVALID_ACCOUNT_ID",
+                "one or more of the account IDs is invalid",
+            ));
+        }
+        Ok(AccountFilter(Some(ids)))
+    }
+
+    /// Whether the request covers `account`.
+    fn keeps(&self, account: &data::Account) -> bool {
+        self.0.as_ref().is_none_or(|ids| ids.contains(&account.id))
+    }
+
+    /// Whether the request covers the Item's account at `index` (as a ledger entry names it).
+    fn keeps_index(&self, item: &ItemState, index: usize) -> bool {
+        item.accounts.get(index).is_some_and(|a| self.keeps(a))
+    }
+}
+
 /// The Item's accounts that `keep` selects, with balances from its ledger as it stands.
 fn accounts_json(item: &ItemState, keep: impl Fn(&data::Account) -> bool) -> Vec<Value> {
     let txns = item.ledger.current();
@@ -870,18 +910,7 @@ fn accounts_json(item: &ItemState, keep: impl Fn(&data::Account) -> bool) -> Vec
 /// the log (opaque to callers), so a loop sees every change once, in order.
 fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFailure> {
     let count = page_count(body.0.get("count"), "count")?;
-    let account_filter = body
-        .option("account_id")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    if let Some(id) = &account_filter {
-        if !item.accounts.iter().any(|a| &a.id == id) {
-            return Err(invalid_input(
-                "INVALID_ACCOUNT_ID",
-                "one or more of the account IDs is invalid",
-            ));
-        }
-    }
+    let filter = AccountFilter::read(item, body, "account_id")?;
     if item.not_ready > 0 {
         item.not_ready -= 1;
         return Ok(json!({
@@ -905,12 +934,7 @@ fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFa
             })?
         }
     };
-    let index = |id: &str| item.accounts.iter().position(|a| a.id == id);
-    let wanted = |account: usize| {
-        account_filter
-            .as_deref()
-            .is_none_or(|f| index(f) == Some(account))
-    };
+    let wanted = |account: usize| filter.keeps_index(item, account);
     let (mut added, mut modified, mut removed) = (Vec::new(), Vec::new(), Vec::new());
     let next = match cursor {
         Cursor::Snapshot { pos, offset } => {
@@ -978,9 +1002,7 @@ fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFa
         "added": added,
         "modified": modified,
         "removed": removed,
-        "accounts": accounts_json(item, |a| {
-            account_filter.as_ref().is_none_or(|f| f == &a.id)
-        }),
+        "accounts": accounts_json(item, |a| filter.keeps(a)),
         "next_cursor": encode_cursor(&item.item_id, next),
         "has_more": has_more,
         "transactions_update_status": "HISTORICAL_UPDATE_COMPLETE",
@@ -1013,34 +1035,7 @@ fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFai
             invalid_request("INVALID_FIELD", "options.offset must be an integer >= 0")
         })?,
     };
-    let filter: Option<Vec<String>> = match body.option("account_ids") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(ids)) => Some(
-            ids.iter()
-                .map(|id| id.as_str().map(str::to_owned))
-                .collect::<Option<_>>()
-                .ok_or_else(|| {
-                    invalid_request("INVALID_FIELD", "options.account_ids must be strings")
-                })?,
-        ),
-        Some(_) => {
-            return Err(invalid_request(
-                "INVALID_FIELD",
-                "options.account_ids must be a list",
-            ))
-        }
-    };
-    if let Some(ids) = &filter {
-        if ids
-            .iter()
-            .any(|id| !item.accounts.iter().any(|a| &a.id == id))
-        {
-            return Err(invalid_input(
-                "INVALID_ACCOUNT_ID",
-                "one or more of the account IDs is invalid",
-            ));
-        }
-    }
+    let filter = AccountFilter::read(item, body, "account_ids")?;
     if item.not_ready > 0 {
         item.not_ready -= 1;
         return Err(fail(
@@ -1051,12 +1046,10 @@ fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFai
              request again later",
         ));
     }
-    // One account filter, for the transactions and for the accounts listed beside them.
-    let wanted = |a: &data::Account| filter.as_ref().is_none_or(|ids| ids.contains(&a.id));
     let all = item.ledger.current();
     let mut matching: Vec<&Txn> = all
         .iter()
-        .filter(|t| t.date >= start && t.date <= end && wanted(&item.accounts[t.account]))
+        .filter(|t| t.date >= start && t.date <= end && filter.keeps_index(item, t.account))
         .collect();
     matching.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
     let page: Vec<Value> = matching
@@ -1066,7 +1059,7 @@ fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFai
         .map(|t| data::txn_json(t, &item.accounts))
         .collect();
     Ok(json!({
-        "accounts": accounts_json(item, wanted),
+        "accounts": accounts_json(item, |a| filter.keeps(a)),
         "transactions": page,
         "total_transactions": matching.len(),
         "item": item_json(item),

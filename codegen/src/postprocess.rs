@@ -579,12 +579,13 @@ fn lean_serialize(items: &mut [Item]) -> Vec<String> {
         if !serde_derive_left {
             s.attrs.retain(|a| !a.path().is_ident("serde"));
         }
+        let name_literal = literal(&name);
         out.push(format!(
             "impl ::serde::Serialize for {name} {{ #[allow(unused_mut)] \
              fn serialize<__S: ::serde::Serializer>(&self, serializer: __S,) \
              -> ::std::result::Result<__S::Ok, __S::Error> {{\n\
              let __len: usize = {always}usize{counted};\n\
-             let mut __st = match ::serde::Serializer::serialize_struct(serializer, {name:?}, __len) {{ \
+             let mut __st = match ::serde::Serializer::serialize_struct(serializer, {name_literal}, __len) {{ \
              ::std::result::Result::Ok(__st) => __st, \
              ::std::result::Result::Err(__e) => return ::std::result::Result::Err(__e), }};\n\
              {writes}::serde::ser::SerializeStruct::end(__st) }} }}"

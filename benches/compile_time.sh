@@ -66,13 +66,30 @@ report() { # label, then lines of "<seconds> <KiB>" on stdin
   printf '%-34s %8.1f s   %6.2f GB peak RSS   (%s runs: %s)\n' "$label" "$secs" "$(awk -v k="$rss" 'BEGIN { print k / 1048576 }')" "$runs" "$(echo "$data" | awk '{ printf "%s ", $1 }')"
 }
 
+# The machine, the spec and the features, then anything else given ("Profile: release").
+setting() {
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"
+  echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.json}   Features: ${features:-default}${1:+   $1}"
+}
+
+# Builds that take turns append one line per round to $rounds: "<seconds> <KiB>" per build.
+rounds=$peer/rounds
+
+# ratio LABEL N D SCALE FORMAT: the time of build N over that of build D (their places in a
+# round, from 1), times SCALE, in each round and the median of those, printed with FORMAT.
+ratio() {
+  local per
+  per=$(awk -v n="$2" -v d="$3" -v s="$4" '{ print $(2 * n - 1) / $(2 * d - 1) * s }' "$rounds")
+  printf "  ... %s: $5 (median of the %s rounds:" "$1" "$(echo "$per" | median)" "$runs"
+  for r in $per; do printf " $5" "$r"; done
+  echo ")"
+}
+
 if [ "${RELEASE:-0}" = 1 ]; then
   echo "Building dependencies once (release, not measured)..." >&2
   (cd "$root" && CARGO_TARGET_DIR=$target cargo build --release --lib $features -q)
   (cd "$peer" && CARGO_TARGET_DIR=$target/peer cargo build --release -q)
-  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"
-  echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.json}   Features: ${features:-default}   Profile: release"
-  rounds=$peer/rounds
+  setting "Profile: release"
   for i in $(seq "$runs"); do
     ours=$(cd "$root" && cargo clean -q --release -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --release --lib $features)
     other=$(cd "$peer" && cargo clean -q --release -p plaid --target-dir "$target/peer" && CARGO_TARGET_DIR=$target/peer timed cargo build --release)
@@ -80,9 +97,7 @@ if [ "${RELEASE:-0}" = 1 ]; then
   done
   awk '{ print $1, $2 }' "$rounds" | report "plaid-sdk, release, generate + compile"
   awk '{ print $3, $4 }' "$rounds" | report "plaid 9.0.1, release, compile"
-  printf '  ... plaid-sdk / plaid 9.0.1: %.3fx (median of the %s rounds: %s)\n' \
-    "$(awk '{ print $1 / $3 }' "$rounds" | median)" "$runs" \
-    "$(awk '{ printf "%.3fx ", $1 / $3 }' "$rounds")"
+  ratio "plaid-sdk / plaid 9.0.1" 1 2 1 "%.3fx"
   exit 0
 fi
 
@@ -92,13 +107,11 @@ echo "Building dependencies once (not measured)..." >&2
 (cd "$root" && CARGO_TARGET_DIR=$target cargo doc --no-deps --lib $features -q)
 (cd "$peer" && CARGO_TARGET_DIR=$target/peer cargo build -q)
 
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(rustc --version)"
-echo "Spec: ${PLAID_OPENAPI_SPEC:-spec/plaid.json}   Features: ${features:-default}"
+setting
 
 # `full`, `transactions` and the `plaid` crate take turns, so that each round sees the same
 # minutes of a machine whose speed drifts by a fifth from hour to hour; each ratio is the
 # median of the rounds' ratios.
-rounds=$peer/rounds
 for i in $(seq "$runs"); do
   full=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
   tx=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)
@@ -107,13 +120,9 @@ for i in $(seq "$runs"); do
 done
 awk '{ print $1, $2 }' "$rounds" | report "plaid-sdk, generate + compile"
 awk '{ print $3, $4 }' "$rounds" | report "  ... transactions only"
-printf '  ... transactions / full: %.1f %% (median of the %s rounds: %s)\n' \
-  "$(awk '{ print $3 / $1 * 100 }' "$rounds" | median)" "$runs" \
-  "$(awk '{ printf "%.1f%% ", $3 / $1 * 100 }' "$rounds")"
+ratio "transactions / full" 2 1 100 "%.1f %%"
 awk '{ print $5, $6 }' "$rounds" | report "plaid 9.0.1, compile"
-printf '  ... plaid-sdk, every operation / plaid 9.0.1: %.3fx (median of the %s rounds: %s)\n' \
-  "$(awk '{ print $1 / $5 }' "$rounds" | median)" "$runs" \
-  "$(awk '{ printf "%.3fx ", $1 / $5 }' "$rounds")"
+ratio "plaid-sdk, every operation / plaid 9.0.1" 1 3 1 "%.3fx"
 
 for i in $(seq "$runs"); do
   (cd "$root" && cargo clean -q -p plaid-sdk -p plaid-sdk-codegen --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)

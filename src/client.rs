@@ -20,8 +20,6 @@ pub const API_VERSION: &str = "2020-09-14";
 
 /// The largest error body the client reads; the rest is discarded.
 const MAX_ERROR_BODY: usize = 64 * 1024;
-/// The longest excerpt of a non-Plaid error body kept in [`Error::Http`].
-const EXCERPT_CHARS: usize = 512;
 /// The default cap on a JSON response body. Plaid's largest paged answers are about 1 MB (a
 /// 500-transaction `/transactions/sync` or `/transactions/get` page: 0.97 MB); the largest
 /// unpaged ones are reports: an Asset Report of 731 days over several Items carries every
@@ -33,15 +31,78 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 pub const DEFAULT_MAX_FILE_BYTES: usize = 256 << 20;
 
 /// Where the client sends requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` never prints credentials a `Custom` URL may carry (the client refuses such a URL
+/// anyway: see [`Environment::parse`]).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Environment {
     /// `https://sandbox.plaid.com`: test data, free.
     Sandbox,
     /// `https://production.plaid.com`: real data.
     Production,
-    /// Any other base URL: a mock server, a proxy, the offline sandbox.
+    /// Any other base URL: a mock server, a proxy, the offline sandbox. It goes through the
+    /// same checks as [`Environment::parse`] when the client is built.
     Custom(url::Url),
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Environment::Sandbox => f.write_str("Sandbox"),
+            Environment::Production => f.write_str("Production"),
+            Environment::Custom(url) => f
+                .debug_tuple("Custom")
+                .field(&without_credentials(url).as_str())
+                .finish(),
+        }
+    }
+}
+
+/// `url` with any user name and password replaced by `[redacted]`, for messages.
+fn without_credentials(url: &url::Url) -> url::Url {
+    let mut shown = url.clone();
+    if !url.username().is_empty() || url.password().is_some() {
+        // Both only fail for URLs that cannot have credentials, which then have none.
+        let _ = shown.set_username("[redacted]");
+        let _ = shown.set_password(None);
+    }
+    shown
+}
+
+/// A value from a caller or the environment, fit to quote in a message: the part before an
+/// `@` (where a URL keeps its credentials) is left out.
+fn quoted(value: &str) -> String {
+    match value.rfind('@') {
+        Some(at) => format!("\"[redacted]{}\"", value[at..].escape_debug()),
+        None => format!("{value:?}"),
+    }
+}
+
+/// The checks every base URL passes, however it reached the client ([`Environment::parse`],
+/// [`ClientBuilder::base_url`], or [`Environment::Custom`] given directly): http(s), a host,
+/// no credentials (they would be sent to the server and printed), no query or fragment (the
+/// operation's path is appended to the URL, so a query would swallow it:
+/// `POST /base?tenant=1/accounts/get`).
+fn check_base_url(url: &url::Url) -> Result<(), String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "the URL scheme must be http or https, not {}",
+            url.scheme()
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "the URL must not contain credentials; the client sends them as headers".into(),
+        );
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the URL must not have a query or fragment".into());
+    }
+    Ok(())
 }
 
 impl Environment {
@@ -69,24 +130,12 @@ impl Environment {
         }
         if !value.contains("://") {
             return Err(format!(
-                "expected sandbox, production or an http(s):// URL, got {value:?}"
+                "expected sandbox, production or an http(s):// URL, got {}",
+                quoted(value)
             ));
         }
         let url = url::Url::parse(value).map_err(|e| format!("not a valid URL: {e}"))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!(
-                "the URL scheme must be http or https, not {}",
-                url.scheme()
-            ));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(
-                "the URL must not contain credentials; the client sends them as headers".into(),
-            );
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err("the URL must not have a query or fragment".into());
-        }
+        check_base_url(&url)?;
         Ok(Environment::Custom(url))
     }
 }
@@ -96,8 +145,10 @@ impl Environment {
 /// The client follows no redirect (Plaid's API never sends one; a `3xx` answer is
 /// [`Error::Redirect`]), reads every response body under a cap
 /// ([`max_response_bytes`](Self::max_response_bytes), [`max_file_bytes`](Self::max_file_bytes)),
-/// and refuses a plain `http://` base URL to any host but loopback unless you name the host
-/// ([`allow_insecure_http`](Self::allow_insecure_http)).
+/// refuses a plain `http://` base URL to any host but loopback unless you name the host
+/// ([`allow_insecure_http`](Self::allow_insecure_http)), and sends a plain `http://` request
+/// through no proxy from the environment (see [`http_client`](Self::http_client)). `Debug`
+/// shows the settings with the secret redacted.
 ///
 /// ```no_run
 /// use plaid_sdk::{Environment, PlaidClient, RetryPolicy};
@@ -191,7 +242,7 @@ impl ClientBuilder {
         self.environment = Some(if url.contains("://") {
             Environment::parse(url)
         } else {
-            Err(format!("expected an http(s):// URL, got {url:?}"))
+            Err(format!("expected an http(s):// URL, got {}", quoted(url)))
         });
         self
     }
@@ -205,7 +256,17 @@ impl ClientBuilder {
     /// redirect from the base URL to another host would carry `PLAID-CLIENT-ID` and
     /// `PLAID-SECRET` there (reqwest strips only the standard sensitive headers), and on
     /// `307`/`308` the body with its access token. [`build`](Self::build) sets
-    /// `redirect::Policy::none()` on your builder last, over any policy you set.
+    /// `redirect::Policy::none()` on your builder last, over any policy you set, and a floor
+    /// of TLS 1.2.
+    ///
+    /// Proxies: over `https://` (Plaid's own URLs) a proxy sees only the `CONNECT` to the
+    /// host, so the proxies named by `HTTPS_PROXY`/`ALL_PROXY` are used as reqwest uses them.
+    /// Over a plain `http://` base URL (loopback, or a host named with
+    /// [`allow_insecure_http`](Self::allow_insecure_http)) a proxy would receive the
+    /// credentials and the body in clear, so the environment's proxies (`HTTP_PROXY`,
+    /// `ALL_PROXY`, …) are never used: the request goes straight to that host, unless you
+    /// name a proxy on this builder yourself, which is then the request's first hop and
+    /// sees everything.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), plaid_sdk::Error> {
@@ -225,7 +286,8 @@ impl ClientBuilder {
     /// Allows a plain `http://` base URL to this host (a TLS-terminating proxy on a private
     /// network, say). Without it, `build` refuses `http://` to any host but loopback
     /// (`localhost`, `127.0.0.0/8`, `::1`), since the client secret would cross the network in
-    /// clear. Name the host exactly as in the URL; each call adds one.
+    /// clear. Name the host exactly as in the URL; each call adds one. Requests to it never
+    /// go through a proxy from the environment (see [`http_client`](Self::http_client)).
     pub fn allow_insecure_http(mut self, host: impl Into<String>) -> Self {
         self.insecure_hosts.push(host.into());
         self
@@ -310,6 +372,9 @@ impl ClientBuilder {
             setting,
             reason: reason.to_owned(),
         };
+        if let Environment::Custom(url) = &environment {
+            check_base_url(url).map_err(|reason| invalid("base_url", &reason))?;
+        }
         if let Some(reason) = insecure_http(&environment, &self.insecure_hosts) {
             return Err(invalid("base_url", &reason).into());
         }
@@ -347,9 +412,25 @@ impl ClientBuilder {
             HeaderValue::from_static(API_VERSION),
         );
         headers.insert(reqwest::header::USER_AGENT, agent);
-        let http = self
-            .http
-            .unwrap_or_else(|| reqwest::Client::builder().connect_timeout(self.connect_timeout))
+        let plain_http = matches!(&environment, Environment::Custom(url) if url.scheme() == "http");
+        let http = match self.http {
+            Some(theirs) if plain_http => {
+                // A proxy the caller named on this builder is theirs to choose; one from
+                // the environment is not (see `http_client`). Adding any proxy turns the
+                // environment's off, and this one routes nothing.
+                theirs.proxy(reqwest::Proxy::custom(|_| None::<url::Url>))
+            }
+            Some(theirs) => theirs,
+            None => {
+                let ours = reqwest::Client::builder().connect_timeout(self.connect_timeout);
+                if plain_http {
+                    ours.no_proxy()
+                } else {
+                    ours
+                }
+            }
+        };
+        let http = tls_floor(http)
             // Last, over anything the caller set: see `http_client`.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -413,6 +494,18 @@ struct Inner {
     max_file_bytes: usize,
 }
 
+/// TLS 1.2 at least, whichever TLS backend is compiled in: rustls never offers less, but a
+/// platform library (`native-tls`) may allow TLS 1.0 and 1.1 unless told otherwise.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+fn tls_floor(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder.tls_version_min(reqwest::tls::Version::TLS_1_2)
+}
+
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+fn tls_floor(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder
+}
+
 /// Why a `http://` base URL must not be used, if it must not: its host is neither loopback nor
 /// named by `allow_insecure_http`.
 fn insecure_http(environment: &Environment, allowed: &[String]) -> Option<String> {
@@ -436,6 +529,22 @@ fn insecure_http(environment: &Environment, allowed: &[String]) -> Option<String
          the host with ClientBuilder::allow_insecure_http if the network is yours"
     ))
 }
+
+/// Headers a hook may not set: they frame the request (`Content-Length` shorter than the body
+/// would cut it, and the rest would be read as a second request), route it (`Host`), or
+/// describe a connection the client manages. reqwest and hyper set them from the request.
+const HOOK_RESERVED: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+];
 
 /// One call, ready to send (and to send again).
 struct Call {
@@ -660,7 +769,7 @@ impl PlaidClient {
         e.scrubbed(&[self.inner.secret.expose_secret()])
     }
 
-    fn timeout_for(&self, info: &OperationInfo) -> Duration {
+    pub(crate) fn timeout_for(&self, info: &OperationInfo) -> Duration {
         self.overrides.timeout.unwrap_or(if info.slow {
             self.inner.slow_timeout
         } else {
@@ -779,27 +888,39 @@ impl PlaidClient {
     ) -> (Result<RawResponse, Error>, Outcome) {
         let info = call.info;
         let url = format!("{}{}", self.inner.base_url, call.path);
+        // One map, built in order: the hooks' headers first, less the ones that frame or
+        // route the request; then the client's own (the credentials among them), `Accept`,
+        // `Content-Type` and the request's parameters, each replacing any of the same name.
+        let mut headers = extra;
+        for name in HOOK_RESERVED {
+            headers.remove(*name);
+        }
+        for (name, value) in &self.inner.headers {
+            headers.insert(name, value.clone());
+        }
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static(info.accept),
+        );
+        if call.body.is_some() {
+            headers.insert(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        } else {
+            headers.remove(reqwest::header::CONTENT_TYPE);
+        }
+        for (name, value) in &call.headers {
+            headers.insert(name, value.clone());
+        }
         let mut request = self
             .inner
             .http
             .request(call.method.clone(), url)
-            // The hooks' headers first: the client's own, the credentials among them, and the
-            // request's parameters replace any of the same name.
-            .headers(extra)
-            .headers(self.inner.headers.clone())
-            .header(
-                reqwest::header::ACCEPT,
-                HeaderValue::from_static(info.accept),
-            )
-            .headers(call.headers.clone())
+            .headers(headers)
             .timeout(timeout);
         if let Some(body) = &call.body {
-            request = request
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )
-                .body(body.clone());
+            request = request.body(body.clone());
         }
         let response = match request.send().await {
             Ok(response) => response,
@@ -867,7 +988,7 @@ impl PlaidClient {
             Ok(body) => body,
             Err(e) => return transport_error(info, e, timeout),
         };
-        let error = self.error_from_body(info, status, retry_after, &body);
+        let error = self.error_from_body(info, status, retry_after, &body, call.body.as_deref());
         if let Some(id) = error.request_id() {
             span.record("request_id", id);
         }
@@ -880,16 +1001,17 @@ impl PlaidClient {
         )
     }
 
-    /// Maps an error response: Plaid's error object when the body is one, else the status and a
-    /// bounded excerpt. Every string from the body is scrubbed of tokens and the client secret
-    /// here, before the error is logged or returned; the excerpt is scrubbed before it is cut,
-    /// so that a secret straddling the cut is redacted whole.
+    /// Maps an error response: Plaid's error object when the body is one, else the status, the
+    /// page's title (unless it repeats a value of `request`) and the body kept out of sight.
+    /// Every string from the body is scrubbed of tokens and the client secret here, before
+    /// the error is logged or returned.
     fn error_from_body(
         &self,
         info: &'static OperationInfo,
         status: u16,
         retry_after: Option<Duration>,
         body: &[u8],
+        request: Option<&[u8]>,
     ) -> Error {
         let error = match crate::de::parse_json::<ApiError>(body) {
             Some(mut e) => {
@@ -903,10 +1025,14 @@ impl PlaidClient {
                     &String::from_utf8_lossy(body),
                     &[self.inner.secret.expose_secret()],
                 );
+                let values = request
+                    .map(crate::error::request_values)
+                    .unwrap_or_default();
                 Error::Http {
                     operation: info.name,
                     status,
-                    excerpt: text.trim().chars().take(EXCERPT_CHARS).collect(),
+                    title: crate::error::page_title(&text, &values),
+                    body: crate::error::ErrorBody(text),
                     retry_after,
                 }
             }

@@ -52,7 +52,11 @@ use std::time::Duration;
 /// [module docs](self).
 pub trait CallHook: Send + Sync + 'static {
     /// Before an attempt is sent. `headers` starts empty and is added to the request: the
-    /// client's own headers, the credentials among them, are neither shown nor replaceable.
+    /// client's own headers (the credentials, `Plaid-Version`, `User-Agent`, `Accept`,
+    /// `Content-Type`) are neither shown nor replaceable, and the headers that frame or route
+    /// a request (`Host`, `Content-Length`, `Transfer-Encoding`, `Connection`, `TE`,
+    /// `Trailer`, `Upgrade`, `Expect`, `Keep-Alive`) are dropped: the client sets them from
+    /// the request itself.
     fn before_attempt(&self, attempt: &Attempt, headers: &mut http::HeaderMap) {
         let _ = (attempt, headers);
     }

@@ -31,16 +31,25 @@ pub enum Error {
     #[error("{0}")]
     Api(Box<ApiError>),
 
-    /// An error status whose body is not a Plaid error: an HTML page from a proxy or load
-    /// balancer, or an empty body.
-    #[error("{operation}: HTTP {status} with a body that is not a Plaid error: {excerpt:?}")]
+    /// An error status whose body is not a Plaid error: an HTML page from a proxy, a load
+    /// balancer or a web application firewall, or an empty body.
+    ///
+    /// `Display` and `Debug` show the status, its reason phrase and the page's `<title>`,
+    /// never the rest of the body: such pages may quote the request back, and the request
+    /// holds your user's personal data (name, address, phone, SSN). A title that repeats a
+    /// value of the request is left out too. The body itself, scrubbed of the secret and of
+    /// tokens but not of personal data, is behind [`ErrorBody::text`].
+    #[error("{operation}: HTTP {status}{} with a body that is not a Plaid error{}", reason_phrase(*.status), title_suffix(.title))]
     Http {
         /// The operation called (`transactions_sync`).
         operation: &'static str,
         /// The HTTP status.
         status: u16,
-        /// The start of the body (at most 512 characters, secrets and tokens redacted).
-        excerpt: String,
+        /// The page's `<title>` (at most 120 characters), when it has one that does not
+        /// repeat the request.
+        title: Option<String>,
+        /// The body, up to 64 KiB: not shown by `Display` or `Debug`.
+        body: ErrorBody,
         /// The `Retry-After` the server sent, if any.
         retry_after: Option<Duration>,
     },
@@ -266,7 +275,7 @@ impl Error {
 impl Error {
     /// The error with every string that came from outside the program scrubbed of tokens and
     /// `secrets` (see [`scrub`]): each field of Plaid's error object, the strings nested in its
-    /// `causes` and unknown fields (keys too), HTTP excerpts, decode messages and paths, redirect
+    /// `causes` and unknown fields (keys too), error pages' titles and bodies, decode messages and paths, redirect
     /// hosts, and the errors wrapped inside. Applied once where an error is made, before it is
     /// logged or returned, so that every way of printing it (`Display`, `Debug`, `source()`,
     /// tracing) is clean.
@@ -280,12 +289,14 @@ impl Error {
             Error::Http {
                 operation,
                 status,
-                excerpt,
+                title,
+                body,
                 retry_after,
             } => Error::Http {
                 operation,
                 status,
-                excerpt: clean(excerpt),
+                title: title.map(clean),
+                body: ErrorBody(clean(body.0)),
                 retry_after,
             },
             Error::Decode {
@@ -337,6 +348,107 @@ impl Error {
             | Error::Config(_)) => other,
         }
     }
+}
+
+/// The body of an error page ([`Error::Http`]), kept out of `Display` and `Debug` because it
+/// may quote the request, personal data included. Read it on purpose, with
+/// [`text`](Self::text); it is scrubbed of the client secret and of tokens.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ErrorBody(pub(crate) String);
+
+impl ErrorBody {
+    /// The body as text (invalid UTF-8 replaced), at most 64 KiB of it.
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the server sent no body.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for ErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ErrorBody({} bytes)", self.0.len())
+    }
+}
+
+/// ` Bad Gateway` for 502: the standard reason phrase of a status, if it has one.
+fn reason_phrase(status: u16) -> String {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map(|reason| format!(" {reason}"))
+        .unwrap_or_default()
+}
+
+fn title_suffix(title: &Option<String>) -> String {
+    match title {
+        Some(title) => format!(" (page title {title:?})"),
+        None => String::new(),
+    }
+}
+
+/// The longest page title kept in [`Error::Http`].
+const TITLE_CHARS: usize = 120;
+
+/// The `<title>` of an HTML page, whitespace collapsed and a few entities decoded, unless it
+/// repeats one of `request_values` (the strings and numbers of the request that failed).
+pub(crate) fn page_title(body: &str, request_values: &[String]) -> Option<String> {
+    let lower = body.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let raw = &body[start..end];
+    let decoded = raw
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let title: String = decoded
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(TITLE_CHARS)
+        .collect();
+    if title.is_empty() {
+        return None;
+    }
+    let folded = title.to_lowercase();
+    let repeats = request_values
+        .iter()
+        .any(|value| folded.contains(&value.to_lowercase()));
+    (!repeats).then_some(title)
+}
+
+/// The values of a JSON request that an error page could quote back: every string of at
+/// least 4 characters and every number of at least 4 digits, object keys left out.
+pub(crate) fn request_values(body: &[u8]) -> Vec<String> {
+    fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(s) if s.trim().chars().count() >= 4 => {
+                out.push(s.trim().to_owned())
+            }
+            serde_json::Value::Number(n) if n.to_string().len() >= 4 => out.push(n.to_string()),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        walk(&value, &mut out);
+    }
+    out
 }
 
 /// Scrubs every string of a JSON value, object keys included, at any depth.
@@ -677,6 +789,27 @@ mod tests {
     }
 
     #[test]
+    fn page_titles_are_found_and_never_repeat_the_request() {
+        let page = "<HTML><head><Title>\n  Request  blocked &amp; logged </title></head>";
+        assert_eq!(
+            page_title(page, &[]).as_deref(),
+            Some("Request blocked & logged")
+        );
+        let values = request_values(
+            br#"{"user":{"legal_name":"Jane Q Doe","ssn":"123-45-6789"},"n":12345,"c":"US"}"#,
+        );
+        let mut sorted = values.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["123-45-6789", "12345", "Jane Q Doe"]);
+        let quoting = "<title>Blocked: jane q doe</title>";
+        assert_eq!(page_title(quoting, &values), None);
+        assert_eq!(page_title("<html>no title</html>", &values), None);
+        assert_eq!(page_title("<title>   </title>", &values), None);
+        let long = format!("<title>{}</title>", "x".repeat(500));
+        assert_eq!(page_title(&long, &[]).unwrap().len(), TITLE_CHARS);
+    }
+
+    #[test]
     fn error_accessors() {
         let err = Error::Api(Box::new(api(
             400,
@@ -689,15 +822,17 @@ mod tests {
         let http = Error::Http {
             operation: "x",
             status: 502,
-            excerpt: "<html>".into(),
+            title: Some("502 Bad Gateway".into()),
+            body: ErrorBody("<html>".into()),
             retry_after: Some(Duration::from_secs(3)),
         };
         assert!(http.is_retryable());
         assert_eq!(http.retry_after(), Some(Duration::from_secs(3)));
         assert_eq!(
             http.to_string(),
-            "x: HTTP 502 with a body that is not a Plaid error: \"<html>\""
+            "x: HTTP 502 Bad Gateway with a body that is not a Plaid error (page title \"502 Bad Gateway\")"
         );
+        assert!(format!("{http:?}").contains("ErrorBody(6 bytes)"));
         let decode = Error::Decode {
             operation: "x",
             status: 200,

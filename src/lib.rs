@@ -111,7 +111,7 @@ pub use client::{
     ClientBuilder, Environment, PlaidClient, API_VERSION, DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
 };
-pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorType};
+pub use error::{ApiError, ConfigError, Error, ErrorBody, ErrorCode, ErrorType};
 #[cfg(feature = "serde-reference")]
 #[doc(hidden)]
 pub use generated::{__serde_reference, __SERDE_DIFFERENTIAL};

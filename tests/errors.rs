@@ -90,11 +90,11 @@ async fn an_unknown_error_type_and_code_are_kept() {
 }
 
 #[tokio::test]
-async fn an_html_error_page_keeps_the_status_and_a_bounded_excerpt() {
+async fn an_html_error_page_keeps_the_status_its_title_and_its_body_out_of_sight() {
     let server = MockServer::start().await;
     let page = format!(
-        "<html><body><h1>502 Bad Gateway</h1>{}</body></html>",
-        "x".repeat(20_000)
+        "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>{}</body></html>",
+        "x".repeat(100_000)
     );
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(502).set_body_raw(page, "text/html"))
@@ -107,7 +107,8 @@ async fn an_html_error_page_keeps_the_status_and_a_bounded_excerpt() {
         .unwrap_err();
     let Error::Http {
         status,
-        excerpt,
+        title,
+        body,
         operation,
         ..
     } = &e
@@ -115,11 +116,14 @@ async fn an_html_error_page_keeps_the_status_and_a_bounded_excerpt() {
         panic!("expected Error::Http, got {e:?}")
     };
     assert_eq!((*status, *operation), (502, "item_get"));
-    assert!(
-        excerpt.starts_with("<html><body><h1>502 Bad Gateway</h1>"),
-        "{excerpt}"
+    assert_eq!(title.as_deref(), Some("502 Bad Gateway"));
+    assert!(body.text().starts_with("<html><head><title>"), "{body:?}");
+    assert_eq!(body.len(), 64 * 1024, "read up to 64 KiB");
+    assert_eq!(
+        e.to_string(),
+        "item_get: HTTP 502 Bad Gateway with a body that is not a Plaid error (page title \"502 Bad Gateway\")"
     );
-    assert_eq!(excerpt.chars().count(), 512);
+    assert!(!format!("{e:?}").contains("xxxx"), "{e:?}");
     assert!(e.is_retryable());
     assert_eq!(e.status(), Some(502));
 }
@@ -137,7 +141,7 @@ async fn an_empty_error_body_is_an_http_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Http { status: 503, excerpt, .. } if excerpt.is_empty()),
+        matches!(&e, Error::Http { status: 503, body, title: None, .. } if body.is_empty()),
         "{e:?}"
     );
 }

@@ -113,10 +113,11 @@ async fn every_error_variant_and_every_log_line_is_scrubbed() {
         errors.push(("Api", e));
     }
 
-    // Http: the secret straddles the 512-character cut of the excerpt; another one is split by
-    // invisible characters; a third by control characters.
+    // Http: the secret in the page's title; in its body, after 500 characters, split by
+    // invisible characters, and by control characters. The body is checked too, through its
+    // accessor, below.
     let straddle = format!(
-        "<html>{}{SECRET} and {} and {}</html>",
+        "<html><title>{SECRET}</title>{}{SECRET} and {} and {}</html>",
         "x".repeat(500),
         SECRET.replace('-', "-\u{200B}"),
         SECRET.replace('s', "s\u{0}\u{7}")
@@ -239,6 +240,10 @@ async fn every_error_variant_and_every_log_line_is_scrubbed() {
 
     for (what, e) in &errors {
         assert_error_clean(what, e);
+        if let Error::Http { body, title, .. } = e {
+            assert_clean(&format!("{what} body"), body.text());
+            assert_clean(&format!("{what} title"), title.as_deref().unwrap_or(""));
+        }
     }
     // The scrubbing left the errors useful.
     let Error::Api(api) = &errors[0].1 else {

@@ -9,7 +9,9 @@
 //! 2. the key comes from `/webhook_verification_key/get`, cached by `kid`; a key with an
 //!    `expired_at` is refused; fetches happen on a miss only, one per `kid` however many
 //!    webhooks wait for it, and within a budget, so forged `kid`s cannot become a flood of
-//!    requests to Plaid;
+//!    requests to Plaid nor lock out a new genuine key; a cached key is refreshed in the
+//!    background and serves for a grace while Plaid cannot be reached (see
+//!    [`KeyCachePolicy`]);
 //! 3. the ES256 signature must verify;
 //! 4. the `iat` claim must be at most 5 minutes old (configurable; the clock is injectable);
 //! 5. the SHA-256 of the body, exactly as received, must equal the `request_body_sha256` claim

@@ -98,23 +98,42 @@ pub enum WebhookError {
 ///
 /// A webhook's key id (`kid`) is chosen by whoever sends it, so a flood of webhooks with
 /// forged ids could turn into a flood of requests to Plaid. The verifier bounds that, without
-/// letting the flood lock out Plaid's own webhooks:
+/// letting an attacker lock out Plaid's own webhooks:
 ///
-/// * A key Plaid has given the verifier is refetched when its [`key_ttl`](Self::key_ttl) runs
-///   out without spending the budget below: only Plaid's own key ids can be on that path.
+/// * A key Plaid has given the verifier is used for [`key_ttl`](Self::key_ttl), then fetched
+///   again in the background while the cached key goes on serving (stale-while-revalidate);
+///   if Plaid cannot be reached, the cached key serves for [`stale_if_error`](Self::stale_if_error)
+///   more (stale-if-error). Those fetches never spend the budget below: only Plaid's own key
+///   ids can be on that path. A fetch gives up after [`fetch_timeout`](Self::fetch_timeout),
+///   retries included.
 /// * A key id never seen before spends one fetch from a budget of
-///   [`fetches_per_minute`](Self::fetches_per_minute) (a burst of that many, refilled
-///   evenly over the minute). When the budget is spent, the webhook waits up to
-///   [`fetch_wait`](Self::fetch_wait) in a room of [`waiting_keys`](Self::waiting_keys)
-///   key ids; each refilled fetch goes to the id the most waiting webhooks present, the newest
-///   among equals. A newcomer displaces the oldest of the least-presented ids; the displaced
-///   webhooks are refused with [`WebhookError::KeyFetchLimited`].
+///   [`fetches_per_minute`](Self::fetches_per_minute) (a burst of that many, refilled evenly
+///   over the minute). When the budget is spent, the id takes a place in a queue of
+///   [`waiting_keys`](Self::waiting_keys) places, and its webhook waits up to
+///   [`fetch_wait`](Self::fetch_wait) for the fetch; a webhook that gives up is refused with
+///   [`WebhookError::KeyFetchLimited`] (Plaid retries it), but the id keeps its place, for an
+///   hour from its last webhook, and is fetched when its turn comes, so Plaid's retry finds
+///   the key cached.
+/// * The queue serves, first, ids presented by more than one webhook, oldest first; then ids
+///   seen once, newest first. A full queue gives the place of its least recently seen id
+///   presented once to a newcomer, or turns the newcomer away if every id in it was presented
+///   more than once.
 ///
-/// So a burst of forged ids, however large, costs Plaid the budget and no more, and the first
-/// webhook with a new genuine key after it is served by the next refill. During a flood, a
-/// genuine new key wins the next fetch as soon as more of Plaid's webhooks present it than the
-/// flood presents any one forged id: every forged id that gets fetched is then known as unknown
-/// for [`unknown_ttl`](Self::unknown_ttl) and costs nothing more.
+/// What that guarantees, at the defaults (10 fetches a minute, 64 places):
+///
+/// * **A burst of forged ids** costs Plaid the budget and no more, whatever its size; each
+///   forged id fetched is known as unknown for [`unknown_ttl`](Self::unknown_ttl) and costs
+///   nothing more. The first webhook with a new genuine key after it is served by the next
+///   refill, and any second one puts the key ahead of every id seen once.
+/// * **One forged id, or a series of them, presented as often as the attacker likes**, cannot
+///   outrank a genuine new key: among ids presented more than once, the older goes first, and
+///   ids the attacker starts presenting after Plaid's key queue behind it. A new key presented
+///   twice is fetched after at most the ids already ahead of it: 63 fetches, 6.3 minutes, at
+///   worst.
+/// * What it cannot do: an attacker who keeps all 64 places filled with ids it presents
+///   repeatedly, replacing each one as soon as it is fetched, can keep a new key out of the
+///   queue; the webhooks are refused with `KeyFetchLimited`, Plaid retries them for a day,
+///   and Plaid still sees 10 requests a minute.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct KeyCachePolicy {
@@ -122,12 +141,18 @@ pub struct KeyCachePolicy {
     /// rotates keys rarely; more than a few new `kid`s a minute means forged tokens.
     pub fetches_per_minute: u32,
     /// How long a webhook with a new key id waits for a fetch when the budget is spent
-    /// (default 10 s). Zero refuses it at once.
+    /// (default 10 s). Zero refuses it at once (its id still keeps its place in the queue).
     pub fetch_wait: Duration,
     /// How many distinct new key ids may wait for a fetch at once (default 64).
     pub waiting_keys: usize,
     /// How long a valid key is used before it is fetched again, to notice expiry (default 1 h).
     pub key_ttl: Duration,
+    /// How long past its TTL a key still serves while Plaid cannot be reached to refresh it
+    /// (default 1 h).
+    pub stale_if_error: Duration,
+    /// The longest one key fetch may take, its retries included (default 5 s: Plaid waits
+    /// 10 s for a webhook's answer).
+    pub fetch_timeout: Duration,
     /// How long a `kid` Plaid does not know stays known as unknown (default 10 min).
     pub unknown_ttl: Duration,
     /// The most keys kept (default 1,000).
@@ -141,6 +166,8 @@ impl Default for KeyCachePolicy {
             fetch_wait: Duration::from_secs(10),
             waiting_keys: 64,
             key_ttl: Duration::from_secs(3600),
+            stale_if_error: Duration::from_secs(3600),
+            fetch_timeout: Duration::from_secs(5),
             unknown_ttl: Duration::from_secs(600),
             max_keys: 1000,
         }
@@ -154,7 +181,8 @@ impl KeyCachePolicy {
         self
     }
 
-    /// Sets [`fetch_wait`](Self::fetch_wait).
+    /// Sets [`fetch_wait`](Self::fetch_wait). Any duration is accepted; a very long one
+    /// waits as long as the webhook's caller lets it.
     pub fn fetch_wait(mut self, wait: Duration) -> Self {
         self.fetch_wait = wait;
         self
@@ -169,6 +197,18 @@ impl KeyCachePolicy {
     /// Sets [`key_ttl`](Self::key_ttl).
     pub fn key_ttl(mut self, ttl: Duration) -> Self {
         self.key_ttl = ttl;
+        self
+    }
+
+    /// Sets [`stale_if_error`](Self::stale_if_error).
+    pub fn stale_if_error(mut self, grace: Duration) -> Self {
+        self.stale_if_error = grace;
+        self
+    }
+
+    /// Sets [`fetch_timeout`](Self::fetch_timeout).
+    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.fetch_timeout = timeout;
         self
     }
 
@@ -196,34 +236,74 @@ enum Fetched {
     Unknown,
     Invalid(&'static str),
     Failed(Arc<Error>),
-    /// The budget for new key ids refused the fetch.
-    Limited,
 }
 
-enum Slot {
-    Ready { key: ParsedPublicKey, at: Instant },
+/// What the verifier knows about one key id.
+#[derive(Default)]
+struct Entry {
+    /// The last settled answer about it.
+    known: Option<Known>,
+    /// A fetch in flight, shared by every webhook waiting for it.
+    fetching: Option<KeyFuture>,
+}
+
+#[derive(Clone)]
+enum Known {
+    Key {
+        key: ParsedPublicKey,
+        fetched: Instant,
+        /// When a refresh of this key last failed, and why.
+        refresh_failed: Option<(Instant, Arc<Error>)>,
+    },
     Expired,
     Invalid(&'static str),
-    Unknown { at: Instant },
-    Pending { fetch: KeyFuture, id: u64 },
+    Unknown {
+        at: Instant,
+    },
+}
+
+/// How long after a failed refresh of a key Plaid vouched for the verifier tries again: until
+/// then the cached key serves (within `stale_if_error`) or the failure is the answer, so that
+/// webhooks arriving while Plaid is unreachable do not each wait out a fetch. A failed fetch
+/// of a new key id is not remembered: the next webhook tries again, within the budget.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
+
+/// How long a key id keeps its place in the queue after its last webhook.
+const PLACE_TTL: Duration = Duration::from_secs(3600);
+
+/// How often a waiting webhook looks again whether its key id's turn has come.
+const ADMISSION_POLL: Duration = Duration::from_millis(50);
+
+/// `now + wait`, or a time so far ahead it is never reached when that overflows.
+fn saturating_deadline(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
 }
 
 /// Who gets the next fetch of a key id Plaid has not given the verifier before: a token
-/// bucket, and the room where key ids wait for it (see [`KeyCachePolicy`]).
+/// bucket, and the queue where key ids wait for it (see [`KeyCachePolicy`]).
 struct Admission {
     tokens: f64,
     refilled: Instant,
     waiting: HashMap<String, Waiting>,
 }
 
-/// A key id waiting for a fetch: how many webhooks have presented it, and when last.
+/// A key id waiting for a fetch.
 struct Waiting {
-    demand: u32,
+    /// How many webhooks have presented it.
+    presented: u32,
+    first_seen: Instant,
     last_seen: Instant,
 }
 
-/// How often a waiting webhook looks again whether it is its turn.
-const ADMISSION_POLL: Duration = Duration::from_millis(50);
+impl Waiting {
+    /// Presented by more than one webhook: Plaid's keys are (every webhook and every retry
+    /// presents the current one).
+    fn repeated(&self) -> bool {
+        self.presented > 1
+    }
+}
 
 impl Admission {
     fn new(policy: &KeyCachePolicy) -> Self {
@@ -240,34 +320,25 @@ impl Admission {
         self.tokens =
             (self.tokens + elapsed * per_second).min(f64::from(policy.fetches_per_minute));
         self.refilled = now;
+        self.waiting
+            .retain(|_, w| now.saturating_duration_since(w.last_seen) < PLACE_TTL);
     }
 
-    /// How long until a whole token is there (at most an hour, for a zero budget).
-    fn until_token(&self, policy: &KeyCachePolicy) -> Duration {
-        if self.tokens >= 1.0 {
-            return Duration::ZERO;
-        }
-        let per_second = f64::from(policy.fetches_per_minute) / 60.0;
-        if per_second <= 0.0 {
-            return Duration::from_secs(3600);
-        }
-        Duration::from_secs_f64(((1.0 - self.tokens) / per_second).min(3600.0))
-    }
-
-    /// Counts one more webhook presenting `kid`, adding it to the room if there is a place
-    /// for it: a full room gives up its oldest least-presented id to a newcomer, unless every
-    /// id in it has been presented more than once. Whether `kid` is in the room.
-    fn present(&mut self, kid: &str, now: Instant, room: usize) -> bool {
+    /// Counts one more webhook presenting `kid`, giving it a place in the queue if there is
+    /// one for it: a full queue gives up its least recently seen id presented once to a
+    /// newcomer, unless every id in it was presented more than once. Whether `kid` has a
+    /// place.
+    fn present(&mut self, kid: &str, now: Instant, places: usize) -> bool {
         if let Some(waiting) = self.waiting.get_mut(kid) {
-            waiting.demand = waiting.demand.saturating_add(1);
+            waiting.presented = waiting.presented.saturating_add(1);
             waiting.last_seen = now;
             return true;
         }
-        if self.waiting.len() >= room {
+        if self.waiting.len() >= places {
             let victim = self
                 .waiting
                 .iter()
-                .filter(|(_, w)| w.demand <= 1)
+                .filter(|(_, w)| !w.repeated())
                 .min_by_key(|(_, w)| w.last_seen)
                 .map(|(kid, _)| kid.clone());
             match victim {
@@ -278,69 +349,37 @@ impl Admission {
         self.waiting.insert(
             kid.to_owned(),
             Waiting {
-                demand: 1,
+                presented: 1,
+                first_seen: now,
                 last_seen: now,
             },
         );
         true
     }
 
-    /// The waiting key id to fetch next: the most presented, the newest among equals.
+    /// The key id to fetch next: of the ids presented more than once, the one waiting
+    /// longest; else, of the ids seen once, the most recently seen (its webhook is the likeliest
+    /// to be still waiting).
     fn next(&self) -> Option<&str> {
-        self.waiting
+        let repeated = self
+            .waiting
             .iter()
-            .max_by_key(|(_, w)| (w.demand, w.last_seen))
+            .filter(|(_, w)| w.repeated())
+            .min_by_key(|(_, w)| w.first_seen);
+        repeated
+            .or_else(|| self.waiting.iter().max_by_key(|(_, w)| w.last_seen))
             .map(|(kid, _)| kid.as_str())
     }
-}
 
-/// Waits for the budget to allow fetching `kid` (see [`KeyCachePolicy`]); false if it does not
-/// within the policy's wait, or `kid` was displaced from the waiting room.
-async fn admit(inner: std::sync::Weak<Inner>, kid: String) -> bool {
-    let mut deadline = None;
-    loop {
-        let Some(strong) = inner.upgrade() else {
-            return false;
-        };
-        let policy = strong.policy;
-        let wait = {
-            let mut admission = strong.admission.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            admission.refill(now, &policy);
-            let deadline = match deadline {
-                Some(deadline) => {
-                    if !admission.waiting.contains_key(&kid) {
-                        return false;
-                    }
-                    deadline
-                }
-                None => {
-                    if admission.tokens >= 1.0 && admission.waiting.is_empty() {
-                        admission.tokens -= 1.0;
-                        return true;
-                    }
-                    if !admission.present(&kid, now, policy.waiting_keys) {
-                        return false;
-                    }
-                    *deadline.insert(now + policy.fetch_wait)
-                }
-            };
-            if admission.tokens >= 1.0 && admission.next() == Some(kid.as_str()) {
-                admission.tokens -= 1.0;
-                admission.waiting.remove(&kid);
-                return true;
-            }
-            if now >= deadline {
-                admission.waiting.remove(&kid);
-                return false;
-            }
-            admission
-                .until_token(&policy)
-                .min(deadline - now)
-                .clamp(Duration::from_millis(1), ADMISSION_POLL)
-        };
-        drop(strong);
-        tokio::time::sleep(wait).await;
+    /// Takes a token for the next key id, if there is both; removes the id from the queue.
+    fn take_next(&mut self) -> Option<String> {
+        if self.tokens < 1.0 {
+            return None;
+        }
+        let kid = self.next()?.to_owned();
+        self.waiting.remove(&kid);
+        self.tokens -= 1.0;
+        Some(kid)
     }
 }
 
@@ -357,11 +396,27 @@ struct Inner {
     clock_skew: Duration,
     clock: Clock,
     policy: KeyCachePolicy,
-    keys: Mutex<HashMap<String, Slot>>,
+    keys: Mutex<HashMap<String, Entry>>,
     /// Key ids Plaid has given a valid key for: refreshed without spending the budget.
     vouched: Mutex<std::collections::HashSet<String>>,
     admission: Mutex<Admission>,
-    next_id: std::sync::atomic::AtomicU64,
+}
+
+impl Inner {
+    fn keys(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        self.keys.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn admission(&self) -> std::sync::MutexGuard<'_, Admission> {
+        self.admission.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn vouched(&self, kid: &str) -> bool {
+        self.vouched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(kid)
+    }
 }
 
 impl fmt::Debug for WebhookVerifier {
@@ -481,144 +536,238 @@ impl WebhookVerifier {
         Ok(())
     }
 
-    /// The key for `kid`: from the cache, or fetched once however many callers wait for it.
+    /// The key for `kid`: from the cache, or fetched once however many callers wait for it
+    /// (see [`KeyCachePolicy`]).
     async fn key(&self, kid: &str) -> Result<ParsedPublicKey, WebhookError> {
-        let (fetch, id) = {
-            let mut keys = self.inner.keys.lock().unwrap_or_else(|p| p.into_inner());
-            let policy = &self.inner.policy;
-            match keys.get(kid) {
-                Some(Slot::Ready { key, at }) if at.elapsed() < policy.key_ttl => {
-                    return Ok(key.clone())
+        match self.lookup(kid) {
+            Step::Done(result) => result,
+            Step::Await(fetch) => outcome(kid, fetch.await),
+            Step::Queue => self.queue(kid).await,
+        }
+    }
+
+    /// What the cache says about `kid`, starting a fetch where one is due and needs no budget:
+    /// a refresh of a key Plaid vouched for, in the background while the key is fresh enough
+    /// to serve.
+    fn lookup(&self, kid: &str) -> Step {
+        let policy = &self.inner.policy;
+        let now = Instant::now();
+        let mut keys = self.inner.keys();
+        let (known, fetching) = keys
+            .get(kid)
+            .map(|e| (e.known.clone(), e.fetching.clone()))
+            .unwrap_or_default();
+        let since = |at: Instant| now.saturating_duration_since(at);
+        match known {
+            Some(Known::Key {
+                key,
+                fetched,
+                refresh_failed,
+            }) => {
+                let age = since(fetched);
+                if age < policy.key_ttl {
+                    return Step::Done(Ok(key));
                 }
-                Some(Slot::Expired) => {
-                    return Err(WebhookError::KeyExpired {
-                        kid: kid.to_owned(),
-                    })
-                }
-                Some(Slot::Invalid(reason)) => {
-                    return Err(WebhookError::InvalidKey {
-                        kid: kid.to_owned(),
-                        reason,
-                    })
-                }
-                Some(Slot::Unknown { at }) if at.elapsed() < policy.unknown_ttl => {
-                    return Err(WebhookError::UnknownKey {
-                        kid: kid.to_owned(),
-                    })
-                }
-                Some(Slot::Pending { fetch, id }) => {
-                    // One more webhook presenting a key id that may be waiting for the budget.
-                    let mut admission = self
-                        .inner
-                        .admission
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner());
-                    if admission.waiting.contains_key(kid) {
-                        admission.present(kid, Instant::now(), policy.waiting_keys);
+                let retry_due = refresh_failed
+                    .as_ref()
+                    .is_none_or(|(at, _)| since(*at) >= RETRY_AFTER_FAILURE);
+                if age < policy.key_ttl.saturating_add(policy.stale_if_error) {
+                    // Stale while revalidating, or while Plaid cannot be reached.
+                    if fetching.is_none() && retry_due {
+                        let _refresh = self.start_fetch(&mut keys, kid);
                     }
-                    (fetch.clone(), *id)
+                    return Step::Done(Ok(key));
                 }
-                _ => {
-                    if keys.len() >= policy.max_keys {
-                        evict(&mut keys);
+                match (fetching, refresh_failed) {
+                    (Some(fetch), _) => Step::Await(fetch),
+                    (None, Some((_, error))) if !retry_due => {
+                        Step::Done(Err(WebhookError::KeyFetch(error)))
                     }
-                    let id = self
-                        .inner
-                        .next_id
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let client = self.inner.client.clone();
-                    let vouched = self
-                        .inner
-                        .vouched
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .contains(kid);
-                    let fetch = if vouched {
-                        fetch_key(client, kid.to_owned()).boxed()
-                    } else {
-                        let (inner, kid) = (Arc::downgrade(&self.inner), kid.to_owned());
-                        async move {
-                            if admit(inner, kid.clone()).await {
-                                fetch_key(client, kid).await
-                            } else {
-                                Fetched::Limited
-                            }
-                        }
-                        .boxed()
-                    }
-                    .shared();
-                    keys.insert(
-                        kid.to_owned(),
-                        Slot::Pending {
-                            fetch: fetch.clone(),
-                            id,
-                        },
-                    );
-                    (fetch, id)
+                    (None, _) => Step::Await(self.start_fetch(&mut keys, kid)),
                 }
             }
+            Some(Known::Expired) => Step::Done(Err(WebhookError::KeyExpired {
+                kid: kid.to_owned(),
+            })),
+            Some(Known::Invalid(reason)) => Step::Done(Err(WebhookError::InvalidKey {
+                kid: kid.to_owned(),
+                reason,
+            })),
+            Some(Known::Unknown { at }) if since(at) < policy.unknown_ttl => {
+                Step::Done(Err(WebhookError::UnknownKey {
+                    kid: kid.to_owned(),
+                }))
+            }
+            _ => match fetching {
+                Some(fetch) => Step::Await(fetch),
+                None if self.inner.vouched(kid) => Step::Await(self.start_fetch(&mut keys, kid)),
+                None => Step::Queue,
+            },
+        }
+    }
+
+    /// A key id the verifier has never had a key for: spends the budget, or waits in the
+    /// queue for its turn (see [`KeyCachePolicy`]).
+    async fn queue(&self, kid: &str) -> Result<ParsedPublicKey, WebhookError> {
+        let policy = self.inner.policy;
+        let started = Instant::now();
+        {
+            let mut admission = self.inner.admission();
+            admission.refill(started, &policy);
+            if !admission.present(kid, started, policy.waiting_keys) {
+                return Err(WebhookError::KeyFetchLimited {
+                    kid: kid.to_owned(),
+                });
+            }
+        }
+        let deadline = saturating_deadline(started, policy.fetch_wait);
+        loop {
+            self.dispatch();
+            match self.lookup(kid) {
+                Step::Done(result) => return result,
+                Step::Await(fetch) => return outcome(kid, fetch.await),
+                Step::Queue => {}
+            }
+            let now = Instant::now();
+            let displaced = !self.inner.admission().waiting.contains_key(kid);
+            if displaced || now >= deadline {
+                // Either way the webhook is refused; a kid that was not displaced keeps its
+                // place and is fetched in its turn, for Plaid's retry to find.
+                return Err(WebhookError::KeyFetchLimited {
+                    kid: kid.to_owned(),
+                });
+            }
+            tokio::time::sleep(ADMISSION_POLL.min(deadline - now)).await;
+        }
+    }
+
+    /// Starts the fetches the budget allows, for the key ids whose turn it is.
+    fn dispatch(&self) {
+        let picked: Vec<String> = {
+            let mut admission = self.inner.admission();
+            admission.refill(Instant::now(), &self.inner.policy);
+            std::iter::from_fn(|| admission.take_next()).collect()
         };
-        let fetched = fetch.await;
-        let mut keys = self.inner.keys.lock().unwrap_or_else(|p| p.into_inner());
-        let still_ours =
-            matches!(keys.get(kid), Some(Slot::Pending { id: current, .. }) if *current == id);
-        let settled = match &fetched {
-            Fetched::Key(key) => Some(Slot::Ready {
-                key: key.clone(),
-                at: Instant::now(),
-            }),
-            Fetched::Expired => Some(Slot::Expired),
-            Fetched::Invalid(reason) => Some(Slot::Invalid(reason)),
-            Fetched::Unknown => Some(Slot::Unknown { at: Instant::now() }),
-            Fetched::Failed(_) | Fetched::Limited => None,
-        };
-        if let Fetched::Key(_) = &fetched {
-            let mut vouched = self.inner.vouched.lock().unwrap_or_else(|p| p.into_inner());
-            if vouched.len() >= self.inner.policy.max_keys {
+        if picked.is_empty() {
+            return;
+        }
+        let mut keys = self.inner.keys();
+        for kid in picked {
+            let _started = self.start_fetch(&mut keys, &kid);
+        }
+    }
+
+    /// The fetch of `kid` in flight, started if there is none. It runs on its own task, so it
+    /// finishes (and its answer is cached) whether or not a webhook still waits for it, and it
+    /// settles the cache entry whatever happens, a panic included.
+    fn start_fetch(&self, keys: &mut HashMap<String, Entry>, kid: &str) -> KeyFuture {
+        if let Some(fetch) = keys.get(kid).and_then(|e| e.fetching.clone()) {
+            return fetch;
+        }
+        if keys.len() >= self.inner.policy.max_keys && !keys.contains_key(kid) {
+            evict(keys);
+        }
+        let inner = Arc::downgrade(&self.inner);
+        let client = self.inner.client.clone();
+        let timeout = self.inner.policy.fetch_timeout;
+        let owned = kid.to_owned();
+        let fetch = async move {
+            let fetched = std::panic::AssertUnwindSafe(fetch_key(client, owned.clone(), timeout))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    Fetched::Failed(Arc::new(Error::InvalidRequest {
+                        operation: WEBHOOK_VERIFICATION_KEY_GET.name,
+                        message: "fetching the key panicked; the next webhook tries again".into(),
+                    }))
+                });
+            if let Some(inner) = inner.upgrade() {
+                inner.settle(&owned, &fetched);
+            }
+            fetched
+        }
+        .boxed()
+        .shared();
+        keys.entry(kid.to_owned()).or_default().fetching = Some(fetch.clone());
+        tokio::spawn(fetch.clone());
+        fetch
+    }
+}
+
+/// What [`WebhookVerifier::lookup`] found.
+enum Step {
+    Done(Result<ParsedPublicKey, WebhookError>),
+    Await(KeyFuture),
+    Queue,
+}
+
+impl Inner {
+    /// Records what a fetch of `kid` found, and that it is no longer in flight. A failed
+    /// refresh keeps the key it meant to refresh (served within `stale_if_error`).
+    fn settle(&self, kid: &str, fetched: &Fetched) {
+        let now = Instant::now();
+        if let Fetched::Key(_) = fetched {
+            let mut vouched = self.vouched.lock().unwrap_or_else(|p| p.into_inner());
+            if vouched.len() >= self.policy.max_keys {
                 vouched.clear();
             }
             vouched.insert(kid.to_owned());
         }
-        if still_ours {
-            match settled {
-                Some(slot) => keys.insert(kid.to_owned(), slot),
-                // A transient failure is not cached: the next webhook tries again.
-                None => keys.remove(kid),
-            };
+        let mut keys = self.keys();
+        if keys.len() >= self.policy.max_keys && !keys.contains_key(kid) {
+            evict(&mut keys);
         }
-        match fetched {
-            Fetched::Key(key) => Ok(key),
-            Fetched::Expired => Err(WebhookError::KeyExpired {
-                kid: kid.to_owned(),
+        let entry = keys.entry(kid.to_owned()).or_default();
+        entry.fetching = None;
+        let known = match (fetched, entry.known.take()) {
+            (Fetched::Key(key), _) => Some(Known::Key {
+                key: key.clone(),
+                fetched: now,
+                refresh_failed: None,
             }),
-            Fetched::Invalid(reason) => Err(WebhookError::InvalidKey {
-                kid: kid.to_owned(),
-                reason,
+            (Fetched::Failed(error), Some(Known::Key { key, fetched, .. })) => Some(Known::Key {
+                key,
+                fetched,
+                refresh_failed: Some((now, Arc::clone(error))),
             }),
-            Fetched::Unknown => Err(WebhookError::UnknownKey {
-                kid: kid.to_owned(),
-            }),
-            Fetched::Failed(e) => Err(WebhookError::KeyFetch(e)),
-            Fetched::Limited => Err(WebhookError::KeyFetchLimited {
-                kid: kid.to_owned(),
-            }),
+            // Nothing learnt; an earlier answer (an unknown id's, say) stands.
+            (Fetched::Failed(_), previous) => previous,
+            (Fetched::Expired, _) => Some(Known::Expired),
+            (Fetched::Invalid(reason), _) => Some(Known::Invalid(reason)),
+            (Fetched::Unknown, _) => Some(Known::Unknown { at: now }),
+        };
+        match known {
+            Some(known) => entry.known = Some(known),
+            None => {
+                keys.remove(kid);
+            }
         }
     }
 }
 
-/// Makes room in a full cache: forgets unknown and settled-invalid `kid`s first, then the
-/// oldest keys. Pending fetches stay.
-fn evict(keys: &mut HashMap<String, Slot>) {
-    keys.retain(|_, slot| {
-        !matches!(
-            slot,
-            Slot::Unknown { .. } | Slot::Invalid(_) | Slot::Expired
-        )
+/// A fetch's outcome as the webhook's.
+fn outcome(kid: &str, fetched: Fetched) -> Result<ParsedPublicKey, WebhookError> {
+    let kid = kid.to_owned();
+    match fetched {
+        Fetched::Key(key) => Ok(key),
+        Fetched::Expired => Err(WebhookError::KeyExpired { kid }),
+        Fetched::Invalid(reason) => Err(WebhookError::InvalidKey { kid, reason }),
+        Fetched::Unknown => Err(WebhookError::UnknownKey { kid }),
+        Fetched::Failed(e) => Err(WebhookError::KeyFetch(e)),
+    }
+}
+
+/// Makes room in a full cache: forgets what is not a key first (unknown, invalid and expired
+/// ids), then the oldest key. Fetches in flight stay.
+fn evict(keys: &mut HashMap<String, Entry>) {
+    keys.retain(|_, entry| {
+        entry.fetching.is_some() || matches!(entry.known, Some(Known::Key { .. }))
     });
     if let Some(oldest) = keys
         .iter()
-        .filter_map(|(kid, slot)| match slot {
-            Slot::Ready { at, .. } => Some((kid.clone(), *at)),
+        .filter(|(_, entry)| entry.fetching.is_none())
+        .filter_map(|(kid, entry)| match &entry.known {
+            Some(Known::Key { fetched, .. }) => Some((kid.clone(), *fetched)),
             _ => None,
         })
         .min_by_key(|(_, at)| *at)
@@ -683,7 +832,6 @@ impl WebhookVerifierBuilder {
                 keys: Mutex::new(HashMap::new()),
                 vouched: Mutex::new(Default::default()),
                 admission: Mutex::new(Admission::new(&self.policy)),
-                next_id: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -809,15 +957,21 @@ impl Operation for KeyGet {
     }
 }
 
-async fn fetch_key(client: PlaidClient, kid: String) -> Fetched {
-    match client.send(&KeyGet { key_id: kid }).await {
-        Ok(response) => parse_jwk(&response.key),
-        Err(Error::Api(e))
+/// Fetches one key, giving up after `timeout` in all, retries included.
+async fn fetch_key(client: PlaidClient, kid: String, timeout: Duration) -> Fetched {
+    let (client, request) = (client.with_timeout(timeout), KeyGet { key_id: kid });
+    match tokio::time::timeout(timeout, client.send(&request)).await {
+        Err(_) => Fetched::Failed(Arc::new(Error::Timeout {
+            operation: WEBHOOK_VERIFICATION_KEY_GET.name,
+            timeout,
+        })),
+        Ok(Ok(response)) => parse_jwk(&response.key),
+        Ok(Err(Error::Api(e)))
             if e.error_code == ErrorCode::InvalidWebhookVerificationKeyId || e.status == 404 =>
         {
             Fetched::Unknown
         }
-        Err(e) => Fetched::Failed(Arc::new(e)),
+        Ok(Err(e)) => Fetched::Failed(Arc::new(e)),
     }
 }
 
@@ -866,7 +1020,6 @@ mod tests {
         let mut a = Admission::new(&p);
         assert_eq!(a.tokens, 60.0);
         a.tokens = 0.0;
-        assert_eq!(a.until_token(&p), Duration::from_secs(1));
         let later = a.refilled + Duration::from_millis(2500);
         a.refill(later, &p);
         assert!((a.tokens - 2.5).abs() < 1e-9);
@@ -876,39 +1029,72 @@ mod tests {
         let mut a = Admission::new(&none);
         a.refill(Instant::now() + Duration::from_secs(60), &none);
         assert_eq!(a.tokens, 0.0);
-        assert_eq!(a.until_token(&none), Duration::from_secs(3600));
     }
 
     #[test]
-    fn the_room_keeps_the_most_presented_ids_and_serves_them_first() {
+    fn the_queue_serves_repeated_ids_oldest_first_and_protects_them() {
         let p = policy(10, 3);
         let mut a = Admission::new(&p);
         let t0 = Instant::now();
         let at = |ms| t0 + Duration::from_millis(ms);
         assert!(a.present("genuine", at(0), 3));
         assert!(a.present("forged-1", at(1), 3));
-        assert!(
-            a.present("genuine", at(2), 3),
-            "a second webhook with the same id"
-        );
-        assert!(a.present("forged-2", at(3), 3));
-        assert_eq!(a.next(), Some("genuine"), "most presented first");
-        // A full room: a newcomer displaces the oldest id presented once.
-        assert!(a.present("forged-3", at(4), 3));
-        assert!(!a.waiting.contains_key("forged-1"));
-        assert!(
-            a.waiting.contains_key("genuine"),
-            "never displaced by ids seen once"
-        );
+        assert!(a.present("genuine", at(2), 3), "a second webhook");
+        // A forged id presented far more often, but after the genuine one, does not outrank it.
+        for ms in 3..100 {
+            assert!(a.present("forged-1", at(ms), 3));
+        }
+        assert_eq!(a.next(), Some("genuine"), "repeated ids: the oldest first");
+        assert!(a.present("forged-2", at(100), 3));
+        // A full queue: a newcomer displaces the least recently seen id presented once.
+        assert!(a.present("forged-3", at(101), 3));
+        assert!(!a.waiting.contains_key("forged-2"));
+        assert!(a.waiting.contains_key("genuine") && a.waiting.contains_key("forged-1"));
         a.waiting.remove("genuine");
-        assert_eq!(a.next(), Some("forged-3"), "the newest among equals");
-        // A room where every id was presented twice turns a newcomer away.
+        a.waiting.remove("forged-1");
+        assert!(a.present("forged-4", at(102), 3));
+        assert_eq!(
+            a.next(),
+            Some("forged-4"),
+            "ids seen once: the newest first"
+        );
+        // A queue where every id was presented twice turns a newcomer away.
         let mut a = Admission::new(&p);
         for kid in ["a", "b", "c", "a", "b", "c"] {
             assert!(a.present(kid, at(0), 3));
         }
         assert!(!a.present("d", at(1), 3));
-        assert!(!Admission::new(&p).present("x", at(0), 0), "no room at all");
+        assert!(
+            !Admission::new(&p).present("x", at(0), 0),
+            "no place at all"
+        );
+    }
+
+    #[test]
+    fn a_place_lasts_an_hour_from_the_last_webhook_and_a_token_goes_with_each_fetch() {
+        let p = policy(2, 8);
+        let mut a = Admission::new(&p);
+        let t0 = a.refilled;
+        assert!(a.present("x", t0, 8));
+        assert!(a.present("y", t0 + Duration::from_millis(1), 8));
+        assert!(a.present("z", t0 + Duration::from_millis(2), 8));
+        assert_eq!(a.take_next().as_deref(), Some("z"));
+        assert_eq!(a.take_next().as_deref(), Some("y"));
+        assert_eq!(a.take_next(), None, "the burst of 2 is spent");
+        a.refill(t0 + PLACE_TTL - Duration::from_secs(1), &p);
+        assert!(a.waiting.contains_key("x"));
+        a.refill(t0 + PLACE_TTL, &p);
+        assert!(
+            a.waiting.is_empty(),
+            "forgotten an hour after its last webhook"
+        );
+    }
+
+    #[test]
+    fn deadlines_saturate() {
+        let now = Instant::now();
+        assert!(saturating_deadline(now, Duration::MAX) > now + Duration::from_secs(86_400));
+        assert_eq!(saturating_deadline(now, Duration::ZERO), now);
     }
 
     #[test]

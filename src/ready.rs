@@ -56,8 +56,10 @@ impl<O: Operation> std::fmt::Debug for UntilReady<'_, O> {
 }
 
 impl<'a, O: Operation> UntilReady<'a, O> {
-    /// The longest to keep trying, from the first call (default 5 minutes). When the next
-    /// wait would pass it, [`Error::NotReady`] is returned instead.
+    /// The longest the whole wait may take, from the first call (default 5 minutes): calls,
+    /// their retries and the waits between them included. Each call gets only the time left
+    /// (as its timeout, and for its retries); when that runs out, or the next wait would pass
+    /// the deadline, [`Error::NotReady`] is returned.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
@@ -97,20 +99,37 @@ where
         Box::pin(async move {
             let started = Instant::now();
             let mut polls = 0u32;
+            let not_ready_after = |polls| Error::NotReady {
+                operation: O::INFO.name,
+                waited: started.elapsed(),
+                polls,
+            };
             loop {
                 polls += 1;
-                match self.client.send(self.request).await {
+                // The call gets the time left: as its timeout, and for its retries.
+                let left = self.deadline.saturating_sub(started.elapsed());
+                let timeout = self.client.timeout_for(O::INFO).min(left);
+                let client = self.client.with_timeout(timeout);
+                let answer = match tokio::time::timeout(left, client.send(self.request)).await {
+                    Ok(answer) => answer,
+                    Err(_) => return Err(not_ready_after(polls)),
+                };
+                match answer {
                     Ok(response) => {
                         if self.ready.as_ref().is_none_or(|ready| ready(&response)) {
                             return Ok(response);
                         }
                     }
                     Err(e) if not_ready(&e) => {}
+                    // The deadline cut the call short: the wait is over, not the call broken.
+                    Err(Error::Timeout { .. }) if timeout >= left => {
+                        return Err(not_ready_after(polls))
+                    }
                     Err(e) => return Err(e),
                 }
                 let wait = retry::backoff(self.initial, self.max, polls, retry::jitter());
                 let waited = started.elapsed();
-                if waited + wait > self.deadline {
+                if waited.saturating_add(wait) > self.deadline {
                     return Err(Error::NotReady {
                         operation: O::INFO.name,
                         waited,

@@ -289,7 +289,7 @@ pub(crate) fn backoff(initial: Duration, max: Duration, attempt: u32, jitter: f6
     let exp = initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
     let step = exp.min(max);
     let half = step / 2;
-    half + half.mul_f64(jitter.clamp(0.0, 1.0))
+    half.saturating_add(half.mul_f64(jitter.clamp(0.0, 1.0)))
 }
 
 /// Parses a `Retry-After` value: delay-seconds, or an HTTP date (a date in the past means now).

@@ -603,3 +603,470 @@ fn plain_http_to_another_host_is_refused_unless_named() {
         .build()
         .is_err());
 }
+
+// === Round 3 (issue 26) ===========================================================================
+//
+// Each test below runs one attack of the third review against a local server. Each failed on
+// main at 71b0bf9; the commit that fixes it says how.
+
+/// A webhook key server whose answers can be made to hang, as Plaid's key endpoint does in an
+/// outage: the signer's key while it is up, nothing while it is down.
+#[derive(Clone)]
+struct FlakyKeys {
+    response: serde_json::Value,
+    down: Arc<std::sync::atomic::AtomicBool>,
+    asked: Arc<AtomicU64>,
+}
+
+impl wiremock::Respond for FlakyKeys {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            ResponseTemplate::new(200).set_delay(Duration::from_secs(600))
+        } else {
+            ResponseTemplate::new(200).set_body_json(&self.response)
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_key_past_its_ttl_serves_while_it_is_refreshed_and_for_a_grace_while_plaid_is_down() {
+    let server = MockServer::start().await;
+    let signer = WebhookSigner::new();
+    let keys = FlakyKeys {
+        response: signer.key_response(),
+        down: Arc::default(),
+        asked: Arc::default(),
+    };
+    Mock::given(method("POST"))
+        .and(path("/webhook_verification_key/get"))
+        .respond_with(keys.clone())
+        .mount(&server)
+        .await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(
+            KeyCachePolicy::default()
+                .key_ttl(Duration::from_millis(200))
+                .stale_if_error(Duration::from_millis(1500))
+                .fetch_timeout(Duration::from_millis(300)),
+        )
+        .build();
+    let body = sync_body();
+    verifier
+        .verify(&signer.headers(&body), &body)
+        .await
+        .unwrap();
+
+    // The key endpoint goes down and the key's TTL passes: webhooks keep verifying at once,
+    // on the cached key, while the refresh hangs and then fails.
+    keys.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    for _ in 0..5 {
+        let started = Instant::now();
+        verifier
+            .verify(&signer.headers(&body), &body)
+            .await
+            .expect("the cached key serves past its TTL while Plaid is down");
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "no webhook waits for the refresh: {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let refreshes = keys.asked.load(Ordering::SeqCst) - 1;
+    assert!(
+        refreshes <= 2,
+        "one refresh at a time, and not again at once after a failure: {refreshes}"
+    );
+
+    // Past the grace, a webhook is refused, within the key fetch's short timeout, not the
+    // client's timeout times its retries.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let started = Instant::now();
+    let e = verifier
+        .verify(&signer.headers(&body), &body)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WebhookError::KeyFetch(_)), "{e:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "refused after {:?}",
+        started.elapsed()
+    );
+
+    // Plaid comes back: the next refresh succeeds and the key serves again.
+    keys.down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    verifier
+        .verify(&signer.headers(&body), &body)
+        .await
+        .expect("refreshed once Plaid answers again");
+}
+
+/// The attack of the review: a forged key id presented over and over, faster than Plaid
+/// presents its freshly rotated key; each forged id that gets fetched is replaced by another.
+/// Before the fix the most presented id always won the next fetch, so the genuine key was
+/// never fetched (0 of 30 genuine webhooks in 60 s). Scaled here to a budget of one fetch a
+/// second.
+#[tokio::test]
+async fn a_repeated_forged_key_id_cannot_outrank_a_freshly_rotated_key() {
+    let server = MockServer::start().await;
+    let rotated = WebhookSigner::new();
+    rotated.mount(&server).await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(
+            KeyCachePolicy::default()
+                .fetches_per_minute(60)
+                .fetch_wait(Duration::from_secs(2)),
+        )
+        .build();
+    // The burst is spent first, as a flood would.
+    let (unknown, limited) = forged_flood(&verifier, 200).await;
+    assert_eq!(unknown + limited, 200);
+
+    let body = sync_body();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let forger = WebhookSigner::new();
+    let attacker = {
+        let (verifier, stop, body) = (verifier.clone(), stop.clone(), body.clone());
+        tokio::spawn(async move {
+            let (mut forged_kid, mut presented) = (0u32, 0u32);
+            while !stop.load(Ordering::SeqCst) {
+                let kid = format!("repeated-{forged_kid}-6c5516e1-92dc-479e-a8ff-5a51992e0001");
+                let claims = json!({
+                    "iat": SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+                    "request_body_sha256": sha256_hex(&body),
+                });
+                let token = forger.sign_with_header(
+                    &json!({ "alg": "ES256", "kid": kid, "typ": "JWT" }),
+                    &claims,
+                );
+                let verifier = verifier.clone();
+                let body = body.clone();
+                let attempt =
+                    tokio::spawn(async move { verifier.verify_token(&token, &body).await });
+                presented += 1;
+                tokio::time::sleep(Duration::from_millis(35)).await; // 28 a second
+                if attempt.is_finished() {
+                    if let Ok(Err(WebhookError::UnknownKey { .. })) = attempt.await {
+                        forged_kid += 1; // fetched: it costs nothing more, so use another
+                    }
+                }
+            }
+            (forged_kid, presented)
+        })
+    };
+    // Plaid signs with the rotated key from now on: a webhook every 300 ms.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let first = Instant::now();
+    let (mut verified, mut sent, mut first_verified) = (0, 0, None);
+    while first.elapsed() < Duration::from_secs(8) {
+        let verifier = verifier.clone();
+        let headers = rotated.headers(&body);
+        let body = body.clone();
+        let genuine = tokio::spawn(async move { verifier.verify(&headers, &body).await });
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if genuine.is_finished() && genuine.await.unwrap().is_ok() {
+            verified += 1;
+            first_verified.get_or_insert(first.elapsed());
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let (forged_ids, presented) = attacker.await.unwrap();
+    eprintln!(
+        "repeated-kid attack: {presented} forged webhooks over {forged_ids} forged ids; \
+         {verified} of {sent} genuine webhooks verified, the first after {first_verified:?}"
+    );
+    let first_verified = first_verified.expect("the rotated key was never fetched");
+    // Ahead of it at most the forged id the attacker presented before it, then its own turn:
+    // two fetches of a budget refilled once a second.
+    assert!(
+        first_verified < Duration::from_secs(4),
+        "the rotated key was fetched after {first_verified:?}"
+    );
+    assert!(
+        verified >= sent - 14,
+        "{verified} of {sent} genuine webhooks verified"
+    );
+}
+
+#[tokio::test]
+async fn every_duration_a_caller_can_set_saturates_instead_of_panicking() {
+    let server = MockServer::start().await;
+    let signer = WebhookSigner::new();
+    signer.mount(&server).await;
+    let max = Duration::MAX;
+    let client = common::builder(&server)
+        .connect_timeout(max)
+        .timeout(max)
+        .slow_timeout(max)
+        .retry_policy(common::fast_retries(3).max_retry_after(max))
+        .build()
+        .unwrap()
+        .with_timeout(max);
+    let verifier = WebhookVerifier::builder(client.clone())
+        .max_age(max)
+        .clock_skew(max)
+        .key_cache(
+            KeyCachePolicy::default()
+                .fetches_per_minute(60)
+                .fetch_wait(max)
+                .key_ttl(max)
+                .unknown_ttl(max),
+        )
+        .build();
+    // Spend the budget, so that the genuine key waits for its turn with that `fetch_wait`.
+    forged_flood(&verifier, 60).await;
+    let body = sync_body();
+    for round in 0..2 {
+        let verified = tokio::time::timeout(
+            Duration::from_secs(5),
+            verifier.verify(&signer.headers(&body), &body),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("round {round}: still waiting"));
+        verified.unwrap_or_else(|e| panic!("round {round}: {e}"));
+    }
+    Mock::given(method("POST"))
+        .and(path("/item/get"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .mount(&server)
+        .await;
+    let e = client
+        .until_ready(&plaid_sdk::types::ItemGetRequest::new(ACCESS_TOKEN))
+        .deadline(max)
+        .backoff(max, max)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("429"), "{e}");
+}
+
+/// A server that never answers: every call to it times out.
+async fn silent_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(600)))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn until_ready_ends_at_its_deadline_whatever_the_calls_and_their_retries_take() {
+    let server = silent_server().await;
+    // A 2 s timeout and 3 attempts per call: 6 s and more for one call.
+    let client = common::builder(&server)
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let e = client
+        .until_ready(&plaid_sdk::types::ItemGetRequest::new(ACCESS_TOKEN))
+        .deadline(Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(e, Error::NotReady { .. }), "{e:?}");
+    assert!(
+        took < Duration::from_millis(1300),
+        "a 1 s deadline ended after {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_custom_environment_passes_the_same_checks_as_a_parsed_url() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "request_id": "r" })))
+        .mount(&server)
+        .await;
+    let custom = |url: String| {
+        PlaidClient::builder()
+            .client_id(CLIENT_ID)
+            .secret(SECRET)
+            .environment(plaid_sdk::Environment::Custom(url.parse().unwrap()))
+    };
+    // A password in the URL: never printed, and refused.
+    let with_password = server.uri().replace("http://", "http://admin:hunter2-pw@");
+    let builder = custom(with_password.clone());
+    for text in [format!("{builder:?}"), format!("{builder:#?}")] {
+        assert!(!text.contains("hunter2-pw"), "{text}");
+    }
+    let env = plaid_sdk::Environment::Custom(with_password.parse().unwrap());
+    assert!(!format!("{env:?}").contains("hunter2-pw"), "{env:?}");
+    let e = builder.build().unwrap_err();
+    assert!(e.to_string().contains("credentials"), "{e}");
+    assert!(!e.to_string().contains("hunter2-pw"), "{e}");
+    // A query string would reroute every call (`POST /base?tenant=1/accounts/get`).
+    for url in [
+        format!("{}/base?tenant=1", server.uri()),
+        format!("{}/base#frag", server.uri()),
+    ] {
+        let e = custom(url.clone()).build().unwrap_err();
+        assert!(
+            matches!(e, Error::Config(_)) && e.to_string().contains("query or fragment"),
+            "{url}: {e}"
+        );
+    }
+    assert!(custom("ftp://127.0.0.1/".into()).build().is_err());
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // The base_url path quotes a malformed value without what a URL keeps before its `@`.
+    let e = PlaidClient::builder()
+        .client_id(CLIENT_ID)
+        .secret(SECRET)
+        .base_url("admin:hunter2-pw@127.0.0.1:9")
+        .build()
+        .unwrap_err();
+    assert!(!e.to_string().contains("hunter2-pw"), "{e}");
+}
+
+#[tokio::test]
+async fn an_error_page_that_echoes_the_request_never_prints_personal_data() {
+    use plaid_sdk::types::{CountryCode, LinkTokenCreateRequest, LinkTokenCreateRequestUser};
+    // A web application firewall that quotes the request it blocked, in its body and title.
+    struct Waf;
+    impl wiremock::Respond for Waf {
+        fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+            let quoted = String::from_utf8_lossy(&request.body).to_string();
+            let name = serde_json::from_slice::<serde_json::Value>(&request.body).unwrap()["user"]
+                ["legal_name"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            ResponseTemplate::new(403).set_body_raw(
+                format!(
+                    "<html><head><title>Blocked request from {name}</title></head>\
+                     <body><h1>403 Forbidden</h1><pre>{quoted}</pre></body></html>"
+                ),
+                "text/html",
+            )
+        }
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Waf)
+        .mount(&server)
+        .await;
+    let client = common::client(&server);
+    let user = LinkTokenCreateRequestUser::new("user-42")
+        .legal_name("Jane Quincy Doe")
+        .phone_number("+14155550123")
+        .email_address("jane.doe@example.com")
+        .ssn("078-05-1120");
+    let request = LinkTokenCreateRequest::new("My App", "en", vec![CountryCode::Us], user);
+    let e = client.link_token_create(&request).await.unwrap_err();
+    let personal = [
+        "Jane Quincy Doe",
+        "+14155550123",
+        "jane.doe@example.com",
+        "078-05-1120",
+    ];
+    for text in [e.to_string(), format!("{e:?}"), format!("{e:#?}")] {
+        for value in personal {
+            assert!(!text.contains(value), "{value} in {text}");
+        }
+    }
+    assert!(e.to_string().contains("403 Forbidden"), "{e}");
+    // The body is there for whoever asks for it, on purpose.
+    let Error::Http { body, title, .. } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(title, &None, "a title that repeats the request is left out");
+    assert!(body.text().contains("Jane Quincy Doe"));
+}
+
+#[tokio::test]
+async fn a_hook_cannot_reframe_or_reroute_a_request() {
+    use plaid_sdk::hook::{Attempt, CallHook};
+    struct Hostile;
+    impl CallHook for Hostile {
+        fn before_attempt(&self, _: &Attempt, headers: &mut http::HeaderMap) {
+            for (name, value) in [
+                ("host", "evil.example"),
+                ("content-length", "5"),
+                ("transfer-encoding", "chunked"),
+                ("content-type", "text/plain"),
+                ("accept", "text/html"),
+                ("x-egress-route", "plaid"),
+            ] {
+                headers.insert(name, http::HeaderValue::from_static(value));
+            }
+        }
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "removed": true, "request_id": "r" })),
+        )
+        .mount(&server)
+        .await;
+    let client = common::builder(&server).hook(Hostile).build().unwrap();
+    client
+        .item_remove(&ItemRemoveRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests.len(),
+        1,
+        "one request, not a second one smuggled in the body"
+    );
+    let sent = &requests[0];
+    let header = |name: &str| {
+        sent.headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let expected_host = server.uri().trim_start_matches("http://").to_owned();
+    assert_eq!(header("host"), [expected_host]);
+    assert_eq!(header("content-type"), ["application/json"]);
+    assert_eq!(header("accept"), ["application/json"]);
+    assert_eq!(
+        header("x-egress-route"),
+        ["plaid"],
+        "a hook still adds its own headers"
+    );
+    assert!(header("transfer-encoding").is_empty());
+    let body: serde_json::Value = serde_json::from_slice(&sent.body).expect("the whole body");
+    assert_eq!(body["access_token"], ACCESS_TOKEN);
+    assert_eq!(header("content-length"), [sent.body.len().to_string()]);
+}
+
+#[tokio::test]
+async fn the_offline_sandbox_answers_a_crafted_cursor_with_invalid_field() {
+    use base64::Engine;
+    use plaid_sdk::sandbox::OfflineSandbox;
+    use plaid_sdk::types::Products;
+    let sandbox = OfflineSandbox::start().await;
+    let client = sandbox.client().without_retries();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    let id = item.item_id.as_str();
+    for crafted in [
+        format!("v1:{id}:0:{}", usize::MAX),
+        format!("v1:{id}:0:{}", usize::MAX - 10),
+        format!("v1:{id}:0:99999999999999999999999"),
+        format!("v1:{id}:{}", usize::MAX),
+        format!("v1:{id}:0:-1"),
+    ] {
+        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&crafted);
+        let request = TransactionsSyncRequest::new(item.access_token.clone()).cursor(cursor);
+        let e = client.transactions_sync(&request).await.unwrap_err();
+        assert_eq!(
+            e.error_code().map(|c| c.as_str()),
+            Some("INVALID_FIELD"),
+            "{crafted}: {e}"
+        );
+    }
+    // The sandbox still answers afterwards.
+    client
+        .transactions_sync(&TransactionsSyncRequest::new(item.access_token))
+        .await
+        .unwrap();
+}

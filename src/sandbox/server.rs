@@ -945,7 +945,13 @@ fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFa
                 .into_iter()
                 .filter(|t| wanted(t.account))
                 .collect();
-            let end = (offset + count).min(state.len());
+            if offset > state.len() {
+                return Err(invalid_input(
+                    "INVALID_FIELD",
+                    "cursor is not valid for this Item; start again without one",
+                ));
+            }
+            let end = offset.saturating_add(count).min(state.len());
             added.extend(
                 state[offset.min(end)..end]
                     .iter()

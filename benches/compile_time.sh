@@ -87,11 +87,11 @@ ratio() {
 
 if [ "${RELEASE:-0}" = 1 ]; then
   echo "Building dependencies once (release, not measured)..." >&2
-  (cd "$root" && CARGO_TARGET_DIR=$target cargo build --release --lib $features -q)
+  (cd "$root" && CARGO_TARGET_DIR=$target cargo build --release -p plaid-sdk --lib $features -q)
   (cd "$peer" && CARGO_TARGET_DIR=$target/peer cargo build --release -q)
   setting "Profile: release"
   for i in $(seq "$runs"); do
-    ours=$(cd "$root" && cargo clean -q --release -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --release --lib $features)
+    ours=$(cd "$root" && cargo clean -q --release -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --release -p plaid-sdk --lib $features)
     other=$(cd "$peer" && cargo clean -q --release -p plaid --target-dir "$target/peer" && CARGO_TARGET_DIR=$target/peer timed cargo build --release)
     echo "$ours $other" >>"$rounds"
   done
@@ -102,9 +102,9 @@ if [ "${RELEASE:-0}" = 1 ]; then
 fi
 
 echo "Building dependencies once (not measured)..." >&2
-(cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $features -q)
-(cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $tx_features -q)
-(cd "$root" && CARGO_TARGET_DIR=$target cargo doc --no-deps --lib $features -q)
+(cd "$root" && CARGO_TARGET_DIR=$target cargo build -p plaid-sdk --lib $features -q)
+(cd "$root" && CARGO_TARGET_DIR=$target cargo build -p plaid-sdk --lib $tx_features -q)
+(cd "$root" && CARGO_TARGET_DIR=$target cargo doc --no-deps -p plaid-sdk --lib $features -q)
 (cd "$peer" && CARGO_TARGET_DIR=$target/peer cargo build -q)
 
 setting
@@ -113,8 +113,8 @@ setting
 # minutes of a machine whose speed drifts by a fifth from hour to hour; each ratio is the
 # median of the rounds' ratios.
 for i in $(seq "$runs"); do
-  full=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
-  tx=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)
+  full=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build -p plaid-sdk --lib $features)
+  tx=$(cd "$root" && cargo clean -q -p plaid-sdk --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build -p plaid-sdk --lib $tx_features)
   other=$(cd "$peer" && cargo clean -q -p plaid --target-dir "$target/peer" && CARGO_TARGET_DIR=$target/peer timed cargo build)
   echo "$full $tx $other" >>"$rounds"
 done
@@ -125,18 +125,18 @@ awk '{ print $5, $6 }' "$rounds" | report "plaid 9.0.1, compile"
 ratio "plaid-sdk, every operation / plaid 9.0.1" 1 3 1 "%.3fx"
 
 for i in $(seq "$runs"); do
-  (cd "$root" && cargo clean -q -p plaid-sdk -p plaid-sdk-codegen --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build --lib $tx_features)
+  (cd "$root" && cargo clean -q -p plaid-sdk -p plaid-sdk-codegen --target-dir "$target" && CARGO_TARGET_DIR=$target timed cargo build -p plaid-sdk --lib $tx_features)
 done | report "  ... and its generator"
 
 # The runs above cleaned the `full` build: make it once, unmeasured, so that this times the
 # crate's compilation alone.
-(cd "$root" && CARGO_TARGET_DIR=$target cargo build --lib $features -q)
+(cd "$root" && CARGO_TARGET_DIR=$target cargo build -p plaid-sdk --lib $features -q)
 for i in $(seq "$runs"); do
   touch "$root/src/lib.rs"
-  (cd "$root" && CARGO_TARGET_DIR=$target timed cargo build --lib $features)
+  (cd "$root" && CARGO_TARGET_DIR=$target timed cargo build -p plaid-sdk --lib $features)
 done | report "plaid-sdk, compile only"
 
 for i in $(seq "$runs"); do
   rm -rf "$target/doc/plaid_sdk"
-  (cd "$root" && CARGO_TARGET_DIR=$target timed cargo doc --no-deps --lib $features)
+  (cd "$root" && CARGO_TARGET_DIR=$target timed cargo doc --no-deps -p plaid-sdk --lib $features)
 done | report "plaid-sdk, cargo doc"

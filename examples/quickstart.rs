@@ -2,15 +2,15 @@
 //! accounts and balances, sync every transaction and summarize them.
 //!
 //! ```text
-//! cargo run --example quickstart --features test-util          # offline sandbox, no keys
-//! PLAID_CLIENT_ID=… PLAID_SECRET=… cargo run --example quickstart --features test-util
+//! cargo run --example quickstart          # offline sandbox, no keys
+//! PLAID_CLIENT_ID=… PLAID_SECRET=… cargo run --example quickstart
 //! ```
 //!
 //! With `PLAID_CLIENT_ID` and `PLAID_SECRET` set it talks to Plaid (`PLAID_ENV`: `sandbox` by
 //! default, or a base URL). Without them it starts the offline sandbox
-//! ([`plaid_sdk::sandbox`]) in this process, and says so.
+//! (`plaid_sandbox`) in this process, and says so.
 
-use plaid_sdk::sandbox::OfflineSandbox;
+use plaid_sandbox::Sandbox;
 use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
 use plaid_sdk::types::{AccountsBalanceGetRequest, Products};
 use plaid_sdk::{Error, PlaidClient};
@@ -27,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             client
         }
         Err(Error::Config(reason)) if std::env::var_os("PLAID_CLIENT_ID").is_none() => {
-            let sandbox = OfflineSandbox::start().await;
+            let sandbox = Sandbox::start().await;
             println!("No Plaid keys ({reason}).");
             println!(
                 "Using the offline sandbox at {}: fake data, no network.",

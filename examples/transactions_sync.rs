@@ -2,8 +2,8 @@
 //! after each completed loop; the next run asks only for what changed since.
 //!
 //! ```text
-//! cargo run --example transactions_sync --features test-util     # run it a few times
-//! cargo run --example transactions_sync --features test-util -- --reset
+//! cargo run --example transactions_sync     # run it a few times
+//! cargo run --example transactions_sync -- --reset
 //! ```
 //!
 //! The state file is `SYNC_STATE` (default: `plaid-transactions-sync.json` in the system's
@@ -15,7 +15,7 @@
 //! A real app keeps the access token in its database, encrypted, never in a plain file; the
 //! file here is owner-only and holds a sandbox token.
 
-use plaid_sdk::sandbox::OfflineSandbox;
+use plaid_sandbox::Sandbox;
 use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
 use plaid_sdk::types::Products;
 use plaid_sdk::{AccessToken, Error, PlaidClient};
@@ -97,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let today = *saved
                 .offline_day
                 .get_or_insert_with(|| chrono::Utc::now().date_naive());
-            let sandbox = OfflineSandbox::builder().seed(7).today(today).start().await;
+            let sandbox = Sandbox::builder().seed(7).today(today).start().await;
             let client = sandbox.client();
             let item = client
                 .sandbox_link_item("ins_109508", [Products::Transactions])

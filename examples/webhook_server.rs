@@ -1,7 +1,7 @@
 //! A webhook endpoint on axum that verifies Plaid's signature and dispatches typed events.
 //!
 //! ```text
-//! cargo run --example webhook_server --features test-util
+//! cargo run --example webhook_server
 //! ```
 //!
 //! The one thing to get right with any framework: verify the body **exactly as received**.
@@ -84,13 +84,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Plays Plaid locally: the offline sandbox sends its signed webhooks to the app, then a
 /// tampered and an unsigned one show what the endpoint refuses.
 async fn offline() -> Result<(), Box<dyn std::error::Error>> {
-    use plaid_sdk::sandbox::OfflineSandbox;
+    use plaid_sandbox::Sandbox;
     use plaid_sdk::types::{
         CountryCode, ItemPublicTokenExchangeRequest, LinkTokenCreateRequest,
         LinkTokenCreateRequestUser, Products,
     };
 
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/plaid/webhook", listener.local_addr()?);

@@ -22,7 +22,7 @@ new=${2:+$(realpath "$2")}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 inventory() { # spec (empty: vendored) -> path of that build's inventory.json
-  PLAID_OPENAPI_SPEC=$1 cargo check --lib --message-format=json 2>/dev/null | python3 -c '
+  PLAID_OPENAPI_SPEC=$1 cargo check -p plaid-sdk --lib --message-format=json 2>/dev/null | python3 -c '
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)

@@ -6,7 +6,7 @@
 #     seeds (tests/conformance.rs; known spec faults in tests/conformance_artefacts.json);
 #  2. the offline sandbox behind `prism proxy`, which checks every answer it gives against the
 #     spec, while the sandbox's tests, the backend test and the quickstart run
-#     (src/sandbox/proxy.rs, scripts/sandbox_report.py, tests/sandbox_proxy_artefacts.json).
+#     (sandbox/src/proxy.rs, scripts/sandbox_report.py, tests/sandbox_proxy_artefacts.json).
 #
 #   bash scripts/conformance.sh [SPEC]     # default: the vendored spec, spec/plaid.json
 #
@@ -37,7 +37,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 # 1. Every operation against prism mock. The test prints one line per mode.
 log=$(mktemp)
-if ! cargo test --features test-util --test conformance -- --ignored --nocapture >"$log" 2>&1; then
+if ! cargo test -p plaid-sdk --test conformance -- --ignored --nocapture >"$log" 2>&1; then
   grep -E '^(conformance|examples|random)' "$log" || tail -60 "$log"
   echo "conformance against prism mock FAILED for $version"
   exit 1
@@ -52,9 +52,10 @@ report="$CARGO_TARGET_DIR/prism-proxy-$version.report"
 rm -f "$report"
 export PLAID_SANDBOX_PRISM="$PRISM_HOME/node_modules/.bin/prism"
 export PLAID_SANDBOX_PRISM_SPEC="$prism_spec" PLAID_SANDBOX_PRISM_REPORT="$report"
-cargo test --features test-util --test sandbox --test backend -- \
+cargo test -p plaid-sandbox --test sandbox -- \
   --skip requests_are_checked_like_plaid_checks_them >"$log" 2>&1 || { tail -60 "$log"; exit 1; }
-env -u PLAID_CLIENT_ID -u PLAID_SECRET cargo run -q --example quickstart --features test-util >"$log" 2>&1 \
+cargo test -p plaid-sdk --test backend >"$log" 2>&1 || { tail -60 "$log"; exit 1; }
+env -u PLAID_CLIENT_ID -u PLAID_SECRET cargo run -q --example quickstart >"$log" 2>&1 \
   || { tail -30 "$log"; exit 1; }
 python3 scripts/sandbox_report.py "$report" "$version"
 rm -f "$log"

@@ -16,7 +16,7 @@ if [ -n "${1:-}" ]; then
 fi
 # No file yet: a new baseline, from the spec's required fields.
 [ -f spec/signatures.json ] || export PLAID_SDK_UNFROZEN=1
-out=$( (cargo check --lib --message-format=json 2>/dev/null || true) | python3 -c '
+out=$( (cargo check -p plaid-sdk --lib --message-format=json 2>/dev/null || true) | python3 -c '
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)

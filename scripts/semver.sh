@@ -21,7 +21,7 @@ fi
 work="$CARGO_TARGET_DIR/semver"
 mkdir -p "$work"
 rustdoc_json() { # spec (empty: vendored) -> file
-  PLAID_OPENAPI_SPEC=$1 RUSTC_BOOTSTRAP=1 cargo rustdoc -q --lib -- -Zunstable-options --output-format json
+  PLAID_OPENAPI_SPEC=$1 RUSTC_BOOTSTRAP=1 cargo rustdoc -q -p plaid-sdk --lib -- -Zunstable-options --output-format json
   cp "$CARGO_TARGET_DIR/doc/plaid_sdk.json" "$2"
 }
 rustdoc_json "$old" "$work/baseline.json"

@@ -13,8 +13,6 @@ pub mod errors {
 }
 
 pub mod production {
-    // The page links the `test-util` sandbox; it exists in docs built with it (docs.rs).
-    #![cfg_attr(not(feature = "test-util"), allow(rustdoc::broken_intra_doc_links))]
     #![doc = include_str!("guide/production.md")]
 }
 
@@ -31,8 +29,6 @@ pub mod webhooks {
 }
 
 pub mod testing {
-    // The page links the `test-util` items; they exist in docs built with it (docs.rs).
-    #![cfg_attr(not(feature = "test-util"), allow(rustdoc::broken_intra_doc_links))]
     #![doc = include_str!("guide/testing.md")]
 }
 

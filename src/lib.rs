@@ -70,16 +70,9 @@
 //! | `transactions`, `auth`, `identity`, `investments`, `liabilities`, `assets`, `transfer`, `payment-initiation`, `income`, `cra`, `signal`, `identity-verification`, `statements`, `institutions`, `users`, `processor`, `partner`, `enrich`, `hosted-link`, `item-admin`, `other` | one product family's operations and types; the core (Link tokens, Items, accounts, balances, sandbox, webhook keys) is always in |
 //! | `rustls` (default), `native-tls` | the TLS backend |
 //! | `webhook-verify` (default) | [`webhook::WebhookVerifier`] |
-#![cfg_attr(
-    feature = "test-util",
-    doc = "| `test-util` | the [offline sandbox](sandbox) and the webhook signer, for tests |"
-)]
-#![cfg_attr(
-    not(feature = "test-util"),
-    doc = "| `test-util` | the offline sandbox (`sandbox`) and the webhook signer, for tests |"
-)]
 //!
-//! Items that need a feature say so on docs.rs.
+//! Items that need a feature say so on docs.rs. The offline sandbox and the webhook signer for
+//! tests are the `plaid-sandbox` crate, for your `[dev-dependencies]`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -98,9 +91,6 @@ mod operation;
 pub mod pagination;
 pub mod ready;
 mod retry;
-#[cfg(feature = "test-util")]
-#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
-pub mod sandbox;
 mod secret;
 #[cfg(feature = "transactions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "transactions")))]

@@ -5,7 +5,7 @@
 #[path = "../examples/backend/app.rs"]
 mod app;
 
-use plaid_sdk::sandbox::{Fault, OfflineSandbox};
+use plaid_sandbox::{Fault, Sandbox};
 use plaid_sdk::ItemId;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -96,7 +96,7 @@ impl Api {
     }
 
     /// Plays a user who clicks "Connect a bank" and finishes Link.
-    async fn link(&self, sandbox: &OfflineSandbox, user: &str) -> (u16, Value) {
+    async fn link(&self, sandbox: &Sandbox, user: &str) -> (u16, Value) {
         let (status, body) = self.call("POST", "/api/link-token", Some(user), None).await;
         assert_eq!(status, 200, "{body}");
         let link_token = body["link_token"].as_str().unwrap();
@@ -122,7 +122,7 @@ async fn the_whole_backend_flow_over_http() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let application = app::App::new(

@@ -234,7 +234,7 @@ async fn until_ready_gives_up_at_its_deadline_and_stops_at_any_other_error() {
     let e = client
         .until_ready(&transactions_get())
         .backoff(Duration::from_millis(10), Duration::from_millis(10))
-        .deadline(Duration::from_millis(100))
+        .deadline(Duration::from_millis(1000))
         .await
         .unwrap_err();
     assert!(
@@ -269,9 +269,9 @@ async fn until_ready_gives_up_at_its_deadline_and_stops_at_any_other_error() {
 #[cfg(feature = "test-util")]
 #[tokio::test]
 async fn until_ready_waits_for_a_new_items_transactions_in_the_offline_sandbox() {
-    use plaid_sdk::sandbox::OfflineSandbox;
+    use plaid_sandbox::Sandbox;
     use plaid_sdk::types::{Products, TransactionsGetRequest, TransactionsSyncRequest};
-    let sandbox = OfflineSandbox::builder().not_ready_syncs(2).start().await;
+    let sandbox = Sandbox::builder().not_ready_syncs(2).start().await;
     let client = sandbox.client();
     let item = client
         .sandbox_link_item("ins_109508", [Products::Transactions])

@@ -223,10 +223,10 @@ async fn cut_off_server() -> std::net::SocketAddr {
 #[cfg(all(feature = "test-util", feature = "transactions"))]
 #[tokio::test]
 async fn link_sync_and_testing_kit_types_redact_tokens() {
-    use plaid_sdk::sandbox::OfflineSandbox;
+    use plaid_sandbox::Sandbox;
+    use plaid_sandbox::WebhookSigner;
     use plaid_sdk::sync::TransactionsSync;
     use plaid_sdk::types::Products;
-    use plaid_sdk::webhook::testing::WebhookSigner;
     use plaid_sdk::webhook::WebhookVerifier;
     use plaid_sdk::{ProcessorToken, UserToken};
 
@@ -241,7 +241,7 @@ async fn link_sync_and_testing_kit_types_redact_tokens() {
         &format!("{:?} {}", UserToken::new(SECRET), UserToken::new(SECRET)),
     );
 
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     assert_clean("sandbox", &format!("{sandbox:?}"));
     let item = sandbox
         .client()

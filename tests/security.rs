@@ -7,8 +7,8 @@
 mod common;
 
 use common::{ACCESS_TOKEN, CLIENT_ID, SECRET};
+use plaid_sandbox::WebhookSigner;
 use plaid_sdk::types::{ItemRemoveRequest, TransactionsSyncRequest};
-use plaid_sdk::webhook::testing::WebhookSigner;
 use plaid_sdk::webhook::{KeyCachePolicy, WebhookError, WebhookVerifier};
 use plaid_sdk::{Error, PlaidClient};
 use serde_json::json;
@@ -1039,9 +1039,9 @@ async fn a_hook_cannot_reframe_or_reroute_a_request() {
 #[tokio::test]
 async fn the_offline_sandbox_answers_a_crafted_cursor_with_invalid_field() {
     use base64::Engine;
-    use plaid_sdk::sandbox::OfflineSandbox;
+    use plaid_sandbox::Sandbox;
     use plaid_sdk::types::Products;
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     let client = sandbox.client().without_retries();
     let item = client
         .sandbox_link_item("ins_109508", [Products::Transactions])

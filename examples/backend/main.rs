@@ -1,7 +1,7 @@
 //! A reference backend: the app our users build, on axum and SQLite.
 //!
 //! ```text
-//! cargo run --example backend --features test-util
+//! cargo run --example backend
 //! ```
 //!
 //! | Route | What it does |
@@ -26,7 +26,7 @@
 
 mod app;
 
-use plaid_sdk::sandbox::OfflineSandbox;
+use plaid_sandbox::Sandbox;
 use plaid_sdk::{Error, PlaidClient};
 use std::sync::Arc;
 
@@ -48,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, sandbox) = match PlaidClient::from_env() {
         Ok(client) => (client, None),
         Err(Error::Config(_)) if std::env::var_os("PLAID_CLIENT_ID").is_none() => {
-            let sandbox = Arc::new(OfflineSandbox::start().await);
+            let sandbox = Arc::new(Sandbox::start().await);
             println!(
                 "No Plaid keys: using the offline sandbox at {}",
                 sandbox.uri()
@@ -68,13 +68,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Offline only: `POST /dev/complete-link` stands in for the user finishing Link in a browser.
-fn dev_routes(sandbox: Arc<OfflineSandbox>) -> axum::Router {
+fn dev_routes(sandbox: Arc<Sandbox>) -> axum::Router {
     use axum::extract::State;
     use axum::http::StatusCode;
     use axum::Json;
     use serde_json::{json, Value};
     async fn complete(
-        State(sandbox): State<Arc<OfflineSandbox>>,
+        State(sandbox): State<Arc<Sandbox>>,
         Json(body): Json<Value>,
     ) -> (StatusCode, Json<Value>) {
         let token = body["link_token"].as_str().unwrap_or_default();

@@ -12,13 +12,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use plaid_sdk::sandbox::OfflineSandbox;
+use plaid_sandbox::Sandbox;
 use plaid_sdk::webhook::{WebhookError, WebhookVerifier};
 use std::sync::OnceLock;
 
 struct Env {
     runtime: tokio::runtime::Runtime,
-    sandbox: OfflineSandbox,
+    sandbox: Sandbox,
     verifier: WebhookVerifier,
 }
 
@@ -30,7 +30,7 @@ fn env() -> &'static Env {
             .build()
             .expect("a runtime");
         let (sandbox, verifier) = runtime.block_on(async {
-            let sandbox = OfflineSandbox::start().await;
+            let sandbox = Sandbox::start().await;
             let verifier = WebhookVerifier::new(sandbox.client());
             (sandbox, verifier)
         });

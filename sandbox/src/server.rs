@@ -1,15 +1,22 @@
-//! The offline sandbox's request handling: one wiremock responder that checks each request the
-//! way Plaid does and answers from the shared state.
+//! The sandbox's request handling: one handler that checks each request the way Plaid does and
+//! answers from the shared state, served by axum on a loopback port.
 
-use super::data::{self, Account, Change, Ledger, Rng, Txn};
-use super::{Fault, SentWebhook};
-use crate::webhook::testing::WebhookSigner;
+use crate::data::{self, Account, Change, Ledger, Rng, Txn};
+use crate::signer::WebhookSigner;
+use crate::{Fault, SentWebhook};
+use axum::response::IntoResponse;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use wiremock::{Request, Respond, ResponseTemplate};
+
+/// One request, as the handler reads it.
+pub(crate) struct Request {
+    pub(crate) method: http::Method,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: bytes::Bytes,
+}
 
 /// What a link token was created for.
 #[derive(Debug, Clone)]
@@ -72,6 +79,8 @@ pub(crate) struct State {
     pub(crate) items: HashMap<String, ItemState>,
     pub(crate) faults: Vec<Injected>,
     pub(crate) webhooks: Vec<SentWebhook>,
+    /// Hosts other than loopback that webhooks may go to.
+    pub(crate) webhook_hosts: Vec<String>,
 }
 
 impl State {
@@ -81,8 +90,8 @@ impl State {
             today,
             history_days,
             not_ready_syncs: 0,
-            client_id: super::CLIENT_ID.to_owned(),
-            secret: super::SECRET.to_owned(),
+            client_id: crate::CLIENT_ID.to_owned(),
+            secret: crate::SECRET.to_owned(),
             next_item: 0,
             next_token: 0,
             next_request: 0,
@@ -91,7 +100,20 @@ impl State {
             items: HashMap::new(),
             faults: Vec::new(),
             webhooks: Vec::new(),
+            webhook_hosts: Vec::new(),
         }
+    }
+
+    /// Forgets everything a test made: Items, tokens, sessions, faults, sent webhooks. The
+    /// settings (credentials, seed, dates, webhook hosts) stay, and so the numbering starts
+    /// over: a reset sandbox hands out the same tokens as a new one.
+    pub(crate) fn reset(&mut self) {
+        let mut fresh = State::new(self.seed, self.today, self.history_days);
+        fresh.not_ready_syncs = self.not_ready_syncs;
+        fresh.client_id = std::mem::take(&mut self.client_id);
+        fresh.secret = std::mem::take(&mut self.secret);
+        fresh.webhook_hosts = std::mem::take(&mut self.webhook_hosts);
+        *self = fresh;
     }
 
     fn token(&mut self, prefix: &str) -> String {
@@ -299,8 +321,8 @@ impl Body {
     }
 }
 
-/// The wiremock responder behind every path of the offline sandbox.
-pub(crate) struct Responder {
+/// What every request's handler shares.
+pub(crate) struct App {
     pub(crate) state: Arc<Mutex<State>>,
     pub(crate) signer: Arc<WebhookSigner>,
     pub(crate) http: reqwest::Client,
@@ -313,69 +335,121 @@ pub(crate) struct Outgoing {
     pub(crate) body: Value,
 }
 
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let path = request.url.path().to_owned();
-        let mut outgoing = Vec::new();
-        let (status, body, delay) = {
-            let mut state = lock(&self.state);
-            let fault = state.take_fault(&path);
-            let request_id = state.request_id();
-            let mut delay = None;
-            let result = match fault {
-                Some(Fault::RateLimit) => Err(fail(
-                    429,
-                    "RATE_LIMIT_EXCEEDED",
-                    "RATE_LIMIT",
-                    "rate limit exceeded for this endpoint; try again later",
-                )),
-                Some(Fault::ServerError) => Err(fail(
-                    500,
-                    "API_ERROR",
-                    "INTERNAL_SERVER_ERROR",
-                    "an unexpected error occurred",
-                )),
-                Some(Fault::MutationDuringPagination) => {
-                    // The data really changes: the next loop sees one more day.
-                    for item in state.items.values_mut() {
-                        item.ledger.advance_day();
-                    }
-                    Err(fail(
-                        400,
-                        "TRANSACTIONS_ERROR",
-                        "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
-                        "underlying transaction data changed since the last page was fetched; \
-                         restart pagination from the first cursor",
-                    ))
-                }
-                Some(Fault::Slow(d)) => {
-                    delay = Some(d);
-                    handle(&mut state, &self.signer, &path, request, &mut outgoing)
-                }
-                None => handle(&mut state, &self.signer, &path, request, &mut outgoing),
-            };
-            match result {
-                Ok(mut value) => {
-                    if let Value::Object(map) = &mut value {
-                        map.insert("request_id".into(), Value::String(request_id));
-                    }
-                    (200, value, delay)
-                }
-                Err(f) => (
-                    f.status,
-                    error_json(f.error_type, &f.code, &f.message, f.status, &request_id),
-                    delay,
-                ),
+/// The axum app: every method and path goes to [`respond`].
+pub(crate) fn router(app: Arc<App>) -> axum::Router {
+    axum::Router::new().fallback(
+        move |method: http::Method,
+              uri: http::Uri,
+              headers: http::HeaderMap,
+              body: bytes::Bytes| {
+            let app = Arc::clone(&app);
+            async move {
+                let request = Request {
+                    method,
+                    headers,
+                    body,
+                };
+                respond(&app, uri.path(), &request).await
             }
+        },
+    )
+}
+
+/// Answers one request: an injected fault, or the handler's answer, in Plaid's shape.
+pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::response::Response {
+    if let Some(command) = path.strip_prefix(crate::ADMIN_PREFIX) {
+        return admin(app, command, request);
+    }
+    let mut outgoing = Vec::new();
+    let (status, body, delay) = {
+        let mut state = lock(&app.state);
+        let fault = state.take_fault(path);
+        let request_id = state.request_id();
+        let mut delay = None;
+        let result = match fault {
+            Some(Fault::RateLimit) => Err(fail(
+                429,
+                "RATE_LIMIT_EXCEEDED",
+                "RATE_LIMIT",
+                "rate limit exceeded for this endpoint; try again later",
+            )),
+            Some(Fault::ServerError) => Err(fail(
+                500,
+                "API_ERROR",
+                "INTERNAL_SERVER_ERROR",
+                "an unexpected error occurred",
+            )),
+            Some(Fault::MutationDuringPagination) => {
+                // The data really changes: the next loop sees one more day.
+                for item in state.items.values_mut() {
+                    item.ledger.advance_day();
+                }
+                Err(fail(
+                    400,
+                    "TRANSACTIONS_ERROR",
+                    "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
+                    "underlying transaction data changed since the last page was fetched; \
+                     restart pagination from the first cursor",
+                ))
+            }
+            Some(Fault::Slow(d)) => {
+                delay = Some(d);
+                handle(&mut state, &app.signer, path, request, &mut outgoing)
+            }
+            None => handle(&mut state, &app.signer, path, request, &mut outgoing),
         };
-        for hook in outgoing {
-            deliver(&self.state, &self.signer, &self.http, &self.outbox, hook);
+        match result {
+            Ok(mut value) => {
+                if let Value::Object(map) = &mut value {
+                    map.insert("request_id".into(), Value::String(request_id));
+                }
+                (200, value, delay)
+            }
+            Err(f) => (
+                f.status,
+                error_json(f.error_type, &f.code, &f.message, f.status, &request_id),
+                delay,
+            ),
         }
-        let mut template = ResponseTemplate::new(status).set_body_json(body);
-        if let Some(d) = delay {
-            template = template.set_delay(d);
+    };
+    for hook in outgoing {
+        deliver(&app.state, &app.signer, &app.http, &app.outbox, hook);
+    }
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    let status =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    (
+        status,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`]: `POST reset` forgets every
+/// Item, token, session, injected fault and sent webhook (the credentials, seed and signing
+/// key stay).
+fn admin(app: &App, command: &str, request: &Request) -> axum::response::Response {
+    let answer = |status: http::StatusCode, body: Value| {
+        (
+            status,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
+    };
+    match (request.method.as_str(), command) {
+        ("POST", "reset") => {
+            lock(&app.state).reset();
+            answer(http::StatusCode::OK, json!({ "reset": true }))
         }
-        template
+        _ => answer(
+            http::StatusCode::NOT_FOUND,
+            json!({ "error": format!("no sandbox command {} {command}", request.method) }),
+        ),
     }
 }
 
@@ -410,15 +484,24 @@ pub(crate) fn deliver(
 ) {
     let bytes = serde_json::to_vec_pretty(&hook.body).unwrap_or_default();
     let headers = signer.headers(&bytes);
-    let index = {
+    let (index, allowed) = {
         let mut s = lock(state);
+        let allowed = webhook_allowed(&hook.url, &s.webhook_hosts);
         s.webhooks.push(SentWebhook {
             url: hook.url.clone(),
             body: hook.body,
-            status: None,
+            status: (!allowed).then_some(0),
         });
-        s.webhooks.len() - 1
+        (s.webhooks.len() - 1, allowed)
     };
+    if !allowed {
+        eprintln!(
+            "plaid-sandbox: not delivering a webhook to {}: only loopback hosts, and hosts \
+             allowed by name, receive webhooks",
+            url_host(&hook.url).unwrap_or("an unparsable URL")
+        );
+        return;
+    }
     let request = http.post(&hook.url).headers(headers).body(bytes);
     if outbox.send((index, request)).is_err() {
         // The runtime that started the sandbox is gone: nobody is left to receive it.
@@ -426,6 +509,34 @@ pub(crate) fn deliver(
             sent.status = Some(0);
         }
     }
+}
+
+/// The host of a URL, if it has one.
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host_port.split(':').next()?,
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// Whether a webhook may go to `url`: an http(s) URL to a loopback host, or to a host named in
+/// `allowed`.
+pub(crate) fn webhook_allowed(url: &str, allowed: &[String]) -> bool {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return false;
+    }
+    let Some(host) = url_host(url) else {
+        return false;
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    loopback || allowed.iter().any(|h| h.eq_ignore_ascii_case(host))
 }
 
 /// Checks the credentials, parses the body and answers one call.
@@ -436,7 +547,7 @@ fn handle(
     request: &Request,
     outgoing: &mut Vec<Outgoing>,
 ) -> Result<Value, PlaidFailure> {
-    if request.method.as_str() != "POST" || !super::SERVED_PATHS.contains(&path) {
+    if request.method.as_str() != "POST" || !crate::SERVED_PATHS.contains(&path) {
         return Err(not_served(request.method.as_str(), path));
     }
     let body = Body::parse(&request.body)?;
@@ -678,7 +789,7 @@ fn not_served(method: &str, path: &str) -> PlaidFailure {
             "the offline sandbox does not serve {method} {path}: it is a fake of the calls an \
              app makes most ({}); test this operation against Plaid's sandbox or a mock server \
              of your own",
-            super::SERVED_PATHS.join(", ")
+            crate::SERVED_PATHS.join(", ")
         ),
     )
 }

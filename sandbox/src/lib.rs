@@ -1,24 +1,21 @@
-//! An offline Plaid sandbox: a stateful fake of the endpoints an app really uses, on a local
-//! wiremock server, for tests and examples that must run without the internet or Plaid keys
-//! (`test-util` feature).
+//! An offline Plaid for tests: Plaid's sandbox reproduced on a local server, in-process for Rust
+//! tests or as the `plaid-sandbox` binary for any language, with webhooks signed like Plaid's.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), plaid_sdk::Error> {
-//! use plaid_sdk::sandbox::OfflineSandbox;
+//! use plaid_sandbox::Sandbox;
 //! use plaid_sdk::types::Products;
 //!
-//! let sandbox = OfflineSandbox::start().await;
+//! let sandbox = Sandbox::start().await;
 //! let client = sandbox.client(); // points at the sandbox, with its credentials
 //!
 //! let item = client.sandbox_link_item("ins_109508", [Products::Transactions]).await?;
-//! # #[cfg(feature = "transactions")] {
 //! let batch = client
 //!     .transactions_sync_all(&plaid_sdk::sync::TransactionsSync::new(item.access_token.clone()))
 //!     .await?
 //!     .into_batch()
 //!     .expect("the offline sandbox is ready at once");
 //! assert!(batch.added.len() > 100);
-//! # }
 //! # Ok(()) }
 //! ```
 //!
@@ -27,7 +24,7 @@
 //!
 //! | Path | Behaviour |
 //! |---|---|
-//! | `/link/token/create` | new-user and update mode (`access_token`); see [`OfflineSandbox::complete_link`] |
+//! | `/link/token/create` | new-user and update mode (`access_token`); see [`Sandbox::complete_link`] |
 //! | `/sandbox/public_token/create` | Plaid's sandbox institutions (`ins_109508` …) |
 //! | `/item/public_token/exchange` | single-use public tokens; creates the Item, its accounts and ledger |
 //! | `/item/get`, `/item/remove`, `/item/webhook/update` | removal is final (`ITEM_NOT_FOUND`) |
@@ -36,7 +33,7 @@
 //! | `/transactions/get` | the same ledger by date, newest first, `options.count`/`offset`/`account_ids`; `PRODUCT_NOT_READY` while a new Item is not ready ([`SandboxBuilder::not_ready_syncs`]) |
 //! | `/transactions/refresh` | one more day of transactions, and `SYNC_UPDATES_AVAILABLE` |
 //! | `/sandbox/item/fire_webhook`, `/sandbox/item/reset_login` | webhooks signed like Plaid's, sent to the Item's URL |
-//! | `/webhook_verification_key/get` | the signer's key, so [`crate::webhook::WebhookVerifier`] works unchanged |
+//! | `/webhook_verification_key/get` | the signer's key, so `plaid_sdk::webhook::WebhookVerifier` works unchanged |
 //! | `/institutions/get_by_id` | the sandbox institutions |
 //!
 //! Every account filter (`options.account_ids`, `options.account_id`) is read the same way: an
@@ -45,20 +42,25 @@
 //! Data is a pure function of the seed ([`SandboxBuilder::seed`]): two sandboxes with one
 //! seed hand out the same tokens, ids and transactions.
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cli;
 mod data;
 mod proxy;
 mod server;
+pub mod signer;
 
-use crate::link::ItemId;
-use crate::webhook::testing::WebhookSigner;
-use crate::PlaidClient;
+pub use signer::WebhookSigner;
+
 use chrono::NaiveDate;
+use plaid_sdk::{ItemId, PlaidClient};
 use serde_json::Value;
-use server::{lock, Injected, Outgoing, Responder, State};
+use server::{lock, App, Injected, Outgoing, State};
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wiremock::{Mock, MockServer};
 
 /// The paths the offline sandbox serves (all `POST`); any other answers `404`
 /// `INVALID_REQUEST`/`NOT_FOUND` with a message saying the offline sandbox does not serve it.
@@ -80,12 +82,16 @@ pub const SERVED_PATHS: &[&str] = &[
     "/institutions/get_by_id",
 ];
 
-/// The client id the offline sandbox accepts (see [`OfflineSandbox::client`]).
+/// The path prefix of the sandbox's own endpoints (`POST /__sandbox/reset`), which no Plaid
+/// path uses.
+pub const ADMIN_PREFIX: &str = "/__sandbox/";
+
+/// The client id the offline sandbox accepts (see [`Sandbox::client`]).
 pub const CLIENT_ID: &str = "offline-sandbox-client";
 /// The secret the offline sandbox accepts.
 pub const SECRET: &str = "offline-sandbox-secret";
 
-/// A fault to inject into the sandbox's next answers (see [`OfflineSandbox::inject`]).
+/// A fault to inject into the sandbox's next answers (see [`Sandbox::inject`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -117,13 +123,17 @@ pub struct SentWebhook {
 #[error("offline sandbox: {0}")]
 pub struct SandboxError(String);
 
-/// Settings for an [`OfflineSandbox`].
+/// Settings for a [`Sandbox`].
 #[derive(Debug, Clone)]
 pub struct SandboxBuilder {
     seed: u64,
     today: Option<NaiveDate>,
     history_days: u64,
     not_ready_syncs: u32,
+    listen: SocketAddr,
+    client_id: String,
+    secret: String,
+    webhook_hosts: Vec<String>,
 }
 
 impl Default for SandboxBuilder {
@@ -133,11 +143,42 @@ impl Default for SandboxBuilder {
             today: None,
             history_days: 90,
             not_ready_syncs: 0,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            client_id: CLIENT_ID.to_owned(),
+            secret: SECRET.to_owned(),
+            webhook_hosts: Vec::new(),
         }
     }
 }
 
 impl SandboxBuilder {
+    /// Where to listen (default `127.0.0.1:0`: a free loopback port). The sandbox holds
+    /// tokens and accepts one secret, like any test server: keep it on loopback.
+    pub fn listen(mut self, address: SocketAddr) -> Self {
+        self.listen = address;
+        self
+    }
+
+    /// The client id requests must carry (default [`CLIENT_ID`]).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+
+    /// The secret requests must carry (default [`SECRET`]).
+    pub fn secret(mut self, secret: impl Into<String>) -> Self {
+        self.secret = secret.into();
+        self
+    }
+
+    /// Also delivers webhooks to this host (by name, as in the URL). By default webhooks go
+    /// to loopback addresses only (`localhost`, `127.0.0.0/8`, `::1`); one for any other host
+    /// is recorded as undelivered, so a test cannot post to the internet by mistake.
+    pub fn allow_webhook_host(mut self, host: impl Into<String>) -> Self {
+        self.webhook_hosts.push(host.into());
+        self
+    }
+
     /// The seed all data derives from (default 0).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -166,48 +207,76 @@ impl SandboxBuilder {
         self
     }
 
-    /// Starts the sandbox on a free local port. Call it inside a Tokio runtime: webhooks are
-    /// sent from a task on it.
-    pub async fn start(self) -> OfflineSandbox {
+    /// Starts the sandbox. Call it inside a Tokio runtime: the server and the webhook sender
+    /// run as tasks on it.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot listen on its address; [`try_start`](Self::try_start) returns the error.
+    pub async fn start(self) -> Sandbox {
+        match self.try_start().await {
+            Ok(sandbox) => sandbox,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Starts the sandbox, or says why it cannot listen.
+    pub async fn try_start(self) -> Result<Sandbox, SandboxError> {
         let today = self
             .today
             .unwrap_or_else(|| chrono::Utc::now().date_naive());
         let mut state = State::new(self.seed, today, self.history_days);
         state.not_ready_syncs = self.not_ready_syncs;
+        state.client_id = self.client_id;
+        state.secret = self.secret;
+        state.webhook_hosts = self.webhook_hosts;
         let state = Arc::new(Mutex::new(state));
         let signer = Arc::new(WebhookSigner::new());
-        let http = reqwest::Client::new();
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| SandboxError(format!("cannot build the webhook sender: {e}")))?;
         let outbox = server::start_outbox(Arc::clone(&state));
-        let server = MockServer::builder()
-            // Keep no request log: a long-running example would grow without bound.
-            .disable_request_recording()
-            .start()
-            .await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(Responder {
-                state: Arc::clone(&state),
-                signer: Arc::clone(&signer),
-                http: http.clone(),
-                outbox: outbox.clone(),
-            })
-            .mount(&server)
-            .await;
-        let prism = proxy::start_if_configured(&server.uri()).await;
-        OfflineSandbox {
-            server,
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .map_err(|e| SandboxError(format!("cannot listen on {}: {e}", self.listen)))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| SandboxError(format!("cannot read the bound address: {e}")))?;
+        let app = Arc::new(App {
+            state: Arc::clone(&state),
+            signer: Arc::clone(&signer),
+            http: http.clone(),
+            outbox: outbox.clone(),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, server::router(app))
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        let uri = format!("http://{address}");
+        let prism = proxy::start_if_configured(&uri).await;
+        Ok(Sandbox {
+            uri,
+            _stop: stop,
             prism,
             state,
             signer,
             http,
             outbox,
-        }
+        })
     }
 }
 
 /// A running offline sandbox. It stops when dropped.
-pub struct OfflineSandbox {
-    server: MockServer,
-    /// Prism's validating proxy in front of `server`, in this project's conformance run only
+pub struct Sandbox {
+    uri: String,
+    /// Dropped with the sandbox: the server then shuts down.
+    _stop: tokio::sync::oneshot::Sender<()>,
+    /// Prism's validating proxy in front of the server, in this project's conformance run only
     /// (see `proxy.rs`).
     prism: Option<proxy::PrismProxy>,
     state: Arc<Mutex<State>>,
@@ -216,24 +285,24 @@ pub struct OfflineSandbox {
     outbox: server::Outbox,
 }
 
-impl fmt::Debug for OfflineSandbox {
+impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OfflineSandbox")
-            .field("uri", &self.server.uri())
+        f.debug_struct("Sandbox")
+            .field("uri", &self.uri)
             .finish_non_exhaustive()
     }
 }
 
-impl OfflineSandbox {
+impl Sandbox {
     /// Starts a sandbox with the default settings.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sandbox = plaid_sdk::sandbox::OfflineSandbox::start().await;
+    /// let sandbox = plaid_sandbox::Sandbox::start().await;
     /// assert!(sandbox.uri().starts_with("http://127.0.0.1:"));
     /// # }
     /// ```
-    pub async fn start() -> OfflineSandbox {
+    pub async fn start() -> Sandbox {
         SandboxBuilder::default().start().await
     }
 
@@ -246,8 +315,13 @@ impl OfflineSandbox {
     pub fn uri(&self) -> String {
         match &self.prism {
             Some(prism) => prism.url.clone(),
-            None => self.server.uri(),
+            None => self.uri.clone(),
         }
+    }
+
+    /// The client id it accepts.
+    pub fn client_id(&self) -> String {
+        lock(&self.state).client_id.clone()
     }
 
     /// A client for this sandbox, with its credentials and a short retry backoff.
@@ -259,13 +333,17 @@ impl OfflineSandbox {
 
     /// A client builder already pointed at this sandbox with its credentials, to change other
     /// settings before `build()`.
-    pub fn client_builder(&self) -> crate::ClientBuilder {
+    pub fn client_builder(&self) -> plaid_sdk::ClientBuilder {
+        let (client_id, secret) = {
+            let state = lock(&self.state);
+            (state.client_id.clone(), state.secret.clone())
+        };
         PlaidClient::builder()
-            .client_id(CLIENT_ID)
-            .secret(SECRET)
+            .client_id(client_id)
+            .secret(secret)
             .base_url(self.uri())
             .retry_policy(
-                crate::RetryPolicy::default()
+                plaid_sdk::RetryPolicy::default()
                     .initial_backoff(Duration::from_millis(5))
                     .max_backoff(Duration::from_millis(50)),
             )
@@ -284,7 +362,7 @@ impl OfflineSandbox {
         &self,
         link_token: &str,
         institution_id: &str,
-    ) -> Result<crate::PublicToken, SandboxError> {
+    ) -> Result<plaid_sdk::PublicToken, SandboxError> {
         let mut state = lock(&self.state);
         let session = link_session(&state, link_token)?;
         if session.access_token.is_some() {
@@ -298,7 +376,7 @@ impl OfflineSandbox {
             )));
         }
         let token = state.new_public_token(institution_id, session.products, session.webhook);
-        Ok(crate::PublicToken::new(token))
+        Ok(plaid_sdk::PublicToken::new(token))
     }
 
     /// Plays the user finishing Link in update mode: the Item's error is cleared and a
@@ -414,13 +492,19 @@ impl OfflineSandbox {
         Ok(out)
     }
 
+    /// Forgets every Item, token, Link session, injected fault and sent webhook, as
+    /// `POST /__sandbox/reset` does: the sandbox answers as if just started.
+    pub fn reset(&self) {
+        lock(&self.state).reset();
+    }
+
     /// Answers the next `times` requests to `path` (or to any path, with `None`) with `fault`.
     /// Faults queue in the order injected.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use plaid_sdk::sandbox::{Fault, OfflineSandbox};
-    /// let sandbox = OfflineSandbox::start().await;
+    /// use plaid_sandbox::{Fault, Sandbox};
+    /// let sandbox = Sandbox::start().await;
     /// sandbox.inject(Some("/accounts/get"), Fault::RateLimit, 2);
     /// # }
     /// ```

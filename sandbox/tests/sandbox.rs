@@ -2,7 +2,7 @@
 //! that syncs exactly, webhooks signed like Plaid's, injected faults, and requests checked
 //! the way Plaid checks them.
 
-use plaid_sdk::sandbox::{Fault, OfflineSandbox};
+use plaid_sandbox::{Fault, Sandbox};
 use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
 use plaid_sdk::types::{
     AccountsBalanceGetRequest, AccountsGetRequest, CountryCode, ItemGetRequest,
@@ -29,7 +29,7 @@ fn apply(store: &mut BTreeMap<String, (f64, bool)>, outcome: SyncOutcome) -> Str
     batch.next_cursor
 }
 
-fn truth(sandbox: &OfflineSandbox, item: &str) -> BTreeMap<String, (f64, bool)> {
+fn truth(sandbox: &Sandbox, item: &str) -> BTreeMap<String, (f64, bool)> {
     sandbox
         .transactions(item)
         .unwrap()
@@ -49,11 +49,11 @@ fn api_error(result: Result<impl std::fmt::Debug, Error>) -> plaid_sdk::ApiError
 async fn linked(
     institution: &str,
 ) -> (
-    OfflineSandbox,
+    Sandbox,
     PlaidClient,
     plaid_sdk::types::ItemPublicTokenExchangeResponse,
 ) {
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let item = client
         .sandbox_link_item(institution, [Products::Transactions])
@@ -89,7 +89,7 @@ async fn verified_events(receiver: &MockServer, client: &PlaidClient) -> Vec<Web
 
 #[tokio::test]
 async fn the_item_life_cycle_from_link_token_to_removal() {
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     let client = sandbox.client();
 
     let link = client
@@ -357,8 +357,8 @@ async fn every_account_filter_keeps_known_ids_and_refuses_unknown_ones() {
     ] {
         let response = reqwest::Client::new()
             .post(format!("{}{path}", sandbox.uri()))
-            .header("PLAID-CLIENT-ID", plaid_sdk::sandbox::CLIENT_ID)
-            .header("PLAID-SECRET", plaid_sdk::sandbox::SECRET)
+            .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+            .header("PLAID-SECRET", plaid_sandbox::SECRET)
             .header("Content-Type", "application/json")
             .body(serde_json::json!({ "access_token": token, "options": options }).to_string())
             .send()
@@ -373,7 +373,7 @@ async fn every_account_filter_keeps_known_ids_and_refuses_unknown_ones() {
 
 #[tokio::test]
 async fn a_new_item_can_be_not_ready_yet() {
-    let sandbox = OfflineSandbox::builder().not_ready_syncs(1).start().await;
+    let sandbox = Sandbox::builder().not_ready_syncs(1).start().await;
     let client = sandbox.client();
     let item = client
         .sandbox_link_item("ins_109508", [Products::Transactions])
@@ -453,8 +453,8 @@ async fn transactions_get_pages_through_the_same_ledger_by_date() {
     });
     let response = reqwest::Client::new()
         .post(format!("{}/transactions/get", sandbox.uri()))
-        .header("PLAID-CLIENT-ID", plaid_sdk::sandbox::CLIENT_ID)
-        .header("PLAID-SECRET", plaid_sdk::sandbox::SECRET)
+        .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+        .header("PLAID-SECRET", plaid_sandbox::SECRET)
         .header("Content-Type", "application/json")
         .body(body.to_string())
         .send()
@@ -470,7 +470,7 @@ async fn the_same_seed_gives_the_same_tokens_and_transactions() {
     let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 14).unwrap();
     let mut seen = Vec::new();
     for _ in 0..2 {
-        let sandbox = OfflineSandbox::builder().seed(42).today(day).start().await;
+        let sandbox = Sandbox::builder().seed(42).today(day).start().await;
         let item = sandbox
             .client()
             .sandbox_link_item("ins_109508", [Products::Transactions])
@@ -483,7 +483,7 @@ async fn the_same_seed_gives_the_same_tokens_and_transactions() {
         ));
     }
     assert_eq!(seen[0], seen[1]);
-    let other = OfflineSandbox::builder().seed(43).today(day).start().await;
+    let other = Sandbox::builder().seed(43).today(day).start().await;
     let item = other
         .client()
         .sandbox_link_item("ins_109508", [Products::Transactions])
@@ -494,7 +494,7 @@ async fn the_same_seed_gives_the_same_tokens_and_transactions() {
 
 #[tokio::test]
 async fn webhooks_are_signed_like_plaids_and_typed() {
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let receiver = webhook_receiver().await;
     let hook_url = format!("{}/hook", receiver.uri());
@@ -573,7 +573,7 @@ async fn webhooks_are_signed_like_plaids_and_typed() {
 
 #[tokio::test]
 async fn update_mode_repairs_an_item_that_needs_a_login() {
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let receiver = webhook_receiver().await;
     let item = client
@@ -650,7 +650,7 @@ async fn injected_rate_limits_and_500s_are_retried_and_slowness_times_out() {
 
 #[tokio::test]
 async fn requests_are_checked_like_plaid_checks_them() {
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     let http = reqwest::Client::new();
     let post = |path: &str, headers: &[(&str, &str)], body: &str| {
         let mut request = http
@@ -670,8 +670,8 @@ async fn requests_are_checked_like_plaid_checks_them() {
         }
     };
     let creds = [
-        ("PLAID-CLIENT-ID", plaid_sdk::sandbox::CLIENT_ID),
-        ("PLAID-SECRET", plaid_sdk::sandbox::SECRET),
+        ("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID),
+        ("PLAID-SECRET", plaid_sandbox::SECRET),
     ];
 
     let (status, body) = post("/accounts/get", &[], r#"{"access_token":"x"}"#).await;
@@ -731,11 +731,11 @@ async fn requests_are_checked_like_plaid_checks_them() {
 /// behind Prism's validating proxy, which checks each of these answers against the spec.
 #[tokio::test]
 async fn every_served_path_answers_in_the_specs_shape_success_and_errors() {
+    use plaid_sandbox::SERVED_PATHS;
     use plaid_sdk::operations::{self, __send_json};
-    use plaid_sdk::sandbox::SERVED_PATHS;
     use serde_json::json;
 
-    let sandbox = OfflineSandbox::start().await;
+    let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let receiver = webhook_receiver().await;
     let hook = format!("{}/hook", receiver.uri());
@@ -818,7 +818,7 @@ async fn every_served_path_answers_in_the_specs_shape_success_and_errors() {
     let http = reqwest::Client::new();
     let post = |path: &str, secret: &str, body: Value| {
         http.post(format!("{}{path}", sandbox.uri()))
-            .header("PLAID-CLIENT-ID", plaid_sdk::sandbox::CLIENT_ID)
+            .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
             .header("PLAID-SECRET", secret)
             .header("Plaid-Version", "2020-09-14")
             .header("Content-Type", "application/json")
@@ -827,7 +827,7 @@ async fn every_served_path_answers_in_the_specs_shape_success_and_errors() {
     };
     for path in SERVED_PATHS {
         for (secret, body, code) in [
-            (plaid_sdk::sandbox::SECRET, json!({}), "MISSING_FIELDS"),
+            (plaid_sandbox::SECRET, json!({}), "MISSING_FIELDS"),
             (
                 "wrong-secret",
                 json!({ "access_token": "access-sandbox-x" }),
@@ -850,7 +850,7 @@ async fn every_served_path_answers_in_the_specs_shape_success_and_errors() {
     }
     let response = post(
         "/institutions/get",
-        plaid_sdk::sandbox::SECRET,
+        plaid_sandbox::SECRET,
         json!({ "count": 1, "offset": 0, "country_codes": ["US"] }),
     )
     .await

@@ -1,0 +1,207 @@
+//! The `plaid-sandbox` binary's command line: flags, environment, and the serving loop.
+
+use crate::SandboxBuilder;
+use std::net::SocketAddr;
+
+/// What the binary prints for `--help`.
+pub const USAGE: &str = "\
+plaid-sandbox: an offline Plaid for tests, in any language.
+
+USAGE:
+    plaid-sandbox [OPTIONS]
+
+OPTIONS:
+    --listen ADDR            where to listen (default 127.0.0.1:0, a free port)
+    --client-id ID           the client id it accepts   [env PLAID_SANDBOX_CLIENT_ID]
+    --secret SECRET          the secret it accepts      [env PLAID_SANDBOX_SECRET]
+    --seed N                 the seed all data derives from (default 0) [env PLAID_SANDBOX_SEED]
+    --allow-webhook-host H   also deliver webhooks to host H (default: loopback only); repeatable
+    -h, --help               this text
+
+The first line on stdout is the base URL to point a Plaid client at. POST /__sandbox/reset
+forgets every Item and token. Stops on Ctrl-C or SIGTERM.
+";
+
+/// The settings the command line asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// `--listen`.
+    pub listen: SocketAddr,
+    /// `--client-id`.
+    pub client_id: Option<String>,
+    /// `--secret`.
+    pub secret: Option<String>,
+    /// `--seed`.
+    pub seed: u64,
+    /// `--allow-webhook-host`.
+    pub webhook_hosts: Vec<String>,
+    /// `--help`.
+    pub help: bool,
+}
+
+/// Reads the flags, with the environment (`var`) as the fallback for credentials and seed.
+pub fn parse(
+    args: impl IntoIterator<Item = String>,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Options, String> {
+    let mut options = Options {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        client_id: var("PLAID_SANDBOX_CLIENT_ID").filter(|v| !v.is_empty()),
+        secret: var("PLAID_SANDBOX_SECRET").filter(|v| !v.is_empty()),
+        seed: 0,
+        webhook_hosts: Vec::new(),
+        help: false,
+    };
+    if let Some(seed) = var("PLAID_SANDBOX_SEED").filter(|v| !v.is_empty()) {
+        options.seed = seed
+            .parse()
+            .map_err(|_| format!("PLAID_SANDBOX_SEED must be a number, got {seed:?}"))?;
+    }
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => options.help = true,
+            "--listen" => {
+                let text = value("--listen")?;
+                options.listen = text
+                    .parse()
+                    .map_err(|_| format!("--listen takes ADDRESS:PORT, got {text:?}"))?;
+            }
+            "--client-id" => options.client_id = Some(value("--client-id")?),
+            "--secret" => options.secret = Some(value("--secret")?),
+            "--seed" => {
+                let text = value("--seed")?;
+                options.seed = text
+                    .parse()
+                    .map_err(|_| format!("--seed must be a number, got {text:?}"))?;
+            }
+            "--allow-webhook-host" => options.webhook_hosts.push(value("--allow-webhook-host")?),
+            other => return Err(format!("unknown argument {other:?}; see --help")),
+        }
+    }
+    Ok(options)
+}
+
+impl Options {
+    /// The sandbox these options describe.
+    pub fn builder(&self) -> SandboxBuilder {
+        let mut builder = SandboxBuilder::default()
+            .listen(self.listen)
+            .seed(self.seed);
+        if let Some(id) = &self.client_id {
+            builder = builder.client_id(id.clone());
+        }
+        if let Some(secret) = &self.secret {
+            builder = builder.secret(secret.clone());
+        }
+        for host in &self.webhook_hosts {
+            builder = builder.allow_webhook_host(host.clone());
+        }
+        builder
+    }
+}
+
+/// Runs the binary: starts the sandbox, prints its base URL, serves until interrupted. The exit
+/// code.
+pub async fn run(args: impl IntoIterator<Item = String>) -> i32 {
+    let options = match parse(args, |name| std::env::var(name).ok()) {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("plaid-sandbox: {e}");
+            return 2;
+        }
+    };
+    if options.help {
+        print!("{USAGE}");
+        return 0;
+    }
+    let sandbox = match options.builder().try_start().await {
+        Ok(sandbox) => sandbox,
+        Err(e) => {
+            eprintln!("plaid-sandbox: {e}");
+            return 1;
+        }
+    };
+    // The first line on stdout, flushed: scripts read it to find the server.
+    println!("{}", sandbox.uri());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "plaid-sandbox {} serving Plaid's API {} (client id {:?}); Ctrl-C to stop",
+        env!("CARGO_PKG_VERSION"),
+        plaid_sdk::SPEC_VERSION,
+        sandbox.client_id(),
+    );
+    shutdown_signal().await;
+    0
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn flags_and_environment() {
+        let env = |name: &str| match name {
+            "PLAID_SANDBOX_CLIENT_ID" => Some("from-env".to_owned()),
+            "PLAID_SANDBOX_SEED" => Some("7".to_owned()),
+            _ => None,
+        };
+        let o = parse(args(&["--listen", "127.0.0.1:4010", "--secret=s"]), env).unwrap();
+        assert_eq!(o.listen, "127.0.0.1:4010".parse().unwrap());
+        assert_eq!(o.client_id.as_deref(), Some("from-env"));
+        assert_eq!(o.secret.as_deref(), Some("s"));
+        assert_eq!(o.seed, 7);
+        let o = parse(args(&["--client-id", "flag", "--seed", "3"]), env).unwrap();
+        assert_eq!((o.client_id.as_deref(), o.seed), (Some("flag"), 3));
+        for bad in [
+            &["--listen"][..],
+            &["--listen", "nope"],
+            &["--seed", "x"],
+            &["--what"],
+        ] {
+            assert!(parse(args(bad), |_| None).is_err(), "{bad:?}");
+        }
+        assert!(parse(args(&[]), |n| (n == "PLAID_SANDBOX_SEED")
+            .then(|| "x".into()))
+        .is_err());
+    }
+}

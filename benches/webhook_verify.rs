@@ -5,7 +5,7 @@
 //!
 //! Prints the median of 5 runs of 20,000 verifications each.
 
-use plaid_sandbox::WebhookSigner;
+use plaid_sdk::webhook::testing::WebhookSigner;
 use plaid_sdk::webhook::{WebhookEvent, WebhookVerifier};
 use std::time::Instant;
 

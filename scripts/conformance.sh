@@ -44,7 +44,13 @@ if ! cargo test -p plaid-sdk --test conformance -- --ignored --nocapture >"$log"
 fi
 grep -E '^conformance ' "$log"
 
-# 2. The offline sandbox behind prism proxy. The sandbox test that sends a body that is not
+# 2. The offline sandbox behind prism proxy: for the vendored spec only, the one the sandbox
+# is built for (its answers are that spec's generated types).
+if [ -n "${1:-}" ] && [ "$version" != "$(grep -m1 -oE '2020-09-14_[0-9]+\.[0-9]+\.[0-9]+' spec/plaid.json)" ]; then
+  echo "conformance for $version: $(( $(date +%s) - started )) s (prism mock; the sandbox is checked on the vendored spec)"
+  exit 0
+fi
+# The offline sandbox behind prism proxy. The sandbox test that sends a body that is not
 # JSON is left out: Prism refuses such a body itself instead of forwarding it.
 prism_spec="$CARGO_TARGET_DIR/prism-proxy-$version.json"
 node scripts/prism_spec.js "$PRISM_HOME/node_modules" "$spec" "$prism_spec" | tail -1
@@ -54,7 +60,7 @@ export PLAID_SANDBOX_PRISM="$PRISM_HOME/node_modules/.bin/prism"
 export PLAID_SANDBOX_PRISM_SPEC="$prism_spec" PLAID_SANDBOX_PRISM_REPORT="$report"
 cargo test -p plaid-sandbox --test sandbox -- \
   --skip requests_are_checked_like_plaid_checks_them >"$log" 2>&1 || { tail -60 "$log"; exit 1; }
-cargo test -p plaid-sdk --test backend >"$log" 2>&1 || { tail -60 "$log"; exit 1; }
+cargo test -p plaid-examples --test backend >"$log" 2>&1 || { tail -60 "$log"; exit 1; }
 env -u PLAID_CLIENT_ID -u PLAID_SECRET cargo run -q --example quickstart >"$log" 2>&1 \
   || { tail -30 "$log"; exit 1; }
 python3 scripts/sandbox_report.py "$report" "$version"

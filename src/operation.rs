@@ -423,10 +423,10 @@ pub(crate) fn sniff_request_id(body: &[u8]) -> Option<&str> {
 }
 
 /// What the generated `operations::__send_json` and `operations::__decode_response` (behind
-/// `test-util`) call: each of their arms names its request type and these do the work, so
+/// `operations-by-name`) call: each of their arms names its request type and these do the work, so
 /// rustc checks one generic body instead of one body per operation (the two tables took 3 s
 /// of type and borrow checking when every arm spelled the call out).
-#[cfg(feature = "test-util")]
+#[cfg(feature = "operations-by-name")]
 pub(crate) mod by_name {
     use super::{Operation, RawResponse};
     use crate::{Error, PlaidClient};

@@ -266,45 +266,6 @@ async fn until_ready_gives_up_at_its_deadline_and_stops_at_any_other_error() {
     );
 }
 
-#[cfg(feature = "test-util")]
-#[tokio::test]
-async fn until_ready_waits_for_a_new_items_transactions_in_the_offline_sandbox() {
-    use plaid_sandbox::Sandbox;
-    use plaid_sdk::types::{Products, TransactionsGetRequest, TransactionsSyncRequest};
-    let sandbox = Sandbox::builder().not_ready_syncs(2).start().await;
-    let client = sandbox.client();
-    let item = client
-        .sandbox_link_item("ins_109508", [Products::Transactions])
-        .await
-        .unwrap();
-    // /transactions/get: PRODUCT_NOT_READY until the Item's first update is done.
-    let today = chrono::Utc::now().date_naive();
-    let get = TransactionsGetRequest::new(
-        item.access_token.clone(),
-        today - chrono::Days::new(30),
-        today,
-    );
-    let page = client
-        .until_ready(&get)
-        .backoff(Duration::from_millis(5), Duration::from_millis(10))
-        .await
-        .unwrap();
-    assert!(page.total_transactions > 0);
-    // /transactions/sync answers "not ready" with an empty cursor instead of an error.
-    let item = client
-        .sandbox_link_item("ins_109508", [Products::Transactions])
-        .await
-        .unwrap();
-    let sync = TransactionsSyncRequest::new(item.access_token.clone());
-    let first = client
-        .until_ready(&sync)
-        .ready_when(|page| !page.next_cursor.is_empty())
-        .backoff(Duration::from_millis(5), Duration::from_millis(10))
-        .await
-        .unwrap();
-    assert!(!first.added.is_empty());
-}
-
 // --- the call hook -------------------------------------------------------------------------------
 
 #[derive(Default, Clone)]

@@ -4,7 +4,7 @@
 mod common;
 
 use base64::Engine;
-use plaid_sandbox::WebhookSigner;
+use plaid_sdk::webhook::testing::WebhookSigner;
 use plaid_sdk::webhook::{KeyCachePolicy, WebhookError, WebhookEvent, WebhookVerifier};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};

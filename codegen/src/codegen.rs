@@ -795,9 +795,9 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
             /// Decodes `raw` as the response of the operation named `name` and writes the
             /// typed response back as JSON (`null` for a binary or empty response); `None` for
             /// an unknown name. Used by the tests that run every spec example through its
-            /// operation's decoder and back, and only there: behind `test-util`, and
+            /// operation's decoder and back, and only there: behind `operations-by-name`, and
             /// `#[inline]`, like `decode`, so that only the tests compile all the decoders.
-            #[cfg(feature = "test-util")]
+            #[cfg(feature = "operations-by-name")]
             #[doc(hidden)]
             #[inline]
             pub fn __decode_response(
@@ -816,11 +816,11 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
             /// parameters, by their names in the spec), and writes the typed response back as
             /// JSON (a file's length for a binary response, `null` for an empty one). `None` for
             /// an unknown name. Used by the conformance tests, which call every operation of
-            /// the spec, and only there: behind `test-util`, and generic over how the client is
+            /// the spec, and only there: behind `operations-by-name`, and generic over how the client is
             /// held, so that only they compile it (`#[inline]` does not reach an `async fn`'s
             /// body, which the library would otherwise compile with every request's serializer
             /// and every response's decoder).
-            #[cfg(feature = "test-util")]
+            #[cfg(feature = "operations-by-name")]
             #[doc(hidden)]
             pub async fn __send_json<C: ::std::borrow::Borrow<crate::PlaidClient>>(
                 client: &C,

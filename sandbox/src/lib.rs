@@ -49,9 +49,8 @@ pub mod cli;
 mod data;
 mod proxy;
 mod server;
-pub mod signer;
 
-pub use signer::WebhookSigner;
+pub use plaid_sdk::webhook::testing::WebhookSigner;
 
 use chrono::NaiveDate;
 use plaid_sdk::{ItemId, PlaidClient};
@@ -564,3 +563,9 @@ fn link_session(state: &State, link_token: &str) -> Result<server::LinkSession, 
         .cloned()
         .ok_or_else(|| SandboxError("unknown link token".into()))
 }
+
+/// The SDK guide's page on testing with this crate (`plaid_sdk::guide::testing`): its examples
+/// compile here, where the crate they use is.
+#[cfg(doctest)]
+#[doc = include_str!("../../src/guide/testing.md")]
+pub struct GuideDoctests;

@@ -2,7 +2,7 @@
 //! answers from the shared state, served by axum on a loopback port.
 
 use crate::data::{self, Account, Change, Ledger, Rng, Txn};
-use crate::signer::WebhookSigner;
+use crate::WebhookSigner;
 use crate::{Fault, SentWebhook};
 use axum::response::IntoResponse;
 use chrono::{DateTime, NaiveDate, Utc};

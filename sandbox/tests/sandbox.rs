@@ -867,3 +867,101 @@ async fn every_served_path_answers_in_the_specs_shape_success_and_errors() {
         error.error_message
     );
 }
+
+// --- moved from the SDK's tests: until_ready on a new Item, and a crafted cursor (issue 26) ----
+
+#[tokio::test]
+async fn until_ready_waits_for_a_new_items_transactions_in_the_offline_sandbox() {
+    use plaid_sandbox::Sandbox;
+    use plaid_sdk::types::{Products, TransactionsGetRequest, TransactionsSyncRequest};
+    let sandbox = Sandbox::builder().not_ready_syncs(2).start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    // /transactions/get: PRODUCT_NOT_READY until the Item's first update is done.
+    let today = chrono::Utc::now().date_naive();
+    let get = TransactionsGetRequest::new(
+        item.access_token.clone(),
+        today - chrono::Days::new(30),
+        today,
+    );
+    let page = client
+        .until_ready(&get)
+        .backoff(Duration::from_millis(5), Duration::from_millis(10))
+        .await
+        .unwrap();
+    assert!(page.total_transactions > 0);
+    // /transactions/sync answers "not ready" with an empty cursor instead of an error.
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    let sync = TransactionsSyncRequest::new(item.access_token.clone());
+    let first = client
+        .until_ready(&sync)
+        .ready_when(|page| !page.next_cursor.is_empty())
+        .backoff(Duration::from_millis(5), Duration::from_millis(10))
+        .await
+        .unwrap();
+    assert!(!first.added.is_empty());
+}
+
+#[tokio::test]
+async fn the_offline_sandbox_answers_a_crafted_cursor_with_invalid_field() {
+    use base64::Engine;
+    use plaid_sdk::types::{Products, TransactionsSyncRequest};
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client().without_retries();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    let id = item.item_id.as_str();
+    for crafted in [
+        format!("v1:{id}:0:{}", usize::MAX),
+        format!("v1:{id}:0:{}", usize::MAX - 10),
+        format!("v1:{id}:0:99999999999999999999999"),
+        format!("v1:{id}:{}", usize::MAX),
+        format!("v1:{id}:0:-1"),
+    ] {
+        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&crafted);
+        let request = TransactionsSyncRequest::new(item.access_token.clone()).cursor(cursor);
+        let e = client.transactions_sync(&request).await.unwrap_err();
+        assert_eq!(
+            e.error_code().map(|c| c.as_str()),
+            Some("INVALID_FIELD"),
+            "{crafted}: {e}"
+        );
+    }
+    // The sandbox still answers afterwards.
+    client
+        .transactions_sync(&TransactionsSyncRequest::new(item.access_token))
+        .await
+        .unwrap();
+}
+
+/// The sandbox and a linked Item's tokens never print: moved from the SDK's secrets sweep.
+#[tokio::test]
+async fn the_sandbox_and_its_items_redact_tokens() {
+    let sandbox = Sandbox::start().await;
+    let text = format!("{sandbox:?}");
+    assert!(!text.contains(plaid_sandbox::SECRET), "{text}");
+    let item = sandbox
+        .client()
+        .sandbox_link_item("ins_109508", [plaid_sdk::types::Products::Transactions])
+        .await
+        .unwrap();
+    let token = item.access_token.expose_secret().to_owned();
+    for text in [
+        format!("{item:?}"),
+        format!("{item:#?}"),
+        item.access_token.to_string(),
+    ] {
+        assert!(
+            !text.contains(&token),
+            "a linked Item leaks its token: {text}"
+        );
+    }
+}

@@ -35,8 +35,16 @@
 //! Verification needs the `webhook-verify` feature (on by default; it uses `aws-lc-rs`, the
 //! crypto library rustls already brings in). [`WebhookEvent::parse`] is always available.
 //!
-//! The `plaid-sandbox` crate's `WebhookSigner` signs webhooks like Plaid does, with a throwaway
-//! key the sandbox serves, so webhook handlers can be tested offline.
+#![cfg_attr(
+    feature = "test-util",
+    doc = "With the `test-util` feature, [`testing::WebhookSigner`] signs webhooks like Plaid does,"
+)]
+#![cfg_attr(
+    not(feature = "test-util"),
+    doc = "With the `test-util` feature, `testing::WebhookSigner` signs webhooks like Plaid does,"
+)]
+//! with a throwaway key it can serve on a local server (or the `plaid-sandbox` crate serves),
+//! so webhook handlers can be tested offline.
 
 pub use crate::generated::webhooks::WebhookEvent;
 
@@ -49,6 +57,10 @@ mod verify;
 pub use verify::{
     KeyCachePolicy, WebhookError, WebhookVerifier, WebhookVerifierBuilder, VERIFICATION_HEADER,
 };
+
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod testing;
 
 /// A webhook kept whole: one this build has no type for, or whose body did not parse as its
 /// type.

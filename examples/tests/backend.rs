@@ -2,7 +2,7 @@
 //! link, exchange, duplicate Items, syncs by request and by webhook, errors and update mode,
 //! consent expiry, disconnect, and users kept apart. No access token in any response or log.
 
-#[path = "../examples/backend/app.rs"]
+#[path = "../backend/app.rs"]
 mod app;
 
 use plaid_sandbox::{Fault, Sandbox};

@@ -1,19 +1,21 @@
-//! Signing webhooks like Plaid, for testing webhook handlers offline.
-//!
-//! The sandbox signs every webhook it sends with one of these and serves its public key at
-//! `/webhook_verification_key/get`; tests of a webhook handler can use one directly.
+//! Signing webhooks like Plaid, for testing webhook handlers offline (`test-util` feature; the
+//! `plaid-sandbox` crate signs every webhook it sends with one and serves its key).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! use plaid_sandbox::{Sandbox, WebhookSigner};
+//! use plaid_sdk::webhook::testing::WebhookSigner;
 //! use plaid_sdk::webhook::{WebhookEvent, WebhookVerifier};
 //!
-//! let sandbox = Sandbox::start().await;
-//! let verifier = WebhookVerifier::new(sandbox.client()); // fetches the sandbox's key
+//! let server = wiremock::MockServer::start().await;
+//! let signer = WebhookSigner::new();
+//! signer.mount(&server).await; // serves the signer's key at /webhook_verification_key/get
+//!
+//! let client = plaid_sdk::PlaidClient::builder()
+//!     .client_id("test").secret("test").base_url(server.uri()).build().unwrap();
+//! let verifier = WebhookVerifier::new(client);
 //!
 //! let body = br#"{"webhook_type":"TRANSACTIONS","webhook_code":"SYNC_UPDATES_AVAILABLE","item_id":"item-1","initial_update_complete":true,"historical_update_complete":false,"environment":"sandbox"}"#;
-//! let headers = sandbox.signer().headers(body);
-//! let event = verifier.verify(&headers, body).await.unwrap();
+//! let event = verifier.verify(&signer.headers(body), body).await.unwrap();
 //! assert!(matches!(event, WebhookEvent::SyncUpdatesAvailable(_)));
 //! # }
 //! ```
@@ -160,6 +162,7 @@ impl WebhookSigner {
     /// other key id gets Plaid's error for an unknown key. Several signers can share a server.
     /// (Feature `wiremock`.)
     #[cfg(feature = "wiremock")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "wiremock")))]
     pub async fn mount(&self, server: &wiremock::MockServer) {
         use wiremock::matchers::{body_partial_json, method, path};
         use wiremock::{Mock, ResponseTemplate};

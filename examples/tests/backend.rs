@@ -142,7 +142,10 @@ async fn the_whole_backend_flow_over_http() {
     let (status, linked) = api.link(&sandbox, "alice").await;
     assert_eq!(status, 201, "{linked}");
     let item_id = linked["item_id"].as_str().unwrap().to_owned();
-    assert_eq!(linked["accounts"], 3);
+    assert_eq!(
+        linked["accounts"], 12,
+        "Plaid's sandbox accounts of user_good"
+    );
     let first = api
         .wait_job("alice", linked["sync_job"].as_i64().unwrap())
         .await;
@@ -152,7 +155,7 @@ async fn the_whole_backend_flow_over_http() {
     let items = api.items("alice").await;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["institution"], "First Platypus Bank");
-    assert_eq!(items[0]["accounts"], 3);
+    assert_eq!(items[0]["accounts"], 12);
     assert_eq!(items[0]["transactions"], truth);
     assert!(items[0]["last_synced_at"].is_string());
     assert_eq!(items[0]["status"], "active");

@@ -114,8 +114,9 @@ impl Failure {
 
     /// `INVALID_REQUEST` / `MISSING_FIELDS` naming the fields.
     pub(crate) fn missing(fields: &str) -> Self {
-        Failure::code("MISSING_FIELDS")
-            .message(format!("the following required fields are missing: {fields}"))
+        Failure::code("MISSING_FIELDS").message(format!(
+            "the following required fields are missing: {fields}"
+        ))
     }
 
     /// `SANDBOX_PRODUCT_NOT_ENABLED` for `product`.
@@ -167,11 +168,6 @@ fn error_object(error_type: &str, code: &str, message: &str, display: Option<&st
     })
 }
 
-/// The `error_type` of a code as a `'static` string: the catalogue's, or `ITEM_ERROR`.
-pub(crate) fn type_of(code: &str) -> &'static str {
-    Failure::code(code).error_type
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,8 +182,14 @@ mod tests {
         let odd = Failure::code("SOMETHING_NEW");
         assert_eq!((odd.status, odd.error_type), (400, "ITEM_ERROR"));
         let body = Failure::missing("a, b").to_json("req");
-        assert_eq!(body["error_message"], "the following required fields are missing: a, b");
+        assert_eq!(
+            body["error_message"],
+            "the following required fields are missing: a, b"
+        );
         assert_eq!(body["request_id"], "req");
-        assert_eq!(Failure::code("ITEM_LOGIN_REQUIRED").to_item_error()["status"], 400);
+        assert_eq!(
+            Failure::code("ITEM_LOGIN_REQUIRED").to_item_error()["status"],
+            400
+        );
     }
 }

@@ -96,13 +96,33 @@ const fn bank(
 
 /// The sandbox institutions, in Plaid's order.
 pub(crate) const BANKS: &[Bank] = &[
-    bank("ins_109508", "First Platypus Bank", &["011401533"], "#1f6f8b"),
-    bank("ins_130016", "First Platypus Balance Bank", &["011401534"], "#2a7f62"),
-    bank("ins_109509", "First Gingham Credit Union", &["011401535"], "#8b1e3f"),
+    bank(
+        "ins_109508",
+        "First Platypus Bank",
+        &["011401533"],
+        "#1f6f8b",
+    ),
+    bank(
+        "ins_130016",
+        "First Platypus Balance Bank",
+        &["011401534"],
+        "#2a7f62",
+    ),
+    bank(
+        "ins_109509",
+        "First Gingham Credit Union",
+        &["011401535"],
+        "#8b1e3f",
+    ),
     Bank {
         // Plaid's note: no Auth, Assets or Identity.
         products: &["balance", "investments", "liabilities", "transactions"],
-        ..bank("ins_109510", "Tattersall Federal Credit Union", &["011401536"], "#5b3a29")
+        ..bank(
+            "ins_109510",
+            "Tattersall Federal Credit Union",
+            &["011401536"],
+            "#5b3a29",
+        )
     },
     bank("ins_109511", "Tartan Bank", &["011401537"], "#174e7c"),
     bank(
@@ -122,7 +142,12 @@ pub(crate) const BANKS: &[Bank] = &[
         products: UK_PRODUCTS,
         oauth: true,
         routing_numbers: &[],
-        ..bank("ins_116834", "Flexible Platypus Open Banking", &[], "#3d5a80")
+        ..bank(
+            "ins_116834",
+            "Flexible Platypus Open Banking",
+            &[],
+            "#3d5a80",
+        )
     },
     Bank {
         country: "GB",
@@ -133,18 +158,33 @@ pub(crate) const BANKS: &[Bank] = &[
     },
     Bank {
         oauth: true,
-        ..bank("ins_127287", "Platypus OAuth Bank", &["011401538"], "#ee6c4d")
+        ..bank(
+            "ins_127287",
+            "Platypus OAuth Bank",
+            &["011401538"],
+            "#ee6c4d",
+        )
     },
     Bank {
         oauth: true,
-        ..bank("ins_132241", "First Platypus OAuth App2App Bank", &["011401539"], "#98c1d9")
+        ..bank(
+            "ins_132241",
+            "First Platypus OAuth App2App Bank",
+            &["011401539"],
+            "#98c1d9",
+        )
     },
     Bank {
         country: "GB",
         products: UK_PRODUCTS,
         oauth: true,
         routing_numbers: &[],
-        ..bank("ins_117181", "Flexible Platypus Open Banking (QR code)", &[], "#3d5a80")
+        ..bank(
+            "ins_117181",
+            "Flexible Platypus Open Banking (QR code)",
+            &[],
+            "#3d5a80",
+        )
     },
     Bank {
         products: &["auth", "balance", "transactions"],
@@ -152,11 +192,21 @@ pub(crate) const BANKS: &[Bank] = &[
     },
     Bank {
         health: Health::Degraded,
-        ..bank("ins_132363", "Unhealthy Platypus Bank - Degraded", &["011401540"], "#e09f3e")
+        ..bank(
+            "ins_132363",
+            "Unhealthy Platypus Bank - Degraded",
+            &["011401540"],
+            "#e09f3e",
+        )
     },
     Bank {
         health: Health::Down,
-        ..bank("ins_132361", "Unhealthy Platypus Bank - Down", &["011401541"], "#9e2a2b")
+        ..bank(
+            "ins_132361",
+            "Unhealthy Platypus Bank - Down",
+            &["011401541"],
+            "#9e2a2b",
+        )
     },
     Bank {
         health: Health::Unsupported,
@@ -167,8 +217,18 @@ pub(crate) const BANKS: &[Bank] = &[
             "#540b0e",
         )
     },
-    bank("ins_133502", "Platypus Bank RUX Auth", &["011401543"], "#335c67"),
-    bank("ins_133503", "Platypus Bank RUX Match", &["011401544"], "#335c67"),
+    bank(
+        "ins_133502",
+        "Platypus Bank RUX Auth",
+        &["011401543"],
+        "#335c67",
+    ),
+    bank(
+        "ins_133503",
+        "Platypus Bank RUX Match",
+        &["011401544"],
+        "#335c67",
+    ),
 ];
 
 /// The sandbox institution with this id.
@@ -184,7 +244,7 @@ impl Bank {
 
     /// The institution object, with `url`, `logo` and `primary_color` when asked for (else
     /// `null`, as Plaid answers), and its status when asked for.
-    pub(crate) fn to_institution(&self, optional_metadata: bool, status: bool) -> Institution {
+    pub(crate) fn institution(&self, optional_metadata: bool, status: bool) -> Institution {
         let mut institution = Institution::new(
             self.id,
             self.name,
@@ -220,8 +280,8 @@ impl Bank {
         let since = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
         let product = || {
             ProductStatus::new(
-                ProductStatusBreakdown::new(0.01, 1.0 - success - 0.01, success),
                 since,
+                ProductStatusBreakdown::new(0.01, 1.0 - success - 0.01, success),
             )
             .status(status.clone())
         };
@@ -263,11 +323,11 @@ fn solid_png(side: u32, color: &str) -> Vec<u8> {
     let hex = |i: usize| u8::from_str_radix(color.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0);
     let rgb = [hex(1), hex(3), hex(5)];
     let mut raw = Vec::with_capacity(((side * 3 + 1) * side) as usize);
+    let row: Vec<u8> = std::iter::once(0) // filter: none
+        .chain(rgb.iter().copied().cycle().take(side as usize * 3))
+        .collect();
     for _ in 0..side {
-        raw.push(0); // filter: none
-        for _ in 0..side {
-            raw.extend_from_slice(&rgb);
-        }
+        raw.extend_from_slice(&row);
     }
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
@@ -334,9 +394,21 @@ mod tests {
     #[test]
     fn the_list_has_plaids_test_institutions() {
         for id in [
-            "ins_109508", "ins_130016", "ins_109509", "ins_109510", "ins_109511", "ins_109512",
-            "ins_135858", "ins_43", "ins_116834", "ins_117650", "ins_127287", "ins_132241",
-            "ins_132363", "ins_132361", "ins_133402",
+            "ins_109508",
+            "ins_130016",
+            "ins_109509",
+            "ins_109510",
+            "ins_109511",
+            "ins_109512",
+            "ins_135858",
+            "ins_43",
+            "ins_116834",
+            "ins_117650",
+            "ins_127287",
+            "ins_132241",
+            "ins_132363",
+            "ins_132361",
+            "ins_133402",
         ] {
             assert!(find(id).is_some(), "{id}");
         }
@@ -347,7 +419,11 @@ mod tests {
 
     #[test]
     fn search_matches_word_prefixes() {
-        let platypus: Vec<_> = BANKS.iter().filter(|b| matches(b, "first plat")).map(|b| b.id).collect();
+        let platypus: Vec<_> = BANKS
+            .iter()
+            .filter(|b| matches(b, "first plat"))
+            .map(|b| b.id)
+            .collect();
         assert!(platypus.contains(&"ins_109508"));
         assert!(!platypus.contains(&"ins_109511"));
         assert!(BANKS.iter().all(|b| !matches(b, "zebra")));

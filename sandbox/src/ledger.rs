@@ -216,8 +216,13 @@ pub(crate) struct Planned {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
-    Generated { slots: Slots },
-    Dynamic { checking: usize, card: Option<usize> },
+    Generated {
+        slots: Slots,
+    },
+    Dynamic {
+        checking: usize,
+        card: Option<usize>,
+    },
     Custom,
 }
 
@@ -499,7 +504,11 @@ impl Ledger {
             Kind::Generated { slots } => (slots.checking.unwrap_or(0), slots.card),
             Kind::Custom => (0, None),
         };
-        let account = if m.account == 2 { card.unwrap_or(checking) } else { checking };
+        let account = if m.account == 2 {
+            card.unwrap_or(checking)
+        } else {
+            checking
+        };
         Txn {
             id: rng.id(37),
             account,
@@ -577,8 +586,20 @@ impl Ledger {
             )));
             if let Some(savings) = slots.savings {
                 for (account, amount, name, primary, detailed) in [
-                    (checking, 250.0, "TRANSFER TO SAVINGS", "TRANSFER_OUT", "TRANSFER_OUT_SAVINGS"),
-                    (savings, -250.0, "TRANSFER FROM CHECKING", "TRANSFER_IN", "TRANSFER_IN_SAVINGS"),
+                    (
+                        checking,
+                        250.0,
+                        "TRANSFER TO SAVINGS",
+                        "TRANSFER_OUT",
+                        "TRANSFER_OUT_SAVINGS",
+                    ),
+                    (
+                        savings,
+                        -250.0,
+                        "TRANSFER FROM CHECKING",
+                        "TRANSFER_IN",
+                        "TRANSFER_IN_SAVINGS",
+                    ),
                 ] {
                     self.log.push(Change::Added(plain(
                         rng.id(37),
@@ -620,7 +641,11 @@ impl Ledger {
         for _ in 0..1 + rng.below(4) {
             let m = &MERCHANTS[rng.below(MERCHANTS.len() as u64) as usize];
             let on_card = m.account == 2 && slots.card.is_some();
-            let account = if on_card { slots.card.unwrap_or(checking) } else { checking };
+            let account = if on_card {
+                slots.card.unwrap_or(checking)
+            } else {
+                checking
+            };
             self.log.push(Change::Added(Txn {
                 id: rng.id(37),
                 account,
@@ -707,7 +732,8 @@ fn upper(name: &'static str) -> &'static str {
 }
 
 pub(crate) fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    // `+ 0.0` turns a -0.0 into 0.0.
+    (x * 100.0).round() / 100.0 + 0.0
 }
 
 #[cfg(test)]
@@ -757,14 +783,20 @@ mod tests {
         for t in posted_from_pending {
             assert!(!t.pending);
             let old = t.pending_id.as_deref().unwrap();
-            assert!(current.iter().all(|x| x.id != old), "the pending one is gone");
+            assert!(
+                current.iter().all(|x| x.id != old),
+                "the pending one is gone"
+            );
         }
         assert!(current.iter().filter(|t| t.pending).all(|t| ledger
             .today()
             .signed_duration_since(t.authorized)
             .num_days()
             < 2));
-        assert!(current.iter().any(|t| t.account == 1), "savings gets transfers");
+        assert!(
+            current.iter().any(|t| t.account == 1),
+            "savings gets transfers"
+        );
         assert!(current.iter().all(|t| [0, 1, 3].contains(&t.account)));
     }
 
@@ -791,11 +823,17 @@ mod tests {
         let mut ledger = Ledger::dynamic(1, 1, day0(), 0, Some(1));
         let before = ledger.current();
         assert_eq!(before.len(), 50);
-        let pending_before: Vec<String> =
-            before.iter().filter(|t| t.pending).map(|t| t.id.clone()).collect();
+        let pending_before: Vec<String> = before
+            .iter()
+            .filter(|t| t.pending)
+            .map(|t| t.id.clone())
+            .collect();
         assert!(!pending_before.is_empty() && pending_before.len() < 50);
         let refreshed = ledger.refresh();
-        assert_eq!(refreshed.removed, pending_before, "every earlier pending one posts");
+        assert_eq!(
+            refreshed.removed, pending_before,
+            "every earlier pending one posts"
+        );
         assert_eq!(refreshed.modified, 1);
         let after = ledger.current();
         let new_pending = after.iter().filter(|t| t.pending).count();
@@ -833,7 +871,9 @@ mod tests {
         let now = ledger.current();
         assert_eq!(now.len(), 2);
         assert!(now.iter().any(|t| t.name == "future" && t.pending));
-        assert!(now.iter().any(|t| t.name == "past" && !t.pending && t.currency == "CAD"));
+        assert!(now
+            .iter()
+            .any(|t| t.name == "past" && !t.pending && t.currency == "CAD"));
         ledger.catch_up(day0().checked_add_days(Days::new(2)).unwrap());
         let later = ledger.current();
         assert_eq!(later.len(), 2);

@@ -45,49 +45,41 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod body;
 pub mod cli;
-mod data;
+mod failure;
+mod handlers;
+mod institutions;
+mod ledger;
 mod proxy;
+mod rng;
 mod server;
+mod spec;
+mod state;
+mod users;
+mod webhooks;
 
+pub use handlers::STATEFUL_PATHS;
 pub use plaid_sdk::webhook::testing::WebhookSigner;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use plaid_sdk::{ItemId, PlaidClient};
 use serde_json::Value;
-use server::{lock, App, Injected, Outgoing, State};
+use server::App;
+use state::{lock, Injected, Settings, State};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use webhooks::Outgoing;
 
-/// The paths the offline sandbox serves (all `POST`); any other answers `404`
-/// `INVALID_REQUEST`/`NOT_FOUND` with a message saying the offline sandbox does not serve it.
-pub const SERVED_PATHS: &[&str] = &[
-    "/link/token/create",
-    "/sandbox/public_token/create",
-    "/item/public_token/exchange",
-    "/item/get",
-    "/item/remove",
-    "/item/webhook/update",
-    "/accounts/get",
-    "/accounts/balance/get",
-    "/transactions/sync",
-    "/transactions/get",
-    "/transactions/refresh",
-    "/sandbox/item/fire_webhook",
-    "/sandbox/item/reset_login",
-    "/webhook_verification_key/get",
-    "/institutions/get_by_id",
-];
-
-/// The path prefix of the sandbox's own endpoints (`POST /__sandbox/reset`), which no Plaid
-/// path uses.
+/// The path prefix of the sandbox's own endpoints (`POST /__sandbox/reset`, the clock, the
+/// webhook chaos, …; see the crate docs), which no Plaid path uses.
 pub const ADMIN_PREFIX: &str = "/__sandbox/";
 
-/// The client id the offline sandbox accepts (see [`Sandbox::client`]).
+/// The client id the offline sandbox accepts unless told otherwise (see [`Sandbox::client`]).
 pub const CLIENT_ID: &str = "offline-sandbox-client";
-/// The secret the offline sandbox accepts.
+/// The secret the offline sandbox accepts unless told otherwise.
 pub const SECRET: &str = "offline-sandbox-secret";
 
 /// A fault to inject into the sandbox's next answers (see [`Sandbox::inject`]).
@@ -101,20 +93,67 @@ pub enum Fault {
     /// The normal answer, after this delay.
     Slow(Duration),
     /// `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION`; the Items' data really changes (one
-    /// more day of transactions), as it would at Plaid.
+    /// more batch of transactions), as it would at Plaid.
     MutationDuringPagination,
 }
 
-/// A webhook the sandbox sent.
+/// A webhook the sandbox sent (or, under [`WebhookChaos`], one copy of it).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SentWebhook {
     /// Where it went.
     pub url: String,
     /// The JSON body.
     pub body: Value,
-    /// The receiver's HTTP status; `Some(0)` if it could not be reached, `None` while the
-    /// request is in flight.
+    /// The receiver's HTTP status; `Some(0)` if it could not be reached (or was not sent: a
+    /// host that is neither loopback nor allowed), `None` while the request is in flight.
     pub status: Option<u16>,
+    /// 0 for the webhook, 1, 2, … for the duplicates chaos added.
+    pub copy: u32,
+}
+
+/// How the sandbox delivers webhooks, for testing a receiver against what Plaid does: at least
+/// once, in no guaranteed order, to whichever of a service's replicas. Deterministic: the same
+/// seed makes the same duplicates and delays.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct WebhookChaos {
+    /// The share of webhooks sent more than once (0 to 1).
+    pub duplicates: f64,
+    /// The most copies of one webhook (at least 2 for any duplicate).
+    pub max_copies: u32,
+    /// Each copy waits a random time in this range before it is sent, so webhooks overtake
+    /// each other.
+    pub delay: (Duration, Duration),
+    /// Deliver each copy to one of these URLs, at random, instead of the Item's webhook URL
+    /// (a stand-in for a load balancer in front of replicas).
+    pub targets: Vec<String>,
+}
+
+impl WebhookChaos {
+    /// No chaos: each webhook once, at once, in order, to the Item's URL.
+    pub fn none() -> Self {
+        WebhookChaos::default()
+    }
+
+    /// Sends `share` of webhooks 2 to `max_copies` times.
+    pub fn duplicates(mut self, share: f64, max_copies: u32) -> Self {
+        self.duplicates = share.clamp(0.0, 1.0);
+        self.max_copies = max_copies.max(1);
+        self
+    }
+
+    /// Delays each copy by a random time between `low` and `high`.
+    pub fn delay(mut self, low: Duration, high: Duration) -> Self {
+        self.delay = (low.min(high), high.max(low));
+        self
+    }
+
+    /// Delivers to these URLs, one at random per copy.
+    pub fn targets(mut self, urls: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.targets = urls.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 /// A request to the sandbox's control methods that names something it does not have.
@@ -127,6 +166,7 @@ pub struct SandboxError(String);
 pub struct SandboxBuilder {
     seed: u64,
     today: Option<NaiveDate>,
+    frozen: bool,
     history_days: u64,
     not_ready_syncs: u32,
     listen: SocketAddr,
@@ -140,6 +180,7 @@ impl Default for SandboxBuilder {
         SandboxBuilder {
             seed: 0,
             today: None,
+            frozen: false,
             history_days: 90,
             not_ready_syncs: 0,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -178,22 +219,31 @@ impl SandboxBuilder {
         self
     }
 
-    /// The seed all data derives from (default 0).
+    /// The seed all data derives from (default 0): tokens, ids and transactions.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
-    /// The sandbox's "today", the last day of each Item's history (default: today, UTC).
-    /// Fix it when data must be the same on another day, e.g. across runs.
+    /// The sandbox's start date, the last day of each new Item's history (default: today,
+    /// UTC). With a date set, the clock starts at noon UTC that day and stands still unless
+    /// moved ([`Sandbox::advance_clock`]), so data is the same on every run.
     pub fn today(mut self, today: NaiveDate) -> Self {
         self.today = Some(today);
+        self.frozen = true;
         self
     }
 
-    /// Days of transaction history a new Item has (default 90; about 3 transactions a day).
+    /// Whether the clock stands still between moves (default: only with [`today`](Self::today)).
+    pub fn frozen_clock(mut self, frozen: bool) -> Self {
+        self.frozen = frozen;
+        self
+    }
+
+    /// Days of transaction history a new `user_good` Item has (default 90; about 3
+    /// transactions a day).
     pub fn history_days(mut self, days: u64) -> Self {
-        self.history_days = days;
+        self.history_days = days.min(3650);
         self
     }
 
@@ -221,21 +271,29 @@ impl SandboxBuilder {
 
     /// Starts the sandbox, or says why it cannot listen.
     pub async fn try_start(self) -> Result<Sandbox, SandboxError> {
-        let today = self
-            .today
-            .unwrap_or_else(|| chrono::Utc::now().date_naive());
-        let mut state = State::new(self.seed, today, self.history_days);
-        state.not_ready_syncs = self.not_ready_syncs;
-        state.client_id = self.client_id;
-        state.secret = self.secret;
-        state.webhook_hosts = self.webhook_hosts;
-        let state = Arc::new(Mutex::new(state));
+        let start = match self.today {
+            Some(day) => day
+                .and_hms_opt(12, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_else(Utc::now),
+            None => Utc::now(),
+        };
+        let state = Arc::new(Mutex::new(State::new(Settings {
+            seed: self.seed,
+            history_days: self.history_days,
+            not_ready_syncs: self.not_ready_syncs,
+            client_id: self.client_id,
+            secret: self.secret,
+            webhook_hosts: self.webhook_hosts,
+            start,
+            frozen: self.frozen,
+        })));
         let signer = Arc::new(WebhookSigner::new());
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()
             .map_err(|e| SandboxError(format!("cannot build the webhook sender: {e}")))?;
-        let outbox = server::start_outbox(Arc::clone(&state));
+        let outbox = webhooks::start_outbox(Arc::clone(&state), http);
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .map_err(|e| SandboxError(format!("cannot listen on {}: {e}", self.listen)))?;
@@ -245,7 +303,6 @@ impl SandboxBuilder {
         let app = Arc::new(App {
             state: Arc::clone(&state),
             signer: Arc::clone(&signer),
-            http: http.clone(),
             outbox: outbox.clone(),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -264,7 +321,6 @@ impl SandboxBuilder {
             prism,
             state,
             signer,
-            http,
             outbox,
         })
     }
@@ -280,8 +336,7 @@ pub struct Sandbox {
     prism: Option<proxy::PrismProxy>,
     state: Arc<Mutex<State>>,
     signer: Arc<WebhookSigner>,
-    http: reqwest::Client,
-    outbox: server::Outbox,
+    outbox: webhooks::Outbox,
 }
 
 impl fmt::Debug for Sandbox {
@@ -305,7 +360,7 @@ impl Sandbox {
         SandboxBuilder::default().start().await
     }
 
-    /// Settings: seed, today, history length, "not ready" answers.
+    /// Settings: seed, dates, credentials, address, "not ready" answers.
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder::default()
     }
@@ -320,7 +375,7 @@ impl Sandbox {
 
     /// The client id it accepts.
     pub fn client_id(&self) -> String {
-        lock(&self.state).client_id.clone()
+        lock(&self.state).settings.client_id.clone()
     }
 
     /// A client for this sandbox, with its credentials and a short retry backoff.
@@ -335,7 +390,10 @@ impl Sandbox {
     pub fn client_builder(&self) -> plaid_sdk::ClientBuilder {
         let (client_id, secret) = {
             let state = lock(&self.state);
-            (state.client_id.clone(), state.secret.clone())
+            (
+                state.settings.client_id.clone(),
+                state.settings.secret.clone(),
+            )
         };
         PlaidClient::builder()
             .client_id(client_id)
@@ -354,61 +412,77 @@ impl Sandbox {
         &self.signer
     }
 
-    /// Plays the user finishing Link with a new-user link token: returns the public token
-    /// Link's `onSuccess` would hand the front end, for an Item at `institution_id` with the
-    /// link token's products and webhook.
+    /// The sandbox's clock now (see [`SandboxBuilder::today`], [`advance_clock`](Self::advance_clock)).
+    pub fn now(&self) -> DateTime<Utc> {
+        lock(&self.state).now()
+    }
+
+    /// Moves the sandbox's clock forward. Everything that depends on time follows: pending
+    /// transactions post and new days of activity arrive (each Item catches up when next
+    /// called), public tokens expire after 30 minutes, Link tokens after 4 hours, and an
+    /// Item's login after 30 days (`ITEM_LOGIN_REQUIRED`, with its webhook).
+    pub fn advance_clock(&self, by: Duration) {
+        lock(&self.state).clock.advance(by);
+    }
+
+    /// How webhooks are delivered from now on (see [`WebhookChaos`]).
+    pub fn webhook_chaos(&self, chaos: WebhookChaos) {
+        lock(&self.state).chaos = chaos;
+    }
+
+    /// Plays the user finishing Link with a new-user link token, as `user_good` /
+    /// `pass_good`: returns the public token Link's `onSuccess` would hand the front end, for
+    /// an Item at `institution_id` with the link token's products and webhook. The session is
+    /// recorded for `/link/token/get`.
     pub fn complete_link(
         &self,
         link_token: &str,
         institution_id: &str,
     ) -> Result<plaid_sdk::PublicToken, SandboxError> {
-        let mut state = lock(&self.state);
-        let session = link_session(&state, link_token)?;
-        if session.access_token.is_some() {
-            return Err(SandboxError(
-                "an update-mode link token: use complete_update".into(),
-            ));
-        }
-        if data::institution_name(institution_id).is_none() {
-            return Err(SandboxError(format!(
-                "unknown institution {institution_id}"
-            )));
-        }
-        let token = state.new_public_token(institution_id, session.products, session.webhook);
-        Ok(plaid_sdk::PublicToken::new(token))
+        self.complete_link_as(link_token, institution_id, "user_good", "pass_good")
     }
 
-    /// Plays the user finishing Link in update mode: the Item's error is cleared and a
-    /// `LOGIN_REPAIRED` webhook goes to its URL, as at Plaid.
+    /// [`complete_link`](Self::complete_link) with other test credentials (`user_custom` and
+    /// a JSON config, `user_transactions_dynamic`, `error_<CODE>` passwords …). An error the
+    /// credentials cause is Plaid's error object, as Link would report it.
+    pub fn complete_link_as(
+        &self,
+        link_token: &str,
+        institution_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<plaid_sdk::PublicToken, SandboxError> {
+        let mut state = lock(&self.state);
+        server::link_success(
+            &mut state,
+            link_token,
+            institution_id,
+            username,
+            password,
+            None,
+        )
+        .map(plaid_sdk::PublicToken::new)
+        .map_err(|f| SandboxError(format!("{}: {}", f.code, f.message)))
+    }
+
+    /// Plays the user finishing Link in update mode: the Item's error is cleared (a
+    /// `LOGIN_REPAIRED` webhook goes to its URL, as at Plaid) and its login lasts another 30
+    /// days.
     pub fn complete_update(&self, link_token: &str) -> Result<ItemId, SandboxError> {
         let mut outgoing = Vec::new();
         let item_id = {
             let mut state = lock(&self.state);
-            let session = link_session(&state, link_token)?;
-            let access_token = session
-                .access_token
-                .ok_or_else(|| SandboxError("not an update-mode link token".into()))?;
-            let item = state
-                .items
-                .get_mut(&access_token)
-                .ok_or_else(|| SandboxError("the link token's Item is gone".into()))?;
-            let was_broken = item.error.take().is_some();
-            if let (true, Some(url)) = (was_broken, &item.webhook) {
-                outgoing.push(Outgoing {
-                    url: url.clone(),
-                    body: server::webhook_body(item, "ITEM", "LOGIN_REPAIRED", &[]),
-                });
-            }
-            ItemId::new(item.item_id.clone())
+            server::link_update(&mut state, link_token, &mut outgoing)
+                .map_err(|f| SandboxError(format!("{}: {}", f.code, f.message)))?
         };
         self.send(outgoing);
-        Ok(item_id)
+        Ok(ItemId::new(item_id))
     }
 
     /// Which user (`user.client_user_id`) a link token was created for.
     pub fn link_token_user(&self, link_token: &str) -> Option<String> {
         lock(&self.state)
-            .link_sessions
+            .link_tokens
             .get(link_token)
             .map(|s| s.client_user_id.clone())
     }
@@ -416,57 +490,49 @@ impl Sandbox {
     /// Puts an Item in `ITEM_LOGIN_REQUIRED` (as `/sandbox/item/reset_login` does) and sends
     /// it the `ITEM` `ERROR` webhook.
     pub fn require_login(&self, item_id: impl AsRef<str>) -> Result<(), SandboxError> {
-        let outgoing = self.with_item(item_id, |item, out| {
-            item.error = Some(server::login_required());
-            if let Some(url) = &item.webhook {
-                let (t, c, m) = server::login_required();
-                let error = server::error_json(&t, &c, &m, 400, "sandbox");
-                out.push(Outgoing {
-                    url: url.clone(),
-                    body: server::webhook_body(item, "ITEM", "ERROR", &[("error", error)]),
-                });
-            }
+        let outgoing = self.with_item(item_id, |item, now, out| {
+            handlers::require_login(item, out, now);
+            Ok(())
         })?;
         self.send(outgoing);
         Ok(())
     }
 
-    /// Sends an Item the webhook `/sandbox/item/fire_webhook` would for `code`
-    /// (`SYNC_UPDATES_AVAILABLE`, `DEFAULT_UPDATE`, `NEW_ACCOUNTS_AVAILABLE`, `ERROR`,
-    /// `PENDING_EXPIRATION`, `PENDING_DISCONNECT`, `USER_PERMISSION_REVOKED`,
-    /// `LOGIN_REPAIRED`), with the same effect on the Item, by Item id rather than access token.
+    /// Sends an Item the webhook `/sandbox/item/fire_webhook` would for `code` (with its
+    /// code's own webhook type), with the same effect on the Item, by Item id rather than
+    /// access token.
     pub fn fire_webhook(&self, item_id: impl AsRef<str>, code: &str) -> Result<(), SandboxError> {
-        let item_id = item_id.as_ref();
-        let mut failed = None;
-        let outgoing = self.with_item(item_id, |item, out| match server::fire(item, code) {
-            Ok(body) => match &item.webhook {
-                Some(url) => out.push(Outgoing {
-                    url: url.clone(),
-                    body,
-                }),
-                None => failed = Some(SandboxError(format!("Item {item_id} has no webhook URL"))),
-            },
-            Err(_) => failed = Some(SandboxError(format!("cannot fire webhook {code}"))),
+        let outgoing = self.with_item(item_id, |item, now, out| {
+            if item.webhook.is_none() {
+                return Err(SandboxError(format!(
+                    "Item {} has no webhook URL",
+                    item.item_id
+                )));
+            }
+            let body = handlers::fire(item, code, None, now, out)
+                .map_err(|f| SandboxError(format!("cannot fire webhook {code}: {}", f.message)))?;
+            webhooks::queue(item, out, body, now);
+            Ok(())
         })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
         self.send(outgoing);
         Ok(())
     }
 
-    /// Moves an Item's data `days` days forward: new purchases, pending transactions posting,
-    /// corrections. Sends `SYNC_UPDATES_AVAILABLE` if anything changed. Returns the number of
-    /// changes.
+    /// Moves one Item's data `days` days forward: new purchases, pending transactions posting,
+    /// corrections. Sends `SYNC_UPDATES_AVAILABLE` if anything changed (once the Item has been
+    /// synced). Returns the number of changes. ([`advance_clock`](Self::advance_clock) moves
+    /// every Item, and time itself.)
     pub fn advance_days(&self, item_id: impl AsRef<str>, days: u32) -> Result<usize, SandboxError> {
         let mut changes = 0;
-        let outgoing = self.with_item(item_id, |item, out| {
+        let outgoing = self.with_item(item_id, |item, now, out| {
             for _ in 0..days {
                 changes += item.ledger.advance_day();
             }
             if changes > 0 {
-                server::queue_sync_webhook(item, out);
+                item.last_update.insert("transactions", now);
+                webhooks::sync_updates(item, out, now);
             }
+            Ok(())
         })?;
         self.send(outgoing);
         Ok(changes)
@@ -479,13 +545,14 @@ impl Sandbox {
         item_id: impl AsRef<str>,
     ) -> Result<Vec<(String, f64, bool)>, SandboxError> {
         let mut out = Vec::new();
-        self.with_item(item_id, |item, _| {
+        self.with_item(item_id, |item, _, _| {
             out = item
                 .ledger
                 .current()
                 .into_iter()
                 .map(|t| (t.id, t.amount, t.pending))
                 .collect();
+            Ok(())
         })?;
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
@@ -515,7 +582,7 @@ impl Sandbox {
         });
     }
 
-    /// The webhooks sent so far, oldest first.
+    /// The webhooks sent so far, oldest first (each copy under [`WebhookChaos`]).
     pub fn webhooks(&self) -> Vec<SentWebhook> {
         lock(&self.state).webhooks.clone()
     }
@@ -536,32 +603,26 @@ impl Sandbox {
     fn with_item(
         &self,
         item_id: impl AsRef<str>,
-        f: impl FnOnce(&mut server::ItemState, &mut Vec<Outgoing>),
+        f: impl FnOnce(&mut state::Item, DateTime<Utc>, &mut Vec<Outgoing>) -> Result<(), SandboxError>,
     ) -> Result<Vec<Outgoing>, SandboxError> {
         let mut state = lock(&self.state);
+        let now = state.now();
         let item_id = item_id.as_ref();
         let item = state
-            .item_by_id(item_id)
+            .items
+            .get_mut(item_id)
+            .filter(|i| !i.removed)
             .ok_or_else(|| SandboxError(format!("no Item {item_id}")))?;
         let mut outgoing = Vec::new();
-        f(item, &mut outgoing);
+        f(item, now, &mut outgoing)?;
         Ok(outgoing)
     }
 
     fn send(&self, outgoing: Vec<Outgoing>) {
         for hook in outgoing {
-            server::deliver(&self.state, &self.signer, &self.http, &self.outbox, hook);
+            webhooks::deliver(&self.state, &self.signer, &self.outbox, hook);
         }
     }
-}
-
-/// What a link token was created for, or an error naming the token as unknown.
-fn link_session(state: &State, link_token: &str) -> Result<server::LinkSession, SandboxError> {
-    state
-        .link_sessions
-        .get(link_token)
-        .cloned()
-        .ok_or_else(|| SandboxError("unknown link token".into()))
 }
 
 /// The SDK guide's page on testing with this crate (`plaid_sdk::guide::testing`): its examples

@@ -1,14 +1,16 @@
-//! The sandbox's request handling: one handler that checks each request the way Plaid does and
-//! answers from the shared state, served by axum on a loopback port.
+//! The sandbox's HTTP side: one axum app on a loopback port. Plaid's paths go to their stateful
+//! handler, or else to the spec-driven answer; the sandbox's own endpoints live under
+//! [`crate::ADMIN_PREFIX`].
 
-use crate::data::{self, Account, Change, Ledger, Rng, Txn};
-use crate::WebhookSigner;
-use crate::{Fault, SentWebhook};
+use crate::body::Body;
+use crate::failure::Failure;
+use crate::handlers::{self, Ctx};
+use crate::state::{lock, LinkSession, PendingItem, SessionOutcome, State};
+use crate::webhooks::{self, Outbox, Outgoing};
+use crate::{Fault, WebhookChaos, WebhookSigner};
 use axum::response::IntoResponse;
-use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// One request, as the handler reads it.
@@ -18,321 +20,38 @@ pub(crate) struct Request {
     pub(crate) body: bytes::Bytes,
 }
 
-/// What a link token was created for.
-#[derive(Debug, Clone)]
-pub(crate) struct LinkSession {
-    pub(crate) client_user_id: String,
-    /// Update mode: the Item's access token.
-    pub(crate) access_token: Option<String>,
-    pub(crate) products: Vec<String>,
-    pub(crate) webhook: Option<String>,
+/// What a request is answered with.
+pub(crate) enum Reply {
+    Json(Value),
+    /// A file (the PDF and ZIP operations).
+    Binary {
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
 }
 
-/// A public token not yet exchanged.
-#[derive(Debug, Clone)]
-struct PendingItem {
-    institution_id: String,
-    products: Vec<String>,
-    webhook: Option<String>,
-}
-
-/// One Item.
-#[derive(Debug, Clone)]
-pub(crate) struct ItemState {
-    pub(crate) item_id: String,
-    pub(crate) institution_id: String,
-    products: Vec<String>,
-    pub(crate) webhook: Option<String>,
-    pub(crate) accounts: Vec<Account>,
-    pub(crate) ledger: Ledger,
-    /// An error every item-scoped call returns (e.g. ITEM_LOGIN_REQUIRED), until repaired.
-    pub(crate) error: Option<(String, String, String)>,
-    pub(crate) consent_expiration: Option<DateTime<Utc>>,
-    pub(crate) removed: bool,
-    /// `/transactions/sync` calls still to answer "not ready".
-    not_ready: u32,
-}
-
-/// A fault a test asked for, on one path or on all.
-#[derive(Debug, Clone)]
-pub(crate) struct Injected {
-    pub(crate) path: Option<String>,
-    pub(crate) fault: Fault,
-    pub(crate) remaining: u32,
-}
-
-/// Everything the sandbox knows.
-#[derive(Debug)]
-pub(crate) struct State {
-    pub(crate) seed: u64,
-    pub(crate) today: NaiveDate,
-    pub(crate) history_days: u64,
-    pub(crate) not_ready_syncs: u32,
-    pub(crate) client_id: String,
-    pub(crate) secret: String,
-    next_item: u64,
-    next_token: u64,
-    next_request: u64,
-    pub(crate) link_sessions: HashMap<String, LinkSession>,
-    public_tokens: HashMap<String, PendingItem>,
-    /// Items by access token.
-    pub(crate) items: HashMap<String, ItemState>,
-    pub(crate) faults: Vec<Injected>,
-    pub(crate) webhooks: Vec<SentWebhook>,
-    /// Hosts other than loopback that webhooks may go to.
-    pub(crate) webhook_hosts: Vec<String>,
-}
-
-impl State {
-    pub(crate) fn new(seed: u64, today: NaiveDate, history_days: u64) -> Self {
-        State {
-            seed,
-            today,
-            history_days,
-            not_ready_syncs: 0,
-            client_id: crate::CLIENT_ID.to_owned(),
-            secret: crate::SECRET.to_owned(),
-            next_item: 0,
-            next_token: 0,
-            next_request: 0,
-            link_sessions: HashMap::new(),
-            public_tokens: HashMap::new(),
-            items: HashMap::new(),
-            faults: Vec::new(),
-            webhooks: Vec::new(),
-            webhook_hosts: Vec::new(),
-        }
-    }
-
-    /// Forgets everything a test made: Items, tokens, sessions, faults, sent webhooks. The
-    /// settings (credentials, seed, dates, webhook hosts) stay, and so the numbering starts
-    /// over: a reset sandbox hands out the same tokens as a new one.
-    pub(crate) fn reset(&mut self) {
-        let mut fresh = State::new(self.seed, self.today, self.history_days);
-        fresh.not_ready_syncs = self.not_ready_syncs;
-        fresh.client_id = std::mem::take(&mut self.client_id);
-        fresh.secret = std::mem::take(&mut self.secret);
-        fresh.webhook_hosts = std::mem::take(&mut self.webhook_hosts);
-        *self = fresh;
-    }
-
-    fn token(&mut self, prefix: &str) -> String {
-        self.next_token += 1;
-        let mut rng = Rng::new(self.seed, 0x0074_6f6b_656e, self.next_token);
-        format!("{prefix}-sandbox-{}", rng.uuid())
-    }
-
-    fn request_id(&mut self) -> String {
-        self.next_request += 1;
-        let mut rng = Rng::new(self.seed, 0x0072_6571, self.next_request);
-        rng.id(15)
-    }
-
-    pub(crate) fn item_by_id(&mut self, item_id: &str) -> Option<&mut ItemState> {
-        self.items.values_mut().find(|i| i.item_id == item_id)
-    }
-
-    /// A public token for a new Item, as Link's `onSuccess` (or the sandbox shortcut) gives.
-    pub(crate) fn new_public_token(
-        &mut self,
-        institution_id: &str,
-        products: Vec<String>,
-        webhook: Option<String>,
-    ) -> String {
-        let token = self.token("public");
-        self.public_tokens.insert(
-            token.clone(),
-            PendingItem {
-                institution_id: institution_id.to_owned(),
-                products,
-                webhook,
-            },
-        );
-        token
-    }
-
-    /// Exchanges a public token: the Item exists from now on.
-    fn exchange(&mut self, public_token: &str) -> Option<(String, String)> {
-        let pending = self.public_tokens.remove(public_token)?;
-        self.next_item += 1;
-        let n = self.next_item;
-        let mut rng = Rng::new(self.seed, 0x6974_656d, n);
-        let item_id = rng.id(37);
-        let accounts = data::accounts(&mut rng);
-        let access_token = self.token("access");
-        let item = ItemState {
-            item_id: item_id.clone(),
-            institution_id: pending.institution_id,
-            products: pending.products,
-            webhook: pending.webhook,
-            accounts,
-            ledger: Ledger::new(self.seed, n, self.today, self.history_days),
-            error: None,
-            consent_expiration: None,
-            removed: false,
-            not_ready: self.not_ready_syncs,
-        };
-        self.items.insert(access_token.clone(), item);
-        Some((access_token, item_id))
-    }
-
-    /// The next fault injected for `path`, if any (and counts it used).
-    fn take_fault(&mut self, path: &str) -> Option<Fault> {
-        let slot = self
-            .faults
-            .iter_mut()
-            .find(|f| f.remaining > 0 && f.path.as_deref().is_none_or(|p| p == path))?;
-        slot.remaining -= 1;
-        let fault = slot.fault.clone();
-        self.faults.retain(|f| f.remaining > 0);
-        Some(fault)
-    }
-}
-
-/// Locks the state; a panic elsewhere while it was held does not make it unusable.
-pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// An error response in Plaid's shape.
-pub(crate) struct PlaidFailure {
-    status: u16,
-    error_type: &'static str,
-    code: String,
-    message: String,
-}
-
-fn fail(
-    status: u16,
-    error_type: &'static str,
-    code: &str,
-    message: impl Into<String>,
-) -> PlaidFailure {
-    PlaidFailure {
-        status,
-        error_type,
-        code: code.to_owned(),
-        message: message.into(),
-    }
-}
-
-fn invalid_request(code: &str, message: impl Into<String>) -> PlaidFailure {
-    fail(400, "INVALID_REQUEST", code, message)
-}
-
-/// Plaid's answer to a request without a required field.
-fn missing(fields: &str) -> PlaidFailure {
-    invalid_request(
-        "MISSING_FIELDS",
-        format!("the following required fields are missing: {fields}"),
-    )
-}
-
-fn invalid_input(code: &str, message: impl Into<String>) -> PlaidFailure {
-    fail(400, "INVALID_INPUT", code, message)
-}
-
-pub(crate) fn error_json(
-    error_type: &str,
-    code: &str,
-    message: &str,
-    status: u16,
-    request_id: &str,
-) -> Value {
-    json!({
-        "error_type": error_type,
-        "error_code": code,
-        "error_message": message,
-        "display_message": null,
-        "request_id": request_id,
-        "causes": [],
-        "status": status,
-        "documentation_url": format!("https://plaid.com/docs/errors/#{}", code.to_lowercase()),
-        "suggested_action": null,
+/// The spec the sandbox serves (the one vendored in plaid-sdk, which its typed answers come
+/// from), indexed on first use and shared by every sandbox of the process.
+fn spec() -> Result<&'static crate::spec::SpecIndex, Failure> {
+    static SPEC: std::sync::OnceLock<Result<crate::spec::SpecIndex, String>> =
+        std::sync::OnceLock::new();
+    SPEC.get_or_init(|| {
+        let text = include_str!("../spec/plaid.json");
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        crate::spec::SpecIndex::new(value)
     })
-}
-
-/// The request body, its fields by name.
-struct Body(Map<String, Value>);
-
-impl Body {
-    /// A JSON object whose `options`, if any, is an object (as in every request of the spec):
-    /// [`Body::option`] then reads it without a check of its own.
-    fn parse(bytes: &[u8]) -> Result<Body, PlaidFailure> {
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => match map.get("options") {
-                None | Some(Value::Null | Value::Object(_)) => Ok(Body(map)),
-                Some(_) => Err(invalid_request(
-                    "INVALID_FIELD",
-                    "options must be an object",
-                )),
-            },
-            _ => Err(invalid_request(
-                "INVALID_BODY",
-                "body could not be parsed as JSON",
-            )),
-        }
-    }
-
-    fn str(&self, field: &str) -> Option<&str> {
-        self.0.get(field).and_then(Value::as_str)
-    }
-
-    fn required(&self, field: &str) -> Result<&str, PlaidFailure> {
-        match self.0.get(field) {
-            Some(Value::String(s)) => Ok(s),
-            None | Some(Value::Null) => Err(missing(field)),
-            Some(_) => Err(invalid_request(
-                "INVALID_FIELD",
-                format!("{field} must be a string"),
-            )),
-        }
-    }
-
-    fn strings(&self, field: &str) -> Vec<String> {
-        self.0
-            .get(field)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// A list of strings that must not be empty.
-    fn required_list(&self, field: &str) -> Result<Vec<String>, PlaidFailure> {
-        let list = self.strings(field);
-        if list.is_empty() {
-            return Err(missing(field));
-        }
-        Ok(list)
-    }
-
-    /// A field of the request's `options` object.
-    fn option(&self, name: &str) -> Option<&Value> {
-        self.0
-            .get("options")
-            .and_then(Value::as_object)
-            .and_then(|o| o.get(name))
-    }
+    .as_ref()
+    .map_err(|e| {
+        Failure::code("INTERNAL_SERVER_ERROR")
+            .message(format!("the sandbox's spec did not load: {e}"))
+    })
 }
 
 /// What every request's handler shares.
 pub(crate) struct App {
     pub(crate) state: Arc<Mutex<State>>,
     pub(crate) signer: Arc<WebhookSigner>,
-    pub(crate) http: reqwest::Client,
     pub(crate) outbox: Outbox,
-}
-
-/// A webhook to deliver once the state lock is released.
-pub(crate) struct Outgoing {
-    pub(crate) url: String,
-    pub(crate) body: Value,
 }
 
 /// The axum app: every method and path goes to [`respond`].
@@ -355,6 +74,17 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
     )
 }
 
+fn json_response(status: u16, body: &Value) -> axum::response::Response {
+    let status =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        serde_json::to_vec(body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
 /// Answers one request: an injected fault, or the handler's answer, in Plaid's shape.
 pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::response::Response {
     if let Some(command) = path.strip_prefix(crate::ADMIN_PREFIX) {
@@ -367,244 +97,137 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
         let request_id = state.request_id();
         let mut delay = None;
         let result = match fault {
-            Some(Fault::RateLimit) => Err(fail(
-                429,
-                "RATE_LIMIT_EXCEEDED",
-                "RATE_LIMIT",
-                "rate limit exceeded for this endpoint; try again later",
-            )),
-            Some(Fault::ServerError) => Err(fail(
-                500,
-                "API_ERROR",
-                "INTERNAL_SERVER_ERROR",
-                "an unexpected error occurred",
-            )),
+            Some(Fault::RateLimit) => Err(Failure::code("RATE_LIMIT")),
+            Some(Fault::ServerError) => Err(Failure::code("INTERNAL_SERVER_ERROR")),
             Some(Fault::MutationDuringPagination) => {
-                // The data really changes: the next loop sees one more day.
+                // The data really changes: the next loop sees more transactions.
                 for item in state.items.values_mut() {
-                    item.ledger.advance_day();
+                    item.ledger.refresh();
                 }
-                Err(fail(
-                    400,
-                    "TRANSACTIONS_ERROR",
+                Err(Failure::code(
                     "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
-                    "underlying transaction data changed since the last page was fetched; \
-                     restart pagination from the first cursor",
                 ))
             }
             Some(Fault::Slow(d)) => {
                 delay = Some(d);
-                handle(&mut state, &app.signer, path, request, &mut outgoing)
+                handle(
+                    &mut state,
+                    &app.signer,
+                    path,
+                    request,
+                    &request_id,
+                    &mut outgoing,
+                )
             }
-            None => handle(&mut state, &app.signer, path, request, &mut outgoing),
+            None => handle(
+                &mut state,
+                &app.signer,
+                path,
+                request,
+                &request_id,
+                &mut outgoing,
+            ),
         };
         match result {
-            Ok(mut value) => {
+            Ok(Reply::Json(mut value)) => {
                 if let Value::Object(map) = &mut value {
-                    map.insert("request_id".into(), Value::String(request_id));
+                    map.entry("request_id")
+                        .or_insert_with(|| Value::String(request_id.clone()));
                 }
-                (200, value, delay)
+                (200, Reply::Json(value), delay)
             }
-            Err(f) => (
-                f.status,
-                error_json(f.error_type, &f.code, &f.message, f.status, &request_id),
-                delay,
-            ),
+            Ok(binary) => (200, binary, delay),
+            Err(f) => (f.status, Reply::Json(f.to_json(&request_id)), delay),
         }
     };
     for hook in outgoing {
-        deliver(&app.state, &app.signer, &app.http, &app.outbox, hook);
+        webhooks::deliver(&app.state, &app.signer, &app.outbox, hook);
     }
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
-    let status =
-        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    (
-        status,
-        [(http::header::CONTENT_TYPE, "application/json")],
-        bytes,
-    )
-        .into_response()
-}
-
-/// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`]: `POST reset` forgets every
-/// Item, token, session, injected fault and sent webhook (the credentials, seed and signing
-/// key stay).
-fn admin(app: &App, command: &str, request: &Request) -> axum::response::Response {
-    let answer = |status: http::StatusCode, body: Value| {
-        (
-            status,
-            [(http::header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
+    match body {
+        Reply::Json(value) => json_response(status, &value),
+        Reply::Binary { content_type, body } => (
+            http::StatusCode::OK,
+            [(http::header::CONTENT_TYPE, content_type)],
+            body,
         )
-            .into_response()
-    };
-    match (request.method.as_str(), command) {
-        ("POST", "reset") => {
-            lock(&app.state).reset();
-            answer(http::StatusCode::OK, json!({ "reset": true }))
-        }
-        _ => answer(
-            http::StatusCode::NOT_FOUND,
-            json!({ "error": format!("no sandbox command {} {command}", request.method) }),
-        ),
+            .into_response(),
     }
 }
 
-/// The webhook sender: one task posting webhooks in the order they were made, so a receiver
-/// sees an Item's events in order.
-pub(crate) type Outbox = tokio::sync::mpsc::UnboundedSender<(usize, reqwest::RequestBuilder)>;
-
-/// Starts the task that posts queued webhooks and records each receiver's answer.
-pub(crate) fn start_outbox(state: Arc<Mutex<State>>) -> Outbox {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, reqwest::RequestBuilder)>();
-    tokio::spawn(async move {
-        while let Some((index, request)) = rx.recv().await {
-            let status = match request.timeout(Duration::from_secs(10)).send().await {
-                Ok(response) => response.status().as_u16(),
-                Err(_) => 0,
-            };
-            if let Some(sent) = lock(&state).webhooks.get_mut(index) {
-                sent.status = Some(status);
-            }
-        }
-    });
-    tx
-}
-
-/// Signs a webhook, records it and queues it for sending.
-pub(crate) fn deliver(
-    state: &Mutex<State>,
-    signer: &WebhookSigner,
-    http: &reqwest::Client,
-    outbox: &Outbox,
-    hook: Outgoing,
-) {
-    let bytes = serde_json::to_vec_pretty(&hook.body).unwrap_or_default();
-    let headers = signer.headers(&bytes);
-    let (index, allowed) = {
-        let mut s = lock(state);
-        let allowed = webhook_allowed(&hook.url, &s.webhook_hosts);
-        s.webhooks.push(SentWebhook {
-            url: hook.url.clone(),
-            body: hook.body,
-            status: (!allowed).then_some(0),
-        });
-        (s.webhooks.len() - 1, allowed)
-    };
-    if !allowed {
-        eprintln!(
-            "plaid-sandbox: not delivering a webhook to {}: only loopback hosts, and hosts \
-             allowed by name, receive webhooks",
-            url_host(&hook.url).unwrap_or("an unparsable URL")
-        );
-        return;
-    }
-    let request = http.post(&hook.url).headers(headers).body(bytes);
-    if outbox.send((index, request)).is_err() {
-        // The runtime that started the sandbox is gone: nobody is left to receive it.
-        if let Some(sent) = lock(state).webhooks.get_mut(index) {
-            sent.status = Some(0);
-        }
-    }
-}
-
-/// The host of a URL, if it has one.
-fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit('@').next()?;
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next()?,
-        None => host_port.split(':').next()?,
-    };
-    (!host.is_empty()).then_some(host)
-}
-
-/// Whether a webhook may go to `url`: an http(s) URL to a loopback host, or to a host named in
-/// `allowed`.
-pub(crate) fn webhook_allowed(url: &str, allowed: &[String]) -> bool {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return false;
-    }
-    let Some(host) = url_host(url) else {
-        return false;
-    };
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    loopback || allowed.iter().any(|h| h.eq_ignore_ascii_case(host))
-}
-
-/// Checks the credentials, parses the body and answers one call.
+/// Checks the credentials, parses the body and answers one call: with the path's stateful
+/// handler, or else the spec-driven answer (the request checked against the spec, the tokens it
+/// names checked against the sandbox's, and a spec-valid answer from the spec's example).
 fn handle(
     state: &mut State,
     signer: &WebhookSigner,
     path: &str,
     request: &Request,
+    request_id: &str,
     outgoing: &mut Vec<Outgoing>,
-) -> Result<Value, PlaidFailure> {
-    if request.method.as_str() != "POST" || !crate::SERVED_PATHS.contains(&path) {
-        return Err(not_served(request.method.as_str(), path));
-    }
-    let body = Body::parse(&request.body)?;
-    if path != "/webhook_verification_key/get" || body.str("client_id").is_some() {
+) -> Result<Reply, Failure> {
+    if let Some(handler) = handlers::handler(path).filter(|_| request.method == http::Method::POST)
+    {
+        let body = Body::parse(&request.body)?;
         check_credentials(state, request, &body)?;
+        let mut ctx = Ctx {
+            state,
+            request_id: request_id.to_owned(),
+            outgoing,
+            signer,
+        };
+        return handler(&mut ctx, &body).map(Reply::Json);
     }
-    match path {
-        "/link/token/create" => link_token_create(state, &body),
-        "/sandbox/public_token/create" => {
-            let institution_id = body.required("institution_id")?;
-            if data::institution_name(institution_id).is_none() {
-                return Err(invalid_input(
-                    "INVALID_INSTITUTION",
-                    format!("invalid institution_id provided: {institution_id}"),
-                ));
-            }
-            let products = body.required_list("initial_products")?;
-            let webhook = body
-                .option("webhook")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            let token = state.new_public_token(institution_id, products, webhook);
-            Ok(json!({ "public_token": token }))
-        }
-        "/item/public_token/exchange" => {
-            let public_token = body.required("public_token")?;
-            let (access_token, item_id) = state.exchange(public_token).ok_or_else(|| {
-                invalid_input(
-                    "INVALID_PUBLIC_TOKEN",
-                    "provided public token is expired or has already been exchanged",
-                )
-            })?;
-            Ok(json!({ "access_token": access_token, "item_id": item_id }))
-        }
-        "/webhook_verification_key/get" => {
-            let kid = body.required("key_id")?;
-            if kid == signer.kid() {
-                Ok(json!({ "key": signer.jwk() }))
-            } else {
-                Err(invalid_input(
-                    "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
-                    "invalid key_id provided",
-                ))
-            }
-        }
-        "/institutions/get_by_id" => {
-            let id = body.required("institution_id")?;
-            let name = data::institution_name(id).ok_or_else(|| {
-                invalid_input("INVALID_INSTITUTION", "invalid institution_id provided")
-            })?;
-            Ok(json!({ "institution": institution_json(id, name) }))
-        }
-        _ => item_call(state, path, &body, outgoing),
+    let spec = spec()?;
+    let Some(op) = spec.find(request.method.as_str(), path) else {
+        return Err(not_served(request.method.as_str(), path));
+    };
+    let value: Value = if request.method == http::Method::POST {
+        serde_json::from_slice(&request.body).map_err(|_| Failure::code("INVALID_BODY"))?
+    } else {
+        Value::Object(Default::default())
+    };
+    let body = match &value {
+        Value::Object(map) => Body(map.clone()),
+        _ => return Err(Failure::code("INVALID_BODY")),
+    };
+    check_credentials(state, request, &body)?;
+    if let Err(problem) = spec.check_request(op, &value) {
+        return Err(Failure::new(
+            400,
+            "INVALID_REQUEST",
+            problem.error_code,
+            problem.error_message,
+        ));
     }
+    // The tokens the request names must be the sandbox's own, as at Plaid.
+    let mut ctx = Ctx {
+        state,
+        request_id: request_id.to_owned(),
+        outgoing,
+        signer,
+    };
+    if let Some(token) = body.str("access_token") {
+        handlers::open_item(&mut ctx, token)?;
+    }
+    if let Some(token) = body.str("processor_token") {
+        if !ctx.state.processor_tokens.contains_key(token) {
+            return Err(Failure::code("INVALID_PROCESSOR_TOKEN"));
+        }
+    }
+    Ok(
+        match spec.answer(op, &value, request_id, ctx.state.settings.seed) {
+            crate::spec::Answer::Json(value) => Reply::Json(value),
+            crate::spec::Answer::Binary { content_type, body } => {
+                Reply::Binary { content_type, body }
+            }
+        },
+    )
 }
 
-fn check_credentials(state: &State, request: &Request, body: &Body) -> Result<(), PlaidFailure> {
+fn check_credentials(state: &State, request: &Request, body: &Body) -> Result<(), Failure> {
     let header = |name: &str| {
         request
             .headers
@@ -620,679 +243,342 @@ fn check_credentials(state: &State, request: &Request, body: &Body) -> Result<()
         .map(|(n, _)| *n)
         .collect();
     if !absent.is_empty() {
-        return Err(missing(&absent.join(", ")));
+        return Err(Failure::missing(&absent.join(", ")));
     }
-    if client_id.as_deref() != Some(state.client_id.as_str())
-        || secret.as_deref() != Some(state.secret.as_str())
+    if client_id.as_deref() != Some(state.settings.client_id.as_str())
+        || secret.as_deref() != Some(state.settings.secret.as_str())
     {
-        return Err(invalid_input(
-            "INVALID_API_KEYS",
-            "invalid client_id or secret provided",
-        ));
+        return Err(Failure::code("INVALID_API_KEYS"));
     }
     Ok(())
 }
 
-fn link_token_create(state: &mut State, body: &Body) -> Result<Value, PlaidFailure> {
-    for field in ["client_name", "language"] {
-        body.required(field)?;
-    }
-    body.required_list("country_codes")?;
-    let client_user_id = body
-        .0
-        .get("user")
-        .and_then(|u| u.get("client_user_id"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| missing("user.client_user_id"))?
-        .to_owned();
-    let access_token = body.str("access_token").map(str::to_owned);
-    let products = body.strings("products");
-    match &access_token {
-        Some(token) => {
-            live_item(state, token)?;
-        }
-        None if products.is_empty() => return Err(missing("products")),
-        None => {}
-    }
-    let link_token = state.token("link");
-    state.link_sessions.insert(
-        link_token.clone(),
-        LinkSession {
-            client_user_id,
-            access_token,
-            products,
-            webhook: body.str("webhook").map(str::to_owned),
-        },
-    );
-    let expiration = Utc::now() + chrono::Duration::hours(4);
-    Ok(json!({
-        "link_token": link_token,
-        "expiration": expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    }))
+/// The answer for a path that is not one of Plaid's operations: Plaid's `NOT_FOUND`.
+fn not_served(method: &str, path: &str) -> Failure {
+    Failure::code("NOT_FOUND").message(format!(
+        "{method} {path} is not an operation of Plaid's API (spec {})",
+        plaid_sdk::SPEC_VERSION
+    ))
 }
 
-/// The Item an access token names, if it exists and was not removed.
-fn live_item<'a>(state: &'a mut State, token: &str) -> Result<&'a mut ItemState, PlaidFailure> {
-    match state.items.get_mut(token) {
-        None => Err(invalid_input(
-            "INVALID_ACCESS_TOKEN",
-            "provided access token is in an invalid format, or does not exist",
-        )),
-        Some(item) if item.removed => Err(fail(
-            400,
-            "ITEM_ERROR",
-            "ITEM_NOT_FOUND",
-            "the Item you requested cannot be found. This Item does not exist, has been \
-             previously removed via /item/remove, or has had access removed by the user.",
-        )),
-        Some(item) => Ok(item),
-    }
-}
-
-/// Calls that name an Item by its access token.
-fn item_call(
+/// The user finishing Link with a new-user token at `institution_id` with these credentials:
+/// a public token tied to the Link token's user, products and webhook, and the session (with
+/// `accounts`, the ones the user picked, or all) recorded for `/link/token/get`.
+pub(crate) fn link_success(
     state: &mut State,
-    path: &str,
-    body: &Body,
-    outgoing: &mut Vec<Outgoing>,
-) -> Result<Value, PlaidFailure> {
-    let token = body.required("access_token")?.to_owned();
-    let item = live_item(state, &token)?;
-    // Calls that need the institution fail while the Item is in error; the rest work.
-    let needs_login = matches!(
-        path,
-        "/accounts/get"
-            | "/accounts/balance/get"
-            | "/transactions/sync"
-            | "/transactions/get"
-            | "/transactions/refresh"
+    link_token: &str,
+    institution_id: &str,
+    username: &str,
+    password: &str,
+    accounts: Option<&[usize]>,
+) -> Result<String, Failure> {
+    let link = handlers::live_link_token(state, link_token)?.clone();
+    if link.item_id.is_some() {
+        return Err(Failure::invalid_field(
+            "an update-mode link token: use the update flow",
+        ));
+    }
+    let prepared = handlers::items::prepare(
+        state,
+        institution_id,
+        link.products.clone(),
+        username,
+        password,
+        link.webhook.clone(),
     );
-    if needs_login {
-        if let Some((error_type, code, message)) = &item.error {
-            return Err(PlaidFailure {
-                status: 400,
-                error_type: static_error_type(error_type),
-                code: code.clone(),
-                message: message.clone(),
+    let now = state.now();
+    let session_id = state.id(36);
+    let mut session = LinkSession {
+        id: session_id,
+        started_at: now,
+        finished_at: Some(now),
+        events: Vec::new(),
+        outcome: None,
+    };
+    let bank = crate::institutions::find(institution_id);
+    let result = match prepared {
+        Ok(mut pending) => {
+            if let Some(picked) = accounts {
+                keep_accounts(&mut pending, picked);
+            }
+            let public_token = state.new_public_token(pending.clone());
+            session.outcome = Some(SessionOutcome::Success {
+                public_token: public_token.clone(),
+                institution_id: institution_id.to_owned(),
+                institution_name: bank.map(|b| b.name.to_owned()).unwrap_or_default(),
+                accounts: pending
+                    .profile
+                    .accounts
+                    .iter()
+                    .map(|a| json!({ "name": a.name, "mask": a.mask, "type": a.kind, "subtype": a.subtype }))
+                    .collect(),
             });
+            Ok(public_token)
         }
+        Err(error) => {
+            session.outcome = Some(SessionOutcome::Exit {
+                error: Some(error.to_item_error()),
+                status: "requires_credentials".into(),
+                institution: bank.map(|b| (b.id.to_owned(), b.name.to_owned())),
+            });
+            Err(error)
+        }
+    };
+    if let Some(link) = state.link_tokens.get_mut(link_token) {
+        link.sessions.push(session);
     }
-    match path {
-        "/item/get" => Ok(json!({
-            "item": item_json(item),
-            "status": { "transactions": null, "last_webhook": null },
-        })),
-        "/item/remove" => {
-            item.removed = true;
-            Ok(json!({}))
-        }
-        "/item/webhook/update" => {
-            let url = body.str("webhook").map(str::to_owned);
-            item.webhook = url.clone();
-            if let Some(url) = url {
-                outgoing.push(Outgoing {
-                    url: url.clone(),
-                    body: webhook_body(
-                        item,
-                        "ITEM",
-                        "WEBHOOK_UPDATE_ACKNOWLEDGED",
-                        &[("new_webhook_url", Value::String(url))],
-                    ),
-                });
-            }
-            Ok(json!({ "item": item_json(item) }))
-        }
-        "/accounts/get" | "/accounts/balance/get" => {
-            let filter = AccountFilter::read(item, body, "account_ids")?;
-            let accounts = accounts_json(item, |a| filter.keeps(a));
-            Ok(json!({ "accounts": accounts, "item": item_json(item) }))
-        }
-        "/transactions/sync" => transactions_sync(item, body),
-        "/transactions/get" => transactions_get(item, body),
-        "/transactions/refresh" => {
-            if item.ledger.advance_day() > 0 {
-                queue_sync_webhook(item, outgoing);
-            }
-            Ok(json!({}))
-        }
-        "/sandbox/item/reset_login" => {
-            item.error = Some(login_required());
-            Ok(json!({ "reset_login": true }))
-        }
-        "/sandbox/item/fire_webhook" => {
-            let code = body.required("webhook_code")?;
-            let body = fire(item, code)?;
-            match &item.webhook {
-                Some(url) => {
-                    outgoing.push(Outgoing {
-                        url: url.clone(),
-                        body,
-                    });
-                    Ok(json!({ "webhook_fired": true }))
-                }
-                None => Ok(json!({ "webhook_fired": false })),
-            }
-        }
-        _ => Err(not_served("POST", path)),
+    result
+}
+
+/// Keeps only the accounts the user picked in Link (by their index in the test user's data).
+pub(crate) fn keep_accounts(pending: &mut PendingItem, picked: &[usize]) {
+    let profile = &mut pending.profile;
+    let keep: Vec<usize> = (0..profile.accounts.len())
+        .filter(|i| picked.contains(i))
+        .collect();
+    if keep.is_empty() {
+        return;
     }
-}
-
-/// The answer for an operation the offline sandbox does not implement: Plaid's error shape,
-/// saying so plainly, so a test that strays off the sandbox's surface is not mistaken for a
-/// missing resource.
-fn not_served(method: &str, path: &str) -> PlaidFailure {
-    fail(
-        404,
-        "INVALID_REQUEST",
-        "NOT_FOUND",
-        format!(
-            "the offline sandbox does not serve {method} {path}: it is a fake of the calls an \
-             app makes most ({}); test this operation against Plaid's sandbox or a mock server \
-             of your own",
-            crate::SERVED_PATHS.join(", ")
-        ),
-    )
-}
-
-/// The error_type strings an Item error can carry, as `'static` for [`PlaidFailure`].
-fn static_error_type(error_type: &str) -> &'static str {
-    match error_type {
-        "ITEM_ERROR" => "ITEM_ERROR",
-        "INSTITUTION_ERROR" => "INSTITUTION_ERROR",
-        "API_ERROR" => "API_ERROR",
-        "RATE_LIMIT_EXCEEDED" => "RATE_LIMIT_EXCEEDED",
-        "INVALID_INPUT" => "INVALID_INPUT",
-        "INVALID_REQUEST" => "INVALID_REQUEST",
-        "TRANSACTIONS_ERROR" => "TRANSACTIONS_ERROR",
-        _ => "ITEM_ERROR",
+    let remap = |old: usize| keep.iter().position(|k| *k == old);
+    profile.accounts = keep.iter().map(|i| profile.accounts[*i].clone()).collect();
+    profile.holdings.retain(|h| keep.contains(&h.account));
+    for h in &mut profile.holdings {
+        h.account = remap(h.account).unwrap_or(0);
     }
-}
-
-pub(crate) fn login_required() -> (String, String, String) {
-    (
-        "ITEM_ERROR".into(),
-        "ITEM_LOGIN_REQUIRED".into(),
-        "the login details of this item have changed (credentials, MFA, or required user \
-         action) and a user login is required to update this information. use Link's update \
-         mode to restore the item to a good state"
-            .into(),
-    )
-}
-
-/// The body of a webhook about `item`, with the fields every one of them carries.
-pub(crate) fn webhook_body(
-    item: &ItemState,
-    webhook_type: &str,
-    code: &str,
-    extra: &[(&str, Value)],
-) -> Value {
-    let mut body = json!({
-        "webhook_type": webhook_type,
-        "webhook_code": code,
-        "item_id": item.item_id,
-        "environment": "sandbox",
+    profile
+        .investment_transactions
+        .retain(|t| keep.contains(&t.account));
+    for t in &mut profile.investment_transactions {
+        t.account = remap(t.account).unwrap_or(0);
+    }
+    profile.liabilities.retain(|l| match l {
+        crate::users::LiabilityPlan::Credit { account, .. }
+        | crate::users::LiabilityPlan::Student { account, .. }
+        | crate::users::LiabilityPlan::Mortgage { account } => keep.contains(account),
     });
-    if let Value::Object(map) = &mut body {
-        for (k, v) in extra {
-            map.insert((*k).to_owned(), v.clone());
+    for l in &mut profile.liabilities {
+        match l {
+            crate::users::LiabilityPlan::Credit { account, .. }
+            | crate::users::LiabilityPlan::Student { account, .. }
+            | crate::users::LiabilityPlan::Mortgage { account } => {
+                *account = remap(*account).unwrap_or(0)
+            }
         }
     }
-    body
+    profile.default_product_data = false;
+    match &mut profile.ledger {
+        crate::users::LedgerPlan::Generated(slots) => {
+            slots.checking = slots.checking.and_then(remap);
+            slots.savings = slots.savings.and_then(remap);
+            slots.card = slots.card.and_then(remap);
+        }
+        crate::users::LedgerPlan::Dynamic { checking, card } => {
+            *checking = remap(*checking).unwrap_or(0);
+            *card = card.and_then(remap);
+        }
+        crate::users::LedgerPlan::Custom(planned) => {
+            planned.retain(|p| keep.contains(&p.account));
+            for p in planned {
+                p.account = remap(p.account).unwrap_or(0);
+            }
+        }
+    }
 }
 
-/// SYNC_UPDATES_AVAILABLE for an Item that has a webhook URL.
-pub(crate) fn queue_sync_webhook(item: &ItemState, outgoing: &mut Vec<Outgoing>) {
-    if let Some(url) = &item.webhook {
-        outgoing.push(Outgoing {
-            url: url.clone(),
-            body: webhook_body(
-                item,
-                "TRANSACTIONS",
-                "SYNC_UPDATES_AVAILABLE",
-                &[
-                    ("initial_update_complete", Value::Bool(true)),
-                    ("historical_update_complete", Value::Bool(true)),
-                ],
-            ),
+/// The user finishing Link in update mode: the Item's error cleared, its login renewed, and
+/// `LOGIN_REPAIRED` sent if it was broken. The Item's id.
+pub(crate) fn link_update(
+    state: &mut State,
+    link_token: &str,
+    outgoing: &mut Vec<Outgoing>,
+) -> Result<String, Failure> {
+    let link = handlers::live_link_token(state, link_token)?.clone();
+    let item_id = link
+        .item_id
+        .clone()
+        .ok_or_else(|| Failure::invalid_field("not an update-mode link token"))?;
+    let now = state.now();
+    let item = state
+        .items
+        .get_mut(&item_id)
+        .filter(|i| !i.removed)
+        .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?;
+    let was_broken = item.error.take().is_some();
+    item.login_expires_at = now + crate::state::LOGIN_LIFE;
+    if was_broken {
+        let body = item.webhook_body("ITEM", "LOGIN_REPAIRED", &[]);
+        webhooks::queue(item, outgoing, body, now);
+    }
+    let (bank, accounts) = (item.bank, item.accounts.clone());
+    let profile = item.profile.clone();
+    let session_id = state.id(36);
+    let public_token = state.new_public_token(PendingItem {
+        bank,
+        products: Vec::new(),
+        webhook: None,
+        profile,
+        created_at: now,
+        update_of: Some(item_id.clone()),
+    });
+    if let Some(link) = state.link_tokens.get_mut(link_token) {
+        link.sessions.push(LinkSession {
+            id: session_id,
+            started_at: now,
+            finished_at: Some(now),
+            events: Vec::new(),
+            outcome: Some(SessionOutcome::Success {
+                public_token,
+                institution_id: bank.id.to_owned(),
+                institution_name: bank.name.to_owned(),
+                accounts: accounts
+                    .iter()
+                    .map(|a| json!({ "id": a.id, "name": a.plan.name, "mask": a.plan.mask, "type": a.plan.kind, "subtype": a.plan.subtype }))
+                    .collect(),
+            }),
         });
     }
+    Ok(item_id)
 }
 
-/// The webhook `/sandbox/item/fire_webhook` sends for `code` (and what it does to the Item).
-pub(crate) fn fire(item: &mut ItemState, code: &str) -> Result<Value, PlaidFailure> {
-    let today = item.ledger.today();
-    let item_error =
-        |(t, c, m): (String, String, String)| error_json(&t, &c, &m, 400, "sandbox-webhook");
-    Ok(match code {
-        "SYNC_UPDATES_AVAILABLE" => webhook_body(
-            item,
-            "TRANSACTIONS",
-            code,
-            &[
-                ("initial_update_complete", Value::Bool(true)),
-                ("historical_update_complete", Value::Bool(true)),
-            ],
-        ),
-        "DEFAULT_UPDATE" => {
-            let added = item.ledger.advance_day();
-            webhook_body(
-                item,
-                "TRANSACTIONS",
-                code,
-                &[("new_transactions", json!(added)), ("error", Value::Null)],
-            )
+/// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`], for tests in any language:
+///
+/// | | |
+/// |---|---|
+/// | `POST reset` | forgets every Item, token, session, fault and sent webhook |
+/// | `GET clock`, `POST clock {"advance_seconds": n}` | the virtual clock, moved forward |
+/// | `POST webhooks/chaos {"duplicates", "max_copies", "delay_ms": [low, high], "targets"}` | how webhooks are delivered |
+/// | `GET webhooks` | the webhooks sent |
+/// | `POST faults {"path", "fault": "rate_limit"\|"server_error"\|"mutation"\|"slow", "times", "delay_ms"}` | inject a fault |
+/// | `GET items/<item_id>/transactions` | the Item's transactions as they stand |
+/// | `GET version` | the sandbox's version and the spec it serves |
+/// | `GET operations` | every operation of the spec, and whether its answer is stateful or from the spec |
+fn admin(app: &App, command: &str, request: &Request) -> axum::response::Response {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let method = request.method.as_str();
+    let mut state = lock(&app.state);
+    let (status, answer) = match (method, command) {
+        ("POST", "reset") => {
+            state.reset();
+            (200, json!({ "reset": true }))
         }
-        "NEW_ACCOUNTS_AVAILABLE" => webhook_body(item, "ITEM", code, &[("error", Value::Null)]),
-        "ERROR" => {
-            item.error = Some(login_required());
-            let error = item_error(login_required());
-            webhook_body(item, "ITEM", code, &[("error", error)])
-        }
-        "PENDING_EXPIRATION" => {
-            let at = today
-                .checked_add_days(chrono::Days::new(7))
-                .unwrap_or(today)
-                .and_hms_opt(0, 0, 0)
-                .map(|t| t.and_utc())
-                .unwrap_or_else(Utc::now);
-            item.consent_expiration = Some(at);
-            webhook_body(
-                item,
-                "ITEM",
-                code,
-                &[(
-                    "consent_expiration_time",
-                    Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                )],
-            )
-        }
-        "PENDING_DISCONNECT" => {
-            let at = Utc::now() + chrono::Duration::days(7);
-            webhook_body(
-                item,
-                "ITEM",
-                code,
-                &[
-                    ("reason", Value::String("INSTITUTION_MIGRATION".into())),
-                    (
-                        "disconnect_time",
-                        Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                    ),
-                ],
-            )
-        }
-        "USER_PERMISSION_REVOKED" => {
-            let error = item_error((
-                "ITEM_ERROR".into(),
-                "USER_PERMISSION_REVOKED".into(),
-                "the user has revoked access to this Item".into(),
-            ));
-            item.error = Some((
-                "ITEM_ERROR".into(),
-                "USER_PERMISSION_REVOKED".into(),
-                "the user has revoked access to this Item".into(),
-            ));
-            webhook_body(item, "ITEM", code, &[("error", error)])
-        }
-        "LOGIN_REPAIRED" => {
-            item.error = None;
-            webhook_body(item, "ITEM", code, &[])
-        }
-        other => {
-            return Err(invalid_request(
-                "INVALID_FIELD",
-                format!("webhook_code {other} cannot be fired in the offline sandbox"),
-            ))
-        }
-    })
-}
-
-/// A page size: `field` absent or null is 100, else an integer from 1 to 500.
-fn page_count(value: Option<&Value>, field: &str) -> Result<usize, PlaidFailure> {
-    match value {
-        None | Some(Value::Null) => Ok(100),
-        Some(v) => match v.as_u64() {
-            Some(n @ 1..=500) => Ok(n as usize),
-            _ => Err(invalid_request(
-                "INVALID_FIELD",
-                format!("{field} must be an integer between 1 and 500"),
-            )),
+        ("GET", "clock") => (200, json!({ "now": state.now() })),
+        ("POST", "clock") => match body.get("advance_seconds").and_then(Value::as_f64) {
+            Some(s) if s >= 0.0 && s.is_finite() => {
+                state.clock.advance(Duration::from_secs_f64(s.min(3.2e9)));
+                (200, json!({ "now": state.now() }))
+            }
+            _ => (
+                400,
+                json!({ "error": "advance_seconds must be a number of seconds >= 0" }),
+            ),
         },
-    }
-}
-
-/// The accounts a request limits itself to: `options.account_ids`, or the one
-/// `options.account_id` of `/transactions/sync`; all of the Item's when it names none. Every
-/// path that takes a filter reads it here, so all check it as Plaid does: the right shape
-/// (`INVALID_FIELD`), and each id an account of the Item (`INVALID_ACCOUNT_ID`).
-struct AccountFilter(Option<Vec<String>>);
-
-impl AccountFilter {
-    fn read(item: &ItemState, body: &Body, field: &str) -> Result<AccountFilter, PlaidFailure> {
-        let one = !field.ends_with('s');
-        let ids = match body.option(field) {
-            None | Some(Value::Null) => return Ok(AccountFilter(None)),
-            Some(Value::String(id)) if one => Some(vec![id.clone()]),
-            Some(Value::Array(ids)) if !one => ids
-                .iter()
-                .map(|id| id.as_str().map(str::to_owned))
-                .collect(),
-            Some(_) => None,
-        }
-        .ok_or_else(|| {
-            let shape = if one { "a string" } else { "a list of strings" };
-            invalid_request("INVALID_FIELD", format!("options.{field} must be {shape}"))
-        })?;
-        if ids
-            .iter()
-            .any(|id| !item.accounts.iter().any(|a| &a.id == id))
-        {
-            return Err(invalid_input(
-                "INVALID_ACCOUNT_ID",
-                "one or more of the account IDs is invalid",
-            ));
-        }
-        Ok(AccountFilter(Some(ids)))
-    }
-
-    /// Whether the request covers `account`.
-    fn keeps(&self, account: &data::Account) -> bool {
-        self.0.as_ref().is_none_or(|ids| ids.contains(&account.id))
-    }
-
-    /// Whether the request covers the Item's account at `index` (as a ledger entry names it).
-    fn keeps_index(&self, item: &ItemState, index: usize) -> bool {
-        item.accounts.get(index).is_some_and(|a| self.keeps(a))
-    }
-}
-
-/// The Item's accounts that `keep` selects, with balances from its ledger as it stands.
-fn accounts_json(item: &ItemState, keep: impl Fn(&data::Account) -> bool) -> Vec<Value> {
-    let txns = item.ledger.current();
-    item.accounts
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| keep(a))
-        .map(|(i, a)| data::account_json(a, i, &txns))
-        .collect()
-}
-
-/// `/transactions/sync`: pages through the Item's change log. The cursor is the position in
-/// the log (opaque to callers), so a loop sees every change once, in order.
-fn transactions_sync(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFailure> {
-    let count = page_count(body.0.get("count"), "count")?;
-    let filter = AccountFilter::read(item, body, "account_id")?;
-    if item.not_ready > 0 {
-        item.not_ready -= 1;
-        return Ok(json!({
-            "added": [], "modified": [], "removed": [], "accounts": [],
-            "next_cursor": "", "has_more": false,
-            "transactions_update_status": "NOT_READY",
-        }));
-    }
-    let cursor = match body.str("cursor") {
-        // No cursor: the whole history, as it stands now, in pages.
-        None | Some("") => Cursor::Snapshot {
-            pos: item.ledger.log.len(),
-            offset: 0,
-        },
-        Some(cursor) => {
-            decode_cursor(&item.item_id, cursor, item.ledger.log.len()).ok_or_else(|| {
-                invalid_input(
-                    "INVALID_FIELD",
-                    "cursor is not valid for this Item; start again without one",
+        ("POST", "webhooks/chaos") => {
+            let ms = |v: Option<&Value>, n: usize| {
+                v.and_then(|d| d.get(n))
+                    .and_then(Value::as_u64)
+                    .map(Duration::from_millis)
+                    .unwrap_or_default()
+            };
+            let delay = body.get("delay_ms");
+            state.chaos = WebhookChaos::none()
+                .duplicates(
+                    body.get("duplicates")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0),
+                    body.get("max_copies")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(2)
+                        .min(100) as u32,
                 )
-            })?
+                .delay(ms(delay, 0), ms(delay, 1))
+                .targets(
+                    body.get("targets")
+                        .and_then(Value::as_array)
+                        .map(|t| {
+                            t.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_owned)
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default(),
+                );
+            (200, json!({ "chaos": true }))
         }
-    };
-    let wanted = |account: usize| filter.keeps_index(item, account);
-    let (mut added, mut modified, mut removed) = (Vec::new(), Vec::new(), Vec::new());
-    let next = match cursor {
-        Cursor::Snapshot { pos, offset } => {
-            // The state at `pos`, listed in a fixed order; later changes come after it.
-            let state: Vec<_> = item
-                .ledger
-                .state_at(pos)
-                .into_iter()
-                .filter(|t| wanted(t.account))
-                .collect();
-            if offset > state.len() {
-                return Err(invalid_input(
-                    "INVALID_FIELD",
-                    "cursor is not valid for this Item; start again without one",
-                ));
-            }
-            let end = offset.saturating_add(count).min(state.len());
-            added.extend(
-                state[offset.min(end)..end]
-                    .iter()
-                    .map(|t| data::txn_json(t, &item.accounts)),
-            );
-            if end < state.len() {
-                Cursor::Snapshot { pos, offset: end }
-            } else {
-                Cursor::At(pos)
-            }
-        }
-        Cursor::At(start) => {
-            let mut pos = start;
-            let mut taken = 0;
-            while pos < item.ledger.log.len() && taken < count {
-                match &item.ledger.log[pos] {
-                    Change::Added(t) if wanted(t.account) => {
-                        added.push(data::txn_json(t, &item.accounts))
-                    }
-                    Change::Modified(t) if wanted(t.account) => {
-                        modified.push(data::txn_json(t, &item.accounts))
-                    }
-                    Change::Removed { id, account } if wanted(*account) => removed.push(json!({
-                        "transaction_id": id,
-                        "account_id": item.accounts.get(*account).map(|a| a.id.as_str()),
-                    })),
-                    _ => {
-                        pos += 1;
-                        continue;
-                    }
+        ("GET", "webhooks") => (
+            200,
+            json!({ "webhooks": state.webhooks.iter().map(|w| json!({
+                "url": w.url, "body": w.body, "status": w.status, "copy": w.copy,
+            })).collect::<Vec<_>>() }),
+        ),
+        ("POST", "faults") => {
+            let fault = match body.get("fault").and_then(Value::as_str) {
+                Some("rate_limit") => Some(Fault::RateLimit),
+                Some("server_error") => Some(Fault::ServerError),
+                Some("mutation") => Some(Fault::MutationDuringPagination),
+                Some("slow") => Some(Fault::Slow(Duration::from_millis(
+                    body.get("delay_ms")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(1000)
+                        .min(600_000),
+                ))),
+                _ => None,
+            };
+            match fault {
+                Some(fault) => {
+                    state.faults.push(crate::state::Injected {
+                        path: body.get("path").and_then(Value::as_str).map(str::to_owned),
+                        fault,
+                        remaining: body
+                            .get("times")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(1)
+                            .min(1_000_000) as u32,
+                    });
+                    (200, json!({ "injected": true }))
                 }
-                taken += 1;
-                pos += 1;
+                None => (
+                    400,
+                    json!({ "error": "fault must be rate_limit, server_error, mutation or slow" }),
+                ),
             }
-            // Skip changes for other accounts at the end, so has_more is exact.
-            while pos < item.ledger.log.len() {
-                let account = match &item.ledger.log[pos] {
-                    Change::Added(t) | Change::Modified(t) => t.account,
-                    Change::Removed { account, .. } => *account,
-                };
-                if wanted(account) {
-                    break;
-                }
-                pos += 1;
+        }
+        ("GET", "version") => (
+            200,
+            json!({ "plaid_sandbox": env!("CARGO_PKG_VERSION"), "spec": plaid_sdk::SPEC_VERSION }),
+        ),
+        ("GET", "operations") => match spec() {
+            Ok(spec) => (
+                200,
+                json!({
+                    "spec": spec.version(),
+                    "operations": spec.operations().map(|op| json!({
+                        "method": op.method,
+                        "path": op.path,
+                        "operation_id": op.operation_id,
+                        "answer": if handlers::handler(&op.path).is_some() { "stateful" } else { "spec" },
+                        "content_type": op.content_type(),
+                    })).collect::<Vec<_>>(),
+                }),
+            ),
+            Err(f) => (500, f.to_json("admin")),
+        },
+        ("GET", c) if c.starts_with("items/") && c.ends_with("/transactions") => {
+            let id = &c["items/".len()..c.len() - "/transactions".len()];
+            match state.items.get(id) {
+                Some(item) => (
+                    200,
+                    json!({ "transactions": item.ledger.current().iter().map(|t| json!({
+                        "transaction_id": t.id, "account_id": item.accounts.get(t.account).map(|a| a.id.clone()),
+                        "amount": t.amount, "date": t.date, "pending": t.pending, "name": t.name,
+                    })).collect::<Vec<_>>() }),
+                ),
+                None => (404, json!({ "error": format!("no Item {id}") })),
             }
-            Cursor::At(pos)
         }
+        _ => (
+            404,
+            json!({ "error": format!("no sandbox command {method} {command}") }),
+        ),
     };
-    let has_more = match next {
-        Cursor::Snapshot { .. } => true,
-        Cursor::At(pos) => pos < item.ledger.log.len(),
-    };
-    Ok(json!({
-        "added": added,
-        "modified": modified,
-        "removed": removed,
-        "accounts": accounts_json(item, |a| filter.keeps(a)),
-        "next_cursor": encode_cursor(&item.item_id, next),
-        "has_more": has_more,
-        "transactions_update_status": "HISTORICAL_UPDATE_COMPLETE",
-    }))
-}
-
-/// `/transactions/get`: the Item's transactions between two dates, newest first, a page at
-/// a time (`options.count`, `options.offset`). While the Item is not ready it answers
-/// `PRODUCT_NOT_READY`, as Plaid does before the first pull of a new Item finishes.
-fn transactions_get(item: &mut ItemState, body: &Body) -> Result<Value, PlaidFailure> {
-    let date = |field: &str| -> Result<NaiveDate, PlaidFailure> {
-        NaiveDate::parse_from_str(body.required(field)?, "%Y-%m-%d").map_err(|_| {
-            invalid_request(
-                "INVALID_FIELD",
-                format!("{field} must be a date in the format YYYY-MM-DD"),
-            )
-        })
-    };
-    let (start, end) = (date("start_date")?, date("end_date")?);
-    if start > end {
-        return Err(invalid_request(
-            "INVALID_FIELD",
-            "start_date must be on or before end_date",
-        ));
-    }
-    let count = page_count(body.option("count"), "options.count")?;
-    let offset = match body.option("offset") {
-        None | Some(Value::Null) => 0,
-        Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| {
-            invalid_request("INVALID_FIELD", "options.offset must be an integer >= 0")
-        })?,
-    };
-    let filter = AccountFilter::read(item, body, "account_ids")?;
-    if item.not_ready > 0 {
-        item.not_ready -= 1;
-        return Err(fail(
-            400,
-            "ITEM_ERROR",
-            "PRODUCT_NOT_READY",
-            "the requested product is not yet ready. please provide a webhook or try the \
-             request again later",
-        ));
-    }
-    let all = item.ledger.current();
-    let mut matching: Vec<&Txn> = all
-        .iter()
-        .filter(|t| t.date >= start && t.date <= end && filter.keeps_index(item, t.account))
-        .collect();
-    matching.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(offset)
-        .take(count)
-        .map(|t| data::txn_json(t, &item.accounts))
-        .collect();
-    Ok(json!({
-        "accounts": accounts_json(item, |a| filter.keeps(a)),
-        "transactions": page,
-        "total_transactions": matching.len(),
-        "item": item_json(item),
-    }))
-}
-
-/// Where a `/transactions/sync` cursor points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cursor {
-    /// After the first `pos` changes of the log.
-    At(usize),
-    /// Part way through listing the state after `pos` changes (a first sync).
-    Snapshot { pos: usize, offset: usize },
-}
-
-fn encode_cursor(item_id: &str, cursor: Cursor) -> String {
-    use base64::Engine;
-    let text = match cursor {
-        Cursor::At(pos) => format!("v1:{item_id}:{pos}"),
-        Cursor::Snapshot { pos, offset } => format!("v1:{item_id}:{pos}:{offset}"),
-    };
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
-}
-
-fn decode_cursor(item_id: &str, cursor: &str, len: usize) -> Option<Cursor> {
-    use base64::Engine;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
-    let text = String::from_utf8(raw).ok()?;
-    let mut parts = text.strip_prefix("v1:")?.split(':');
-    let (id, pos) = (parts.next()?, parts.next()?.parse::<usize>().ok()?);
-    let offset = parts.next().map(str::parse::<usize>);
-    if id != item_id || pos > len || parts.next().is_some() {
-        return None;
-    }
-    match offset {
-        None => Some(Cursor::At(pos)),
-        Some(Ok(offset)) => Some(Cursor::Snapshot { pos, offset }),
-        Some(Err(_)) => None,
-    }
-}
-
-pub(crate) fn item_json(item: &ItemState) -> Value {
-    let error = item
-        .error
-        .clone()
-        .map(|(t, c, m)| error_json(&t, &c, &m, 400, "item"));
-    json!({
-        "item_id": item.item_id,
-        "institution_id": item.institution_id,
-        "institution_name": data::institution_name(&item.institution_id),
-        "webhook": item.webhook,
-        "auth_method": null,
-        "error": error,
-        "available_products": ["balance", "identity", "investments"],
-        "billed_products": item.products,
-        "products": item.products,
-        "consented_products": item.products,
-        "consent_expiration_time": item.consent_expiration
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        "update_type": "background",
-    })
-}
-
-fn institution_json(id: &str, name: &str) -> Value {
-    json!({
-        "institution_id": id,
-        "name": name,
-        "products": ["assets", "auth", "balance", "transactions", "identity", "liabilities"],
-        "country_codes": ["US"],
-        "routing_numbers": ["011401533"],
-        "oauth": id == "ins_127287",
-        "status": null,
-        "primary_color": null,
-        "url": null,
-        "logo": null,
-        "dtc_numbers": [],
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_belong_to_one_item() {
-        let c = encode_cursor("item-a", Cursor::At(42));
-        assert_eq!(decode_cursor("item-a", &c, 100), Some(Cursor::At(42)));
-        let snap = Cursor::Snapshot { pos: 40, offset: 7 };
-        assert_eq!(
-            decode_cursor("item-a", &encode_cursor("item-a", snap), 40),
-            Some(snap)
-        );
-        assert_eq!(decode_cursor("item-b", &c, 100), None);
-        assert_eq!(decode_cursor("item-a", &c, 10), None, "beyond the log");
-        assert_eq!(decode_cursor("item-a", "garbage!", 100), None);
-    }
-
-    #[test]
-    fn options_must_be_an_object_on_every_path() {
-        for ok in [
-            r#"{}"#,
-            r#"{"options": null}"#,
-            r#"{"options": {"count": 5}}"#,
-        ] {
-            assert!(Body::parse(ok.as_bytes()).is_ok(), "{ok}");
-        }
-        for bad in [
-            r#"{"options": "count=5"}"#,
-            r#"{"options": [5]}"#,
-            r#"{"options": 5}"#,
-        ] {
-            let e = Body::parse(bad.as_bytes()).err().expect(bad);
-            assert_eq!((e.status, e.code.as_str()), (400, "INVALID_FIELD"), "{bad}");
-            assert_eq!(e.message, "options must be an object");
-        }
-    }
+    json_response(status, &answer)
 }

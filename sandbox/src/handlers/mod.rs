@@ -1,0 +1,379 @@
+//! The stateful operations: Plaid's sandbox reproduced, each answer built from the SDK's
+//! generated response type (so a spec change that changes a shape fails the build here).
+//! Operations not listed in [`handler`] get the spec-driven answer (see `spec`).
+
+mod accounts;
+mod institutions;
+pub(crate) mod items;
+mod link;
+mod processor;
+mod products;
+mod sandbox_ops;
+mod transactions;
+
+pub(crate) use link::live_link_token;
+pub(crate) use sandbox_ops::{fire, require_login};
+
+use crate::body::Body;
+use crate::failure::Failure;
+use crate::state::{Item, State};
+use crate::webhooks::Outgoing;
+use crate::WebhookSigner;
+use plaid_sdk::types::{AccountBalance, AccountBase, AccountSubtype, AccountType, Products};
+use serde_json::Value;
+
+/// What a handler works with.
+pub(crate) struct Ctx<'a> {
+    pub(crate) state: &'a mut State,
+    pub(crate) request_id: String,
+    pub(crate) outgoing: &'a mut Vec<Outgoing>,
+    pub(crate) signer: &'a WebhookSigner,
+}
+
+pub(crate) type Answer = Result<Value, Failure>;
+type Handler = fn(&mut Ctx<'_>, &Body) -> Answer;
+
+/// The stateful handler of a path, if the sandbox has one.
+pub(crate) fn handler(path: &str) -> Option<Handler> {
+    Some(match path {
+        "/link/token/create" => link::create,
+        "/link/token/get" => link::get,
+        "/sandbox/public_token/create" => items::sandbox_public_token_create,
+        "/item/public_token/exchange" => items::exchange,
+        "/item/get" => items::get,
+        "/item/remove" => items::remove,
+        "/item/webhook/update" => items::webhook_update,
+        "/item/access_token/invalidate" => items::invalidate,
+        "/item/import" => items::import,
+        "/accounts/get" => accounts::get,
+        "/accounts/balance/get" => accounts::balance_get,
+        "/transactions/sync" => transactions::sync,
+        "/transactions/get" => transactions::get,
+        "/transactions/refresh" => transactions::refresh,
+        "/transactions/recurring/get" => transactions::recurring_get,
+        "/sandbox/transactions/create" => transactions::sandbox_create,
+        "/auth/get" => products::auth_get,
+        "/identity/get" => products::identity_get,
+        "/investments/holdings/get" => products::holdings_get,
+        "/investments/transactions/get" => products::investment_transactions_get,
+        "/liabilities/get" => products::liabilities_get,
+        "/institutions/get" => institutions::get,
+        "/institutions/search" => institutions::search,
+        "/institutions/get_by_id" => institutions::get_by_id,
+        "/processor/token/create" => processor::token_create,
+        "/sandbox/processor_token/create" => processor::sandbox_token_create,
+        "/processor/auth/get" => processor::auth_get,
+        "/processor/balance/get" => processor::balance_get,
+        "/processor/identity/get" => processor::identity_get,
+        "/processor/account/get" => processor::account_get,
+        "/webhook_verification_key/get" => sandbox_ops::webhook_key_get,
+        "/sandbox/item/reset_login" => sandbox_ops::reset_login,
+        "/sandbox/item/fire_webhook" => sandbox_ops::fire_webhook,
+        "/sandbox/item/set_verification_status" => sandbox_ops::set_verification_status,
+        _ => return None,
+    })
+}
+
+/// The paths with a stateful handler (every other operation of the spec gets the spec-driven
+/// answer).
+pub const STATEFUL_PATHS: &[&str] = &[
+    "/link/token/create",
+    "/link/token/get",
+    "/sandbox/public_token/create",
+    "/item/public_token/exchange",
+    "/item/get",
+    "/item/remove",
+    "/item/webhook/update",
+    "/item/access_token/invalidate",
+    "/item/import",
+    "/accounts/get",
+    "/accounts/balance/get",
+    "/transactions/sync",
+    "/transactions/get",
+    "/transactions/refresh",
+    "/transactions/recurring/get",
+    "/sandbox/transactions/create",
+    "/auth/get",
+    "/identity/get",
+    "/investments/holdings/get",
+    "/investments/transactions/get",
+    "/liabilities/get",
+    "/institutions/get",
+    "/institutions/search",
+    "/institutions/get_by_id",
+    "/processor/token/create",
+    "/sandbox/processor_token/create",
+    "/processor/auth/get",
+    "/processor/balance/get",
+    "/processor/identity/get",
+    "/processor/account/get",
+    "/webhook_verification_key/get",
+    "/sandbox/item/reset_login",
+    "/sandbox/item/fire_webhook",
+    "/sandbox/item/set_verification_status",
+];
+
+/// A typed answer as JSON.
+pub(crate) fn json<T: serde::Serialize>(answer: &T) -> Answer {
+    serde_json::to_value(answer).map_err(|e| {
+        Failure::code("INTERNAL_SERVER_ERROR")
+            .message(format!("the sandbox could not write its answer: {e}"))
+    })
+}
+
+/// Whether a call needs the bank (and so fails while the Item is in error): every data call.
+fn needs_login(path: &str) -> bool {
+    !matches!(
+        path,
+        "/item/get"
+            | "/item/remove"
+            | "/item/webhook/update"
+            | "/item/access_token/invalidate"
+            | "/sandbox/item/reset_login"
+            | "/sandbox/item/fire_webhook"
+            | "/sandbox/item/set_verification_status"
+            | "/processor/token/create"
+            | "/link/token/create"
+    )
+}
+
+/// The id of the live Item an access token opens, brought up to the clock: its ledger caught
+/// up, and `ITEM_LOGIN_REQUIRED` (with its webhook) if 30 days have passed since its login.
+/// `INVALID_ACCESS_TOKEN` for a token the sandbox never issued (or replaced), `ITEM_NOT_FOUND`
+/// for a removed Item.
+pub(crate) fn open_item(ctx: &mut Ctx<'_>, token: &str) -> Result<String, Failure> {
+    let Some(item_id) = ctx.state.item_id_for(token).map(str::to_owned) else {
+        let message = if token.starts_with("access-") {
+            "could not find matching access token".to_owned()
+        } else {
+            "provided access token is in an invalid format. expected format: \
+             access-<environment>-<identifier>"
+                .to_owned()
+        };
+        return Err(Failure::code("INVALID_ACCESS_TOKEN").message(message));
+    };
+    let now = ctx.state.now();
+    let today = now.date_naive();
+    let Some(item) = ctx.state.items.get_mut(&item_id) else {
+        return Err(Failure::code("INVALID_ACCESS_TOKEN"));
+    };
+    if item.removed {
+        return Err(Failure::code("ITEM_NOT_FOUND"));
+    }
+    let changed = item.ledger.catch_up(today);
+    if changed > 0 && item.has_product("transactions") {
+        item.last_update.insert("transactions", now);
+        crate::webhooks::sync_updates(item, ctx.outgoing, now);
+    }
+    if item.error.is_none() && now >= item.login_expires_at {
+        let error = Failure::code("ITEM_LOGIN_REQUIRED");
+        let body = item.webhook_body("ITEM", "ERROR", &[("error", error.to_item_error())]);
+        item.error = Some(error);
+        crate::webhooks::queue(item, ctx.outgoing, body, now);
+    }
+    Ok(item_id)
+}
+
+/// The Item an access-token call names, ready for `path`: opened (see [`open_item`]), and, for
+/// a call that needs the bank, not in error.
+pub(crate) fn item_for<'c>(
+    ctx: &'c mut Ctx<'_>,
+    body: &Body,
+    path: &str,
+) -> Result<&'c mut Item, Failure> {
+    let token = body.required("access_token")?.to_owned();
+    let id = open_item(ctx, &token)?;
+    let item = ctx
+        .state
+        .items
+        .get_mut(&id)
+        .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?;
+    if needs_login(path) {
+        if let Some(error) = &item.error {
+            return Err(error.clone());
+        }
+    }
+    Ok(item)
+}
+
+/// Adds `product` to the Item the first time one of its calls is made, as Plaid does for
+/// products not initialised in Link; `PRODUCTS_NOT_SUPPORTED` when the institution lacks it.
+pub(crate) fn ensure_product(item: &mut Item, product: &str) -> Result<(), Failure> {
+    if item.has_product(product) {
+        return Ok(());
+    }
+    if !item.bank.offers(product) {
+        return Err(Failure::code("PRODUCTS_NOT_SUPPORTED").message(format!(
+            "the {product} product is not supported by {} ({})",
+            item.bank.name, item.bank.id
+        )));
+    }
+    item.products.push(product.to_owned());
+    Ok(())
+}
+
+/// The products Plaid lists as available to an Item: what the institution offers, less what
+/// the Item has.
+pub(crate) fn available_products(item: &Item) -> Vec<Products> {
+    item.bank
+        .products
+        .iter()
+        .chain(["balance"].iter())
+        .filter(|p| !item.has_product(p))
+        .map(|p| Products::from(*p))
+        .collect()
+}
+
+/// An account's balances: for one that carries transactions, from its opening balance and its
+/// ledger (current counts posted transactions, available the pending ones too); else as the
+/// test user's data gives them.
+pub(crate) fn balances(item: &Item, index: usize) -> AccountBalance {
+    let Some(account) = item.accounts.get(index) else {
+        return AccountBalance::new();
+    };
+    let plan = &account.plan;
+    let (current, mut available) = if plan.ledger_balance {
+        let (mut posted, mut pending) = (0.0, 0.0);
+        for t in item.ledger.current().iter().filter(|t| t.account == index) {
+            if t.pending {
+                pending += t.amount;
+            } else {
+                posted += t.amount;
+            }
+        }
+        let round = crate::ledger::round2;
+        // Plaid's amounts are positive for money out. A deposit account's balance is what is in
+        // it; a credit card's is what is owed.
+        if plan.kind == "credit" {
+            let owed = round(plan.current + posted);
+            (owed, plan.limit.map(|l| round(l - owed - pending)))
+        } else {
+            let held = round(plan.current - posted);
+            (held, Some(round(held - pending)))
+        }
+    } else {
+        (plan.current, plan.available)
+    };
+    if let Some(forced) = plan.force_available {
+        available = forced;
+    }
+    let mut balance = AccountBalance::new()
+        .current(current)
+        .iso_currency_code(plan.currency.clone());
+    if let Some(a) = available {
+        balance = balance.available(a);
+    }
+    if let Some(l) = plan.limit {
+        balance = balance.limit(l);
+    }
+    balance
+}
+
+/// An account as `/accounts/get` shows it.
+pub(crate) fn account_base(item: &Item, index: usize) -> AccountBase {
+    let account = &item.accounts[index];
+    let plan = &account.plan;
+    let mut base = AccountBase::new(
+        account.id.clone(),
+        balances(item, index),
+        plan.name.clone(),
+        AccountType::from(plan.kind.as_str()),
+    )
+    .mask(plan.mask.clone())
+    .subtype(AccountSubtype::from(plan.subtype.as_str()));
+    if let Some(official) = &plan.official_name {
+        base = base.official_name(official.clone());
+    }
+    if let Some(category) = plan.holder_category {
+        base = base.holder_category(plaid_sdk::types::AccountHolderCategory::from(category));
+    }
+    if let Some(status) = &account.verification {
+        base = base.verification_status(plaid_sdk::types::AccountBaseVerificationStatus::from(
+            status.as_str(),
+        ));
+    }
+    base
+}
+
+/// The accounts a request limits itself to (`options.account_ids`, or the single
+/// `options.account_id` of `/transactions/sync`), as indexes; all of the Item's when it names
+/// none. An id that is not one of the Item's accounts is `INVALID_ACCOUNT_ID`.
+pub(crate) fn account_filter(
+    item: &Item,
+    body: &Body,
+    field: &str,
+) -> Result<Option<Vec<usize>>, Failure> {
+    let one = !field.ends_with('s');
+    let ids: Vec<String> = match body.option(field) {
+        None => return Ok(None),
+        Some(Value::String(id)) if one => vec![id.clone()],
+        Some(Value::Array(ids)) if !one => ids
+            .iter()
+            .map(|id| id.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                Failure::invalid_field(format!("options.{field} must be a list of strings"))
+            })?,
+        Some(_) => {
+            let shape = if one { "a string" } else { "a list of strings" };
+            return Err(Failure::invalid_field(format!(
+                "options.{field} must be {shape}"
+            )));
+        }
+    };
+    ids.iter()
+        .map(|id| {
+            item.accounts
+                .iter()
+                .position(|a| &a.id == id)
+                .ok_or_else(|| Failure::code("INVALID_ACCOUNT_ID"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// The typed Item object (`item` of most answers).
+pub(crate) fn item_object(item: &Item) -> plaid_sdk::types::Item {
+    let mut out = plaid_sdk::types::Item::new(
+        available_products(item),
+        item.products
+            .iter()
+            .map(|p| Products::from(p.as_str()))
+            .collect::<Vec<_>>(),
+        item.item_id.clone(),
+        plaid_sdk::types::ItemUpdateType::Background,
+    )
+    .institution_id(item.bank.id.to_owned())
+    .products(
+        item.products
+            .iter()
+            .map(|p| Products::from(p.as_str()))
+            .collect::<Vec<_>>(),
+    )
+    .consented_products(
+        item.products
+            .iter()
+            .map(|p| Products::from(p.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    if let Some(url) = &item.webhook {
+        out = out.webhook(url.clone());
+    }
+    if let Some(error) = &item.error {
+        out = out.error(api_error(error));
+    }
+    if let Some(at) = item.consent_expiration {
+        out = out.consent_expiration_time(at);
+    }
+    out
+}
+
+/// An error object as the typed answers carry it.
+pub(crate) fn api_error(error: &Failure) -> plaid_sdk::ApiError {
+    serde_json::from_value(error.to_item_error()).unwrap_or_else(|_| {
+        serde_json::from_value(serde_json::json!({
+            "error_type": "ITEM_ERROR", "error_code": error.code, "error_message": error.message
+        }))
+        .expect("a minimal error object parses")
+    })
+}

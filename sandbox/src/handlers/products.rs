@@ -1,0 +1,569 @@
+//! Auth, Identity, Investments and Liabilities over an Item's accounts and its test user's data.
+
+use super::{
+    account_base, account_filter, balances, ensure_product, item_for, item_object, json, Answer,
+    Ctx,
+};
+use crate::body::{offset, page_count, Body};
+use crate::failure::Failure;
+use crate::state::Item;
+use crate::users::{LiabilityPlan, OwnerPlan, SecurityPlan};
+use plaid_sdk::types::{
+    AccountIdentity, AccountSubtype, AccountType, Address, AddressData, Apr, AprAprType,
+    AuthGetNumbers, AuthGetResponse, CreditCardLiability, Email, EmailType, Holding,
+    IdentityGetResponse, InvestmentAccount, InvestmentAccountBalances, InvestmentTransaction,
+    InvestmentTransactionSubtype, InvestmentTransactionType, InvestmentsHoldingsGetResponse,
+    InvestmentsTransactionsGetResponse, LiabilitiesGetResponse, LiabilitiesObject,
+    MortgageInterestRate, MortgageLiability, MortgagePropertyAddress, NumbersAch, NumbersBacs,
+    NumbersEft, NumbersInternational, Owner, PhoneNumber, PhoneNumberType, PslfStatus, Security,
+    ServicerAddressData, StudentLoan, StudentLoanStatus, StudentLoanStatusType,
+    StudentRepaymentPlan, StudentRepaymentPlanType,
+};
+
+/// The accounts Auth covers: debitable checking, savings and cash management (Plaid's
+/// `NO_AUTH_ACCOUNTS` rule).
+fn auth_eligible(item: &Item, index: usize) -> bool {
+    let plan = &item.accounts[index].plan;
+    plan.kind == "depository"
+        && matches!(
+            plan.subtype.as_str(),
+            "checking" | "savings" | "cash management"
+        )
+}
+
+/// An account's numbers, by its institution's country: ACH in the US (Plaid's sandbox numbers:
+/// `111122223333` and the mask, routing `011401533`, wire `021000021`), EFT in Canada, BACS and
+/// IBAN in the UK; or those a `user_custom` config sets.
+pub(crate) fn numbers_of(
+    item: &Item,
+    index: usize,
+) -> (
+    Option<NumbersAch>,
+    Option<NumbersEft>,
+    Option<NumbersBacs>,
+    Option<NumbersInternational>,
+) {
+    let account = &item.accounts[index];
+    let n = &account.plan.numbers;
+    let number = n
+        .account
+        .clone()
+        .unwrap_or_else(|| format!("111122223333{}", account.plan.mask));
+    let id = account.id.clone();
+    match item.bank.country {
+        "CA" => (
+            None,
+            Some(NumbersEft::new(
+                id,
+                number,
+                n.eft_institution.clone().unwrap_or_else(|| "021".into()),
+                n.eft_branch.clone().unwrap_or_else(|| "01140".into()),
+            )),
+            None,
+            None,
+        ),
+        "GB" => (
+            None,
+            None,
+            Some(NumbersBacs::new(
+                id.clone(),
+                n.account
+                    .clone()
+                    .unwrap_or_else(|| format!("3192{}", account.plan.mask)),
+                n.bacs_sort_code.clone().unwrap_or_else(|| "601613".into()),
+            )),
+            Some(NumbersInternational::new(
+                id,
+                n.international_iban
+                    .clone()
+                    .unwrap_or_else(|| format!("GB29NWBK6016133192{}", account.plan.mask)),
+                n.international_bic
+                    .clone()
+                    .unwrap_or_else(|| "NWBKGB21".into()),
+            )),
+        ),
+        _ => (
+            Some(
+                NumbersAch::new(
+                    number,
+                    id,
+                    n.ach_routing.clone().unwrap_or_else(|| "011401533".into()),
+                )
+                .wire_routing(
+                    n.ach_wire_routing
+                        .clone()
+                        .unwrap_or_else(|| "021000021".into()),
+                )
+                .is_tokenized_account_number(false),
+            ),
+            None,
+            None,
+            None,
+        ),
+    }
+}
+
+pub(super) fn auth_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
+    let request_id = ctx.request_id.clone();
+    let item = item_for(ctx, body, "/auth/get")?;
+    ensure_product(item, "auth")?;
+    let filter = account_filter(item, body, "account_ids")?;
+    let chosen: Vec<usize> = (0..item.accounts.len())
+        .filter(|i| auth_eligible(item, *i))
+        .filter(|i| filter.as_ref().is_none_or(|f| f.contains(i)))
+        .collect();
+    if (0..item.accounts.len()).all(|i| !auth_eligible(item, i)) {
+        return Err(Failure::code("NO_AUTH_ACCOUNTS"));
+    }
+    if chosen.iter().any(|i| {
+        item.accounts[*i]
+            .verification
+            .as_deref()
+            .is_some_and(|s| s.starts_with("pending"))
+    }) {
+        // Plaid: Auth on an Item whose micro-deposits are not verified yet.
+        return Err(Failure::code("PRODUCT_NOT_READY"));
+    }
+    let (mut ach, mut eft, mut bacs, mut international) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in &chosen {
+        let (a, e, b, n) = numbers_of(item, *i);
+        ach.extend(a);
+        eft.extend(e);
+        bacs.extend(b);
+        international.extend(n);
+    }
+    let accounts: Vec<_> = chosen.iter().map(|i| account_base(item, *i)).collect();
+    json(&AuthGetResponse::new(
+        accounts,
+        AuthGetNumbers::new(ach, eft, international, bacs),
+        item_object(item),
+        request_id,
+    ))
+}
+
+pub(crate) fn owner_of(plan: &OwnerPlan) -> Owner {
+    Owner::new(
+        plan.names.clone(),
+        plan.phones
+            .iter()
+            .map(|(data, primary, kind)| {
+                PhoneNumber::new(data.clone(), *primary, PhoneNumberType::from(kind.as_str()))
+            })
+            .collect::<Vec<_>>(),
+        plan.emails
+            .iter()
+            .map(|(data, primary, kind)| {
+                Email::new(data.clone(), *primary, EmailType::from(kind.as_str()))
+            })
+            .collect::<Vec<_>>(),
+        plan.addresses
+            .iter()
+            .map(|(a, primary)| {
+                let mut data = AddressData::new(a.street.clone());
+                if let Some(v) = &a.city {
+                    data = data.city(v.clone());
+                }
+                if let Some(v) = &a.region {
+                    data = data.region(v.clone());
+                }
+                if let Some(v) = &a.postal_code {
+                    data = data.postal_code(v.clone());
+                }
+                if let Some(v) = &a.country {
+                    data = data.country(v.clone());
+                }
+                Address::new(data).primary(*primary)
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+pub(super) fn identity_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
+    let request_id = ctx.request_id.clone();
+    let item = item_for(ctx, body, "/identity/get")?;
+    ensure_product(item, "identity")?;
+    let filter = account_filter(item, body, "account_ids")?;
+    let accounts: Vec<AccountIdentity> = (0..item.accounts.len())
+        .filter(|i| filter.as_ref().is_none_or(|f| f.contains(i)))
+        .map(|i| {
+            let account = &item.accounts[i];
+            let owners = account.plan.owners.as_ref().unwrap_or(&item.profile.owners);
+            let mut out = AccountIdentity::new(
+                account.id.clone(),
+                balances(item, i),
+                account.plan.name.clone(),
+                owners.iter().map(owner_of).collect::<Vec<_>>(),
+                AccountType::from(account.plan.kind.as_str()),
+            )
+            .mask(account.plan.mask.clone())
+            .subtype(AccountSubtype::from(account.plan.subtype.as_str()));
+            if let Some(official) = &account.plan.official_name {
+                out = out.official_name(official.clone());
+            }
+            out
+        })
+        .collect();
+    json(&IdentityGetResponse::new(
+        accounts,
+        item_object(item),
+        request_id,
+    ))
+}
+
+/// The Item's investment accounts, `NO_INVESTMENT_ACCOUNTS` when it has none.
+fn investment_accounts(item: &Item, filter: &Option<Vec<usize>>) -> Result<Vec<usize>, Failure> {
+    let all: Vec<usize> = (0..item.accounts.len())
+        .filter(|i| item.accounts[*i].plan.kind == "investment")
+        .collect();
+    if all.is_empty() {
+        return Err(Failure::code("NO_INVESTMENT_ACCOUNTS"));
+    }
+    Ok(all
+        .into_iter()
+        .filter(|i| filter.as_ref().is_none_or(|f| f.contains(i)))
+        .collect())
+}
+
+fn investment_account(item: &Item, index: usize) -> InvestmentAccount {
+    let account = &item.accounts[index];
+    let mut balance = InvestmentAccountBalances::new()
+        .current(account.plan.current)
+        .iso_currency_code(account.plan.currency.clone());
+    if let Some(a) = account.plan.available {
+        balance = balance.available(a);
+    }
+    let mut out = InvestmentAccount::new(
+        account.id.clone(),
+        balance,
+        account.plan.name.clone(),
+        AccountType::from(account.plan.kind.as_str()),
+    )
+    .mask(account.plan.mask.clone())
+    .subtype(AccountSubtype::from(account.plan.subtype.as_str()));
+    if let Some(official) = &account.plan.official_name {
+        out = out.official_name(official.clone());
+    }
+    out
+}
+
+fn security(plan: &SecurityPlan) -> Security {
+    let mut out = Security::new(plan.id.clone())
+        .name(plan.name.clone())
+        .type_(plan.kind.clone())
+        .is_cash_equivalent(plan.cash_equivalent)
+        .iso_currency_code(plan.currency.clone());
+    if let Some(v) = &plan.ticker {
+        out = out.ticker_symbol(v.clone());
+    }
+    if let Some(v) = &plan.cusip {
+        out = out.cusip(v.clone());
+    }
+    if let Some(v) = &plan.isin {
+        out = out.isin(v.clone());
+    }
+    if let Some(v) = plan.close_price {
+        out = out.close_price(v);
+    }
+    out
+}
+
+/// Securities, each once.
+fn securities<'a>(plans: impl Iterator<Item = &'a SecurityPlan>) -> Vec<Security> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for plan in plans {
+        if !seen.contains(&plan.id.as_str()) {
+            seen.push(&plan.id);
+            out.push(security(plan));
+        }
+    }
+    out
+}
+
+pub(super) fn holdings_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
+    let request_id = ctx.request_id.clone();
+    let item = item_for(ctx, body, "/investments/holdings/get")?;
+    ensure_product(item, "investments")?;
+    let filter = account_filter(item, body, "account_ids")?;
+    let chosen = investment_accounts(item, &filter)?;
+    let plans: Vec<_> = item
+        .profile
+        .holdings
+        .iter()
+        .filter(|h| chosen.contains(&h.account))
+        .collect();
+    let holdings: Vec<Holding> = plans
+        .iter()
+        .map(|h| {
+            let mut out = Holding::new(
+                item.accounts[h.account].id.clone(),
+                h.price,
+                crate::ledger::round2(h.price * h.quantity),
+                h.quantity,
+                h.security.id.clone(),
+            )
+            .iso_currency_code(h.currency.clone());
+            if let Some(c) = h.cost_basis {
+                out = out.cost_basis(c);
+            }
+            if let Some(d) = h.price_as_of {
+                out = out.institution_price_as_of(d);
+            }
+            out
+        })
+        .collect();
+    json(&InvestmentsHoldingsGetResponse::new(
+        chosen
+            .iter()
+            .map(|i| investment_account(item, *i))
+            .collect::<Vec<_>>(),
+        holdings,
+        securities(plans.iter().map(|h| &h.security)),
+        item_object(item),
+        request_id,
+    ))
+}
+
+pub(super) fn investment_transactions_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
+    let request_id = ctx.request_id.clone();
+    let (start, end) = (body.date("start_date")?, body.date("end_date")?);
+    if start > end {
+        return Err(Failure::invalid_field(
+            "start_date must be on or before end_date",
+        ));
+    }
+    let count = page_count(body.option("count"), "options.count", 100, 500)?;
+    let skip = offset(body.option("offset"), "options.offset")?;
+    let item = item_for(ctx, body, "/investments/transactions/get")?;
+    ensure_product(item, "investments")?;
+    let filter = account_filter(item, body, "account_ids")?;
+    let chosen = investment_accounts(item, &filter)?;
+    let mut matching: Vec<_> = item
+        .profile
+        .investment_transactions
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| chosen.contains(&t.account) && t.date >= start && t.date <= end)
+        .collect();
+    matching.sort_by_key(|(_, t)| std::cmp::Reverse(t.date));
+    let page: Vec<_> = matching.iter().skip(skip).take(count).collect();
+    let txns: Vec<InvestmentTransaction> = page
+        .iter()
+        .map(|(n, t)| {
+            let mut rng =
+                crate::rng::Rng::new(crate::rng::Rng::hash(&item.item_id), 0x696e_7674, *n as u64);
+            let mut out = InvestmentTransaction::new(
+                item.accounts[t.account].id.clone(),
+                t.amount,
+                t.date,
+                rng.id(37),
+                t.name.clone(),
+                t.price,
+                t.quantity,
+                InvestmentTransactionSubtype::from(t.subtype.as_str()),
+                InvestmentTransactionType::from(t.kind.as_str()),
+            )
+            .fees(t.fees)
+            .iso_currency_code(t.currency.clone());
+            if let Some(s) = &t.security {
+                out = out.security_id(s.id.clone());
+            }
+            out
+        })
+        .collect();
+    json(&InvestmentsTransactionsGetResponse::new(
+        item_object(item),
+        chosen
+            .iter()
+            .map(|i| investment_account(item, *i))
+            .collect::<Vec<_>>(),
+        securities(page.iter().filter_map(|(_, t)| t.security.as_ref())),
+        txns,
+        matching.len() as i64,
+        request_id,
+    ))
+}
+
+pub(super) fn liabilities_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
+    let request_id = ctx.request_id.clone();
+    let today = ctx.state.now().date_naive();
+    let item = item_for(ctx, body, "/liabilities/get")?;
+    ensure_product(item, "liabilities")?;
+    let filter = account_filter(item, body, "account_ids")?;
+    let plans: Vec<&LiabilityPlan> = item.profile.liabilities.iter().collect();
+    let account_of = |p: &LiabilityPlan| match p {
+        LiabilityPlan::Credit { account, .. }
+        | LiabilityPlan::Student { account, .. }
+        | LiabilityPlan::Mortgage { account } => *account,
+    };
+    if plans.is_empty() {
+        return Err(Failure::code("NO_LIABILITY_ACCOUNTS"));
+    }
+    let chosen: Vec<&LiabilityPlan> = plans
+        .into_iter()
+        .filter(|p| filter.as_ref().is_none_or(|f| f.contains(&account_of(p))))
+        .collect();
+    let date = |days: i64| {
+        today
+            .checked_add_signed(chrono::Duration::days(days))
+            .unwrap_or(today)
+    };
+    let (mut credit, mut student, mut mortgage) = (Vec::new(), Vec::new(), Vec::new());
+    for plan in &chosen {
+        let id = item.accounts[account_of(plan)].id.clone();
+        match plan {
+            LiabilityPlan::Credit {
+                aprs,
+                is_overdue,
+                last_payment_amount,
+                last_statement_balance,
+                minimum_payment_amount,
+                ..
+            } => {
+                let mut c = CreditCardLiability::new(
+                    aprs.iter()
+                        .map(|(kind, pct, balance, interest)| {
+                            let mut apr = Apr::new(*pct, AprAprType::from(kind.as_str()));
+                            if let Some(b) = balance {
+                                apr = apr.balance_subject_to_apr(*b);
+                            }
+                            if let Some(i) = interest {
+                                apr = apr.interest_charge_amount(*i);
+                            }
+                            apr
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .account_id(id)
+                .is_overdue(*is_overdue)
+                .last_payment_date(date(-13))
+                .last_statement_issue_date(date(-7))
+                .next_payment_due_date(date(18));
+                if let Some(v) = last_payment_amount {
+                    c = c.last_payment_amount(*v);
+                }
+                if let Some(v) = last_statement_balance {
+                    c = c.last_statement_balance(*v);
+                }
+                if let Some(v) = minimum_payment_amount {
+                    c = c.minimum_payment_amount(*v);
+                }
+                credit.push(c);
+            }
+            LiabilityPlan::Student {
+                loan_name,
+                interest_rate,
+                principal,
+                origination,
+                payoff,
+                guarantor,
+                minimum_payment_amount,
+                is_overdue,
+                repayment_type,
+                ..
+            } => {
+                let number = format!("42770756{}", item.accounts[account_of(plan)].plan.mask);
+                student.push(
+                    StudentLoan::new(
+                        *interest_rate,
+                        StudentLoanStatus::new()
+                            .end_date(*payoff)
+                            .type_(StudentLoanStatusType::Repayment),
+                        PslfStatus::new()
+                            .estimated_eligibility_date(*payoff)
+                            .payments_made(12)
+                            .payments_remaining(108),
+                        StudentRepaymentPlan::new()
+                            .description("Standard Repayment".to_owned())
+                            .type_(StudentRepaymentPlanType::from(repayment_type.as_str())),
+                        ServicerAddressData::new()
+                            .street("123 Relaxation Road".to_owned())
+                            .city("San Matias".to_owned())
+                            .region("CA".to_owned())
+                            .postal_code("99415".to_owned())
+                            .country("US".to_owned()),
+                    )
+                    .account_id(id)
+                    .account_number(number.clone())
+                    .payment_reference_number(number)
+                    .disbursement_dates(vec![*origination])
+                    .expected_payoff_date(*payoff)
+                    .guarantor(guarantor.clone())
+                    .is_overdue(*is_overdue)
+                    .last_payment_amount(138.05)
+                    .last_payment_date(date(-13))
+                    .last_statement_balance(1_708.77)
+                    .last_statement_issue_date(date(-7))
+                    .loan_name(loan_name.clone())
+                    .minimum_payment_amount(*minimum_payment_amount)
+                    .next_payment_due_date(date(18))
+                    .origination_date(*origination)
+                    .origination_principal_amount(*principal)
+                    .outstanding_interest_amount(6_227.36)
+                    .sequence_number("1".to_owned())
+                    .ytd_interest_paid(280.55)
+                    .ytd_principal_paid(271.65),
+                );
+            }
+            LiabilityPlan::Mortgage { .. } => {
+                mortgage.push(
+                    MortgageLiability::new(
+                        id,
+                        "3120194154".to_owned(),
+                        MortgageInterestRate::new()
+                            .percentage(3.99)
+                            .type_("fixed".to_owned()),
+                        MortgagePropertyAddress::new()
+                            .street("2992 Cameron Road".to_owned())
+                            .city("Malakoff".to_owned())
+                            .region("NY".to_owned())
+                            .postal_code("14236".to_owned())
+                            .country("US".to_owned()),
+                    )
+                    .current_late_fee(25.0)
+                    .escrow_balance(3_141.54)
+                    .has_pmi(true)
+                    .has_prepayment_penalty(true)
+                    .last_payment_amount(3_141.54)
+                    .last_payment_date(date(-13))
+                    .loan_term("30 year".to_owned())
+                    .loan_type_description("conventional".to_owned())
+                    .maturity_date(NaiveDateExt::years_on(date(0), 19))
+                    .next_monthly_payment(3_141.54)
+                    .next_payment_due_date(date(18))
+                    .origination_date(NaiveDateExt::years_on(date(0), -11))
+                    .origination_principal_amount(425_000.0)
+                    .past_due_amount(2_304.0)
+                    .ytd_interest_paid(12_300.4)
+                    .ytd_principal_paid(12_340.5),
+                );
+            }
+        }
+    }
+    let mut accounts_seen: Vec<usize> = chosen.iter().map(|p| account_of(p)).collect();
+    accounts_seen.dedup();
+    let liabilities = LiabilitiesObject::new()
+        .credit(credit)
+        .student(student)
+        .mortgage(mortgage);
+    json(&LiabilitiesGetResponse::new(
+        accounts_seen
+            .iter()
+            .map(|i| account_base(item, *i))
+            .collect::<Vec<_>>(),
+        item_object(item),
+        liabilities,
+        request_id,
+    ))
+}
+
+/// Years added to a date, for loan terms.
+struct NaiveDateExt;
+
+impl NaiveDateExt {
+    fn years_on(day: chrono::NaiveDate, years: i32) -> chrono::NaiveDate {
+        use chrono::Datelike;
+        day.with_year(day.year() + years).unwrap_or(day)
+    }
+}

@@ -1,0 +1,380 @@
+//! Everything the sandbox knows: its settings and clock, Link tokens and their sessions, public
+//! tokens not yet exchanged, Items, processor tokens, faults and sent webhooks.
+
+use crate::failure::Failure;
+use crate::institutions::Bank;
+use crate::ledger::Ledger;
+use crate::rng::Rng;
+use crate::users::{AccountPlan, LedgerPlan, Profile};
+use crate::{Fault, SentWebhook, WebhookChaos};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// How long a public token lives (Plaid: 30 minutes).
+pub(crate) const PUBLIC_TOKEN_LIFE: chrono::Duration = chrono::Duration::minutes(30);
+/// How long a Link token lives: 4 hours, 30 minutes in update mode (Plaid's defaults).
+pub(crate) const LINK_TOKEN_LIFE: chrono::Duration = chrono::Duration::hours(4);
+pub(crate) const UPDATE_LINK_TOKEN_LIFE: chrono::Duration = chrono::Duration::minutes(30);
+/// A sandbox Item needs its user to log in again after 30 days (Plaid's sandbox does this).
+pub(crate) const LOGIN_LIFE: chrono::Duration = chrono::Duration::days(30);
+
+/// The sandbox's virtual clock: a start time, the real time passed since (unless frozen), and
+/// what tests added.
+#[derive(Debug, Clone)]
+pub(crate) struct Clock {
+    base: DateTime<Utc>,
+    started: std::time::Instant,
+    frozen: bool,
+    added: chrono::Duration,
+}
+
+impl Clock {
+    pub(crate) fn new(base: DateTime<Utc>, frozen: bool) -> Self {
+        Clock {
+            base,
+            started: std::time::Instant::now(),
+            frozen,
+            added: chrono::Duration::zero(),
+        }
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        let flowed = if self.frozen {
+            chrono::Duration::zero()
+        } else {
+            chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default()
+        };
+        self.base
+            .checked_add_signed(flowed)
+            .and_then(|t| t.checked_add_signed(self.added))
+            .unwrap_or(self.base)
+    }
+
+    /// Moves the clock forward (at most 100 years at once).
+    pub(crate) fn advance(&mut self, by: std::time::Duration) {
+        let by = chrono::Duration::from_std(by)
+            .unwrap_or(chrono::Duration::days(36_500))
+            .min(chrono::Duration::days(36_500));
+        self.added = self.added.checked_add(&by).unwrap_or(self.added);
+    }
+}
+
+/// The settings a sandbox was started with; a reset keeps them.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) seed: u64,
+    pub(crate) history_days: u64,
+    pub(crate) not_ready_syncs: u32,
+    pub(crate) client_id: String,
+    pub(crate) secret: String,
+    pub(crate) webhook_hosts: Vec<String>,
+    pub(crate) start: DateTime<Utc>,
+    pub(crate) frozen: bool,
+}
+
+/// One account of an Item.
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub(crate) id: String,
+    pub(crate) plan: AccountPlan,
+    /// Micro-deposit verification status (`pending_automatic_verification`, …), if any.
+    pub(crate) verification: Option<String>,
+}
+
+/// One Item.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    /// Its number among the sandbox's Items: with the seed, where its data comes from.
+    pub(crate) number: u64,
+    pub(crate) item_id: String,
+    pub(crate) access_token: String,
+    pub(crate) bank: &'static Bank,
+    /// Products added to the Item (billed), in the order added.
+    pub(crate) products: Vec<String>,
+    pub(crate) webhook: Option<String>,
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) ledger: Ledger,
+    pub(crate) profile: Profile,
+    /// The error every call needing the bank answers until the user repairs the Item.
+    pub(crate) error: Option<Failure>,
+    pub(crate) created_at: DateTime<Utc>,
+    /// When the bank next asks the user to log in (30 days after linking or repair).
+    pub(crate) login_expires_at: DateTime<Utc>,
+    pub(crate) consent_expiration: Option<DateTime<Utc>>,
+    pub(crate) removed: bool,
+    /// Transactions calls still to answer "not ready".
+    pub(crate) not_ready: u32,
+    /// When each product's data was last refreshed, and last failed to be.
+    pub(crate) last_update: HashMap<&'static str, DateTime<Utc>>,
+    pub(crate) last_failed: HashMap<&'static str, DateTime<Utc>>,
+    pub(crate) last_webhook: Option<(DateTime<Utc>, String)>,
+    /// Whether `/transactions/sync` has been called (Plaid sends `SYNC_UPDATES_AVAILABLE`
+    /// only after).
+    pub(crate) synced: bool,
+}
+
+impl Item {
+    pub(crate) fn has_product(&self, product: &str) -> bool {
+        self.products.iter().any(|p| p == product)
+    }
+
+    /// The webhook's body with the fields every Item webhook carries.
+    pub(crate) fn webhook_body(
+        &self,
+        webhook_type: &str,
+        code: &str,
+        extra: &[(&str, Value)],
+    ) -> Value {
+        let mut body = serde_json::json!({
+            "webhook_type": webhook_type,
+            "webhook_code": code,
+            "item_id": self.item_id,
+            "environment": "sandbox",
+        });
+        if let Value::Object(map) = &mut body {
+            for (k, v) in extra {
+                map.insert((*k).to_owned(), v.clone());
+            }
+        }
+        body
+    }
+}
+
+/// What a Link session did, for `/link/token/get` and the Link emulator.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkSession {
+    pub(crate) id: String,
+    pub(crate) started_at: DateTime<Utc>,
+    pub(crate) finished_at: Option<DateTime<Utc>>,
+    /// `(event_name, timestamp, metadata)`, in order.
+    pub(crate) events: Vec<(String, DateTime<Utc>, Value)>,
+    pub(crate) outcome: Option<SessionOutcome>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum SessionOutcome {
+    Success {
+        public_token: String,
+        institution_id: String,
+        institution_name: String,
+        /// `(account_id or null before exchange, name, mask, type, subtype)`.
+        accounts: Vec<Value>,
+    },
+    Exit {
+        error: Option<Value>,
+        status: String,
+        institution: Option<(String, String)>,
+    },
+}
+
+/// What a Link token was created for.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkToken {
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) client_user_id: String,
+    /// Update mode: the Item's id.
+    pub(crate) item_id: Option<String>,
+    pub(crate) products: Vec<String>,
+    pub(crate) webhook: Option<String>,
+    pub(crate) country_codes: Vec<String>,
+    pub(crate) language: String,
+    pub(crate) client_name: String,
+    pub(crate) redirect_uri: Option<String>,
+    pub(crate) sessions: Vec<LinkSession>,
+}
+
+/// A public token not yet exchanged.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingItem {
+    pub(crate) bank: &'static Bank,
+    pub(crate) products: Vec<String>,
+    pub(crate) webhook: Option<String>,
+    pub(crate) profile: Profile,
+    pub(crate) created_at: DateTime<Utc>,
+    /// For an update-mode session's token: the Item it repaired (its exchange is refused).
+    pub(crate) update_of: Option<String>,
+}
+
+/// A fault a test asked for, on one path or on all.
+#[derive(Debug, Clone)]
+pub(crate) struct Injected {
+    pub(crate) path: Option<String>,
+    pub(crate) fault: Fault,
+    pub(crate) remaining: u32,
+}
+
+/// Everything the sandbox knows.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) settings: Settings,
+    pub(crate) clock: Clock,
+    next_item: u64,
+    next_token: u64,
+    next_request: u64,
+    next_id: u64,
+    pub(crate) link_tokens: HashMap<String, LinkToken>,
+    pub(crate) public_tokens: HashMap<String, PendingItem>,
+    /// Items by item id.
+    pub(crate) items: HashMap<String, Item>,
+    /// Live access tokens: access token → item id.
+    pub(crate) access_tokens: HashMap<String, String>,
+    /// Processor tokens: token → (item id, account index).
+    pub(crate) processor_tokens: HashMap<String, (String, usize)>,
+    pub(crate) faults: Vec<Injected>,
+    pub(crate) webhooks: Vec<SentWebhook>,
+    pub(crate) chaos: WebhookChaos,
+}
+
+impl State {
+    pub(crate) fn new(settings: Settings) -> Self {
+        let clock = Clock::new(settings.start, settings.frozen);
+        State {
+            settings,
+            clock,
+            next_item: 0,
+            next_token: 0,
+            next_request: 0,
+            next_id: 0,
+            link_tokens: HashMap::new(),
+            public_tokens: HashMap::new(),
+            items: HashMap::new(),
+            access_tokens: HashMap::new(),
+            processor_tokens: HashMap::new(),
+            faults: Vec::new(),
+            webhooks: Vec::new(),
+            chaos: WebhookChaos::default(),
+        }
+    }
+
+    /// Forgets everything a test made: Items, tokens, sessions, faults, sent webhooks, the
+    /// clock's moves and the webhook chaos. The settings stay, so the numbering starts over: a
+    /// reset sandbox hands out the same tokens as a new one.
+    pub(crate) fn reset(&mut self) {
+        *self = State::new(self.settings.clone());
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A token `<prefix>-sandbox-<uuid>`, from the seed.
+    pub(crate) fn token(&mut self, prefix: &str) -> String {
+        self.next_token += 1;
+        let mut rng = Rng::new(self.settings.seed, 0x0074_6f6b_656e, self.next_token);
+        format!("{prefix}-sandbox-{}", rng.uuid())
+    }
+
+    /// An id of Plaid's shape (letters and digits), from the seed.
+    pub(crate) fn id(&mut self, len: usize) -> String {
+        self.next_id += 1;
+        let mut rng = Rng::new(self.settings.seed, 0x0069_6473, self.next_id);
+        rng.id(len)
+    }
+
+    pub(crate) fn request_id(&mut self) -> String {
+        self.next_request += 1;
+        let mut rng = Rng::new(self.settings.seed, 0x0072_6571, self.next_request);
+        rng.id(15)
+    }
+
+    /// A public token for a new Item, as Link's `onSuccess` (or the sandbox shortcut) gives.
+    pub(crate) fn new_public_token(&mut self, pending: PendingItem) -> String {
+        let token = self.token("public");
+        self.public_tokens.insert(token.clone(), pending);
+        token
+    }
+
+    /// Creates the Item a public token stands for.
+    pub(crate) fn create_item(&mut self, pending: PendingItem) -> (String, String) {
+        self.next_item += 1;
+        let number = self.next_item;
+        let seed = self.settings.seed ^ pending.profile.seed;
+        let mut rng = Rng::new(seed, 0x6974_656d, number);
+        let item_id = rng.id(37);
+        let now = self.now();
+        let today = now.date_naive();
+        let profile = pending.profile.dated(today);
+        let accounts: Vec<Account> = profile
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, plan)| Account {
+                id: rng.id(37),
+                plan: plan.clone(),
+                verification: (profile.automated_micro_deposits && i == 0)
+                    .then(|| "pending_automatic_verification".to_owned()),
+            })
+            .collect();
+        let ledger = match &profile.ledger {
+            LedgerPlan::Generated(slots) => {
+                Ledger::generated(seed, number, today, self.settings.history_days, *slots)
+            }
+            LedgerPlan::Dynamic { checking, card } => {
+                Ledger::dynamic(seed, number, today, *checking, *card)
+            }
+            LedgerPlan::Custom(planned) => Ledger::custom(seed, number, today, planned),
+        };
+        let access_token = self.token("access");
+        let mut products = pending.products;
+        products.dedup();
+        let mut last_update = HashMap::new();
+        if products.iter().any(|p| p == "transactions") {
+            last_update.insert("transactions", now);
+        }
+        if products.iter().any(|p| p == "investments") {
+            last_update.insert("investments", now);
+        }
+        let item = Item {
+            number,
+            item_id: item_id.clone(),
+            access_token: access_token.clone(),
+            bank: pending.bank,
+            products,
+            webhook: pending.webhook,
+            accounts,
+            ledger,
+            profile,
+            error: None,
+            created_at: now,
+            login_expires_at: now + LOGIN_LIFE,
+            consent_expiration: None,
+            removed: false,
+            not_ready: self.settings.not_ready_syncs,
+            last_update,
+            last_failed: HashMap::new(),
+            last_webhook: None,
+            synced: false,
+        };
+        self.access_tokens
+            .insert(access_token.clone(), item_id.clone());
+        self.items.insert(item_id.clone(), item);
+        (access_token, item_id)
+    }
+
+    /// The Item an access token opens, if the token is live.
+    pub(crate) fn item_id_for(&self, access_token: &str) -> Option<&str> {
+        self.access_tokens.get(access_token).map(String::as_str)
+    }
+
+    /// The next fault injected for `path`, if any (and counts it used).
+    pub(crate) fn take_fault(&mut self, path: &str) -> Option<Fault> {
+        let slot = self
+            .faults
+            .iter_mut()
+            .find(|f| f.remaining > 0 && f.path.as_deref().is_none_or(|p| p == path))?;
+        slot.remaining -= 1;
+        let fault = slot.fault.clone();
+        self.faults.retain(|f| f.remaining > 0);
+        Some(fault)
+    }
+}
+
+/// Locks the state; a panic elsewhere while it was held does not make it unusable.
+pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,231 @@
+//! Webhooks: made by the handlers, signed like Plaid's, recorded, and posted by a task of their
+//! own, with the chaos a test asks for (duplicates, delays and so reordering, other targets):
+//! Plaid delivers at least once, in no guaranteed order.
+
+use crate::rng::Rng;
+use crate::state::{lock, Item, State};
+use crate::{SentWebhook, WebhookSigner};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A webhook to deliver once the state lock is released.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub(crate) url: String,
+    pub(crate) body: Value,
+}
+
+/// Queues `body` for the Item's webhook URL, if it has one, and records it as the Item's last
+/// webhook (`/item/get`'s `status.last_webhook`).
+pub(crate) fn queue(
+    item: &mut Item,
+    outgoing: &mut Vec<Outgoing>,
+    body: Value,
+    now: DateTime<Utc>,
+) {
+    if let Some(url) = &item.webhook {
+        let code = body
+            .get("webhook_code")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        item.last_webhook = Some((now, code));
+        outgoing.push(Outgoing {
+            url: url.clone(),
+            body,
+        });
+    }
+}
+
+/// `SYNC_UPDATES_AVAILABLE`, which Plaid sends once `/transactions/sync` has been called on the
+/// Item.
+pub(crate) fn sync_updates(item: &mut Item, outgoing: &mut Vec<Outgoing>, now: DateTime<Utc>) {
+    if !item.synced {
+        return;
+    }
+    let body = item.webhook_body(
+        "TRANSACTIONS",
+        "SYNC_UPDATES_AVAILABLE",
+        &[
+            ("initial_update_complete", Value::Bool(true)),
+            ("historical_update_complete", Value::Bool(true)),
+        ],
+    );
+    queue(item, outgoing, body, now);
+}
+
+/// One post to make: the index of its record, where, what, and after how long.
+pub(crate) struct Delivery {
+    index: usize,
+    url: String,
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+    delay: Duration,
+}
+
+/// The webhook sender's queue.
+pub(crate) type Outbox = tokio::sync::mpsc::UnboundedSender<Delivery>;
+
+/// Starts the task that posts queued webhooks and records each receiver's answer. Webhooks
+/// without a delay go out one at a time in the order they were made; delayed ones on their
+/// own, so they overtake and are overtaken.
+pub(crate) fn start_outbox(state: Arc<Mutex<State>>, http: reqwest::Client) -> Outbox {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Delivery>();
+    tokio::spawn(async move {
+        while let Some(delivery) = rx.recv().await {
+            if delivery.delay.is_zero() {
+                post(&state, &http, delivery).await;
+            } else {
+                let (state, http) = (Arc::clone(&state), http.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(delivery.delay).await;
+                    post(&state, &http, delivery).await;
+                });
+            }
+        }
+    });
+    tx
+}
+
+async fn post(state: &Mutex<State>, http: &reqwest::Client, delivery: Delivery) {
+    let status = match http
+        .post(&delivery.url)
+        .headers(delivery.headers)
+        .body(delivery.body)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+    {
+        Ok(response) => response.status().as_u16(),
+        Err(_) => 0,
+    };
+    if let Some(sent) = lock(state).webhooks.get_mut(delivery.index) {
+        sent.status = Some(status);
+    }
+}
+
+/// Signs a webhook, records it, and queues it (and its copies, under chaos) for sending.
+pub(crate) fn deliver(
+    state: &Mutex<State>,
+    signer: &WebhookSigner,
+    outbox: &Outbox,
+    hook: Outgoing,
+) {
+    let bytes = serde_json::to_vec_pretty(&hook.body).unwrap_or_default();
+    let mut deliveries = Vec::new();
+    {
+        let mut s = lock(state);
+        let chaos = s.chaos.clone();
+        let mut rng = Rng::new(s.settings.seed, 0x6368_616f, s.webhooks.len() as u64);
+        let copies =
+            if chaos.max_copies > 1 && (rng.below(10_000) as f64) < chaos.duplicates * 10_000.0 {
+                2 + rng.below(u64::from(chaos.max_copies - 1)) as u32
+            } else {
+                1
+            };
+        for copy in 0..copies {
+            let url = if chaos.targets.is_empty() {
+                hook.url.clone()
+            } else {
+                chaos.targets[rng.below(chaos.targets.len() as u64) as usize].clone()
+            };
+            let (low, high) = chaos.delay;
+            let span = high.saturating_sub(low).as_millis() as u64;
+            let delay =
+                low + Duration::from_millis(if span == 0 { 0 } else { rng.below(span + 1) });
+            let allowed = webhook_allowed(&url, &s.settings.webhook_hosts);
+            s.webhooks.push(SentWebhook {
+                url: url.clone(),
+                body: hook.body.clone(),
+                status: (!allowed).then_some(0),
+                copy,
+            });
+            let index = s.webhooks.len() - 1;
+            if allowed {
+                // Each copy signed on its own, as Plaid signs each delivery.
+                deliveries.push(Delivery {
+                    index,
+                    url,
+                    headers: signer.headers(&bytes),
+                    body: bytes.clone(),
+                    delay,
+                });
+            } else {
+                eprintln!(
+                    "plaid-sandbox: not delivering a webhook to {}: only loopback hosts, and \
+                     hosts allowed by name, receive webhooks",
+                    url_host(&url).unwrap_or("an unparsable URL")
+                );
+            }
+        }
+    }
+    for delivery in deliveries {
+        let index = delivery.index;
+        if outbox.send(delivery).is_err() {
+            // The runtime that started the sandbox is gone: nobody is left to receive it.
+            if let Some(sent) = lock(state).webhooks.get_mut(index) {
+                sent.status = Some(0);
+            }
+        }
+    }
+}
+
+/// The host of a URL, if it has one.
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host_port.split(':').next()?,
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// Whether a webhook may go to `url`: an http(s) URL to a loopback host, or to a host named in
+/// `allowed`.
+pub(crate) fn webhook_allowed(url: &str, allowed: &[String]) -> bool {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return false;
+    }
+    let Some(host) = url_host(url) else {
+        return false;
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    loopback || allowed.iter().any(|h| h.eq_ignore_ascii_case(host))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhooks_go_to_loopback_or_named_hosts_only() {
+        for url in [
+            "http://127.0.0.1:9/h",
+            "http://localhost/x",
+            "https://[::1]:8/h",
+            "http://127.5.5.5",
+        ] {
+            assert!(webhook_allowed(url, &[]), "{url}");
+        }
+        for url in [
+            "http://example.com/h",
+            "ftp://127.0.0.1/",
+            "http://10.0.0.1/",
+            "http://user@evil.com/",
+            "nonsense",
+        ] {
+            assert!(!webhook_allowed(url, &[]), "{url}");
+        }
+        assert!(webhook_allowed(
+            "https://hooks.internal:8443/p",
+            &["hooks.internal".into()]
+        ));
+    }
+}

@@ -512,7 +512,7 @@ pub struct ApiError {
     #[serde(default)]
     pub display_message: Option<String>,
     /// Plaid's id for the request, to quote to Plaid support.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     /// Per-Item causes (Assets), as Plaid sent them.
     #[serde(default, deserialize_with = "crate::de::null_as_default")]
@@ -521,7 +521,7 @@ pub struct ApiError {
     #[serde(default, rename = "status")]
     pub status_in_body: Option<f64>,
     /// A link to Plaid's documentation for this error.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub documentation_url: Option<String>,
     /// What Plaid suggests doing about it.
     #[serde(default)]

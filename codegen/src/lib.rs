@@ -104,6 +104,7 @@ pub fn run() -> Result<(), String> {
     let webhook_kinds = webhooks::analyze(&spec);
     let mut bounds = spec::bounds(&spec);
     let mut accepts = spec::accept_headers(&spec);
+    let required_nullable = spec::required_nullable(&spec);
     normalize::normalize(&mut spec).map_err(|e| format!("{at}: {e}"))?;
     // Product features: without `full`, generate only the enabled families (and the core).
     let enabled = |feature: &str| {
@@ -168,6 +169,8 @@ pub fn run() -> Result<(), String> {
         ));
     }
     codegen::add_request_types(&ops, &mut types).map_err(|e| format!("{at}: {e}"))?;
+    // Fields the spec requires but allows null: written as null, not left out.
+    postprocess::write_required_nulls(&mut types, &required_nullable);
     // serde's derive of every struct, for the differential test only.
     let reference = enabled("serde-reference").then(|| postprocess::serde_reference(&types));
     // `new`'s frozen parameters (see postprocess::Signatures).

@@ -18,6 +18,9 @@
 //!   serde's derive writes the same fields but leaves the crate one `?` per field and a call of
 //!   `skip_field` per skipped one (a no-op in every format this SDK writes); with ~1,900
 //!   optional fields that was the largest part of type checking left.
+//! * **Required nulls.** A field the spec requires and allows to be `null` is written as `null`
+//!   when empty, not left out (`write_required_nulls`): normalization made it optional so a
+//!   missing key parses, but Plaid's answers carry the key (`Transaction.transaction_code`).
 //! * **Constructors and setters.** Every struct is `#[non_exhaustive]` and gets
 //!   `new(required...)`, whose arguments take `impl Into<T>` and whose optional fields start
 //!   empty, and a setter per field, so a request is `Req::new(token).count(500)`. A field Plaid
@@ -706,6 +709,35 @@ pub fn is_required(field: &Field) -> bool {
     !is_option(&field.ty) && serde_default(&field.attrs).is_none()
 }
 
+/// Makes the generated `Serialize` write `null` for an empty `Option` field the spec requires
+/// (and allows to be `null`), instead of leaving it out: `required` names such fields per type
+/// (`spec::required_nullable`). Normalization made them optional so that a missing key parses
+/// too; on the way out, the spec's shape has the key. Runs before the lean `Serialize` and the
+/// serde reference copy are made, so both write the same. Returns how many fields changed.
+pub fn write_required_nulls(
+    items: &mut [Item],
+    required: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) -> usize {
+    let mut changed = 0;
+    for item in items.iter_mut() {
+        let Item::Struct(s) = item else { continue };
+        let Some(names) = required.get(&s.ident.to_string()) else {
+            continue;
+        };
+        let Fields::Named(fields) = &mut s.fields else {
+            continue;
+        };
+        for field in fields.named.iter_mut() {
+            if is_option(&field.ty) && names.contains(&wire_name(field)) {
+                changed += remove_serde_items(&mut field.attrs, |m| {
+                    m.path().is_ident("skip_serializing_if")
+                });
+            }
+        }
+    }
+    changed
+}
+
 /// The field's name on the wire: its `#[serde(rename)]`, or its identifier.
 fn wire_name(field: &Field) -> String {
     serde_str(&field.attrs, "rename").unwrap_or_else(|| unraw(field.ident.as_ref().expect("named")))
@@ -1063,6 +1095,37 @@ mod tests {
         assert!(
             out.contains("Unknown = \"UNKNOWN\""),
             "Plaid's own UNKNOWN stays Unknown: {out}"
+        );
+    }
+
+    #[test]
+    fn required_nullable_fields_are_written_as_null() {
+        let mut it = items(
+            r#"
+            pub struct Transaction {
+                #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                pub transaction_code: Option<String>,
+                #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                pub merchant_name: Option<String>,
+            }
+        "#,
+        );
+        let required = [(
+            "Transaction".to_owned(),
+            ["transaction_code".to_owned()].into(),
+        )]
+        .into();
+        assert_eq!(write_required_nulls(&mut it, &required), 1);
+        let out = render(&it);
+        assert!(
+            out.contains("# [serde (default)] pub transaction_code"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "skip_serializing_if = \"::std::option::Option::is_none\")] pub merchant_name"
+            ),
+            "{out}"
         );
     }
 

@@ -354,6 +354,82 @@ pub fn required_orders(spec: &Value) -> std::collections::BTreeMap<String, Vec<S
     out
 }
 
+/// The properties the spec requires and allows to be `null`, per component schema, keyed by
+/// the Rust type name typify gives the schema, with their wire names. Read from the spec as
+/// published: normalization makes such a property optional when it references a nullable
+/// schema (so that `null` and a missing key both parse), which would otherwise make the
+/// generated `Serialize` leave it out, where Plaid's answers carry `null`
+/// (`Transaction.transaction_code`, `Item.error`). The generated `Serialize` writes these as
+/// `null` when they are `None` (see `postprocess::write_required_nulls`).
+pub fn required_nullable(
+    spec: &Value,
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return out;
+    };
+    fn resolve<'a>(spec: &'a Value, mut node: &'a Value) -> &'a Value {
+        for _ in 0..16 {
+            match node.get("$ref").and_then(Value::as_str) {
+                Some(r) => match spec.pointer(r.trim_start_matches('#')) {
+                    Some(target) => node = target,
+                    None => break,
+                },
+                None => break,
+            }
+        }
+        node
+    }
+    let nullable = |property: &Value| {
+        let is_nullable = |node: &Value| {
+            node.get("nullable") == Some(&Value::Bool(true))
+                || node
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .is_some_and(|e| e.contains(&Value::Null))
+        };
+        is_nullable(property)
+            || is_nullable(resolve(spec, property))
+            || property
+                .get("allOf")
+                .and_then(Value::as_array)
+                .is_some_and(|parts| parts.iter().any(|p| is_nullable(resolve(spec, p))))
+    };
+    for (name, schema) in schemas {
+        // The schema and its `allOf` parts, one level: where Plaid writes its properties.
+        let mut parts = vec![schema];
+        if let Some(all_of) = schema.get("allOf").and_then(Value::as_array) {
+            parts.extend(all_of.iter().map(|p| resolve(spec, p)));
+        }
+        let required: std::collections::BTreeSet<&str> = parts
+            .iter()
+            .filter_map(|p| p.get("required").and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut names = std::collections::BTreeSet::new();
+        for part in &parts {
+            for (prop, schema) in part
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if required.contains(prop.as_str()) && nullable(schema) {
+                    names.insert(prop.clone());
+                }
+            }
+        }
+        if !names.is_empty() {
+            out.insert(pascal_case(&snake_case(name)), names);
+        }
+    }
+    out
+}
+
 /// A wire name as a Rust field name: `consentId` -> `consent_id`,
 /// `Plaid-New-User-API-Enabled` -> `plaid_new_user_api_enabled`.
 pub fn snake_case(name: &str) -> String {
@@ -396,6 +472,32 @@ pub fn pascal_case(snake: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn required_nullable_properties_are_found_through_refs_and_all_of() {
+        let spec = serde_json::json!({ "components": { "schemas": {
+            "Code": { "type": "string", "nullable": true, "enum": ["a", null] },
+            "Transaction": {
+                "allOf": [{ "$ref": "#/components/schemas/Base" }],
+                "required": ["transaction_code", "name", "optional_but_listed"],
+                "properties": {
+                    "transaction_code": { "$ref": "#/components/schemas/Code" },
+                    "name": { "type": "string" },
+                    "wrapped": { "allOf": [{ "$ref": "#/components/schemas/Code" }] },
+                    "optional_but_listed": { "type": "string", "nullable": true }
+                }
+            },
+            "Base": { "required": ["category"], "properties": { "category": { "type": "array", "nullable": true } } }
+        } } });
+        let found = required_nullable(&spec);
+        let names: Vec<&str> = found["Transaction"].iter().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["category", "optional_but_listed", "transaction_code"]
+        );
+        assert!(!found.contains_key("Code"));
+    }
+
     use super::*;
     use serde_json::json;
 

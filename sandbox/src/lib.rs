@@ -51,6 +51,7 @@ mod failure;
 mod handlers;
 mod institutions;
 mod ledger;
+mod link_flow;
 mod proxy;
 mod rng;
 mod server;

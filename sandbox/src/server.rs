@@ -87,6 +87,36 @@ fn json_response(status: u16, body: &Value) -> axum::response::Response {
 
 /// Answers one request: an injected fault, or the handler's answer, in Plaid's shape.
 pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::response::Response {
+    if let Some((_, content_type, body)) = crate::link_flow::FILES.iter().find(|(p, ..)| *p == path)
+    {
+        return (
+            http::StatusCode::OK,
+            [
+                (http::header::CONTENT_TYPE, *content_type),
+                (http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+                (http::header::CACHE_CONTROL, "no-store"),
+            ],
+            *body,
+        )
+            .into_response();
+    }
+    if let Some(command) = path.strip_prefix("/__sandbox/link/") {
+        let request_id = lock(&app.state).request_id();
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let mut outgoing = Vec::new();
+        let result = if request.method == http::Method::POST {
+            crate::link_flow::handle(&app.state, command, &body, &request_id, &mut outgoing)
+        } else {
+            Err(Failure::code("NOT_FOUND"))
+        };
+        for hook in outgoing {
+            webhooks::deliver(&app.state, &app.signer, &app.outbox, hook);
+        }
+        return match result {
+            Ok(value) => json_response(200, &value),
+            Err(f) => json_response(f.status, &f.to_json(&request_id)),
+        };
+    }
     if let Some(command) = path.strip_prefix(crate::ADMIN_PREFIX) {
         return admin(app, command, request);
     }
@@ -294,6 +324,7 @@ pub(crate) fn link_success(
         finished_at: Some(now),
         events: Vec::new(),
         outcome: None,
+        login: None,
     };
     let bank = crate::institutions::find(institution_id);
     let result = match prepared {
@@ -426,6 +457,7 @@ pub(crate) fn link_update(
             started_at: now,
             finished_at: Some(now),
             events: Vec::new(),
+            login: None,
             outcome: Some(SessionOutcome::Success {
                 public_token,
                 institution_id: bank.id.to_owned(),

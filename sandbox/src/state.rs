@@ -151,6 +151,8 @@ pub(crate) struct LinkSession {
     /// `(event_name, timestamp, metadata)`, in order.
     pub(crate) events: Vec<(String, DateTime<Utc>, Value)>,
     pub(crate) outcome: Option<SessionOutcome>,
+    /// Where the user is in the Link emulator: logged in, through how much MFA.
+    pub(crate) login: Option<crate::link_flow::Login>,
 }
 
 #[derive(Debug, Clone)]

@@ -77,15 +77,19 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             "country_codes: {bad} is not a supported country"
         )));
     }
-    let user = body.get("user").ok_or_else(|| Failure::missing("user"))?;
-    let client_user_id = match user.get("client_user_id") {
-        Some(Value::String(id)) if !id.is_empty() => id.clone(),
-        None | Some(Value::Null) => return Err(Failure::missing("user.client_user_id")),
-        Some(_) => {
-            return Err(Failure::invalid_field(
-                "user.client_user_id must be a non-empty string",
-            ))
-        }
+    // `user.client_user_id`, or the newer `user_id` (from /user/create) in its place.
+    let client_user_id = match (body.get("user"), body.optional("user_id")?) {
+        (Some(user), _) => match user.get("client_user_id") {
+            Some(Value::String(id)) if !id.is_empty() => id.clone(),
+            None | Some(Value::Null) => return Err(Failure::missing("user.client_user_id")),
+            Some(_) => {
+                return Err(Failure::invalid_field(
+                    "user.client_user_id must be a non-empty string",
+                ))
+            }
+        },
+        (None, Some(user_id)) => user_id.to_owned(),
+        (None, None) => return Err(Failure::missing("user")),
     };
     let products = body.strings("products")?;
     if let Some(bad) = products

@@ -1,0 +1,371 @@
+/*
+ * Offline emulator of Plaid Link's web SDK (the stand-in for
+ * https://cdn.plaid.com/link/v2/stable/link-initialize.js), served by the
+ * plaid-sandbox crate at /link/v2/stable/link-initialize.js.
+ *
+ * Defines window.Plaid.create(config) -> {open, exit, destroy, submit}. Each
+ * handler loads BASE/link/emulator.html in its own full-viewport iframe
+ * (id plaid-link-iframe-N, hidden until open()) and talks to it with
+ * postMessage. BASE is where this script was loaded from. No dependencies, no
+ * network access other than to BASE, nothing stored.
+ *
+ * Protocol (every message is an object with `plaidLinkEmulator: 1`):
+ *   page -> parent: {type: "ready"}
+ *                   {type: "event", eventName, metadata}
+ *                   {type: "success", public_token, metadata}
+ *                   {type: "exit", error, metadata}
+ *   parent -> page: {type: "open"}
+ *                   {type: "exit", force: boolean}
+ *                   {type: "submit", data}
+ * The page posts to the origin it was given in its URL (?origin=); the parent
+ * accepts only messages whose source is its own iframe's window and whose
+ * origin is that iframe's origin, and posts to that origin only.
+ */
+(function () {
+  'use strict';
+
+  if (window.Plaid && window.Plaid.__offlineEmulator) {
+    return; // loaded twice: keep the first copy (and its base URL)
+  }
+
+  var SCRIPT_PATH = '/link/v2/stable/link-initialize.js';
+  var MARK = 'plaidLinkEmulator';
+  var FORCE_EXIT_TIMEOUT_MS = 3000;
+
+  function scriptUrl() {
+    var current = document.currentScript;
+    if (current && current.src && /link-initialize\.js(?:[?#].*)?$/.test(current.src)) {
+      return current.src;
+    }
+    var scripts = document.getElementsByTagName('script');
+    for (var i = scripts.length - 1; i >= 0; i--) {
+      if (/link-initialize\.js(?:[?#].*)?$/.test(scripts[i].src || '')) {
+        return scripts[i].src;
+      }
+    }
+    return current && current.src ? current.src : null;
+  }
+
+  // BASE: the script's URL less /link/v2/stable/link-initialize.js (so a
+  // sandbox mounted under a path prefix works), else the script's origin.
+  function baseFrom(src) {
+    if (!src) {
+      return window.location.origin;
+    }
+    var url = new URL(src, window.location.href);
+    var path = url.pathname;
+    var base = url.origin;
+    if (path.slice(-SCRIPT_PATH.length) === SCRIPT_PATH) {
+      base += path.slice(0, path.length - SCRIPT_PATH.length);
+    }
+    return base;
+  }
+
+  var BASE = baseFrom(scriptUrl());
+  var EMULATOR_URL = BASE + '/link/emulator.html';
+  var EMULATOR_ORIGIN = new URL(EMULATOR_URL, window.location.href).origin;
+  var counter = 0;
+
+  function later(fn) {
+    setTimeout(fn, 0);
+  }
+
+  // Runs an application callback; its exceptions surface without breaking the
+  // emulator's own bookkeeping.
+  function call(fn, args) {
+    if (typeof fn !== 'function') {
+      return;
+    }
+    try {
+      fn.apply(null, args);
+    } catch (e) {
+      later(function () {
+        throw e;
+      });
+    }
+  }
+
+  function whenBody(fn) {
+    if (document.body) {
+      fn();
+    } else {
+      document.addEventListener('DOMContentLoaded', fn, { once: true });
+    }
+  }
+
+  function create(config) {
+    config = config || {};
+    counter += 1;
+    var id = 'plaid-link-iframe-' + counter;
+    var iframe = document.createElement('iframe');
+    var loaded = false;
+    var isOpen = false;
+    var openQueued = false;
+    var destroyed = false;
+    var loadFired = false;
+    var exitCallbacks = [];
+    var forceTimer = null;
+    var lastSessionId = null;
+    var lastRequestId = null;
+    var returnFocus = null;
+    var savedOverflow = null;
+
+    var token = config.token == null ? '' : String(config.token);
+    var src =
+      EMULATOR_URL +
+      '?token=' + encodeURIComponent(token) +
+      '&origin=' + encodeURIComponent(window.location.origin);
+
+    iframe.id = id;
+    iframe.name = id;
+    iframe.title = 'Plaid Link (offline emulator)';
+    iframe.setAttribute('allowtransparency', 'true');
+    iframe.setAttribute('aria-hidden', 'true');
+    var style = iframe.style;
+    style.position = 'fixed';
+    style.top = '0';
+    style.left = '0';
+    style.width = '100%';
+    style.height = '100%';
+    style.border = '0';
+    style.margin = '0';
+    style.padding = '0';
+    style.zIndex = '2147483647';
+    style.background = 'transparent';
+    style.colorScheme = 'normal';
+    style.display = 'none';
+    iframe.src = src;
+
+    function post(message) {
+      if (destroyed || !iframe.contentWindow) {
+        return;
+      }
+      message[MARK] = 1;
+      iframe.contentWindow.postMessage(message, EMULATOR_ORIGIN);
+    }
+
+    function show() {
+      if (isOpen) {
+        return;
+      }
+      isOpen = true;
+      returnFocus = document.activeElement;
+      if (document.body) {
+        savedOverflow = document.body.style.overflow;
+        document.body.style.overflow = 'hidden';
+      }
+      iframe.style.display = 'block';
+      iframe.removeAttribute('aria-hidden');
+      iframe.focus();
+      post({ type: 'open' });
+    }
+
+    function hide() {
+      if (!isOpen) {
+        return;
+      }
+      isOpen = false;
+      iframe.style.display = 'none';
+      iframe.setAttribute('aria-hidden', 'true');
+      if (document.body && savedOverflow !== null) {
+        document.body.style.overflow = savedOverflow;
+      }
+      savedOverflow = null;
+      var target = returnFocus;
+      returnFocus = null;
+      if (target && typeof target.focus === 'function' && document.contains(target)) {
+        try {
+          target.focus();
+        } catch (e) {
+          /* ignore */
+        }
+      }
+    }
+
+    function runExitCallbacks() {
+      var callbacks = exitCallbacks;
+      exitCallbacks = [];
+      for (var i = 0; i < callbacks.length; i++) {
+        call(callbacks[i], []);
+      }
+    }
+
+    function finished() {
+      if (forceTimer) {
+        clearTimeout(forceTimer);
+        forceTimer = null;
+      }
+      hide();
+    }
+
+    function onMessage(event) {
+      if (destroyed || event.source !== iframe.contentWindow || event.origin !== EMULATOR_ORIGIN) {
+        return;
+      }
+      var data = event.data;
+      if (!data || typeof data !== 'object' || data[MARK] !== 1) {
+        return;
+      }
+      switch (data.type) {
+        case 'ready':
+          if (loaded) {
+            return;
+          }
+          loaded = true;
+          if (!loadFired) {
+            loadFired = true;
+            call(config.onLoad, []);
+          }
+          if (openQueued && !destroyed) {
+            openQueued = false;
+            show();
+          }
+          break;
+        case 'event':
+          if (data.metadata) {
+            lastSessionId = data.metadata.link_session_id || lastSessionId;
+            lastRequestId = data.metadata.request_id || lastRequestId;
+          }
+          call(config.onEvent, [data.eventName, data.metadata]);
+          break;
+        case 'success':
+          finished();
+          call(config.onSuccess, [data.public_token, data.metadata]);
+          runExitCallbacks();
+          break;
+        case 'exit':
+          finished();
+          call(config.onExit, [data.error || null, data.metadata]);
+          runExitCallbacks();
+          break;
+        default:
+          break;
+      }
+    }
+
+    window.addEventListener('message', onMessage);
+    whenBody(function () {
+      if (!destroyed) {
+        document.body.appendChild(iframe);
+      }
+    });
+
+    function open() {
+      if (destroyed) {
+        if (window.console) {
+          console.warn('Plaid Link emulator: open() called on a destroyed handler');
+        }
+        return;
+      }
+      if (isOpen) {
+        return;
+      }
+      if (!loaded) {
+        openQueued = true; // Plaid delays open() until the module has loaded
+        return;
+      }
+      show();
+    }
+
+    function exit(options, callback) {
+      if (typeof options === 'function') {
+        callback = options;
+        options = {};
+      }
+      options = options || {};
+      var force = options.force === true;
+      if (destroyed || !isOpen) {
+        openQueued = false;
+        if (typeof callback === 'function') {
+          later(function () {
+            call(callback, []);
+          });
+        }
+        return;
+      }
+      if (typeof callback === 'function') {
+        exitCallbacks.push(callback);
+      }
+      if (force) {
+        iframe.style.display = 'none';
+        post({ type: 'exit', force: true });
+        if (!forceTimer) {
+          // The page did not answer (gone or stuck): exit with what is known.
+          forceTimer = setTimeout(function () {
+            forceTimer = null;
+            if (!isOpen) {
+              return;
+            }
+            finished();
+            call(config.onExit, [
+              null,
+              {
+                institution: null,
+                status: null,
+                link_session_id: lastSessionId,
+                request_id: lastRequestId
+              }
+            ]);
+            runExitCallbacks();
+          }, FORCE_EXIT_TIMEOUT_MS);
+        }
+      } else {
+        post({ type: 'exit', force: false });
+      }
+    }
+
+    function destroy() {
+      if (destroyed) {
+        return;
+      }
+      if (forceTimer) {
+        clearTimeout(forceTimer);
+        forceTimer = null;
+      }
+      hide();
+      destroyed = true;
+      openQueued = false;
+      exitCallbacks = [];
+      window.removeEventListener('message', onMessage);
+      if (iframe.parentNode) {
+        iframe.parentNode.removeChild(iframe);
+      }
+    }
+
+    function submit(data) {
+      // Layer's submit(): nothing to do in the emulator beyond passing it on.
+      post({ type: 'submit', data: data == null ? null : data });
+    }
+
+    return { open: open, exit: exit, destroy: destroy, submit: submit };
+  }
+
+  // Embedded Link: a button in the target that opens the modal flow.
+  function createEmbedded(config, target) {
+    var handler = create(config);
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Connect a bank account (offline Plaid Link emulator)';
+    button.addEventListener('click', function () {
+      handler.open();
+    });
+    if (target && target.appendChild) {
+      target.appendChild(button);
+    }
+    return {
+      destroy: function () {
+        handler.destroy();
+        if (button.parentNode) {
+          button.parentNode.removeChild(button);
+        }
+      }
+    };
+  }
+
+  window.Plaid = {
+    create: create,
+    createEmbedded: createEmbedded,
+    __offlineEmulator: true,
+    __emulatorBase: BASE
+  };
+})();

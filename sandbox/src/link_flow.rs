@@ -1,0 +1,447 @@
+//! The offline Link: the pages the sandbox serves in place of Plaid's (`link/`), and the calls
+//! they make under `/__sandbox/link/` to go through a Link session: institution search, login
+//! (with MFA), account selection, success or exit, and the events for `/link/token/get`.
+
+use crate::failure::Failure;
+use crate::handlers;
+use crate::institutions::{self, BANKS};
+use crate::state::{lock, LinkSession, PendingItem, SessionOutcome, State};
+use crate::users::Mfa;
+use crate::webhooks::Outgoing;
+use serde_json::{json, Value};
+use std::sync::Mutex;
+
+/// The script an app loads in place of `https://cdn.plaid.com/link/v2/stable/link-initialize.js`.
+pub(crate) const SCRIPT_PATH: &str = "/link/v2/stable/link-initialize.js";
+
+/// The files of the offline Link: `(path, content type, body)`.
+pub(crate) const FILES: &[(&str, &str, &str)] = &[
+    (
+        SCRIPT_PATH,
+        "text/javascript; charset=utf-8",
+        include_str!("../link/link-initialize.js"),
+    ),
+    (
+        "/link/emulator.html",
+        "text/html; charset=utf-8",
+        include_str!("../link/emulator.html"),
+    ),
+];
+
+/// Where a user is in a Link session: logged in (the Item to create, or the Item being
+/// repaired), through how many MFA rounds.
+#[derive(Debug, Clone)]
+pub(crate) struct Login {
+    pub(crate) item: PendingItem,
+    pub(crate) mfa_rounds_done: u32,
+    /// Update mode: the Item repaired.
+    pub(crate) update_of: Option<String>,
+}
+
+fn str_field<'a>(body: &'a Value, name: &str) -> Result<&'a str, Failure> {
+    body.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Failure::missing(name))
+}
+
+/// The session a call names, in a live Link token.
+fn session<'s>(state: &'s mut State, body: &Value) -> Result<&'s mut LinkSession, Failure> {
+    let token = str_field(body, "link_token")?.to_owned();
+    let id = str_field(body, "link_session_id")?.to_owned();
+    let link = handlers::live_link_token(state, &token)?;
+    link.sessions
+        .iter_mut()
+        .find(|s| s.id == id)
+        .ok_or_else(|| {
+            Failure::invalid_field("link_session_id is not a session of this link token")
+        })
+}
+
+/// Answers one `/__sandbox/link/<command>` call.
+pub(crate) fn handle(
+    state_lock: &Mutex<State>,
+    command: &str,
+    body: &Value,
+    request_id: &str,
+    outgoing: &mut Vec<Outgoing>,
+) -> Result<Value, Failure> {
+    let mut state = lock(state_lock);
+    let state = &mut *state;
+    match command {
+        "session" => start(state, body, request_id),
+        "institutions" => search(state, body, request_id),
+        "login" => login(state, body, request_id),
+        "mfa" => mfa(state, body, request_id),
+        "complete" => complete(state, body, request_id, outgoing),
+        "exit" => exit(state, body, request_id),
+        "event" => event(state, body),
+        other => Err(Failure::code("NOT_FOUND").message(format!("no Link emulator call {other}"))),
+    }
+}
+
+fn start(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failure> {
+    let token = str_field(body, "link_token")?.to_owned();
+    let now = state.now();
+    let session_id = state.id(36);
+    let link = handlers::live_link_token(state, &token)?.clone();
+    let institution = match &link.item_id {
+        Some(item_id) => {
+            let item = state
+                .items
+                .get(item_id)
+                .filter(|i| !i.removed)
+                .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?;
+            json!({ "institution_id": item.bank.id, "name": item.bank.name })
+        }
+        None => Value::Null,
+    };
+    if let Some(link) = state.link_tokens.get_mut(&token) {
+        link.sessions.push(LinkSession {
+            id: session_id.clone(),
+            started_at: now,
+            finished_at: None,
+            events: Vec::new(),
+            outcome: None,
+            login: None,
+        });
+    }
+    Ok(json!({
+        "link_session_id": session_id,
+        "request_id": request_id,
+        "mode": if link.item_id.is_some() { "update" } else { "new" },
+        "client_name": link.client_name,
+        "language": link.language,
+        "products": link.products,
+        "country_codes": link.country_codes,
+        "institution": institution,
+    }))
+}
+
+fn search(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failure> {
+    let token = str_field(body, "link_token")?.to_owned();
+    let link = handlers::live_link_token(state, &token)?.clone();
+    let query = body
+        .get("query")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let found: Vec<Value> = BANKS
+        .iter()
+        .filter(|b| link.country_codes.iter().any(|c| c == b.country))
+        .filter(|b| link.products.iter().all(|p| b.offers(p)))
+        .filter(|b| query.is_empty() || institutions::matches(b, &query))
+        .take(10)
+        .map(|b| {
+            json!({
+                "institution_id": b.id,
+                "name": b.name,
+                "oauth": b.oauth,
+                "primary_color": b.color,
+                "logo": institutions::logo_png_base64(b.color),
+            })
+        })
+        .collect();
+    Ok(json!({ "institutions": found, "request_id": request_id }))
+}
+
+/// The accounts the user is shown to pick from.
+fn accounts_step(item: &PendingItem, request_id: &str) -> Value {
+    json!({
+        "next": "select_account",
+        "request_id": request_id,
+        "accounts": item.profile.accounts.iter().enumerate().map(|(i, a)| json!({
+            "index": i, "name": a.name, "mask": a.mask, "type": a.kind, "subtype": a.subtype,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The MFA step for round `round` (0-based), if the credentials ask for one that far.
+fn mfa_step(mfa: &Mfa, round: u32, request_id: &str) -> Option<Value> {
+    let step = match mfa {
+        Mfa::Device if round == 0 => json!({
+            "type": "device",
+            "prompt": "Enter the code sent to your device (the sandbox's code is 1234).",
+        }),
+        Mfa::Questions { rounds, per_round } if round < *rounds => json!({
+            "type": "questions",
+            "prompt": format!("Answer the security questions (round {} of {rounds}).", round + 1),
+            "questions": (0..*per_round)
+                .map(|q| format!("Question {} (answer: answer_{round}_{q})", q + 1))
+                .collect::<Vec<_>>(),
+        }),
+        Mfa::Selections { rounds } if round < *rounds => json!({
+            "type": "selections",
+            "prompt": format!("Did you open an account at this bank in 2015? (round {} of {rounds})", round + 1),
+            "options": ["Yes", "No"],
+        }),
+        _ => return None,
+    };
+    Some(json!({ "next": "mfa", "mfa": step, "request_id": request_id }))
+}
+
+fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failure> {
+    let institution_id = str_field(body, "institution_id")?.to_owned();
+    let username = body
+        .get("username")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let password = body
+        .get("password")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let token = str_field(body, "link_token")?.to_owned();
+    let link = handlers::live_link_token(state, &token)?.clone();
+    let (item, update_of) = match &link.item_id {
+        Some(item_id) => {
+            let existing = state
+                .items
+                .get(item_id)
+                .filter(|i| !i.removed)
+                .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?;
+            if existing.bank.id != institution_id {
+                return Err(Failure::invalid_field(
+                    "update mode repairs the Item at its own institution",
+                ));
+            }
+            let (bank, profile) = (existing.bank, existing.profile.clone());
+            // The credentials are checked as at a new login; the Item keeps its data.
+            let fresh = handlers::items::prepare(
+                state,
+                &institution_id,
+                Vec::new(),
+                &username,
+                &password,
+                None,
+            )?;
+            let pending = PendingItem {
+                bank,
+                products: Vec::new(),
+                webhook: None,
+                profile: crate::users::Profile {
+                    mfa: fresh.profile.mfa,
+                    ..profile
+                },
+                created_at: state.now(),
+                update_of: Some(item_id.clone()),
+            };
+            (pending, Some(item_id.clone()))
+        }
+        None => (
+            handlers::items::prepare(
+                state,
+                &institution_id,
+                link.products.clone(),
+                &username,
+                &password,
+                link.webhook.clone(),
+            )?,
+            None,
+        ),
+    };
+    let next = match &item.profile.mfa {
+        Some(mfa) => {
+            mfa_step(mfa, 0, request_id).unwrap_or_else(|| accounts_step(&item, request_id))
+        }
+        None => accounts_step(&item, request_id),
+    };
+    let session = session(state, body)?;
+    session.login = Some(Login {
+        item,
+        mfa_rounds_done: 0,
+        update_of,
+    });
+    Ok(next)
+}
+
+fn mfa(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failure> {
+    let answers: Vec<String> = body
+        .get("answers")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(|s| s.trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let session = session(state, body)?;
+    let login = session
+        .login
+        .as_mut()
+        .ok_or_else(|| Failure::invalid_field("log in before answering MFA"))?;
+    let mfa = login
+        .item
+        .profile
+        .mfa
+        .clone()
+        .ok_or_else(|| Failure::invalid_field("this login asked for no MFA"))?;
+    let round = login.mfa_rounds_done;
+    let right = match &mfa {
+        Mfa::Device => answers.first().map(String::as_str) == Some("1234"),
+        Mfa::Questions { per_round, .. } => {
+            answers.len() == *per_round as usize
+                && answers
+                    .iter()
+                    .enumerate()
+                    .all(|(q, a)| *a == format!("answer_{round}_{q}"))
+        }
+        Mfa::Selections { .. } => answers.first().map(String::as_str) == Some("Yes"),
+    };
+    if !right {
+        return Err(Failure::code("INVALID_MFA"));
+    }
+    login.mfa_rounds_done += 1;
+    Ok(mfa_step(&mfa, login.mfa_rounds_done, request_id)
+        .unwrap_or_else(|| accounts_step(&login.item, request_id)))
+}
+
+fn complete(
+    state: &mut State,
+    body: &Value,
+    request_id: &str,
+    outgoing: &mut Vec<Outgoing>,
+) -> Result<Value, Failure> {
+    let token = str_field(body, "link_token")?.to_owned();
+    let picked: Vec<usize> = body
+        .get("accounts")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_u64)
+                .map(|n| n as usize)
+                .collect()
+        })
+        .unwrap_or_default();
+    let login = session(state, body)?
+        .login
+        .clone()
+        .ok_or_else(|| Failure::invalid_field("log in before choosing accounts"))?;
+    if let Some(mfa) = &login.item.profile.mfa {
+        if mfa_step(mfa, login.mfa_rounds_done, "").is_some() {
+            return Err(Failure::invalid_field("answer the MFA questions first"));
+        }
+    }
+    let total = login.item.profile.accounts.len();
+    if picked.is_empty() || picked.iter().any(|i| *i >= total) {
+        return Err(Failure::invalid_field(
+            "choose at least one of the accounts shown",
+        ));
+    }
+    let bank = login.item.bank;
+    let now = state.now();
+    let (public_token, accounts) = match &login.update_of {
+        Some(_) => {
+            crate::server::link_update(state, &token, outgoing)?;
+            let link = handlers::live_link_token(state, &token)?;
+            // link_update recorded its own session: take its token, and fold it into this one.
+            let recorded = link.sessions.pop();
+            let public_token = match recorded.and_then(|s| s.outcome) {
+                Some(SessionOutcome::Success { public_token, .. }) => public_token,
+                _ => return Err(Failure::code("INTERNAL_SERVER_ERROR")),
+            };
+            let item_id = login.update_of.clone().unwrap_or_default();
+            let accounts = state
+                .items
+                .get(&item_id)
+                .map(|i| {
+                    i.accounts
+                        .iter()
+                        .map(|a| account_json(Some(&a.id), &a.plan))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            (public_token, accounts)
+        }
+        None => {
+            let mut item = login.item.clone();
+            crate::server::keep_accounts(&mut item, &picked);
+            let accounts: Vec<Value> = item
+                .profile
+                .accounts
+                .iter()
+                .map(|a| account_json(None, a))
+                .collect();
+            (state.new_public_token(item), accounts)
+        }
+    };
+    let session = session(state, body)?;
+    session.finished_at = Some(now);
+    session.outcome = Some(SessionOutcome::Success {
+        public_token: public_token.clone(),
+        institution_id: bank.id.to_owned(),
+        institution_name: bank.name.to_owned(),
+        accounts: accounts.clone(),
+    });
+    let session_id = session.id.clone();
+    Ok(json!({
+        "public_token": public_token,
+        "request_id": request_id,
+        "metadata": {
+            "institution": { "name": bank.name, "institution_id": bank.id },
+            "accounts": accounts,
+            "link_session_id": session_id,
+            "transfer_status": null,
+        },
+    }))
+}
+
+/// An account as Link's `onSuccess` metadata shows it. Plaid gives account ids there; before
+/// the exchange the sandbox has none yet (it makes the Item then), so `id` is the mask's
+/// placeholder until an update-mode session, which knows the Item's.
+fn account_json(id: Option<&str>, a: &crate::users::AccountPlan) -> Value {
+    json!({
+        "id": id,
+        "name": a.name,
+        "mask": a.mask,
+        "type": a.kind,
+        "subtype": a.subtype,
+        "verification_status": null,
+        "class_type": null,
+    })
+}
+
+fn exit(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failure> {
+    let status = body
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let institution = body
+        .get("institution_id")
+        .and_then(Value::as_str)
+        .and_then(institutions::find)
+        .map(|b| (b.id.to_owned(), b.name.to_owned()));
+    let error = body.get("error").filter(|e| e.is_object()).cloned();
+    let now = state.now();
+    let session = session(state, body)?;
+    session.finished_at = Some(now);
+    session.outcome = Some(SessionOutcome::Exit {
+        error,
+        status: status.clone(),
+        institution: institution.clone(),
+    });
+    Ok(json!({
+        "request_id": request_id,
+        "metadata": {
+            "institution": institution.map(|(id, name)| json!({ "name": name, "institution_id": id })),
+            "status": if status.is_empty() { Value::Null } else { Value::String(status) },
+            "link_session_id": session.id,
+            "request_id": request_id,
+        },
+    }))
+}
+
+fn event(state: &mut State, body: &Value) -> Result<Value, Failure> {
+    let name = str_field(body, "event_name")?.to_owned();
+    let metadata = body.get("metadata").cloned().unwrap_or(Value::Null);
+    let now = state.now();
+    let session = session(state, body)?;
+    if session.events.len() < 1_000 {
+        session.events.push((name, now, metadata));
+    }
+    Ok(json!({}))
+}

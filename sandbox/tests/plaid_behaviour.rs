@@ -1,0 +1,1071 @@
+//! Plaid's sandbox, as its docs describe it (plaid.com/docs/sandbox/ and the pages under it;
+//! GUIDE §7), reproduced: one test per behaviour, over plain HTTP so that what is checked is
+//! the wire (a field left out is not a `null`).
+
+use plaid_sandbox::{Sandbox, WebhookChaos};
+use serde_json::{json, Value};
+use std::time::Duration;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct Api {
+    sandbox: Sandbox,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn start() -> Api {
+        Api::with(Sandbox::start().await)
+    }
+
+    fn with(sandbox: Sandbox) -> Api {
+        Api {
+            sandbox,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// POSTs `body` to `path` with the sandbox's keys: the status and the JSON answer.
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.sandbox.uri()))
+            .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+            .header("PLAID-SECRET", plaid_sandbox::SECRET)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A successful call's answer.
+    async fn ok(&self, path: &str, body: Value) -> Value {
+        let (status, answer) = self.post(path, body).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+        answer
+    }
+
+    /// A refused call's `error_code`.
+    async fn refused(&self, path: &str, body: Value) -> String {
+        let (status, answer) = self.post(path, body).await;
+        assert!(status >= 400, "{path} succeeded: {answer}");
+        assert!(answer["request_id"].is_string(), "{answer}");
+        answer["error_code"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// An Item made with the sandbox shortcut: (access token, item id).
+    async fn item(&self, institution: &str, products: Value, options: Value) -> (String, String) {
+        let public = self
+            .ok(
+                "/sandbox/public_token/create",
+                json!({ "institution_id": institution, "initial_products": products, "options": options }),
+            )
+            .await;
+        let item = self
+            .ok(
+                "/item/public_token/exchange",
+                json!({ "public_token": public["public_token"] }),
+            )
+            .await;
+        (
+            item["access_token"].as_str().unwrap().to_owned(),
+            item["item_id"].as_str().unwrap().to_owned(),
+        )
+    }
+}
+
+async fn receiver() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn codes(sandbox: &Sandbox) -> Vec<String> {
+    sandbox
+        .webhooks()
+        .iter()
+        .map(|w| {
+            w.body["webhook_code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn link_tokens_in_both_modes_and_the_sessions_link_token_get_reports() {
+    let api = Api::start().await;
+    let made = api
+        .ok(
+            "/link/token/create",
+            json!({ "client_name": "Acme", "language": "en", "country_codes": ["US"],
+                    "user": { "client_user_id": "user-7" }, "products": ["transactions"],
+                    "webhook": "http://127.0.0.1:9/hook" }),
+        )
+        .await;
+    let token = made["link_token"].as_str().unwrap();
+    assert!(token.starts_with("link-sandbox-"));
+    let public = api.sandbox.complete_link(token, "ins_109508").unwrap();
+    let got = api
+        .ok("/link/token/get", json!({ "link_token": token }))
+        .await;
+    assert_eq!(got["metadata"]["initial_products"], json!(["transactions"]));
+    assert_eq!(got["metadata"]["webhook"], "http://127.0.0.1:9/hook");
+    let session = &got["link_sessions"][0];
+    assert_eq!(
+        session["on_success"]["public_token"],
+        public.expose_secret()
+    );
+    assert_eq!(
+        session["results"]["item_add_results"][0]["institution"]["institution_id"],
+        "ins_109508"
+    );
+    assert_eq!(
+        api.sandbox.link_token_user(token).as_deref(),
+        Some("user-7")
+    );
+    // Update mode names an Item (and needs no products); a bad token is refused.
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let update = api
+        .ok(
+            "/link/token/create",
+            json!({ "client_name": "Acme", "language": "en", "country_codes": ["US"],
+                    "user": { "client_user_id": "user-7" }, "access_token": access }),
+        )
+        .await;
+    assert!(update["link_token"].is_string());
+    assert_eq!(
+        api.refused(
+            "/link/token/create",
+            json!({ "client_name": "Acme", "language": "en", "country_codes": ["US"],
+            "user": { "client_user_id": "u" }, "access_token": "access-sandbox-nope" })
+        )
+        .await,
+        "INVALID_ACCESS_TOKEN"
+    );
+    assert_eq!(
+        api.refused("/link/token/get", json!({ "link_token": "link-sandbox-x" }))
+            .await,
+        "INVALID_LINK_TOKEN"
+    );
+    assert_eq!(
+        api.refused(
+            "/link/token/create",
+            json!({ "client_name": "Acme", "language": "en", "country_codes": ["US"],
+            "user": { "client_user_id": "u" }, "products": ["balance"] })
+        )
+        .await,
+        "INVALID_PRODUCT",
+        "Plaid refuses balance in /link/token/create"
+    );
+}
+
+#[tokio::test]
+async fn public_tokens_are_single_use_and_expire_after_30_minutes() {
+    let api = Api::with(
+        Sandbox::builder()
+            .today(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap())
+            .start()
+            .await,
+    );
+    let make = || async {
+        api.ok(
+            "/sandbox/public_token/create",
+            json!({ "institution_id": "ins_109508", "initial_products": ["auth"] }),
+        )
+        .await["public_token"]
+            .clone()
+    };
+    let once = make().await;
+    api.ok(
+        "/item/public_token/exchange",
+        json!({ "public_token": once }),
+    )
+    .await;
+    assert_eq!(
+        api.refused(
+            "/item/public_token/exchange",
+            json!({ "public_token": once })
+        )
+        .await,
+        "INVALID_PUBLIC_TOKEN"
+    );
+    let late = make().await;
+    api.sandbox.advance_clock(Duration::from_secs(31 * 60));
+    assert_eq!(
+        api.refused(
+            "/item/public_token/exchange",
+            json!({ "public_token": late })
+        )
+        .await,
+        "INVALID_PUBLIC_TOKEN"
+    );
+}
+
+#[tokio::test]
+async fn the_item_get_remove_webhook_update_invalidate_and_import() {
+    let api = Api::start().await;
+    let hooks = receiver().await;
+    let (access, item_id) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let got = api.ok("/item/get", json!({ "access_token": access })).await;
+    assert_eq!(got["item"]["item_id"], item_id);
+    assert_eq!(got["item"]["billed_products"], json!(["transactions"]));
+    assert!(got["item"]["available_products"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("auth")));
+    assert!(
+        got["status"]["transactions"]["last_successful_update"].is_string(),
+        "{got}"
+    );
+    assert!(got["item"].get("webhook").is_none() || got["item"]["webhook"].is_null());
+
+    let url = format!("{}/hooks", hooks.uri());
+    api.ok(
+        "/item/webhook/update",
+        json!({ "access_token": access, "webhook": url }),
+    )
+    .await;
+    let sent = api.sandbox.wait_for_webhooks(1).await;
+    assert_eq!(sent[0].body["webhook_code"], "WEBHOOK_UPDATE_ACKNOWLEDGED");
+    assert_eq!(sent[0].body["new_webhook_url"], url.as_str());
+    let got = api.ok("/item/get", json!({ "access_token": access })).await;
+    assert_eq!(
+        got["status"]["last_webhook"]["code_sent"],
+        "WEBHOOK_UPDATE_ACKNOWLEDGED"
+    );
+
+    let fresh = api
+        .ok(
+            "/item/access_token/invalidate",
+            json!({ "access_token": access }),
+        )
+        .await;
+    let fresh = fresh["new_access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.refused("/accounts/get", json!({ "access_token": access }))
+            .await,
+        "INVALID_ACCESS_TOKEN"
+    );
+    api.ok("/accounts/get", json!({ "access_token": fresh }))
+        .await;
+    api.ok("/item/remove", json!({ "access_token": fresh }))
+        .await;
+    assert_eq!(
+        api.refused("/item/get", json!({ "access_token": fresh }))
+            .await,
+        "ITEM_NOT_FOUND"
+    );
+
+    let imported = api
+        .ok("/item/import", json!({ "products": ["identity"], "user_auth": { "user_id": "user_good", "auth_token": "pass_good" } }))
+        .await;
+    api.ok(
+        "/identity/get",
+        json!({ "access_token": imported["access_token"] }),
+    )
+    .await;
+    assert_eq!(
+        api.refused("/item/import", json!({ "products": ["identity"], "user_auth": { "user_id": "user_good", "auth_token": "nope" } })).await,
+        "INVALID_CREDENTIALS"
+    );
+}
+
+#[tokio::test]
+async fn accounts_are_plaids_and_balances_follow_the_transactions() {
+    let api = Api::start().await;
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let accounts = api
+        .ok("/accounts/get", json!({ "access_token": access }))
+        .await["accounts"]
+        .clone();
+    let masks: Vec<&str> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["mask"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        masks,
+        [
+            "0000", "1111", "2222", "3333", "4444", "5555", "6666", "7777", "8888", "9001", "9002",
+            "9999"
+        ]
+    );
+    assert_eq!(accounts[0]["name"], "Plaid Checking");
+    assert_eq!(
+        accounts[2]["balances"]["current"], 1000.0,
+        "the CD: Plaid's static balance"
+    );
+    // Checking: opening 4,210 less the posted amounts; available less the pending ones too.
+    let sync = api
+        .ok(
+            "/transactions/sync",
+            json!({ "access_token": access, "count": 500 }),
+        )
+        .await;
+    let mut posted = 0.0;
+    for t in sync["added"].as_array().unwrap() {
+        if t["account_id"] == accounts[0]["account_id"] && t["pending"] == false {
+            posted += t["amount"].as_f64().unwrap();
+        }
+    }
+    let current = accounts[0]["balances"]["current"].as_f64().unwrap();
+    assert!(
+        (current - (4_210.0 - posted)).abs() < 0.01,
+        "{current} vs {posted}"
+    );
+    let balance = api
+        .ok("/accounts/balance/get", json!({ "access_token": access }))
+        .await;
+    assert_eq!(
+        balance["accounts"][0]["balances"]["current"],
+        accounts[0]["balances"]["current"]
+    );
+}
+
+#[tokio::test]
+async fn refresh_recurring_streams_and_the_dynamic_user() {
+    let api = Api::start().await;
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let recurring = api
+        .ok(
+            "/transactions/recurring/get",
+            json!({ "access_token": access }),
+        )
+        .await;
+    let inflow: Vec<&str> = recurring["inflow_streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["frequency"].as_str().unwrap())
+        .collect();
+    assert!(
+        inflow.contains(&"SEMI_MONTHLY"),
+        "pay day on the 1st and 15th: {inflow:?}"
+    );
+    assert!(recurring["outflow_streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["description"] == "ZELLE PAYMENT TO LANDLORD" && s["frequency"] == "MONTHLY"));
+
+    // user_transactions_dynamic: about 50 transactions, pending and posted; a refresh posts the
+    // pending ones, adds new pending ones, and adds $1.00 to one earlier amount.
+    let hooks = receiver().await;
+    let (dynamic, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({ "override_username": "user_transactions_dynamic", "override_password": "x", "webhook": format!("{}/h", hooks.uri()) }))
+        .await;
+    let first = api
+        .ok(
+            "/transactions/sync",
+            json!({ "access_token": dynamic, "count": 500 }),
+        )
+        .await;
+    let added = first["added"].as_array().unwrap();
+    assert_eq!(added.len(), 50);
+    let pending: Vec<&Value> = added.iter().filter(|t| t["pending"] == true).collect();
+    assert!(!pending.is_empty() && pending.len() < 50);
+    api.ok("/transactions/refresh", json!({ "access_token": dynamic }))
+        .await;
+    let next = api
+        .ok(
+            "/transactions/sync",
+            json!({ "access_token": dynamic, "cursor": first["next_cursor"], "count": 500 }),
+        )
+        .await;
+    assert_eq!(
+        next["removed"].as_array().unwrap().len(),
+        pending.len(),
+        "every pending one posts"
+    );
+    assert_eq!(
+        next["modified"].as_array().unwrap().len(),
+        1,
+        "one amount changes"
+    );
+    assert!(
+        next["added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["pending"] == true),
+        "new pending ones"
+    );
+    let sent = api.sandbox.wait_for_webhooks(3).await;
+    let codes: Vec<&str> = sent
+        .iter()
+        .map(|w| w.body["webhook_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "SYNC_UPDATES_AVAILABLE",
+            "DEFAULT_UPDATE",
+            "TRANSACTIONS_REMOVED"
+        ]
+    );
+
+    // /sandbox/transactions/create: dynamic Items only, at most 10, dated within 14 days.
+    let today = api.sandbox.now().date_naive().to_string();
+    let t = json!({ "date_transacted": today, "date_posted": today, "amount": 12.34, "description": "Made by a test" });
+    api.ok(
+        "/sandbox/transactions/create",
+        json!({ "access_token": dynamic, "transactions": [t] }),
+    )
+    .await;
+    let after = api
+        .ok(
+            "/transactions/sync",
+            json!({ "access_token": dynamic, "cursor": next["next_cursor"] }),
+        )
+        .await;
+    assert!(after["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["name"] == "Made by a test"));
+    assert_eq!(
+        api.refused(
+            "/sandbox/transactions/create",
+            json!({ "access_token": access, "transactions": [t] })
+        )
+        .await,
+        "INVALID_FIELD"
+    );
+    assert_eq!(
+        api.refused(
+            "/sandbox/transactions/create",
+            json!({ "access_token": dynamic, "transactions": vec![t.clone(); 11] })
+        )
+        .await,
+        "INVALID_FIELD"
+    );
+    let old = json!({ "date_transacted": "2020-01-01", "date_posted": "2020-01-02", "amount": 1, "description": "old" });
+    assert_eq!(
+        api.refused(
+            "/sandbox/transactions/create",
+            json!({ "access_token": dynamic, "transactions": [old] })
+        )
+        .await,
+        "INVALID_FIELD"
+    );
+}
+
+#[tokio::test]
+async fn auth_identity_investments_and_liabilities() {
+    let api = Api::start().await;
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    // Auth was not in the Item's products: the first call adds it, as Plaid does.
+    let auth = api.ok("/auth/get", json!({ "access_token": access })).await;
+    let ach = auth["numbers"]["ach"].as_array().unwrap();
+    assert_eq!(ach[0]["account"], "1111222233330000");
+    assert_eq!(ach[0]["routing"], "011401533");
+    assert_eq!(ach[0]["wire_routing"], "021000021");
+    assert_eq!(ach.len(), 3, "checking, savings, cash management");
+    let item = api.ok("/item/get", json!({ "access_token": access })).await;
+    assert_eq!(
+        item["item"]["billed_products"],
+        json!(["transactions", "auth"])
+    );
+
+    let identity = api
+        .ok("/identity/get", json!({ "access_token": access }))
+        .await;
+    let owner = &identity["accounts"][0]["owners"][0];
+    assert_eq!(owner["names"], json!(["Alberta Bobbeth Charleson"]));
+    assert_eq!(owner["addresses"][0]["data"]["street"], "2992 Cameron Road");
+    assert_eq!(owner["emails"][0]["data"], "accountholder0@example.com");
+
+    let holdings = api
+        .ok(
+            "/investments/holdings/get",
+            json!({ "access_token": access }),
+        )
+        .await;
+    assert_eq!(
+        holdings["accounts"].as_array().unwrap().len(),
+        2,
+        "the IRA and the 401k"
+    );
+    assert!(holdings["securities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["ticker_symbol"] == "DBLTX"));
+    let today = api.sandbox.now().date_naive();
+    let txns = api
+        .ok("/investments/transactions/get", json!({ "access_token": access, "start_date": (today - chrono::Days::new(365)).to_string(), "end_date": today.to_string() }))
+        .await;
+    assert!(txns["total_investment_transactions"].as_i64().unwrap() > 0);
+
+    let liabilities = api
+        .ok("/liabilities/get", json!({ "access_token": access }))
+        .await;
+    assert_eq!(
+        liabilities["liabilities"]["credit"][0]["aprs"][0]["apr_type"],
+        "balance_transfer_apr"
+    );
+    assert_eq!(
+        liabilities["liabilities"]["student"][0]["guarantor"],
+        "DEPT OF ED"
+    );
+    assert_eq!(
+        liabilities["liabilities"]["mortgage"][0]["interest_rate"]["percentage"],
+        3.99
+    );
+
+    // An institution without Auth (Tattersall): PRODUCTS_NOT_SUPPORTED; an Item without
+    // investment accounts: NO_INVESTMENT_ACCOUNTS.
+    let (tattersall, _) = api
+        .item("ins_109510", json!(["transactions"]), json!({}))
+        .await;
+    assert_eq!(
+        api.refused("/auth/get", json!({ "access_token": tattersall }))
+            .await,
+        "PRODUCTS_NOT_SUPPORTED"
+    );
+    let (dynamic, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "override_username": "user_transactions_dynamic", "override_password": "x" }),
+        )
+        .await;
+    assert_eq!(
+        api.refused(
+            "/investments/holdings/get",
+            json!({ "access_token": dynamic })
+        )
+        .await,
+        "NO_INVESTMENT_ACCOUNTS"
+    );
+}
+
+#[tokio::test]
+async fn institutions_get_search_and_get_by_id_with_optional_metadata() {
+    let api = Api::start().await;
+    let page = api
+        .ok(
+            "/institutions/get",
+            json!({ "count": 5, "offset": 0, "country_codes": ["US"] }),
+        )
+        .await;
+    assert_eq!(page["institutions"].as_array().unwrap().len(), 5);
+    assert!(page["total"].as_i64().unwrap() >= 14);
+    let found = api
+        .ok(
+            "/institutions/search",
+            json!({ "query": "platypus oauth", "country_codes": ["US"] }),
+        )
+        .await;
+    let ids: Vec<&str> = found["institutions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["institution_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ins_127287", "ins_132241"]);
+    assert_eq!(found["institutions"][0]["oauth"], true);
+    let plain = api
+        .ok(
+            "/institutions/get_by_id",
+            json!({ "institution_id": "ins_109511", "country_codes": ["US"] }),
+        )
+        .await;
+    for field in ["url", "logo", "primary_color", "status"] {
+        assert!(
+            plain["institution"].get(field).is_none(),
+            "{field} is left out, not null: {plain}"
+        );
+    }
+    let full = api
+        .ok("/institutions/get_by_id", json!({ "institution_id": "ins_109511", "country_codes": ["US"], "options": { "include_optional_metadata": true, "include_status": true } }))
+        .await;
+    assert_eq!(full["institution"]["primary_color"], "#174e7c");
+    assert_eq!(full["institution"]["url"], "https://www.plaid.com/");
+    use base64::Engine;
+    let logo = base64::engine::general_purpose::STANDARD
+        .decode(full["institution"]["logo"].as_str().unwrap())
+        .unwrap();
+    assert!(logo.starts_with(b"\x89PNG"));
+    let degraded = api
+        .ok("/institutions/get_by_id", json!({ "institution_id": "ins_132363", "country_codes": ["US"], "options": { "include_status": true } }))
+        .await;
+    assert_eq!(
+        degraded["institution"]["status"]["item_logins"]["status"],
+        "DEGRADED"
+    );
+    assert_eq!(
+        api.refused(
+            "/institutions/get_by_id",
+            json!({ "institution_id": "ins_109511" })
+        )
+        .await,
+        "MISSING_FIELDS"
+    );
+    assert_eq!(
+        api.refused(
+            "/institutions/get_by_id",
+            json!({ "institution_id": "ins_nope", "country_codes": ["US"] })
+        )
+        .await,
+        "INVALID_INSTITUTION"
+    );
+    assert_eq!(
+        api.refused(
+            "/sandbox/public_token/create",
+            json!({ "institution_id": "ins_132361", "initial_products": ["transactions"] })
+        )
+        .await,
+        "INSTITUTION_DOWN"
+    );
+}
+
+#[tokio::test]
+async fn processor_tokens() {
+    let api = Api::start().await;
+    let (access, _) = api.item("ins_109508", json!(["auth"]), json!({})).await;
+    let accounts = api
+        .ok("/accounts/get", json!({ "access_token": access }))
+        .await;
+    let account = accounts["accounts"][1]["account_id"].clone();
+    let made = api
+        .ok(
+            "/processor/token/create",
+            json!({ "access_token": access, "account_id": account, "processor": "dwolla" }),
+        )
+        .await;
+    let token = made["processor_token"].as_str().unwrap();
+    assert!(token.starts_with("processor-sandbox-"));
+    let auth = api
+        .ok("/processor/auth/get", json!({ "processor_token": token }))
+        .await;
+    assert_eq!(auth["account"]["account_id"], account);
+    assert_eq!(auth["numbers"]["ach"]["account"], "1111222233331111");
+    let sandbox_made = api
+        .ok(
+            "/sandbox/processor_token/create",
+            json!({ "institution_id": "ins_109508" }),
+        )
+        .await;
+    api.ok(
+        "/processor/balance/get",
+        json!({ "processor_token": sandbox_made["processor_token"] }),
+    )
+    .await;
+    assert_eq!(
+        api.refused(
+            "/processor/auth/get",
+            json!({ "processor_token": "processor-sandbox-x" })
+        )
+        .await,
+        "INVALID_PROCESSOR_TOKEN"
+    );
+    assert_eq!(
+        api.refused(
+            "/processor/token/create",
+            json!({ "access_token": access, "account_id": "nope", "processor": "dwolla" })
+        )
+        .await,
+        "INVALID_ACCOUNT_ID"
+    );
+}
+
+#[tokio::test]
+async fn fire_webhook_sends_every_code_plaid_lists_and_refuses_products_the_item_lacks() {
+    let api = Api::start().await;
+    let hooks = receiver().await;
+    let url = format!("{}/h", hooks.uri());
+    let (bare, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    assert_eq!(
+        api.refused(
+            "/sandbox/item/fire_webhook",
+            json!({ "access_token": bare, "webhook_code": "NEW_ACCOUNTS_AVAILABLE" })
+        )
+        .await,
+        "SANDBOX_WEBHOOK_INVALID",
+        "an Item without a webhook URL"
+    );
+    let (access, item_id) = api
+        .item(
+            "ins_109508",
+            json!([
+                "transactions",
+                "auth",
+                "identity",
+                "investments",
+                "liabilities"
+            ]),
+            json!({ "webhook": url }),
+        )
+        .await;
+    let fired = [
+        ("TRANSACTIONS", "DEFAULT_UPDATE"),
+        ("AUTH", "DEFAULT_UPDATE"),
+        ("IDENTITY", "DEFAULT_UPDATE"),
+        ("INVESTMENTS_TRANSACTIONS", "DEFAULT_UPDATE"),
+        ("HOLDINGS", "DEFAULT_UPDATE"),
+        ("LIABILITIES", "DEFAULT_UPDATE"),
+        ("ITEM", "NEW_ACCOUNTS_AVAILABLE"),
+        ("AUTH", "SMS_MICRODEPOSITS_VERIFICATION"),
+        ("ITEM", "PENDING_DISCONNECT"),
+        ("TRANSACTIONS", "RECURRING_TRANSACTIONS_UPDATE"),
+        ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE"),
+        ("ITEM", "USER_PERMISSION_REVOKED"),
+        ("ITEM", "LOGIN_REPAIRED"),
+    ];
+    for (kind, code) in fired {
+        let answer = api
+            .ok(
+                "/sandbox/item/fire_webhook",
+                json!({ "access_token": access, "webhook_type": kind, "webhook_code": code }),
+            )
+            .await;
+        assert_eq!(answer["webhook_fired"], true);
+    }
+    let sent = api.sandbox.wait_for_webhooks(fired.len()).await;
+    for (kind, code) in fired {
+        assert!(
+            sent.iter().any(|w| w.body["webhook_type"] == kind
+                && w.body["webhook_code"] == code
+                && w.body["item_id"] == item_id.as_str()),
+            "{kind} {code}"
+        );
+    }
+    assert!(sent.iter().all(|w| w.status == Some(200)));
+    // The Item had permission revoked, then repaired: it works again.
+    api.ok("/accounts/get", json!({ "access_token": access }))
+        .await;
+    // A product the Item was not made with: SANDBOX_PRODUCT_NOT_ENABLED.
+    let (only, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "webhook": url }),
+        )
+        .await;
+    assert_eq!(
+        api.refused("/sandbox/item/fire_webhook", json!({ "access_token": only, "webhook_type": "HOLDINGS", "webhook_code": "DEFAULT_UPDATE" })).await,
+        "SANDBOX_PRODUCT_NOT_ENABLED"
+    );
+    // reset_login: ITEM_LOGIN_REQUIRED, and its ERROR webhook.
+    api.ok("/sandbox/item/reset_login", json!({ "access_token": only }))
+        .await;
+    assert_eq!(
+        api.refused("/transactions/sync", json!({ "access_token": only }))
+            .await,
+        "ITEM_LOGIN_REQUIRED"
+    );
+    let item = api.ok("/item/get", json!({ "access_token": only })).await;
+    assert_eq!(item["item"]["error"]["error_code"], "ITEM_LOGIN_REQUIRED");
+}
+
+#[tokio::test]
+async fn automated_micro_deposits_verify_when_the_sandbox_says_so() {
+    let api = Api::start().await;
+    let hooks = receiver().await;
+    let (access, _) = api
+        .item("ins_109512", json!(["auth"]), json!({ "override_username": "user_good", "override_password": "microdeposits_good", "webhook": format!("{}/h", hooks.uri()) }))
+        .await;
+    assert_eq!(
+        api.refused("/auth/get", json!({ "access_token": access }))
+            .await,
+        "PRODUCT_NOT_READY"
+    );
+    let accounts = api
+        .ok("/accounts/get", json!({ "access_token": access }))
+        .await;
+    assert_eq!(
+        accounts["accounts"][0]["verification_status"],
+        "pending_automatic_verification"
+    );
+    let account = accounts["accounts"][0]["account_id"].clone();
+    api.ok("/sandbox/item/set_verification_status", json!({ "access_token": access, "account_id": account, "verification_status": "automatically_verified" })).await;
+    let auth = api.ok("/auth/get", json!({ "access_token": access })).await;
+    assert_eq!(
+        auth["accounts"][0]["verification_status"],
+        "automatically_verified"
+    );
+    let sent = api.sandbox.wait_for_webhooks(1).await;
+    assert_eq!(sent[0].body["webhook_code"], "AUTOMATICALLY_VERIFIED");
+    assert_eq!(
+        api.refused("/sandbox/item/set_verification_status", json!({ "access_token": access, "account_id": account, "verification_status": "automatically_verified" })).await,
+        "INVALID_FIELD",
+        "once verified, it is not waiting any more"
+    );
+}
+
+#[tokio::test]
+async fn plaids_test_users() {
+    let api = Api::start().await;
+    let create = |password: &str| json!({ "institution_id": "ins_109508", "initial_products": ["transactions"], "options": { "override_username": "user_good", "override_password": password } });
+    for (password, code) in [
+        ("error_ITEM_LOCKED", "ITEM_LOCKED"),
+        ("error_INVALID_CREDENTIALS", "INVALID_CREDENTIALS"),
+        ("error_NO_ACCOUNTS", "NO_ACCOUNTS"),
+        ("wrong", "INVALID_CREDENTIALS"),
+    ] {
+        let (status, answer) = api
+            .post("/sandbox/public_token/create", create(password))
+            .await;
+        assert_eq!(
+            (status, answer["error_code"].as_str()),
+            (400, Some(code)),
+            "{password}: {answer}"
+        );
+        if code == "ITEM_LOCKED" {
+            assert!(
+                answer["display_message"].is_string(),
+                "Plaid's message for the user: {answer}"
+            );
+        }
+    }
+    let config = json!({
+        "override_accounts": [
+            { "type": "depository", "subtype": "checking", "starting_balance": 500, "meta": { "name": "Test Checking", "mask": "1234" },
+              "transactions": [{ "date_transacted": "2026-01-02", "date_posted": "2026-01-03", "amount": 42.5, "description": "Custom purchase", "currency": "USD" }],
+              "identity": { "names": ["Jo Tester"], "emails": [{ "data": "jo@example.com", "primary": true, "type": "primary" }] } },
+            { "type": "credit", "subtype": "credit card", "starting_balance": 100, "meta": { "limit": 1000 },
+              "liability": { "type": "credit", "purchase_apr": 12.9, "minimum_payment_amount": 10 } }
+        ]
+    });
+    let (access, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "override_username": "user_custom", "override_password": config.to_string() }),
+        )
+        .await;
+    let accounts = api
+        .ok("/accounts/get", json!({ "access_token": access }))
+        .await;
+    assert_eq!(accounts["accounts"][0]["name"], "Test Checking");
+    assert_eq!(accounts["accounts"][0]["mask"], "1234");
+    assert_eq!(
+        accounts["accounts"][0]["balances"]["current"], 457.5,
+        "500 less the one purchase"
+    );
+    let sync = api
+        .ok("/transactions/sync", json!({ "access_token": access }))
+        .await;
+    assert_eq!(sync["added"].as_array().unwrap().len(), 1);
+    assert_eq!(sync["added"][0]["name"], "Custom purchase");
+    let identity = api
+        .ok("/identity/get", json!({ "access_token": access }))
+        .await;
+    assert_eq!(
+        identity["accounts"][0]["owners"][0]["names"],
+        json!(["Jo Tester"])
+    );
+    let liabilities = api
+        .ok("/liabilities/get", json!({ "access_token": access }))
+        .await;
+    assert_eq!(
+        liabilities["liabilities"]["credit"][0]["aprs"][0]["apr_percentage"],
+        12.9
+    );
+    let forced = json!({ "force_error": "INSTITUTION_NOT_RESPONDING" }).to_string();
+    let (_, answer) = api
+        .post("/sandbox/public_token/create", json!({ "institution_id": "ins_109508", "initial_products": ["transactions"], "options": { "override_username": "user_custom", "override_password": forced } }))
+        .await;
+    assert_eq!(answer["error_code"], "INSTITUTION_NOT_RESPONDING");
+}
+
+#[tokio::test]
+async fn the_clock_posts_pending_transactions_and_ends_logins_after_30_days() {
+    let api = Api::with(
+        Sandbox::builder()
+            .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
+            .start()
+            .await,
+    );
+    let hooks = receiver().await;
+    let (access, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "webhook": format!("{}/h", hooks.uri()) }),
+        )
+        .await;
+    let first = api
+        .ok(
+            "/transactions/sync",
+            json!({ "access_token": access, "count": 500 }),
+        )
+        .await;
+    let pending: Vec<String> = first["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["pending"] == true)
+        .map(|t| t["transaction_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!pending.is_empty());
+    api.sandbox.advance_clock(Duration::from_secs(3 * 86_400));
+    let later = api
+        .ok(
+            "/transactions/sync",
+            json!({ "access_token": access, "cursor": first["next_cursor"], "count": 500 }),
+        )
+        .await;
+    let removed: Vec<&str> = later["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["transaction_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        pending.iter().all(|p| removed.contains(&p.as_str())),
+        "each pending one posted"
+    );
+    assert!(later["added"].as_array().unwrap().iter().any(|t| pending
+        .iter()
+        .any(|p| t["pending_transaction_id"] == p.as_str())));
+    assert!(codes(&api.sandbox).contains(&"SYNC_UPDATES_AVAILABLE".to_owned()));
+    api.sandbox.advance_clock(Duration::from_secs(27 * 86_400));
+    assert_eq!(
+        api.refused("/accounts/get", json!({ "access_token": access }))
+            .await,
+        "ITEM_LOGIN_REQUIRED"
+    );
+    api.sandbox.wait_for_webhooks(3).await;
+    assert!(api
+        .sandbox
+        .webhooks()
+        .iter()
+        .any(|w| w.body["webhook_code"] == "ERROR"
+            && w.body["error"]["error_code"] == "ITEM_LOGIN_REQUIRED"));
+}
+
+#[tokio::test]
+async fn webhook_chaos_duplicates_delays_and_spreads_over_targets() {
+    let api = Api::start().await;
+    let (a, b) = (receiver().await, receiver().await);
+    let (access, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "webhook": format!("{}/h", a.uri()) }),
+        )
+        .await;
+    api.sandbox.webhook_chaos(
+        WebhookChaos::none()
+            .duplicates(0.5, 3)
+            .delay(Duration::from_millis(0), Duration::from_millis(150))
+            .targets([format!("{}/h", a.uri()), format!("{}/h", b.uri())]),
+    );
+    for _ in 0..20 {
+        api.ok(
+            "/sandbox/item/fire_webhook",
+            json!({ "access_token": access, "webhook_code": "NEW_ACCOUNTS_AVAILABLE" }),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let sent = api.sandbox.webhooks();
+    let originals = sent.iter().filter(|w| w.copy == 0).count();
+    let copies = sent.len() - originals;
+    assert_eq!(originals, 20);
+    assert!(copies >= 3, "about half are sent again: {copies}");
+    assert!(sent.iter().all(|w| w.status == Some(200)));
+    let (at_a, at_b) = (
+        a.received_requests().await.unwrap().len(),
+        b.received_requests().await.unwrap().len(),
+    );
+    assert_eq!(at_a + at_b, sent.len());
+    assert!(at_a > 0 && at_b > 0, "both targets: {at_a} {at_b}");
+    // Reset: back to a fresh sandbox.
+    api.sandbox.reset();
+    assert!(api.sandbox.webhooks().is_empty());
+    assert_eq!(
+        api.refused("/accounts/get", json!({ "access_token": access }))
+            .await,
+        "INVALID_ACCESS_TOKEN"
+    );
+}
+
+#[test]
+fn the_binary_prints_its_url_first_and_serves_any_language() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plaid-sandbox"))
+        .args([
+            "--client-id",
+            "cli-id",
+            "--secret",
+            "cli-secret",
+            "--seed",
+            "5",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let call = |path: &str, body: Value, secret: &'static str| {
+            http.post(format!("{url}{path}"))
+                .header("PLAID-CLIENT-ID", "cli-id")
+                .header("PLAID-SECRET", secret)
+                .body(body.to_string())
+                .send()
+        };
+        let made = call(
+            "/sandbox/public_token/create",
+            json!({ "institution_id": "ins_109508", "initial_products": ["auth"] }),
+            "cli-secret",
+        )
+        .await
+        .unwrap();
+        assert_eq!(made.status(), 200);
+        let wrong = call(
+            "/item/get",
+            json!({ "access_token": "access-sandbox-x" }),
+            "other",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            wrong.json::<Value>().await.unwrap()["error_code"],
+            "INVALID_API_KEYS"
+        );
+        let reset = http
+            .post(format!("{url}/__sandbox/reset"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reset.status(), 200);
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

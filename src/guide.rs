@@ -35,6 +35,10 @@ pub mod testing {
     #![cfg_attr(doctest, doc = "Testing with the offline sandbox.")]
 }
 
+pub mod sandbox_server {
+    #![doc = include_str!("guide/sandbox_server.md")]
+}
+
 pub mod newer_spec {
     #![doc = include_str!("guide/newer_spec.md")]
 }

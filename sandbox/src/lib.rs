@@ -631,3 +631,8 @@ impl Sandbox {
 #[cfg(doctest)]
 #[doc = include_str!("../../src/guide/testing.md")]
 pub struct GuideDoctests;
+
+/// This crate's README: its examples compile.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -83,7 +83,7 @@ pub(crate) fn handle(
 fn start(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failure> {
     let token = str_field(body, "link_token")?.to_owned();
     let now = state.now();
-    let session_id = state.id(36);
+    let session_id = state.uuid();
     let link = handlers::live_link_token(state, &token)?.clone();
     let institution = match &link.item_id {
         Some(item_id) => {
@@ -208,6 +208,8 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
                 ));
             }
             let (bank, profile) = (existing.bank, existing.profile.clone());
+            let existing_account_ids: Vec<String> =
+                existing.accounts.iter().map(|a| a.id.clone()).collect();
             // The credentials are checked as at a new login; the Item keeps its data.
             let fresh = handlers::items::prepare(
                 state,
@@ -227,6 +229,7 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
                 },
                 created_at: state.now(),
                 update_of: Some(item_id.clone()),
+                account_ids: existing_account_ids,
             };
             (pending, Some(item_id.clone()))
         }
@@ -350,7 +353,7 @@ fn complete(
                 .map(|i| {
                     i.accounts
                         .iter()
-                        .map(|a| account_json(Some(&a.id), &a.plan))
+                        .map(|a| account_json(&a.id, &a.plan))
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default();
@@ -359,11 +362,15 @@ fn complete(
         None => {
             let mut item = login.item.clone();
             crate::server::keep_accounts(&mut item, &picked);
+            item.account_ids = (0..item.profile.accounts.len())
+                .map(|_| state.id(37))
+                .collect();
             let accounts: Vec<Value> = item
                 .profile
                 .accounts
                 .iter()
-                .map(|a| account_json(None, a))
+                .zip(&item.account_ids)
+                .map(|(a, id)| account_json(id, a))
                 .collect();
             (state.new_public_token(item), accounts)
         }
@@ -389,10 +396,9 @@ fn complete(
     }))
 }
 
-/// An account as Link's `onSuccess` metadata shows it. Plaid gives account ids there; before
-/// the exchange the sandbox has none yet (it makes the Item then), so `id` is the mask's
-/// placeholder until an update-mode session, which knows the Item's.
-fn account_json(id: Option<&str>, a: &crate::users::AccountPlan) -> Value {
+/// An account as Link's `onSuccess` metadata shows it, with the id the Item's account will
+/// have once the public token is exchanged (as Plaid's does).
+fn account_json(id: &str, a: &crate::users::AccountPlan) -> Value {
     json!({
         "id": id,
         "name": a.name,

@@ -317,7 +317,7 @@ pub(crate) fn link_success(
         link.webhook.clone(),
     );
     let now = state.now();
-    let session_id = state.id(36);
+    let session_id = state.uuid();
     let mut session = LinkSession {
         id: session_id,
         started_at: now,
@@ -442,13 +442,14 @@ pub(crate) fn link_update(
     }
     let (bank, accounts) = (item.bank, item.accounts.clone());
     let profile = item.profile.clone();
-    let session_id = state.id(36);
+    let session_id = state.uuid();
     let public_token = state.new_public_token(PendingItem {
         bank,
         products: Vec::new(),
         webhook: None,
         profile,
         created_at: now,
+        account_ids: Vec::new(),
         update_of: Some(item_id.clone()),
     });
     if let Some(link) = state.link_tokens.get_mut(link_token) {

@@ -196,6 +196,9 @@ pub(crate) struct PendingItem {
     pub(crate) webhook: Option<String>,
     pub(crate) profile: Profile,
     pub(crate) created_at: DateTime<Utc>,
+    /// The ids its accounts will have, given when the public token is made: Link's
+    /// `onSuccess` names the accounts before the exchange, as Plaid's does.
+    pub(crate) account_ids: Vec<String>,
     /// For an update-mode session's token: the Item it repaired (its exchange is refused).
     pub(crate) update_of: Option<String>,
 }
@@ -276,6 +279,13 @@ impl State {
         rng.id(len)
     }
 
+    /// A UUID (Link session ids have this shape), from the seed.
+    pub(crate) fn uuid(&mut self) -> String {
+        self.next_id += 1;
+        let mut rng = Rng::new(self.settings.seed, 0x0069_6473, self.next_id);
+        rng.uuid()
+    }
+
     pub(crate) fn request_id(&mut self) -> String {
         self.next_request += 1;
         let mut rng = Rng::new(self.settings.seed, 0x0072_6571, self.next_request);
@@ -283,7 +293,12 @@ impl State {
     }
 
     /// A public token for a new Item, as Link's `onSuccess` (or the sandbox shortcut) gives.
-    pub(crate) fn new_public_token(&mut self, pending: PendingItem) -> String {
+    pub(crate) fn new_public_token(&mut self, mut pending: PendingItem) -> String {
+        if pending.account_ids.len() != pending.profile.accounts.len() {
+            pending.account_ids = (0..pending.profile.accounts.len())
+                .map(|_| self.id(37))
+                .collect();
+        }
         let token = self.token("public");
         self.public_tokens.insert(token.clone(), pending);
         token
@@ -304,7 +319,11 @@ impl State {
             .iter()
             .enumerate()
             .map(|(i, plan)| Account {
-                id: rng.id(37),
+                id: pending
+                    .account_ids
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| rng.id(37)),
                 plan: plan.clone(),
                 verification: (profile.automated_micro_deposits && i == 0)
                     .then(|| "pending_automatic_verification".to_owned()),

@@ -58,6 +58,7 @@ pub(crate) fn prepare(
         webhook,
         profile,
         created_at: state.now(),
+        account_ids: Vec::new(),
         update_of: None,
     })
 }

@@ -1,0 +1,294 @@
+//! The offline Link's calls (`/__sandbox/link/*`), as its pages make them: a session, an
+//! institution, a login (with MFA), accounts chosen, then the public token the app exchanges.
+//! The browser side is tested in `examples/tests/browser.rs`.
+
+use plaid_sandbox::Sandbox;
+use plaid_sdk::types::{
+    AccountsGetRequest, CountryCode, ItemPublicTokenExchangeRequest, LinkTokenCreateRequest,
+    LinkTokenCreateRequestUser, LinkTokenGetRequest, Products,
+};
+use plaid_sdk::{AccessToken, PlaidClient};
+use serde_json::{json, Value};
+
+async fn link_token(client: &PlaidClient, access_token: Option<&AccessToken>) -> String {
+    let mut request = LinkTokenCreateRequest::new(
+        "Offline test app",
+        "en",
+        vec![CountryCode::Us],
+        LinkTokenCreateRequestUser::new("user-42"),
+    );
+    match access_token {
+        Some(token) => request = request.access_token(token.clone()),
+        None => request = request.products([Products::Transactions]),
+    }
+    client.link_token_create(&request).await.unwrap().link_token
+}
+
+/// One `/__sandbox/link/<command>` call; `Ok` body or `Err((status, body))`.
+async fn call(sandbox: &Sandbox, command: &str, body: Value) -> Result<Value, (u16, Value)> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/__sandbox/link/{command}", sandbox.uri()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    if status == 200 {
+        Ok(body)
+    } else {
+        Err((status, body))
+    }
+}
+
+async fn session(sandbox: &Sandbox, token: &str) -> String {
+    call(sandbox, "session", json!({ "link_token": token }))
+        .await
+        .unwrap()["link_session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_session_ends_in_a_public_token_whose_accounts_link_promised() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let token = link_token(&client, None).await;
+    let id = session(&sandbox, &token).await;
+    // Plaid's link_session_id is a UUID.
+    assert_eq!(id.len(), 36);
+    assert_eq!(id.matches('-').count(), 4);
+
+    let found = call(
+        &sandbox,
+        "institutions",
+        json!({ "link_token": token, "query": "first platypus" }),
+    )
+    .await
+    .unwrap();
+    let first = &found["institutions"][0];
+    assert_eq!(first["institution_id"], "ins_109508");
+
+    let ids = json!({ "link_token": token, "link_session_id": id });
+    let mut login = ids.clone();
+    login["institution_id"] = json!("ins_109508");
+    login["username"] = json!("user_good");
+    login["password"] = json!("pass_good");
+    let step = call(&sandbox, "login", login).await.unwrap();
+    assert_eq!(step["next"], "select_account");
+    let shown = step["accounts"].as_array().unwrap().len();
+    assert!(shown >= 2, "{step}");
+
+    let mut choose = ids.clone();
+    choose["accounts"] = json!([0, 1]);
+    let done = call(&sandbox, "complete", choose).await.unwrap();
+    let metadata = &done["metadata"];
+    assert_eq!(metadata["link_session_id"], id.as_str());
+    assert_eq!(metadata["institution"]["institution_id"], "ins_109508");
+    let promised: Vec<String> = metadata["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            a["id"]
+                .as_str()
+                .expect("every account has its id")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(promised.len(), 2);
+
+    // The ids onSuccess gave are the Item's account ids after the exchange.
+    let public_token = done["public_token"].as_str().unwrap();
+    let exchanged = client
+        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(public_token))
+        .await
+        .unwrap();
+    let accounts = client
+        .accounts_get(&AccountsGetRequest::new(exchanged.access_token.clone()))
+        .await
+        .unwrap()
+        .accounts;
+    let mut got: Vec<String> = accounts.iter().map(|a| a.account_id.clone()).collect();
+    let mut want = promised.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+
+    // /link/token/get reports the session and its outcome.
+    let report = client
+        .link_token_get(&LinkTokenGetRequest::new(token.as_str()))
+        .await
+        .unwrap();
+    let report = serde_json::to_value(&report).unwrap();
+    let sessions = report["link_sessions"].as_array().expect("sessions listed");
+    assert_eq!(sessions.len(), 1, "{report}");
+    assert_eq!(sessions[0]["link_session_id"], id.as_str());
+    assert_eq!(
+        sessions[0]["results"]["item_add_results"][0]["public_token"],
+        public_token
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_plaids_error_and_creates_nothing() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let token = link_token(&client, None).await;
+    let id = session(&sandbox, &token).await;
+    let (status, body) = call(
+        &sandbox,
+        "login",
+        json!({
+            "link_token": token, "link_session_id": id,
+            "institution_id": "ins_109508", "username": "user_good", "password": "wrong",
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status, 400);
+    assert_eq!(body["error_type"], "ITEM_ERROR");
+    assert_eq!(body["error_code"], "INVALID_CREDENTIALS");
+    assert!(body["display_message"].is_string(), "{body}");
+    // No account can be chosen: the login did not happen.
+    let (status, _) = call(
+        &sandbox,
+        "complete",
+        json!({ "link_token": token, "link_session_id": id, "accounts": [0] }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn mfa_questions_must_be_answered_before_accounts_are_shown() {
+    let sandbox = Sandbox::start().await;
+    let token = link_token(&sandbox.client(), None).await;
+    let id = session(&sandbox, &token).await;
+    let ids = json!({ "link_token": token, "link_session_id": id });
+    let mut login = ids.clone();
+    login["institution_id"] = json!("ins_109508");
+    login["username"] = json!("user_good");
+    login["password"] = json!("mfa_device");
+    let step = call(&sandbox, "login", login).await.unwrap();
+    assert_eq!(step["next"], "mfa");
+    assert_eq!(step["mfa"]["type"], "device");
+
+    let mut skip = ids.clone();
+    skip["accounts"] = json!([0]);
+    assert_eq!(
+        call(&sandbox, "complete", skip.clone())
+            .await
+            .unwrap_err()
+            .0,
+        400
+    );
+
+    let mut wrong = ids.clone();
+    wrong["answers"] = json!(["0000"]);
+    let (_, body) = call(&sandbox, "mfa", wrong).await.unwrap_err();
+    assert_eq!(body["error_code"], "INVALID_MFA");
+
+    let mut right = ids.clone();
+    right["answers"] = json!(["1234"]);
+    let step = call(&sandbox, "mfa", right).await.unwrap();
+    assert_eq!(step["next"], "select_account");
+    assert!(call(&sandbox, "complete", skip).await.is_ok());
+}
+
+#[tokio::test]
+async fn update_mode_repairs_the_item_and_keeps_its_accounts() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions])
+        .await
+        .unwrap();
+    let before = client
+        .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
+        .await
+        .unwrap()
+        .accounts;
+    sandbox.require_login(&item.item_id).unwrap();
+
+    let token = link_token(&client, Some(&item.access_token)).await;
+    let started = call(&sandbox, "session", json!({ "link_token": token }))
+        .await
+        .unwrap();
+    assert_eq!(started["mode"], "update");
+    assert_eq!(started["institution"]["institution_id"], "ins_109508");
+    let id = started["link_session_id"].as_str().unwrap();
+    let ids = json!({ "link_token": token, "link_session_id": id });
+    let mut login = ids.clone();
+    login["institution_id"] = json!("ins_109508");
+    login["username"] = json!("user_good");
+    login["password"] = json!("pass_good");
+    call(&sandbox, "login", login).await.unwrap();
+    let mut choose = ids.clone();
+    choose["accounts"] = json!([0]);
+    let done = call(&sandbox, "complete", choose).await.unwrap();
+    let shown: Vec<&str> = done["metadata"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+
+    // The Item works again, with the accounts it had.
+    let after = client
+        .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
+        .await
+        .expect("repaired")
+        .accounts;
+    assert_eq!(before.len(), after.len());
+    for id in shown {
+        assert!(before.iter().any(|a| a.account_id == id), "{id}");
+    }
+}
+
+#[tokio::test]
+async fn exit_is_recorded_with_its_status_and_institution() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let token = link_token(&client, None).await;
+    let id = session(&sandbox, &token).await;
+    let exited = call(
+        &sandbox,
+        "exit",
+        json!({
+            "link_token": token, "link_session_id": id,
+            "status": "institution_not_found", "institution_id": "ins_109508",
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(exited["metadata"]["status"], "institution_not_found");
+    assert_eq!(exited["metadata"]["link_session_id"], id.as_str());
+    assert_eq!(
+        exited["metadata"]["institution"]["name"],
+        "First Platypus Bank"
+    );
+
+    // A session of another token is refused.
+    let other = link_token(&client, None).await;
+    let (status, _) = call(
+        &sandbox,
+        "exit",
+        json!({ "link_token": other, "link_session_id": id }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status, 400);
+
+    let report = client
+        .link_token_get(&LinkTokenGetRequest::new(token.as_str()))
+        .await
+        .unwrap();
+    let report = serde_json::to_value(&report).unwrap();
+    assert_eq!(
+        report["link_sessions"][0]["exit"]["metadata"]["status"], "institution_not_found",
+        "{report}"
+    );
+}

@@ -672,19 +672,38 @@ impl Ledger {
 
     /// The transactions as they stood after the first `pos` changes.
     pub(crate) fn state_at(&self, pos: usize) -> Vec<Txn> {
-        let mut out: Vec<Txn> = Vec::new();
+        self.refs_at(pos).into_iter().cloned().collect()
+    }
+
+    /// [`current`](Self::current) without copying: for sums over the ledger.
+    pub(crate) fn current_refs(&self) -> Vec<&Txn> {
+        self.refs_at(self.log.len())
+    }
+
+    /// The log replayed up to `pos`, in the order transactions were added; one pass, each id
+    /// found through a map (a history of thousands of changes stays linear).
+    fn refs_at(&self, pos: usize) -> Vec<&Txn> {
+        let mut out: Vec<Option<&Txn>> = Vec::new();
+        let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for change in &self.log[..pos.min(self.log.len())] {
             match change {
-                Change::Added(t) => out.push(t.clone()),
+                Change::Added(t) => {
+                    at.insert(&t.id, out.len());
+                    out.push(Some(t));
+                }
                 Change::Modified(t) => {
-                    if let Some(slot) = out.iter_mut().find(|x| x.id == t.id) {
-                        *slot = t.clone();
+                    if let Some(&i) = at.get(t.id.as_str()) {
+                        out[i] = Some(t);
                     }
                 }
-                Change::Removed { id, .. } => out.retain(|x| &x.id != id),
+                Change::Removed { id, .. } => {
+                    if let Some(i) = at.remove(id.as_str()) {
+                        out[i] = None;
+                    }
+                }
             }
         }
-        out
+        out.into_iter().flatten().collect()
     }
 }
 

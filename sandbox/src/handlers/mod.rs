@@ -234,7 +234,12 @@ pub(crate) fn balances(item: &Item, index: usize) -> AccountBalance {
     let plan = &account.plan;
     let (current, mut available) = if plan.ledger_balance {
         let (mut posted, mut pending) = (0.0, 0.0);
-        for t in item.ledger.current().iter().filter(|t| t.account == index) {
+        for t in item
+            .ledger
+            .current_refs()
+            .into_iter()
+            .filter(|t| t.account == index)
+        {
             if t.pending {
                 pending += t.amount;
             } else {

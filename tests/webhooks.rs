@@ -246,6 +246,39 @@ async fn old_and_future_tokens_are_refused_by_the_injected_clock() {
 }
 
 #[tokio::test]
+async fn verify_delivery_gives_the_signed_iat_and_body_hash_for_ordering_and_dedupe() {
+    let (_server, signer, verifier) = setup().await;
+    let body = sync_body();
+    let at = SystemTime::now() - Duration::from_secs(42);
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "plaid-verification",
+        signer.sign_at(&body, at).parse().unwrap(),
+    );
+    let delivery = verifier.verify_delivery(&headers, &body).await.unwrap();
+    let iat = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+    assert_eq!(delivery.issued_at, iat as i64);
+    assert_eq!(delivery.body_sha256_hex(), sha256_hex(&body));
+    assert!(matches!(
+        delivery.event,
+        WebhookEvent::SyncUpdatesAvailable(_)
+    ));
+    // The same checks as verify: a changed body is refused.
+    let mut tampered = body.clone();
+    tampered[5] ^= 1;
+    let e = verifier
+        .verify_delivery(&headers, &tampered)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WebhookError::BodyMismatch), "{e:?}");
+    let e = verifier
+        .verify_delivery(&http::HeaderMap::new(), &body)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WebhookError::MissingHeader), "{e:?}");
+}
+
+#[tokio::test]
 async fn a_body_changed_by_one_byte_or_reindented_is_refused() {
     let (_server, signer, verifier) = setup().await;
     let body = sync_body();

@@ -55,7 +55,8 @@ mod verify;
 #[cfg(feature = "webhook-verify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "webhook-verify")))]
 pub use verify::{
-    KeyCachePolicy, WebhookError, WebhookVerifier, WebhookVerifierBuilder, VERIFICATION_HEADER,
+    KeyCachePolicy, VerifiedWebhook, WebhookError, WebhookVerifier, WebhookVerifierBuilder,
+    VERIFICATION_HEADER,
 };
 
 #[cfg(feature = "test-util")]

@@ -473,8 +473,46 @@ impl WebhookVerifier {
         WebhookEvent::parse(body).map_err(|e| WebhookError::InvalidBody(e.to_string()))
     }
 
+    /// Verifies a webhook like [`verify`](Self::verify), and also returns what the signature
+    /// says about this delivery: when Plaid signed it (`iat`) and the body's SHA-256. A
+    /// receiver that stores webhooks for workers (Plaid delivers at least once, in no
+    /// guaranteed order) keys them on both, and orders one Item's events by `issued_at`.
+    ///
+    /// ```no_run
+    /// # async fn run(verifier: plaid_sdk::webhook::WebhookVerifier, headers: http::HeaderMap, body: bytes::Bytes) -> Result<(), plaid_sdk::webhook::WebhookError> {
+    /// let delivery = verifier.verify_delivery(&headers, &body).await?;
+    /// let dedupe_key = format!("{}:{}", delivery.body_sha256_hex(), delivery.issued_at);
+    /// let (webhook_type, webhook_code) = delivery.event.kind();
+    /// # let _ = (dedupe_key, webhook_type, webhook_code); Ok(()) }
+    /// ```
+    pub async fn verify_delivery(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<VerifiedWebhook, WebhookError> {
+        let token = headers
+            .get(VERIFICATION_HEADER)
+            .ok_or(WebhookError::MissingHeader)?
+            .to_str()
+            .map_err(|_| WebhookError::MalformedToken("the header is not ASCII"))?;
+        let (issued_at, body_sha256) = self.check(token, body).await?;
+        let event =
+            WebhookEvent::parse(body).map_err(|e| WebhookError::InvalidBody(e.to_string()))?;
+        Ok(VerifiedWebhook {
+            event,
+            issued_at,
+            body_sha256,
+        })
+    }
+
     /// Checks the signature, key, age and body hash, without parsing the body.
     pub async fn verify_signature(&self, token: &str, body: &[u8]) -> Result<(), WebhookError> {
+        self.check(token, body).await.map(drop)
+    }
+
+    /// The checks of [`verify_signature`](Self::verify_signature); the token's `iat` and the
+    /// body's SHA-256 when they pass.
+    async fn check(&self, token: &str, body: &[u8]) -> Result<(i64, [u8; 32]), WebhookError> {
         let token = token.trim();
         if token.is_empty() {
             return Err(WebhookError::MissingHeader);
@@ -509,7 +547,8 @@ impl WebhookVerifier {
         )?;
         let actual = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
         aws_lc_rs::constant_time::verify_slices_are_equal(actual.as_ref(), &expected)
-            .map_err(|_| WebhookError::BodyMismatch)
+            .map_err(|_| WebhookError::BodyMismatch)?;
+        Ok((claims.iat, expected))
     }
 
     /// Judges `iat`, which the sender chose: in `i128`, where no `i64` difference overflows.
@@ -877,6 +916,34 @@ impl<'a> Jwt<'a> {
             payload: decode(p, "the payload is not base64url")?,
             signature: s,
         })
+    }
+}
+
+/// A webhook [`WebhookVerifier::verify_delivery`] verified: the event, and what the signature
+/// vouches for about this delivery.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifiedWebhook {
+    /// The event, parsed.
+    pub event: WebhookEvent,
+    /// When Plaid signed this delivery: the token's `iat`, in seconds since the Unix epoch.
+    /// Plaid signs each delivery, retries included, so of two events about one Item the one
+    /// with the later `issued_at` is the newer; a replay of one delivery has the same value.
+    pub issued_at: i64,
+    /// The SHA-256 of the body, which the signature covers.
+    pub body_sha256: [u8; 32],
+}
+
+impl VerifiedWebhook {
+    /// [`body_sha256`](Self::body_sha256) as 64 lowercase hex digits.
+    pub fn body_sha256_hex(&self) -> String {
+        use fmt::Write;
+        self.body_sha256
+            .iter()
+            .fold(String::with_capacity(64), |mut out, b| {
+                let _ = write!(out, "{b:02x}");
+                out
+            })
     }
 }
 

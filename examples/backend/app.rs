@@ -1,104 +1,252 @@
-//! The reference backend's application: routes, storage and background syncs.
+//! The reference backend's application: routes, and the workers every replica runs.
 //!
-//! Shared by `main.rs` (the binary) and `tests/backend.rs` (which drives it over HTTP).
+//! Shared by `main.rs` (the binary) and the tests (which drive it over HTTP). Storage is
+//! [`crate::store`] (SQLite or PostgreSQL), jobs [`crate::jobs`], webhooks [`crate::inbox`].
 
+use crate::inbox::{self, Delivery};
+use crate::jobs::{self, Kind};
+use crate::store::{params, Db, Stmt, StoreError};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
 use plaid_sdk::types::{
     AccountsGetRequest, CountryCode, InstitutionsGetByIdRequest, ItemGetRequest,
     ItemPublicTokenExchangeRequest, ItemRemoveRequest, LinkTokenCreateRequest,
     LinkTokenCreateRequestUser, Products,
 };
-use plaid_sdk::webhook::{WebhookError, WebhookEvent, WebhookVerifier};
+use plaid_sdk::webhook::{WebhookError, WebhookVerifier};
 use plaid_sdk::{AccessToken, Error as PlaidError, ErrorCode, PlaidClient, PublicToken};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Everything the handlers share.
+/// Everything the handlers and workers share.
 pub struct App {
-    plaid: PlaidClient,
+    pub plaid: PlaidClient,
     verifier: WebhookVerifier,
-    db: Mutex<Connection>,
+    pub db: Db,
     /// Where Plaid should send this app's webhooks.
     webhook_url: String,
-    /// Items with a sync running, and whether another was asked for meanwhile.
-    syncing: Mutex<HashMap<String, bool>>,
+    /// This replica's name in the jobs it claims (random per start).
+    pub replica: String,
+    /// How long a claimed job or webhook stays this replica's without a renewal.
+    pub lease: Duration,
+    /// How often an idle worker looks for work another replica queued.
+    pub poll: Duration,
+    /// Wakes this replica's job workers when it queues a job.
+    pub wake: tokio::sync::Notify,
+    /// Wakes its inbox worker when a webhook arrives.
+    pub inbox_wake: tokio::sync::Notify,
 }
 
-impl App {
-    /// Opens (or creates) the database at `db_path` (`:memory:` for a throwaway one).
-    pub fn new(
-        plaid: PlaidClient,
-        db_path: &str,
-        webhook_url: String,
-    ) -> rusqlite::Result<Arc<App>> {
-        let db = Connection::open(db_path)?;
-        db.execute_batch(SCHEMA)?;
-        Ok(Arc::new(App {
-            verifier: WebhookVerifier::new(plaid.clone()),
-            plaid,
-            db: Mutex::new(db),
-            webhook_url,
-            syncing: Mutex::new(HashMap::new()),
-        }))
-    }
+/// How a replica runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where Plaid should send webhooks (`…/webhooks/plaid`).
+    pub webhook_url: String,
+    /// Which Plaid the database's tokens belong to (a base URL, or the offline sandbox's
+    /// seed): a database is never used with another.
+    pub environment: String,
+    pub lease: Duration,
+    pub poll: Duration,
+    /// Sync workers in this replica.
+    pub workers: usize,
+}
 
-    fn db<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, AppError> {
-        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut db).map_err(AppError::Db)
+impl Settings {
+    pub fn new(webhook_url: impl Into<String>, environment: impl Into<String>) -> Settings {
+        Settings {
+            webhook_url: webhook_url.into(),
+            environment: environment.into(),
+            lease: Duration::from_secs(30),
+            poll: Duration::from_millis(250),
+            workers: 2,
+        }
     }
 }
 
-const SCHEMA: &str = "
-PRAGMA foreign_keys = ON;
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS items (
     id TEXT PRIMARY KEY,              -- Plaid's item_id
     user_id TEXT NOT NULL,
     access_token TEXT NOT NULL,       -- never leaves the server; encrypt it at rest in production
     institution_id TEXT,
     institution_name TEXT,
-    cursor TEXT,                      -- /transactions/sync cursor, stored with the changes
-    last_synced_at TEXT,
+    cursor TEXT,                      -- /transactions/sync cursor, written with its changes
+    last_synced_at BIGINT,
     error_code TEXT,
+    state_at BIGINT NOT NULL DEFAULT 0,     -- iat (s) of the newest state applied
     consent_expires_at TEXT,
-    status TEXT NOT NULL DEFAULT 'active',   -- active | disconnected
-    created_at TEXT NOT NULL
+    consent_at BIGINT NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,             -- linking | active | removing | disconnected
+    created_at BIGINT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS items_user ON items (user_id);
 CREATE TABLE IF NOT EXISTS accounts (
     id TEXT PRIMARY KEY,
-    item_id TEXT NOT NULL REFERENCES items(id),
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     mask TEXT,
     subtype TEXT
 );
 CREATE TABLE IF NOT EXISTS transactions (
     id TEXT PRIMARY KEY,
-    item_id TEXT NOT NULL REFERENCES items(id),
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
     account_id TEXT NOT NULL,
     date TEXT NOT NULL,
     name TEXT NOT NULL,
-    amount REAL NOT NULL,
+    amount DOUBLE PRECISION NOT NULL,
     category TEXT,
-    pending INTEGER NOT NULL
+    pending BIGINT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS transactions_item ON transactions (item_id, date);
 CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    item_id TEXT NOT NULL REFERENCES items(id),
-    state TEXT NOT NULL,              -- running | done | failed
-    added INTEGER, modified INTEGER, removed INTEGER,
+    id TEXT PRIMARY KEY,              -- random: an id says nothing about another
+    kind TEXT NOT NULL,               -- sync | remove
+    item_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL,              -- queued | running | done | failed
+    owner TEXT,                       -- the replica holding the lease
+    lease_until BIGINT,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    run_after BIGINT NOT NULL,
+    added BIGINT, modified BIGINT, removed BIGINT,
     error TEXT,
-    started_at TEXT NOT NULL,
-    finished_at TEXT
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT
 );
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_queued ON jobs (item_id, kind) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_after);
+CREATE TABLE IF NOT EXISTS webhook_inbox (
+    key TEXT PRIMARY KEY,             -- SHA-256 of the body and the JWT's iat
+    item_id TEXT,
+    webhook_type TEXT NOT NULL,
+    webhook_code TEXT NOT NULL,
+    iat BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    deliveries BIGINT NOT NULL DEFAULT 1,
+    state TEXT NOT NULL,              -- new | running | done
+    owner TEXT,
+    lease_until BIGINT,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    outcome TEXT,
+    received_at BIGINT NOT NULL,
+    done_at BIGINT
+);
+CREATE INDEX IF NOT EXISTS inbox_new ON webhook_inbox (state, received_at);
 ";
+
+/// Why a replica could not start.
+#[derive(Debug)]
+pub enum StartError {
+    Db(StoreError),
+    /// The database holds another Plaid's tokens.
+    OtherEnvironment {
+        database: String,
+        this: String,
+    },
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Db(e) => write!(f, "database: {e}"),
+            StartError::OtherEnvironment { database, this } => write!(
+                f,
+                "the database holds Items of {database}, not of {this}: its access tokens open \
+                 nothing here, and its Item ids could meet a new user's. Use another database."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<StoreError> for StartError {
+    fn from(e: StoreError) -> Self {
+        StartError::Db(e)
+    }
+}
+
+impl App {
+    /// Prepares the database, checks it belongs to this Plaid, and starts this replica's
+    /// workers (jobs, webhooks, the sweeper of abandoned links) on the current runtime.
+    pub async fn start(
+        plaid: PlaidClient,
+        db: Db,
+        settings: Settings,
+    ) -> Result<Arc<App>, StartError> {
+        db.migrate(SCHEMA).await?;
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES ('environment', $1) ON CONFLICT (key) DO NOTHING",
+            params![settings.environment.clone()],
+        )
+        .await?;
+        let stored = db
+            .query_one(
+                "SELECT value FROM meta WHERE key = 'environment'",
+                params![],
+            )
+            .await?
+            .map(|r| r.text(0))
+            .unwrap_or_default();
+        if stored != settings.environment {
+            return Err(StartError::OtherEnvironment {
+                database: stored,
+                this: settings.environment,
+            });
+        }
+        let app = Arc::new(App {
+            verifier: WebhookVerifier::new(plaid.clone()),
+            plaid,
+            db,
+            webhook_url: settings.webhook_url,
+            replica: random_id(),
+            lease: settings.lease,
+            poll: settings.poll,
+            wake: tokio::sync::Notify::new(),
+            inbox_wake: tokio::sync::Notify::new(),
+        });
+        for _ in 0..settings.workers.max(1) {
+            tokio::spawn(jobs::worker(app.clone()));
+        }
+        tokio::spawn(inbox::worker(app.clone()));
+        tokio::spawn(jobs::sweep(app.clone()));
+        Ok(app)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Seconds since the Unix epoch (the unit of a webhook's `iat`).
+pub fn now_s() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// 128 random bits, hex: job ids, replica names.
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random numbers");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rfc3339(ms: Option<i64>) -> Option<String> {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
 
 /// The routes. Every `/api` route needs the caller's user id; `/webhooks/plaid` needs Plaid's
 /// signature instead.
@@ -120,9 +268,8 @@ pub fn router(app: Arc<App>) -> Router {
 pub enum AppError {
     /// No or malformed `x-user-id`.
     Unauthenticated,
-    /// The Item exists but belongs to someone else.
-    Forbidden,
-    /// No such Item or job.
+    /// No such Item or job for this user (someone else's is not found either: a stranger
+    /// learns nothing about which ids exist).
     NotFound,
     /// The request conflicts with the state (already linked, sync running, disconnected).
     Conflict(String),
@@ -131,17 +278,18 @@ pub enum AppError {
     /// Plaid said no, or could not be reached.
     Plaid(PlaidError),
     /// The database failed.
-    Db(rusqlite::Error),
+    Db(StoreError),
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let (status, message) = match self {
-            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "sign in first".to_owned()),
-            AppError::Forbidden => (StatusCode::FORBIDDEN, "not your Item".to_owned()),
-            AppError::NotFound => (StatusCode::NOT_FOUND, "not found".to_owned()),
-            AppError::Conflict(m) => (StatusCode::CONFLICT, m),
-            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+        let (status, message, code) = match self {
+            AppError::Unauthenticated => {
+                (StatusCode::UNAUTHORIZED, "sign in first".to_owned(), None)
+            }
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not found".to_owned(), None),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, m, None),
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m, None),
             AppError::Plaid(e) => {
                 // Plaid's own message is for developers; log it (it is scrubbed of tokens)
                 // and show the user Plaid's display message when there is one.
@@ -150,29 +298,37 @@ impl IntoResponse for AppError {
                     .api_error()
                     .and_then(|a| a.display_message.clone())
                     .unwrap_or_else(|| "the bank connection failed; try again later".into());
+                let code = e.api_error().map(|a| a.error_code.as_str().to_owned());
                 let status = match e.api_error() {
                     Some(a) if a.error_code == ErrorCode::InvalidPublicToken => {
                         StatusCode::BAD_REQUEST
                     }
                     _ => StatusCode::BAD_GATEWAY,
                 };
-                (status, shown)
+                (status, shown, code)
             }
             AppError::Db(e) => {
                 tracing::error!(error = %e, "database error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal error".to_owned(),
+                    None,
                 )
             }
         };
-        (status, Json(json!({ "error": message }))).into_response()
+        (status, Json(json!({ "error": message, "code": code }))).into_response()
     }
 }
 
 impl From<PlaidError> for AppError {
     fn from(e: PlaidError) -> Self {
         AppError::Plaid(e)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::Db(e)
     }
 }
 
@@ -189,25 +345,22 @@ fn user(headers: &HeaderMap) -> Result<User, AppError> {
         .ok_or(AppError::Unauthenticated)
 }
 
-/// The caller's Item: 404 if there is none, 403 if it is someone else's.
-fn owned_item(app: &App, user: &User, item_id: &str) -> Result<(AccessToken, String), AppError> {
-    let row: Option<(String, String, String)> = app.db(|db| {
-        db.query_row(
-            "SELECT user_id, access_token, status FROM items WHERE id = ?1",
-            [item_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+/// The caller's Item (token and status); 404 if there is none or it is someone else's.
+async fn owned_item(
+    app: &App,
+    user: &User,
+    item_id: &str,
+) -> Result<(AccessToken, String), AppError> {
+    let row = app
+        .db
+        .query_one(
+            "SELECT access_token, status FROM items
+             WHERE id = $1 AND user_id = $2 AND status IN ('active', 'disconnected')",
+            params![item_id, user.0.clone()],
         )
-        .optional()
-    })?;
-    match row {
-        None => Err(AppError::NotFound),
-        Some((owner, _, _)) if owner != user.0 => Err(AppError::Forbidden),
-        Some((_, token, status)) => Ok((AccessToken::new(token), status)),
-    }
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((AccessToken::new(row.text(0)), row.text(1)))
 }
 
 /// POST /api/link-token: a link token for connecting a new bank.
@@ -235,8 +388,13 @@ struct ExchangeBody {
     public_token: String,
 }
 
-/// POST /api/items: exchange Link's public token, store the Item and its accounts, start the
+/// POST /api/items: exchange Link's public token, store the Item and its accounts, queue the
 /// first sync. The same bank accounts linked twice by one user give 409.
+///
+/// From the exchange on, the access token is in the database (status `linking`) before
+/// anything else can fail: an Item the app does not keep (Plaid failing the next calls, a
+/// duplicate, the database failing) is removed at Plaid, by a job that retries until Plaid
+/// confirms, and a replica dying mid-way leaves a `linking` row the sweeper removes.
 async fn exchange(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -252,14 +410,64 @@ async fn exchange(
             body.public_token,
         )))
         .await?;
+    let item_id = linked.item_id.as_str().to_owned();
+    let token = linked.access_token;
+    let kept = app
+        .db
+        .execute(
+            "INSERT INTO items (id, user_id, access_token, status, created_at)
+             VALUES ($1, $2, $3, 'linking', $4) ON CONFLICT (id) DO NOTHING",
+            params![
+                item_id.clone(),
+                user.0.clone(),
+                token.expose_secret(),
+                now_ms()
+            ],
+        )
+        .await;
+    if !matches!(kept, Ok(1)) {
+        // Not even recorded: remove it now, or it stays connected with no record.
+        let _ = app
+            .plaid
+            .item_remove(&ItemRemoveRequest::new(token.clone()))
+            .await;
+        return Err(match kept {
+            Err(e) => AppError::Db(e),
+            Ok(_) => AppError::Conflict("this Item is linked already".into()),
+        });
+    }
+    match keep_item(&app, &user, &item_id, &token).await {
+        Ok(accounts) => {
+            tracing::info!(item_id = %item_id, "Item linked");
+            let job_id = jobs::enqueue(&app, Kind::Sync, &item_id, "link", false).await?;
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({ "item_id": item_id, "accounts": accounts, "sync_job": job_id })),
+            ))
+        }
+        Err(e) => {
+            give_up_item(&app, &item_id, &token).await;
+            Err(e)
+        }
+    }
+}
+
+/// Fetches what the app stores about a new Item and makes it active; an error if it is a
+/// duplicate of one the user has.
+async fn keep_item(
+    app: &App,
+    user: &User,
+    item_id: &str,
+    token: &AccessToken,
+) -> Result<usize, AppError> {
     let item = app
         .plaid
-        .item_get(&ItemGetRequest::new(linked.access_token.clone()))
+        .item_get(&ItemGetRequest::new(token.clone()))
         .await?
         .item;
     let accounts = app
         .plaid
-        .accounts_get(&AccountsGetRequest::new(linked.access_token.clone()))
+        .accounts_get(&AccountsGetRequest::new(token.clone()))
         .await?
         .accounts;
     let institution_id = item.institution_id.clone().unwrap_or_default();
@@ -280,74 +488,96 @@ async fn exchange(
         .map(|a| format!("{}/{}", a.name, a.mask.as_deref().unwrap_or("")))
         .collect();
     fingerprint.sort();
-    let existing: Vec<(String, Vec<String>)> = app.db(|db| {
-        let mut stmt = db.prepare(
-            "SELECT i.id, a.name || '/' || COALESCE(a.mask, '') FROM items i
-             JOIN accounts a ON a.item_id = i.id
-             WHERE i.user_id = ?1 AND i.institution_id = ?2 AND i.status = 'active'",
-        )?;
-        let rows = stmt.query_map(params![user.0, institution_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        let mut by_item: HashMap<String, Vec<String>> = HashMap::new();
-        for row in rows {
-            let (id, acct) = row?;
-            by_item.entry(id).or_default().push(acct);
-        }
-        Ok(by_item.into_iter().collect())
-    })?;
-    if let Some((duplicate_of, _)) = existing.into_iter().find(|(_, accts)| {
+    let rows = app
+        .db
+        .query(
+            "SELECT i.id, a.name, a.mask FROM items i JOIN accounts a ON a.item_id = i.id
+             WHERE i.user_id = $1 AND i.institution_id = $2 AND i.status = 'active'",
+            params![user.0.clone(), institution_id.clone()],
+        )
+        .await?;
+    let mut by_item: HashMap<String, Vec<String>> = HashMap::new();
+    for r in rows {
+        by_item.entry(r.text(0)).or_default().push(format!(
+            "{}/{}",
+            r.text(1),
+            r.opt_text(2).unwrap_or_default()
+        ));
+    }
+    if let Some((duplicate_of, _)) = by_item.into_iter().find(|(_, accts)| {
         let mut accts = accts.clone();
         accts.sort();
         accts == fingerprint
     }) {
-        // Do not keep (or pay for) the second Item.
-        app.plaid
-            .item_remove(&ItemRemoveRequest::new(linked.access_token.clone()))
-            .await?;
         return Err(AppError::Conflict(format!(
             "these accounts are already linked as Item {duplicate_of}"
         )));
     }
 
-    let item_id = linked.item_id.as_str().to_owned();
-    let token = linked.access_token.expose_secret().to_owned();
-    app.db(|db| {
-        let tx = db.transaction()?;
-        tx.execute(
-            "INSERT INTO items (id, user_id, access_token, institution_id, institution_name,
-                                created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    let mut stmts = vec![Stmt::guard(
+        "UPDATE items SET institution_id = $1, institution_name = $2, status = 'active'
+         WHERE id = $3 AND status = 'linking'",
+        params![institution_id, institution_name, item_id],
+    )];
+    for a in &accounts {
+        stmts.push(Stmt::new(
+            "INSERT INTO accounts (id, item_id, name, mask, subtype) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, mask = excluded.mask,
+                                           subtype = excluded.subtype",
             params![
+                a.account_id.clone(),
                 item_id,
-                user.0,
-                token,
-                institution_id,
-                institution_name,
-                now()
+                a.name.clone(),
+                a.mask.clone(),
+                a.subtype.as_ref().map(|s| s.as_str().to_owned())
             ],
-        )?;
-        for a in &accounts {
-            tx.execute(
-                "INSERT OR REPLACE INTO accounts (id, item_id, name, mask, subtype)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    a.account_id,
-                    item_id,
-                    a.name,
-                    a.mask,
-                    a.subtype.as_ref().map(|s| s.as_str().to_owned())
-                ],
-            )?;
-        }
-        tx.commit()
-    })?;
-    tracing::info!(item_id = %item_id, "Item linked");
-    let job_id = queue_sync(&app, &item_id, IfRunning::RunAgain)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "item_id": item_id, "accounts": accounts.len(), "sync_job": job_id })),
-    ))
+        ));
+    }
+    app.db
+        .transaction(stmts)
+        .await?
+        .ok_or_else(|| AppError::Conflict("the link was abandoned meanwhile".into()))?;
+    Ok(accounts.len())
+}
+
+/// An Item the app will not keep: removed at Plaid now, or by a job that retries until Plaid
+/// confirms.
+async fn give_up_item(app: &App, item_id: &str, token: &AccessToken) {
+    let removed = app
+        .plaid
+        .item_remove(&ItemRemoveRequest::new(token.clone()))
+        .await;
+    let gone = match removed {
+        Ok(_) => true,
+        Err(PlaidError::Api(e)) => e.error_code == ErrorCode::ItemNotFound,
+        Err(_) => false,
+    };
+    let recorded = if gone {
+        app.db
+            .execute(
+                "DELETE FROM items WHERE id = $1 AND status = 'linking'",
+                params![item_id],
+            )
+            .await
+            .map(drop)
+    } else {
+        let (_, queue) = jobs::enqueue_stmt(Kind::Remove, item_id, "link not kept", false);
+        app.db
+            .transaction(vec![
+                Stmt::guard(
+                    "UPDATE items SET status = 'removing' WHERE id = $1 AND status = 'linking'",
+                    params![item_id],
+                ),
+                queue,
+            ])
+            .await
+            .map(drop)
+    };
+    if let Err(e) = recorded {
+        // The row stays `linking`; the sweeper removes it at Plaid later.
+        tracing::warn!(item_id = %item_id, error = %e, "could not record an Item to remove");
+    }
+    app.wake.notify_waiters();
 }
 
 /// GET /api/items: the caller's Items.
@@ -356,28 +586,36 @@ async fn list_items(
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
     let user = user(&headers)?;
-    let items = app.db(|db| {
-        let mut stmt = db.prepare(
+    let rows = app
+        .db
+        .query(
             "SELECT i.id, i.institution_name, i.last_synced_at, i.error_code,
                     i.consent_expires_at, i.status,
                     (SELECT COUNT(*) FROM accounts a WHERE a.item_id = i.id),
-                    (SELECT COUNT(*) FROM transactions t WHERE t.item_id = i.id)
-             FROM items i WHERE i.user_id = ?1 ORDER BY i.created_at, i.id",
-        )?;
-        let rows = stmt.query_map([&user.0], |r| {
-            Ok(json!({
-                "item_id": r.get::<_, String>(0)?,
-                "institution": r.get::<_, Option<String>>(1)?,
-                "last_synced_at": r.get::<_, Option<String>>(2)?,
-                "error": r.get::<_, Option<String>>(3)?,
-                "consent_expires_at": r.get::<_, Option<String>>(4)?,
-                "status": r.get::<_, String>(5)?,
-                "accounts": r.get::<_, i64>(6)?,
-                "transactions": r.get::<_, i64>(7)?,
-            }))
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-    })?;
+                    (SELECT COUNT(*) FROM transactions t WHERE t.item_id = i.id),
+                    (SELECT COUNT(*) FROM jobs j WHERE j.item_id = i.id AND j.kind = 'sync'
+                        AND j.state IN ('queued', 'running'))
+             FROM items i WHERE i.user_id = $1 AND i.status IN ('active', 'disconnected')
+             ORDER BY i.created_at, i.id",
+            params![user.0],
+        )
+        .await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "item_id": r.text(0),
+                "institution": r.opt_text(1),
+                "last_synced_at": rfc3339(r.opt_int(2)),
+                "error": r.opt_text(3),
+                "consent_expires_at": r.opt_text(4),
+                "status": r.text(5),
+                "accounts": r.int(6),
+                "transactions": r.int(7),
+                "syncing": r.int(8) > 0,
+            })
+        })
+        .collect();
     Ok(Json(json!({ "items": items })))
 }
 
@@ -389,7 +627,7 @@ async fn update_link_token(
     Path(item_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let user = user(&headers)?;
-    let (token, status) = owned_item(&app, &user, &item_id)?;
+    let (token, status) = owned_item(&app, &user, &item_id).await?;
     if status != "active" {
         return Err(AppError::Conflict("the Item is disconnected".into()));
     }
@@ -401,18 +639,20 @@ async fn update_link_token(
     ))
 }
 
-/// POST /api/items/{id}/sync: 202 with a job id; 409 while a sync of the Item is running.
+/// POST /api/items/{id}/sync: 202 with a job id; 409 while a sync of the Item is queued or
+/// running.
 async fn start_sync(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(item_id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let user = user(&headers)?;
-    let (_, status) = owned_item(&app, &user, &item_id)?;
+    let (_, status) = owned_item(&app, &user, &item_id).await?;
     if status != "active" {
         return Err(AppError::Conflict("the Item is disconnected".into()));
     }
-    let job_id = queue_sync(&app, &item_id, IfRunning::Refuse)?
+    let job_id = jobs::enqueue(&app, Kind::Sync, &item_id, "user", true)
+        .await?
         .ok_or_else(|| AppError::Conflict("a sync of this Item is running".into()))?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))))
 }
@@ -421,36 +661,29 @@ async fn start_sync(
 async fn job(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Path(job_id): Path<i64>,
+    Path(job_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let user = user(&headers)?;
-    let row = app.db(|db| {
-        db.query_row(
-            "SELECT j.item_id, i.user_id, j.state, j.added, j.modified, j.removed, j.error
-             FROM jobs j JOIN items i ON i.id = j.item_id WHERE j.id = ?1",
-            [job_id],
-            |r| {
-                Ok((
-                    r.get::<_, String>(1)?,
-                    json!({
-                        "job_id": job_id,
-                        "item_id": r.get::<_, String>(0)?,
-                        "state": r.get::<_, String>(2)?,
-                        "added": r.get::<_, Option<i64>>(3)?,
-                        "modified": r.get::<_, Option<i64>>(4)?,
-                        "removed": r.get::<_, Option<i64>>(5)?,
-                        "error": r.get::<_, Option<String>>(6)?,
-                    }),
-                ))
-            },
+    let row = app
+        .db
+        .query_one(
+            "SELECT j.item_id, j.state, j.added, j.modified, j.removed, j.error, j.attempts
+             FROM jobs j JOIN items i ON i.id = j.item_id
+             WHERE j.id = $1 AND i.user_id = $2 AND j.kind = 'sync'",
+            params![job_id.clone(), user.0],
         )
-        .optional()
-    })?;
-    match row {
-        None => Err(AppError::NotFound),
-        Some((owner, _)) if owner != user.0 => Err(AppError::Forbidden),
-        Some((_, job)) => Ok(Json(job)),
-    }
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(json!({
+        "job_id": job_id,
+        "item_id": row.text(0),
+        "state": row.text(1),
+        "added": row.opt_int(2),
+        "modified": row.opt_int(3),
+        "removed": row.opt_int(4),
+        "error": row.opt_text(5),
+        "attempts": row.int(6),
+    })))
 }
 
 /// GET /api/items/{id}/transactions: the Item's stored transactions, newest first.
@@ -460,26 +693,30 @@ async fn list_transactions(
     Path(item_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let user = user(&headers)?;
-    owned_item(&app, &user, &item_id)?;
-    let rows = app.db(|db| {
-        let mut stmt = db.prepare(
+    owned_item(&app, &user, &item_id).await?;
+    let rows = app
+        .db
+        .query(
             "SELECT id, account_id, date, name, amount, category, pending FROM transactions
-             WHERE item_id = ?1 ORDER BY date DESC, id",
-        )?;
-        let rows = stmt.query_map([&item_id], |r| {
-            Ok(json!({
-                "transaction_id": r.get::<_, String>(0)?,
-                "account_id": r.get::<_, String>(1)?,
-                "date": r.get::<_, String>(2)?,
-                "name": r.get::<_, String>(3)?,
-                "amount": r.get::<_, f64>(4)?,
-                "category": r.get::<_, Option<String>>(5)?,
-                "pending": r.get::<_, bool>(6)?,
-            }))
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-    })?;
-    Ok(Json(json!({ "transactions": rows })))
+             WHERE item_id = $1 ORDER BY date DESC, id",
+            params![item_id],
+        )
+        .await?;
+    let transactions: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "transaction_id": r.text(0),
+                "account_id": r.text(1),
+                "date": r.text(2),
+                "name": r.text(3),
+                "amount": r.real(4),
+                "category": r.opt_text(5),
+                "pending": r.int(6) != 0,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "transactions": transactions })))
 }
 
 /// DELETE /api/items/{id}: remove the Item at Plaid (no more billing, no more access), keep
@@ -490,7 +727,7 @@ async fn disconnect(
     Path(item_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let user = user(&headers)?;
-    let (token, status) = owned_item(&app, &user, &item_id)?;
+    let (token, status) = owned_item(&app, &user, &item_id).await?;
     if status == "active" {
         match app
             .plaid
@@ -501,12 +738,12 @@ async fn disconnect(
             Err(PlaidError::Api(e)) if e.error_code == ErrorCode::ItemNotFound => {}
             other => drop(other?),
         }
-        app.db(|db| {
-            db.execute(
-                "UPDATE items SET status = 'disconnected' WHERE id = ?1",
-                [&item_id],
+        app.db
+            .execute(
+                "UPDATE items SET status = 'disconnected' WHERE id = $1",
+                params![item_id.clone()],
             )
-        })?;
+            .await?;
         tracing::info!(item_id = %item_id, "Item disconnected");
     }
     Ok(Json(
@@ -514,222 +751,37 @@ async fn disconnect(
     ))
 }
 
-/// POST /webhooks/plaid: verify, then act. Answers fast; syncs run in the background.
+/// POST /webhooks/plaid: verify, store in the inbox, answer 200. The inbox workers act on it.
 async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let event = match app.verifier.verify(&headers, &body).await {
-        Ok(event) => event,
+    let verified = match app.verifier.verify_delivery(&headers, &body).await {
+        Ok(verified) => verified,
         Err(WebhookError::KeyFetch(e)) => {
             tracing::warn!(error = %e, "could not fetch Plaid's webhook key");
-            return StatusCode::INTERNAL_SERVER_ERROR; // Plaid retries
+            return StatusCode::SERVICE_UNAVAILABLE; // Plaid retries
         }
         Err(e) => {
             tracing::warn!(reason = %e, "webhook refused");
             return StatusCode::UNAUTHORIZED;
         }
     };
-    let result = match &event {
-        WebhookEvent::SyncUpdatesAvailable(h) => {
-            queue_sync(&app, &h.item_id, IfRunning::RunAgain).map(drop)
-        }
-        WebhookEvent::DefaultUpdate(h) => {
-            queue_sync(&app, &h.item_id, IfRunning::RunAgain).map(drop)
-        }
-        WebhookEvent::ItemError(h) => {
-            let code = h
-                .error
-                .as_ref()
-                .map(|e| e.error_code.as_str().to_owned())
-                .unwrap_or_else(|| "UNKNOWN".into());
-            set_item(&app, &h.item_id, "error_code", Some(code))
-        }
-        WebhookEvent::ItemLoginRepaired(h) => set_item(&app, &h.item_id, "error_code", None)
-            .and_then(|()| queue_sync(&app, &h.item_id, IfRunning::RunAgain).map(drop)),
-        WebhookEvent::PendingExpiration(h) => set_item(
-            &app,
-            &h.item_id,
-            "consent_expires_at",
-            Some(
-                h.consent_expiration_time
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ),
-        ),
-        other => {
-            tracing::info!(kind = ?other.kind(), "webhook not handled here");
-            Ok(())
-        }
+    let (webhook_type, webhook_code) = verified.event.kind();
+    let item_id = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["item_id"].as_str().map(str::to_owned));
+    let body = String::from_utf8_lossy(&body);
+    let delivery = Delivery {
+        key: format!("{}:{}", verified.body_sha256_hex(), verified.issued_at),
+        item_id,
+        webhook_type,
+        webhook_code,
+        iat: verified.issued_at,
+        body: &body,
     };
-    match result {
-        Ok(()) => StatusCode::OK,
-        Err(e) => e.into_response().status(),
-    }
-}
-
-/// Sets one column of an Item named by a webhook (an unknown Item is not an error: it may
-/// have been deleted here).
-fn set_item(app: &App, item_id: &str, column: &str, value: Option<String>) -> Result<(), AppError> {
-    let sql = match column {
-        "error_code" => "UPDATE items SET error_code = ?1 WHERE id = ?2",
-        "consent_expires_at" => "UPDATE items SET consent_expires_at = ?1 WHERE id = ?2",
-        _ => return Err(AppError::BadRequest(format!("no column {column}"))),
-    };
-    app.db(|db| db.execute(sql, params![value, item_id]))?;
-    Ok(())
-}
-
-/// What to do when a sync of the Item is already running.
-#[derive(Clone, Copy, PartialEq)]
-enum IfRunning {
-    /// Ask it to go round once more (a webhook that arrives mid-sync is not lost).
-    RunAgain,
-    /// Leave it alone (a user's request answered 409).
-    Refuse,
-}
-
-/// Starts a background sync of an active Item and returns its job id, or `None` if the Item
-/// is unknown or disconnected, or a sync of it is already running (see [`IfRunning`]).
-fn queue_sync(
-    app: &Arc<App>,
-    item_id: &str,
-    if_running: IfRunning,
-) -> Result<Option<i64>, AppError> {
-    let token: Option<String> = app.db(|db| {
-        db.query_row(
-            "SELECT access_token FROM items WHERE id = ?1 AND status = 'active'",
-            [item_id],
-            |r| r.get(0),
-        )
-        .optional()
-    })?;
-    let Some(token) = token else {
-        return Ok(None); // unknown or disconnected Item: nothing to sync
-    };
-    {
-        let mut syncing = app.syncing.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(again) = syncing.get_mut(item_id) {
-            if if_running == IfRunning::RunAgain {
-                *again = true;
-            }
-            return Ok(None);
-        }
-        syncing.insert(item_id.to_owned(), false);
-    }
-    let job_id = app.db(|db| {
-        db.execute(
-            "INSERT INTO jobs (item_id, state, started_at) VALUES (?1, 'running', ?2)",
-            params![item_id, now()],
-        )?;
-        Ok(db.last_insert_rowid())
-    })?;
-    let app = Arc::clone(app);
-    let item_id = item_id.to_owned();
-    tokio::spawn(async move {
-        loop {
-            let result = sync_once(&app, &item_id, AccessToken::new(token.clone())).await;
-            let (state, counts, error) = match result {
-                Ok(counts) => ("done", Some(counts), None),
-                Err(e) => ("failed", None, Some(e)),
-            };
-            let _ = app.db(|db| {
-                db.execute(
-                    "UPDATE jobs SET state = ?1, added = ?2, modified = ?3, removed = ?4,
-                                     error = ?5, finished_at = ?6 WHERE id = ?7",
-                    params![
-                        state,
-                        counts.map(|c| c.0 as i64),
-                        counts.map(|c| c.1 as i64),
-                        counts.map(|c| c.2 as i64),
-                        error,
-                        now(),
-                        job_id
-                    ],
-                )
-            });
-            let mut syncing = app.syncing.lock().unwrap_or_else(|p| p.into_inner());
-            match syncing.get(&item_id) {
-                Some(true) => {
-                    syncing.insert(item_id.clone(), false);
-                }
-                _ => {
-                    syncing.remove(&item_id);
-                    break;
-                }
-            }
-        }
-    });
-    Ok(Some(job_id))
-}
-
-/// One sync of an Item: the driver's whole loop, then the changes and the new cursor in one
-/// database transaction. Returns (added, modified, removed), or the error code to record.
-async fn sync_once(
-    app: &App,
-    item_id: &str,
-    token: AccessToken,
-) -> Result<(usize, usize, usize), String> {
-    let cursor: Option<String> = app
-        .db(|db| {
-            db.query_row("SELECT cursor FROM items WHERE id = ?1", [item_id], |r| {
-                r.get(0)
-            })
-        })
-        .map_err(|_| "database error".to_owned())?;
-    let outcome = app
-        .plaid
-        .transactions_sync_all(&TransactionsSync::new(token).cursor(cursor).count(500))
-        .await;
-    let batch = match outcome {
-        Ok(SyncOutcome::Updated(batch)) => batch,
-        Ok(SyncOutcome::NotReady(_)) => return Ok((0, 0, 0)),
+    match inbox::store(&app, delivery).await {
+        Ok(_) => StatusCode::OK,
         Err(e) => {
-            let code = e
-                .api_error()
-                .map(|a| a.error_code.as_str().to_owned())
-                .unwrap_or_else(|| "SYNC_FAILED".into());
-            if matches!(
-                e.api_error().map(|a| &a.error_code),
-                Some(ErrorCode::ItemLoginRequired)
-            ) {
-                let _ = set_item(app, item_id, "error_code", Some(code.clone()));
-            }
-            tracing::warn!(item_id = %item_id, error = %e, "sync failed");
-            return Err(code);
+            tracing::error!(error = %e, "could not store a webhook");
+            StatusCode::SERVICE_UNAVAILABLE // Plaid retries
         }
-    };
-    let counts = (batch.added.len(), batch.modified.len(), batch.removed.len());
-    app.db(|db| {
-        let tx = db.transaction()?;
-        for t in batch.added.iter().chain(&batch.modified) {
-            tx.execute(
-                "INSERT OR REPLACE INTO transactions
-                     (id, item_id, account_id, date, name, amount, category, pending)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    t.transaction_id,
-                    item_id,
-                    t.account_id,
-                    t.date.to_string(),
-                    t.merchant_name.as_deref().unwrap_or(&t.name),
-                    t.amount,
-                    t.personal_finance_category
-                        .as_ref()
-                        .map(|c| c.primary.clone()),
-                    t.pending
-                ],
-            )?;
-        }
-        for id in batch.removed_ids() {
-            tx.execute(
-                "DELETE FROM transactions WHERE id = ?1 AND item_id = ?2",
-                params![id, item_id],
-            )?;
-        }
-        tx.execute(
-            "UPDATE items SET cursor = ?1, last_synced_at = ?2, error_code = NULL WHERE id = ?3",
-            params![batch.next_cursor, now(), item_id],
-        )?;
-        tx.commit()
-    })
-    .map_err(|_| "database error".to_owned())?;
-    tracing::info!(item_id = %item_id, added = counts.0, modified = counts.1, removed = counts.2, "synced");
-    Ok(counts)
+    }
 }

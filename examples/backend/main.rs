@@ -1,70 +1,156 @@
-//! A reference backend: the app our users build, on axum and SQLite.
+//! A reference backend: the app our users build, on axum, with SQLite or PostgreSQL.
 //!
 //! ```text
-//! cargo run --example backend
+//! cargo run --example backend                                   # offline, SQLite
+//! DATABASE_URL=postgres://app@127.0.0.1:5432/app cargo run --example backend
 //! ```
 //!
 //! | Route | What it does |
 //! |---|---|
 //! | `POST /api/link-token` | link token for a new bank connection |
-//! | `POST /api/items` `{"public_token"}` | exchange, store the Item and accounts, first sync (409 if already linked) |
+//! | `POST /api/items` `{"public_token"}` | exchange, store the Item and accounts, queue the first sync (409 if already linked) |
 //! | `GET /api/items` | the caller's Items: institution, last sync, error, consent expiry, accounts |
 //! | `POST /api/items/{id}/link-token` | link token in update mode |
-//! | `POST /api/items/{id}/sync` | 202 with a job id; 409 while one runs |
+//! | `POST /api/items/{id}/sync` | 202 with a job id; 409 while one is queued or runs |
 //! | `GET /api/jobs/{id}` | a sync job's state |
 //! | `GET /api/items/{id}/transactions` | stored transactions |
 //! | `DELETE /api/items/{id}` | remove at Plaid, keep the data, mark disconnected |
-//! | `POST /webhooks/plaid` | verified webhooks: syncs, errors, consent expiry |
+//! | `POST /webhooks/plaid` | verified webhooks, stored in an inbox and answered at once |
 //!
 //! Every `/api` call names its user in `x-user-id` (a stand-in for real authentication); a
 //! user sees only their own Items. Access tokens stay in the database.
 //!
-//! With `PLAID_CLIENT_ID`/`PLAID_SECRET` set it uses Plaid (set `PUBLIC_URL` to where Plaid
-//! can reach this server, for webhooks). Without them it starts the offline sandbox, and
-//! `POST /dev/complete-link {"link_token"}` plays the user finishing Link. `DATABASE` sets the
-//! SQLite file (default `backend.sqlite3` in the temporary directory), `PORT` the port (8000).
+//! Settings (environment variables):
+//! - `PLAID_CLIENT_ID`, `PLAID_SECRET` (and `PLAID_ENV`): Plaid; without them, the offline
+//!   sandbox in-process, with a fresh seed each start, and `POST /dev/complete-link
+//!   {"link_token"}` plays the user finishing Link.
+//! - `DATABASE_URL=postgres://…`: PostgreSQL, for one or several replicas. Otherwise SQLite:
+//!   `DATABASE` names the file; by default a new private folder in the temporary directory
+//!   offline (the offline sandbox's Items end with the process), or
+//!   `$XDG_DATA_HOME/plaid-sdk-backend/backend.sqlite3` with Plaid's keys. The file is created
+//!   0600; one that others can read is refused.
+//! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid reaches this server),
+//!   `WORKERS` (sync workers, 2), `JOB_LEASE_SECONDS` (30).
 
 mod app;
+mod inbox;
+mod jobs;
+mod store;
 
 use plaid_sandbox::Sandbox;
 use plaid_sdk::{Error, PlaidClient};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() {
     tracing_subscriber::fmt().with_target(false).init();
+    if let Err(e) = run().await {
+        eprintln!("backend: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let port = std::env::var("PORT").unwrap_or_else(|_| "8000".into());
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     let local = format!("http://{}", listener.local_addr()?);
-    let database = std::env::var("DATABASE").unwrap_or_else(|_| {
-        std::env::temp_dir()
-            .join("backend.sqlite3")
-            .to_string_lossy()
-            .into_owned()
-    });
     let public_url = std::env::var("PUBLIC_URL").unwrap_or_else(|_| local.clone());
     let webhook_url = format!("{public_url}/webhooks/plaid");
 
-    let (client, sandbox) = match PlaidClient::from_env() {
-        Ok(client) => (client, None),
+    let (client, sandbox, environment) = match PlaidClient::from_env() {
+        Ok(client) => {
+            let environment = client.base_url().to_owned();
+            (client, None, environment)
+        }
         Err(Error::Config(_)) if std::env::var_os("PLAID_CLIENT_ID").is_none() => {
-            let sandbox = Arc::new(Sandbox::start().await);
+            // A fresh seed each start: the Items of a previous run are gone with its sandbox,
+            // and a new user must never get an Item id an old stored token opens.
+            let mut seed = [0u8; 8];
+            getrandom::fill(&mut seed)?;
+            let seed = u64::from_le_bytes(seed);
+            let sandbox = Arc::new(Sandbox::builder().seed(seed).start().await);
             println!(
                 "No Plaid keys: using the offline sandbox at {}",
                 sandbox.uri()
             );
-            (sandbox.client(), Some(sandbox))
+            (
+                sandbox.client(),
+                Some(sandbox),
+                format!("offline sandbox, seed {seed}"),
+            )
         }
         Err(e) => return Err(e.into()),
     };
-    let application = app::App::new(client, &database, webhook_url)?;
+
+    let (db, shown) = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            (store::Db::postgres(&url, 8).await?, "PostgreSQL".to_owned())
+        }
+        Some(_) => {
+            return Err(
+                "DATABASE_URL must be a postgres:// URL (for SQLite, set DATABASE to a file)"
+                    .into(),
+            )
+        }
+        None => {
+            let path = sqlite_path(sandbox.is_some())?;
+            let shown = path.display().to_string();
+            (store::Db::sqlite(&path)?, shown)
+        }
+    };
+    let mut settings = app::Settings::new(webhook_url, environment);
+    if let Some(n) = env_number("WORKERS")? {
+        settings.workers = usize::try_from(n)?;
+    }
+    if let Some(s) = env_number("JOB_LEASE_SECONDS")? {
+        settings.lease = Duration::from_secs(s.max(1));
+    }
+    let application = app::App::start(client, db, settings).await?;
     let mut router = app::router(application);
     if let Some(sandbox) = sandbox {
         router = router.merge(dev_routes(sandbox));
     }
-    println!("Backend on {local} (database {database})");
+    println!("Backend on {local} (database {shown})");
     axum::serve(listener, router).await?;
     Ok(())
+}
+
+fn env_number(name: &str) -> Result<Option<u64>, String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{name} must be a number, got {v:?}")),
+        _ => Ok(None),
+    }
+}
+
+/// The SQLite file: `DATABASE`, or a default that is never a fixed path others can reach.
+fn sqlite_path(offline: bool) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    use std::os::unix::fs::DirBuilderExt;
+    if let Some(path) = std::env::var_os("DATABASE").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let dir = if offline {
+        // Offline data lives as long as the sandbox that made it: a new private folder.
+        let mut name = [0u8; 8];
+        getrandom::fill(&mut name)?;
+        let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
+        std::env::temp_dir().join(format!("plaid-sdk-backend-{name}"))
+    } else {
+        let data = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .ok_or("set DATABASE (or HOME) to say where the database goes")?;
+        data.join("plaid-sdk-backend")
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)?;
+    Ok(dir.join("backend.sqlite3"))
 }
 
 /// Offline only: `POST /dev/complete-link` stands in for the user finishing Link in a browser.

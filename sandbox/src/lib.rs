@@ -559,6 +559,20 @@ impl Sandbox {
         Ok(out)
     }
 
+    /// The Items still connected (created and not removed with `/item/remove`), sorted: for
+    /// tests that check an app never leaves a bank connected it does not know about.
+    pub fn connected_items(&self) -> Vec<ItemId> {
+        let state = lock(&self.state);
+        let mut ids: Vec<ItemId> = state
+            .items
+            .iter()
+            .filter(|(_, item)| !item.removed)
+            .map(|(id, _)| ItemId::new(id.clone()))
+            .collect();
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        ids
+    }
+
     /// Forgets every Item, token, Link session, injected fault and sent webhook, as
     /// `POST /__sandbox/reset` does: the sandbox answers as if just started.
     pub fn reset(&self) {

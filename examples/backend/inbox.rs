@@ -1,0 +1,185 @@
+//! Webhooks, for delivery at least once, in any order, to any replica (Plaid retries a
+//! webhook that got no 200 within 10 s, and has no delivery id).
+//!
+//! The receiver verifies, stores the webhook in the inbox under a dedupe key (the SHA-256 of
+//! the signed body and the token's `iat`: a replayed or duplicated delivery is the same key)
+//! and answers 200 at once. Workers claim inbox rows like jobs and apply each in one
+//! transaction with marking it done, so a webhook has one effect however often it arrives:
+//! - a sync request queues a sync, which coalesces with one already queued for the Item;
+//! - an Item's state (its error, its consent expiry) changes only if the webhook's `iat` is
+//!   not older than the state's: a late `ERROR` never undoes a newer `LOGIN_REPAIRED`.
+
+use crate::app::{now_ms, App};
+use crate::jobs::{enqueue_stmt, Kind};
+use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
+use std::sync::Arc;
+
+/// A verified webhook, as the receiver stores it.
+pub struct Delivery<'a> {
+    pub key: String,
+    pub item_id: Option<String>,
+    pub webhook_type: &'a str,
+    pub webhook_code: &'a str,
+    pub iat: i64,
+    pub body: &'a str,
+}
+
+/// Stores a webhook; `true` if it is new, `false` for a duplicate (counted, not stored again).
+pub async fn store(app: &App, d: Delivery<'_>) -> Result<bool, StoreError> {
+    let row = app
+        .db
+        .query_one(
+            "INSERT INTO webhook_inbox
+                 (key, item_id, webhook_type, webhook_code, iat, body, state, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'new', $7)
+             ON CONFLICT (key) DO UPDATE SET deliveries = webhook_inbox.deliveries + 1
+             RETURNING deliveries",
+            params![
+                d.key,
+                d.item_id,
+                d.webhook_type,
+                d.webhook_code,
+                d.iat,
+                d.body,
+                now_ms()
+            ],
+        )
+        .await?;
+    let new = row.is_some_and(|r| r.int(0) == 1);
+    if new {
+        app.inbox_wake.notify_waiters();
+    }
+    Ok(new)
+}
+
+struct Claimed {
+    key: String,
+    item_id: Option<String>,
+    webhook_type: String,
+    webhook_code: String,
+    iat: i64,
+    body: String,
+}
+
+async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
+    let now = now_ms();
+    let sql = format!(
+        "UPDATE webhook_inbox SET state = 'running', owner = $1, lease_until = $2,
+                                  attempts = attempts + 1
+         WHERE key = (
+             SELECT key FROM webhook_inbox
+             WHERE state = 'new' OR (state = 'running' AND lease_until < $3)
+             ORDER BY received_at
+             LIMIT 1 {SKIP_LOCKED})
+         RETURNING key, item_id, webhook_type, webhook_code, iat, body"
+    );
+    let row = app
+        .db
+        .query_one(&sql, params![app.replica.clone(), now + 30_000, now])
+        .await?;
+    Ok(row.map(|r| Claimed {
+        key: r.text(0),
+        item_id: r.opt_text(1),
+        webhook_type: r.text(2),
+        webhook_code: r.text(3),
+        iat: r.int(4),
+        body: r.text(5),
+    }))
+}
+
+/// The inbox worker of one replica.
+pub async fn worker(app: Arc<App>) {
+    loop {
+        match claim(&app).await {
+            Ok(Some(hook)) => {
+                if let Err(e) = apply(&app, &hook).await {
+                    // The lease runs out and a worker tries again.
+                    tracing::warn!(error = %e, "applying a webhook failed");
+                }
+            }
+            Ok(None) => {
+                let wake = app.inbox_wake.notified();
+                let _ = tokio::time::timeout(app.poll, wake).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming a webhook failed");
+                tokio::time::sleep(app.poll).await;
+            }
+        }
+    }
+}
+
+/// A webhook's effect and the inbox row marked done, in one transaction.
+async fn apply(app: &App, hook: &Claimed) -> Result<(), StoreError> {
+    let (effect, outcome) = effect(hook);
+    let mut stmts = vec![Stmt::guard(
+        "UPDATE webhook_inbox SET state = 'done', outcome = $1, done_at = $2
+         WHERE key = $3 AND owner = $4 AND state = 'running'",
+        params![outcome, now_ms(), hook.key.clone(), app.replica.clone()],
+    )];
+    let queues_sync = effect.iter().any(|e| matches!(e, Effect::Sync(_)));
+    stmts.extend(effect.into_iter().map(|e| match e {
+        Effect::Sync(stmt) | Effect::State(stmt) => stmt,
+    }));
+    if app.db.transaction(stmts).await?.is_some() && queues_sync {
+        app.wake.notify_waiters();
+    }
+    Ok(())
+}
+
+enum Effect {
+    Sync(Stmt),
+    State(Stmt),
+}
+
+/// What a webhook does, and the outcome recorded on its inbox row.
+fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
+    let Some(item_id) = hook.item_id.as_deref() else {
+        return (Vec::new(), "no Item named");
+    };
+    let sync = || Effect::Sync(enqueue_stmt(Kind::Sync, item_id, "webhook", false).1);
+    let body: serde_json::Value = serde_json::from_str(&hook.body).unwrap_or_default();
+    match (hook.webhook_type.as_str(), hook.webhook_code.as_str()) {
+        (
+            "TRANSACTIONS",
+            "SYNC_UPDATES_AVAILABLE" | "DEFAULT_UPDATE" | "INITIAL_UPDATE" | "HISTORICAL_UPDATE",
+        ) => (vec![sync()], "sync queued (or coalesced with one queued)"),
+        ("ITEM", "ERROR") => {
+            let code = body["error"]["error_code"]
+                .as_str()
+                .unwrap_or("UNKNOWN")
+                .to_owned();
+            (
+                vec![Effect::State(Stmt::new(
+                    "UPDATE items SET error_code = $1, state_at = $2
+                     WHERE id = $3 AND state_at <= $2",
+                    params![code, hook.iat, item_id],
+                ))],
+                "error recorded unless a newer state was",
+            )
+        }
+        ("ITEM", "LOGIN_REPAIRED") => (
+            vec![
+                Effect::State(Stmt::new(
+                    "UPDATE items SET error_code = NULL, state_at = $1
+                     WHERE id = $2 AND state_at <= $1",
+                    params![hook.iat, item_id],
+                )),
+                sync(),
+            ],
+            "error cleared unless a newer state was; sync queued",
+        ),
+        ("ITEM", "PENDING_EXPIRATION" | "PENDING_DISCONNECT") => {
+            let at = body["consent_expiration_time"].as_str().map(str::to_owned);
+            (
+                vec![Effect::State(Stmt::new(
+                    "UPDATE items SET consent_expires_at = $1, consent_at = $2
+                     WHERE id = $3 AND consent_at <= $2",
+                    params![at, hook.iat, item_id],
+                ))],
+                "consent expiry recorded unless a newer one was",
+            )
+        }
+        _ => (Vec::new(), "not handled by this app"),
+    }
+}

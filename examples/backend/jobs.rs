@@ -1,0 +1,439 @@
+//! Jobs any replica can run: a table, claimed one row at a time with `FOR UPDATE SKIP LOCKED`
+//! and a lease the worker renews while it works. A replica that dies loses its lease, and
+//! another claims the job again and resumes the Item from its stored cursor.
+//!
+//! Forty lines of SQL rather than a queue crate: the queue must share transactions with the
+//! app's own tables (a webhook's effect and its inbox row commit together, and a sync's cursor
+//! with its changes), run on SQLite as well as PostgreSQL, and coalesce jobs per Item, which
+//! the crates on PostgreSQL (graphile_worker, apalis-postgres, underway) model differently
+//! or not at all, each with sqlx and its compile time behind it.
+
+use crate::app::{now_ms, now_s, random_id, App};
+use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
+use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
+use plaid_sdk::types::ItemRemoveRequest;
+use plaid_sdk::{AccessToken, Error as PlaidError, ErrorCode};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A job's work.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// `/transactions/sync` from the stored cursor, the changes and the new cursor committed
+    /// together.
+    Sync,
+    /// `/item/remove` of an Item the app does not keep (a failed or duplicate link), retried
+    /// until Plaid confirms, so no bank stays connected (and billed) without a record.
+    Remove,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sync => "sync",
+            Kind::Remove => "remove",
+        }
+    }
+}
+
+/// A claim gives up on a job after this many attempts (each a replica that stopped mid-job).
+const MAX_ATTEMPTS: i64 = 5;
+
+/// Queues a job for the Item unless one of its kind is queued already (the two coalesce), and
+/// only while the Item is in the state the job needs. With `exclusive`, also not while one
+/// runs (a user's request, answered 409). `Some(job id)` when queued.
+pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, exclusive: bool) -> (String, Stmt) {
+    let id = random_id();
+    let now = now_ms();
+    let needs = match kind {
+        Kind::Sync => "active",
+        Kind::Remove => "removing",
+    };
+    let stmt = Stmt::new(
+        "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at)
+         SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT),
+                'queued', CAST($5 AS BIGINT), CAST($5 AS BIGINT)
+         WHERE EXISTS (SELECT 1 FROM items WHERE id = $3 AND status = $6)
+           AND ($7 = 0 OR NOT EXISTS (SELECT 1 FROM jobs WHERE item_id = $3 AND kind = $2
+                                      AND state IN ('queued', 'running')))
+         ON CONFLICT (item_id, kind) WHERE state = 'queued' DO NOTHING",
+        params![
+            id.clone(),
+            kind.as_str(),
+            item_id,
+            reason,
+            now,
+            needs,
+            i64::from(exclusive)
+        ],
+    );
+    (id, stmt)
+}
+
+pub async fn enqueue(
+    app: &App,
+    kind: Kind,
+    item_id: &str,
+    reason: &str,
+    exclusive: bool,
+) -> Result<Option<String>, StoreError> {
+    let (id, stmt) = enqueue_stmt(kind, item_id, reason, exclusive);
+    let queued = app.db.transaction(vec![stmt]).await?.unwrap_or_default();
+    if queued.first().copied().unwrap_or(0) == 0 {
+        return Ok(None);
+    }
+    app.wake.notify_waiters();
+    Ok(Some(id))
+}
+
+/// A claimed job.
+struct Claimed {
+    id: String,
+    kind: String,
+    item_id: String,
+    attempts: i64,
+}
+
+async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
+    let now = now_ms();
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', owner = $1, lease_until = $2,
+                         attempts = attempts + 1, started_at = COALESCE(started_at, $3)
+         WHERE id = (
+             SELECT j.id FROM jobs j
+             WHERE ((j.state = 'queued' AND j.run_after <= $3)
+                    OR (j.state = 'running' AND j.lease_until < $3))
+               AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.item_id = j.item_id
+                               AND r.id <> j.id AND r.state = 'running'
+                               AND r.lease_until >= $3)
+             ORDER BY j.run_after, j.created_at
+             LIMIT 1 {SKIP_LOCKED})
+         RETURNING id, kind, item_id, attempts"
+    );
+    let row = app
+        .db
+        .query_one(&sql, params![app.replica.clone(), now + lease_ms(app), now])
+        .await?;
+    Ok(row.map(|r| Claimed {
+        id: r.text(0),
+        kind: r.text(1),
+        item_id: r.text(2),
+        attempts: r.int(3),
+    }))
+}
+
+fn lease_ms(app: &App) -> i64 {
+    i64::try_from(app.lease.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+/// The outcome of a job, as `GET /api/jobs/{id}` shows it.
+#[derive(Default)]
+struct Done {
+    added: Option<i64>,
+    modified: Option<i64>,
+    removed: Option<i64>,
+    error: Option<String>,
+}
+
+async fn finish(app: &App, job: &Claimed, state: &str, done: Done) -> Result<bool, StoreError> {
+    let changed = app
+        .db
+        .execute(
+            "UPDATE jobs SET state = $1, added = $2, modified = $3, removed = $4, error = $5,
+                             finished_at = $6, lease_until = NULL
+             WHERE id = $7 AND owner = $8 AND state = 'running'",
+            params![
+                state,
+                done.added,
+                done.modified,
+                done.removed,
+                done.error,
+                now_ms(),
+                job.id.clone(),
+                app.replica.clone()
+            ],
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
+/// The worker loop of one replica: claim, run with the lease renewed, finish; wait when
+/// there is nothing to do.
+pub async fn worker(app: Arc<App>) {
+    loop {
+        match claim(&app).await {
+            Ok(Some(job)) => run(&app, job).await,
+            Ok(None) => {
+                let wake = app.wake.notified();
+                let _ = tokio::time::timeout(app.poll, wake).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming a job failed");
+                tokio::time::sleep(app.poll).await;
+            }
+        }
+    }
+}
+
+async fn run(app: &Arc<App>, job: Claimed) {
+    if job.attempts > MAX_ATTEMPTS {
+        let error = format!("gave up after {MAX_ATTEMPTS} attempts");
+        let _ = finish(
+            app,
+            &job,
+            "failed",
+            Done {
+                error: Some(error),
+                ..Done::default()
+            },
+        )
+        .await;
+        return;
+    }
+    if job.attempts > 1 {
+        tracing::info!(job = %job.id, attempt = job.attempts, "resuming a job whose lease expired");
+    }
+    // Renew the lease while the work runs.
+    let heartbeat = {
+        let (app, id) = (app.clone(), job.id.clone());
+        tokio::spawn(async move {
+            let every = app.lease / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                let renewed = app
+                    .db
+                    .execute(
+                        "UPDATE jobs SET lease_until = $1
+                         WHERE id = $2 AND owner = $3 AND state = 'running'",
+                        params![now_ms() + lease_ms(&app), id.clone(), app.replica.clone()],
+                    )
+                    .await;
+                if !matches!(renewed, Ok(1)) {
+                    tracing::warn!(job = %id, "lost the job's lease");
+                    return;
+                }
+            }
+        })
+    };
+    let outcome = match job.kind.as_str() {
+        "sync" => sync(app, &job.item_id).await,
+        "remove" => remove(app, &job.item_id).await,
+        other => Err(format!("unknown job kind {other}")),
+    };
+    heartbeat.abort();
+    let finished = match outcome {
+        Ok(done) => finish(app, &job, "done", done).await,
+        Err(error) if job.kind == "remove" => retry_later(app, &job, error).await,
+        Err(error) => {
+            let done = Done {
+                error: Some(error),
+                ..Done::default()
+            };
+            finish(app, &job, "failed", done).await
+        }
+    };
+    if let Err(e) = finished {
+        tracing::warn!(job = %job.id, error = %e, "recording a job's end failed");
+    }
+}
+
+/// A removal Plaid did not confirm goes back in the queue, later each time (up to an hour).
+async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, StoreError> {
+    let backoff = 1_000i64 << job.attempts.clamp(0, 12);
+    let requeued = app
+        .db
+        .execute(
+            "UPDATE jobs SET state = 'queued', run_after = $1, owner = NULL, lease_until = NULL,
+                             error = $2
+             WHERE id = $3 AND owner = $4 AND state = 'running'",
+            params![
+                now_ms() + backoff.min(3_600_000),
+                error,
+                job.id.clone(),
+                app.replica.clone()
+            ],
+        )
+        .await;
+    match requeued {
+        Ok(n) => Ok(n == 1),
+        // Another removal of the Item is queued already (the unique index): this one is done.
+        Err(_) => finish(app, job, "done", Done::default()).await,
+    }
+}
+
+/// One sync of an Item: the driver's whole loop from the stored cursor, then the changes and
+/// the new cursor in one transaction, on condition that the cursor is still the one this
+/// worker started from. If another worker moved it meanwhile, nothing is written and the
+/// sync starts again from the new cursor.
+async fn sync(app: &App, item_id: &str) -> Result<Done, String> {
+    let db_error = |e: StoreError| {
+        tracing::warn!(error = %e, "database error during a sync");
+        "database error".to_owned()
+    };
+    for _ in 0..3 {
+        let row = app
+            .db
+            .query_one(
+                "SELECT access_token, cursor, status FROM items WHERE id = $1",
+                params![item_id],
+            )
+            .await
+            .map_err(db_error)?;
+        let Some(row) = row.filter(|r| r.text(2) == "active") else {
+            return Ok(Done::default()); // removed or disconnected meanwhile: nothing to do
+        };
+        let token = AccessToken::new(row.text(0));
+        let start = row.opt_text(1);
+        let outcome = app
+            .plaid
+            .transactions_sync_all(
+                &TransactionsSync::new(token)
+                    .cursor(start.clone())
+                    .count(500),
+            )
+            .await;
+        let batch = match outcome {
+            Ok(SyncOutcome::Updated(batch)) => batch,
+            Ok(SyncOutcome::NotReady(_)) => return Ok(counts(0, 0, 0)),
+            Err(e) => return Err(sync_failed(app, item_id, &e).await),
+        };
+        let now = now_ms();
+        let mut stmts = vec![Stmt::guard(
+            "UPDATE items SET cursor = $1, last_synced_at = $2,
+                 error_code = CASE WHEN state_at <= $3 THEN NULL ELSE error_code END,
+                 state_at = CASE WHEN state_at <= $3 THEN $3 ELSE state_at END
+             WHERE id = $4 AND status = 'active' AND cursor IS NOT DISTINCT FROM $5",
+            params![batch.next_cursor.clone(), now, now_s(), item_id, start],
+        )];
+        for t in batch.added.iter().chain(&batch.modified) {
+            stmts.push(Stmt::new(
+                "INSERT INTO transactions
+                     (id, item_id, account_id, date, name, amount, category, pending)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id,
+                     date = excluded.date, name = excluded.name, amount = excluded.amount,
+                     category = excluded.category, pending = excluded.pending",
+                params![
+                    t.transaction_id.clone(),
+                    item_id,
+                    t.account_id.clone(),
+                    t.date.to_string(),
+                    t.merchant_name.clone().unwrap_or_else(|| t.name.clone()),
+                    t.amount,
+                    t.personal_finance_category
+                        .as_ref()
+                        .map(|c| c.primary.clone()),
+                    t.pending
+                ],
+            ));
+        }
+        for id in batch.removed_ids() {
+            stmts.push(Stmt::new(
+                "DELETE FROM transactions WHERE id = $1 AND item_id = $2",
+                params![id, item_id],
+            ));
+        }
+        let (a, m, r) = (batch.added.len(), batch.modified.len(), batch.removed.len());
+        match app.db.transaction(stmts).await.map_err(db_error)? {
+            Some(_) => {
+                tracing::info!(item_id = %item_id, added = a, modified = m, removed = r, "synced");
+                return Ok(counts(a, m, r));
+            }
+            None => {
+                tracing::info!(item_id = %item_id, "the cursor moved under this sync; again from the new one");
+            }
+        }
+    }
+    Err("the cursor kept moving under this sync".into())
+}
+
+fn counts(a: usize, m: usize, r: usize) -> Done {
+    let n = |v: usize| Some(i64::try_from(v).unwrap_or(i64::MAX));
+    Done {
+        added: n(a),
+        modified: n(m),
+        removed: n(r),
+        error: None,
+    }
+}
+
+/// Records what a failed sync says about the Item (a login to repair), and the code.
+async fn sync_failed(app: &App, item_id: &str, e: &PlaidError) -> String {
+    let code = e
+        .api_error()
+        .map(|a| a.error_code.as_str().to_owned())
+        .unwrap_or_else(|| "SYNC_FAILED".into());
+    if matches!(
+        e.api_error().map(|a| &a.error_code),
+        Some(ErrorCode::ItemLoginRequired)
+    ) {
+        let _ = app
+            .db
+            .execute(
+                "UPDATE items SET error_code = $1, state_at = $2 WHERE id = $3 AND state_at <= $2",
+                params![code.clone(), now_s(), item_id],
+            )
+            .await;
+    }
+    tracing::warn!(item_id = %item_id, error = %e, "sync failed");
+    code
+}
+
+/// `/item/remove` of an Item the app gave up; the row goes once Plaid confirms (or says the
+/// Item is gone already).
+async fn remove(app: &App, item_id: &str) -> Result<Done, String> {
+    let row = app
+        .db
+        .query_one(
+            "SELECT access_token FROM items WHERE id = $1 AND status = 'removing'",
+            params![item_id],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(row) = row else {
+        return Ok(Done::default());
+    };
+    match app
+        .plaid
+        .item_remove(&ItemRemoveRequest::new(AccessToken::new(row.text(0))))
+        .await
+    {
+        Ok(_) => {}
+        Err(PlaidError::Api(e)) if e.error_code == ErrorCode::ItemNotFound => {}
+        Err(e) => {
+            return Err(e.api_error().map_or_else(
+                || "could not reach Plaid".to_owned(),
+                |a| a.error_code.as_str().to_owned(),
+            ))
+        }
+    }
+    app.db
+        .execute(
+            "DELETE FROM items WHERE id = $1 AND status = 'removing'",
+            params![item_id],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(item_id = %item_id, "an Item the app did not keep was removed at Plaid");
+    Ok(Done::default())
+}
+
+/// Items left half-linked by a replica that died between the exchange and storing the Item
+/// (status `linking` for longer than a link takes) are removed at Plaid.
+pub async fn sweep(app: Arc<App>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(30).min(app.lease)).await;
+        let stale = now_ms() - 10 * 60 * 1000;
+        let rows = app
+            .db
+            .query(
+                "UPDATE items SET status = 'removing'
+                 WHERE status = 'linking' AND created_at < $1 RETURNING id",
+                params![stale],
+            )
+            .await;
+        for row in rows.unwrap_or_default() {
+            let _ = enqueue(&app, Kind::Remove, &row.text(0), "abandoned link", false).await;
+        }
+    }
+}

@@ -1,0 +1,593 @@
+//! The backend's storage: one interface, two databases. SQLite (embedded, the default: a
+//! private file) or PostgreSQL (`DATABASE_URL=postgres://…`, for several replicas).
+//!
+//! The SQL is written once, in PostgreSQL's dialect that SQLite also speaks (`$1` parameters,
+//! `ON CONFLICT`, `RETURNING`, `IS NOT DISTINCT FROM`, partial indexes); the only difference is
+//! the row lock a job claim takes (`FOR UPDATE SKIP LOCKED`), which SQLite, with one writer at a
+//! time, does not need. Values cross the interface as [`Value`]: integers, reals, text, null.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// A value bound to a parameter or read from a column.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Real(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// Parameters for a statement: `params![a, b]`.
+macro_rules! params {
+    ($($v:expr),* $(,)?) => { vec![$($crate::store::Value::from($v)),*] };
+}
+pub(crate) use params;
+
+/// One row of a result.
+#[derive(Clone, Debug)]
+pub struct Row(Vec<Value>);
+
+impl Row {
+    pub fn text(&self, i: usize) -> String {
+        self.opt_text(i).unwrap_or_default()
+    }
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        match self.0.get(i) {
+            Some(Value::Text(s)) => Some(s.clone()),
+            Some(Value::Int(n)) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+    pub fn int(&self, i: usize) -> i64 {
+        self.opt_int(i).unwrap_or(0)
+    }
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match self.0.get(i) {
+            Some(Value::Int(n)) => Some(*n),
+            Some(Value::Real(r)) => Some(*r as i64),
+            _ => None,
+        }
+    }
+    pub fn real(&self, i: usize) -> f64 {
+        match self.0.get(i) {
+            Some(Value::Real(r)) => *r,
+            Some(Value::Int(n)) => *n as f64,
+            _ => 0.0,
+        }
+    }
+}
+
+/// A statement of a transaction. A guard must change at least one row, or the whole
+/// transaction is rolled back: the way a write is made conditional on the state it read.
+pub struct Stmt {
+    sql: String,
+    params: Vec<Value>,
+    guard: bool,
+}
+
+impl Stmt {
+    pub fn new(sql: impl Into<String>, params: Vec<Value>) -> Stmt {
+        Stmt {
+            sql: sql.into(),
+            params,
+            guard: false,
+        }
+    }
+    pub fn guard(sql: impl Into<String>, params: Vec<Value>) -> Stmt {
+        Stmt {
+            guard: true,
+            ..Stmt::new(sql, params)
+        }
+    }
+}
+
+/// A database failure, with the database's own message (it never holds a parameter's value).
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError(format!("sqlite: {e}"))
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => StoreError(format!("postgres: {} ({})", db.message(), db.code().code())),
+            None => StoreError(format!("postgres: {e}")),
+        }
+    }
+}
+
+/// The database.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    Postgres(Arc<Pool>),
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may hold a password: say which database, nothing more.
+        f.write_str(match self {
+            Db::Sqlite(_) => "Db::Sqlite",
+            Db::Postgres(_) => "Db::Postgres",
+        })
+    }
+}
+
+impl Db {
+    /// An SQLite database at `path`. A new file is created readable by its owner only (0600);
+    /// an existing one that others can read is refused, since it holds access tokens.
+    pub fn sqlite(path: &std::path::Path) -> Result<Db, StoreError> {
+        private_file(path)?;
+        let db = rusqlite::Connection::open(path)?;
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+        )?;
+        Ok(Db::Sqlite(Arc::new(Mutex::new(db))))
+    }
+
+    /// A PostgreSQL database, `postgres://user@host:port/db` (no TLS: a database on this
+    /// machine or a private network; put TLS in front for anything else).
+    pub async fn postgres(url: &str, connections: usize) -> Result<Db, StoreError> {
+        let pool = Pool {
+            url: url.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            permits: tokio::sync::Semaphore::new(connections.max(1)),
+        };
+        // Connect once now, so a wrong URL fails at start, not at the first request.
+        let conn = pool.get().await?;
+        drop(conn);
+        Ok(Db::Postgres(Arc::new(pool)))
+    }
+
+    /// Rows of a query (or of a statement with `RETURNING`).
+    pub async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Db::Sqlite(db) => {
+                let (db, sql) = (db.clone(), sqlite_sql(sql));
+                blocking(move || {
+                    let db = db.lock().unwrap_or_else(|p| p.into_inner());
+                    sqlite_query(&db, &sql, &params)
+                })
+                .await
+            }
+            Db::Postgres(pool) => {
+                let mut conn = pool.get().await?;
+                let sql = postgres_sql(sql);
+                let statement = conn.prepare(&sql).await?;
+                let bound = pg_params(&statement, params)?;
+                let rows = conn.client.query(&statement, &pg_refs(&bound)).await?;
+                rows.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    /// The first row of a query, if any.
+    pub async fn query_one(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params).await?.into_iter().next())
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StoreError> {
+        Ok(self
+            .transaction(vec![Stmt::new(sql, params)])
+            .await?
+            .and_then(|counts| counts.first().copied())
+            .unwrap_or(0))
+    }
+
+    /// Runs the statements in one transaction: every row count, or `None` (and nothing
+    /// written) when a guard changed no row.
+    pub async fn transaction(&self, stmts: Vec<Stmt>) -> Result<Option<Vec<u64>>, StoreError> {
+        match self {
+            Db::Sqlite(db) => {
+                let db = db.clone();
+                blocking(move || {
+                    let mut db = db.lock().unwrap_or_else(|p| p.into_inner());
+                    let tx = db.transaction()?;
+                    let mut counts = Vec::with_capacity(stmts.len());
+                    for stmt in &stmts {
+                        let n = tx.execute(
+                            &sqlite_sql(&stmt.sql),
+                            rusqlite::params_from_iter(stmt.params.iter().map(SqliteValue)),
+                        )? as u64;
+                        if stmt.guard && n == 0 {
+                            return Ok(None); // dropping `tx` rolls back
+                        }
+                        counts.push(n);
+                    }
+                    tx.commit()?;
+                    Ok(Some(counts))
+                })
+                .await
+            }
+            Db::Postgres(pool) => {
+                let mut conn = pool.get().await?;
+                let mut prepared = Vec::with_capacity(stmts.len());
+                for stmt in &stmts {
+                    prepared.push(conn.prepare(&postgres_sql(&stmt.sql)).await?);
+                }
+                let tx = conn.client.transaction().await?;
+                let mut counts = Vec::with_capacity(stmts.len());
+                for (stmt, statement) in stmts.into_iter().zip(&prepared) {
+                    let bound = pg_params(statement, stmt.params)?;
+                    let n = tx.execute(statement, &pg_refs(&bound)).await?;
+                    if stmt.guard && n == 0 {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
+                    counts.push(n);
+                }
+                tx.commit().await?;
+                Ok(Some(counts))
+            }
+        }
+    }
+
+    /// Creates the tables if they are missing. Replicas starting together on PostgreSQL take
+    /// turns (an advisory lock), since `CREATE … IF NOT EXISTS` is not safe run concurrently.
+    pub async fn migrate(&self, schema: &str) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(db) => {
+                let (db, schema) = (db.clone(), schema.to_owned());
+                blocking(move || {
+                    let db = db.lock().unwrap_or_else(|p| p.into_inner());
+                    db.execute_batch(&schema)?;
+                    Ok(())
+                })
+                .await
+            }
+            Db::Postgres(pool) => {
+                let mut conn = pool.get().await?;
+                let tx = conn.client.transaction().await?;
+                tx.batch_execute("SELECT pg_advisory_xact_lock(7279542)")
+                    .await?;
+                tx.batch_execute(schema).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Creates `path` readable and writable by its owner only, or checks that an existing file
+/// is not readable by others.
+fn private_file(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(StoreError(format!(
+                    "{shown} can be read by other users (mode {mode:o}) and holds access \
+                     tokens: run `chmod 600 {shown}`, or use another file"
+                )));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map(drop)
+            .map_err(|e| StoreError(format!("cannot create {shown}: {e}"))),
+        Err(e) => Err(StoreError(format!("cannot read {shown}: {e}"))),
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError(format!("the database task failed: {e}")))?
+}
+
+/// `$1` parameters as SQLite numbers them (`?1`); the row lock dropped (one writer at a time).
+fn sqlite_sql(sql: &str) -> String {
+    let sql = sql.replace(SKIP_LOCKED, "");
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Where a job claim's subquery takes its row lock.
+pub const SKIP_LOCKED: &str = "/* row lock */";
+
+fn postgres_sql(sql: &str) -> String {
+    sql.replace(SKIP_LOCKED, "FOR UPDATE SKIP LOCKED")
+}
+
+struct SqliteValue<'a>(&'a Value);
+
+impl rusqlite::ToSql for SqliteValue<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Int(n) => ValueRef::Integer(*n),
+            Value::Real(r) => ValueRef::Real(*r),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+        }))
+    }
+}
+
+fn sqlite_query(
+    db: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Row>, StoreError> {
+    use rusqlite::types::ValueRef;
+    let mut stmt = db.prepare_cached(sql)?;
+    let columns = stmt.column_count();
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(SqliteValue)))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut values = Vec::with_capacity(columns);
+        for i in 0..columns {
+            values.push(match row.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::Int(n),
+                ValueRef::Real(r) => Value::Real(r),
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    Value::Text(String::from_utf8_lossy(t).into_owned())
+                }
+            });
+        }
+        out.push(Row(values));
+    }
+    Ok(out)
+}
+
+/// A few PostgreSQL connections, each with its prepared statements; a connection that broke
+/// is replaced at its next use.
+pub struct Pool {
+    url: String,
+    idle: Mutex<Vec<Conn>>,
+    permits: tokio::sync::Semaphore,
+}
+
+struct Conn {
+    client: tokio_postgres::Client,
+    prepared: HashMap<String, tokio_postgres::Statement>,
+}
+
+impl Conn {
+    async fn prepare(&mut self, sql: &str) -> Result<tokio_postgres::Statement, StoreError> {
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).await?;
+        self.prepared.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+}
+
+/// A connection lent by the pool; it goes back when dropped, unless it broke.
+struct Lent<'p> {
+    pool: &'p Pool,
+    conn: Option<Conn>,
+    _permit: tokio::sync::SemaphorePermit<'p>,
+}
+
+impl std::ops::Deref for Lent<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        self.conn.as_ref().expect("lent until dropped")
+    }
+}
+impl std::ops::DerefMut for Lent<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn.as_mut().expect("lent until dropped")
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take().filter(|c| !c.client.is_closed()) {
+            self.pool
+                .idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(conn);
+        }
+    }
+}
+
+impl Pool {
+    async fn get(&self) -> Result<Lent<'_>, StoreError> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError("the connection pool is closed".into()))?;
+        let idle = {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            std::iter::from_fn(|| idle.pop()).find(|c| !c.client.is_closed())
+        };
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let (client, connection) =
+                    tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await?;
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::warn!(error = %e, "a database connection closed");
+                    }
+                });
+                Conn {
+                    client,
+                    prepared: HashMap::new(),
+                }
+            }
+        };
+        Ok(Lent {
+            pool: self,
+            conn: Some(conn),
+            _permit: permit,
+        })
+    }
+}
+
+/// A parameter as PostgreSQL's declared type for it wants it.
+type PgParam = Box<dyn tokio_postgres::types::ToSql + Sync + Send>;
+
+fn pg_params(
+    statement: &tokio_postgres::Statement,
+    params: Vec<Value>,
+) -> Result<Vec<PgParam>, StoreError> {
+    use tokio_postgres::types::Type;
+    let types = statement.params();
+    if types.len() != params.len() {
+        return Err(StoreError(format!(
+            "the statement takes {} parameters, {} given",
+            types.len(),
+            params.len()
+        )));
+    }
+    types
+        .iter()
+        .zip(params)
+        .map(|(ty, v)| -> Result<PgParam, StoreError> {
+            Ok(match (ty, v) {
+                (&Type::INT8, Value::Int(n)) => Box::new(n),
+                (&Type::INT8, Value::Null) => Box::new(None::<i64>),
+                (&Type::INT4, Value::Int(n)) => Box::new(
+                    i32::try_from(n).map_err(|_| StoreError(format!("{n} is out of range")))?,
+                ),
+                (&Type::INT4, Value::Null) => Box::new(None::<i32>),
+                (&Type::FLOAT8, Value::Real(r)) => Box::new(r),
+                (&Type::FLOAT8, Value::Int(n)) => Box::new(n as f64),
+                (&Type::FLOAT8, Value::Null) => Box::new(None::<f64>),
+                (&Type::TEXT | &Type::VARCHAR, Value::Text(s)) => Box::new(s),
+                (&Type::TEXT | &Type::VARCHAR, Value::Null) => Box::new(None::<String>),
+                (&Type::TEXT | &Type::VARCHAR, Value::Int(n)) => Box::new(n.to_string()),
+                (ty, v) => {
+                    return Err(StoreError(format!(
+                        "no conversion of a {} to {ty}",
+                        match v {
+                            Value::Null => "null",
+                            Value::Int(_) => "integer",
+                            Value::Real(_) => "real",
+                            Value::Text(_) => "text",
+                        }
+                    )))
+                }
+            })
+        })
+        .collect()
+}
+
+fn pg_refs(params: &[PgParam]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+        .collect()
+}
+
+fn pg_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
+    use tokio_postgres::types::Type;
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let value = match *column.type_() {
+            Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
+            Type::INT4 => row
+                .try_get::<_, Option<i32>>(i)?
+                .map(|n| Value::Int(n.into())),
+            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Real),
+            Type::BOOL => row
+                .try_get::<_, Option<bool>>(i)?
+                .map(|b| Value::Int(b.into())),
+            Type::TEXT | Type::VARCHAR | Type::NAME => {
+                row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+            }
+            ref other => {
+                return Err(StoreError(format!(
+                    "column {} has type {other}, which the backend does not read",
+                    column.name()
+                )))
+            }
+        };
+        values.push(value.unwrap_or(Value::Null));
+    }
+    Ok(Row(values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_numbered_the_sqlite_way_and_the_row_lock_is_dropped() {
+        assert_eq!(
+            sqlite_sql("SELECT $1, $12 FROM t WHERE a = '$' /* row lock */"),
+            "SELECT ?1, ?12 FROM t WHERE a = '$' "
+        );
+        assert_eq!(
+            postgres_sql("SELECT id FROM jobs /* row lock */"),
+            "SELECT id FROM jobs FOR UPDATE SKIP LOCKED"
+        );
+    }
+}

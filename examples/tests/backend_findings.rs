@@ -1,0 +1,513 @@
+//! The reference backend's review findings, each as an attack on the backend's binary (the
+//! `backend` example, run as a process), so the same test runs against any version of it:
+//! `BACKEND_BIN=/path/to/backend cargo test -p plaid-examples --test backend_findings`.
+//!
+//! Plaid is the offline sandbox, in this process, as a server the backend reaches over HTTP
+//! (`PLAID_ENV` set to its URL), except where the finding is about the offline mode itself.
+
+use plaid_sandbox::{Fault, Sandbox};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+const CLIENT_ID: &str = "findings-client";
+const SECRET: &str = "findings-secret";
+
+/// The backend binary: `BACKEND_BIN`, or the example `cargo test` builds beside this test.
+fn backend_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("BACKEND_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("the test's own path");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .join("examples/backend");
+    assert!(
+        bin.exists(),
+        "{} is missing: `cargo test` builds it (or `cargo build -p plaid-examples --example backend`)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running backend process.
+struct Backend {
+    child: Child,
+    url: String,
+    http: reqwest::Client,
+}
+
+/// How to start one.
+#[derive(Clone, Default)]
+struct Start {
+    env: Vec<(String, String)>,
+    /// Against this sandbox's server (else offline, the backend's own sandbox).
+    plaid: Option<String>,
+}
+
+impl Start {
+    fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.env.push((
+            key.to_owned(),
+            value.as_ref().to_string_lossy().into_owned(),
+        ));
+        self
+    }
+    fn plaid(mut self, sandbox: &Sandbox) -> Self {
+        self.plaid = Some(sandbox.uri());
+        self
+    }
+
+    /// Starts the backend; `Err(stderr)` if it exits before serving.
+    fn spawn(&self) -> Result<Backend, String> {
+        let mut command = Command::new(backend_bin());
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PORT", "0")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(url) = &self.plaid {
+            command
+                .env("PLAID_ENV", url)
+                .env("PLAID_CLIENT_ID", CLIENT_ID)
+                .env("PLAID_SECRET", SECRET);
+        }
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("the backend starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(rest) = line.strip_prefix("Backend on ") {
+                        break rest.split_whitespace().next().unwrap().to_owned();
+                    }
+                }
+                _ => {
+                    let status = child.wait().unwrap();
+                    let mut err = String::new();
+                    use std::io::Read;
+                    child.stderr.take().unwrap().read_to_string(&mut err).ok();
+                    return Err(format!("exited ({status}): {err}"));
+                }
+            }
+        };
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || for _ in BufReader::new(stderr).lines() {});
+        Ok(Backend {
+            child,
+            url,
+            http: reqwest::Client::new(),
+        })
+    }
+}
+
+impl Backend {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        user: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .header("x-user-id", user);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    async fn link_token(&self, user: &str) -> String {
+        let (status, body) = self.call("POST", "/api/link-token", user, None).await;
+        assert_eq!(status, 200, "{body}");
+        body["link_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Links an Item at `institution` for `user` through `sandbox` (the user's part of Link
+    /// played by the sandbox): the exchange's status and body.
+    async fn link(&self, sandbox: &Sandbox, user: &str, institution: &str) -> (u16, Value) {
+        let token = self.link_token(user).await;
+        let public = sandbox.complete_link(&token, institution).unwrap();
+        self.call(
+            "POST",
+            "/api/items",
+            user,
+            Some(json!({ "public_token": public.expose_secret() })),
+        )
+        .await
+    }
+
+    /// Offline: links through the backend's own `/dev/complete-link`.
+    async fn link_offline(&self, user: &str) -> (u16, Value) {
+        let token = self.link_token(user).await;
+        let response = self
+            .http
+            .post(format!("{}/dev/complete-link", self.url))
+            .json(&json!({ "link_token": token }))
+            .send()
+            .await
+            .unwrap();
+        let public: Value = response.json().await.unwrap();
+        self.call(
+            "POST",
+            "/api/items",
+            user,
+            Some(json!({ "public_token": public["public_token"] })),
+        )
+        .await
+    }
+
+    async fn post_webhook(&self, body: &[u8], jwt: &str) -> u16 {
+        self.http
+            .post(format!("{}/webhooks/plaid", self.url))
+            .header("plaid-verification", jwt)
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn sandbox() -> Sandbox {
+    Sandbox::builder()
+        .client_id(CLIENT_ID)
+        .secret(SECRET)
+        .start()
+        .await
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("findings-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn eventually(what: &str, secs: u64, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// MED: after a successful exchange, a failing `/accounts/get` returned 502 and dropped the
+/// access token; `/item/remove` was never called and the bank stayed connected.
+#[tokio::test]
+async fn a_link_that_fails_after_the_exchange_leaves_no_bank_connected() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("orphan");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", dir.join("db.sqlite3"))
+        .spawn()
+        .unwrap();
+    sandbox.inject(Some("/accounts/get"), Fault::ServerError, 20);
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 502, "{body}");
+    eventually("the Item removed at Plaid", 10, async || {
+        sandbox.connected_items().is_empty()
+    })
+    .await;
+
+    // The same while Plaid also refuses the removal at first: a job retries it.
+    sandbox.inject(Some("/accounts/get"), Fault::ServerError, 20);
+    sandbox.inject(Some("/item/remove"), Fault::ServerError, 3);
+    let (status, _) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 502);
+    eventually("the Item removed at Plaid by the retry", 20, async || {
+        sandbox.connected_items().is_empty()
+    })
+    .await;
+}
+
+/// MED: with `DATABASE` unset the database was a fixed name in the shared temporary folder,
+/// created world-readable, and a file already there was used as it was.
+#[tokio::test]
+async fn the_default_database_is_private_and_never_a_fixed_shared_path() {
+    let tmp = temp_dir("default-db");
+    let home = tmp.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    // What another user of the machine could have left at the old fixed path.
+    let planted = tmp.join("backend.sqlite3");
+    std::fs::write(&planted, b"").unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o666)).unwrap();
+
+    let start = Start::default().env("TMPDIR", &tmp).env("HOME", &home);
+    let mut paths = Vec::new();
+    for _ in 0..2 {
+        let mut backend = start.spawn().unwrap();
+        let (status, _) = backend.link_offline("user-1").await;
+        assert_eq!(status, 201);
+        backend.kill();
+        let found = files_named(&tmp, "backend.sqlite3");
+        for path in &found {
+            if path == &planted {
+                continue;
+            }
+            let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", path.display());
+            let parent = std::fs::metadata(path.parent().unwrap()).unwrap();
+            assert_eq!(
+                parent.permissions().mode() & 0o077,
+                0,
+                "its folder is private too"
+            );
+            if !paths.contains(path) {
+                paths.push(path.clone());
+            }
+        }
+    }
+    assert_eq!(
+        std::fs::metadata(&planted).unwrap().len(),
+        0,
+        "the planted file was opened and written"
+    );
+    assert_eq!(
+        paths.len(),
+        2,
+        "each offline run has its own database: {paths:?}"
+    );
+}
+
+fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if entry.file_name() == name {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Waits for the Item's first sync and returns the number of its sync jobs in the database.
+async fn sync_jobs(db: &Path, item_id: &str) -> i64 {
+    let db = rusqlite::Connection::open(db).unwrap();
+    db.query_row(
+        "SELECT COUNT(*) FROM jobs WHERE item_id = ?1",
+        [item_id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// LOW: a replayed or late `ERROR` webhook undid a `LOGIN_REPAIRED`; one
+/// `SYNC_UPDATES_AVAILABLE` delivered 10 times made 10 sync jobs.
+#[tokio::test]
+async fn replays_and_duplicates_have_one_effect_and_never_undo_a_newer_state() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("replays");
+    let db = dir.join("db.sqlite3");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", &db)
+        .spawn()
+        .unwrap();
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    let item_id = body["item_id"].as_str().unwrap().to_owned();
+    eventually("the first sync", 10, async || {
+        let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+        items["items"][0]["last_synced_at"].is_string()
+    })
+    .await;
+    let jobs_before = sync_jobs(&db, &item_id).await;
+
+    let signer = sandbox.signer();
+    let now = SystemTime::now();
+    let error = json!({
+        "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item_id,
+        "error": { "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
+                   "error_message": "the login details of this item have changed",
+                   "display_message": null, "status": 400 },
+        "environment": "sandbox",
+    })
+    .to_string();
+    let repaired = json!({
+        "webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED", "item_id": item_id,
+        "environment": "sandbox",
+    })
+    .to_string();
+    let error_jwt = signer.sign_at(error.as_bytes(), now - Duration::from_secs(20));
+    let repaired_jwt = signer.sign_at(repaired.as_bytes(), now - Duration::from_secs(10));
+    assert_eq!(
+        backend.post_webhook(error.as_bytes(), &error_jwt).await,
+        200
+    );
+    assert_eq!(
+        backend
+            .post_webhook(repaired.as_bytes(), &repaired_jwt)
+            .await,
+        200
+    );
+    // The ERROR again: replayed as it was, and re-sent late (signed again, older than the repair
+    // it would undo: Plaid signs each retry).
+    assert_eq!(
+        backend.post_webhook(error.as_bytes(), &error_jwt).await,
+        200
+    );
+    let late = signer.sign_at(error.as_bytes(), now - Duration::from_secs(15));
+    assert_eq!(backend.post_webhook(error.as_bytes(), &late).await, 200);
+
+    let sync = json!({
+        "webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
+        "item_id": item_id, "initial_update_complete": true,
+        "historical_update_complete": true, "environment": "sandbox",
+    })
+    .to_string();
+    let sync_jwt = signer.sign(sync.as_bytes());
+    for _ in 0..10 {
+        assert_eq!(backend.post_webhook(sync.as_bytes(), &sync_jwt).await, 200);
+    }
+    // Let every webhook be worked off.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+    assert_eq!(items["items"][0]["error"], Value::Null, "{items}");
+    let made = sync_jobs(&db, &item_id).await - jobs_before;
+    // LOGIN_REPAIRED queues a sync too, which the duplicates may coalesce with.
+    assert!(
+        made <= 2,
+        "{made} sync jobs for one repair and one sync webhook delivered 10 times"
+    );
+}
+
+/// LOW: a job running when the process died stayed `running` forever.
+#[tokio::test]
+async fn a_job_of_a_killed_process_is_finished_by_the_next() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("stuck");
+    let start = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", dir.join("db.sqlite3"))
+        .env("JOB_LEASE_SECONDS", "2");
+    let mut backend = start.spawn().unwrap();
+    sandbox.inject(
+        Some("/transactions/sync"),
+        Fault::Slow(Duration::from_secs(4)),
+        1,
+    );
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    let job = body["sync_job"].clone();
+    let job_path = format!(
+        "/api/jobs/{}",
+        job.as_str().map_or(job.to_string(), str::to_owned)
+    );
+    eventually("the first sync running", 10, async || {
+        let (_, j) = backend.call("GET", &job_path, "user-1", None).await;
+        j["state"] == "running"
+    })
+    .await;
+    backend.kill();
+
+    let backend = start.spawn().unwrap();
+    eventually("the killed process's job finished", 20, async || {
+        let (_, j) = backend.call("GET", &job_path, "user-1", None).await;
+        j["state"] == "done"
+    })
+    .await;
+    let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+    assert!(
+        items["items"][0]["transactions"].as_i64().unwrap() > 0,
+        "{items}"
+    );
+}
+
+/// LOW: the offline mode reused sandbox seed 0 on a persistent database, so after a restart a
+/// new user got an Item id an old user's stored token opened.
+#[tokio::test]
+async fn an_offline_restart_never_hands_a_new_user_an_old_users_item() {
+    let dir = temp_dir("restart");
+    let start = Start::default().env("DATABASE", dir.join("db.sqlite3"));
+    let mut first = start.spawn().unwrap();
+    let (status, a) = first.link_offline("alice").await;
+    assert_eq!(status, 201, "{a}");
+    first.kill();
+    match start.spawn() {
+        // Refusing the database of a sandbox that is gone is one right answer.
+        Err(message) => assert!(message.contains("database"), "{message}"),
+        Ok(second) => {
+            let (status, b) = second.link_offline("bob").await;
+            assert_eq!(status, 201, "{b}");
+            assert_ne!(a["item_id"], b["item_id"], "bob got alice's Item id");
+        }
+    }
+}
+
+/// Info: 403 against 404 told a stranger which Item and job ids exist; job ids were
+/// sequential.
+#[tokio::test]
+async fn strangers_learn_nothing_from_ids() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("ids");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", dir.join("db.sqlite3"))
+        .spawn()
+        .unwrap();
+    let (_, a) = backend.link(&sandbox, "alice", "ins_109508").await;
+    let (_, b) = backend.link(&sandbox, "alice", "ins_109511").await;
+    let item = a["item_id"].as_str().unwrap();
+    let id = |v: &Value| v.as_str().map_or(v.to_string(), str::to_owned);
+    let (job_a, job_b) = (id(&a["sync_job"]), id(&b["sync_job"]));
+    for (mine, nobody) in [
+        (
+            format!("/api/items/{item}/transactions"),
+            "/api/items/nope/transactions".to_owned(),
+        ),
+        (format!("/api/jobs/{job_a}"), "/api/jobs/12345".to_owned()),
+    ] {
+        let theirs = backend.call("GET", &mine, "mallory", None).await;
+        let none = backend.call("GET", &nobody, "mallory", None).await;
+        assert_eq!(
+            theirs, none,
+            "{mine} answers a stranger unlike an id that does not exist"
+        );
+    }
+    for job in [&job_a, &job_b] {
+        assert!(
+            job.len() >= 32 && job.chars().all(|c| c.is_ascii_hexdigit()),
+            "job id {job} is guessable"
+        );
+    }
+}

@@ -7,7 +7,8 @@
 #   eval "$(bash scripts/postgres.sh start)"   # exports PG_DIR and BACKEND_TEST_DATABASE_URL
 #   bash scripts/postgres.sh stop "$PG_DIR"
 #
-# Installs the package with apt when initdb is missing and apt is there.
+# Installs the package with apt when initdb is missing and apt is there. fsync is off unless
+# PG_FSYNC=on (tests need no durability across a power cut; benches that compare with SQLite do).
 set -euo pipefail
 
 find_bin() {
@@ -23,6 +24,7 @@ case "${1:-}" in
 start)
   if [ -z "$(find_bin initdb)" ]; then
     if command -v apt-get >/dev/null; then
+      apt-get update -qq >/dev/null
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     else
       echo "postgres.sh: no initdb and no apt-get; install PostgreSQL" >&2
@@ -38,7 +40,7 @@ start)
   as_owner "$initdb" -D "$dir/data" -A trust -U app >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }
   as_owner "$pg_ctl" -D "$dir/data" -w -l "$dir/log" \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${PG_FSYNC:-off}" start >/dev/null \
     || { cat "$dir/log" >&2; exit 1; }
   echo "export PG_DIR=$dir PG_PORT=$port"
   echo "export BACKEND_TEST_DATABASE_URL=postgres://app@127.0.0.1:$port/postgres"

@@ -4,7 +4,7 @@
 //! [`crate::store`] (SQLite or PostgreSQL), jobs [`crate::jobs`], webhooks [`crate::inbox`].
 
 use crate::inbox::{self, Delivery};
-use crate::jobs::{self, Kind};
+use crate::jobs::{self, Kind, Unless};
 use crate::store::{params, Db, Stmt, StoreError};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_queued ON jobs (item_id, kind) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_after);
 CREATE TABLE IF NOT EXISTS webhook_inbox (
-    key TEXT PRIMARY KEY,             -- SHA-256 of the body and the JWT's iat
+    key TEXT PRIMARY KEY,             -- the body's SHA-256, the JWT's iat and signature
     item_id TEXT,
     webhook_type TEXT NOT NULL,
     webhook_code TEXT NOT NULL,
@@ -439,7 +439,7 @@ async fn exchange(
     match keep_item(&app, &user, &item_id, &token).await {
         Ok(accounts) => {
             tracing::info!(item_id = %item_id, "Item linked");
-            let job_id = jobs::enqueue(&app, Kind::Sync, &item_id, "link", false).await?;
+            let job_id = jobs::enqueue(&app, Kind::Sync, &item_id, "link", Unless::Queued).await?;
             Ok((
                 StatusCode::CREATED,
                 Json(json!({ "item_id": item_id, "accounts": accounts, "sync_job": job_id })),
@@ -561,7 +561,7 @@ async fn give_up_item(app: &App, item_id: &str, token: &AccessToken) {
             .await
             .map(drop)
     } else {
-        let (_, queue) = jobs::enqueue_stmt(Kind::Remove, item_id, "link not kept", false);
+        let (_, queue) = jobs::enqueue_stmt(Kind::Remove, item_id, "link not kept", Unless::Queued);
         app.db
             .transaction(vec![
                 Stmt::guard(
@@ -651,7 +651,7 @@ async fn start_sync(
     if status != "active" {
         return Err(AppError::Conflict("the Item is disconnected".into()));
     }
-    let job_id = jobs::enqueue(&app, Kind::Sync, &item_id, "user", true)
+    let job_id = jobs::enqueue(&app, Kind::Sync, &item_id, "user", Unless::Busy)
         .await?
         .ok_or_else(|| AppError::Conflict("a sync of this Item is running".into()))?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))))
@@ -769,8 +769,19 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
         .ok()
         .and_then(|b| b["item_id"].as_str().map(str::to_owned));
     let body = String::from_utf8_lossy(&body);
+    // The token's signature tells a replay (the same token again) from a copy Plaid signed
+    // anew, which may be a new event with the same body in the same second.
+    let signature = headers
+        .get(plaid_sdk::webhook::VERIFICATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.trim().rsplit('.').next())
+        .unwrap_or_default();
     let delivery = Delivery {
-        key: format!("{}:{}", verified.body_sha256_hex(), verified.issued_at),
+        key: format!(
+            "{}:{}:{signature}",
+            verified.body_sha256_hex(),
+            verified.issued_at
+        ),
         item_id,
         webhook_type,
         webhook_code,

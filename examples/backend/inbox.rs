@@ -1,16 +1,19 @@
 //! Webhooks, for delivery at least once, in any order, to any replica (Plaid retries a
 //! webhook that got no 200 within 10 s, and has no delivery id).
 //!
-//! The receiver verifies, stores the webhook in the inbox under a dedupe key (the SHA-256 of
-//! the signed body and the token's `iat`: a replayed or duplicated delivery is the same key)
-//! and answers 200 at once. Workers claim inbox rows like jobs and apply each in one
-//! transaction with marking it done, so a webhook has one effect however often it arrives:
-//! - a sync request queues a sync, which coalesces with one already queued for the Item;
+//! The receiver verifies, stores the webhook in the inbox under a dedupe key (the body's
+//! SHA-256, the token's `iat` and its signature: a replayed delivery is the same key; Plaid
+//! signs each retry anew) and answers 200 at once. Workers claim inbox rows like jobs and
+//! apply each in one transaction with marking it done, so a webhook has one effect however
+//! often it arrives:
+//! - a sync request queues a sync, unless one is queued or started after the webhook was
+//!   signed (it sees the change the webhook announces): copies and retries coalesce, and a
+//!   new change is never mistaken for a copy;
 //! - an Item's state (its error, its consent expiry) changes only if the webhook's `iat` is
 //!   not older than the state's: a late `ERROR` never undoes a newer `LOGIN_REPAIRED`.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{enqueue_stmt, Kind};
+use crate::jobs::{enqueue_stmt, Kind, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 
@@ -137,13 +140,17 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
     let Some(item_id) = hook.item_id.as_deref() else {
         return (Vec::new(), "no Item named");
     };
-    let sync = || Effect::Sync(enqueue_stmt(Kind::Sync, item_id, "webhook", false).1);
+    let covered = Unless::StartedAfter(hook.iat.saturating_add(1).saturating_mul(1000));
+    let sync = || Effect::Sync(enqueue_stmt(Kind::Sync, item_id, "webhook", covered).1);
     let body: serde_json::Value = serde_json::from_str(&hook.body).unwrap_or_default();
     match (hook.webhook_type.as_str(), hook.webhook_code.as_str()) {
         (
             "TRANSACTIONS",
             "SYNC_UPDATES_AVAILABLE" | "DEFAULT_UPDATE" | "INITIAL_UPDATE" | "HISTORICAL_UPDATE",
-        ) => (vec![sync()], "sync queued (or coalesced with one queued)"),
+        ) => (
+            vec![sync()],
+            "sync queued, unless one queued or started since",
+        ),
         ("ITEM", "ERROR") => {
             let code = body["error"]["error_code"]
                 .as_str()

@@ -39,23 +39,41 @@ impl Kind {
 /// A claim gives up on a job after this many attempts (each a replica that stopped mid-job).
 const MAX_ATTEMPTS: i64 = 5;
 
-/// Queues a job for the Item unless one of its kind is queued already (the two coalesce), and
-/// only while the Item is in the state the job needs. With `exclusive`, also not while one
-/// runs (a user's request, answered 409). `Some(job id)` when queued.
-pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, exclusive: bool) -> (String, Stmt) {
+/// When a new job is not needed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Unless {
+    /// One of its kind is queued (they coalesce).
+    Queued,
+    /// One is queued or running: a user's request, answered 409.
+    Busy,
+    /// One is queued, or started after this time (ms): a job that started after a change
+    /// at Plaid sees it, so a webhook signed at `iat` (s) needs no new sync if one started
+    /// after `(iat + 1) * 1000` (the end of that second). Duplicates and retries of a sync
+    /// webhook coalesce this way without losing a genuinely new one.
+    StartedAfter(i64),
+}
+
+/// Queues a job for the Item, while the Item is in the state the job needs, unless `unless`
+/// says one is not needed. The job's id and the statement, for a transaction.
+pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, unless: Unless) -> (String, Stmt) {
     let id = random_id();
     let now = now_ms();
     let needs = match kind {
         Kind::Sync => "active",
         Kind::Remove => "removing",
     };
+    let (busy, started_after) = match unless {
+        Unless::Queued => (0, i64::MAX),
+        Unless::Busy => (1, i64::MAX),
+        Unless::StartedAfter(ms) => (0, ms),
+    };
     let stmt = Stmt::new(
         "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at)
          SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT),
                 'queued', CAST($5 AS BIGINT), CAST($5 AS BIGINT)
          WHERE EXISTS (SELECT 1 FROM items WHERE id = $3 AND status = $6)
-           AND ($7 = 0 OR NOT EXISTS (SELECT 1 FROM jobs WHERE item_id = $3 AND kind = $2
-                                      AND state IN ('queued', 'running')))
+           AND NOT EXISTS (SELECT 1 FROM jobs WHERE item_id = $3 AND kind = $2
+                           AND (($7 = 1 AND state = 'running') OR started_at >= $8))
          ON CONFLICT (item_id, kind) WHERE state = 'queued' DO NOTHING",
         params![
             id.clone(),
@@ -64,20 +82,22 @@ pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, exclusive: bool) ->
             reason,
             now,
             needs,
-            i64::from(exclusive)
+            busy,
+            started_after
         ],
     );
     (id, stmt)
 }
 
+/// [`enqueue_stmt`], run: `Some(job id)` when queued.
 pub async fn enqueue(
     app: &App,
     kind: Kind,
     item_id: &str,
     reason: &str,
-    exclusive: bool,
+    unless: Unless,
 ) -> Result<Option<String>, StoreError> {
-    let (id, stmt) = enqueue_stmt(kind, item_id, reason, exclusive);
+    let (id, stmt) = enqueue_stmt(kind, item_id, reason, unless);
     let queued = app.db.transaction(vec![stmt]).await?.unwrap_or_default();
     if queued.first().copied().unwrap_or(0) == 0 {
         return Ok(None);
@@ -433,7 +453,14 @@ pub async fn sweep(app: Arc<App>) {
             )
             .await;
         for row in rows.unwrap_or_default() {
-            let _ = enqueue(&app, Kind::Remove, &row.text(0), "abandoned link", false).await;
+            let _ = enqueue(
+                &app,
+                Kind::Remove,
+                &row.text(0),
+                "abandoned link",
+                Unless::Queued,
+            )
+            .await;
         }
     }
 }

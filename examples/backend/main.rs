@@ -108,11 +108,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         settings.lease = Duration::from_secs(s.max(1));
     }
     let application = app::App::start(client, db, settings).await?;
+    let replica = application.replica.clone();
     let mut router = app::router(application);
     if let Some(sandbox) = sandbox {
         router = router.merge(dev_routes(sandbox));
     }
-    println!("Backend on {local} (database {shown})");
+    println!("Backend on {local} (database {shown}, replica {replica})");
     axum::serve(listener, router).await?;
     Ok(())
 }

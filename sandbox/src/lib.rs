@@ -111,6 +111,9 @@ pub struct SentWebhook {
     pub status: Option<u16>,
     /// 0 for the webhook, 1, 2, … for the duplicates chaos added.
     pub copy: u32,
+    /// Posts made so far: more than 1 when the receiver did not answer 200 and the sandbox
+    /// retried, as Plaid does ([`SandboxBuilder::webhook_retry`]).
+    pub attempts: u32,
 }
 
 /// How the sandbox delivers webhooks, for testing a receiver against what Plaid does: at least
@@ -174,6 +177,7 @@ pub struct SandboxBuilder {
     client_id: String,
     secret: String,
     webhook_hosts: Vec<String>,
+    webhook_retry: Duration,
 }
 
 impl Default for SandboxBuilder {
@@ -188,6 +192,7 @@ impl Default for SandboxBuilder {
             client_id: CLIENT_ID.to_owned(),
             secret: SECRET.to_owned(),
             webhook_hosts: Vec::new(),
+            webhook_retry: Duration::from_secs(30),
         }
     }
 }
@@ -257,6 +262,14 @@ impl SandboxBuilder {
         self
     }
 
+    /// How long after a webhook the receiver did not answer 200 (within 10 s) it is sent
+    /// again: Plaid waits 30 s (the default), then four times longer each time, for 24 hours,
+    /// signing each delivery anew. `Duration::ZERO` sends each webhook once.
+    pub fn webhook_retry(mut self, first: Duration) -> Self {
+        self.webhook_retry = first;
+        self
+    }
+
     /// Starts the sandbox. Call it inside a Tokio runtime: the server and the webhook sender
     /// run as tasks on it.
     ///
@@ -286,6 +299,7 @@ impl SandboxBuilder {
             client_id: self.client_id,
             secret: self.secret,
             webhook_hosts: self.webhook_hosts,
+            webhook_retry: self.webhook_retry,
             start,
             frozen: self.frozen,
         })));
@@ -294,7 +308,7 @@ impl SandboxBuilder {
             .no_proxy()
             .build()
             .map_err(|e| SandboxError(format!("cannot build the webhook sender: {e}")))?;
-        let outbox = webhooks::start_outbox(Arc::clone(&state), http);
+        let outbox = webhooks::start_outbox(Arc::clone(&state), http, Arc::clone(&signer));
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .map_err(|e| SandboxError(format!("cannot listen on {}: {e}", self.listen)))?;

@@ -70,6 +70,8 @@ pub(crate) struct Settings {
     pub(crate) client_id: String,
     pub(crate) secret: String,
     pub(crate) webhook_hosts: Vec<String>,
+    /// The wait before a failed webhook's first retry (zero: no retries).
+    pub(crate) webhook_retry: std::time::Duration,
     pub(crate) start: DateTime<Utc>,
     pub(crate) frozen: bool,
 }

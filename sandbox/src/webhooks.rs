@@ -63,7 +63,15 @@ pub(crate) struct Delivery {
     headers: http::HeaderMap,
     body: Vec<u8>,
     delay: Duration,
+    /// Posts made so far (retries after the first).
+    attempt: u32,
+    /// When the first post was made: Plaid gives up 24 h after it.
+    first: Option<std::time::Instant>,
 }
+
+/// Plaid retries a webhook the receiver did not answer 200 to within 10 s: 30 s after, then
+/// each wait four times the last, for 24 hours.
+const RETRY_FOR: Duration = Duration::from_secs(24 * 3600);
 
 /// The webhook sender's queue.
 pub(crate) type Outbox = tokio::sync::mpsc::UnboundedSender<Delivery>;
@@ -71,17 +79,23 @@ pub(crate) type Outbox = tokio::sync::mpsc::UnboundedSender<Delivery>;
 /// Starts the task that posts queued webhooks and records each receiver's answer. Webhooks
 /// without a delay go out one at a time in the order they were made; delayed ones on their
 /// own, so they overtake and are overtaken.
-pub(crate) fn start_outbox(state: Arc<Mutex<State>>, http: reqwest::Client) -> Outbox {
+pub(crate) fn start_outbox(
+    state: Arc<Mutex<State>>,
+    http: reqwest::Client,
+    signer: Arc<WebhookSigner>,
+) -> Outbox {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Delivery>();
+    let retries = tx.clone();
     tokio::spawn(async move {
         while let Some(delivery) = rx.recv().await {
+            let context = (Arc::clone(&state), http.clone(), Arc::clone(&signer));
+            let retries = retries.clone();
             if delivery.delay.is_zero() {
-                post(&state, &http, delivery).await;
+                post(&context, &retries, delivery).await;
             } else {
-                let (state, http) = (Arc::clone(&state), http.clone());
                 tokio::spawn(async move {
                     tokio::time::sleep(delivery.delay).await;
-                    post(&state, &http, delivery).await;
+                    post(&context, &retries, delivery).await;
                 });
             }
         }
@@ -89,11 +103,14 @@ pub(crate) fn start_outbox(state: Arc<Mutex<State>>, http: reqwest::Client) -> O
     tx
 }
 
-async fn post(state: &Mutex<State>, http: &reqwest::Client, delivery: Delivery) {
+type Context = (Arc<Mutex<State>>, reqwest::Client, Arc<WebhookSigner>);
+
+async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
+    let (state, http, signer) = context;
     let status = match http
         .post(&delivery.url)
-        .headers(delivery.headers)
-        .body(delivery.body)
+        .headers(delivery.headers.clone())
+        .body(delivery.body.clone())
         .timeout(Duration::from_secs(10))
         .send()
         .await
@@ -101,8 +118,41 @@ async fn post(state: &Mutex<State>, http: &reqwest::Client, delivery: Delivery) 
         Ok(response) => response.status().as_u16(),
         Err(_) => 0,
     };
-    if let Some(sent) = lock(state).webhooks.get_mut(delivery.index) {
-        sent.status = Some(status);
+    let first = *delivery.first.get_or_insert_with(std::time::Instant::now);
+    let retry_after = {
+        let mut s = lock(state);
+        if let Some(sent) = s.webhooks.get_mut(delivery.index) {
+            sent.status = Some(status);
+            sent.attempts = delivery.attempt + 1;
+        }
+        let wait = s
+            .settings
+            .webhook_retry
+            .saturating_mul(4u32.saturating_pow(delivery.attempt));
+        let again = status != 200
+            && !s.settings.webhook_retry.is_zero()
+            && first.elapsed().saturating_add(wait) < RETRY_FOR;
+        if again && !s.chaos.targets.is_empty() {
+            // A retry goes through the load balancer again.
+            let mut rng = Rng::new(s.settings.seed, 0x7265_7472, delivery.index as u64);
+            for _ in 0..=delivery.attempt {
+                rng.next();
+            }
+            delivery.url =
+                s.chaos.targets[rng.below(s.chaos.targets.len() as u64) as usize].clone();
+        }
+        again.then_some(wait)
+    };
+    if let Some(wait) = retry_after {
+        // Plaid signs each delivery, a retry too.
+        delivery.headers = signer.headers(&delivery.body);
+        delivery.attempt += 1;
+        delivery.delay = wait;
+        if let Some(sent) = lock(state).webhooks.get_mut(delivery.index) {
+            sent.url = delivery.url.clone();
+            sent.status = None;
+        }
+        let _ = retries.send(delivery);
     }
 }
 
@@ -141,6 +191,7 @@ pub(crate) fn deliver(
                 body: hook.body.clone(),
                 status: (!allowed).then_some(0),
                 copy,
+                attempts: 0,
             });
             let index = s.webhooks.len() - 1;
             if allowed {
@@ -151,6 +202,8 @@ pub(crate) fn deliver(
                     headers: signer.headers(&bytes),
                     body: bytes.clone(),
                     delay,
+                    attempt: 0,
+                    first: None,
                 });
             } else {
                 eprintln!(

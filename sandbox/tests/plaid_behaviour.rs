@@ -1004,6 +1004,100 @@ async fn webhook_chaos_duplicates_delays_and_spreads_over_targets() {
     );
 }
 
+/// Plaid retries a webhook not answered with 200 (30 s, then 4x longer each time, for 24 h),
+/// signing each delivery anew; here the first wait is 50 ms.
+#[tokio::test]
+async fn a_webhook_not_answered_200_is_sent_again_signed_anew() {
+    let api = Api::with(
+        Sandbox::builder()
+            .webhook_retry(Duration::from_millis(50))
+            .start()
+            .await,
+    );
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let (access, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "webhook": format!("{}/h", receiver.uri()) }),
+        )
+        .await;
+    let before = receiver.received_requests().await.unwrap().len();
+    api.ok(
+        "/sandbox/item/fire_webhook",
+        json!({ "access_token": access, "webhook_code": "NEW_ACCOUNTS_AVAILABLE" }),
+    )
+    .await;
+    // 500, then 50 ms later 500, then 200 ms later 200 (the webhooks made at link time may
+    // take the two 500s instead; what counts is that every webhook ends answered 200).
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while api.sandbox.webhooks().iter().any(|w| w.status != Some(200)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            api.sandbox.webhooks()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent = api.sandbox.webhooks();
+    let attempts: u32 = sent.iter().map(|w| w.attempts).sum();
+    let received = receiver.received_requests().await.unwrap();
+    assert_eq!(attempts as usize, received.len(), "every post counted");
+    assert_eq!(
+        received.len(),
+        sent.len() + 2,
+        "two retries: {before} before the fire"
+    );
+    assert!(sent.iter().any(|w| w.attempts == 3), "{sent:?}");
+    let tokens: std::collections::HashSet<_> = received
+        .iter()
+        .map(|r| r.headers.get("plaid-verification").unwrap().clone())
+        .collect();
+    assert_eq!(tokens.len(), received.len(), "each delivery signed anew");
+
+    // Retries off: one post each.
+    let once = Api::with(
+        Sandbox::builder()
+            .webhook_retry(Duration::ZERO)
+            .start()
+            .await,
+    );
+    let failing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&failing)
+        .await;
+    let (access, _) = once
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "webhook": format!("{}/h", failing.uri()) }),
+        )
+        .await;
+    once.ok(
+        "/sandbox/item/fire_webhook",
+        json!({ "access_token": access, "webhook_code": "NEW_ACCOUNTS_AVAILABLE" }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = once.sandbox.webhooks();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter()
+            .all(|w| w.attempts == 1 && w.status == Some(503)),
+        "{sent:?}"
+    );
+}
+
 #[test]
 fn the_binary_prints_its_url_first_and_serves_any_language() {
     use std::io::{BufRead, BufReader};

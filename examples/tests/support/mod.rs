@@ -1,0 +1,206 @@
+//! Running the reference backend's binary (the `backend` example) as a process, for the
+//! tests that attack it or kill it: `BACKEND_BIN` picks another build of it.
+#![allow(dead_code)] // each test file uses its share
+
+use plaid_sandbox::Sandbox;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub const CLIENT_ID: &str = "findings-client";
+pub const SECRET: &str = "findings-secret";
+
+/// The backend binary: `BACKEND_BIN`, or the example `cargo test` builds beside this test.
+pub fn backend_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("BACKEND_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("the test's own path");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .join("examples/backend");
+    assert!(
+        bin.exists(),
+        "{} is missing: `cargo test` builds it (or `cargo build -p plaid-examples --example backend`)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running backend process.
+pub struct Backend {
+    pub child: Child,
+    pub url: String,
+    /// The replica name it prints (the owner of the jobs it claims).
+    pub replica: String,
+    pub http: reqwest::Client,
+}
+
+/// How to start one.
+#[derive(Clone, Default)]
+pub struct Start {
+    env: Vec<(String, String)>,
+    /// Against this sandbox's server (else offline, the backend's own sandbox).
+    plaid: Option<String>,
+}
+
+impl Start {
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.env.push((
+            key.to_owned(),
+            value.as_ref().to_string_lossy().into_owned(),
+        ));
+        self
+    }
+    pub fn plaid(mut self, sandbox: &Sandbox) -> Self {
+        self.plaid = Some(sandbox.uri());
+        self
+    }
+
+    /// Starts the backend; `Err(stderr)` if it exits before serving.
+    pub fn spawn(&self) -> Result<Backend, String> {
+        let mut command = Command::new(backend_bin());
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PORT", "0")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(url) = &self.plaid {
+            command
+                .env("PLAID_ENV", url)
+                .env("PLAID_CLIENT_ID", CLIENT_ID)
+                .env("PLAID_SECRET", SECRET);
+        }
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("the backend starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let (url, replica) = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(rest) = line.strip_prefix("Backend on ") {
+                        let url = rest.split_whitespace().next().unwrap().to_owned();
+                        let replica = rest
+                            .split("replica ")
+                            .nth(1)
+                            .map(|r| r.trim_end_matches(')').to_owned())
+                            .unwrap_or_default();
+                        break (url, replica);
+                    }
+                }
+                _ => {
+                    let status = child.wait().unwrap();
+                    let mut err = String::new();
+                    use std::io::Read;
+                    child.stderr.take().unwrap().read_to_string(&mut err).ok();
+                    return Err(format!("exited ({status}): {err}"));
+                }
+            }
+        };
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || for _ in BufReader::new(stderr).lines() {});
+        Ok(Backend {
+            child,
+            url,
+            replica,
+            http: reqwest::Client::new(),
+        })
+    }
+}
+
+impl Backend {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        user: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .header("x-user-id", user);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn link_token(&self, user: &str) -> String {
+        let (status, body) = self.call("POST", "/api/link-token", user, None).await;
+        assert_eq!(status, 200, "{body}");
+        body["link_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Links an Item at `institution` for `user` through `sandbox` (the user's part of Link
+    /// played by the sandbox): the exchange's status and body.
+    pub async fn link(&self, sandbox: &Sandbox, user: &str, institution: &str) -> (u16, Value) {
+        let token = self.link_token(user).await;
+        let public = sandbox.complete_link(&token, institution).unwrap();
+        self.call(
+            "POST",
+            "/api/items",
+            user,
+            Some(json!({ "public_token": public.expose_secret() })),
+        )
+        .await
+    }
+
+    /// Offline: links through the backend's own `/dev/complete-link`.
+    pub async fn link_offline(&self, user: &str) -> (u16, Value) {
+        let token = self.link_token(user).await;
+        let response = self
+            .http
+            .post(format!("{}/dev/complete-link", self.url))
+            .json(&json!({ "link_token": token }))
+            .send()
+            .await
+            .unwrap();
+        let public: Value = response.json().await.unwrap();
+        self.call(
+            "POST",
+            "/api/items",
+            user,
+            Some(json!({ "public_token": public["public_token"] })),
+        )
+        .await
+    }
+
+    pub async fn post_webhook(&self, body: &[u8], jwt: &str) -> u16 {
+        self.http
+            .post(format!("{}/webhooks/plaid", self.url))
+            .header("plaid-verification", jwt)
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -22,8 +22,8 @@
 //! New here? The [`guide`] walks through [getting started](guide::getting_started),
 //! [configuration](guide::configuration), [errors](guide::errors), [Link](guide::link),
 //! [pagination](guide::pagination), [webhooks](guide::webhooks),
-//! [testing with the offline sandbox](guide::testing) and
-//! [building against a newer spec](guide::newer_spec).
+//! [testing with the offline sandbox](guide::testing), [testing Link](guide::testing_link) in
+//! a real browser, and [building against a newer spec](guide::newer_spec).
 //!
 //! What the client does on every call:
 //!

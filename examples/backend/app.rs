@@ -42,7 +42,14 @@ pub struct App {
     pub wake: tokio::sync::Notify,
     /// Wakes its inbox worker when a webhook arrives.
     pub inbox_wake: tokio::sync::Notify,
+    /// Where the page loads Plaid Link from.
+    link_script: String,
+    /// Whether Plaid is the offline sandbox (the page says so).
+    offline: bool,
 }
+
+/// Plaid Link's script on Plaid's CDN.
+pub const PLAID_LINK_SCRIPT: &str = "https://cdn.plaid.com/link/v2/stable/link-initialize.js";
 
 /// How a replica runs.
 #[derive(Clone, Debug)]
@@ -56,6 +63,11 @@ pub struct Settings {
     pub poll: Duration,
     /// Sync workers in this replica.
     pub workers: usize,
+    /// Where the page loads Plaid Link from: Plaid's CDN, or the offline sandbox's stand-in
+    /// (`<sandbox>/link/v2/stable/link-initialize.js`).
+    pub link_script: String,
+    /// Plaid is the offline sandbox.
+    pub offline: bool,
 }
 
 impl Settings {
@@ -66,6 +78,8 @@ impl Settings {
             lease: Duration::from_secs(30),
             poll: Duration::from_millis(250),
             workers: 2,
+            link_script: PLAID_LINK_SCRIPT.to_owned(),
+            offline: false,
         }
     }
 }
@@ -216,6 +230,8 @@ impl App {
             poll: settings.poll,
             wake: tokio::sync::Notify::new(),
             inbox_wake: tokio::sync::Notify::new(),
+            link_script: settings.link_script,
+            offline: settings.offline,
         });
         for _ in 0..settings.workers.max(1) {
             tokio::spawn(jobs::worker(app.clone()));
@@ -252,6 +268,10 @@ fn rfc3339(ms: Option<i64>) -> Option<String> {
 /// signature instead.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
+        .route("/", get(page))
+        .route("/app.js", get(page_script))
+        .route("/app.css", get(page_style))
+        .route("/api/config", get(config))
         .route("/api/link-token", post(create_link_token))
         .route("/api/items", post(exchange).get(list_items))
         .route("/api/items/{id}", delete(disconnect))
@@ -261,6 +281,55 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/jobs/{id}", get(job))
         .route("/webhooks/plaid", post(webhook))
         .with_state(app)
+}
+
+/// GET /: the page (web/index.html), with a Content-Security-Policy that lets in scripts and
+/// frames from this server and from Link's origin only.
+async fn page(State(app): State<Arc<App>>) -> Response {
+    let link = origin(&app.link_script);
+    let policy = format!(
+        "default-src 'self'; script-src 'self' {link}; frame-src {link}; connect-src 'self'; \
+         style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    );
+    (
+        [
+            ("content-type", "text/html; charset=utf-8"),
+            ("content-security-policy", policy.as_str()),
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "no-referrer"),
+        ],
+        include_str!("web/index.html"),
+    )
+        .into_response()
+}
+
+async fn page_script() -> impl IntoResponse {
+    (
+        [("content-type", "text/javascript; charset=utf-8")],
+        include_str!("web/app.js"),
+    )
+}
+
+async fn page_style() -> impl IntoResponse {
+    (
+        [("content-type", "text/css; charset=utf-8")],
+        include_str!("web/app.css"),
+    )
+}
+
+/// GET /api/config: what the page needs before anyone signs in.
+async fn config(State(app): State<Arc<App>>) -> Json<Value> {
+    Json(json!({ "link_script": app.link_script, "offline": app.offline }))
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
 }
 
 /// A failed request: an HTTP status and a message safe to show (no token, no secret).

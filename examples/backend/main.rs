@@ -7,6 +7,7 @@
 //!
 //! | Route | What it does |
 //! |---|---|
+//! | `GET /` | the page: sign in, connect a bank through Link, Items, transactions, sync, repair, disconnect |
 //! | `POST /api/link-token` | link token for a new bank connection |
 //! | `POST /api/items` `{"public_token"}` | exchange, store the Item and accounts, queue the first sync (409 if already linked) |
 //! | `GET /api/items` | the caller's Items: institution, last sync, error, consent expiry, accounts |
@@ -29,6 +30,8 @@
 //!   offline (the offline sandbox's Items end with the process), or
 //!   `$XDG_DATA_HOME/plaid-sdk-backend/backend.sqlite3` with Plaid's keys. The file is created
 //!   0600; one that others can read is refused.
+//! - `LINK_SCRIPT_URL`: where the page loads Plaid Link (Plaid's CDN; the sandbox's stand-in
+//!   offline or with `PLAID_ENV` naming a sandbox server).
 //! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid reaches this server),
 //!   `WORKERS` (sync workers, 2), `JOB_LEASE_SECONDS` (30).
 
@@ -101,6 +104,19 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let mut settings = app::Settings::new(webhook_url, environment);
+    // Link for the page: the offline sandbox serves its stand-in at Plaid's path; a sandbox
+    // server named by PLAID_ENV too; Plaid itself, from Plaid's CDN. LINK_SCRIPT_URL overrides.
+    settings.offline = sandbox.is_some();
+    let plaid_base = match &sandbox {
+        Some(sandbox) => Some(sandbox.uri()),
+        None => Some(client.base_url().to_owned()).filter(|b| b.starts_with("http://")),
+    };
+    if let Some(base) = plaid_base {
+        settings.link_script = format!("{base}/link/v2/stable/link-initialize.js");
+    }
+    if let Ok(url) = std::env::var("LINK_SCRIPT_URL") {
+        settings.link_script = url;
+    }
     if let Some(n) = env_number("WORKERS")? {
         settings.workers = usize::try_from(n)?;
     }
@@ -114,6 +130,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         router = router.merge(dev_routes(sandbox));
     }
     println!("Backend on {local} (database {shown}, replica {replica})");
+    println!("Open {local}/ in a browser to connect a bank through Link.");
     axum::serve(listener, router).await?;
     Ok(())
 }

@@ -1,0 +1,263 @@
+// The reference backend's page: sign in, connect a bank through Plaid Link, see Items,
+// accounts and transactions, sync, repair a login in update mode, disconnect.
+// Plain JavaScript, no build step; it talks only to the backend (/api) and to Link.
+'use strict';
+
+(function () {
+  var config = null;
+  var linkLoaded = null;
+  var user = sessionStorage.getItem('user') || '';
+  var $ = function (id) { return document.getElementById(id); };
+
+  function status(text, isError) {
+    var el = $('status');
+    el.textContent = text;
+    el.className = isError ? 'error' : '';
+  }
+
+  async function api(method, path, body) {
+    var init = { method: method, headers: { 'x-user-id': user } };
+    if (body !== undefined) {
+      init.headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    var response = await fetch(path, init);
+    var data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    return { status: response.status, body: data || {} };
+  }
+
+  // Plaid Link's script, loaded once, from where the backend says: Plaid's CDN, or the
+  // offline sandbox's stand-in at the same path.
+  function loadLink() {
+    if (!linkLoaded) {
+      linkLoaded = new Promise(function (resolve, reject) {
+        var script = document.createElement('script');
+        script.src = config.link_script;
+        script.onload = function () { resolve(window.Plaid); };
+        script.onerror = function () {
+          linkLoaded = null;
+          reject(new Error('Plaid Link could not be loaded from ' + config.link_script));
+        };
+        document.head.appendChild(script);
+      });
+    }
+    return linkLoaded;
+  }
+
+  // Opens Link with a link token; resolves when the user is done, either way.
+  async function openLink(token, onSuccess) {
+    var Plaid = await loadLink();
+    return new Promise(function (resolve) {
+      var handler = Plaid.create({
+        token: token,
+        onSuccess: function (publicToken, metadata) {
+          handler.destroy();
+          Promise.resolve(onSuccess(publicToken, metadata)).then(resolve, resolve);
+        },
+        onExit: function (error, metadata) {
+          handler.destroy();
+          if (error) {
+            status((error.display_message || error.error_message || 'Link failed') +
+              ' (' + error.error_code + ')', true);
+          } else {
+            status('You closed Link' + (metadata && metadata.institution
+              ? ' at ' + metadata.institution.name : '') + '; nothing was connected.');
+          }
+          resolve();
+        },
+        onEvent: function (name) { document.body.setAttribute('data-link-event', name); }
+      });
+      handler.open();
+    });
+  }
+
+  async function connect() {
+    status('Opening Plaid Link…');
+    var r = await api('POST', '/api/link-token');
+    if (r.status !== 200) { return status(r.body.error || 'Could not start Link', true); }
+    await openLink(r.body.link_token, async function (publicToken, metadata) {
+      status('Connecting ' + metadata.institution.name + '…');
+      var added = await api('POST', '/api/items', { public_token: publicToken });
+      if (added.status === 201) {
+        status('Connected ' + metadata.institution.name + ': ' + added.body.accounts +
+          ' accounts. Fetching transactions…');
+        await refresh();
+        if (added.body.sync_job) { await follow(added.body.sync_job); }
+      } else {
+        status(added.body.error || 'The bank could not be connected', true);
+      }
+    });
+  }
+
+  async function reconnect(item) {
+    var r = await api('POST', '/api/items/' + item.item_id + '/link-token');
+    if (r.status !== 200) { return status(r.body.error || 'Could not start Link', true); }
+    await openLink(r.body.link_token, async function () {
+      // Update mode gives no new public token: the Item is the same. Plaid tells the backend
+      // with a LOGIN_REPAIRED webhook, which also queues a sync.
+      status('Reconnected ' + (item.institution || 'the bank') + '. Checking…');
+      for (var i = 0; i < 50; i++) {
+        var items = await refresh();
+        var now = items.find(function (x) { return x.item_id === item.item_id; });
+        if (now && !now.error) { return status('Reconnected ' + (item.institution || 'the bank') + '.'); }
+        await sleep(200);
+      }
+    });
+  }
+
+  async function sync(item, button) {
+    button.disabled = true;
+    var r = await api('POST', '/api/items/' + item.item_id + '/sync');
+    if (r.status === 202) {
+      status('Sync started.');
+      await follow(r.body.job_id);
+    } else if (r.status === 409) {
+      status('A sync of this bank is already running.', true);
+    } else {
+      status(r.body.error || 'Could not sync', true);
+    }
+    button.disabled = false;
+  }
+
+  // Follows a sync job to its end, then shows the new state.
+  async function follow(jobId) {
+    for (var i = 0; i < 300; i++) {
+      var r = await api('GET', '/api/jobs/' + jobId);
+      if (r.body.state === 'done') {
+        status('Synced: ' + r.body.added + ' new, ' + r.body.modified + ' changed, ' +
+          r.body.removed + ' removed.');
+        return refresh();
+      }
+      if (r.body.state === 'failed') {
+        status('The sync failed (' + r.body.error + ').', true);
+        return refresh();
+      }
+      await sleep(200);
+    }
+  }
+
+  async function disconnect(item, button) {
+    if (button.getAttribute('data-confirm') !== 'yes') {
+      button.setAttribute('data-confirm', 'yes');
+      button.textContent = 'Really disconnect?';
+      return;
+    }
+    var r = await api('DELETE', '/api/items/' + item.item_id);
+    status(r.status === 200 ? 'Disconnected ' + (item.institution || 'the bank') +
+      '. Its transactions stay here.' : (r.body.error || 'Could not disconnect'), r.status !== 200);
+    await refresh();
+  }
+
+  async function transactions(item, li, button) {
+    var open = li.querySelector('table');
+    if (open) { open.remove(); button.textContent = 'Show transactions'; return; }
+    var r = await api('GET', '/api/items/' + item.item_id + '/transactions');
+    var table = el('table', {}, [
+      el('caption', { text: r.body.transactions.length + ' transactions, newest first' }),
+      el('thead', {}, [el('tr', {}, ['Date', 'Description', 'Category', 'Amount'].map(function (h) {
+        return el('th', { text: h, scope: 'col' });
+      }))]),
+      el('tbody', {}, r.body.transactions.slice(0, 50).map(function (t) {
+        return el('tr', {}, [
+          el('td', { text: t.date }),
+          el('td', { text: t.name + (t.pending ? ' (pending)' : '') }),
+          el('td', { text: (t.category || '').replace(/_/g, ' ').toLowerCase() }),
+          el('td', { text: (-t.amount).toFixed(2), className: 'amount' })
+        ]);
+      }))
+    ]);
+    li.appendChild(table);
+    button.textContent = 'Hide transactions';
+  }
+
+  function el(tag, props, children) {
+    var node = document.createElement(tag);
+    Object.keys(props || {}).forEach(function (k) {
+      if (k === 'text') { node.textContent = props[k]; }
+      else if (k === 'className') { node.className = props[k]; }
+      else { node.setAttribute(k, props[k]); }
+    });
+    (children || []).forEach(function (c) { if (c) { node.appendChild(c); } });
+    return node;
+  }
+
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  async function refresh() {
+    var r = await api('GET', '/api/items');
+    var items = r.body.items || [];
+    var list = $('items');
+    list.textContent = '';
+    $('empty').hidden = items.length > 0;
+    items.forEach(function (item) {
+      var li = el('li', { id: 'item-' + item.item_id, className: 'item', 'data-status': item.status });
+      var needsLogin = item.error === 'ITEM_LOGIN_REQUIRED';
+      var facts = item.accounts + ' accounts · ' + item.transactions + ' transactions · ' +
+        (item.last_synced_at ? 'synced ' + new Date(item.last_synced_at).toLocaleString() : 'not synced yet') +
+        (item.status === 'disconnected' ? ' · disconnected' : '');
+      var button = function (action, label, fn, cls) {
+        var b = el('button', { type: 'button', 'data-action': action, className: cls || '' });
+        b.textContent = label;
+        b.addEventListener('click', function () { fn(item, b, li); });
+        return b;
+      };
+      li.appendChild(el('h3', { text: item.institution || 'A bank' }));
+      li.appendChild(el('p', { className: 'facts muted', text: facts }));
+      if (item.error) {
+        li.appendChild(el('p', { className: 'warning', 'data-error': item.error, text: needsLogin
+          ? 'Your bank asks you to log in again before we can update it.'
+          : 'The bank connection has a problem (' + item.error + ').' }));
+      }
+      var actions = el('div', { className: 'actions' });
+      if (item.status === 'active') {
+        if (needsLogin) { actions.appendChild(button('reconnect', 'Reconnect', reconnect, 'primary')); }
+        actions.appendChild(button('sync', 'Sync now', sync));
+      }
+      actions.appendChild(button('transactions', 'Show transactions', function (i, b, l) { return transactions(i, l, b); }));
+      if (item.status === 'active') {
+        actions.appendChild(button('disconnect', 'Disconnect', disconnect, 'danger'));
+      }
+      li.appendChild(actions);
+      list.appendChild(li);
+    });
+    document.body.setAttribute('data-items', String(items.length));
+    return items;
+  }
+
+  function show() {
+    $('signin').hidden = !!user;
+    $('account').hidden = !user;
+    $('whoami').textContent = user;
+    if (user) { return refresh(); }
+  }
+
+  async function start() {
+    config = await (await fetch('/api/config')).json();
+    if (config.offline) {
+      var mode = $('mode');
+      mode.hidden = false;
+      mode.textContent = 'Offline: Plaid is the plaid-sandbox emulator, Link included. ' +
+        'Log in with user_good / pass_good.';
+    }
+    $('signin-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      user = $('user').value.trim();
+      sessionStorage.setItem('user', user);
+      show();
+    });
+    $('signout').addEventListener('click', function () {
+      user = '';
+      sessionStorage.removeItem('user');
+      status('');
+      show();
+    });
+    $('connect').addEventListener('click', function () {
+      connect().catch(function (e) { status(e.message, true); });
+    });
+    await show();
+    document.body.setAttribute('data-ready', 'true');
+  }
+
+  start().catch(function (e) { status(e.message, true); });
+})();

@@ -1,0 +1,612 @@
+//! Plaid Link in a real browser: the reference backend's page (`examples/backend/web/`) in
+//! Debian's Chromium, driven over WebDriver (chromedriver, through fantoccini), with Link
+//! served by the offline sandbox. Nothing loads from the internet: Chromium resolves every
+//! host but 127.0.0.1 to nothing.
+//!
+//! Each test saves a screenshot of its last step under `target/tmp/screenshots/`. With
+//! `UPDATE_SCREENSHOTS=1` the two the docs show are also written to `docs/images/`.
+//!
+//!     sudo apt-get install chromium chromium-driver     # .ci/run installs them
+//!     cargo test -p plaid-examples --test browser -- --ignored
+//!
+//! `CHROMEDRIVER` and `CHROMIUM` name other binaries.
+
+#[path = "../backend/app.rs"]
+mod app;
+#[path = "../backend/inbox.rs"]
+mod inbox;
+#[path = "../backend/jobs.rs"]
+mod jobs;
+// This test runs the backend on SQLite only (its PostgreSQL side is tested in backend.rs).
+#[path = "../backend/store.rs"]
+#[allow(dead_code)]
+mod store;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use plaid_sandbox::Sandbox;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const LINK_PATH: &str = "/link/v2/stable/link-initialize.js";
+
+/// The sandbox and the backend (its page included), in this process.
+struct Stack {
+    sandbox: Sandbox,
+    url: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn stack(link_script: Option<String>) -> Stack {
+    let sandbox = Sandbox::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let db_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("browser-{}.sqlite3", app::random_id()));
+    let mut settings = app::Settings::new(format!("{url}/webhooks/plaid"), sandbox.uri());
+    settings.link_script = link_script.unwrap_or_else(|| format!("{}{LINK_PATH}", sandbox.uri()));
+    settings.offline = true;
+    let application = app::App::start(
+        sandbox.client(),
+        store::Db::sqlite(&db_path).unwrap(),
+        settings,
+    )
+    .await
+    .unwrap();
+    let router = app::router(application);
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Stack {
+        sandbox,
+        url,
+        server,
+    }
+}
+
+/// Chromium under chromedriver, in a process group of their own (killed whatever happens),
+/// with a fresh profile.
+struct Browser {
+    driver: Child,
+    client: Option<Client>,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Chromium's processes are the driver's children, in its process group.
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn binary(var: &str, candidates: &[&str]) -> String {
+    if let Ok(path) = std::env::var(var) {
+        return path;
+    }
+    candidates
+        .iter()
+        .find(|c| std::path::Path::new(c).exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "{} not found: install Debian's chromium and chromium-driver, or set {var}",
+                candidates[0]
+            )
+        })
+        .to_string()
+}
+
+/// `host_rules` adds to Chromium's host resolver rules, before the rule that resolves every
+/// other host (but 127.0.0.1) to nothing.
+async fn browser(host_rules: &str) -> Browser {
+    use std::os::unix::process::CommandExt;
+    let chromedriver = binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    let chromium = binary(
+        "CHROMIUM",
+        &["/usr/lib/chromium/chromium", "/usr/bin/chromium"],
+    );
+    let port = free_port();
+    let mut command = Command::new(chromedriver);
+    command.arg(format!("--port={port}"));
+    // CHROMEDRIVER_LOG=<file>: chromedriver's verbose log, to see what Chromium did.
+    if let Some(log) = std::env::var_os("CHROMEDRIVER_LOG") {
+        command
+            .arg("--verbose")
+            .arg(format!("--log-path={}", log.to_string_lossy()));
+    }
+    let driver = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("chromedriver starts");
+    let mut browser = Browser {
+        driver,
+        client: None,
+    };
+    let profile = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chromium-profile-{}", app::random_id()));
+    let rules = format!("{host_rules}MAP * ~NOTFOUND, EXCLUDE 127.0.0.1");
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert("acceptInsecureCerts".into(), json!(!host_rules.is_empty()));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-default-apps",
+                "--window-size=1000,800",
+                format!("--user-data-dir={}", profile.display()),
+                format!("--host-resolver-rules={rules}"),
+            ],
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => break client,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("no WebDriver session: {e}"),
+        }
+    };
+    // A page that never finishes loading fails the test in seconds, not WebDriver's 300 s.
+    client
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(Duration::from_secs(20)),
+            Some(Duration::from_secs(20)),
+            Some(Duration::ZERO),
+        ))
+        .await
+        .unwrap();
+    browser.client = Some(client);
+    browser
+}
+
+impl Browser {
+    fn page(&self) -> &Client {
+        self.client.as_ref().unwrap()
+    }
+
+    async fn css(&self, css: &str) -> fantoccini::elements::Element {
+        self.page()
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+    }
+
+    async fn click(&self, css: &str) {
+        self.css(css).await.click().await.unwrap();
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.css(css).await;
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Waits until the page's `#status` line says `text` (part of it), and returns it.
+    async fn status(&self, text: &str) -> String {
+        self.wait_text("#status", text).await
+    }
+
+    async fn wait_text(&self, css: &str, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let now = self.css(css).await.text().await.unwrap_or_default();
+            if now.contains(text) {
+                return now;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} says {now:?}, never {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Saves a screenshot as `target/tmp/screenshots/<name>.png`, and as
+    /// `docs/images/<name>.png` with `UPDATE_SCREENSHOTS=1` when `for_docs`.
+    async fn screenshot(&self, name: &str, for_docs: bool) {
+        let png = self.page().screenshot().await.unwrap();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+        if for_docs && std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+            let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/images");
+            std::fs::create_dir_all(&docs).unwrap();
+            std::fs::write(docs.join(format!("{name}.png")), &png).unwrap();
+        }
+    }
+
+    async fn sign_in(&self, stack: &Stack, user: &str) {
+        self.page().goto(&format!("{}/", stack.url)).await.unwrap();
+        self.css("body[data-ready=true]").await;
+        self.fill("#user", user).await;
+        self.click("#signin-submit").await;
+        self.css("#connect").await;
+    }
+
+    /// Opens Link from the page and steps into its frame.
+    async fn open_link(&self, button: &str) {
+        self.click(button).await;
+        let frame = self.css("iframe[id^=plaid-link-iframe-]").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !frame.is_displayed().await.unwrap_or(false) {
+            assert!(Instant::now() < deadline, "Link never opened");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        frame.enter_frame().await.unwrap();
+    }
+
+    /// In Link: consent, then the bank by search.
+    async fn choose_bank(&self, search: &str, institution: &str) {
+        self.css("[data-view=CONSENT]").await;
+        self.click("#consent-continue").await;
+        self.css("[data-view=SELECT_INSTITUTION]").await;
+        self.fill("#search", search).await;
+        self.click(&format!("#institution-{institution}")).await;
+        self.css("[data-view=CREDENTIAL]").await;
+    }
+
+    async fn log_in(&self, username: &str, password: &str) {
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.click("#credentials-submit").await;
+    }
+
+    /// In Link after a good login: keep the accounts, finish, and leave the frame.
+    async fn finish_link(&self) {
+        self.css("[data-view=SELECT_ACCOUNT]").await;
+        self.click("#accounts-continue").await;
+        self.css("[data-view=CONNECTED]").await;
+        self.click("#success-continue").await;
+        self.page().enter_parent_frame().await.unwrap();
+    }
+
+    /// The Items the page shows: `data-items` on the body.
+    async fn items_shown(&self) -> usize {
+        let body = self.css("body[data-items]").await;
+        body.attr("data-items")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .parse()
+            .unwrap()
+    }
+
+    async fn close(mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = client.close().await;
+        }
+    }
+}
+
+/// Links a bank for `user` through the page, as a new user does; the Item id.
+async fn link_through_the_page(b: &Browser, stack: &Stack, user: &str, shots: bool) -> String {
+    b.sign_in(stack, user).await;
+    b.open_link("#connect").await;
+    b.choose_bank("platypus", "ins_109508").await;
+    if shots {
+        b.screenshot("link-emulator", true).await;
+    }
+    b.log_in("user_good", "pass_good").await;
+    b.finish_link().await;
+    b.status("Synced:").await;
+    let li = b.css("#items li.item").await;
+    let id = li.attr("id").await.unwrap().unwrap();
+    id.trim_start_matches("item-").to_owned()
+}
+
+async fn api(stack: &Stack, user: &str, path: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}{path}", stack.url))
+        .header("x-user-id", user)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and chromedriver (Debian's chromium, chromium-driver); .ci/run installs them"]
+async fn a_new_user_links_a_bank_and_sees_transactions() {
+    let stack = stack(None).await;
+    let b = browser("").await;
+    let item = link_through_the_page(&b, &stack, "alice", true).await;
+
+    // What the page shows is what the backend stored, which is the bank's ledger.
+    let truth = stack.sandbox.transactions(&item).unwrap().len();
+    let facts = b
+        .wait_text(&format!("#item-{item} .facts"), "12 accounts")
+        .await;
+    assert!(facts.contains(&format!("{truth} transactions")), "{facts}");
+    b.click(&format!("#item-{item} [data-action=transactions]"))
+        .await;
+    let caption = b
+        .wait_text(&format!("#item-{item} caption"), "transactions")
+        .await;
+    assert!(caption.starts_with(&truth.to_string()), "{caption}");
+    assert_eq!(
+        b.page()
+            .find_all(Locator::Css(&format!("#item-{item} tbody tr")))
+            .await
+            .unwrap()
+            .len(),
+        50.min(truth)
+    );
+
+    // A sync by hand: 202, the page follows the job; a second while it runs: 409, shown.
+    stack.sandbox.inject(
+        Some("/transactions/sync"),
+        plaid_sandbox::Fault::Slow(Duration::from_millis(1500)),
+        1,
+    );
+    b.click(&format!("#item-{item} [data-action=sync]")).await;
+    b.status("Sync started").await;
+    let again = reqwest::Client::new()
+        .post(format!("{}/api/items/{item}/sync", stack.url))
+        .header("x-user-id", "alice")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(again.as_u16(), 409);
+    b.status("Synced:").await;
+    b.click(&format!("#item-{item} [data-action=transactions]"))
+        .await;
+    b.wait_text(&format!("#item-{item} caption"), "transactions")
+        .await;
+    b.screenshot("backend-page", true).await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and chromedriver (Debian's chromium, chromium-driver); .ci/run installs them"]
+async fn a_wrong_password_shows_plaids_error_and_creates_nothing() {
+    let stack = stack(None).await;
+    let b = browser("").await;
+    b.sign_in(&stack, "bob").await;
+    b.open_link("#connect").await;
+    b.choose_bank("platypus", "ins_109508").await;
+    b.log_in("user_good", "not-the-password").await;
+    let shown = b.wait_text("#error-message", "INVALID_CREDENTIALS").await;
+    assert!(!shown.is_empty());
+    b.screenshot("wrong-password", false).await;
+    // The user gives up: Link's onExit carries Plaid's error, and the page shows it.
+    b.click("#close").await;
+    if let Ok(confirm) = b
+        .page()
+        .wait()
+        .at_most(Duration::from_secs(2))
+        .for_element(Locator::Css("#exit-confirm"))
+        .await
+    {
+        confirm.click().await.unwrap();
+    }
+    b.page().enter_parent_frame().await.unwrap();
+    b.status("INVALID_CREDENTIALS").await;
+    assert_eq!(b.items_shown().await, 0);
+    assert!(
+        stack.sandbox.connected_items().is_empty(),
+        "an Item was created"
+    );
+    assert_eq!(api(&stack, "bob", "/api/items").await["items"], json!([]));
+    b.screenshot("wrong-password-exit", false).await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and chromedriver (Debian's chromium, chromium-driver); .ci/run installs them"]
+async fn item_login_required_then_update_mode_then_repaired() {
+    let stack = stack(None).await;
+    let b = browser("").await;
+    let item = link_through_the_page(&b, &stack, "carol", false).await;
+
+    // The bank wants the user to log in again: Plaid's ITEM ERROR webhook reaches the
+    // backend; the page shows it and offers Reconnect.
+    stack.sandbox.require_login(&item).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        b.page().refresh().await.unwrap();
+        b.css("body[data-items]").await;
+        let warned = b
+            .page()
+            .find_all(Locator::Css(&format!(
+                "#item-{item} [data-error=ITEM_LOGIN_REQUIRED]"
+            )))
+            .await
+            .unwrap();
+        if !warned.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page never showed the login error"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    b.screenshot("login-required", false).await;
+
+    // Update mode: Link opens on the Item's bank; the user logs in; the Item is repaired.
+    b.open_link(&format!("#item-{item} [data-action=reconnect]"))
+        .await;
+    b.css("[data-view=CONSENT]").await;
+    b.click("#consent-continue").await;
+    b.css("[data-view=CREDENTIAL]").await;
+    b.log_in("user_good", "pass_good").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(next) = b.page().find(Locator::Css("#accounts-continue")).await {
+            let _ = next.click().await;
+        }
+        if let Ok(done) = b.page().find(Locator::Css("#success-continue")).await {
+            done.click().await.unwrap();
+            break;
+        }
+        assert!(Instant::now() < deadline, "update mode never finished");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.page().enter_parent_frame().await.unwrap();
+    b.status("Reconnected First Platypus Bank.").await;
+    assert!(b
+        .page()
+        .find_all(Locator::Css(&format!("#item-{item} [data-error]")))
+        .await
+        .unwrap()
+        .is_empty());
+    let items = api(&stack, "carol", "/api/items").await;
+    assert_eq!(items["items"][0]["error"], Value::Null, "{items}");
+    assert_eq!(
+        items["items"].as_array().unwrap().len(),
+        1,
+        "repaired, not added"
+    );
+    b.screenshot("repaired", false).await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and chromedriver (Debian's chromium, chromium-driver); .ci/run installs them"]
+async fn the_user_closes_link_and_on_exit_is_handled() {
+    let stack = stack(None).await;
+    let b = browser("").await;
+    b.sign_in(&stack, "dave").await;
+    b.open_link("#connect").await;
+    b.css("[data-view=CONSENT]").await;
+    b.click("#consent-continue").await;
+    b.css("[data-view=SELECT_INSTITUTION]").await;
+    b.click("#close").await;
+    if let Ok(confirm) = b
+        .page()
+        .wait()
+        .at_most(Duration::from_secs(2))
+        .for_element(Locator::Css("#exit-confirm"))
+        .await
+    {
+        confirm.click().await.unwrap();
+    }
+    b.page().enter_parent_frame().await.unwrap();
+    b.status("You closed Link; nothing was connected.").await;
+    // Link's frame is gone (the page destroys the handler in onExit).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !b
+        .page()
+        .find_all(Locator::Css("iframe[id^=plaid-link-iframe-]"))
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "Link's frame stayed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(stack.sandbox.connected_items().is_empty());
+    // Link's events reached the sandbox, which reports the session as exited.
+    b.screenshot("link-closed", false).await;
+    b.close().await;
+}
+
+/// A page that loads Link from Plaid's CDN URL, unchanged: the browser resolves
+/// `cdn.plaid.com` to a local TLS server that hands every request to the sandbox (the recipe
+/// for apps whose Link comes from `react-plaid-link`, which writes that URL itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and chromedriver (Debian's chromium, chromium-driver); .ci/run installs them"]
+async fn a_page_loading_link_from_plaids_cdn_works_with_the_script_swapped() {
+    let stack = stack(Some(app::PLAID_LINK_SCRIPT.to_owned())).await;
+    let cdn = cdn_stand_in(&stack.sandbox.uri()).await;
+    let b = browser(&format!("MAP cdn.plaid.com:443 127.0.0.1:{cdn}, ")).await;
+    b.sign_in(&stack, "erin").await;
+    let src = b
+        .page()
+        .execute("return window.__linkSrc || document.querySelector('script[src*=link-initialize]') && document.querySelector('script[src*=link-initialize]').src", vec![])
+        .await
+        .unwrap();
+    assert_eq!(src, Value::Null, "Link is not loaded before the user asks");
+    b.open_link("#connect").await;
+    b.choose_bank("tartan", "ins_109511").await;
+    b.log_in("user_good", "pass_good").await;
+    b.finish_link().await;
+    b.status("Synced:").await;
+    let src = b
+        .page()
+        .execute(
+            "return document.querySelector('script[src*=link-initialize]').src",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(src, json!(app::PLAID_LINK_SCRIPT));
+    assert_eq!(stack.sandbox.connected_items().len(), 1);
+    b.screenshot("cdn-swapped", false).await;
+    b.close().await;
+}
+
+/// A TLS server for `cdn.plaid.com` (the test certificate in `fixtures/`) that passes every
+/// connection through to the sandbox: its port.
+async fn cdn_stand_in(sandbox: &str) -> u16 {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let certs =
+        vec![CertificateDer::from_pem_slice(include_bytes!("fixtures/cdn-test.crt")).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(include_bytes!("fixtures/cdn-test.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = sandbox.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    port
+}

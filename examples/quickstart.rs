@@ -41,12 +41,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // 1. An Item without Link (sandbox only): First Platypus Bank, with Transactions. The
-    //    public token becomes a long-lived access token, redacted whenever it is printed.
+    //    public token becomes a long-lived access token, redacted whenever it is printed
+    //    (its Debug; it has no Display). An app stores `expose_secret()`, encrypted.
     let item = client
         .sandbox_link_item("ins_109508", [Products::Transactions])
         .await?;
     println!(
-        "\nItem {} linked, access token {}",
+        "\nItem {} linked, access token {:?}",
         item.item_id, item.access_token
     );
 

@@ -384,6 +384,14 @@ impl ClientBuilder {
         if secret.is_empty() {
             return Err(invalid("secret", "it is empty").into());
         }
+        if crate::secret::is_placeholder(secret.expose_secret()) {
+            return Err(invalid(
+                "secret",
+                "it holds \"[redacted]\", the text this crate prints in place of a secret, not \
+                 the value itself",
+            )
+            .into());
+        }
         let mut headers = HeaderMap::new();
         let id = HeaderValue::from_str(&client_id).map_err(|_| {
             invalid(
@@ -615,35 +623,63 @@ impl PlaidClient {
         const ID_HINT: &str = "your Plaid client_id, from the Plaid dashboard's Keys page";
         const SECRET_HINT: &str = "your Plaid secret for the environment in PLAID_ENV";
         const ENV_HINT: &str = "sandbox, production, or a base URL";
-        let client_id = read("PLAID_CLIENT_ID", ID_HINT)?.ok_or(ConfigError::MissingVar {
-            name: "PLAID_CLIENT_ID",
-            hint: ID_HINT,
-        })?;
-        let secret = read("PLAID_SECRET", SECRET_HINT)?.ok_or(ConfigError::MissingVar {
-            name: "PLAID_SECRET",
-            hint: SECRET_HINT,
-        })?;
-        let environment = match read("PLAID_ENV", ENV_HINT)? {
-            None => Environment::Sandbox,
-            Some(value) => {
-                Environment::parse(&value).map_err(|reason| ConfigError::InvalidVar {
-                    name: "PLAID_ENV",
-                    reason,
-                })?
+        // Every variable is read and checked before any is reported, so that a person sees
+        // every problem at once, in the order they would fix them: the environment first
+        // (which Plaid), then the keys for it.
+        let mut problems = Vec::new();
+        let mut keep = |result: Result<Option<String>, ConfigError>| match result {
+            Ok(value) => value,
+            Err(e) => {
+                problems.push(e);
+                None
             }
         };
-        let check = |name: &'static str, value: &str| {
-            if HeaderValue::from_str(value).is_err() {
-                Err(ConfigError::InvalidVar {
-                    name,
-                    reason: "it contains characters not allowed in an HTTP header".into(),
-                })
-            } else {
-                Ok(())
-            }
+        let env_value = keep(read("PLAID_ENV", ENV_HINT));
+        let client_id = keep(read("PLAID_CLIENT_ID", ID_HINT));
+        let secret = keep(read("PLAID_SECRET", SECRET_HINT));
+        let environment = match env_value {
+            None => Some(Environment::Sandbox),
+            Some(value) => match Environment::parse(&value) {
+                Ok(environment) => Some(environment),
+                Err(reason) => {
+                    problems.push(ConfigError::InvalidVar {
+                        name: "PLAID_ENV",
+                        reason,
+                    });
+                    None
+                }
+            },
         };
-        check("PLAID_CLIENT_ID", &client_id)?;
-        check("PLAID_SECRET", &secret)?;
+        let mut check = |name: &'static str, hint: &'static str, value: &Option<String>| {
+            let reason = match value {
+                None => {
+                    // Not set (or not UTF-8, reported above).
+                    if !problems.iter().any(|p| p.names(name)) {
+                        problems.push(ConfigError::MissingVar { name, hint });
+                    }
+                    return;
+                }
+                Some(v) if HeaderValue::from_str(v).is_err() => {
+                    "it contains characters not allowed in an HTTP header"
+                }
+                Some(v) if crate::secret::is_placeholder(v) => {
+                    "it holds \"[redacted]\", the text this crate prints in place of a secret, \
+                     not the value itself"
+                }
+                Some(_) => return,
+            };
+            problems.push(ConfigError::InvalidVar {
+                name,
+                reason: reason.to_owned(),
+            });
+        };
+        check("PLAID_CLIENT_ID", ID_HINT, &client_id);
+        check("PLAID_SECRET", SECRET_HINT, &secret);
+        let (Some(environment), Some(client_id), Some(secret), true) =
+            (environment, client_id, secret, problems.is_empty())
+        else {
+            return Err(ConfigError::from_problems(problems).into());
+        };
         Self::builder()
             .client_id(client_id)
             .secret(secret)
@@ -1182,6 +1218,65 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.base_url(), "http://127.0.0.1:8080");
+    }
+
+    /// Issue 30: with `PLAID_ENV=sandox` and no keys, the typo was reported only once keys
+    /// were set. Every problem is reported at once, the environment first.
+    #[test]
+    fn from_env_reports_every_problem_at_once_environment_first() {
+        let e = config_error(PlaidClient::from_env_with(env(&[("PLAID_ENV", "sandox")])));
+        let names: Vec<_> = e.problems().iter().map(|p| p.variable()).collect();
+        assert_eq!(
+            names,
+            [
+                Some("PLAID_ENV"),
+                Some("PLAID_CLIENT_ID"),
+                Some("PLAID_SECRET")
+            ]
+        );
+        assert!(matches!(e.problems()[0], ConfigError::InvalidVar { .. }));
+        assert!(matches!(e.problems()[1], ConfigError::MissingVar { .. }));
+        let text = e.to_string();
+        assert!(
+            text.starts_with(
+                "3 configuration problems: (1) environment variable PLAID_ENV is invalid"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("(2) environment variable PLAID_CLIENT_ID is not set"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(3) environment variable PLAID_SECRET is not set"),
+            "{text}"
+        );
+
+        // Two problems, one of them a value that cannot be a header, and a secret that is the
+        // redacted text this crate prints: never echoed.
+        let e = config_error(PlaidClient::from_env_with(env(&[
+            ("PLAID_CLIENT_ID", "id\nwith a newline"),
+            ("PLAID_SECRET", "[redacted]"),
+        ])));
+        assert_eq!(e.problems().len(), 2, "{e}");
+        assert!(
+            e.to_string()
+                .contains("PLAID_SECRET is invalid: it holds \"[redacted]\""),
+            "{e}"
+        );
+        // One problem is that problem's own variant, as before.
+        let e = config_error(PlaidClient::from_env_with(env(&[("PLAID_SECRET", "s")])));
+        assert!(
+            matches!(
+                e,
+                ConfigError::MissingVar {
+                    name: "PLAID_CLIENT_ID",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.problems().len(), 1);
     }
 
     #[test]

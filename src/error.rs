@@ -737,6 +737,74 @@ pub enum ConfigError {
     /// The HTTP client could not be built (TLS backend initialisation).
     #[error("cannot build the HTTP client: {0}")]
     Http(#[source] reqwest::Error),
+    /// More than one setting is wrong: every problem found, each one of the other variants,
+    /// in the order a person fixes them (which Plaid environment first, then its keys).
+    /// [`problems`](ConfigError::problems) lists them whichever variant this is.
+    #[error("{} configuration problems: {}", .0.len(), list(.0))]
+    Several(Vec<ConfigError>),
+}
+
+fn list(problems: &[ConfigError]) -> String {
+    let shown: Vec<String> = problems
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("({}) {p}", i + 1))
+        .collect();
+    shown.join("; ")
+}
+
+impl ConfigError {
+    /// Every problem this error reports: the list of [`Several`](ConfigError::Several), or
+    /// this error alone.
+    ///
+    /// ```
+    /// # fn run() -> Result<(), plaid_sdk::Error> {
+    /// match plaid_sdk::PlaidClient::from_env() {
+    ///     Ok(client) => { /* … */ }
+    ///     Err(plaid_sdk::Error::Config(e)) => {
+    ///         for problem in e.problems() {
+    ///             eprintln!("- {problem}");
+    ///         }
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn problems(&self) -> &[ConfigError] {
+        match self {
+            ConfigError::Several(problems) => problems,
+            one => std::slice::from_ref(one),
+        }
+    }
+
+    /// One error for `problems` (at least one), sorted in the order to fix them.
+    pub(crate) fn from_problems(mut problems: Vec<ConfigError>) -> ConfigError {
+        const ORDER: &[&str] = &["PLAID_ENV", "PLAID_CLIENT_ID", "PLAID_SECRET"];
+        problems.sort_by_key(|p| {
+            p.variable()
+                .and_then(|v| ORDER.iter().position(|o| *o == v))
+                .unwrap_or(ORDER.len())
+        });
+        match problems.len() {
+            1 => problems.remove(0),
+            _ => ConfigError::Several(problems),
+        }
+    }
+
+    /// The environment variable this problem is about, if it is about one.
+    pub(crate) fn variable(&self) -> Option<&'static str> {
+        match self {
+            ConfigError::MissingVar { name, .. } | ConfigError::InvalidVar { name, .. } => {
+                Some(name)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this problem is about the environment variable `name`.
+    pub(crate) fn names(&self, name: &str) -> bool {
+        self.variable() == Some(name)
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! Secrets and tokens: newtypes whose `Debug` and `Display` never show the value.
+//! Secrets and tokens: newtypes whose `Debug` never shows the value and which have no
+//! `Display`, so that no `to_string()`, `format!("{}")` or `{token}` in a log can turn one
+//! into text that looks like a token.
 //!
 //! Plaid's tokens carry a non-secret prefix naming their kind and environment
 //! (`access-sandbox-…`); the redacted form keeps that prefix when it is there, so a log still
@@ -8,11 +10,39 @@
 //! use plaid_sdk::AccessToken;
 //! let token = AccessToken::new("access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6");
 //! assert_eq!(format!("{token:?}"), "AccessToken(access-sandbox-[redacted])");
-//! assert_eq!(token.to_string(), "access-sandbox-[redacted]");
-//! assert_eq!(token.expose_secret(), "access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6");
+//!
+//! // The one way to the value, to store it (encrypted) or hand it to another system:
+//! let to_store: String = token.expose_secret().to_owned();
+//! assert_eq!(to_store, "access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6");
+//! // And back, when the stored value is used again:
+//! let token = AccessToken::new(to_store);
+//! # let _ = token;
 //! ```
+//!
+//! What the compiler used to suggest (`.to_string()`) does not compile, since it stored
+//! `"access-sandbox-[redacted]"` and lost the token:
+//!
+//! ```compile_fail
+//! # let token = plaid_sdk::AccessToken::new("access-sandbox-x");
+//! let saved: String = token.to_string();
+//! ```
+//!
+//! ```compile_fail
+//! # let token = plaid_sdk::AccessToken::new("access-sandbox-x");
+//! let saved = format!("{token}");
+//! ```
+//!
+//! ```compile_fail
+//! # let token = plaid_sdk::AccessToken::new("access-sandbox-x");
+//! let saved: String = token.into();
+//! ```
+//!
+//! A redacted placeholder that reached a token anyway (copied from `Debug` output, or stored by
+//! an earlier version's `to_string()`) is refused before anything is sent: the call fails with
+//! [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming the token type, and
+//! serializing it fails the same way.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
 const REDACTED: &str = "[redacted]";
@@ -28,6 +58,12 @@ fn token_prefix(value: &str) -> Option<&str> {
         .then(|| &value[..kind.len() + env.len() + 2])
 }
 
+/// Whether `value` is (or holds) the redacted form this module prints: never a real token or
+/// secret, whose characters Plaid limits to letters, digits and dashes.
+pub(crate) fn is_placeholder(value: &str) -> bool {
+    value.contains(REDACTED)
+}
+
 fn write_redacted(f: &mut fmt::Formatter<'_>, value: &str) -> fmt::Result {
     match token_prefix(value) {
         Some(prefix) => write!(f, "{prefix}{REDACTED}"),
@@ -39,9 +75,11 @@ macro_rules! token_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         ///
-        /// `Debug` and `Display` redact the value; [`expose_secret`](Self::expose_secret) is the
-        /// one way to read it. It serializes as a plain JSON string.
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        /// `Debug` redacts the value and there is no `Display`;
+        /// [`expose_secret`](Self::expose_secret) is the one way to read it. It serializes as
+        /// a plain JSON string, and refuses to serialize a redacted placeholder
+        /// (`…[redacted]`), which is never a token.
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -75,9 +113,17 @@ macro_rules! token_type {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write_redacted(f, &self.0)
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                if is_placeholder(&self.0) {
+                    return Err(serde::ser::Error::custom(concat!(
+                        stringify!($name),
+                        " holds the redacted text its Debug prints (\"…[redacted]\"), not a \
+                         token: it was copied from Debug output or stored from an earlier \
+                         version's to_string(). Store and pass the value expose_secret() returns"
+                    )));
+                }
+                serializer.serialize_str(&self.0)
             }
         }
 
@@ -205,23 +251,25 @@ mod tests {
     const TOKEN: &str = "access-production-de3ce8ef-33f8-452c-a685-8671031fc0f6";
 
     #[test]
-    fn debug_and_display_redact_but_keep_the_prefix() {
+    fn debug_redacts_but_keeps_the_prefix() {
         let t = AccessToken::new(TOKEN);
         assert_eq!(
             format!("{t:?}"),
             "AccessToken(access-production-[redacted])"
         );
-        assert_eq!(format!("{t}"), "access-production-[redacted]");
         assert_eq!(
             format!("{:#?}", Some(&t)),
             "Some(\n    AccessToken(access-production-[redacted]),\n)"
         );
         let s = ClientSecret::new("0123456789abcdef");
         assert_eq!(format!("{s:?}"), "ClientSecret([redacted])");
-        assert_eq!(format!("{}", PublicToken::new("weird")), "[redacted]");
         assert_eq!(
-            format!("{}", UserToken::new("user-sandbox")),
-            "[redacted]",
+            format!("{:?}", PublicToken::new("weird")),
+            "PublicToken([redacted])"
+        );
+        assert_eq!(
+            format!("{:?}", UserToken::new("user-sandbox")),
+            "UserToken([redacted])",
             "no secret part"
         );
     }
@@ -234,6 +282,25 @@ mod tests {
         let back: AccessToken = serde_json::from_str(&json).unwrap();
         assert_eq!(back.expose_secret(), TOKEN);
         assert!(AccessToken::new(" ").is_empty());
+    }
+
+    #[test]
+    fn a_redacted_placeholder_does_not_serialize() {
+        for text in [
+            "access-sandbox-[redacted]",
+            "AccessToken(access-sandbox-[redacted])",
+            "[redacted]",
+        ] {
+            let e = serde_json::to_string(&AccessToken::new(text)).unwrap_err();
+            let message = e.to_string();
+            assert!(
+                message.starts_with("AccessToken holds the redacted text"),
+                "{message}"
+            );
+            assert!(message.contains("expose_secret()"), "{message}");
+        }
+        let e = serde_json::to_string(&ClientSecret::new("[redacted]")).unwrap_err();
+        assert!(e.to_string().starts_with("ClientSecret holds"), "{e}");
     }
 
     #[test]

@@ -236,7 +236,7 @@ async fn link_sync_and_testing_kit_types_redact_tokens() {
     assert_clean("processor sync settings", &format!("{processor:?}"));
     assert_clean(
         "user token",
-        &format!("{:?} {}", UserToken::new(SECRET), UserToken::new(SECRET)),
+        &format!("{:?} {:#?}", UserToken::new(SECRET), UserToken::new(SECRET)),
     );
 
     let server = wiremock::MockServer::start().await;
@@ -255,6 +255,95 @@ async fn link_sync_and_testing_kit_types_redact_tokens() {
         assert!(
             !text.contains(jwt.split('.').nth(2).unwrap()),
             "the signature leaks"
+        );
+    }
+}
+
+/// Issue 30: `let saved: String = item.access_token;` does not compile and rustc suggested
+/// `.to_string()`, whose `Display` stored `"access-sandbox-[redacted]"`: the token was lost
+/// and the app learnt it at its next call. Every way a user might turn a token into text and
+/// back either keeps the token or is refused before anything is sent. (`to_string()`,
+/// `format!("{}")` and `.into()` no longer compile: the `compile_fail` examples in
+/// `plaid_sdk::secret`'s docs check that.)
+#[tokio::test]
+async fn a_token_turned_into_text_is_kept_or_refused_before_sending() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "added": [], "modified": [], "removed": [], "accounts": [],
+            "next_cursor": "c1", "has_more": false, "request_id": "r1",
+            "transactions_update_status": "HISTORICAL_UPDATE_COMPLETE",
+        })))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let token = AccessToken::new(ACCESS_TOKEN);
+
+    // The ways that keep the token: each reaches Plaid with the real value.
+    let kept = [
+        (
+            "expose_secret().to_owned()",
+            token.expose_secret().to_owned(),
+        ),
+        ("clone().into_secret()", token.clone().into_secret()),
+        (
+            "serde_json round trip",
+            serde_json::from_str::<String>(&serde_json::to_string(&token).unwrap()).unwrap(),
+        ),
+    ];
+    for (how, stored) in kept {
+        let before = server.received_requests().await.unwrap().len();
+        client
+            .transactions_sync(&TransactionsSyncRequest::new(AccessToken::new(stored)))
+            .await
+            .unwrap_or_else(|e| panic!("{how}: {e}"));
+        let sent = server.received_requests().await.unwrap();
+        assert_eq!(sent.len(), before + 1, "{how}");
+        let body = String::from_utf8_lossy(&sent[before].body).into_owned();
+        assert!(body.contains(ACCESS_TOKEN), "{how}: {body}");
+    }
+
+    // The ways that lose it: Debug output, and what an earlier version's to_string() stored.
+    let lost = [
+        ("format!(\"{:?}\")", format!("{token:?}")),
+        (
+            "an earlier version's to_string()",
+            "access-sandbox-[redacted]".to_owned(),
+        ),
+    ];
+    for (how, stored) in lost {
+        let before = server.received_requests().await.unwrap().len();
+        let e = client
+            .transactions_sync(&TransactionsSyncRequest::new(AccessToken::new(
+                stored.clone(),
+            )))
+            .await
+            .expect_err(how);
+        match &e {
+            Error::InvalidRequest { operation, message } => {
+                assert_eq!(*operation, "transactions_sync");
+                assert!(
+                    message.contains("AccessToken holds the redacted text"),
+                    "{how}: {message}"
+                );
+                assert!(message.contains("expose_secret()"), "{how}: {message}");
+            }
+            other => panic!("{how}: expected InvalidRequest, got {other:?}"),
+        }
+        assert!(!e.is_retryable(), "{how}");
+        // An optional token field is refused the same way.
+        let mut update_mode: LinkTokenCreateRequest = serde_json::from_value(json!({
+            "client_name": "App", "country_codes": ["US"], "language": "en",
+            "user": { "client_user_id": "u" },
+        }))
+        .unwrap();
+        update_mode.access_token = Some(AccessToken::new(stored));
+        let e = client.link_token_create(&update_mode).await.expect_err(how);
+        assert!(matches!(e, Error::InvalidRequest { .. }), "{how}: {e:?}");
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            before,
+            "{how}: nothing may be sent"
         );
     }
 }

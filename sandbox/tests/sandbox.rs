@@ -850,7 +850,7 @@ async fn the_sandbox_and_its_items_redact_tokens() {
     for text in [
         format!("{item:?}"),
         format!("{item:#?}"),
-        item.access_token.to_string(),
+        format!("{:?}", item.access_token),
     ] {
         assert!(
             !text.contains(&token),

@@ -628,73 +628,206 @@ open_enum! {
 open_enum! {
     /// The specific Plaid error (`error_code`): the field to match on. The list holds the codes
     /// an integration most often handles (Plaid's "most common errors", rate limits, request
-    /// and input errors); every other code arrives as `Unrecognized` with its string.
+    /// and input errors), each with what it means and what to do, from Plaid's error
+    /// reference; every other code arrives as `Unrecognized` with its string.
+    ///
+    /// ```no_run
+    /// use plaid_sdk::types::TransactionsSyncRequest;
+    /// use plaid_sdk::{Error, ErrorCode, PlaidClient};
+    /// # async fn run(client: PlaidClient, request: TransactionsSyncRequest) -> Result<(), Error> {
+    /// match client.transactions_sync(&request).await {
+    ///     Ok(page) => println!("{} new", page.added.len()),
+    ///     Err(Error::Api(e)) => match e.error_code {
+    ///         ErrorCode::ItemLoginRequired => println!("send the user through update mode"),
+    ///         ErrorCode::ItemNotFound => println!("the Item is gone: forget it"),
+    ///         ErrorCode::TransactionsSyncMutationDuringPagination => println!("restart the sync"),
+    ///         other => println!("Plaid error {}: {}", other.as_str(), e.error_message),
+    ///     },
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub enum ErrorCode {
         // Item errors
+        /// The bank needs the user again: the password or MFA changed, consent expired or was
+        /// revoked, or (in the sandbox) the Item is over 30 days old or was reset. Send the user
+        /// through Link in update mode
+        /// ([`LinkTokenCreateRequest::update_mode`](crate::types::LinkTokenCreateRequest::update_mode));
+        /// the `LOGIN_REPAIRED` webhook says it worked.
         ItemLoginRequired = "ITEM_LOGIN_REQUIRED",
+        /// The Item no longer exists: removed with `/item/remove`, by the user at my.plaid.com, or
+        /// by Plaid. Delete your record and send the user through Link for a new Item.
         ItemNotFound = "ITEM_NOT_FOUND",
+        /// The bank locked the account after repeated failed logins. The user unlocks it on the
+        /// bank's site, then links again.
         ItemLocked = "ITEM_LOCKED",
+        /// Plaid cannot connect this kind of account at this bank. Nothing to retry; the user picks
+        /// another account or bank.
         ItemNotSupported = "ITEM_NOT_SUPPORTED",
+        /// The user's username or password was wrong (Link shows it). The user tries again; several
+        /// failures can lock the account (`ITEM_LOCKED`).
         InvalidCredentials = "INVALID_CREDENTIALS",
+        /// The answer to the bank's MFA challenge was wrong. The user tries again in Link.
         InvalidMfa = "INVALID_MFA",
+        /// In update mode, the user logged in with a different username from the Item's. The user
+        /// logs in as the Item's owner, or links a new Item.
         InvalidUpdatedUsername = "INVALID_UPDATED_USERNAME",
+        /// The user did not give the bank enough authorization (an OAuth flow not finished). Send
+        /// the user through Link again.
         InsufficientCredentials = "INSUFFICIENT_CREDENTIALS",
+        /// The account asks for an MFA method Plaid does not support at this bank. Nothing to
+        /// retry; the user may change the bank's MFA settings.
         MfaNotSupported = "MFA_NOT_SUPPORTED",
+        /// No open, eligible account was found (closed, filtered by `account_filters`, or access
+        /// revoked). Check your account filters; the user can pick other accounts in update mode.
         NoAccounts = "NO_ACCOUNTS",
+        /// The Item has no checking or savings account, which Auth needs. The user links a bank
+        /// with one.
         NoAuthAccounts = "NO_AUTH_ACCOUNTS",
+        /// The Item has no investment account, which Investments needs. The user links one.
         NoInvestmentAccounts = "NO_INVESTMENT_ACCOUNTS",
+        /// The Item has no credit card, student loan or mortgage account, which Liabilities needs.
+        /// The user links one.
         NoLiabilityAccounts = "NO_LIABILITY_ACCOUNTS",
+        /// The data is not extracted yet (transactions just after linking, Auth before micro-
+        /// deposits are verified, investment transactions). Wait for the product's webhook
+        /// (`INITIAL_UPDATE`, `HISTORICAL_UPDATE`, `SYNC_UPDATES_AVAILABLE`) or retry later;
+        /// [`PlaidClient::until_ready`](crate::PlaidClient::until_ready) does the waiting.
         ProductNotReady = "PRODUCT_NOT_READY",
+        /// This bank (or this Item) does not support the product you called. Check
+        /// `/institutions/get_by_id` before Link, and put products you cannot do without in
+        /// `products` when creating the link token.
         ProductsNotSupported = "PRODUCTS_NOT_SUPPORTED",
+        /// The user did not grant the permission this product needs (an OAuth consent screen). Send
+        /// the user through update mode to grant it.
         AccessNotGranted = "ACCESS_NOT_GRANTED",
+        /// The user's account is not fully set up at the bank. The user finishes the setup on the
+        /// bank's site, then links again.
         UserSetupRequired = "USER_SETUP_REQUIRED",
+        /// The bank requires the user to reset their password. The user does so on the bank's site,
+        /// then goes through update mode.
         PasswordResetRequired = "PASSWORD_RESET_REQUIRED",
         // Institution errors
+        /// The bank is down (maintenance or outage). Retry in a few hours; tell the user it is the
+        /// bank, not your app.
         InstitutionDown = "INSTITUTION_DOWN",
+        /// The bank is failing some requests. Retry later.
         InstitutionNotResponding = "INSTITUTION_NOT_RESPONDING",
+        /// Plaid's connection to the bank is temporarily down. Retry later.
         InstitutionNotAvailable = "INSTITUTION_NOT_AVAILABLE",
+        /// Plaid no longer supports this bank. The user picks another.
         InstitutionNoLongerSupported = "INSTITUTION_NO_LONGER_SUPPORTED",
+        /// The bank exists but not in this environment (a production bank in the sandbox, or the
+        /// other way round). Use an institution of this environment.
         InstitutionNotEnabledInEnvironment = "INSTITUTION_NOT_ENABLED_IN_ENVIRONMENT",
         // API errors
+        /// Plaid or the bank failed unexpectedly (HTTP 500). The client retries it within its
+        /// budget; writes are retried only with an idempotency key.
         InternalServerError = "INTERNAL_SERVER_ERROR",
+        /// Plaid is down for planned maintenance (HTTP 503); see status.plaid.com. Retry later.
         PlannedMaintenance = "PLANNED_MAINTENANCE",
         // Transactions errors
+        /// The transactions changed while you paged through `/transactions/sync`. Restart from the
+        /// cursor the loop began with, not the last page's;
+        /// [`TransactionsSync`](crate::sync::TransactionsSync) does this for you.
         TransactionsSyncMutationDuringPagination = "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
         // Invalid request errors
+        /// The client id or secret is wrong, or belongs to another environment. Use the keys of
+        /// this environment from the Plaid dashboard.
         InvalidApiKeys = "INVALID_API_KEYS",
+        /// The body was not JSON, or not sent as `application/json`. The generated calls always
+        /// send JSON; seen with a hand-built request or a proxy that rewrites bodies.
         InvalidBody = "INVALID_BODY",
+        /// A required header is missing or malformed (`error_message` names it). Check headers a
+        /// hook or a proxy adds.
         InvalidHeaders = "INVALID_HEADERS",
+        /// A field has a wrong value or type, or a value the operation does not allow here;
+        /// `error_message` names it. Fix that field.
         InvalidField = "INVALID_FIELD",
+        /// Required fields are missing; `error_message` lists them. The generated `new(…)` takes
+        /// every required field, so this points at a hand-built body or a spec older than Plaid's
+        /// API.
         MissingFields = "MISSING_FIELDS",
+        /// The operation does not know some fields; `error_message` lists them. Seen when building
+        /// against a newer spec than the environment serves: remove the fields.
         UnknownFields = "UNKNOWN_FIELDS",
+        /// The endpoint does not exist (HTTP 404): a wrong base URL, or an operation this
+        /// environment does not offer.
         NotFound = "NOT_FOUND",
+        /// A `/sandbox/…` operation was called outside the sandbox. Call it only in tests.
         SandboxOnly = "SANDBOX_ONLY",
         // Invalid input errors
+        /// The access token is not one Plaid knows here: malformed, from another environment, or
+        /// for another client id. Check the environment and that the stored token is the one
+        /// `expose_secret()` gave; an Item removed earlier answers `ITEM_NOT_FOUND` instead.
         InvalidAccessToken = "INVALID_ACCESS_TOKEN",
+        /// The public token is unknown, from another environment, or expired (30 minutes after
+        /// Link). Send the user through Link for a new one.
         InvalidPublicToken = "INVALID_PUBLIC_TOKEN",
+        /// The link token expired (4 hours), was used already, belongs to another environment, or
+        /// saw too many wrong logins. Create a new link token and open Link again.
         InvalidLinkToken = "INVALID_LINK_TOKEN",
+        /// The processor token is unknown or from another environment. Create it again with
+        /// `/processor/token/create` in this environment.
         InvalidProcessorToken = "INVALID_PROCESSOR_TOKEN",
+        /// An account id is not one of this Item's current accounts (closed, revoked, or from
+        /// another Item). Use the ids `/accounts/get` returns now.
         InvalidAccountId = "INVALID_ACCOUNT_ID",
+        /// The institution id does not exist. Use one from `/institutions/search` or
+        /// `/institutions/get`.
         InvalidInstitution = "INVALID_INSTITUTION",
+        /// A product name is invalid, or your client is not enabled for it (also `balance` in
+        /// `/link/token/create`, which is not a Link product). Fix the list, or ask Plaid to enable
+        /// the product.
         InvalidProduct = "INVALID_PRODUCT",
+        /// The key id is not one Plaid issued in this environment. Pass the `kid` of the webhook's
+        /// JWT to the environment the webhook came from;
+        /// [`WebhookVerifier`](crate::webhook::WebhookVerifier) does.
         InvalidWebhookVerificationKeyId = "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
+        /// The micro-deposit amounts the user entered are wrong. The user tries again (the attempts
+        /// are limited).
         IncorrectDepositVerification = "INCORRECT_DEPOSIT_VERIFICATION",
+        /// The user entered wrong micro-deposit amounts too many times. The Item cannot be
+        /// verified; the user links the account again.
         TooManyVerificationAttempts = "TOO_MANY_VERIFICATION_ATTEMPTS",
+        /// An Item was created without Link, which your client is not enabled for. Use Link.
         DirectIntegrationNotEnabled = "DIRECT_INTEGRATION_NOT_ENABLED",
         // Rate limits
+        /// A rate limit was hit (HTTP 429). The client backs off and retries within its budget;
+        /// make fewer calls for the Item.
         RateLimit = "RATE_LIMIT",
+        /// Too many `/accounts/get` calls for this Item (HTTP 429). Back off; cache accounts
+        /// between webhooks.
         AccountsLimit = "ACCOUNTS_LIMIT",
+        /// Too many `/accounts/balance/get` calls (HTTP 429). Back off; each call reaches the bank,
+        /// so call it only when a fresh balance matters.
         AccountsBalanceGetLimit = "ACCOUNTS_BALANCE_GET_LIMIT",
+        /// Too many `/auth/get` calls for this Item (HTTP 429). Back off; account numbers rarely
+        /// change, so store them.
         AuthLimit = "AUTH_LIMIT",
+        /// Too many balance requests for this Item (HTTP 429). Back off.
         BalanceLimit = "BALANCE_LIMIT",
+        /// Too many `/identity/get` calls for this Item (HTTP 429). Back off; store the result.
         IdentityLimit = "IDENTITY_LIMIT",
+        /// Too many `/institutions/get` calls (HTTP 429). Back off; cache the list.
         InstitutionsGetLimit = "INSTITUTIONS_GET_LIMIT",
+        /// Too many `/institutions/get_by_id` calls (HTTP 429). Back off; cache institutions.
         InstitutionsGetByIdLimit = "INSTITUTIONS_GET_BY_ID_LIMIT",
+        /// Too many `/investments/holdings/get` calls for this Item (HTTP 429). Back off; wait for
+        /// the holdings webhook.
         InvestmentHoldingsGetLimit = "INVESTMENT_HOLDINGS_GET_LIMIT",
+        /// Too many `/investments/transactions/get` calls for this Item (HTTP 429). Back off.
         InvestmentTransactionsLimit = "INVESTMENT_TRANSACTIONS_LIMIT",
+        /// Too many `/item/get` calls for this Item (HTTP 429). Back off; the Item's webhooks
+        /// report changes.
         ItemGetLimit = "ITEM_GET_LIMIT",
+        /// Too many `/transactions/get` calls for this Item (HTTP 429). Back off, or move to
+        /// `/transactions/sync`.
         TransactionsLimit = "TRANSACTIONS_LIMIT",
+        /// Too many `/transactions/sync` calls for this Item (HTTP 429). Sync on
+        /// `SYNC_UPDATES_AVAILABLE` rather than on a timer, with `count` 500.
         TransactionsSyncLimit = "TRANSACTIONS_SYNC_LIMIT",
+        /// A rate limit was hit (HTTP 429). The client backs off and retries within its budget.
         RateLimitExceeded = "RATE_LIMIT_EXCEEDED",
     }
 }

@@ -41,6 +41,23 @@ macro_rules! open_enum {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
+            $(#[$fmeta:meta])* $first:ident = $fvalue:literal,
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )*
+        }
+    ) => {
+        $crate::open_enum::open_enum! {
+            @example $first;
+            $(#[$meta])*
+            $vis enum $name {
+                $(#[$fmeta])* $first = $fvalue,
+                $( $(#[$vmeta])* $variant = $value, )*
+            }
+        }
+    };
+    (
+        @example $example:ident;
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
             $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )*
         }
     ) => {
@@ -52,7 +69,7 @@ macro_rules! open_enum {
         ///
         /// ```text
         /// match value {
-        ///     Known::A => …,
+        #[doc = concat!("    ", stringify!($name), "::", stringify!($example), " => …,")]
         ///     other => println!("not handled yet: {}", other.as_str()),
         /// }
         /// ```

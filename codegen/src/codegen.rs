@@ -725,7 +725,18 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
             }
         });
 
-        let doc = method_doc(op, &fields, kind, slow, key_field.is_some());
+        let response_fields = match &op.response {
+            Response::Json(t) => value_type_name(t).and_then(|name| struct_fields(types, &name)),
+            _ => None,
+        };
+        let doc = method_doc(
+            op,
+            &fields,
+            response_fields.as_deref(),
+            kind,
+            slow,
+            key_field.is_some(),
+        );
         let family = crate::features::family(&op.path);
         let order = family.map_or(0, |f| {
             1 + crate::features::FEATURES
@@ -889,7 +900,87 @@ fn family_title(feature: &str) -> String {
     }
 }
 
-fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: bool) -> String {
+/// The error codes Plaid's docs give for an operation, beyond those every call can get: by
+/// the request's token fields (a fact of the spec), then by path (Plaid's error reference and
+/// each product's troubleshooting page). Each is an [`ErrorCode`] variant's name.
+///
+/// [`ErrorCode`]: https://docs.rs/plaid-sdk/latest/plaid_sdk/enum.ErrorCode.html
+fn error_codes(op: &Op, fields: &[&syn::Field]) -> Vec<&'static str> {
+    let has = |name: &str| {
+        fields
+            .iter()
+            .any(|f| f.ident.as_ref().is_some_and(|i| i == name))
+    };
+    let mut codes = Vec::new();
+    if has("access_token") {
+        codes.extend(["ItemLoginRequired", "InvalidAccessToken", "ItemNotFound"]);
+    }
+    if has("public_token") {
+        codes.push("InvalidPublicToken");
+    }
+    if has("link_token") {
+        codes.push("InvalidLinkToken");
+    }
+    if has("processor_token") {
+        codes.push("InvalidProcessorToken");
+    }
+    if has("institution_id") {
+        codes.push("InvalidInstitution");
+    }
+    const BY_PATH: &[(&str, &[&str])] = &[
+        (
+            "/transactions/sync",
+            &[
+                "TransactionsSyncMutationDuringPagination",
+                "TransactionsSyncLimit",
+            ],
+        ),
+        (
+            "/transactions/get",
+            &["ProductNotReady", "TransactionsLimit"],
+        ),
+        (
+            "/auth/get",
+            &["ProductNotReady", "NoAuthAccounts", "AuthLimit"],
+        ),
+        ("/accounts/get", &["AccountsLimit"]),
+        ("/accounts/balance/get", &["AccountsBalanceGetLimit"]),
+        ("/identity/get", &["IdentityLimit"]),
+        ("/item/get", &["ItemGetLimit"]),
+        ("/institutions/get", &["InstitutionsGetLimit"]),
+        ("/institutions/get_by_id", &["InstitutionsGetByIdLimit"]),
+        (
+            "/investments/holdings/get",
+            &["NoInvestmentAccounts", "InvestmentHoldingsGetLimit"],
+        ),
+        (
+            "/investments/transactions/get",
+            &["ProductNotReady", "InvestmentTransactionsLimit"],
+        ),
+        ("/liabilities/get", &["NoLiabilityAccounts"]),
+        (
+            "/webhook_verification_key/get",
+            &["InvalidWebhookVerificationKeyId"],
+        ),
+        ("/link/token/create", &["InvalidProduct"]),
+    ];
+    if let Some((_, more)) = BY_PATH.iter().find(|(path, _)| *path == op.path) {
+        codes.extend(*more);
+    }
+    if op.path.starts_with("/sandbox/") {
+        codes.push("SandboxOnly");
+    }
+    codes
+}
+
+fn method_doc(
+    op: &Op,
+    fields: &[&syn::Field],
+    response_fields: Option<&[&syn::Field]>,
+    kind: Kind,
+    slow: bool,
+    has_key: bool,
+) -> String {
     // The summary: the first line of the spec's text (progenitor puts the summary first,
     // sometimes with the description in the same doc string).
     let summary = operation_text(op)
@@ -916,12 +1007,46 @@ fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: 
                 if p.path.segments.len() == 2 && p.path.segments[0].ident == "types" =>
             {
                 let t = &p.path.segments[1].ident;
-                format!("a [`{t}`](crate::types::{t})")
+                format!("[`{t}`](crate::types::{t})")
             }
             other => format!("`{}`", quote!(#other).to_string().replace(' ', "")),
         },
         Response::Binary => "the file's bytes".to_owned(),
         Response::Empty => "nothing".to_owned(),
+    };
+    // What the answer holds: its required fields (request_id aside), the ones every answer has.
+    let holds = response_fields
+        .map(|fs| {
+            fs.iter()
+                .filter(|f| is_required(f))
+                .map(|f| unraw(f.ident.as_ref().expect("named")))
+                .filter(|n| n != "request_id")
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+        })
+        .filter(|names| !names.is_empty())
+        .map(|mut names| {
+            if names.len() > 8 {
+                names.truncate(8);
+                names.push("…".to_owned());
+            }
+            format!(" holding {}", names.join(", "))
+        })
+        .unwrap_or_default();
+    let codes = error_codes(op, fields);
+    let errors = if codes.is_empty() {
+        "Errors: [`Error`](crate::Error), Plaid's own as [`Error::Api`](crate::Error::Api)."
+            .to_owned()
+    } else {
+        format!(
+            "Errors: [`Error`](crate::Error), Plaid's own as [`Error::Api`](crate::Error::Api); \
+             its codes here include {}.",
+            codes
+                .iter()
+                .map(|c| format!("[`{c}`](crate::ErrorCode::{c})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     let retries = match (kind, has_key) {
         (Kind::Read, _) => "A read: retried on `429`, `5xx`, timeouts and network failures.",
@@ -934,10 +1059,9 @@ fn method_doc(op: &Op, fields: &[&syn::Field], kind: Kind, slow: bool, has_key: 
         ""
     };
     format!(
-        "{summary}\n\n`{method} {path}` with a [`{request}`](crate::types::{request}) \
-         (required: {req}; optional: {opt}), returning {returns}. {retries}{slow} \
-         Errors: [`Error`](crate::Error), Plaid's own as [`Error::Api`](crate::Error::Api). \
-         The full description is on [`{request}`](crate::types::{request}).",
+        "{summary}\n\n`{method} {path}` with [`{request}`](crate::types::{request}) \
+         (required: {req}; optional: {opt}), returning {returns}{holds}. {retries}{slow} \
+         {errors} The full description is on [`{request}`](crate::types::{request}).",
         method = op.method,
         path = op.path,
         req = names(required),

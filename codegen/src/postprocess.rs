@@ -4,8 +4,12 @@
 //! * **Open enums.** Every string enum becomes an `open_enum!` invocation: the same variants plus
 //!   `Unrecognized(String)`, `#[non_exhaustive]`, `as_str()`, and serde impls that keep an unknown
 //!   value verbatim and write it back unchanged. typify's own impls for the enum (closed
-//!   `FromStr`, `TryFrom`, `Display`) are dropped.
+//!   `FromStr`, `TryFrom`, `Display`) are dropped. A value the enum's description explains
+//!   ("`online:` transactions that took place online.") gets that text as its doc
+//!   (`value_doc`), instead of its wire string alone.
 //! * **No `deny_unknown_fields`** on any container.
+//! * **No `Deref` to `String`.** A string newtype gets `as_str()` and `AsRef<str>` instead
+//!   (`string_derefs`): through `Deref`, its docs page listed ~120 `String` methods.
 //! * **Lean `Deserialize`.** Structs get a generated `Deserialize` instead of serde's derive:
 //!   one `visit_map` matching each key once. serde's derive also emits a field-identifier enum
 //!   with three visitor methods and a `visit_seq` JSON never uses; on ~1,200 structs that was
@@ -43,12 +47,17 @@ pub struct Stats {
     pub open_enums: usize,
     /// typify impl blocks dropped with them.
     pub enum_impls_dropped: usize,
+    /// Enum values given the text their enum's description has for them.
+    pub variant_docs: usize,
     /// `deny_unknown_fields` removed.
     pub deny_unknown_fields_removed: usize,
     /// `new` constructors added.
     pub constructors: usize,
     /// `From<&str>` impls added to string newtypes.
     pub str_conversions: usize,
+    /// `Deref<Target = String>` impls of string newtypes replaced by `as_str()` and
+    /// `AsRef<str>`.
+    pub string_derefs_replaced: usize,
     /// Structs given a lean `Deserialize` instead of serde's derive.
     pub lean_deserialize: usize,
     /// Structs given a lean `Serialize` instead of serde's derive.
@@ -96,6 +105,8 @@ pub fn rewrite(
     stats.lean_deserialize = lean.len();
     let conversions = str_conversions(items);
     stats.str_conversions = conversions.len();
+    let as_refs = string_derefs(items);
+    stats.string_derefs_replaced = as_refs.len();
     let (constructors, signatures, setters) = constructors(items, orders, frozen);
     stats.constructors = signatures.len();
     stats.setters = setters;
@@ -115,6 +126,7 @@ pub fn rewrite(
         lean.into_iter()
             .chain(lean_ser)
             .chain(conversions.iter().map(TokenStream::to_string))
+            .chain(as_refs.iter().map(TokenStream::to_string))
             .chain(constructors)
             .collect(),
     ))
@@ -291,6 +303,57 @@ fn string_enum_variants(e: &ItemEnum) -> Option<Vec<Variant>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// The text of an item's `#[doc = "…"]` attributes, one per line.
+fn doc_text(attrs: &[Attribute]) -> String {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What an enum's description says about one of its values. Plaid's descriptions list them
+/// as "`online:` transactions that took place online." or "`pending`: …" (also as list
+/// items, with ` - ` for the colon): the text after the value, up to a blank line or the next
+/// value. `None` when the description does not single the value out.
+fn value_doc(enum_doc: &str, wire: &str) -> Option<String> {
+    let markers = [
+        format!("`{wire}:`"),
+        format!("`{wire}`:"),
+        format!("`{wire}` -"),
+        format!("`{wire}` –"),
+        format!("`{wire}` —"),
+    ];
+    let mut lines = enum_doc.lines().map(str::trim);
+    let mut text = loop {
+        let line = lines.next()?;
+        let line = line.trim_start_matches(['-', '*', ' ']);
+        if let Some(rest) = markers.iter().find_map(|m| line.strip_prefix(m.as_str())) {
+            break rest.trim().to_owned();
+        }
+    };
+    for line in lines {
+        let item = line.trim_start_matches(['-', '*', ' ']);
+        if line.is_empty() || item.starts_with('`') {
+            break;
+        }
+        text.push(' ');
+        text.push_str(line);
+    }
+    let text = text.trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
 fn self_type_ident(imp: &syn::ItemImpl) -> Option<String> {
     match &*imp.self_ty {
         Type::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
@@ -330,6 +393,13 @@ fn open_enums(items: &mut Vec<Item>, stats: &mut Stats) -> Result<(), String> {
             .iter()
             .filter(|a| a.path().is_ident("doc"))
             .collect();
+        let enum_doc = doc_text(&e.attrs);
+        for v in variants.iter_mut().filter(|v| v.attrs.is_empty()) {
+            if let Some(text) = value_doc(&enum_doc, &v.wire) {
+                v.attrs.push(syn::parse_quote!(#[doc = #text]));
+                stats.variant_docs += 1;
+            }
+        }
         let vis = &e.vis;
         let name = &e.ident;
         let arms = variants.iter().map(|v| {
@@ -700,6 +770,44 @@ fn str_conversions(items: &[Item]) -> Vec<TokenStream> {
             _ => None,
         })
         .collect()
+}
+
+/// Replaces typify's `impl Deref for X { type Target = String; … }` on a string newtype with
+/// `X::as_str()` and `AsRef<str>` (returned, to be written after the types). Through `Deref`,
+/// rustdoc listed about 120 `String` and `str` methods on each such type's page, burying its
+/// own items; the value stays one call away.
+fn string_derefs(items: &mut [Item]) -> Vec<TokenStream> {
+    let mut as_refs = Vec::new();
+    for item in items.iter_mut() {
+        let Item::Impl(imp) = item else { continue };
+        let is_deref = imp
+            .trait_
+            .as_ref()
+            .is_some_and(|(_, p, _)| p.segments.last().is_some_and(|s| s.ident == "Deref"));
+        let to_string = imp.items.iter().any(
+            |i| matches!(i, syn::ImplItem::Type(t) if t.ident == "Target" && is_string(&t.ty)),
+        );
+        if !(is_deref && to_string) {
+            continue;
+        }
+        let self_ty = imp.self_ty.clone();
+        *item = syn::parse_quote! {
+            impl #self_ty {
+                /// The value, as text.
+                pub fn as_str(&self) -> &str {
+                    &self.0
+                }
+            }
+        };
+        as_refs.push(quote! {
+            impl ::std::convert::AsRef<str> for #self_ty {
+                fn as_ref(&self) -> &str {
+                    &self.0
+                }
+            }
+        });
+    }
+    as_refs
 }
 
 // --- constructors ---------------------------------------------------------------------------
@@ -1273,6 +1381,77 @@ mod tests {
         let (_, extra) = rewrite(&mut it, &orders, &Signatures::new()).unwrap();
         let extra = normalized(&extra);
         assert!(format!("{} {extra}", render(&it)).contains("pub fn new (initial_products"));
+    }
+
+    #[test]
+    fn enum_values_get_the_text_their_description_has_for_them() {
+        let doc = "The channel used to make a payment.\n`online:` transactions that took place online.\n\n`in store:` transactions that were made at a physical location.\n\n`other:` transactions that relate to banks, e.g. fees or deposits.";
+        assert_eq!(
+            value_doc(doc, "online").as_deref(),
+            Some("transactions that took place online.")
+        );
+        assert_eq!(
+            value_doc(doc, "in store").as_deref(),
+            Some("transactions that were made at a physical location.")
+        );
+        let listed = "Status.\n- `pending`: waiting\n  for the bank\n- `posted`: settled";
+        assert_eq!(
+            value_doc(listed, "pending").as_deref(),
+            Some("waiting for the bank")
+        );
+        assert_eq!(value_doc(listed, "posted").as_deref(), Some("settled"));
+        assert_eq!(value_doc(listed, "unknown"), None);
+        assert_eq!(value_doc("Uses `pending` in prose.", "pending"), None);
+
+        let mut it = items(
+            r#"
+            #[doc = "The channel.\n`online:` took place online.\n\n`other:` anything else."]
+            pub enum PaymentChannel {
+                #[serde(rename = "online")]
+                Online,
+                #[serde(rename = "other")]
+                Other,
+            }
+            "#,
+        );
+        let (stats, _) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        assert_eq!(stats.variant_docs, 2);
+        let out = render(&it);
+        assert!(
+            out.contains("# [doc = \"took place online.\"] Online"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn string_newtypes_get_as_str_instead_of_deref_to_string() {
+        let mut it = items(
+            r#"
+            pub struct DepositoryAccount(::std::string::String);
+            impl ::std::ops::Deref for DepositoryAccount {
+                type Target = ::std::string::String;
+                fn deref(&self) -> &::std::string::String { &self.0 }
+            }
+            pub struct Extra(::serde_json::Map<::std::string::String, ::serde_json::Value>);
+            impl ::std::ops::Deref for Extra {
+                type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+                fn deref(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> { &self.0 }
+            }
+            "#,
+        );
+        let (stats, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        assert_eq!(stats.string_derefs_replaced, 1);
+        let out = format!("{} {}", render(&it), normalized(&extra));
+        assert!(
+            !out.contains("Deref for DepositoryAccount"),
+            "no Deref to String: {out}"
+        );
+        assert!(out.contains("pub fn as_str (& self) -> & str"), "{out}");
+        assert!(
+            out.contains("impl :: std :: convert :: AsRef < str > for DepositoryAccount"),
+            "{out}"
+        );
+        assert!(out.contains("Deref for Extra"), "other Derefs stay: {out}");
     }
 
     #[test]

@@ -527,7 +527,10 @@ mod tests {
             item_name("impl :: serde :: Serialize for Baz { }").as_deref(),
             Some("Baz")
         );
-        assert_eq!(item_name("impl Qux { pub fn new () { } }").as_deref(), Some("Qux"));
+        assert_eq!(
+            item_name("impl Qux { pub fn new () { } }").as_deref(),
+            Some("Qux")
+        );
         assert_eq!(item_name("").as_deref(), None);
     }
 }

@@ -1101,8 +1101,13 @@ async fn a_webhook_not_answered_200_is_sent_again_signed_anew() {
 #[test]
 fn the_binary_prints_its_url_first_and_serves_any_language() {
     use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
+    // In a process group of its own, killed as a group at the end: under scripts/conformance.sh
+    // the binary starts Prism's proxy as its child, which a SIGKILL of the binary alone left
+    // running (found after a CI run).
     let mut child = Command::new(env!("CARGO_BIN_EXE_plaid-sandbox"))
+        .process_group(0)
         .args([
             "--client-id",
             "cli-id",
@@ -1160,6 +1165,9 @@ fn the_binary_prints_its_url_first_and_serves_any_language() {
             .unwrap();
         assert_eq!(reset.status(), 200);
     });
-    child.kill().unwrap();
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .status();
+    child.kill().ok();
     child.wait().unwrap();
 }

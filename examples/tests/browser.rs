@@ -294,6 +294,32 @@ impl Browser {
         self.page().enter_parent_frame().await.unwrap();
     }
 
+    /// In Link: the close button, then "Yes, exit" on the confirmation Link asks for. A click
+    /// that lands while Link is still drawing its page is lost (seen once in CI), so the close
+    /// is repeated until the confirmation shows.
+    async fn exit_link(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(close) = self.page().find(Locator::Css("#close")).await {
+                let _ = close.click().await;
+            }
+            let confirm = self
+                .page()
+                .wait()
+                .at_most(Duration::from_secs(2))
+                .for_element(Locator::Css("[data-view=EXIT] #exit-confirm"))
+                .await;
+            if let Ok(confirm) = confirm {
+                confirm.click().await.unwrap();
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Link never asked to confirm the exit"
+            );
+        }
+    }
+
     /// The Items the page shows: `data-items` on the body.
     async fn items_shown(&self) -> usize {
         let body = self.css("body[data-items]").await;
@@ -406,16 +432,7 @@ async fn a_wrong_password_shows_plaids_error_and_creates_nothing() {
     assert!(!shown.is_empty());
     b.screenshot("wrong-password", false).await;
     // The user gives up: Link's onExit carries Plaid's error, and the page shows it.
-    b.click("#close").await;
-    if let Ok(confirm) = b
-        .page()
-        .wait()
-        .at_most(Duration::from_secs(2))
-        .for_element(Locator::Css("#exit-confirm"))
-        .await
-    {
-        confirm.click().await.unwrap();
-    }
+    b.exit_link().await;
     b.page().enter_parent_frame().await.unwrap();
     b.status("INVALID_CREDENTIALS").await;
     assert_eq!(b.items_shown().await, 0);
@@ -508,16 +525,7 @@ async fn the_user_closes_link_and_on_exit_is_handled() {
     b.css("[data-view=CONSENT]").await;
     b.click("#consent-continue").await;
     b.css("[data-view=SELECT_INSTITUTION]").await;
-    b.click("#close").await;
-    if let Ok(confirm) = b
-        .page()
-        .wait()
-        .at_most(Duration::from_secs(2))
-        .for_element(Locator::Css("#exit-confirm"))
-        .await
-    {
-        confirm.click().await.unwrap();
-    }
+    b.exit_link().await;
     b.page().enter_parent_frame().await.unwrap();
     b.status("You closed Link; nothing was connected.").await;
     // Link's frame is gone (the page destroys the handler in onExit).

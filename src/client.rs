@@ -385,12 +385,7 @@ impl ClientBuilder {
             return Err(invalid("secret", "it is empty").into());
         }
         if crate::secret::is_placeholder(secret.expose_secret()) {
-            return Err(invalid(
-                "secret",
-                "it holds \"[redacted]\", the text this crate prints in place of a secret, not \
-                 the value itself",
-            )
-            .into());
+            return Err(invalid("secret", crate::secret::PLACEHOLDER_SETTING).into());
         }
         let mut headers = HeaderMap::new();
         let id = HeaderValue::from_str(&client_id).map_err(|_| {
@@ -662,10 +657,7 @@ impl PlaidClient {
                 Some(v) if HeaderValue::from_str(v).is_err() => {
                     "it contains characters not allowed in an HTTP header"
                 }
-                Some(v) if crate::secret::is_placeholder(v) => {
-                    "it holds \"[redacted]\", the text this crate prints in place of a secret, \
-                     not the value itself"
-                }
+                Some(v) if crate::secret::is_placeholder(v) => crate::secret::PLACEHOLDER_SETTING,
                 Some(_) => return,
             };
             problems.push(ConfigError::InvalidVar {

@@ -58,6 +58,11 @@ fn token_prefix(value: &str) -> Option<&str> {
         .then(|| &value[..kind.len() + env.len() + 2])
 }
 
+/// Why a setting (the client secret, `PLAID_SECRET`, `PLAID_CLIENT_ID`) holding the redacted
+/// form is refused.
+pub(crate) const PLACEHOLDER_SETTING: &str =
+    "it holds \"[redacted]\", the text this crate prints in place of a secret, not the value itself";
+
 /// Whether `value` is (or holds) the redacted form this module prints: never a real token or
 /// secret, whose characters Plaid limits to letters, digits and dashes.
 pub(crate) fn is_placeholder(value: &str) -> bool {

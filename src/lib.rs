@@ -50,8 +50,9 @@
 //! ## Secrets
 //!
 //! Access, public, processor and user tokens and the client secret are newtypes
-//! ([`AccessToken`], …) whose `Debug` and `Display` redact the value; error messages are
-//! scrubbed of anything that looks like a token.
+//! ([`AccessToken`], …): `Debug` redacts the value and they have no `Display`, so the real
+//! value is text only through `expose_secret()`; error messages are scrubbed of anything that
+//! looks like a token.
 //!
 //! ## Building against a newer spec
 //!

@@ -66,9 +66,12 @@ fn links(markdown: &str) -> Vec<Link> {
             let Some(len) = line[start..].find(')') else {
                 break;
             };
-            let image = line[..from + at]
-                .rfind('[')
-                .is_some_and(|open| line[..open].ends_with('!'));
+            // `![alt](src)` is an image; `[![alt](src)](target)` is a link around one.
+            let before = &line[..from + at];
+            let image = !before.ends_with(')')
+                && before
+                    .rfind('[')
+                    .is_some_and(|open| line[..open].ends_with('!'));
             out.push(Link {
                 line: i + 1,
                 url: line[start..start + len].to_owned(),
@@ -81,24 +84,40 @@ fn links(markdown: &str) -> Vec<Link> {
 }
 
 /// GitHub's and the registry's heading anchors: lower case, spaces to `-`, punctuation
-/// other than `-` and `_` dropped.
+/// other than `-` and `_` dropped, `-1`, `-2`, … after a repeated one; headings only, not
+/// `#` lines in fenced code.
 fn anchors(markdown: &str) -> BTreeSet<String> {
-    markdown
-        .lines()
-        .filter_map(|l| l.strip_prefix('#'))
-        .map(|h| {
-            h.trim_start_matches('#')
-                .trim()
-                .to_lowercase()
-                .chars()
-                .filter_map(|c| match c {
-                    ' ' => Some('-'),
-                    c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
-                    _ => None,
-                })
-                .collect()
-        })
-        .collect()
+    let mut seen = BTreeMap::<String, usize>::new();
+    let mut out = BTreeSet::new();
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        let hashes = line.len() - line.trim_start_matches('#').len();
+        if fenced || !(1..=6).contains(&hashes) || !line[hashes..].starts_with(' ') {
+            continue;
+        }
+        let slug: String = line[hashes..]
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect();
+        let n = seen.entry(slug.clone()).or_default();
+        out.insert(if *n == 0 {
+            slug.clone()
+        } else {
+            format!("{slug}-{n}")
+        });
+        *n += 1;
+    }
+    out
 }
 
 fn root() -> PathBuf {
@@ -165,7 +184,7 @@ enum DocsRs<'a> {
 fn docs_rs(url: &str) -> Option<DocsRs<'_>> {
     let rest = url.strip_prefix("https://docs.rs/")?;
     if let Some(rest) = rest.strip_prefix("crate/") {
-        let (name, rest) = rest.split_once('/')?;
+        let (name, rest) = rest.split_once('/').unwrap_or((rest, ""));
         return Some(match rest.split_once("/source/") {
             Some((version, path)) => DocsRs::Source {
                 name,
@@ -187,26 +206,39 @@ fn docs_rs(url: &str) -> Option<DocsRs<'_>> {
     })
 }
 
-/// Checks one README's links against the packages; returns the problems.
-fn check_readme(
-    readme: &str,
+/// Checks the links of one README (`package`: the files its package holds, by path from the
+/// workspace root) or, with `package` `None`, of one guide page, whose other links are
+/// intra-doc paths rustdoc checks; returns the problems.
+///
+/// A docs.rs link to one of this workspace's crates must name it at its current version (a
+/// page of another version, or of `latest`, may not have the item or the file), its API
+/// pages under the crate's own name, and its files among those its package holds.
+fn check_links(
+    source: &str,
     text: &str,
-    package: &BTreeSet<String>,
+    package: Option<&BTreeSet<String>>,
     versions: &BTreeMap<&str, String>,
     files: &mut dyn FnMut(&str) -> BTreeSet<String>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let here = anchors(text);
-    let folder = Path::new(readme).parent().unwrap_or(Path::new(""));
+    let folder = Path::new(source).parent().unwrap_or(Path::new(""));
     for link in links(text) {
-        let at = format!("{readme}:{}: {}", link.line, link.url);
-        if let Some(anchor) = link.url.strip_prefix('#') {
-            if !here.contains(anchor) {
-                problems.push(format!("{at}: no heading makes this anchor"));
-            }
+        let at = format!("{source}:{}: {}", link.line, link.url);
+        if link.url.starts_with("http://") {
+            problems.push(format!("{at}: not https"));
             continue;
         }
-        if !link.url.starts_with("https://") && !link.url.starts_with("http://") {
+        if !link.url.starts_with("https://") {
+            let Some(package) = package else {
+                continue; // an intra-doc path
+            };
+            if let Some(anchor) = link.url.strip_prefix('#') {
+                if !here.contains(anchor) {
+                    problems.push(format!("{at}: no heading makes this anchor"));
+                }
+                continue;
+            }
             // The stated exception: an image the package holds (see the module's docs).
             let path = folder.join(&link.url);
             let path = path.to_string_lossy().trim_start_matches("./").to_owned();
@@ -222,29 +254,54 @@ fn check_readme(
         };
         let (name, version) = match &target {
             DocsRs::CratePage { name, version } | DocsRs::Source { name, version, .. } => {
-                (*name, Some(*version))
+                (*name, Some(*version).filter(|v| !v.is_empty()))
             }
             DocsRs::Api { name, version, .. } => (*name, *version),
         };
         let Some(current) = versions.get(name) else {
+            if name.starts_with("plaid") {
+                problems.push(format!("{at}: {name} is not a crate of this workspace"));
+            }
             continue; // another crate's docs
         };
-        if let Some(version) = version {
-            if version != "latest" && version != current {
-                problems.push(format!("{at}: {name} is at {current}, not {version}"));
-            }
+        if version != Some(current.as_str()) {
+            problems.push(format!(
+                "{at}: name {name} at its version, {current}, not {}",
+                version.unwrap_or("none")
+            ));
         }
-        if let DocsRs::Source { path, .. } = target {
-            if !files(name).contains(path) {
+        match target {
+            DocsRs::Source { path, .. } if !files(name).contains(path) => {
                 problems.push(format!("{at}: not a file of the {name} package"));
             }
+            DocsRs::Api {
+                page: Some(page), ..
+            } if !page.starts_with(&format!("{}/", name.replace('-', "_"))) => {
+                problems.push(format!("{at}: {name}'s pages are under its own name"));
+            }
+            _ => {}
         }
     }
     problems
 }
 
+/// Every Markdown file whose links are checked: the READMEs, then the guide's pages.
+fn sources() -> Vec<(Option<&'static str>, PathBuf)> {
+    let mut out: Vec<_> = READMES
+        .iter()
+        .map(|(name, readme)| (Some(*name), PathBuf::from(readme)))
+        .collect();
+    let mut guide: Vec<PathBuf> = std::fs::read_dir(root().join("src/guide"))
+        .unwrap()
+        .map(|e| e.unwrap().path().strip_prefix(root()).unwrap().to_owned())
+        .collect();
+    guide.sort();
+    out.extend(guide.into_iter().map(|p| (None, p)));
+    out
+}
+
 #[test]
-fn every_readme_link_works_without_a_repository() {
+fn every_readme_and_guide_link_works_without_a_repository() {
     let versions: BTreeMap<&str, String> = CRATES
         .iter()
         .map(|(name, folder)| (*name, version(folder)))
@@ -258,74 +315,51 @@ fn every_readme_link_works_without_a_repository() {
     };
     let mut problems = Vec::new();
     let mut checked = 0;
-    for (name, readme) in READMES {
-        let folder = CRATES.iter().find(|(n, _)| n == name).unwrap().1;
-        let package = files(name);
-        // The page the registry shows is the README the package ships.
-        assert!(package.contains("README.md"), "{name} ships no README.md");
-        let text = std::fs::read_to_string(root().join(readme)).unwrap();
-        let package_paths: BTreeSet<String> = package
-            .iter()
-            .map(|p| {
-                Path::new(folder)
-                    .join(p)
-                    .to_string_lossy()
-                    .trim_start_matches("./")
-                    .to_owned()
-            })
-            .collect();
+    for (name, source) in sources() {
+        let text = std::fs::read_to_string(root().join(&source)).unwrap();
+        let package = name.map(|name| {
+            let folder = CRATES.iter().find(|(n, _)| *n == name).unwrap().1;
+            let package = files(name);
+            // The page the registry shows is the README the package ships.
+            assert!(package.contains("README.md"), "{name} ships no README.md");
+            package
+                .iter()
+                .map(|p| {
+                    Path::new(folder)
+                        .join(p)
+                        .to_string_lossy()
+                        .trim_start_matches("./")
+                        .to_owned()
+                })
+                .collect::<BTreeSet<String>>()
+        });
         checked += links(&text).len();
-        problems.extend(check_readme(
-            readme,
+        problems.extend(check_links(
+            &source.to_string_lossy(),
             &text,
-            &package_paths,
+            package.as_ref(),
             &versions,
             &mut files,
         ));
     }
-    // The guide's links to package files (its other links are intra-doc paths, which
-    // rustdoc checks).
-    for entry in std::fs::read_dir(root().join("src/guide")).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        for link in links(&text) {
-            if let Some(DocsRs::Source {
-                name, path: file, ..
-            }) = docs_rs(&link.url)
-            {
-                checked += 1;
-                if versions.contains_key(name) && !files(name).contains(file) {
-                    problems.push(format!(
-                        "{}:{}: {}: not a file of the {name} package",
-                        path.display(),
-                        link.line,
-                        link.url
-                    ));
-                }
-            }
-        }
-    }
     assert!(
-        checked >= 15,
+        checked >= 40,
         "only {checked} links found: is the parser broken?"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// Every docs.rs API page the READMEs and the guide link to, in the docs `.ci/run` builds the
-/// way docs.rs does (`PLAID_DOC_DIR`).
+/// way docs.rs does, one crate at a time (`PLAID_DOC_DIR`); and the examples scraped into
+/// the sandbox's.
 #[test]
 #[ignore = "needs PLAID_DOC_DIR: the docs.rs-style build of .ci/run"]
 fn every_linked_doc_page_exists() {
     let dir = PathBuf::from(std::env::var("PLAID_DOC_DIR").expect("PLAID_DOC_DIR"));
-    let mut sources: Vec<PathBuf> = READMES.iter().map(|(_, r)| root().join(r)).collect();
-    for entry in std::fs::read_dir(root().join("src/guide")).unwrap() {
-        sources.push(entry.unwrap().path());
-    }
     let mut problems = Vec::new();
     let mut checked = 0;
-    for source in sources {
-        let text = std::fs::read_to_string(&source).unwrap();
+    for (_, source) in sources() {
+        let text = std::fs::read_to_string(root().join(&source)).unwrap();
         for link in links(&text) {
             let Some(DocsRs::Api {
                 name,
@@ -361,17 +395,18 @@ fn every_linked_doc_page_exists() {
             }
         }
     }
-    // The sandbox's examples, scraped into the pages of the items they call.
-    for page in [
-        "plaid_sandbox/struct.Sandbox.html",
-        "plaid_sdk/struct.PlaidClient.html",
-    ] {
-        let html = std::fs::read_to_string(dir.join(page)).unwrap_or_default();
-        let scraped = html.matches("class=\"scraped-example\"").count();
-        println!("{page}: {scraped} scraped example calls");
-        if scraped == 0 {
-            problems.push(format!("{page}: no scraped example"));
-        }
+    // The sandbox's examples, scraped into the page of the type they start from. (plaid-sdk
+    // has no examples of its own: they need the sandbox, which depends on it.)
+    let page = "plaid_sandbox/struct.Sandbox.html";
+    let html = std::fs::read_to_string(dir.join(page)).unwrap_or_default();
+    // `class="scraped-example"`, or `"scraped-example expanded"` for a short one.
+    let scraped = html
+        .match_indices("class=\"scraped-example")
+        .filter(|(at, m)| matches!(html.as_bytes().get(at + m.len()), Some(b'"' | b' ')))
+        .count();
+    println!("{page}: {scraped} scraped example calls");
+    if scraped == 0 {
+        problems.push(format!("{page}: no scraped example"));
     }
     println!("{checked} docs.rs pages checked in {}", dir.display());
     assert!(checked >= 5, "only {checked} docs.rs links found");
@@ -406,36 +441,45 @@ fn the_parser_finds_links_images_and_definitions_but_not_code() {
 }
 
 #[test]
-fn a_relative_link_a_stale_version_and_a_missing_file_are_each_refused() {
+fn each_broken_shape_of_link_is_refused() {
     let versions = BTreeMap::from([("plaid-sdk", "0.2.0".to_owned())]);
     let package = BTreeSet::from(["docs/a.png".to_owned()]);
     let mut files = |_: &str| BTreeSet::from(["RELIABILITY.md".to_owned()]);
     let text = "\
 [ok](https://docs.rs/crate/plaid-sdk/0.2.0/source/RELIABILITY.md)
-[ok](https://docs.rs/plaid-sdk/latest/plaid_sdk/)
-![ok](docs/a.png)
-[ok](#title)
+[ok](https://docs.rs/plaid-sdk/0.2.0/plaid_sdk/) and [ok](https://docs.rs/crate/plaid-sdk/0.2.0)
+![ok](docs/a.png) [ok](https://plaid.com/docs/) [ok](#title) [ok](#title-1)
 # Title
+## Title
 [relative](RELIABILITY.md)
 ![missing image](docs/b.png)
 [old](https://docs.rs/plaid-sdk/0.1.0/plaid_sdk/)
 [missing](https://docs.rs/crate/plaid-sdk/0.2.0/source/examples/x.rs)
 [anchor](#nowhere)
+[latest](https://docs.rs/plaid-sdk/latest/plaid_sdk/)
+[unpinned](https://docs.rs/plaid-sdk)
+[unpinned](https://docs.rs/crate/plaid-sdk)
+[wrong crate](https://docs.rs/plaid-sdk/0.2.0/plaid_sandbox/)
+[misspelt](https://docs.rs/plaid_sdk/0.2.0/plaid_sdk/)
+[plain](http://docs.rs/plaid-sdk/0.2.0/plaid_sdk/)
+[![linked image](docs/a.png)](RELIABILITY.md)
+```
+# code, not a heading
+```
+[code is no heading](#code-not-a-heading)
 ";
-    let problems = check_readme("README.md", text, &package, &versions, &mut files);
+    let problems = check_links("README.md", text, Some(&package), &versions, &mut files);
     let lines: Vec<&str> = problems
         .iter()
         .map(|p| p.split(": ").next().unwrap())
         .collect();
-    assert_eq!(
-        lines,
-        [
-            "README.md:6",
-            "README.md:7",
-            "README.md:8",
-            "README.md:9",
-            "README.md:10"
-        ],
-        "{problems:#?}"
-    );
+    let expected: Vec<String> = (6..=17)
+        .chain([21])
+        .map(|n| format!("README.md:{n}"))
+        .collect();
+    assert_eq!(lines, expected, "{problems:#?}");
+    // A guide page's relative links are intra-doc paths; its docs.rs links are checked.
+    let guide = "[c](super::configuration) [old](https://docs.rs/plaid-sdk/0.1.0/plaid_sdk/)";
+    let problems = check_links("src/guide/x.md", guide, None, &versions, &mut files);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
 }

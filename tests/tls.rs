@@ -7,9 +7,11 @@
 //! the hybrid X25519MLKEM768 key exchange first; rustls on `ring` cannot (rustls 0.23.48
 //! deprecates ring's provider for it). This test fails if a dependency change swaps the
 //! provider (benches/README.md says why this crate keeps aws-lc-rs).
+#![cfg(feature = "rustls")]
 
 use plaid_sdk::types::ItemGetRequest;
 use plaid_sdk::{PlaidClient, RetryPolicy};
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 
@@ -114,11 +116,15 @@ async fn the_client_offers_post_quantum_key_exchange_first() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let hello = tokio::spawn(client_hello(listener));
+    // The client's own TLS set-up, with the environment's proxies off (an HTTPS_PROXY on
+    // the machine running the test would otherwise receive the connection).
     let client = PlaidClient::builder()
         .client_id("client-id")
         .secret("secret")
-        .base_url(format!("https://localhost:{port}"))
+        .base_url(format!("https://127.0.0.1:{port}"))
+        .http_client(reqwest::Client::builder().no_proxy())
         .retry_policy(RetryPolicy::none())
+        .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let call = tokio::spawn(async move {
@@ -126,7 +132,13 @@ async fn the_client_offers_post_quantum_key_exchange_first() {
             .item_get(&ItemGetRequest::new("access-sandbox-tls"))
             .await
     });
-    let hello = hello.await.unwrap();
+    let hello = match tokio::time::timeout(Duration::from_secs(30), hello).await {
+        Ok(hello) => hello.unwrap(),
+        Err(_) => panic!(
+            "no connection in 30 s; the call ended with {:?}",
+            call.await.unwrap().err()
+        ),
+    };
     // The listener is gone and the handshake was never answered: the call fails.
     assert!(call.await.unwrap().is_err());
 

@@ -37,6 +37,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 # 1. Every operation against prism mock. The test prints one line per mode.
 log=$(mktemp)
+# A failed step's log: its panic messages first (a backtrace can push them out of the tail).
+failed() { grep -A4 'panicked at' "$log" | head -40; tail -"$1" "$log"; exit 1; }
 if ! cargo test -p plaid-sdk --test conformance -- --ignored --nocapture >"$log" 2>&1; then
   grep -E '^(conformance|examples|random)' "$log" || tail -60 "$log"
   echo "conformance against prism mock FAILED for $version"
@@ -61,16 +63,16 @@ rm -f "$report"
 export PLAID_SANDBOX_PRISM="$PRISM_HOME/node_modules/.bin/prism"
 export PLAID_SANDBOX_PRISM_SPEC="$prism_spec" PLAID_SANDBOX_PRISM_REPORT="$report"
 cargo test -p plaid-sandbox --test sandbox --test every_operation --test plaid_behaviour -- \
-  --skip requests_are_checked_like_plaid_checks_them --nocapture >"$log" 2>&1 || { tail -60 "$log"; exit 1; }
+  --skip requests_are_checked_like_plaid_checks_them --nocapture >"$log" 2>&1 || failed 60
 grep -E '^(every operation|error paths)' "$log" || true
-cargo test -p plaid-examples --test backend >"$log" 2>&1 || { tail -60 "$log"; exit 1; }
+cargo test -p plaid-examples --test backend >"$log" 2>&1 || failed 60
 env -u PLAID_CLIENT_ID -u PLAID_SECRET cargo run -q --example quickstart >"$log" 2>&1 \
-  || { tail -30 "$log"; exit 1; }
+  || failed 30
 unset PLAID_SANDBOX_PRISM PLAID_SANDBOX_PRISM_SPEC PLAID_SANDBOX_PRISM_REPORT
 # The sandbox's spec-driven answers, every operation of both specs, judged by the validator
 # Prism runs (Ajv), not by the sandbox's own.
 PRISM_NODE_MODULES="$PRISM_HOME/node_modules" cargo test -p plaid-sandbox --lib \
-  every_answer_passes_prisms_validator -- --ignored --nocapture >"$log" 2>&1 || { tail -60 "$log"; exit 1; }
+  every_answer_passes_prisms_validator -- --ignored --nocapture >"$log" 2>&1 || failed 60
 grep -iE 'answers|valid|agree' "$log" | head -8 || true
 python3 scripts/sandbox_report.py "$report" "$version"
 rm -f "$log"

@@ -116,8 +116,9 @@ async fn the_client_offers_post_quantum_key_exchange_first() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let hello = tokio::spawn(client_hello(listener));
-    // The client's own TLS set-up, with the environment's proxies off (an HTTPS_PROXY on
-    // the machine running the test would otherwise receive the connection).
+    // reqwest's TLS set-up, the one the client builds its own HTTP client with, with the
+    // environment's proxies off (an HTTPS_PROXY on the machine running the test would
+    // otherwise receive the connection).
     let client = PlaidClient::builder()
         .client_id("client-id")
         .secret("secret")

@@ -19,7 +19,7 @@
 //!   timeout behaviour, and errors.
 
 use crate::classify::{self, Kind};
-use crate::postprocess::{is_option, is_required, unraw};
+use crate::postprocess::{doc_strings, is_option, is_required, unraw};
 use crate::spec::{self, Location, Param, ParamType};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -93,20 +93,7 @@ pub fn extract(client: &ItemImpl, spec_ops: &[spec::Operation]) -> Result<Vec<Op
         let ImplItem::Fn(f) = item else { continue };
         let name = f.sig.ident.clone();
         let at = |problem: &str| format!("operation {name}: {problem}");
-        let docs = f
-            .attrs
-            .iter()
-            .filter_map(|a| match &a.meta {
-                syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(s),
-                        ..
-                    }) => Some(s.value()),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect();
+        let docs = doc_strings(&f.attrs);
         let mut body = None;
         for input in &f.sig.inputs {
             let FnArg::Typed(arg) = input else { continue };

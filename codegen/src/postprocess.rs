@@ -303,8 +303,8 @@ fn string_enum_variants(e: &ItemEnum) -> Option<Vec<Variant>> {
     (!out.is_empty()).then_some(out)
 }
 
-/// The text of an item's `#[doc = "…"]` attributes, one per line.
-fn doc_text(attrs: &[Attribute]) -> String {
+/// The strings of an item's `#[doc = "…"]` attributes, in order.
+pub(crate) fn doc_strings(attrs: &[Attribute]) -> Vec<String> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("doc"))
@@ -318,8 +318,7 @@ fn doc_text(attrs: &[Attribute]) -> String {
             },
             _ => None,
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
 }
 
 /// What an enum's description says about one of its values. Plaid's descriptions list them
@@ -393,7 +392,7 @@ fn open_enums(items: &mut Vec<Item>, stats: &mut Stats) -> Result<(), String> {
             .iter()
             .filter(|a| a.path().is_ident("doc"))
             .collect();
-        let enum_doc = doc_text(&e.attrs);
+        let enum_doc = doc_strings(&e.attrs).join("\n");
         for v in variants.iter_mut().filter(|v| v.attrs.is_empty()) {
             if let Some(text) = value_doc(&enum_doc, &v.wire) {
                 v.attrs.push(syn::parse_quote!(#[doc = #text]));

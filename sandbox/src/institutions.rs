@@ -243,7 +243,7 @@ impl Bank {
     }
 
     /// The institution object, with `url`, `logo` and `primary_color` when asked for (else
-    /// `null`, as Plaid answers), and its status when asked for.
+    /// left out: the spec's nullable, optional fields), and its status when asked for.
     pub(crate) fn institution(&self, optional_metadata: bool, status: bool) -> Institution {
         let mut institution = Institution::new(
             self.id,

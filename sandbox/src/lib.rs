@@ -480,18 +480,16 @@ impl Sandbox {
         .map_err(|f| SandboxError(format!("{}: {}", f.code, f.message)))
     }
 
-    /// Plays the user finishing Link in update mode: the Item's error is cleared (a
-    /// `LOGIN_REPAIRED` webhook goes to its URL, as at Plaid) and its login lasts another 30
-    /// days.
+    /// Plays the user finishing Link in update mode: the Item's error is cleared and its login
+    /// lasts another 30 days. As at Plaid, no `LOGIN_REPAIRED` webhook is sent (Plaid sends it
+    /// only when the Item is repaired outside the app's own update mode, which
+    /// [`Sandbox::fire_webhook`] with `LOGIN_REPAIRED` plays): the app learns of the repair from
+    /// Link's `onSuccess`.
     pub fn complete_update(&self, link_token: &str) -> Result<ItemId, SandboxError> {
-        let mut outgoing = Vec::new();
-        let item_id = {
-            let mut state = lock(&self.state);
-            server::link_update(&mut state, link_token, &mut outgoing)
-                .map_err(|f| SandboxError(format!("{}: {}", f.code, f.message)))?
-        };
-        self.send(outgoing);
-        Ok(ItemId::new(item_id))
+        let mut state = lock(&self.state);
+        server::link_update(&mut state, link_token)
+            .map(ItemId::new)
+            .map_err(|f| SandboxError(format!("{}: {}", f.code, f.message)))
     }
 
     /// Which user (`user.client_user_id`) a link token was created for.

@@ -7,7 +7,6 @@ use crate::handlers;
 use crate::institutions::{self, BANKS};
 use crate::state::{lock, LinkSession, PendingItem, SessionOutcome, State};
 use crate::users::Mfa;
-use crate::webhooks::Outgoing;
 use serde_json::{json, Value};
 use std::sync::Mutex;
 
@@ -64,7 +63,6 @@ pub(crate) fn handle(
     command: &str,
     body: &Value,
     request_id: &str,
-    outgoing: &mut Vec<Outgoing>,
 ) -> Result<Value, Failure> {
     let mut state = lock(state_lock);
     let state = &mut *state;
@@ -73,7 +71,7 @@ pub(crate) fn handle(
         "institutions" => search(state, body, request_id),
         "login" => login(state, body, request_id),
         "mfa" => mfa(state, body, request_id),
-        "complete" => complete(state, body, request_id, outgoing),
+        "complete" => complete(state, body, request_id),
         "exit" => exit(state, body, request_id),
         "event" => event(state, body),
         other => Err(Failure::code("NOT_FOUND").message(format!("no Link emulator call {other}"))),
@@ -110,7 +108,7 @@ fn start(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
         "link_session_id": session_id,
         "request_id": request_id,
         "mode": if link.item_id.is_some() { "update" } else { "new" },
-        "client_name": link.client_name,
+        "client_name": handlers::shown_client_name(&link.client_name),
         "language": link.language,
         "products": link.products,
         "country_codes": link.country_codes,
@@ -302,12 +300,7 @@ fn mfa(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failu
         .unwrap_or_else(|| accounts_step(&login.item, request_id)))
 }
 
-fn complete(
-    state: &mut State,
-    body: &Value,
-    request_id: &str,
-    outgoing: &mut Vec<Outgoing>,
-) -> Result<Value, Failure> {
+fn complete(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failure> {
     let token = str_field(body, "link_token")?.to_owned();
     let picked: Vec<usize> = body
         .get("accounts")
@@ -338,7 +331,7 @@ fn complete(
     let now = state.now();
     let (public_token, accounts) = match &login.update_of {
         Some(_) => {
-            crate::server::link_update(state, &token, outgoing)?;
+            crate::server::link_update(state, &token)?;
             let link = handlers::live_link_token(state, &token)?;
             // link_update recorded its own session: take its token, and fold it into this one.
             let recorded = link.sessions.pop();

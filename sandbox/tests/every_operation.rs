@@ -252,8 +252,10 @@ async fn every_operation_refuses_bad_requests_in_plaids_shape() {
             );
             body["access_token"] = json!("access-sandbox-00000000-0000-0000-0000-000000000000");
             if info.path == "/link/token/create" {
-                // `user` (or `user_id`) is required there, whatever the token.
+                // `user` (or `user_id`) is required there, whatever the token, and `language`
+                // is one of Link's.
                 body["user"] = json!({ "client_user_id": "u-1" });
+                body["language"] = json!("en");
             }
             cases.push((plaid_sandbox::SECRET, body, "INVALID_ACCESS_TOKEN"));
         }

@@ -167,6 +167,68 @@ async fn link_tokens_in_both_modes_and_the_sessions_link_token_get_reports() {
         "INVALID_PRODUCT",
         "Plaid refuses balance in /link/token/create"
     );
+    // A name over 30 characters is accepted (Link shows "This Application"); a language
+    // outside the spec's list is not.
+    let long = api
+        .ok(
+            "/link/token/create",
+            json!({ "client_name": "The Very Long Name Of A Budgeting App, Inc.",
+                    "language": "en", "country_codes": ["US"],
+                    "user": { "client_user_id": "u" }, "products": ["transactions"] }),
+        )
+        .await;
+    assert!(long["link_token"].is_string());
+    assert_eq!(
+        api.refused(
+            "/link/token/create",
+            json!({ "client_name": "Acme", "language": "xx", "country_codes": ["US"],
+            "user": { "client_user_id": "u" }, "products": ["transactions"] })
+        )
+        .await,
+        "INVALID_FIELD"
+    );
+}
+
+/// Plaid checks every request against its schema, the stateful operations' too: an unknown
+/// field (a typo, a field of another version) is `UNKNOWN_FIELDS`, nested ones included, and
+/// a value outside an enum is `INVALID_FIELD`.
+#[tokio::test]
+async fn stateful_operations_refuse_unknown_fields_and_values_outside_the_spec() {
+    let api = Api::start().await;
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let cases = [
+        (
+            "/transactions/sync",
+            json!({ "access_token": access, "bogus": true }),
+            "UNKNOWN_FIELDS",
+        ),
+        (
+            "/transactions/get",
+            json!({ "access_token": access, "start_date": "2026-01-01",
+                    "end_date": "2026-02-01", "option": { "count": 5 } }),
+            "UNKNOWN_FIELDS",
+        ),
+        (
+            "/transactions/sync",
+            json!({ "access_token": access, "options": { "cont": 5 } }),
+            "UNKNOWN_FIELDS",
+        ),
+        (
+            "/processor/token/create",
+            json!({ "access_token": access, "account_id": "a", "processor": "notaprocessor" }),
+            "INVALID_FIELD",
+        ),
+        (
+            "/sandbox/item/fire_webhook",
+            json!({ "access_token": access, "webhook_code": "PENDING_EXPIRATION" }),
+            "INVALID_FIELD",
+        ),
+    ];
+    for (path, body, code) in cases {
+        assert_eq!(api.refused(path, body.clone()).await, code, "{path} {body}");
+    }
 }
 
 #[tokio::test]
@@ -221,10 +283,16 @@ async fn the_item_get_remove_webhook_update_invalidate_and_import() {
     let got = api.ok("/item/get", json!({ "access_token": access })).await;
     assert_eq!(got["item"]["item_id"], item_id);
     assert_eq!(got["item"]["billed_products"], json!(["transactions"]));
-    assert!(got["item"]["available_products"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("auth")));
+    let available = got["item"]["available_products"].as_array().unwrap();
+    assert!(available.contains(&json!("auth")));
+    let mut once = available.clone();
+    once.sort_by_key(|p| p.to_string());
+    once.dedup();
+    assert_eq!(
+        once.len(),
+        available.len(),
+        "each product once: {available:?}"
+    );
     assert!(
         got["status"]["transactions"]["last_successful_update"].is_string(),
         "{got}"

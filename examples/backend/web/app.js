@@ -94,9 +94,12 @@
     var r = await api('POST', '/api/items/' + item.item_id + '/link-token');
     if (r.status !== 200) { return status(r.body.error || 'Could not start Link', true); }
     await openLink(r.body.link_token, async function () {
-      // Update mode gives no new public token: the Item is the same. Plaid tells the backend
-      // with a LOGIN_REPAIRED webhook, which also queues a sync.
+      // Update mode gives no new public token: the Item is the same, and Plaid sends no
+      // webhook for a repair made in the app's own Link (LOGIN_REPAIRED is for repairs made
+      // elsewhere). A sync shows the login works again and clears the Item's error (409: one
+      // is already queued, which does the same).
       status('Reconnected ' + (item.institution || 'the bank') + '. Checking…');
+      await api('POST', '/api/items/' + item.item_id + '/sync');
       for (var i = 0; i < 50; i++) {
         var items = await refresh();
         var now = items.find(function (x) { return x.item_id === item.item_id; });

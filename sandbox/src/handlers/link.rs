@@ -54,6 +54,22 @@ const LINK_PRODUCTS: &[&str] = &[
     "identity_match",
 ];
 
+/// The languages Link is displayed in (the spec's description of `language`).
+const LANGUAGES: &[&str] = &[
+    "da", "nl", "en", "et", "fr", "de", "hi", "it", "lv", "lt", "no", "pl", "pt", "ro", "es", "sv",
+    "vi",
+];
+
+/// The name Link shows for the app: Plaid shows "This Application" when `client_name` is longer
+/// than 30 characters (the spec's description of `client_name`).
+pub(crate) fn shown_client_name(client_name: &str) -> &str {
+    if client_name.chars().count() > 30 {
+        "This Application"
+    } else {
+        client_name
+    }
+}
+
 /// The country codes Plaid serves.
 const COUNTRIES: &[&str] = &[
     "US", "GB", "ES", "NL", "FR", "IE", "CA", "DE", "IT", "PL", "DK", "NO", "SE", "EE", "LT", "LV",
@@ -61,13 +77,16 @@ const COUNTRIES: &[&str] = &[
 ];
 
 pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
+    // Longer than 30 characters is accepted; Link shows "This Application" instead (see
+    // `shown_client_name`).
     let client_name = body.required("client_name")?;
-    if client_name.chars().count() > 30 {
-        return Err(Failure::invalid_field(
-            "client_name must be at most 30 characters",
-        ));
-    }
     let language = body.required("language")?.to_owned();
+    if !LANGUAGES.contains(&language.as_str()) {
+        return Err(Failure::invalid_field(format!(
+            "language: {language} is not a supported language (one of {})",
+            LANGUAGES.join(", ")
+        )));
+    }
     let country_codes = body.required_list("country_codes")?;
     if let Some(bad) = country_codes
         .iter()

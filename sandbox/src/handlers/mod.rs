@@ -11,7 +11,7 @@ mod products;
 mod sandbox_ops;
 mod transactions;
 
-pub(crate) use link::live_link_token;
+pub(crate) use link::{live_link_token, shown_client_name};
 pub(crate) use sandbox_ops::{fire, require_login};
 
 use crate::body::Body;
@@ -212,15 +212,17 @@ pub(crate) fn ensure_product(item: &mut Item, product: &str) -> Result<(), Failu
     Ok(())
 }
 
-/// The products Plaid lists as available to an Item: what the institution offers, less what
-/// the Item has.
+/// The products Plaid lists as available to an Item: what the institution offers (`balance`
+/// everywhere), less what the Item has, each once.
 pub(crate) fn available_products(item: &Item) -> Vec<Products> {
-    item.bank
-        .products
-        .iter()
-        .chain(["balance"].iter())
+    let mut offered: Vec<&str> = item.bank.products.to_vec();
+    if !offered.contains(&"balance") {
+        offered.push("balance");
+    }
+    offered
+        .into_iter()
         .filter(|p| !item.has_product(p))
-        .map(|p| Products::from(*p))
+        .map(Products::from)
         .collect()
 }
 

@@ -89,7 +89,7 @@ pub(crate) fn fire(
             "TRANSACTIONS"
         }
         (None, "SMS_MICRODEPOSITS_VERIFICATION") => "AUTH",
-        (None, "PRODUCT_READY") => "ASSETS",
+        (None, "PRODUCT_READY" | "ERROR") => "ASSETS",
         (None, _) => "ITEM",
     };
     if let Some(product) = product_for(kind) {

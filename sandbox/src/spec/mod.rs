@@ -30,9 +30,9 @@ mod schema;
 mod synth;
 mod validate;
 
-pub(crate) use index::{Answer, SpecIndex};
+pub(crate) use index::{Answer, Operation, SpecIndex};
 #[cfg(test)]
-pub(crate) use index::{Fill, Operation, RequestProblem};
+pub(crate) use index::{Fill, RequestProblem};
 
 #[cfg(test)]
 mod tests;

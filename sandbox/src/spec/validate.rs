@@ -7,8 +7,10 @@
 //! - [`Mode::Request`] reads a body as Plaid's servers do: at the top level, `client_id` and
 //!   `secret` are neither checked nor required (the server checks credentials itself), fields
 //!   the body schema does not declare are *unknown* (whatever `additionalProperties` says,
-//!   unless it is a schema), and a `null` given for a property that is not nullable counts as
-//!   absent (missing if required, ignored if optional).
+//!   unless it is a schema), and so are those of a nested object that declares its fields; a
+//!   `url` is any absolute URI (a webhook may be on a loopback host); and a `null` given for a
+//!   property that is not nullable counts as absent (missing if required, ignored if
+//!   optional).
 //!
 //! An enum value and a JSON value are equal when they are equal as JSON (numbers by value), or
 //! when one is a string and the other a number or boolean with the same text: YAML reads the
@@ -287,12 +289,14 @@ pub(crate) fn enum_eq(entry: &Value, value: &Value) -> bool {
 }
 
 /// Where a schema is applied: at the top of a request body (or in one of the top schema's
-/// `allOf` parts), or anywhere else.
+/// `allOf` parts), or anywhere else (or in one of that schema's `allOf` parts, read as a
+/// request).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
     Root,
     RootPart,
     Inner,
+    InnerPart,
 }
 
 /// Collects the violations of one value.
@@ -319,6 +323,15 @@ impl<'a> Validator<'a> {
 
     /// Every violation of `value` against `id`, deduplicated, in document order. A request
     /// body is read as a top-level body (`Mode::Request`).
+    /// The format a request's value is checked against: a `url` (ajv's, public hosts only) is
+    /// any absolute URI in a request, as Plaid takes a webhook on a private or loopback host.
+    fn request_format<'f>(&self, format: &'f str) -> &'f str {
+        match (self.mode, format) {
+            (Mode::Request, "url") => "uri",
+            _ => format,
+        }
+    }
+
     pub(crate) fn violations(mut self, value: &Value, id: SchemaId) -> Vec<Violation> {
         let level = if self.mode == Mode::Request {
             Level::Root
@@ -441,7 +454,7 @@ impl<'a> Validator<'a> {
                     }
                 }
                 if let Some(fmt) = &s.format {
-                    if !format::check(fmt, value) {
+                    if !format::check(self.request_format(fmt), value) {
                         self.push(Kind::Format(fmt.clone()));
                     }
                 }
@@ -482,10 +495,12 @@ impl<'a> Validator<'a> {
             Value::Object(map) => self.object(map, id, depth, level),
             _ => {}
         }
-        let part_level = if level == Level::Inner {
-            Level::Inner
-        } else {
-            Level::RootPart
+        let part_level = match level {
+            Level::Root | Level::RootPart => Level::RootPart,
+            // A request's nested object is checked for unknown fields as a whole (against
+            // every part's names), so its parts do not check them.
+            Level::Inner | Level::InnerPart if self.mode == Mode::Request => Level::InnerPart,
+            Level::Inner | Level::InnerPart => Level::Inner,
         };
         for part in &s.all_of {
             self.check(value, *part, depth + 1, part_level);
@@ -509,7 +524,7 @@ impl<'a> Validator<'a> {
     fn object(&mut self, map: &Map<String, Value>, id: SchemaId, depth: usize, level: Level) {
         let schemas = self.schemas;
         let s = schemas.get(id);
-        let top = level != Level::Inner;
+        let top = matches!(level, Level::Root | Level::RootPart);
         let request = self.mode == Mode::Request;
         for name in &s.required {
             if top && CREDENTIALS.contains(&name.as_str()) {
@@ -544,7 +559,7 @@ impl<'a> Validator<'a> {
                 self.path.pop();
             } else {
                 match (level, s.additional) {
-                    (Level::RootPart, _) => {}
+                    (Level::RootPart | Level::InnerPart, _) => {}
                     (_, Additional::Schema(extra)) => {
                         self.path.push(Segment::Key(key.clone()));
                         self.check(x, extra, depth + 1, Level::Inner);
@@ -557,6 +572,14 @@ impl<'a> Validator<'a> {
                         }
                     }
                     (Level::Inner, Additional::Deny) => self.push_at(key, Kind::Unknown),
+                    // Plaid refuses a nested field it does not know (`options.cont`) as it does
+                    // a top-level one; an object that declares no fields is free-form.
+                    (Level::Inner, Additional::Any) if request => {
+                        let names = declared.get_or_insert_with(|| schemas.declared_names(id));
+                        if !names.is_empty() && !names.iter().any(|n| n == key) {
+                            self.push_at(key, Kind::Unknown);
+                        }
+                    }
                     (Level::Inner, Additional::Any) => {}
                 }
             }

@@ -121,6 +121,7 @@ fn unknown_fields_at_the_top_whatever_additional_properties_says() {
             "loose": {"type": "object", "properties": {"x": {"type": "string"}}},
             "strict": {"type": "object", "additionalProperties": false, "properties": {"x": {"type": "string"}}},
             "map": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 3}},
+            "free": {"type": "object"},
         },
     }));
     assert_eq!(
@@ -133,8 +134,16 @@ fn unknown_fields_at_the_top_whatever_additional_properties_says() {
             "the following fields are not recognized by this endpoint: b, zz".to_owned()
         )
     );
-    // Nested objects take additionalProperties at its word.
-    assert!(check(&s, json!({"loose": {"x": "1", "y": 2}})).is_ok());
+    // A nested object that declares its fields refuses others, as Plaid does (its answer
+    // names `user.email`); one that declares none is free-form.
+    assert_eq!(
+        problem(&s, json!({"loose": {"x": "1", "y": 2}})),
+        (
+            "UNKNOWN_FIELDS".to_owned(),
+            "the following fields are not recognized by this endpoint: loose.y".to_owned()
+        )
+    );
+    assert!(check(&s, json!({"free": {"anything": [1, 2]}})).is_ok());
     assert_eq!(
         problem(&s, json!({"strict": {"x": "1", "y": 2}})),
         (

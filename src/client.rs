@@ -1,7 +1,7 @@
 //! The client: configuration, credentials, and the one path every call takes (headers, retries,
 //! timeouts, tracing, errors).
 
-use crate::error::{ApiError, ConfigError, Error};
+use crate::error::{ApiError, ConfigError, Error, NetworkError};
 use crate::hook::{Attempt, AttemptOutcome, CallHook, FailureKind};
 use crate::operation::{
     sniff_request_id, Operation, OperationInfo, OperationKind, RawResponse, ResponseKind,
@@ -1121,12 +1121,11 @@ fn transport_error(
     e: reqwest::Error,
     timeout: Duration,
 ) -> (Result<RawResponse, Error>, Outcome) {
-    let e = e.without_url();
     if e.is_connect() {
         (
             Err(Error::Connect {
                 operation: info.name,
-                source: e,
+                source: NetworkError::new(e),
             }),
             Outcome::ConnectFailed,
         )
@@ -1142,7 +1141,7 @@ fn transport_error(
         (
             Err(Error::Transport {
                 operation: info.name,
-                source: e,
+                source: NetworkError::new(e),
             }),
             Outcome::Interrupted,
         )

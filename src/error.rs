@@ -80,23 +80,23 @@ pub enum Error {
 
     /// No connection to Plaid could be made (refused, DNS failure, TLS failure, connect
     /// timeout). The request was not sent.
-    #[error("{operation}: cannot connect: {}", chain(source))]
+    #[error("{operation}: cannot connect: {source}")]
     Connect {
         /// The operation called.
         operation: &'static str,
-        /// The underlying error (its URL removed).
+        /// What failed, described without any text the other end sent.
         #[source]
-        source: reqwest::Error,
+        source: NetworkError,
     },
 
     /// The connection failed after the request was sent: reset, closed mid-body, …
-    #[error("{operation}: network error: {}", chain(source))]
+    #[error("{operation}: network error: {source}")]
     Transport {
         /// The operation called.
         operation: &'static str,
-        /// The underlying error (its URL removed).
+        /// What failed, described without any text the other end sent.
         #[source]
-        source: reqwest::Error,
+        source: NetworkError,
     },
 
     /// The server answered with a redirect (`3xx`). Plaid's API never redirects, and the client
@@ -175,18 +175,88 @@ pub enum Error {
     Config(#[from] ConfigError),
 }
 
-/// An error and its causes on one line: "error sending request: tcp connect error: Connection
-/// refused". reqwest's own `Display` stops at the first.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+/// A connection or transport failure: reqwest's error, described on one line ("error sending
+/// request: tcp connect error: Connection refused (os error 111)") without any text the other
+/// end sent.
+///
+/// The causes reqwest and its HTTP/2 layer give can quote the server: an HTTP/2 `GOAWAY` frame
+/// carries free text (up to the frame's size) that its `Display` and `Debug` print, and a
+/// server or a proxy that echoes the request puts the secret, the access token and personal
+/// data there. So this type's `Display` and `Debug` stop each cause at the first quoted text
+/// and bound its length, and [`source`](std::error::Error::source) is `None`: a logger walking
+/// the chain (`{:#}`, `{:?}` of an `anyhow::Error`) cannot reach the raw causes.
+/// [`NetworkError::reqwest_error`] gives the underlying error for code that inspects it; its
+/// text is not for logs.
+pub struct NetworkError {
+    inner: reqwest::Error,
+    description: String,
+}
+
+/// The most characters kept of one cause of a [`NetworkError`], and of all of them.
+const CAUSE_CHARS: usize = 160;
+const DESCRIPTION_CHARS: usize = 480;
+
+impl NetworkError {
+    pub(crate) fn new(inner: reqwest::Error) -> Self {
+        let inner = inner.without_url();
+        let description = describe_network(&inner);
+        NetworkError { inner, description }
+    }
+
+    /// The underlying reqwest error (its URL removed), for code that inspects it
+    /// (`is_connect()`, `is_body()`, …). Its `Display`, `Debug` and causes may quote what the
+    /// server or a proxy sent: do not log them.
+    pub fn reqwest_error(&self) -> &reqwest::Error {
+        &self.inner
+    }
+}
+
+impl fmt::Display for NetworkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.description)
+    }
+}
+
+impl fmt::Debug for NetworkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("NetworkError")
+            .field(&self.description)
+            .finish()
+    }
+}
+
+impl std::error::Error for NetworkError {}
+
+/// An error and its causes on one line, each cut before its first quoted text (`"…"`, `b"…"`:
+/// what a peer sent, as h2 prints a `GOAWAY`'s debug data) and bounded.
+fn describe_network(e: &dyn std::error::Error) -> String {
+    let mut text = String::new();
+    let mut next: Option<&dyn std::error::Error> = Some(e);
+    while let Some(cause) = next {
+        let full = cause.to_string();
+        let unquoted = match full.find('"') {
+            Some(i) => {
+                let head = &full[..i];
+                // `b"…"`: the `b` of a byte string goes with it.
+                let head = head
+                    .strip_suffix('b')
+                    .filter(|h| h.is_empty() || h.ends_with(['(', ' ']))
+                    .unwrap_or(head);
+                head.trim_end_matches(['(', ' ']).to_owned() + " (…)"
+            }
+            None => full,
+        };
+        let cut: String = unquoted.chars().take(CAUSE_CHARS).collect();
+        if !cut.is_empty() && !text.contains(&cut) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cut);
         }
-        source = cause.source();
+        next = cause.source();
+    }
+    if text.chars().count() > DESCRIPTION_CHARS {
+        text = text.chars().take(DESCRIPTION_CHARS).collect::<String>() + "…";
     }
     text
 }
@@ -398,20 +468,18 @@ fn title_suffix(title: &Option<String>) -> String {
 /// The longest page title kept in [`Error::Http`].
 const TITLE_CHARS: usize = 120;
 
-/// The `<title>` of an HTML page, whitespace collapsed and a few entities decoded, unless it
-/// repeats one of `request_values` (the strings and numbers of the request that failed).
+/// The `<title>` of an HTML page, entities and percent-escapes decoded and whitespace
+/// collapsed, unless it repeats any of `request_values` (the strings and numbers of the request
+/// that failed) or any word of 4 characters or more of one of them: a page that echoes part of
+/// a name or an address (`Blocked: 1 Infinite Loop`), an encoded token
+/// (`access&#x2d;sandbox&#x2d;…`) or a value with its spacing changed shows no title.
+/// The words of token prefixes (`access`, `sandbox`, …) do not count, so `Access Denied` stays.
 pub(crate) fn page_title(body: &str, request_values: &[String]) -> Option<String> {
     let lower = body.to_ascii_lowercase();
     let open = lower.find("<title")?;
     let start = open + lower[open..].find('>')? + 1;
     let end = start + lower[start..].find("</title")?;
-    let raw = &body[start..end];
-    let decoded = raw
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
+    let decoded = percent_decode(&decode_entities(&body[start..end]));
     let title: String = decoded
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -424,10 +492,98 @@ pub(crate) fn page_title(body: &str, request_values: &[String]) -> Option<String
         return None;
     }
     let folded = title.to_lowercase();
-    let repeats = request_values
-        .iter()
-        .any(|value| folded.contains(&value.to_lowercase()));
+    let title_words: std::collections::HashSet<&str> = words(&folded).collect();
+    let repeats = request_values.iter().any(|value| {
+        let value = value.to_lowercase();
+        let spaced = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        folded.contains(&spaced)
+            || words(&value).any(|w| {
+                w.chars().count() >= 4 && !PREFIX_WORDS.contains(&w) && title_words.contains(w)
+            })
+    });
     (!repeats).then_some(title)
+}
+
+/// Words of token prefixes: common in error pages ("Access Denied"), never personal.
+const PREFIX_WORDS: &[&str] = &[
+    "access",
+    "public",
+    "processor",
+    "user",
+    "link",
+    "sandbox",
+    "production",
+    "development",
+];
+
+/// The runs of letters and digits of `text`.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// HTML's character references: the five named ones and every numeric one (`&#39;`,
+/// `&#x2d;`); an invalid one stays as written.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(semi) = after.find(';').filter(|n| *n <= 10) else {
+            out.push('&');
+            rest = after;
+            continue;
+        };
+        let name = &after[..semi];
+        let decoded = match name {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "amp" => Some('&'),
+            _ => name.strip_prefix('#').and_then(|n| {
+                match n.strip_prefix(['x', 'X']) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                    None => n.parse().ok(),
+                }
+                .and_then(char::from_u32)
+            }),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &after[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `%HH` escapes decoded (as UTF-8, invalid sequences replaced).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The values of a JSON request that an error page could quote back: every string of at
@@ -1008,6 +1164,40 @@ mod tests {
         assert_eq!(page_title("<title>   </title>", &values), None);
         let long = format!("<title>{}</title>", "x".repeat(500));
         assert_eq!(page_title(&long, &[]).unwrap().len(), TITLE_CHARS);
+    }
+
+    /// What a page can do to a value and still show it (review, round 4): quote part of it,
+    /// encode it, change its spacing. None of these titles is shown; generic ones still are.
+    #[test]
+    fn page_titles_that_quote_a_changed_value_are_dropped() {
+        let values = request_values(
+            br#"{"access_token":"access-sandbox-5cd6e1b1-1b5b-459d-9284-366e2da89755",
+                "user":{"legal_name":"Jane  O'Connor-Smythe","email":"jane.oconnor@example.com",
+                "street":"1 Infinite Loop, Suite 4"}}"#,
+        );
+        for title in [
+            "Blocked: 1 Infinite Loop",
+            "Rejected O&#x27;Connor-Smythe",
+            "bad: jane.oconnor%40example.com",
+            "Denied for Jane O'Connor-Smythe",
+            "Blocked access&#x2d;sandbox&#x2d;5cd6e1b1&#x2d;1b5b",
+        ] {
+            let page = format!("<title>{title}</title>");
+            assert_eq!(page_title(&page, &values), None, "{title}");
+        }
+        for title in [
+            "403 Access Denied",
+            "Service Unavailable",
+            "Request blocked",
+        ] {
+            let page = format!("<title>{title}</title>");
+            assert_eq!(page_title(&page, &values).as_deref(), Some(title));
+        }
+        assert_eq!(
+            decode_entities("a &amp;&#65;&#x42;&bogus; &"),
+            "a &AB&bogus; &"
+        );
+        assert_eq!(percent_decode("a%40b%2"), "a@b%2");
     }
 
     #[test]

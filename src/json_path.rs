@@ -45,7 +45,14 @@ pub(crate) fn path_at(body: &[u8], line: usize, column: usize, object_only: bool
                     expecting_key: true,
                 }) = stack.last_mut()
                 {
-                    *key = Some(text);
+                    // A key is text followed by `:`, named like a field. In a malformed body a
+                    // value can sit where a key is expected; its text (a name, a number from
+                    // the body) never becomes part of the path.
+                    *key = Some(if followed_by_colon(body, end) && is_field_name(&text) {
+                        text
+                    } else {
+                        "<key>".to_owned()
+                    });
                 }
                 i = end;
             }
@@ -93,6 +100,21 @@ fn render(stack: &[Frame]) -> String {
         out.push('.');
     }
     out
+}
+
+/// Whether the string that closes at `end` is followed (after blanks) by a `:`.
+fn followed_by_colon(body: &[u8], end: usize) -> bool {
+    body.get(end + 1..)
+        .and_then(|rest| rest.iter().find(|b| !b.is_ascii_whitespace()))
+        == Some(&b':')
+}
+
+/// Plaid's keys: letters, digits, `_` and `-`, at most 64 of them.
+fn is_field_name(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Reads a JSON string starting after its opening quote; returns its text (escapes kept as
@@ -193,12 +215,29 @@ mod tests {
         assert_eq!(path_of_error::<Page>(json), "accounts[0].balances.current");
     }
 
+    /// A value where a key should be (a missing `:`): its text is not quoted in the path.
+    #[test]
+    fn a_value_in_a_keys_place_is_never_part_of_the_path() {
+        for json in [
+            r#"{"accounts" "Jane O'Connor 123-45-6789", "request_id": "r"}"#,
+            r#"{"accounts":[{"name":"a","balances":{"Jane O'Connor 123-45-6789" 1}}]}"#,
+        ] {
+            let path = path_of_error::<Page>(json);
+            assert!(!path.contains("Jane") && !path.contains("6789"), "{path}");
+        }
+        assert_eq!(
+            path_of_error::<Page>(r#"{"accounts":[{"name":"a","balances":{"Jane O'Connor" 1}}]}"#),
+            "accounts[0].balances.<key>"
+        );
+    }
+
     #[test]
     fn garbage_and_truncation() {
         assert_eq!(path_of_error::<Page>("<html>"), ".");
         assert_eq!(
             path_of_error::<Page>(r#"{"accounts":[{"name":"a","bal"#),
-            "accounts[0].bal"
+            "accounts[0].<key>",
+            "a key cut off before its `:` is not quoted"
         );
         assert_eq!(path_at(b"", 1, 0, false), ".");
         assert_eq!(

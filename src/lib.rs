@@ -102,7 +102,7 @@ pub use client::{
     ClientBuilder, Environment, PlaidClient, API_VERSION, DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
 };
-pub use error::{ApiError, ConfigError, Error, ErrorBody, ErrorCode, ErrorType};
+pub use error::{ApiError, ConfigError, Error, ErrorBody, ErrorCode, ErrorType, NetworkError};
 #[cfg(feature = "serde-reference")]
 #[doc(hidden)]
 pub use generated::{__serde_reference, __SERDE_DIFFERENTIAL};
@@ -111,7 +111,7 @@ pub use link::ItemId;
 pub use open_enum::UnrecognizedValue;
 pub use operation::{Operation, OperationInfo, OperationKind, RawResponse, ResponseKind};
 pub use retry::{RetryBudget, RetryPolicy};
-pub use secret::{AccessToken, ClientSecret, ProcessorToken, PublicToken, UserToken};
+pub use secret::{AccessToken, ClientSecret, ProcessorToken, PublicToken, SecretString, UserToken};
 
 /// The README's examples, compiled as doctests so they cannot drift from the API.
 #[cfg(doctest)]

@@ -252,12 +252,23 @@ pub(crate) fn with_query(mut path: String, pairs: &[(&str, String)]) -> String {
     path
 }
 
-/// A successful response, before decoding.
-#[derive(Debug, Clone)]
+/// A successful response, before decoding. Its `Debug` shows the operation, the status and
+/// the body's length, never the body (an exchange's holds the access token).
+#[derive(Clone)]
 pub struct RawResponse {
     pub(crate) operation: &'static str,
     pub(crate) status: u16,
     pub(crate) body: Bytes,
+}
+
+impl std::fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl RawResponse {
@@ -342,7 +353,7 @@ impl RawResponse {
 /// …`. The value sits between the prefix and the last `, expected `; the expected part is
 /// written by the type, never by the body. Any other message is serde_json's own syntax error
 /// or a field name of this crate's types, and quotes nothing.
-fn describe(e: &serde_json::Error) -> String {
+pub(crate) fn describe(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let (message, position) = match text.rfind(" at line ") {
         Some(i) => text.split_at(i),

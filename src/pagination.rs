@@ -129,7 +129,15 @@ pub(crate) fn next_position<T>(
                 Some(Position::Offset(o)) => *o,
                 _ => 0,
             };
-            let next = offset + got;
+            // A stored position can be anything: past what an offset can say, it ends here.
+            let Some(next) = offset
+                .checked_add(got)
+                .filter(|n| i64::try_from(*n).is_ok())
+            else {
+                return Err(format!(
+                    "offset {offset} + {got} is past the largest offset"
+                ));
+            };
             if let Some(total) = page.total {
                 if next >= total {
                     return Ok(None);
@@ -246,6 +254,13 @@ where
             (Some(0), _) => invalid = Some("page size 0".to_owned()),
             (None, Some(max)) => request.set_page_size(max),
             _ => {}
+        }
+        if let Some(Position::Offset(o)) = &start {
+            if i64::try_from(*o).is_err() {
+                invalid = Some(format!(
+                    "resume position offset {o} is past the largest offset"
+                ));
+            }
         }
         let page_size = request.page_size();
         let state = (Some(start), HashSet::new(), 0u64);
@@ -518,6 +533,22 @@ mod tests {
         )
         .unwrap_err()
         .contains("empty page at offset 10 of 99"));
+    }
+
+    /// A stored position is caller input: near the top of `u64` it ends the listing with a
+    /// reason (it panicked on overflow in debug builds, and wrapped to 0 in release ones).
+    #[test]
+    fn an_offset_past_the_largest_ends_instead_of_overflowing() {
+        for offset in [u64::MAX, i64::MAX as u64] {
+            let reason = next_position(
+                &OFFSET_SHORT,
+                Some(&Position::Offset(offset)),
+                Some(25),
+                &data(25),
+            )
+            .unwrap_err();
+            assert!(reason.contains("past the largest offset"), "{reason}");
+        }
     }
 
     #[test]

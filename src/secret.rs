@@ -174,8 +174,15 @@ token_type! {
 }
 
 token_type! {
-    /// Your Plaid API secret (`PLAID-SECRET`), for one environment.
+    /// Your Plaid API secret (`PLAID-SECRET`), for one environment; also the type of the API
+    /// secrets a partner's end customer gets (`production_secret`).
     ClientSecret
+}
+
+token_type! {
+    /// Any other credential a field of Plaid's API carries: an OAuth client secret, refresh
+    /// or subject token, an imported Item's auth token, an asset report's token.
+    SecretString
 }
 
 /// Redacts anything that looks like a Plaid token (`access-sandbox-<id>` and the like), and
@@ -225,28 +232,38 @@ fn invisible(c: char) -> bool {
 }
 
 /// The first `kind-env-` token prefix followed by a secret part: (start, prefix length).
+///
+/// One pass from the left: each `-` that opens `-{env}-` is checked for a kind word right
+/// before it. [`scrub`] calls this on what follows the last token found, so a text dense with
+/// tokens costs time in proportion to its length (searching each of the 15 prefixes through
+/// the whole rest again after each token made it quadratic: seconds for 64 KiB).
 fn find_token(text: &str) -> Option<(usize, usize)> {
-    let mut best: Option<(usize, usize)> = None;
-    for kind in KINDS {
+    let mut from = 0;
+    while let Some(i) = text[from..].find('-').map(|i| from + i) {
+        let after_dash = &text[i + 1..];
         for env in ENVIRONMENTS {
-            let prefix = format!("{kind}-{env}-");
-            let mut from = 0;
-            while let Some(i) = text[from..].find(&prefix) {
-                let start = from + i;
-                let next = text[start + prefix.len()..].chars().next();
-                let starts_word =
-                    start == 0 || !text[..start].ends_with(|c: char| c.is_ascii_alphanumeric());
-                if starts_word && next.is_some_and(|c| c.is_ascii_alphanumeric()) {
-                    if best.is_none_or(|(b, _)| start < b) {
-                        best = Some((start, prefix.len()));
-                    }
-                    break;
+            let Some(rest) = after_dash
+                .strip_prefix(env)
+                .and_then(|r| r.strip_prefix('-'))
+            else {
+                continue;
+            };
+            if !rest.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                continue;
+            }
+            let end = text.len() - rest.len();
+            for kind in KINDS {
+                let Some(before) = text[..i].strip_suffix(kind) else {
+                    continue;
+                };
+                if !before.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+                    return Some((before.len(), end - before.len()));
                 }
-                from = start + prefix.len();
             }
         }
+        from = i + 1;
     }
-    best
+    None
 }
 
 #[cfg(test)]
@@ -254,6 +271,21 @@ mod tests {
     use super::*;
 
     const TOKEN: &str = "access-production-de3ce8ef-33f8-452c-a685-8671031fc0f6";
+
+    /// A text dense with tokens is scrubbed whole, every token's prefix kept.
+    #[test]
+    fn dense_tokens_are_all_scrubbed() {
+        let unit = "access-sandbox-a1 public-production-b2 xaccess-sandbox-c3 link-development-d4 ";
+        let text = unit.repeat(2000);
+        let out = scrub(&text, &[]);
+        assert_eq!(out.matches("access-sandbox-[redacted]").count(), 2000);
+        assert_eq!(out.matches("public-production-[redacted]").count(), 2000);
+        assert_eq!(out.matches("link-development-[redacted]").count(), 2000);
+        // Not a token: the kind is part of a longer word.
+        assert_eq!(out.matches("xaccess-sandbox-c3").count(), 2000);
+        assert_eq!(find_token("user-sandbox-"), None, "no secret part");
+        assert_eq!(find_token("a processor-production-x"), Some((2, 21)));
+    }
 
     #[test]
     fn debug_redacts_but_keeps_the_prefix() {

@@ -347,3 +347,106 @@ async fn a_token_turned_into_text_is_kept_or_refused_before_sending() {
         );
     }
 }
+
+/// Generated types that carry other credentials print none of them (review, round 4): a
+/// session's list of public tokens, a partner's end customer's API secrets, OAuth's refresh
+/// token, a second access token under another name; nor does a raw response's `Debug` print
+/// its body (an exchange's holds the access token).
+#[test]
+fn generated_types_redact_every_credential_and_raw_responses_hide_their_body() {
+    use plaid_sdk::types::{
+        IncomeVerificationPrecheckRequest, LinkSessionFinishedWebhook, OAuthTokenResponse,
+        PartnerCustomerEnableResponse, PartnerEndCustomerSecrets,
+    };
+    use plaid_sdk::webhook::WebhookEvent;
+    const PARTNER_SECRET: &str = "9f86d081884c7d659a2feaa0c55ad0";
+    const REFRESH: &str = "refresh-secret-value-123";
+    let finished = json!({
+        "webhook_type": "LINK", "webhook_code": "SESSION_FINISHED", "status": "SUCCESS",
+        "link_session_id": "s", "link_token": "link-sandbox-x", "environment": "sandbox",
+        "public_tokens": [PUBLIC_TOKEN]
+    });
+    let event = WebhookEvent::parse(&serde_json::to_vec(&finished).unwrap()).unwrap();
+    let finished: LinkSessionFinishedWebhook = serde_json::from_value(finished).unwrap();
+    let enable: PartnerCustomerEnableResponse =
+        serde_json::from_value(json!({ "production_secret": PARTNER_SECRET, "request_id": "r" }))
+            .unwrap();
+    let secrets: PartnerEndCustomerSecrets = serde_json::from_value(
+        json!({ "sandbox": PARTNER_SECRET, "development": PARTNER_SECRET,
+                "production": PARTNER_SECRET }),
+    )
+    .unwrap();
+    let oauth: OAuthTokenResponse = serde_json::from_value(json!({
+        "access_token": "x", "refresh_token": REFRESH, "expires_in": 1,
+        "request_id": "r", "token_type": "Bearer"
+    }))
+    .unwrap();
+    let precheck: IncomeVerificationPrecheckRequest =
+        serde_json::from_value(json!({ "transactions_access_token": ACCESS_TOKEN })).unwrap();
+    let raw = plaid_sdk::RawResponse::new(
+        "item_public_token_exchange",
+        200,
+        format!(r#"{{"access_token":"{ACCESS_TOKEN}","item_id":"i","request_id":"r"}}"#),
+    );
+    for (what, text, secret) in [
+        (
+            "LinkSessionFinishedWebhook",
+            format!("{finished:?}"),
+            PUBLIC_TOKEN,
+        ),
+        ("WebhookEvent", format!("{event:?}"), PUBLIC_TOKEN),
+        (
+            "PartnerCustomerEnableResponse",
+            format!("{enable:?}"),
+            PARTNER_SECRET,
+        ),
+        (
+            "PartnerEndCustomerSecrets",
+            format!("{secrets:?}"),
+            PARTNER_SECRET,
+        ),
+        ("OAuthTokenResponse", format!("{oauth:?}"), REFRESH),
+        (
+            "IncomeVerificationPrecheckRequest",
+            format!("{precheck:?}"),
+            ACCESS_TOKEN,
+        ),
+        ("RawResponse", format!("{raw:?}"), ACCESS_TOKEN),
+    ] {
+        assert!(!text.contains(secret), "{what}: {text}");
+    }
+    // Still sent to Plaid as the plain strings it expects.
+    let sent = serde_json::to_value(&precheck).unwrap();
+    assert_eq!(sent["transactions_access_token"], ACCESS_TOKEN);
+}
+
+/// A webhook that does not parse as its type keeps serde's reason, without the values serde
+/// quotes (review, round 4: a public token, a name).
+#[test]
+fn a_webhook_decode_error_quotes_no_value() {
+    use plaid_sdk::webhook::WebhookEvent;
+    let bodies = [
+        json!({
+            "webhook_type": "LINK", "webhook_code": "SESSION_FINISHED", "status": "SUCCESS",
+            "link_session_id": "s", "link_token": "link-sandbox-x", "environment": "sandbox",
+            "public_tokens": PUBLIC_TOKEN
+        }),
+        json!({
+            "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": "i",
+            "environment": "sandbox",
+            "error": { "error_type": "ITEM_ERROR", "error_code": "X", "error_message": "m",
+                       "display_message": null, "status": "Jane O'Connor 123-45-6789" }
+        }),
+    ];
+    for body in bodies {
+        let event = WebhookEvent::parse(&serde_json::to_vec(&body).unwrap()).unwrap();
+        let WebhookEvent::Unrecognized(raw) = &event else {
+            panic!("parsed: {event:?}");
+        };
+        let reason = raw.decode_error.as_deref().expect("a reason");
+        assert!(reason.starts_with("invalid type: "), "{reason}");
+        for quoted in ["b0e2c4ee", "Jane", "6789"] {
+            assert!(!reason.contains(quoted), "{reason}");
+        }
+    }
+}

@@ -474,6 +474,8 @@ async fn a_token_with_critical_extensions_is_refused() {
         json!(["x-plaid-future"]),
         json!([]),
         json!("b64"),
+        // RFC 7515 wants a non-empty array; `null` is a malformed `crit`, not an absent one.
+        json!(null),
     ] {
         let header = json!({ "alg": "ES256", "kid": signer.kid(), "typ": "JWT", "crit": crit, "b64": false });
         let token = signer.sign_with_header(&header, &claims);
@@ -1034,4 +1036,92 @@ async fn a_hook_cannot_reframe_or_reroute_a_request() {
     let body: serde_json::Value = serde_json::from_slice(&sent.body).expect("the whole body");
     assert_eq!(body["access_token"], ACCESS_TOKEN);
     assert_eq!(header("content-length"), [sent.body.len().to_string()]);
+}
+
+// --- Round 4: text a peer sends in a transport error ------------------------------------------
+
+/// A server that answers the request with an HTTP/2 `GOAWAY` whose debug data echoes the
+/// request (the secret, the token, a name), as a hostile server or a misbehaving proxy can.
+/// h2 prints that text in its `Display` and `Debug`; before `NetworkError` it reached the
+/// error's `Display`, `Debug` and every log line that printed the error.
+#[tokio::test]
+async fn an_http2_goaway_cannot_put_the_peers_text_into_the_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = s.read(&mut buf).await; // the preface and the client's SETTINGS
+                let _ = s.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await; // SETTINGS
+                let _ = s.write_all(&[0, 0, 0, 4, 1, 0, 0, 0, 0]).await; // SETTINGS ACK
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let _ = s.read(&mut buf).await; // the request's HEADERS and DATA
+                let echo = format!(
+                    "echo PLAID-SECRET: {SECRET} body: {{\"access_token\":\"{ACCESS_TOKEN}\",\
+                     \"legal_name\":\"Jane O'Connor\"}}"
+                );
+                let len = 8 + echo.len();
+                let mut frame = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, 7, 0];
+                frame.extend_from_slice(&[0, 0, 0, 0]); // stream 0
+                frame.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 2]); // last stream 0, INTERNAL_ERROR
+                frame.extend_from_slice(echo.as_bytes());
+                let _ = s.write_all(&frame).await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            });
+        }
+    });
+    let client = PlaidClient::builder()
+        .client_id(CLIENT_ID)
+        .secret(SECRET)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .http_client(reqwest::Client::builder().http2_prior_knowledge())
+        .build()
+        .unwrap();
+    let e = client
+        .without_retries()
+        .accounts_get(&plaid_sdk::types::AccountsGetRequest::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Transport { .. } | Error::Connect { .. }),
+        "{e:?}"
+    );
+    let mut texts = vec![e.to_string(), format!("{e:?}"), format!("{e:#}")];
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        texts.push(c.to_string());
+        texts.push(format!("{c:?}"));
+        cause = c.source();
+    }
+    for text in &texts {
+        for leaked in [SECRET, "5cd6e1b1", "Jane O", "echo"] {
+            assert!(!text.contains(leaked), "{leaked} in {text}");
+        }
+    }
+    // What happened is still said.
+    println!("{}", texts[0]);
+    assert!(texts[0].contains("http2 error"), "{}", texts[0]);
+}
+
+/// `waiting_keys(0)` (or the field set to 0) counts as 1: with no place to wait, a genuine new
+/// key was never fetched, whatever the budget (review, round 4).
+#[tokio::test]
+async fn no_waiting_places_still_lets_a_genuine_new_key_through() {
+    let server = MockServer::start().await;
+    let signer = WebhookSigner::new();
+    signer.mount(&server).await;
+    let client = common::client(&server);
+    let mut by_field = KeyCachePolicy::default();
+    by_field.waiting_keys = 0;
+    for policy in [KeyCachePolicy::default().waiting_keys(0), by_field] {
+        let verifier = WebhookVerifier::builder(client.clone())
+            .key_cache(policy)
+            .build();
+        let body = br#"{"webhook_type":"TRANSACTIONS","webhook_code":"SYNC_UPDATES_AVAILABLE","item_id":"i","initial_update_complete":true,"historical_update_complete":true,"environment":"sandbox"}"#;
+        verifier
+            .verify(&signer.headers(body), body)
+            .await
+            .expect("a genuine key is fetched");
+    }
 }

@@ -46,6 +46,8 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("PublicToken", "crate::secret::PublicToken"),
     ("ProcessorToken", "crate::secret::ProcessorToken"),
     ("UserToken", "crate::secret::UserToken"),
+    ("ClientSecret", "crate::secret::ClientSecret"),
+    ("SecretString", "crate::secret::SecretString"),
     // One error object wherever Plaid sends it: a failed call's `Error::Api`, an Item's
     // `error`, an `ITEM` `ERROR` webhook's `error` are all `ApiError`, with the open
     // `ErrorType` and `ErrorCode` (the spec's `PlaidError` has plain strings).

@@ -53,13 +53,40 @@ use std::fmt;
 /// The token kinds that become redacting newtypes: (property name, canonical schema name).
 pub const TOKEN_FIELDS: &[(&str, &str)] = &[
     ("access_token", "AccessToken"),
+    ("new_access_token", "AccessToken"),
+    ("transactions_access_token", "AccessToken"),
     ("public_token", "PublicToken"),
     ("processor_token", "ProcessorToken"),
     ("user_token", "UserToken"),
+    // Other credentials, wherever the name appears: OAuth's client secret and tokens, an
+    // imported Item's auth token, a partner's end customer's API secret, and the tokens that
+    // open a consumer's asset report.
+    ("client_secret", "SecretString"),
+    ("refresh_token", "SecretString"),
+    ("subject_token", "SecretString"),
+    ("auth_token", "SecretString"),
+    ("asset_report_token", "SecretString"),
+    ("audit_copy_token", "SecretString"),
+    ("production_secret", "ClientSecret"),
 ];
 
 /// Array properties whose items are tokens: (property name, canonical schema name).
-pub const TOKEN_LIST_FIELDS: &[(&str, &str)] = &[("access_tokens", "AccessToken")];
+pub const TOKEN_LIST_FIELDS: &[(&str, &str)] = &[
+    ("access_tokens", "AccessToken"),
+    ("public_tokens", "PublicToken"),
+];
+
+/// Secrets under names too plain to map everywhere: (schema, property, canonical schema name).
+pub const SCHEMA_SECRET_FIELDS: &[(&str, &str, &str)] = &[
+    ("PartnerEndCustomerSecrets", "sandbox", "ClientSecret"),
+    ("PartnerEndCustomerSecrets", "development", "ClientSecret"),
+    ("PartnerEndCustomerSecrets", "production", "ClientSecret"),
+    ("OAuthTokenRequest", "secret", "SecretString"),
+    ("OAuthIntrospectRequest", "secret", "SecretString"),
+    ("OAuthIntrospectRequest", "token", "SecretString"),
+    ("OAuthRevokeRequest", "secret", "SecretString"),
+    ("OAuthRevokeRequest", "token", "SecretString"),
+];
 
 /// The schemas whose properties carry the API credentials in request bodies.
 const CREDENTIAL_REFS: &[(&str, &str)] = &[
@@ -155,7 +182,7 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
         if !is_response_schema(path, &in_responses) {
             remove_credentials(schema, &mut stats);
         }
-        type_token_fields(schema, &nullable, &mut stats);
+        type_token_fields(path, schema, &nullable, &mut stats);
         document_default(schema, &mut stats);
         Ok(())
     })?;
@@ -558,6 +585,7 @@ fn is_string_like(p: &Value) -> bool {
 }
 
 fn type_token_fields(
+    path: &str,
     schema: &mut Map<String, Value>,
     nullable: &BTreeSet<String>,
     stats: &mut Stats,
@@ -565,8 +593,13 @@ fn type_token_fields(
     let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
         return;
     };
+    let here = SCHEMA_SECRET_FIELDS
+        .iter()
+        .filter(|(schema, _, _)| path.strip_prefix("components/schemas/") == Some(*schema))
+        .map(|(_, field, canonical)| (*field, *canonical));
+    let fields: Vec<(&str, &str)> = TOKEN_FIELDS.iter().copied().chain(here).collect();
     let mut optional = Vec::new();
-    for (field, canonical) in TOKEN_FIELDS {
+    for (field, canonical) in &fields {
         let Some(p) = props.get_mut(*field) else {
             continue;
         };
@@ -1224,6 +1257,42 @@ mod tests {
         assert_eq!(s["IntrospectResponse"]["required"], json!(["client_id"]));
         assert!(s["App"]["properties"].get("client_id").is_some());
         assert_eq!(stats.credential_fields_removed, 2);
+    }
+
+    /// The other credentials: by name anywhere, by schema where the name is plain
+    /// (`PartnerEndCustomerSecrets.sandbox`), and lists of public tokens.
+    #[test]
+    fn other_secrets_point_at_redacting_schemas() {
+        let mut v = spec_with(
+            json!({
+                "PartnerEndCustomerSecrets": { "type": "object", "properties": {
+                    "sandbox": { "type": "string" }, "production": { "type": "string" } } },
+                "Other": { "type": "object", "properties": {
+                    "sandbox": { "type": "string" },
+                    "refresh_token": { "type": "string" },
+                    "production_secret": { "type": "string" },
+                    "new_access_token": { "type": "string" },
+                    "public_tokens": { "type": "array", "items": { "type": "string" } } } },
+            }),
+            json!({}),
+        );
+        normalize(&mut v).unwrap();
+        let s = schemas(&v);
+        let to = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+        let p = &s["PartnerEndCustomerSecrets"]["properties"];
+        assert_eq!(p["sandbox"], to("ClientSecret"));
+        assert_eq!(p["production"], to("ClientSecret"));
+        let o = &s["Other"]["properties"];
+        assert_eq!(
+            o["sandbox"],
+            json!({ "type": "string" }),
+            "a plain name elsewhere"
+        );
+        assert_eq!(o["refresh_token"], to("SecretString"));
+        assert_eq!(o["production_secret"], to("ClientSecret"));
+        assert_eq!(o["new_access_token"], to("AccessToken"));
+        assert_eq!(o["public_tokens"]["items"], to("PublicToken"));
+        assert_eq!(s["SecretString"], json!({ "type": "string" }));
     }
 
     #[test]

@@ -141,7 +141,8 @@ pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
         quote! {
             (#t, #c) => {
                 #(#tries)*
-                ::std::option::Option::Some(_failed.to_string())
+                // serde's message without the values it quotes (a token, a name).
+                ::std::option::Option::Some(crate::operation::describe(&_failed))
             }
         }
     });

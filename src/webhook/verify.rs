@@ -143,7 +143,8 @@ pub struct KeyCachePolicy {
     /// How long a webhook with a new key id waits for a fetch when the budget is spent
     /// (default 10 s). Zero refuses it at once (its id still keeps its place in the queue).
     pub fetch_wait: Duration,
-    /// How many distinct new key ids may wait for a fetch at once (default 64).
+    /// How many distinct new key ids may wait for a fetch at once (default 64; 0 counts as
+    /// 1).
     pub waiting_keys: usize,
     /// How long a valid key is used before it is fetched again, to notice expiry (default 1 h).
     pub key_ttl: Duration,
@@ -188,9 +189,10 @@ impl KeyCachePolicy {
         self
     }
 
-    /// Sets [`waiting_keys`](Self::waiting_keys).
+    /// Sets [`waiting_keys`](Self::waiting_keys); at least 1 (with none, no new key could
+    /// ever be fetched).
     pub fn waiting_keys(mut self, keys: usize) -> Self {
-        self.waiting_keys = keys;
+        self.waiting_keys = keys.max(1);
         self
     }
 
@@ -522,9 +524,11 @@ impl WebhookVerifier {
             WebhookError::MalformedToken("the header is not a JSON object"),
         )?;
         if header.alg != "ES256" {
-            return Err(WebhookError::UnsupportedAlgorithm(header.alg));
+            // The attacker's text: no more of it than an algorithm name needs.
+            let alg: String = header.alg.chars().take(32).collect();
+            return Err(WebhookError::UnsupportedAlgorithm(alg));
         }
-        if header.crit.is_some() {
+        if header.crit {
             return Err(WebhookError::CriticalExtension);
         }
         let signature = base64url(jwt.signature).filter(|s| s.len() == 64).ok_or(
@@ -653,7 +657,7 @@ impl WebhookVerifier {
         {
             let mut admission = self.inner.admission();
             admission.refill(started, &policy);
-            if !admission.present(kid, started, policy.waiting_keys) {
+            if !admission.present(kid, started, policy.waiting_keys.max(1)) {
                 return Err(WebhookError::KeyFetchLimited {
                     kid: kid.to_owned(),
                 });
@@ -952,9 +956,15 @@ struct JwtHeader {
     alg: String,
     #[serde(default)]
     kid: Option<String>,
-    /// Only whether it is there matters: no extension is implemented (RFC 7515 §4.1.11).
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
+    /// Only whether it is there matters, whatever its value (`null` too): no extension is
+    /// implemented (RFC 7515 §4.1.11).
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// `true` for any value, `null` included; an absent field is the default, `false`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 #[derive(Deserialize)]

@@ -38,6 +38,9 @@ pub struct App {
     pub lease: Duration,
     /// How often an idle worker looks for work another replica queued.
     pub poll: Duration,
+    /// How often one sync restarts after a passing failure before its job is tried again
+    /// later (the SDK's `TransactionsSync::max_restarts`).
+    pub sync_restarts: u32,
     /// Wakes this replica's job workers when it queues a job.
     pub wake: tokio::sync::Notify,
     /// Wakes its inbox worker when a webhook arrives.
@@ -61,6 +64,8 @@ pub struct Settings {
     pub environment: String,
     pub lease: Duration,
     pub poll: Duration,
+    /// See [`App::sync_restarts`].
+    pub sync_restarts: u32,
     /// Sync workers in this replica.
     pub workers: usize,
     /// Where the page loads Plaid Link from: Plaid's CDN, or the offline sandbox's stand-in
@@ -77,6 +82,7 @@ impl Settings {
             environment: environment.into(),
             lease: Duration::from_secs(30),
             poll: Duration::from_millis(250),
+            sync_restarts: 8,
             workers: 2,
             link_script: PLAID_LINK_SCRIPT.to_owned(),
             offline: false,
@@ -142,7 +148,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_queued ON jobs (item_id, kind) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_after);
 CREATE TABLE IF NOT EXISTS webhook_inbox (
-    key TEXT PRIMARY KEY,             -- the body's SHA-256, the JWT's iat and signature
+    key TEXT PRIMARY KEY,             -- the body's SHA-256 and the JWT's iat
     item_id TEXT,
     webhook_type TEXT NOT NULL,
     webhook_code TEXT NOT NULL,
@@ -228,6 +234,7 @@ impl App {
             replica: random_id(),
             lease: settings.lease,
             poll: settings.poll,
+            sync_restarts: settings.sync_restarts,
             wake: tokio::sync::Notify::new(),
             inbox_wake: tokio::sync::Notify::new(),
             link_script: settings.link_script,
@@ -348,6 +355,8 @@ pub enum AppError {
     Plaid(PlaidError),
     /// The database failed.
     Db(StoreError),
+    /// The task doing the request's work ended abnormally (a panic).
+    Internal,
 }
 
 impl IntoResponse for AppError {
@@ -384,6 +393,11 @@ impl IntoResponse for AppError {
                     None,
                 )
             }
+            AppError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".to_owned(),
+                None,
+            ),
         };
         (status, Json(json!({ "error": message, "code": code }))).into_response()
     }
@@ -473,10 +487,28 @@ async fn exchange(
     if body.public_token.is_empty() {
         return Err(AppError::BadRequest("public_token is empty".into()));
     }
+    to_the_end(exchange_item(app, user, body.public_token)).await
+}
+
+/// Runs a request's work in its own task, so that it finishes when the client goes away (axum
+/// drops a handler whose connection closed, wherever it is). From Plaid's exchange on, a
+/// request stopped half-way would leave a bank connected with no record, or an Item removed
+/// at Plaid and still active here.
+async fn to_the_end<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::spawn(work).await.unwrap_or(Err(AppError::Internal))
+}
+
+async fn exchange_item(
+    app: Arc<App>,
+    user: User,
+    public_token: String,
+) -> Result<(StatusCode, Json<Value>), AppError> {
     let linked = app
         .plaid
         .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(PublicToken::new(
-            body.public_token,
+            public_token,
         )))
         .await?;
     let item_id = linked.item_id.as_str().to_owned();
@@ -494,16 +526,20 @@ async fn exchange(
             ],
         )
         .await;
-    if !matches!(kept, Ok(1)) {
+    match kept {
+        Ok(1) => {}
+        // The Item has a row already: a public token from update mode (Plaid's exchange gives
+        // the same Item back) or one exchanged twice. That row owns the Item: removing it at
+        // Plaid would break the Item the app keeps.
+        Ok(_) => return Err(AppError::Conflict("this Item is linked already".into())),
         // Not even recorded: remove it now, or it stays connected with no record.
-        let _ = app
-            .plaid
-            .item_remove(&ItemRemoveRequest::new(token.clone()))
-            .await;
-        return Err(match kept {
-            Err(e) => AppError::Db(e),
-            Ok(_) => AppError::Conflict("this Item is linked already".into()),
-        });
+        Err(e) => {
+            let _ = app
+                .plaid
+                .item_remove(&ItemRemoveRequest::new(token.clone()))
+                .await;
+            return Err(AppError::Db(e));
+        }
     }
     match keep_item(&app, &user, &item_id, &token).await {
         Ok(accounts) => {
@@ -798,26 +834,32 @@ async fn disconnect(
     let user = user(&headers)?;
     let (token, status) = owned_item(&app, &user, &item_id).await?;
     if status == "active" {
-        match app
-            .plaid
-            .item_remove(&ItemRemoveRequest::new(token.clone()))
-            .await
-        {
-            // Already gone at Plaid (removed elsewhere): disconnected all the same.
-            Err(PlaidError::Api(e)) if e.error_code == ErrorCode::ItemNotFound => {}
-            other => drop(other?),
-        }
-        app.db
-            .execute(
-                "UPDATE items SET status = 'disconnected' WHERE id = $1",
-                params![item_id.clone()],
-            )
-            .await?;
-        tracing::info!(item_id = %item_id, "Item disconnected");
+        to_the_end(disconnect_item(app, item_id.clone(), token)).await?;
     }
     Ok(Json(
         json!({ "item_id": item_id, "status": "disconnected" }),
     ))
+}
+
+/// `/item/remove`, then the row marked disconnected.
+async fn disconnect_item(
+    app: Arc<App>,
+    item_id: String,
+    token: AccessToken,
+) -> Result<(), AppError> {
+    match app.plaid.item_remove(&ItemRemoveRequest::new(token)).await {
+        // Already gone at Plaid (removed elsewhere): disconnected all the same.
+        Err(PlaidError::Api(e)) if e.error_code == ErrorCode::ItemNotFound => {}
+        other => drop(other?),
+    }
+    app.db
+        .execute(
+            "UPDATE items SET status = 'disconnected' WHERE id = $1",
+            params![item_id.clone()],
+        )
+        .await?;
+    tracing::info!(item_id = %item_id, "Item disconnected");
+    Ok(())
 }
 
 /// POST /webhooks/plaid: verify, store in the inbox, answer 200. The inbox workers act on it.
@@ -838,19 +880,12 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
         .ok()
         .and_then(|b| b["item_id"].as_str().map(str::to_owned));
     let body = String::from_utf8_lossy(&body);
-    // The token's signature tells a replay (the same token again) from a copy Plaid signed
-    // anew, which may be a new event with the same body in the same second.
-    let signature = headers
-        .get(plaid_sdk::webhook::VERIFICATION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.trim().rsplit('.').next())
-        .unwrap_or_default();
+    // The key is what the signature vouches for: the body and when Plaid signed it. Not the
+    // token's text: an ECDSA signature has a second valid form, (r, n - s), and base64 can be
+    // padded, so a replay could otherwise come back under as many keys as it has spellings.
+    // Two events with the same body in the same second have the same effect: one is enough.
     let delivery = Delivery {
-        key: format!(
-            "{}:{}:{signature}",
-            verified.body_sha256_hex(),
-            verified.issued_at
-        ),
+        key: format!("{}:{}", verified.body_sha256_hex(), verified.issued_at),
         item_id,
         webhook_type,
         webhook_code,

@@ -2,8 +2,8 @@
 //! webhook that got no 200 within 10 s, and has no delivery id).
 //!
 //! The receiver verifies, stores the webhook in the inbox under a dedupe key (the body's
-//! SHA-256, the token's `iat` and its signature: a replayed delivery is the same key; Plaid
-//! signs each retry anew) and answers 200 at once. Workers claim inbox rows like jobs and
+//! SHA-256 and the token's `iat`, what the signature vouches for: a replayed delivery is the
+//! same key however its token is spelt; Plaid signs each retry anew) and answers 200 at once. Workers claim inbox rows like jobs and
 //! apply each in one transaction with marking it done, so a webhook has one effect however
 //! often it arrives:
 //! - a sync request queues a sync, unless one is queued or started after the webhook was

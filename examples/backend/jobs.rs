@@ -73,7 +73,8 @@ pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, unless: Unless) -> 
                 'queued', CAST($5 AS BIGINT), CAST($5 AS BIGINT)
          WHERE EXISTS (SELECT 1 FROM items WHERE id = $3 AND status = $6)
            AND NOT EXISTS (SELECT 1 FROM jobs WHERE item_id = $3 AND kind = $2
-                           AND (($7 = 1 AND state = 'running') OR started_at >= $8))
+                           AND (($7 = 1 AND state = 'running')
+                                OR (started_at >= $8 AND state <> 'failed')))
          ON CONFLICT (item_id, kind) WHERE state = 'queued' DO NOTHING",
         params![
             id.clone(),
@@ -228,23 +229,31 @@ async fn run(app: &Arc<App>, job: Claimed) {
                         params![now_ms() + lease_ms(&app), id.clone(), app.replica.clone()],
                     )
                     .await;
-                if !matches!(renewed, Ok(1)) {
-                    tracing::warn!(job = %id, "lost the job's lease");
-                    return;
+                match renewed {
+                    Ok(1) => {}
+                    // A database hiccup: try again at the next beat (the lease lasts three).
+                    Err(e) => tracing::warn!(job = %id, error = %e, "renewing a lease failed"),
+                    Ok(_) => {
+                        tracing::warn!(job = %id, "lost the job's lease");
+                        return;
+                    }
                 }
             }
         })
     };
     let outcome = match job.kind.as_str() {
         "sync" => sync(app, &job.item_id).await,
-        "remove" => remove(app, &job.item_id).await,
-        other => Err(format!("unknown job kind {other}")),
+        "remove" => remove(app, &job.item_id).await.map_err(Failed::retry),
+        other => Err(Failed::fatal(format!("unknown job kind {other}"))),
     };
     heartbeat.abort();
     let finished = match outcome {
         Ok(done) => finish(app, &job, "done", done).await,
-        Err(error) if job.kind == "remove" => retry_later(app, &job, error).await,
-        Err(error) => {
+        // A removal Plaid did not confirm, a sync that met a passing failure (Plaid or the
+        // network down, the database busy): again later. A failed sync that stayed failed
+        // would also swallow the webhooks it was meant to cover.
+        Err(Failed { error, retry: true }) => retry_later(app, &job, error).await,
+        Err(Failed { error, .. }) => {
             let done = Done {
                 error: Some(error),
                 ..Done::default()
@@ -257,7 +266,26 @@ async fn run(app: &Arc<App>, job: Claimed) {
     }
 }
 
-/// A removal Plaid did not confirm goes back in the queue, later each time (up to an hour).
+/// Why a job did not finish, and whether trying again later can help.
+struct Failed {
+    error: String,
+    retry: bool,
+}
+
+impl Failed {
+    fn retry(error: String) -> Self {
+        Failed { error, retry: true }
+    }
+    fn fatal(error: String) -> Self {
+        Failed {
+            error,
+            retry: false,
+        }
+    }
+}
+
+/// A job that may succeed later goes back in the queue, later each time (up to an hour; a
+/// claim gives up after `MAX_ATTEMPTS`).
 async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, StoreError> {
     let backoff = 1_000i64 << job.attempts.clamp(0, 12);
     let requeued = app
@@ -276,7 +304,8 @@ async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, St
         .await;
     match requeued {
         Ok(n) => Ok(n == 1),
-        // Another removal of the Item is queued already (the unique index): this one is done.
+        // Another job of its kind is queued for the Item already (the unique index): that one
+        // does the work.
         Err(_) => finish(app, job, "done", Done::default()).await,
     }
 }
@@ -285,10 +314,10 @@ async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, St
 /// the new cursor in one transaction, on condition that the cursor is still the one this
 /// worker started from. If another worker moved it meanwhile, nothing is written and the
 /// sync starts again from the new cursor.
-async fn sync(app: &App, item_id: &str) -> Result<Done, String> {
+async fn sync(app: &App, item_id: &str) -> Result<Done, Failed> {
     let db_error = |e: StoreError| {
         tracing::warn!(error = %e, "database error during a sync");
-        "database error".to_owned()
+        Failed::retry("database error".to_owned())
     };
     for _ in 0..3 {
         let row = app
@@ -309,7 +338,8 @@ async fn sync(app: &App, item_id: &str) -> Result<Done, String> {
             .transactions_sync_all(
                 &TransactionsSync::new(token)
                     .cursor(start.clone())
-                    .count(500),
+                    .count(500)
+                    .max_restarts(app.sync_restarts),
             )
             .await;
         let batch = match outcome {
@@ -364,7 +394,9 @@ async fn sync(app: &App, item_id: &str) -> Result<Done, String> {
             }
         }
     }
-    Err("the cursor kept moving under this sync".into())
+    Err(Failed::retry(
+        "the cursor kept moving under this sync".into(),
+    ))
 }
 
 fn counts(a: usize, m: usize, r: usize) -> Done {
@@ -377,16 +409,14 @@ fn counts(a: usize, m: usize, r: usize) -> Done {
     }
 }
 
-/// Records what a failed sync says about the Item (a login to repair), and the code.
-async fn sync_failed(app: &App, item_id: &str, e: &PlaidError) -> String {
+/// Records what a failed sync says about the Item (a login to repair, an Item gone: any
+/// error of Plaid's that trying again cannot fix), and the code; retried if it can pass.
+async fn sync_failed(app: &App, item_id: &str, e: &PlaidError) -> Failed {
     let code = e
         .api_error()
         .map(|a| a.error_code.as_str().to_owned())
         .unwrap_or_else(|| "SYNC_FAILED".into());
-    if matches!(
-        e.api_error().map(|a| &a.error_code),
-        Some(ErrorCode::ItemLoginRequired)
-    ) {
+    if e.api_error().is_some() && !e.is_retryable() {
         let _ = app
             .db
             .execute(
@@ -396,7 +426,10 @@ async fn sync_failed(app: &App, item_id: &str, e: &PlaidError) -> String {
             .await;
     }
     tracing::warn!(item_id = %item_id, error = %e, "sync failed");
-    code
+    Failed {
+        error: code,
+        retry: e.is_retryable(),
+    }
 }
 
 /// `/item/remove` of an Item the app gave up; the row goes once Plaid confirms (or says the

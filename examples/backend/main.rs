@@ -33,7 +33,8 @@
 //! - `LINK_SCRIPT_URL`: where the page loads Plaid Link (Plaid's CDN; the sandbox's stand-in
 //!   offline or with `PLAID_ENV` naming a sandbox server).
 //! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid reaches this server),
-//!   `WORKERS` (sync workers, 2), `JOB_LEASE_SECONDS` (30).
+//!   `WORKERS` (sync workers, 2), `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
+//!   sync after a passing failure before its job is tried again later, 8).
 
 mod app;
 mod inbox;
@@ -123,6 +124,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(s) = env_number("JOB_LEASE_SECONDS")? {
         settings.lease = Duration::from_secs(s.max(1));
     }
+    if let Some(n) = env_number("SYNC_RESTARTS")? {
+        settings.sync_restarts = u32::try_from(n)?;
+    }
     let application = app::App::start(client, db, settings).await?;
     let replica = application.replica.clone();
     let mut router = app::router(application);
@@ -131,8 +135,30 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("Backend on {local} (database {shown}, replica {replica})");
     println!("Open {local}/ in a browser to connect a bank through Link.");
-    axum::serve(listener, router).await?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
+}
+
+/// SIGTERM (a deploy, a scaler) or Ctrl-C: stop taking connections and let the requests in
+/// flight finish (an exchange stopped half-way would leave a bank connected with no record).
+/// Jobs running in this process are not waited for: their leases expire and another replica,
+/// or this one restarted, resumes them from their stored cursors.
+async fn shutdown() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    println!("Shutting down: finishing the requests in flight");
 }
 
 fn env_number(name: &str) -> Result<Option<u64>, String> {

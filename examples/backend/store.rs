@@ -21,17 +21,28 @@ pub enum Value {
 
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
-        Value::Text(v.to_owned())
+        Value::Text(storable(v.to_owned()))
     }
 }
 impl From<String> for Value {
     fn from(v: String) -> Self {
-        Value::Text(v)
+        Value::Text(storable(v))
     }
 }
 impl From<&String> for Value {
     fn from(v: &String) -> Self {
-        Value::Text(v.clone())
+        Value::Text(storable(v.clone()))
+    }
+}
+
+/// Text both databases store alike: PostgreSQL's `TEXT` refuses NUL (`\0`), which Plaid's
+/// data can hold (a transaction's name); it would fail the whole sync, on every retry. NUL
+/// becomes U+FFFD, on SQLite too.
+fn storable(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
     }
 }
 impl From<i64> for Value {

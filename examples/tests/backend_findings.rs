@@ -324,3 +324,235 @@ async fn strangers_learn_nothing_from_ids() {
         );
     }
 }
+
+// --- Review, round 4 ---------------------------------------------------------------------------
+
+/// MED: a public token for an Item the app has (update mode's: Plaid's exchange gives the same
+/// Item back) was answered 409 after `/item/remove` with the token it got, which is the stored
+/// Item's: the Item the user kept was removed at Plaid and every later sync failed.
+#[tokio::test]
+async fn exchanging_an_items_public_token_again_never_removes_the_kept_item() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("update-exchange");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", dir.join("db.sqlite3"))
+        .spawn()
+        .unwrap();
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    let item_id = body["item_id"].as_str().unwrap().to_owned();
+    let (status, body) = backend
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/link-token"),
+            "user-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let link_token = body["link_token"].as_str().unwrap().to_owned();
+    sandbox.complete_update(&link_token).unwrap();
+    // The update-mode session's public token, as Link's onSuccess hands it over.
+    let got = sandbox
+        .client()
+        .link_token_get(&plaid_sdk::types::LinkTokenGetRequest::new(link_token))
+        .await
+        .unwrap();
+    let public = got.link_sessions[0]
+        .on_success
+        .as_ref()
+        .expect("update mode finished")
+        .public_token
+        .expose_secret();
+
+    let (status, body) = backend
+        .call(
+            "POST",
+            "/api/items",
+            "user-1",
+            Some(json!({ "public_token": public })),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        sandbox.connected_items().len(),
+        1,
+        "the kept Item is still connected at Plaid"
+    );
+    let (status, body) = backend
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/sync"),
+            "user-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let job = format!("/api/jobs/{}", body["job_id"].as_str().unwrap());
+    eventually("the kept Item syncs", 10, async || {
+        let (_, j) = backend.call("GET", &job, "user-1", None).await;
+        j["state"] == "done"
+    })
+    .await;
+}
+
+/// MED: a sync that met a passing failure (Plaid answering 500 through the client's retries)
+/// ended `failed` for good, and swallowed the sync webhooks it was started after; it is tried
+/// again later, up to the attempts a claim allows.
+#[tokio::test]
+async fn a_sync_that_meets_a_passing_failure_is_tried_again() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("sync-retry");
+    // One sync gives up after its client's 3 attempts (no restarts), as it would after the
+    // default 8 restarts over about two minutes of Plaid failing.
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", dir.join("db.sqlite3"))
+        .env("SYNC_RESTARTS", "0")
+        .spawn()
+        .unwrap();
+    sandbox.inject(Some("/transactions/sync"), Fault::ServerError, 5);
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    let job = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
+    eventually("the sync done after Plaid recovered", 30, async || {
+        let (_, j) = backend.call("GET", &job, "user-1", None).await;
+        assert_ne!(j["state"], "failed", "{j}");
+        j["state"] == "done"
+    })
+    .await;
+    let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+    assert!(
+        items["items"][0]["transactions"].as_i64().unwrap() > 0,
+        "{items}"
+    );
+}
+
+/// MED (PostgreSQL): a NUL in Plaid's data (a transaction's name) failed the whole sync on
+/// PostgreSQL, whose `TEXT` refuses it, on every retry; SQLite stored it. Both store U+FFFD.
+#[tokio::test]
+async fn a_nul_in_plaids_data_is_stored_alike_and_never_blocks_a_sync() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("nul");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", dir.join("db.sqlite3"))
+        .spawn()
+        .unwrap();
+    let config = json!({ "override_accounts": [{ "type": "depository", "subtype": "checking",
+        "transactions": [{ "date_transacted": "2026-11-01", "date_posted": "2026-11-02",
+            "amount": 12.5, "description": "NUL\u{0}BYTE", "currency": "USD" }] }] });
+    let token = backend.link_token("user-1").await;
+    let public = sandbox
+        .complete_link_as(&token, "ins_109508", "user_custom", &config.to_string())
+        .unwrap();
+    let (status, body) = backend
+        .call(
+            "POST",
+            "/api/items",
+            "user-1",
+            Some(json!({ "public_token": public.expose_secret() })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let item_id = body["item_id"].as_str().unwrap().to_owned();
+    let job = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
+    eventually("the sync done", 10, async || {
+        let (_, j) = backend.call("GET", &job, "user-1", None).await;
+        j["state"] == "done"
+    })
+    .await;
+    let (_, got) = backend
+        .call(
+            "GET",
+            &format!("/api/items/{item_id}/transactions"),
+            "user-1",
+            None,
+        )
+        .await;
+    let names: Vec<&str> = got["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["NUL\u{FFFD}BYTE"], "{got}");
+}
+
+/// MED: a request stopped half-way (its client gone, or the process told to stop) lost an
+/// exchanged Item: connected at Plaid, billed, with no record. The exchange now runs to the
+/// end, and SIGTERM lets requests in flight finish.
+#[tokio::test]
+async fn an_exchange_finishes_when_its_client_leaves_or_the_process_is_told_to_stop() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("cancelled");
+    let mut backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", dir.join("db.sqlite3"))
+        .spawn()
+        .unwrap();
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let exchange = |user: &'static str, client: reqwest::Client, public: String| {
+        let url = format!("{}/api/items", backend.url);
+        async move {
+            client
+                .post(url)
+                .header("x-user-id", user)
+                .json(&json!({ "public_token": public }))
+                .send()
+                .await
+        }
+    };
+
+    // The client gives up while Plaid is slow to answer the exchange.
+    sandbox.inject(
+        Some("/item/public_token/exchange"),
+        Fault::Slow(Duration::from_secs(2)),
+        1,
+    );
+    let token = backend.link_token("user-1").await;
+    let public = sandbox.complete_link(&token, "ins_109508").unwrap();
+    let gone = exchange("user-1", impatient, public.expose_secret().to_owned()).await;
+    assert!(gone.is_err(), "the client timed out");
+    eventually("the Item recorded all the same", 10, async || {
+        let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+        items["items"].as_array().is_some_and(|i| i.len() == 1)
+    })
+    .await;
+
+    // SIGTERM while an exchange waits on Plaid: it is answered, then the process exits.
+    sandbox.inject(
+        Some("/item/public_token/exchange"),
+        Fault::Slow(Duration::from_secs(2)),
+        1,
+    );
+    let token = backend.link_token("user-2").await;
+    let public = sandbox.complete_link(&token, "ins_109509").unwrap();
+    let pending = tokio::spawn(exchange(
+        "user-2",
+        reqwest::Client::new(),
+        public.expose_secret().to_owned(),
+    ));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let pid = backend.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let answer = pending
+        .await
+        .unwrap()
+        .expect("answered before the process stopped");
+    assert_eq!(answer.status().as_u16(), 201);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while backend.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the process did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sandbox.connected_items().len(), 2);
+}

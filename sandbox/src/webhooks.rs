@@ -56,6 +56,45 @@ pub(crate) fn sync_updates(item: &mut Item, outgoing: &mut Vec<Outgoing>, now: D
     queue(item, outgoing, body, now);
 }
 
+/// What Plaid sends once an Item's transactions are pulled (at its creation with
+/// Transactions, or once Transactions is added by a first call): `INITIAL_UPDATE` (the last 30
+/// days) and `HISTORICAL_UPDATE` (the whole history), which Plaid sends to every app, and, to an
+/// app on `/transactions/sync` (an Item synced once), `SYNC_UPDATES_AVAILABLE` twice: the 30
+/// days ready, then the whole history.
+pub(crate) fn transactions_ready(
+    item: &mut Item,
+    outgoing: &mut Vec<Outgoing>,
+    now: DateTime<Utc>,
+) {
+    let all = item.ledger.current();
+    let since = item.ledger.today() - chrono::Duration::days(30);
+    let recent = all.iter().filter(|t| t.date >= since).count();
+    for (code, new) in [("INITIAL_UPDATE", recent), ("HISTORICAL_UPDATE", all.len())] {
+        let body = item.webhook_body(
+            "TRANSACTIONS",
+            code,
+            &[
+                ("new_transactions", Value::from(new)),
+                ("error", Value::Null),
+            ],
+        );
+        queue(item, outgoing, body, now);
+    }
+    if item.synced {
+        for historical in [false, true] {
+            let body = item.webhook_body(
+                "TRANSACTIONS",
+                "SYNC_UPDATES_AVAILABLE",
+                &[
+                    ("initial_update_complete", Value::Bool(true)),
+                    ("historical_update_complete", Value::Bool(historical)),
+                ],
+            );
+            queue(item, outgoing, body, now);
+        }
+    }
+}
+
 /// One post to make: the index of its record, where, what, and after how long.
 pub(crate) struct Delivery {
     index: usize,

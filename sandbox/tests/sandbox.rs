@@ -584,8 +584,8 @@ async fn webhooks_are_signed_like_plaids_and_typed() {
         .await
         .unwrap();
     sandbox.advance_days(&item.item_id, 1).unwrap();
-    let sent = sandbox.wait_for_webhooks(6).await;
-    assert_eq!(sent.len(), 6);
+    let sent = sandbox.wait_for_webhooks(8).await;
+    assert_eq!(sent.len(), 8);
     assert!(sent
         .iter()
         .all(|w| w.status == Some(200) && w.url == hook_url));
@@ -603,6 +603,15 @@ async fn webhooks_are_signed_like_plaids_and_typed() {
                 "default"
             }
             WebhookEvent::PendingExpiration(_) => "expiration",
+            // What Plaid sends once it has pulled the new Item's transactions.
+            WebhookEvent::InitialUpdate(h) => {
+                assert!(h.new_transactions > 0.0);
+                "initial"
+            }
+            WebhookEvent::HistoricalUpdate(h) => {
+                assert!(h.new_transactions > 0.0);
+                "historical"
+            }
             WebhookEvent::ItemError(h) => {
                 let code = h.error.as_ref().map(|e| e.error_code.as_str().to_owned());
                 assert_eq!(code.as_deref(), Some("ITEM_LOGIN_REQUIRED"));
@@ -614,7 +623,16 @@ async fn webhooks_are_signed_like_plaids_and_typed() {
     kinds.sort();
     assert_eq!(
         kinds,
-        ["default", "error", "expiration", "sync", "sync", "sync"]
+        [
+            "default",
+            "error",
+            "expiration",
+            "historical",
+            "initial",
+            "sync",
+            "sync",
+            "sync"
+        ]
     );
 
     // The ERROR webhook left the Item needing a login, as it says.

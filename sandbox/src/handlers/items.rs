@@ -117,7 +117,16 @@ pub(super) fn exchange(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
                 .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?;
             (item.access_token.clone(), item.item_id.clone())
         }
-        None => ctx.state.create_item(pending),
+        None => {
+            let (access_token, item_id) = ctx.state.create_item(pending);
+            // Plaid pulls a new Item's transactions at once and says so.
+            if let Some(item) = ctx.state.items.get_mut(&item_id) {
+                if item.has_product("transactions") {
+                    crate::webhooks::transactions_ready(item, ctx.outgoing, now);
+                }
+            }
+            (access_token, item_id)
+        }
     };
     json(&ItemPublicTokenExchangeResponse::new(
         AccessToken::new(access_token),

@@ -106,30 +106,45 @@ fn bad_cursor() -> Failure {
         .message("cursor is not valid for this Item; start again without one")
 }
 
+/// The answer while an Item's transactions are not pulled yet: nothing, no cursor.
+fn not_ready_page(request_id: String) -> Answer {
+    json(
+        &TransactionsSyncResponse::new(
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            String::new(),
+            false,
+            request_id,
+        )
+        .accounts(Vec::new())
+        .transactions_update_status(TransactionsUpdateStatus::NotReady),
+    )
+}
+
 /// `/transactions/sync`: pages through the Item's change log. The cursor is the position in
 /// the log (opaque to callers), so a loop sees every change once, in order.
 pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let count = page_count(body.get("count"), "count", 100, 500)?;
+    let now = ctx.state.now();
     let item = item_for(ctx, body, "/transactions/sync")?;
+    // An Item not created with Transactions: this first call adds it and answers empty
+    // (Plaid's docs); the webhooks say when the history is there.
+    let added = !item.has_product("transactions");
     ensure_product(item, "transactions")?;
     item.synced = true;
     let filter = account_filter(item, body, "account_id")?;
     let wanted = |account: usize| filter.as_ref().is_none_or(|f| f.contains(&account));
+    if added {
+        let mut hooks = Vec::new();
+        webhooks::transactions_ready(item, &mut hooks, now);
+        ctx.outgoing.extend(hooks);
+        return not_ready_page(request_id);
+    }
     if item.not_ready > 0 {
         item.not_ready -= 1;
-        return json(
-            &TransactionsSyncResponse::new(
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                String::new(),
-                false,
-                request_id,
-            )
-            .accounts(Vec::new())
-            .transactions_update_status(TransactionsUpdateStatus::NotReady),
-        );
+        return not_ready_page(request_id);
     }
     let len = item.ledger.log.len();
     let cursor = match body.optional("cursor")? {
@@ -235,10 +250,14 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     }
     let count = page_count(body.option("count"), "options.count", 100, 500)?;
     let skip = offset(body.option("offset"), "options.offset")?;
+    let now = ctx.state.now();
     let item = item_for(ctx, body, "/transactions/get")?;
     let filter = account_filter(item, body, "account_ids")?;
     if !item.has_product("transactions") {
         ensure_product(item, "transactions")?;
+        let mut hooks = Vec::new();
+        webhooks::transactions_ready(item, &mut hooks, now);
+        ctx.outgoing.extend(hooks);
         return Err(Failure::code("PRODUCT_NOT_READY"));
     }
     if item.not_ready > 0 {

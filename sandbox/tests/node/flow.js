@@ -39,16 +39,26 @@ async function step(name, f) {
   }
 }
 
-/// A local webhook receiver: resolves with the first webhook's headers and raw body.
+/// A local webhook receiver: `hooks.first(code)` resolves with the headers and raw body of the
+/// first webhook with that code (Plaid also sends INITIAL_UPDATE and HISTORICAL_UPDATE when it
+/// has pulled a new Item's transactions).
 function receiver() {
-  let deliver;
-  const first = new Promise((resolve) => (deliver = resolve));
+  const received = [];
+  const waiting = [];
+  const settle = () => {
+    for (const w of waiting.splice(0)) {
+      const hit = received.find((d) => JSON.parse(d.body).webhook_code === w.code);
+      if (hit) w.resolve(hit); else waiting.push(w);
+    }
+  };
+  const first = (code) => new Promise((resolve) => { waiting.push({ code, resolve }); settle(); });
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       res.writeHead(200).end();
-      deliver({ headers: req.headers, body: Buffer.concat(chunks) });
+      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      settle();
     });
   });
   return new Promise((resolve) =>
@@ -134,7 +144,7 @@ function receiver() {
   });
   await step('the webhook verifies with Node crypto (ES256, body SHA-256)', async () => {
     const { headers, body } = await Promise.race([
-      hooks.first,
+      hooks.first('SYNC_UPDATES_AVAILABLE'),
       new Promise((_, reject) => setTimeout(() => reject(new Error('no webhook in 10 s')), 10_000)),
     ]);
     const jwt = headers['plaid-verification'];

@@ -16,6 +16,7 @@ OPTIONS:
     --secret SECRET          the secret it accepts      [env PLAID_SANDBOX_SECRET]
     --seed N                 the seed all data derives from (default 0) [env PLAID_SANDBOX_SEED]
     --allow-webhook-host H   also deliver webhooks to host H (default: loopback only); repeatable
+    --no-rate-limits         do not enforce Plaid's sandbox rate limits per Item (for load tests)
     -h, --help               this text
 
 The first line on stdout is the base URL to point a Plaid client at. POST /__sandbox/reset
@@ -35,6 +36,8 @@ pub struct Options {
     pub seed: u64,
     /// `--allow-webhook-host`.
     pub webhook_hosts: Vec<String>,
+    /// Not `--no-rate-limits`.
+    pub rate_limits: bool,
     /// `--help`.
     pub help: bool,
 }
@@ -50,6 +53,7 @@ pub fn parse(
         secret: var("PLAID_SANDBOX_SECRET").filter(|v| !v.is_empty()),
         seed: 0,
         webhook_hosts: Vec::new(),
+        rate_limits: true,
         help: false,
     };
     if let Some(seed) = var("PLAID_SANDBOX_SEED").filter(|v| !v.is_empty()) {
@@ -88,6 +92,7 @@ pub fn parse(
                     .map_err(|_| format!("--seed must be a number, got {text:?}"))?;
             }
             "--allow-webhook-host" => options.webhook_hosts.push(value("--allow-webhook-host")?),
+            "--no-rate-limits" => options.rate_limits = false,
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
     }
@@ -99,7 +104,8 @@ impl Options {
     pub fn builder(&self) -> SandboxBuilder {
         let mut builder = SandboxBuilder::default()
             .listen(self.listen)
-            .seed(self.seed);
+            .seed(self.seed)
+            .rate_limits(self.rate_limits);
         if let Some(id) = &self.client_id {
             builder = builder.client_id(id.clone());
         }
@@ -190,6 +196,8 @@ mod tests {
         assert_eq!(o.client_id.as_deref(), Some("from-env"));
         assert_eq!(o.secret.as_deref(), Some("s"));
         assert_eq!(o.seed, 7);
+        assert!(parse(args(&[]), env).unwrap().rate_limits);
+        assert!(!parse(args(&["--no-rate-limits"]), env).unwrap().rate_limits);
         let o = parse(args(&["--client-id", "flag", "--seed", "3"]), env).unwrap();
         assert_eq!((o.client_id.as_deref(), o.seed), (Some("flag"), 3));
         for bad in [

@@ -37,7 +37,9 @@
 //! | `/institutions/get_by_id` | the sandbox institutions |
 //!
 //! Every account filter (`options.account_ids`, `options.account_id`) is read the same way: an
-//! id that is not one of the Item's accounts is `INVALID_ACCOUNT_ID`.
+//! id that is not one of the Item's accounts is `INVALID_ACCOUNT_ID`. Every request is checked
+//! against the spec first (unknown fields, nested ones too, are `UNKNOWN_FIELDS`), and Plaid's
+//! sandbox rate limits per Item apply ([`SandboxBuilder::rate_limits`]).
 //!
 //! Data is a pure function of the seed ([`SandboxBuilder::seed`]): two sandboxes with one
 //! seed hand out the same tokens, ids and transactions.
@@ -178,6 +180,7 @@ pub struct SandboxBuilder {
     secret: String,
     webhook_hosts: Vec<String>,
     webhook_retry: Duration,
+    rate_limits: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -193,6 +196,7 @@ impl Default for SandboxBuilder {
             secret: SECRET.to_owned(),
             webhook_hosts: Vec::new(),
             webhook_retry: Duration::from_secs(30),
+            rate_limits: true,
         }
     }
 }
@@ -262,6 +266,17 @@ impl SandboxBuilder {
         self
     }
 
+    /// Whether Plaid's sandbox rate limits per Item apply (default on): `/transactions/sync` 50
+    /// calls a minute (`TRANSACTIONS_SYNC_LIMIT`), `/accounts/balance/get` 25
+    /// (`BALANCE_LIMIT`), `/transactions/refresh` 2 (`RATE_LIMIT`), `/item/get` 40
+    /// (`ITEM_GET_LIMIT`), `/accounts/get` and `/auth/get` 100 (`ACCOUNTS_LIMIT`,
+    /// `AUTH_LIMIT`), each a `429` of type `RATE_LIMIT_EXCEEDED`, counted over the last minute
+    /// of the sandbox's clock. Off for load tests and benches.
+    pub fn rate_limits(mut self, on: bool) -> Self {
+        self.rate_limits = on;
+        self
+    }
+
     /// How long after a webhook the receiver did not answer 200 (within 10 s) it is sent
     /// again: Plaid waits 30 s (the default), then four times longer each time, for 24 hours,
     /// signing each delivery anew. `Duration::ZERO` sends each webhook once.
@@ -302,6 +317,7 @@ impl SandboxBuilder {
             webhook_retry: self.webhook_retry,
             start,
             frozen: self.frozen,
+            rate_limits: self.rate_limits,
         })));
         let signer = Arc::new(WebhookSigner::new());
         let http = reqwest::Client::builder()

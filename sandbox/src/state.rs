@@ -74,6 +74,8 @@ pub(crate) struct Settings {
     pub(crate) webhook_retry: std::time::Duration,
     pub(crate) start: DateTime<Utc>,
     pub(crate) frozen: bool,
+    /// Plaid's sandbox rate limits per Item are enforced (see `handlers::RATE_LIMITS`).
+    pub(crate) rate_limits: bool,
 }
 
 /// One account of an Item.
@@ -92,6 +94,8 @@ pub(crate) struct Item {
     pub(crate) number: u64,
     pub(crate) item_id: String,
     pub(crate) access_token: String,
+    /// The times of its recent calls to each rate-limited path, oldest first.
+    pub(crate) calls: HashMap<&'static str, std::collections::VecDeque<DateTime<Utc>>>,
     pub(crate) bank: &'static Bank,
     /// Products added to the Item (billed), in the order added.
     pub(crate) products: Vec<String>,
@@ -366,6 +370,7 @@ impl State {
             consent_expiration: None,
             removed: false,
             not_ready: self.settings.not_ready_syncs,
+            calls: HashMap::new(),
             last_update,
             last_failed: HashMap::new(),
             last_webhook: None,

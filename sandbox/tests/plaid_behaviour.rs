@@ -1324,3 +1324,52 @@ async fn transactions_webhooks_say_when_an_items_history_is_pulled() {
     assert_eq!(codes, ["INITIAL_UPDATE", "HISTORICAL_UPDATE"]);
     api.ok("/transactions/get", body).await;
 }
+
+/// Plaid's sandbox rate limits per Item (GUIDE §7, plaid.com/docs/errors/rate-limit-exceeded/):
+/// past the limit a `429` of type `RATE_LIMIT_EXCEEDED` with the endpoint's own code; another
+/// Item is not affected; a minute later (on the sandbox's clock) the calls go through again;
+/// and a sandbox started without them answers every call.
+#[tokio::test]
+async fn per_item_rate_limits_answer_429_with_the_endpoints_code() {
+    let api = Api::start().await;
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let (other, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let refresh = json!({ "access_token": access });
+    for _ in 0..2 {
+        api.ok("/transactions/refresh", refresh.clone()).await;
+    }
+    let (status, answer) = api.post("/transactions/refresh", refresh.clone()).await;
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(answer["error_type"], "RATE_LIMIT_EXCEEDED");
+    assert_eq!(answer["error_code"], "RATE_LIMIT");
+    api.ok("/transactions/refresh", json!({ "access_token": other }))
+        .await;
+
+    let item_get = json!({ "access_token": access });
+    for _ in 0..40 {
+        api.ok("/item/get", item_get.clone()).await;
+    }
+    let (status, answer) = api.post("/item/get", item_get.clone()).await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (429, Some("ITEM_GET_LIMIT"))
+    );
+
+    api.sandbox.advance_clock(Duration::from_secs(61));
+    api.ok("/item/get", item_get).await;
+    api.ok("/transactions/refresh", refresh).await;
+
+    let unlimited = Api::with(Sandbox::builder().rate_limits(false).start().await);
+    let (access, _) = unlimited
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    for _ in 0..5 {
+        unlimited
+            .ok("/transactions/refresh", json!({ "access_token": access }))
+            .await;
+    }
+}

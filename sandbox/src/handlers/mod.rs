@@ -183,17 +183,60 @@ pub(crate) fn item_for<'c>(
 ) -> Result<&'c mut Item, Failure> {
     let token = body.required("access_token")?.to_owned();
     let id = open_item(ctx, &token)?;
+    let (now, limits) = (ctx.state.now(), ctx.state.settings.rate_limits);
     let item = ctx
         .state
         .items
         .get_mut(&id)
         .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?;
+    if limits {
+        rate_limit(item, path, now)?;
+    }
     if needs_login(path) {
         if let Some(error) = &item.error {
             return Err(error.clone());
         }
     }
     Ok(item)
+}
+
+/// Plaid's sandbox rate limits per Item, per minute: (path, calls, error code). GUIDE §7 and
+/// plaid.com/docs/errors/rate-limit-exceeded/ (the sandbox's figures where they differ from
+/// production's).
+const RATE_LIMITS: &[(&str, usize, &str)] = &[
+    ("/transactions/sync", 50, "TRANSACTIONS_SYNC_LIMIT"),
+    ("/accounts/balance/get", 25, "BALANCE_LIMIT"),
+    ("/transactions/refresh", 2, "RATE_LIMIT"),
+    ("/item/get", 40, "ITEM_GET_LIMIT"),
+    ("/accounts/get", 100, "ACCOUNTS_LIMIT"),
+    ("/auth/get", 100, "AUTH_LIMIT"),
+];
+
+/// Counts a call of `path` on the Item against its limit over the last minute of the
+/// sandbox's clock: `429` once the limit is reached (refused calls do not count).
+fn rate_limit(
+    item: &mut Item,
+    path: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Failure> {
+    let Some(&(path, limit, code)) = RATE_LIMITS.iter().find(|(p, _, _)| *p == path) else {
+        return Ok(());
+    };
+    let calls = item.calls.entry(path).or_default();
+    let minute_ago = now - chrono::Duration::minutes(1);
+    while calls.front().is_some_and(|t| *t <= minute_ago) {
+        calls.pop_front();
+    }
+    if calls.len() >= limit {
+        return Err(Failure::new(
+            429,
+            "RATE_LIMIT_EXCEEDED",
+            code,
+            "rate limit exceeded for attempts to access this item. please try again later",
+        ));
+    }
+    calls.push_back(now);
+    Ok(())
 }
 
 /// Adds `product` to the Item the first time one of its calls is made, as Plaid does for

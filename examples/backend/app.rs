@@ -544,7 +544,12 @@ async fn exchange_item(
     match keep_item(&app, &user, &item_id, &token).await {
         Ok(accounts) => {
             tracing::info!(item_id = %item_id, "Item linked");
-            let job_id = jobs::enqueue(&app, Kind::Sync, &item_id, "link", Unless::Queued).await?;
+            // A sync may be queued already: Plaid's INITIAL_UPDATE webhook can arrive first.
+            let job_id =
+                match jobs::enqueue(&app, Kind::Sync, &item_id, "link", Unless::Queued).await? {
+                    Some(id) => Some(id),
+                    None => jobs::newest_sync(&app, &item_id).await?,
+                };
             Ok((
                 StatusCode::CREATED,
                 Json(json!({ "item_id": item_id, "accounts": accounts, "sync_job": job_id })),

@@ -107,6 +107,20 @@ pub async fn enqueue(
     Ok(Some(id))
 }
 
+/// The Item's newest sync job, whatever its state: for a new Item, the one that covers its
+/// first sync when another queued it first (and may have run it already).
+pub async fn newest_sync(app: &App, item_id: &str) -> Result<Option<String>, StoreError> {
+    let row = app
+        .db
+        .query_one(
+            "SELECT id FROM jobs WHERE item_id = $1 AND kind = 'sync'
+             ORDER BY created_at DESC LIMIT 1",
+            params![item_id],
+        )
+        .await?;
+    Ok(row.map(|r| r.text(0)))
+}
+
 /// A claimed job.
 struct Claimed {
     id: String,

@@ -1373,3 +1373,49 @@ async fn per_item_rate_limits_answer_429_with_the_endpoints_code() {
             .await;
     }
 }
+
+/// A synced transaction with a merchant carries the fields of the spec's own example of
+/// `/transactions/sync` (an app reading JSON by key finds them), but two that Plaid leaves
+/// null for card purchases (`check_number`, and the deprecated `transaction_type`).
+#[tokio::test]
+async fn a_synced_transaction_has_the_fields_of_the_specs_example() {
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/spec/plaid.json")).unwrap(),
+    )
+    .unwrap();
+    let media = &spec["paths"]["/transactions/sync"]["post"]["responses"]["200"]["content"]
+        ["application/json"];
+    let example = if media["example"].is_object() {
+        &media["example"]
+    } else {
+        media["examples"]
+            .as_object()
+            .and_then(|e| e.values().next())
+            .map(|e| &e["value"])
+            .unwrap()
+    };
+    let expected: Vec<&String> = example["added"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "check_number" | "transaction_type"))
+        .collect();
+    let api = Api::start().await;
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let page = api
+        .ok("/transactions/sync", json!({ "access_token": access }))
+        .await;
+    let with_merchant = page["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["merchant_name"].is_string())
+        .expect("a merchant's transaction");
+    let missing: Vec<&&String> = expected
+        .iter()
+        .filter(|k| with_merchant.get(k.as_str()).is_none())
+        .collect();
+    assert!(missing.is_empty(), "missing {missing:?} in {with_merchant}");
+}

@@ -43,17 +43,48 @@ fn transaction(t: &Txn, item: &Item) -> Transaction {
     .personal_finance_category(
         PersonalFinanceCategory::new(t.primary, t.detailed)
             .confidence_level("VERY_HIGH".to_owned()),
-    );
+    )
+    // The fields of the spec's example that an app reading JSON by key expects to find.
+    .personal_finance_category_icon_url(format!(
+        "https://plaid-category-icons.plaid.com/PFC_{}.png",
+        t.primary
+    ));
     if let Some(id) = &t.pending_id {
         out = out.pending_transaction_id(id.clone());
     }
     if let Some(merchant) = t.merchant {
-        out = out.merchant_name(merchant.to_owned()).counterparties(vec![
-            TransactionCounterparty::new(merchant, CounterpartyType::Merchant)
-                .confidence_level("VERY_HIGH".to_owned()),
-        ]);
+        let slug: String = merchant
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        out = out
+            .merchant_name(merchant.to_owned())
+            .merchant_entity_id(merchant_entity_id(&slug))
+            .logo_url(format!("https://plaid-merchant-logos.plaid.com/{slug}.png"))
+            .website(format!("{slug}.com"))
+            .counterparties(vec![TransactionCounterparty::new(
+                merchant,
+                CounterpartyType::Merchant,
+            )
+            .confidence_level("VERY_HIGH".to_owned())]);
     }
     out
+}
+
+/// A merchant's entity id, stable for its name (Plaid's are 20-odd letters and digits).
+fn merchant_entity_id(slug: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in slug.bytes() {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..22)
+        .map(|i| {
+            let n = hash.rotate_left(i * 7) ^ u64::from(i).wrapping_mul(0x9e37_79b9);
+            char::from(ALPHABET[(n % ALPHABET.len() as u64) as usize])
+        })
+        .collect()
 }
 
 /// The accounts a transactions answer lists: those `keep` selects.

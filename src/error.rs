@@ -809,7 +809,8 @@ open_enum! {
         /// revoked, or (in the sandbox) the Item is over 30 days old or was reset. Send the user
         /// through Link in update mode
         /// ([`LinkTokenCreateRequest::update_mode`](crate::types::LinkTokenCreateRequest::update_mode));
-        /// the `LOGIN_REPAIRED` webhook says it worked.
+        /// Link's `onSuccess` says it worked (there is no public token to exchange). The
+        /// `LOGIN_REPAIRED` webhook comes only when the user repaired it elsewhere.
         ItemLoginRequired = "ITEM_LOGIN_REQUIRED",
         /// The Item no longer exists: removed with `/item/remove`, by the user at my.plaid.com, or
         /// by Plaid. Delete your record and send the user through Link for a new Item.

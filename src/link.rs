@@ -167,7 +167,8 @@ impl PlaidClient {
     }
 
     /// Sandbox only: makes Plaid send the Item's webhook with this code
-    /// (`SYNC_UPDATES_AVAILABLE`, `DEFAULT_UPDATE`, `NEW_ACCOUNTS_AVAILABLE`, `ERROR`, …).
+    /// (`SYNC_UPDATES_AVAILABLE`, `DEFAULT_UPDATE`, `NEW_ACCOUNTS_AVAILABLE`, `LOGIN_REPAIRED`,
+    /// …; the codes of the spec's `/sandbox/item/fire_webhook`, each with its own type).
     pub async fn sandbox_fire_webhook(
         &self,
         access_token: &AccessToken,

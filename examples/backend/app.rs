@@ -544,7 +544,7 @@ async fn exchange_item(
     match keep_item(&app, &user, &item_id, &token).await {
         Ok(accounts) => {
             tracing::info!(item_id = %item_id, "Item linked");
-            // A sync may be queued already: Plaid's INITIAL_UPDATE webhook can arrive first.
+            // A sync may be queued already (a webhook's, or a replica's sweep): name that one.
             let job_id =
                 match jobs::enqueue(&app, Kind::Sync, &item_id, "link", Unless::Queued).await? {
                     Some(id) => Some(id),

@@ -144,12 +144,16 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
     let sync = || Effect::Sync(enqueue_stmt(Kind::Sync, item_id, "webhook", covered).1);
     let body: serde_json::Value = serde_json::from_str(&hook.body).unwrap_or_default();
     match (hook.webhook_type.as_str(), hook.webhook_code.as_str()) {
-        (
-            "TRANSACTIONS",
-            "SYNC_UPDATES_AVAILABLE" | "DEFAULT_UPDATE" | "INITIAL_UPDATE" | "HISTORICAL_UPDATE",
-        ) => (
+        ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE" | "DEFAULT_UPDATE") => (
             vec![sync()],
             "sync queued, unless one queued or started since",
+        ),
+        // Plaid sends these to every app when it has pulled a new Item's history; an app on
+        // /transactions/sync waits for SYNC_UPDATES_AVAILABLE instead (Plaid's docs), and its
+        // link already queued the first sync.
+        ("TRANSACTIONS", "INITIAL_UPDATE" | "HISTORICAL_UPDATE") => (
+            Vec::new(),
+            "not needed: this app syncs with /transactions/sync",
         ),
         ("ITEM", "ERROR") => {
             let code = body["error"]["error_code"]

@@ -98,7 +98,7 @@
       // webhook for a repair made in the app's own Link (LOGIN_REPAIRED is for repairs made
       // elsewhere). A sync shows the login works again and clears the Item's error (409: one
       // is already queued, which does the same).
-      status('Reconnected ' + (item.institution || 'the bank') + '. Checking…');
+      status('Checking the connection to ' + (item.institution || 'the bank') + '…');
       await api('POST', '/api/items/' + item.item_id + '/sync');
       for (var i = 0; i < 50; i++) {
         var items = await refresh();

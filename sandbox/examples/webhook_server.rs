@@ -51,6 +51,10 @@ async fn webhook(
             "item {} consent expires {}",
             hook.item_id, hook.consent_expiration_time
         ),
+        WebhookEvent::NewAccountsAvailable(hook) => format!(
+            "item {} has new accounts to share",
+            hook.item_id.as_deref().unwrap_or("?")
+        ),
         other => format!("{:?} received", other.kind()),
     };
     // Answer quickly (Plaid expects a 200 within seconds); do the work in the background.
@@ -87,7 +91,7 @@ async fn offline() -> Result<(), Box<dyn std::error::Error>> {
     use plaid_sandbox::Sandbox;
     use plaid_sdk::types::{
         CountryCode, ItemPublicTokenExchangeRequest, LinkTokenCreateRequest,
-        LinkTokenCreateRequestUser, Products,
+        LinkTokenCreateRequestUser, Products, SandboxItemResetLoginRequest,
     };
 
     let sandbox = Sandbox::start().await;
@@ -99,7 +103,9 @@ async fn offline() -> Result<(), Box<dyn std::error::Error>> {
     println!("No PLAID_CLIENT_ID/PLAID_SECRET: the offline sandbox plays Plaid.");
     println!("Webhook endpoint: {url}\n");
 
-    // An Item whose webhooks go to the endpoint, then three webhooks fired the sandbox way.
+    // An Item whose webhooks go to the endpoint (Plaid sends INITIAL_UPDATE and
+    // HISTORICAL_UPDATE once it has pulled its transactions), then three more: two fired the
+    // sandbox way, and the one a login reset sends.
     let link = client
         .link_token_create(
             &LinkTokenCreateRequest::new(
@@ -117,12 +123,17 @@ async fn offline() -> Result<(), Box<dyn std::error::Error>> {
             sandbox.complete_link(&link.link_token, "ins_109508")?,
         ))
         .await?;
-    for code in ["SYNC_UPDATES_AVAILABLE", "PENDING_EXPIRATION", "ERROR"] {
+    for code in ["SYNC_UPDATES_AVAILABLE", "NEW_ACCOUNTS_AVAILABLE"] {
         client
             .sandbox_fire_webhook(&item.access_token, code)
             .await?;
     }
-    let sent = sandbox.wait_for_webhooks(3).await;
+    client
+        .sandbox_item_reset_login(&SandboxItemResetLoginRequest::new(
+            item.access_token.clone(),
+        ))
+        .await?;
+    let sent = sandbox.wait_for_webhooks(5).await;
     let answers: Vec<String> = sent
         .iter()
         .map(|w| w.status.map_or("none".into(), |s| s.to_string()))
@@ -132,7 +143,7 @@ async fn offline() -> Result<(), Box<dyn std::error::Error>> {
         sent.len()
     );
     // CI runs this example: it fails unless the endpoint behaves.
-    if sent.len() != 3 || sent.iter().any(|w| w.status != Some(200)) {
+    if sent.len() != 5 || sent.iter().any(|w| w.status != Some(200)) {
         return Err("the endpoint did not accept every signed webhook".into());
     }
 

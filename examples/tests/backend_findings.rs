@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
-use support::{Start, CLIENT_ID, SECRET};
+use support::{Backend, Start, CLIENT_ID, SECRET};
 
 async fn sandbox() -> Sandbox {
     Sandbox::builder()
@@ -20,6 +20,15 @@ async fn sandbox() -> Sandbox {
         .secret(SECRET)
         .start()
         .await
+}
+
+/// Waits until user-1's job at `job_path` (`/api/jobs/<id>`) is done.
+async fn job_done(backend: &Backend, job_path: &str, what: &str, secs: u64) {
+    eventually(what, secs, async || {
+        let (_, j) = backend.call("GET", job_path, "user-1", None).await;
+        j["state"] == "done"
+    })
+    .await;
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -254,11 +263,7 @@ async fn a_job_of_a_killed_process_is_finished_by_the_next() {
     backend.kill();
 
     let backend = start.spawn().unwrap();
-    eventually("the killed process's job finished", 20, async || {
-        let (_, j) = backend.call("GET", &job_path, "user-1", None).await;
-        j["state"] == "done"
-    })
-    .await;
+    job_done(&backend, &job_path, "the killed process's job finished", 20).await;
     let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
     assert!(
         items["items"][0]["transactions"].as_i64().unwrap() > 0,
@@ -390,11 +395,7 @@ async fn exchanging_an_items_public_token_again_never_removes_the_kept_item() {
         status == 202
     })
     .await;
-    eventually("the kept Item syncs", 10, async || {
-        let (_, j) = backend.call("GET", &job, "user-1", None).await;
-        j["state"] == "done"
-    })
-    .await;
+    job_done(&backend, &job, "the kept Item syncs", 10).await;
 }
 
 /// MED: a sync that met a passing failure (Plaid answering 500 through the client's retries)
@@ -458,11 +459,7 @@ async fn a_nul_in_plaids_data_is_stored_alike_and_never_blocks_a_sync() {
     assert_eq!(status, 201, "{body}");
     let item_id = body["item_id"].as_str().unwrap().to_owned();
     let job = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
-    eventually("the sync done", 10, async || {
-        let (_, j) = backend.call("GET", &job, "user-1", None).await;
-        j["state"] == "done"
-    })
-    .await;
+    job_done(&backend, &job, "the sync done", 10).await;
     let (_, got) = backend
         .call(
             "GET",

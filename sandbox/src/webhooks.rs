@@ -45,15 +45,21 @@ pub(crate) fn sync_updates(item: &mut Item, outgoing: &mut Vec<Outgoing>, now: D
     if !item.synced {
         return;
     }
-    let body = item.webhook_body(
+    let body = sync_updates_body(item, true);
+    queue(item, outgoing, body, now);
+}
+
+/// A `SYNC_UPDATES_AVAILABLE` body: the last 30 days ready, and the whole history when
+/// `historical`.
+pub(crate) fn sync_updates_body(item: &Item, historical: bool) -> Value {
+    item.webhook_body(
         "TRANSACTIONS",
         "SYNC_UPDATES_AVAILABLE",
         &[
             ("initial_update_complete", Value::Bool(true)),
-            ("historical_update_complete", Value::Bool(true)),
+            ("historical_update_complete", Value::Bool(historical)),
         ],
-    );
-    queue(item, outgoing, body, now);
+    )
 }
 
 /// What Plaid sends once an Item's transactions are pulled (at its creation with
@@ -82,14 +88,7 @@ pub(crate) fn transactions_ready(
     }
     if item.synced {
         for historical in [false, true] {
-            let body = item.webhook_body(
-                "TRANSACTIONS",
-                "SYNC_UPDATES_AVAILABLE",
-                &[
-                    ("initial_update_complete", Value::Bool(true)),
-                    ("historical_update_complete", Value::Bool(historical)),
-                ],
-            );
+            let body = sync_updates_body(item, historical);
             queue(item, outgoing, body, now);
         }
     }

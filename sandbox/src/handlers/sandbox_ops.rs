@@ -123,14 +123,7 @@ pub(crate) fn fire(
                 ],
             )
         }
-        ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE") => item.webhook_body(
-            kind,
-            code,
-            &[
-                ("initial_update_complete", Value::Bool(true)),
-                ("historical_update_complete", Value::Bool(true)),
-            ],
-        ),
+        ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE") => webhooks::sync_updates_body(item, true),
         ("TRANSACTIONS", "RECURRING_TRANSACTIONS_UPDATE") => {
             let ids: Vec<String> = item.accounts.iter().map(|a| a.id.clone()).collect();
             item.webhook_body(kind, code, &[("account_ids", value!(ids))])

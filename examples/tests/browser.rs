@@ -540,8 +540,39 @@ async fn the_user_closes_link_and_on_exit_is_handled() {
         assert!(Instant::now() < deadline, "Link's frame stayed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Closed before choosing a bank, with no search that found nothing: Plaid's
+    // `requires_credentials` (`institution_not_found` is for a search without results).
+    b.css("body[data-link-exit-status=requires_credentials]")
+        .await;
     assert!(stack.sandbox.connected_items().is_empty());
-    // Link's events reached the sandbox, which reports the session as exited.
+
+    // Escape asks to confirm the exit; Escape again goes back to the form as it was typed.
+    b.open_link("#connect").await;
+    b.choose_bank("platypus", "ins_109508").await;
+    b.fill("#username", "user_good").await;
+    b.fill("#password", "pass_good").await;
+    let escape = String::from(char::from(fantoccini::key::Key::Escape));
+    b.css("#password").await.send_keys(&escape).await.unwrap();
+    b.css("[data-view=EXIT]").await;
+    b.page()
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&escape)
+        .await
+        .unwrap();
+    b.css("[data-view=CREDENTIAL]").await;
+    for (field, typed) in [("#username", "user_good"), ("#password", "pass_good")] {
+        let value = b.css(field).await.prop("value").await.unwrap();
+        assert_eq!(value.as_deref(), Some(typed), "{field} kept");
+    }
+    b.exit_link().await;
+    b.page().enter_parent_frame().await.unwrap();
+    b.status("You closed Link at First Platypus Bank; nothing was connected.")
+        .await;
+    b.css("body[data-link-exit-status=requires_credentials]")
+        .await;
+    assert!(stack.sandbox.connected_items().is_empty());
     b.screenshot("link-closed", false).await;
     b.close().await;
 }

@@ -105,6 +105,7 @@
     var loadFired = false;
     var exitCallbacks = [];
     var forceTimer = null;
+    var reopen = false;
     var lastSessionId = null;
     var lastRequestId = null;
     var returnFocus = null;
@@ -188,6 +189,12 @@
       for (var i = 0; i < callbacks.length; i++) {
         call(callbacks[i], []);
       }
+      // An open() that came while a forced exit was closing Link: open again now.
+      if (reopen && !destroyed && !isOpen) {
+        reopen = false;
+        show();
+      }
+      reopen = false;
     }
 
     function finished() {
@@ -258,6 +265,9 @@
         return;
       }
       if (isOpen) {
+        if (forceTimer) {
+          reopen = true; // closing after exit({force: true}): open once it has
+        }
         return;
       }
       if (!loaded) {
@@ -297,6 +307,17 @@
               return;
             }
             finished();
+            // Every onExit comes with an EXIT event (Plaid's event list).
+            call(config.onEvent, [
+              'EXIT',
+              {
+                exit_status: null,
+                view_name: 'EXIT',
+                link_session_id: lastSessionId,
+                request_id: lastRequestId,
+                timestamp: new Date().toISOString()
+              }
+            ]);
             call(config.onExit, [
               null,
               {

@@ -665,6 +665,17 @@ impl Ledger {
         }
     }
 
+    /// Keeps only the transactions dated from `from` to `to`, as the log's history: for the
+    /// history an Item's Transactions asked for, before anything was read from the log.
+    pub(crate) fn keep_between(&mut self, from: NaiveDate, to: NaiveDate) {
+        self.log = self
+            .current()
+            .into_iter()
+            .filter(|t| t.date >= from && t.date <= to)
+            .map(Change::Added)
+            .collect();
+    }
+
     /// The transactions as they stand after the whole log.
     pub(crate) fn current(&self) -> Vec<Txn> {
         self.state_at(self.log.len())

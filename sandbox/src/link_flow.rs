@@ -108,6 +108,9 @@ fn start(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
         "link_session_id": session_id,
         "request_id": request_id,
         "mode": if link.item_id.is_some() { "update" } else { "new" },
+        // Update mode shows Account Select only when the token asked for it
+        // (`update.account_selection_enabled`), as Plaid's does for a non-OAuth bank.
+        "account_selection_enabled": link.item_id.is_none() || link.account_selection,
         "client_name": handlers::shown_client_name(&link.client_name),
         "language": link.language,
         "products": link.products,
@@ -228,20 +231,22 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
                 created_at: state.now(),
                 update_of: Some(item_id.clone()),
                 account_ids: existing_account_ids,
+                history: crate::state::History::default(),
             };
             (pending, Some(item_id.clone()))
         }
-        None => (
-            handlers::items::prepare(
+        None => {
+            let mut pending = handlers::items::prepare(
                 state,
                 &institution_id,
                 link.products.clone(),
                 &username,
                 &password,
                 link.webhook.clone(),
-            )?,
-            None,
-        ),
+            )?;
+            pending.history.days = link.days_requested;
+            (pending, None)
+        }
     };
     let next = match &item.profile.mfa {
         Some(mfa) => {
@@ -340,13 +345,16 @@ fn complete(state: &mut State, body: &Value, request_id: &str) -> Result<Value, 
                 _ => return Err(Failure::code("INTERNAL_SERVER_ERROR")),
             };
             let item_id = login.update_of.clone().unwrap_or_default();
+            // The accounts the user kept on Account Select (all of them without the pane).
             let accounts = state
                 .items
                 .get(&item_id)
                 .map(|i| {
                     i.accounts
                         .iter()
-                        .map(|a| account_json(&a.id, &a.plan))
+                        .enumerate()
+                        .filter(|(n, _)| picked.contains(n))
+                        .map(|(_, a)| account_json(&a.id, &a.plan))
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default();

@@ -469,6 +469,7 @@ pub(crate) fn link_update(state: &mut State, link_token: &str) -> Result<String,
         created_at: now,
         account_ids: Vec::new(),
         update_of: Some(item_id.clone()),
+        history: crate::state::History::default(),
     });
     if let Some(link) = state.link_tokens.get_mut(link_token) {
         link.sessions.push(LinkSession {

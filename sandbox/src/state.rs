@@ -7,7 +7,7 @@ use crate::ledger::Ledger;
 use crate::rng::Rng;
 use crate::users::{AccountPlan, LedgerPlan, Profile};
 use crate::{Fault, SentWebhook, WebhookChaos};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -191,6 +191,10 @@ pub(crate) struct LinkToken {
     pub(crate) language: String,
     pub(crate) client_name: String,
     pub(crate) redirect_uri: Option<String>,
+    /// `transactions.days_requested`: the history a new Item's Transactions asks for.
+    pub(crate) days_requested: Option<u64>,
+    /// Update mode: `update.account_selection_enabled` (Link shows Account Select).
+    pub(crate) account_selection: bool,
     pub(crate) sessions: Vec<LinkSession>,
 }
 
@@ -207,6 +211,39 @@ pub(crate) struct PendingItem {
     pub(crate) account_ids: Vec<String>,
     /// For an update-mode session's token: the Item it repaired (its exchange is refused).
     pub(crate) update_of: Option<String>,
+    /// The transaction history asked for when Transactions is initialised at creation.
+    pub(crate) history: History,
+}
+
+/// The transaction history an Item's Transactions asks for: `days_requested` (Link's
+/// `transactions.days_requested`, the sandbox's `options.transactions.days_requested`, or a
+/// first `/transactions/sync` or `/transactions/get`'s `options.days_requested`) and the
+/// sandbox's `start_date`/`end_date`. Nothing asked: the sandbox's own `history_days`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct History {
+    pub(crate) days: Option<u64>,
+    pub(crate) start: Option<NaiveDate>,
+    pub(crate) end: Option<NaiveDate>,
+}
+
+impl History {
+    /// Plaid's bounds for `days_requested`.
+    pub(crate) const MAX_DAYS: u64 = 730;
+
+    /// Whether anything was asked.
+    pub(crate) fn any(&self) -> bool {
+        self.days.is_some() || self.start.is_some() || self.end.is_some()
+    }
+
+    /// The first and last dates of the history asked for, as of `today`.
+    pub(crate) fn window(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let by_days = self
+            .days
+            .and_then(|d| today.checked_sub_days(chrono::Days::new(d.clamp(1, Self::MAX_DAYS))))
+            .unwrap_or(NaiveDate::MIN);
+        let from = self.start.map_or(by_days, |s| s.max(by_days));
+        (from, self.end.unwrap_or(NaiveDate::MAX))
+    }
 }
 
 /// A fault a test asked for, on one path or on all.
@@ -335,15 +372,27 @@ impl State {
                     .then(|| "pending_automatic_verification".to_owned()),
             })
             .collect();
-        let ledger = match &profile.ledger {
+        let transactions = pending.products.iter().any(|p| p == "transactions");
+        let history = Some(pending.history).filter(|h| transactions && h.any());
+        let mut ledger = match &profile.ledger {
             LedgerPlan::Generated(slots) => {
-                Ledger::generated(seed, number, today, self.settings.history_days, *slots)
+                // The history asked for, if more or less than the sandbox's own.
+                let days = history
+                    .and_then(|h| h.days)
+                    .map_or(self.settings.history_days, |d| {
+                        d.clamp(1, History::MAX_DAYS)
+                    });
+                Ledger::generated(seed, number, today, days, *slots)
             }
             LedgerPlan::Dynamic { checking, card } => {
                 Ledger::dynamic(seed, number, today, *checking, *card)
             }
             LedgerPlan::Custom(planned) => Ledger::custom(seed, number, today, planned),
         };
+        if let Some(history) = history {
+            let (from, to) = history.window(today);
+            ledger.keep_between(from, to);
+        }
         let access_token = self.token("access");
         let mut products = pending.products;
         products.dedup();

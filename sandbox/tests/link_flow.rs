@@ -5,7 +5,7 @@
 use plaid_sandbox::Sandbox;
 use plaid_sdk::types::{
     AccountsGetRequest, CountryCode, ItemPublicTokenExchangeRequest, LinkTokenCreateRequest,
-    LinkTokenCreateRequestUser, LinkTokenGetRequest, Products,
+    LinkTokenCreateRequestUpdate, LinkTokenCreateRequestUser, LinkTokenGetRequest, Products,
 };
 use plaid_sdk::{AccessToken, PlaidClient};
 use serde_json::{json, Value};
@@ -55,7 +55,11 @@ async fn a_session_ends_in_a_public_token_whose_accounts_link_promised() {
     let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let token = link_token(&client, None).await;
-    let id = session(&sandbox, &token).await;
+    let started = call(&sandbox, "session", json!({ "link_token": token }))
+        .await
+        .unwrap();
+    assert_eq!(started["account_selection_enabled"], true);
+    let id = started["link_session_id"].as_str().unwrap().to_owned();
     // Plaid's link_session_id is a UUID.
     assert_eq!(id.len(), 36);
     assert_eq!(id.matches('-').count(), 4);
@@ -219,6 +223,8 @@ async fn update_mode_repairs_the_item_and_keeps_its_accounts() {
         .unwrap();
     assert_eq!(started["mode"], "update");
     assert_eq!(started["institution"]["institution_id"], "ins_109508");
+    // Plaid's update mode shows Account Select only with `update.account_selection_enabled`.
+    assert_eq!(started["account_selection_enabled"], false);
     let id = started["link_session_id"].as_str().unwrap();
     let ids = json!({ "link_token": token, "link_session_id": id });
     let mut login = ids.clone();
@@ -236,6 +242,9 @@ async fn update_mode_repairs_the_item_and_keeps_its_accounts() {
         .map(|a| a["id"].as_str().unwrap())
         .collect();
 
+    // onSuccess lists the accounts chosen.
+    assert_eq!(shown.len(), 1);
+
     // The Item works again, with the accounts it had.
     let after = client
         .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
@@ -246,6 +255,21 @@ async fn update_mode_repairs_the_item_and_keeps_its_accounts() {
     for id in shown {
         assert!(before.iter().any(|a| a.account_id == id), "{id}");
     }
+
+    // A token that asks for Account Select in update mode gets it.
+    let request = LinkTokenCreateRequest::new(
+        "Offline test app",
+        "en",
+        vec![CountryCode::Us],
+        LinkTokenCreateRequestUser::new("user-42"),
+    )
+    .access_token(item.access_token.clone())
+    .update(LinkTokenCreateRequestUpdate::new().account_selection_enabled(true));
+    let token = client.link_token_create(&request).await.unwrap().link_token;
+    let started = call(&sandbox, "session", json!({ "link_token": token }))
+        .await
+        .unwrap();
+    assert_eq!(started["account_selection_enabled"], true);
 }
 
 #[tokio::test]

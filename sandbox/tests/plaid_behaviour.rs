@@ -1419,3 +1419,264 @@ async fn a_synced_transaction_has_the_fields_of_the_specs_example() {
         .collect();
     assert!(missing.is_empty(), "missing {missing:?} in {with_merchant}");
 }
+
+impl Api {
+    /// Every transaction of a `/transactions/sync` loop from the start, and the last answer.
+    async fn sync_all(&self, access: &str, options: Value) -> (Vec<Value>, Value) {
+        let (mut added, mut cursor) = (Vec::new(), String::new());
+        loop {
+            let page = self
+                .ok(
+                    "/transactions/sync",
+                    json!({ "access_token": access, "cursor": cursor, "count": 500, "options": options }),
+                )
+                .await;
+            added.extend(page["added"].as_array().unwrap().iter().cloned());
+            cursor = page["next_cursor"].as_str().unwrap().to_owned();
+            if page["has_more"] != true {
+                return (added, page);
+            }
+        }
+    }
+}
+
+fn dates(transactions: &[Value]) -> Vec<chrono::NaiveDate> {
+    transactions
+        .iter()
+        .map(|t| t["date"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// Plaid's docs (`options.async_update` of `/investments/transactions/get`): on an Item not
+/// initialised with Investments, the first extraction runs in the background:
+/// `PRODUCT_NOT_READY` until it is done, then `HISTORICAL_UPDATE`; without it the call waits
+/// and answers, and no webhook is sent.
+#[tokio::test]
+async fn investments_async_update_is_not_ready_until_its_historical_update() {
+    let api = Api::start().await;
+    let hooks = receiver().await;
+    let url = format!("{}/h", hooks.uri());
+    let (access, item_id) = api
+        .item("ins_109508", json!(["auth"]), json!({ "webhook": url }))
+        .await;
+    let body = json!({
+        "access_token": access, "start_date": "2000-01-01", "end_date": "2100-01-01",
+        "options": { "async_update": true },
+    });
+    assert_eq!(
+        api.refused("/investments/transactions/get", body.clone())
+            .await,
+        "PRODUCT_NOT_READY"
+    );
+    let sent = api.sandbox.wait_for_webhooks(1).await;
+    assert_eq!(sent[0].body["webhook_type"], "INVESTMENTS_TRANSACTIONS");
+    assert_eq!(sent[0].body["webhook_code"], "HISTORICAL_UPDATE");
+    assert_eq!(sent[0].body["item_id"], item_id.as_str());
+    let new = sent[0].body["new_investments_transactions"]
+        .as_u64()
+        .unwrap();
+    let answer = api.ok("/investments/transactions/get", body).await;
+    assert!(new > 0);
+    assert_eq!(answer["total_investment_transactions"], new);
+
+    let (waits, _) = api
+        .item("ins_109508", json!(["auth"]), json!({ "webhook": url }))
+        .await;
+    api.ok(
+        "/investments/transactions/get",
+        json!({ "access_token": waits, "start_date": "2000-01-01", "end_date": "2100-01-01" }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        codes(&api.sandbox),
+        ["HISTORICAL_UPDATE"],
+        "no second webhook"
+    );
+}
+
+/// A product call adds its product to the Item only when it succeeds (one that fails leaves the
+/// Item as it was); `/transactions/recurring/get` needs an Item already initialised with
+/// Transactions, as Plaid's docs say, and does not initialise it.
+#[tokio::test]
+async fn only_a_product_call_that_succeeds_adds_its_product() {
+    let api = Api::start().await;
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let products = |answer: &Value| answer["item"]["products"].clone();
+    for (path, options) in [
+        ("/auth/get", json!({ "account_ids": ["not-an-account"] })),
+        (
+            "/identity/get",
+            json!({ "account_ids": ["not-an-account"] }),
+        ),
+        (
+            "/liabilities/get",
+            json!({ "account_ids": ["not-an-account"] }),
+        ),
+        (
+            "/investments/holdings/get",
+            json!({ "account_ids": ["not-an-account"] }),
+        ),
+    ] {
+        let code = api
+            .refused(path, json!({ "access_token": access, "options": options }))
+            .await;
+        assert_eq!(code, "INVALID_ACCOUNT_ID", "{path}");
+        let item = api.ok("/item/get", json!({ "access_token": access })).await;
+        assert_eq!(products(&item), json!(["transactions"]), "after {path}");
+    }
+    api.ok("/auth/get", json!({ "access_token": access })).await;
+    let item = api.ok("/item/get", json!({ "access_token": access })).await;
+    assert_eq!(products(&item), json!(["transactions", "auth"]));
+
+    let (auth_only, _) = api.item("ins_109508", json!(["auth"]), json!({})).await;
+    let recurring = json!({ "access_token": auth_only });
+    assert_eq!(
+        api.refused("/transactions/recurring/get", recurring.clone())
+            .await,
+        "PRODUCT_NOT_ENABLED"
+    );
+    let item = api
+        .ok("/item/get", json!({ "access_token": auth_only }))
+        .await;
+    assert_eq!(products(&item), json!(["auth"]));
+    // A first /transactions/sync initialises Transactions; then the streams are there.
+    api.ok("/transactions/sync", json!({ "access_token": auth_only }))
+        .await;
+    api.ok("/transactions/recurring/get", recurring).await;
+}
+
+/// `options.include_original_description` (Plaid's docs: the field is included only when
+/// asked), and the accounts a Transactions answer lists: `depository`, `credit` and student
+/// loans, the products' coverage, not investment accounts or a mortgage.
+#[tokio::test]
+async fn original_descriptions_when_asked_and_only_the_accounts_transactions_covers() {
+    let api = Api::start().await;
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let (plain, last) = api.sync_all(&access, json!({})).await;
+    assert!(!plain.is_empty());
+    assert!(plain
+        .iter()
+        .all(|t| t.get("original_description").is_none()));
+    let (asked, _) = api
+        .sync_all(&access, json!({ "include_original_description": true }))
+        .await;
+    assert_eq!(asked.len(), plain.len());
+    assert!(asked.iter().all(|t| t["original_description"]
+        .as_str()
+        .is_some_and(|d| !d.is_empty())));
+    let get = api
+        .ok(
+            "/transactions/get",
+            json!({
+                "access_token": access, "start_date": "2000-01-01", "end_date": "2100-01-01",
+                "options": { "include_original_description": true, "count": 3 },
+            }),
+        )
+        .await;
+    assert!(get["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["original_description"].is_string()));
+
+    for listed in [&last["accounts"], &get["accounts"]] {
+        let kinds: Vec<(&str, &str)> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["type"].as_str().unwrap(), a["subtype"].as_str().unwrap()))
+            .collect();
+        assert!(kinds.contains(&("depository", "checking")), "{kinds:?}");
+        assert!(kinds.contains(&("credit", "credit card")), "{kinds:?}");
+        assert!(
+            kinds
+                .iter()
+                .all(|(kind, subtype)| matches!(*kind, "depository" | "credit")
+                    || (*kind == "loan" && *subtype == "student")),
+            "{kinds:?}"
+        );
+    }
+}
+
+/// The transaction history an Item asks for (`days_requested` at `/sandbox/public_token/create`,
+/// its `start_date` and `end_date`, a first `/transactions/sync`'s `options.days_requested`,
+/// and Link's `transactions.days_requested`), within Plaid's bounds of 1 to 730 days.
+#[tokio::test]
+async fn an_items_transaction_history_is_what_it_asked_for() {
+    let api = Api::start().await;
+    let span = |txns: &[Value]| {
+        let d = dates(txns);
+        (*d.iter().min().unwrap(), *d.iter().max().unwrap())
+    };
+    let (default, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let (all, _) = api.sync_all(&default, json!({})).await;
+    let (first, today) = span(&all);
+    assert!((today - first).num_days() > 80, "{first} {today}");
+
+    let (short, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "transactions": { "days_requested": 30 } }),
+        )
+        .await;
+    let (txns, _) = api.sync_all(&short, json!({})).await;
+    let (from, _) = span(&txns);
+    assert!((today - from).num_days() <= 30, "{from}");
+    assert!(txns.len() < all.len());
+
+    let (long, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "transactions": { "days_requested": 365 } }),
+        )
+        .await;
+    let (txns, _) = api.sync_all(&long, json!({})).await;
+    let (from, _) = span(&txns);
+    assert!((today - from).num_days() > 300, "{from}");
+
+    let (start, end) = (today - chrono::Days::new(60), today - chrono::Days::new(30));
+    let (window, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "transactions": { "start_date": start.to_string(), "end_date": end.to_string() } }),
+        )
+        .await;
+    let (txns, _) = api.sync_all(&window, json!({})).await;
+    assert!(!txns.is_empty());
+    assert!(dates(&txns).iter().all(|d| (start..=end).contains(d)));
+
+    let (late, _) = api.item("ins_109508", json!(["auth"]), json!({})).await;
+    let options = json!({ "days_requested": 14 });
+    let first_call = api
+        .ok(
+            "/transactions/sync",
+            json!({ "access_token": late, "options": options }),
+        )
+        .await;
+    assert_eq!(first_call["transactions_update_status"], "NOT_READY");
+    let (txns, _) = api.sync_all(&late, json!({})).await;
+    assert!((today - span(&txns).0).num_days() <= 14);
+
+    for bad in [json!(0), json!(731), json!("30")] {
+        let code = api
+            .refused(
+                "/sandbox/public_token/create",
+                json!({
+                    "institution_id": "ins_109508", "initial_products": ["transactions"],
+                    "options": { "transactions": { "days_requested": bad } },
+                }),
+            )
+            .await;
+        assert_eq!(code, "INVALID_FIELD", "{bad}");
+    }
+}

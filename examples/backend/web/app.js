@@ -57,6 +57,7 @@
         },
         onExit: function (error, metadata) {
           handler.destroy();
+          document.body.setAttribute('data-link-exit-status', (metadata && metadata.status) || '');
           if (error) {
             status((error.display_message || error.error_message || 'Link failed') +
               ' (' + error.error_code + ')', true);

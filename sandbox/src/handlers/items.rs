@@ -60,7 +60,64 @@ pub(crate) fn prepare(
         created_at: state.now(),
         account_ids: Vec::new(),
         update_of: None,
+        history: crate::state::History::default(),
     })
+}
+
+/// `options.transactions` of `/sandbox/public_token/create`: the history the Item's
+/// Transactions asks for.
+fn sandbox_history(body: &Body) -> Result<crate::state::History, Failure> {
+    let Some(options) = body.option("transactions") else {
+        return Ok(crate::state::History::default());
+    };
+    let date = |name: &str| -> Result<Option<chrono::NaiveDate>, Failure> {
+        match options.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| {
+                    Failure::invalid_field(format!(
+                        "options.transactions.{name} must be a date in the format YYYY-MM-DD"
+                    ))
+                }),
+            Some(_) => Err(Failure::invalid_field(format!(
+                "options.transactions.{name} must be a date in the format YYYY-MM-DD"
+            ))),
+        }
+    };
+    let history = crate::state::History {
+        days: days_requested(
+            options.get("days_requested"),
+            "options.transactions.days_requested",
+        )?,
+        start: date("start_date")?,
+        end: date("end_date")?,
+    };
+    if let (Some(start), Some(end)) = (history.start, history.end) {
+        if start > end {
+            return Err(Failure::invalid_field(
+                "options.transactions.start_date must be on or before end_date",
+            ));
+        }
+    }
+    Ok(history)
+}
+
+/// A `days_requested` value: an integer from 1 to 730 (Plaid's bounds), absent or null: none.
+pub(crate) fn days_requested(
+    value: Option<&serde_json::Value>,
+    field: &str,
+) -> Result<Option<u64>, Failure> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .filter(|d| (1..=crate::state::History::MAX_DAYS).contains(d))
+            .map(Some)
+            .ok_or_else(|| {
+                Failure::invalid_field(format!("{field} must be an integer from 1 to 730"))
+            }),
+    }
 }
 
 pub(super) fn sandbox_public_token_create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
@@ -78,7 +135,8 @@ pub(super) fn sandbox_public_token_create(ctx: &mut Ctx<'_>, body: &Body) -> Ans
     let webhook = text("webhook")?;
     let username = text("override_username")?.unwrap_or_else(|| "user_good".into());
     let password = text("override_password")?.unwrap_or_else(|| "pass_good".into());
-    let pending = prepare(
+    let history = sandbox_history(body)?;
+    let mut pending = prepare(
         ctx.state,
         institution_id,
         products,
@@ -86,6 +144,7 @@ pub(super) fn sandbox_public_token_create(ctx: &mut Ctx<'_>, body: &Body) -> Ans
         &password,
         webhook,
     )?;
+    pending.history = history;
     let token = ctx.state.new_public_token(pending);
     json(&SandboxPublicTokenCreateResponse::new(
         PublicToken::new(token),

@@ -126,6 +126,23 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     };
     let webhook = body.optional("webhook")?.map(str::to_owned);
     let redirect_uri = body.optional("redirect_uri")?.map(str::to_owned);
+    let days_requested = super::items::days_requested(
+        body.get("transactions")
+            .and_then(|t| t.get("days_requested")),
+        "transactions.days_requested",
+    )?;
+    let account_selection = match body
+        .get("update")
+        .and_then(|u| u.get("account_selection_enabled"))
+    {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(Failure::invalid_field(
+                "update.account_selection_enabled must be a boolean",
+            ))
+        }
+    };
     let now = ctx.state.now();
     let life = if item_id.is_some() {
         UPDATE_LINK_TOKEN_LIFE
@@ -146,6 +163,8 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             language,
             client_name: client_name.to_owned(),
             redirect_uri,
+            days_requested,
+            account_selection,
             sessions: Vec::new(),
         },
     );

@@ -239,20 +239,25 @@ fn rate_limit(
     Ok(())
 }
 
-/// Adds `product` to the Item the first time one of its calls is made, as Plaid does for
-/// products not initialised in Link; `PRODUCTS_NOT_SUPPORTED` when the institution lacks it.
-pub(crate) fn ensure_product(item: &mut Item, product: &str) -> Result<(), Failure> {
-    if item.has_product(product) {
+/// `PRODUCTS_NOT_SUPPORTED` when the Item's institution lacks `product`. A product call checks
+/// this first and adds the product ([`add_product`]) only once every other check passed: a
+/// call that fails leaves the Item as it was.
+pub(crate) fn offers_product(item: &Item, product: &str) -> Result<(), Failure> {
+    if item.has_product(product) || item.bank.offers(product) {
         return Ok(());
     }
-    if !item.bank.offers(product) {
-        return Err(Failure::code("PRODUCTS_NOT_SUPPORTED").message(format!(
-            "the {product} product is not supported by {} ({})",
-            item.bank.name, item.bank.id
-        )));
+    Err(Failure::code("PRODUCTS_NOT_SUPPORTED").message(format!(
+        "the {product} product is not supported by {} ({})",
+        item.bank.name, item.bank.id
+    )))
+}
+
+/// Adds `product` to the Item the first time one of its calls succeeds, as Plaid does for
+/// products not initialised in Link (after [`offers_product`]).
+pub(crate) fn add_product(item: &mut Item, product: &str) {
+    if !item.has_product(product) {
+        item.products.push(product.to_owned());
     }
-    item.products.push(product.to_owned());
-    Ok(())
 }
 
 /// The products Plaid lists as available to an Item: what the institution offers (`balance`

@@ -1,8 +1,8 @@
 //! Auth, Identity, Investments and Liabilities over an Item's accounts and its test user's data.
 
 use super::{
-    account_base, account_filter, balances, ensure_product, item_for, item_object, json, Answer,
-    Ctx,
+    account_base, account_filter, add_product, balances, item_for, item_object, json,
+    offers_product, Answer, Ctx,
 };
 use crate::body::{offset, page_count, Body};
 use crate::failure::Failure;
@@ -106,7 +106,7 @@ pub(crate) fn numbers_of(
 pub(super) fn auth_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let item = item_for(ctx, body, "/auth/get")?;
-    ensure_product(item, "auth")?;
+    offers_product(item, "auth")?;
     let filter = account_filter(item, body, "account_ids")?;
     let chosen: Vec<usize> = (0..item.accounts.len())
         .filter(|i| auth_eligible(item, *i))
@@ -124,6 +124,7 @@ pub(super) fn auth_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         // Plaid: Auth on an Item whose micro-deposits are not verified yet.
         return Err(Failure::code("PRODUCT_NOT_READY"));
     }
+    add_product(item, "auth");
     let (mut ach, mut eft, mut bacs, mut international) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in &chosen {
@@ -182,8 +183,9 @@ pub(crate) fn owner_of(plan: &OwnerPlan) -> Owner {
 pub(super) fn identity_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let item = item_for(ctx, body, "/identity/get")?;
-    ensure_product(item, "identity")?;
+    offers_product(item, "identity")?;
     let filter = account_filter(item, body, "account_ids")?;
+    add_product(item, "identity");
     let accounts: Vec<AccountIdentity> = (0..item.accounts.len())
         .filter(|i| filter.as_ref().is_none_or(|f| f.contains(i)))
         .map(|i| {
@@ -284,9 +286,10 @@ fn securities<'a>(plans: impl Iterator<Item = &'a SecurityPlan>) -> Vec<Security
 pub(super) fn holdings_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let item = item_for(ctx, body, "/investments/holdings/get")?;
-    ensure_product(item, "investments")?;
+    offers_product(item, "investments")?;
     let filter = account_filter(item, body, "account_ids")?;
     let chosen = investment_accounts(item, &filter)?;
+    add_product(item, "investments");
     let plans: Vec<_> = item
         .profile
         .holdings
@@ -335,10 +338,37 @@ pub(super) fn investment_transactions_get(ctx: &mut Ctx<'_>, body: &Body) -> Ans
     }
     let count = page_count(body.option("count"), "options.count", 100, 500)?;
     let skip = offset(body.option("offset"), "options.offset")?;
+    let asynchronous = body.option_flag("async_update")?;
+    let now = ctx.state.now();
     let item = item_for(ctx, body, "/investments/transactions/get")?;
-    ensure_product(item, "investments")?;
+    offers_product(item, "investments")?;
     let filter = account_filter(item, body, "account_ids")?;
     let chosen = investment_accounts(item, &filter)?;
+    if !item.has_product("investments") {
+        add_product(item, "investments");
+        item.last_update.insert("investments", now);
+        if asynchronous {
+            // Plaid's docs (`options.async_update`): the first extraction runs in the
+            // background, `PRODUCT_NOT_READY` until it is done, then `HISTORICAL_UPDATE`. Here
+            // it is done at once: the webhook leaves now and the next call has the data.
+            let body = item.webhook_body(
+                "INVESTMENTS_TRANSACTIONS",
+                "HISTORICAL_UPDATE",
+                &[
+                    (
+                        "new_investments_transactions",
+                        item.profile.investment_transactions.len().into(),
+                    ),
+                    ("cancelled_investments_transactions", 0.into()),
+                    ("error", serde_json::Value::Null),
+                ],
+            );
+            let mut hooks = Vec::new();
+            crate::webhooks::queue(item, &mut hooks, body, now);
+            ctx.outgoing.extend(hooks);
+            return Err(Failure::code("PRODUCT_NOT_READY"));
+        }
+    }
     let mut matching: Vec<_> = item
         .profile
         .investment_transactions
@@ -389,17 +419,18 @@ pub(super) fn liabilities_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let today = ctx.state.now().date_naive();
     let item = item_for(ctx, body, "/liabilities/get")?;
-    ensure_product(item, "liabilities")?;
+    offers_product(item, "liabilities")?;
     let filter = account_filter(item, body, "account_ids")?;
+    if item.profile.liabilities.is_empty() {
+        return Err(Failure::code("NO_LIABILITY_ACCOUNTS"));
+    }
+    add_product(item, "liabilities");
     let plans: Vec<&LiabilityPlan> = item.profile.liabilities.iter().collect();
     let account_of = |p: &LiabilityPlan| match p {
         LiabilityPlan::Credit { account, .. }
         | LiabilityPlan::Student { account, .. }
         | LiabilityPlan::Mortgage { account } => *account,
     };
-    if plans.is_empty() {
-        return Err(Failure::code("NO_LIABILITY_ACCOUNTS"));
-    }
     let chosen: Vec<&LiabilityPlan> = plans
         .into_iter()
         .filter(|p| filter.as_ref().is_none_or(|f| f.contains(&account_of(p))))

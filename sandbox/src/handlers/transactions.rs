@@ -2,7 +2,8 @@
 //! `/transactions/refresh`, `/transactions/recurring/get`, and `/sandbox/transactions/create`.
 
 use super::{
-    account_base, account_filter, ensure_product, item_for, item_object, json, Answer, Ctx,
+    account_base, account_filter, add_product, item_for, item_object, json, offers_product, Answer,
+    Ctx,
 };
 use crate::body::{offset, page_count, Body};
 use crate::failure::Failure;
@@ -20,8 +21,10 @@ use plaid_sdk::types::{
 };
 use serde_json::{json as value, Value};
 
-/// A transaction as Plaid answers it.
-fn transaction(t: &Txn, item: &Item) -> Transaction {
+/// A transaction as Plaid answers it; `original_description` (the description as the bank
+/// gave it, here the ledger's) only when the request's `options.include_original_description`
+/// asked for it, as Plaid's docs say.
+fn transaction(t: &Txn, item: &Item, original: bool) -> Transaction {
     let account_id = item
         .accounts
         .get(t.account)
@@ -51,6 +54,9 @@ fn transaction(t: &Txn, item: &Item) -> Transaction {
     ));
     if let Some(id) = &t.pending_id {
         out = out.pending_transaction_id(id.clone());
+    }
+    if original {
+        out = out.original_description(t.name.clone());
     }
     if let Some(merchant) = t.merchant {
         let slug: String = merchant
@@ -88,6 +94,17 @@ fn merchant_entity_id(slug: &str) -> String {
 }
 
 /// The accounts a transactions answer lists: those `keep` selects.
+/// The accounts Transactions covers (Plaid's docs: `credit`, `depository`, and `loan` only of
+/// subtype `student`); the others are left out of its answers' `accounts`.
+fn covered(item: &Item, index: usize) -> bool {
+    let plan = &item.accounts[index].plan;
+    match plan.kind.as_str() {
+        "depository" | "credit" => true,
+        "loan" => plan.subtype == "student",
+        _ => false,
+    }
+}
+
 fn accounts(item: &Item, keep: impl Fn(usize) -> bool) -> Vec<AccountBase> {
     (0..item.accounts.len())
         .filter(|i| keep(*i))
@@ -153,21 +170,39 @@ fn not_ready_page(request_id: String) -> Answer {
     )
 }
 
+/// The history a first call that adds Transactions to an Item asks for
+/// (`options.days_requested`; Plaid ignores it once Transactions is initialised).
+fn first_history(item: &mut Item, days: Option<u64>) {
+    if days.is_some() {
+        let history = crate::state::History {
+            days,
+            ..Default::default()
+        };
+        let (from, to) = history.window(item.ledger.today());
+        item.ledger.keep_between(from, to);
+    }
+}
+
 /// `/transactions/sync`: pages through the Item's change log. The cursor is the position in
 /// the log (opaque to callers), so a loop sees every change once, in order.
 pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let count = page_count(body.get("count"), "count", 100, 500)?;
+    let original = body.option_flag("include_original_description")?;
+    let days =
+        super::items::days_requested(body.option("days_requested"), "options.days_requested")?;
     let now = ctx.state.now();
     let item = item_for(ctx, body, "/transactions/sync")?;
     // An Item not created with Transactions: this first call adds it and answers empty
     // (Plaid's docs); the webhooks say when the history is there.
     let added = !item.has_product("transactions");
-    ensure_product(item, "transactions")?;
-    item.synced = true;
+    offers_product(item, "transactions")?;
     let filter = account_filter(item, body, "account_id")?;
+    add_product(item, "transactions");
+    item.synced = true;
     let wanted = |account: usize| filter.as_ref().is_none_or(|f| f.contains(&account));
     if added {
+        first_history(item, days);
         let mut hooks = Vec::new();
         webhooks::transactions_ready(item, &mut hooks, now);
         ctx.outgoing.extend(hooks);
@@ -200,7 +235,11 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
                 return Err(bad_cursor());
             }
             let end = offset.saturating_add(count).min(state.len());
-            added.extend(state[offset..end].iter().map(|t| transaction(t, item)));
+            added.extend(
+                state[offset..end]
+                    .iter()
+                    .map(|t| transaction(t, item, original)),
+            );
             if end < state.len() {
                 Cursor::Snapshot { pos, offset: end }
             } else {
@@ -212,8 +251,12 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             let mut taken = 0;
             while pos < len && taken < count {
                 match &item.ledger.log[pos] {
-                    Change::Added(t) if wanted(t.account) => added.push(transaction(t, item)),
-                    Change::Modified(t) if wanted(t.account) => modified.push(transaction(t, item)),
+                    Change::Added(t) if wanted(t.account) => {
+                        added.push(transaction(t, item, original))
+                    }
+                    Change::Modified(t) if wanted(t.account) => {
+                        modified.push(transaction(t, item, original))
+                    }
                     Change::Removed { id, account } if wanted(*account) => {
                         let mut r = RemovedTransaction::new().transaction_id(id.clone());
                         if let Some(a) = item.accounts.get(*account) {
@@ -247,13 +290,7 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         Cursor::Snapshot { .. } => true,
         Cursor::At(pos) => pos < len,
     };
-    let keep = |i: usize| {
-        wanted(i)
-            && matches!(
-                item.accounts[i].plan.kind.as_str(),
-                "depository" | "credit" | "loan"
-            )
-    };
+    let keep = |i: usize| wanted(i) && covered(item, i);
     json(
         &TransactionsSyncResponse::new(
             added,
@@ -281,11 +318,16 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     }
     let count = page_count(body.option("count"), "options.count", 100, 500)?;
     let skip = offset(body.option("offset"), "options.offset")?;
+    let original = body.option_flag("include_original_description")?;
+    let days =
+        super::items::days_requested(body.option("days_requested"), "options.days_requested")?;
     let now = ctx.state.now();
     let item = item_for(ctx, body, "/transactions/get")?;
     let filter = account_filter(item, body, "account_ids")?;
     if !item.has_product("transactions") {
-        ensure_product(item, "transactions")?;
+        offers_product(item, "transactions")?;
+        add_product(item, "transactions");
+        first_history(item, days);
         let mut hooks = Vec::new();
         webhooks::transactions_ready(item, &mut hooks, now);
         ctx.outgoing.extend(hooks);
@@ -306,15 +348,9 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         .iter()
         .skip(skip)
         .take(count)
-        .map(|t| transaction(t, item))
+        .map(|t| transaction(t, item, original))
         .collect();
-    let keep = |i: usize| {
-        wanted(i)
-            && matches!(
-                item.accounts[i].plan.kind.as_str(),
-                "depository" | "credit" | "loan"
-            )
-    };
+    let keep = |i: usize| wanted(i) && covered(item, i);
     json(&TransactionsGetResponse::new(
         accounts(item, keep),
         page,
@@ -381,7 +417,11 @@ pub(super) fn recurring_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let now = ctx.state.now();
     let item = item_for(ctx, body, "/transactions/recurring/get")?;
-    ensure_product(item, "transactions")?;
+    // Plaid's docs: only on an Item already initialised with Transactions (in Link, or by a
+    // first `/transactions/get` or `/transactions/sync`), as `/transactions/refresh`.
+    if !item.has_product("transactions") {
+        return Err(Failure::code("PRODUCT_NOT_ENABLED"));
+    }
     let filter = account_filter(item, body, "account_ids")?;
     // (account, description, category) → its posted transactions.
     type Stream = ((usize, String, &'static str), Vec<Txn>);

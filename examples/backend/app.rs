@@ -7,6 +7,7 @@ use crate::inbox::{self, Delivery};
 use crate::jobs::{self, Kind, Unless};
 use crate::store::{params, Db, Stmt, StoreError};
 use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,6 +42,8 @@ pub struct App {
     /// How often one sync restarts after a passing failure before its job is tried again
     /// later (the SDK's `TransactionsSync::max_restarts`).
     pub sync_restarts: u32,
+    /// The longest a job that keeps meeting passing failures waits between tries.
+    pub max_retry_wait: Duration,
     /// Wakes this replica's job workers when it queues a job.
     pub wake: tokio::sync::Notify,
     /// Wakes its inbox worker when a webhook arrives.
@@ -66,6 +69,8 @@ pub struct Settings {
     pub poll: Duration,
     /// See [`App::sync_restarts`].
     pub sync_restarts: u32,
+    /// See [`App::max_retry_wait`].
+    pub max_retry_wait: Duration,
     /// Sync workers in this replica.
     pub workers: usize,
     /// Where the page loads Plaid Link from: Plaid's CDN, or the offline sandbox's stand-in
@@ -83,6 +88,7 @@ impl Settings {
             lease: Duration::from_secs(30),
             poll: Duration::from_millis(250),
             sync_restarts: 8,
+            max_retry_wait: Duration::from_secs(600),
             workers: 2,
             link_script: PLAID_LINK_SCRIPT.to_owned(),
             offline: false,
@@ -117,6 +123,13 @@ CREATE TABLE IF NOT EXISTS accounts (
     name TEXT NOT NULL,
     mask TEXT,
     subtype TEXT
+);
+CREATE TABLE IF NOT EXISTS active_links (   -- one active Item per user, bank and set of accounts
+    user_id TEXT NOT NULL,
+    institution_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,        -- the accounts' names and masks, sorted
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, institution_id, fingerprint)
 );
 CREATE TABLE IF NOT EXISTS transactions (
     id TEXT PRIMARY KEY,
@@ -235,6 +248,7 @@ impl App {
             lease: settings.lease,
             poll: settings.poll,
             sync_restarts: settings.sync_restarts,
+            max_retry_wait: settings.max_retry_wait,
             wake: tokio::sync::Notify::new(),
             inbox_wake: tokio::sync::Notify::new(),
             link_script: settings.link_script,
@@ -481,9 +495,21 @@ struct ExchangeBody {
 async fn exchange(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Json(body): Json<ExchangeBody>,
+    body: Result<Json<ExchangeBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), Response> {
+    // Who asks comes first: a stranger gets 401 whatever the body, not a hint about its shape.
+    let user = user(&headers).map_err(IntoResponse::into_response)?;
+    let Json(body) = body.map_err(IntoResponse::into_response)?;
+    exchange_for(app, user, body)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
+async fn exchange_for(
+    app: Arc<App>,
+    user: User,
+    body: ExchangeBody,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let user = user(&headers)?;
     if body.public_token.is_empty() {
         return Err(AppError::BadRequest("public_token is empty".into()));
     }
@@ -534,10 +560,15 @@ async fn exchange_item(
         Ok(_) => return Err(AppError::Conflict("this Item is linked already".into())),
         // Not even recorded: remove it now, or it stays connected with no record.
         Err(e) => {
-            let _ = app
+            if let Err(removal) = app
                 .plaid
                 .item_remove(&ItemRemoveRequest::new(token.clone()))
-                .await;
+                .await
+            {
+                // Neither kept nor removed: say which, for whoever must remove it by hand.
+                tracing::error!(item_id = %item_id, error = %removal,
+                    "an Item could be neither recorded nor removed at Plaid");
+            }
             return Err(AppError::Db(e));
         }
     }
@@ -624,11 +655,26 @@ async fn keep_item(
         )));
     }
 
-    let mut stmts = vec![Stmt::guard(
-        "UPDATE items SET institution_id = $1, institution_name = $2, status = 'active'
-         WHERE id = $3 AND status = 'linking'",
-        params![institution_id, institution_name, item_id],
-    )];
+    // The check above reads; this row is what makes two links of the same accounts at once
+    // impossible: the second's insert finds the first's (its key) and its transaction ends.
+    let fingerprint = fingerprint.join("\u{1f}");
+    let mut stmts = vec![
+        Stmt::guard(
+            "INSERT INTO active_links (user_id, institution_id, fingerprint, item_id)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            params![
+                user.0.clone(),
+                institution_id.clone(),
+                fingerprint.clone(),
+                item_id
+            ],
+        ),
+        Stmt::guard(
+            "UPDATE items SET institution_id = $1, institution_name = $2, status = 'active'
+             WHERE id = $3 AND status = 'linking'",
+            params![institution_id.clone(), institution_name, item_id],
+        ),
+    ];
     for a in &accounts {
         stmts.push(Stmt::new(
             "INSERT INTO accounts (id, item_id, name, mask, subtype) VALUES ($1, $2, $3, $4, $5)
@@ -643,10 +689,22 @@ async fn keep_item(
             ],
         ));
     }
-    app.db
-        .transaction(stmts)
-        .await?
-        .ok_or_else(|| AppError::Conflict("the link was abandoned meanwhile".into()))?;
+    if app.db.transaction(stmts).await?.is_none() {
+        let other = app
+            .db
+            .query_one(
+                "SELECT item_id FROM active_links
+                 WHERE user_id = $1 AND institution_id = $2 AND fingerprint = $3",
+                params![user.0.clone(), institution_id, fingerprint],
+            )
+            .await?
+            .map(|r| r.text(0))
+            .filter(|other| other != item_id);
+        return Err(AppError::Conflict(match other {
+            Some(other) => format!("these accounts are already linked as Item {other}"),
+            None => "the link was abandoned meanwhile".into(),
+        }));
+    }
     Ok(accounts.len())
 }
 
@@ -858,10 +916,17 @@ async fn disconnect_item(
         other => drop(other?),
     }
     app.db
-        .execute(
-            "UPDATE items SET status = 'disconnected' WHERE id = $1",
-            params![item_id.clone()],
-        )
+        .transaction(vec![
+            Stmt::new(
+                "UPDATE items SET status = 'disconnected' WHERE id = $1",
+                params![item_id.clone()],
+            ),
+            // The same accounts may be linked again.
+            Stmt::new(
+                "DELETE FROM active_links WHERE item_id = $1",
+                params![item_id.clone()],
+            ),
+        ])
         .await?;
     tracing::info!(item_id = %item_id, "Item disconnected");
     Ok(())
@@ -871,9 +936,11 @@ async fn disconnect_item(
 async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let verified = match app.verifier.verify_delivery(&headers, &body).await {
         Ok(verified) => verified,
-        Err(WebhookError::KeyFetch(e)) => {
+        // A key not fetched (Plaid unreachable, or the fetch budget spent on unknown key ids):
+        // the webhook may be genuine, so 503 and Plaid retries.
+        Err(e @ (WebhookError::KeyFetch(_) | WebhookError::KeyFetchLimited { .. })) => {
             tracing::warn!(error = %e, "could not fetch Plaid's webhook key");
-            return StatusCode::SERVICE_UNAVAILABLE; // Plaid retries
+            return StatusCode::SERVICE_UNAVAILABLE;
         }
         Err(e) => {
             tracing::warn!(reason = %e, "webhook refused");

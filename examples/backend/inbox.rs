@@ -180,15 +180,25 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
             ],
             "error cleared unless a newer state was; sync queued",
         ),
-        ("ITEM", "PENDING_EXPIRATION" | "PENDING_DISCONNECT") => {
-            let at = body["consent_expiration_time"].as_str().map(str::to_owned);
+        // When the Item stops working: its consent's end (`consent_expiration_time`), or the
+        // disconnection Plaid has scheduled (`disconnect_time`). A webhook without its time
+        // leaves the one recorded.
+        ("ITEM", code @ ("PENDING_EXPIRATION" | "PENDING_DISCONNECT")) => {
+            let field = if code == "PENDING_EXPIRATION" {
+                "consent_expiration_time"
+            } else {
+                "disconnect_time"
+            };
+            let Some(at) = body[field].as_str().map(str::to_owned) else {
+                return (Vec::new(), "no time given: nothing recorded");
+            };
             (
                 vec![Effect::State(Stmt::new(
                     "UPDATE items SET consent_expires_at = $1, consent_at = $2
                      WHERE id = $3 AND consent_at <= $2",
                     params![at, hook.iat, item_id],
                 ))],
-                "consent expiry recorded unless a newer one was",
+                "access end recorded unless a newer one was",
             )
         }
         _ => (Vec::new(), "not handled by this app"),

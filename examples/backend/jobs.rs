@@ -36,7 +36,9 @@ impl Kind {
     }
 }
 
-/// A claim gives up on a job after this many attempts (each a replica that stopped mid-job).
+/// A claim gives up on a job after this many claims in a row that ended with no outcome (each
+/// a replica that stopped mid-job: a job that kills its replica must not kill them all). A job
+/// that ends in a passing failure is queued again with its count reset ([`retry_later`]).
 const MAX_ATTEMPTS: i64 = 5;
 
 /// When a new job is not needed.
@@ -127,6 +129,7 @@ struct Claimed {
     kind: String,
     item_id: String,
     attempts: i64,
+    created_at: i64,
 }
 
 async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
@@ -143,7 +146,7 @@ async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
                                AND r.lease_until >= $3)
              ORDER BY j.run_after, j.created_at
              LIMIT 1 {SKIP_LOCKED})
-         RETURNING id, kind, item_id, attempts"
+         RETURNING id, kind, item_id, attempts, created_at"
     );
     let row = app
         .db
@@ -154,6 +157,7 @@ async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
         kind: r.text(1),
         item_id: r.text(2),
         attempts: r.int(3),
+        created_at: r.int(4),
     }))
 }
 
@@ -298,19 +302,23 @@ impl Failed {
     }
 }
 
-/// A job that may succeed later goes back in the queue, later each time (up to an hour; a
-/// claim gives up after `MAX_ATTEMPTS`).
+/// A job that may succeed later goes back in the queue, for as long as it fails that way:
+/// Plaid down for an hour delays a sync or a removal, never drops it (a sync may be all that
+/// stands for a webhook Plaid will not send again). It waits half its age each time, from 1 s
+/// to [`App::max_retry_wait`] (10 minutes); its claim count starts again.
 async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, StoreError> {
-    let backoff = 1_000i64 << job.attempts.clamp(0, 12);
+    let now = now_ms();
+    let longest = i64::try_from(app.max_retry_wait.as_millis()).unwrap_or(i64::MAX);
+    let wait = (now.saturating_sub(job.created_at) / 2).clamp(1_000.min(longest), longest);
     let requeued = app
         .db
         .execute(
             "UPDATE jobs SET state = 'queued', run_after = $1, owner = NULL, lease_until = NULL,
-                             error = $2
+                             attempts = 0, error = $2
              WHERE id = $3 AND owner = $4 AND state = 'running'",
             params![
-                now_ms() + backoff.min(3_600_000),
-                error,
+                now.saturating_add(wait),
+                error.clone(),
                 job.id.clone(),
                 app.replica.clone()
             ],
@@ -319,8 +327,14 @@ async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, St
     match requeued {
         Ok(n) => Ok(n == 1),
         // Another job of its kind is queued for the Item already (the unique index): that one
-        // does the work.
-        Err(_) => finish(app, job, "done", Done::default()).await,
+        // does the work; this one says so rather than "done".
+        Err(_) => {
+            let done = Done {
+                error: Some(format!("{error}; the sync queued after it does the work")),
+                ..Done::default()
+            };
+            finish(app, job, "failed", done).await
+        }
     }
 }
 
@@ -486,17 +500,27 @@ async fn remove(app: &App, item_id: &str) -> Result<Done, String> {
 }
 
 /// Items left half-linked by a replica that died between the exchange and storing the Item
-/// (status `linking` for longer than a link takes) are removed at Plaid.
+/// (status `linking` for longer than a link takes) are removed at Plaid; so is any Item to
+/// remove that has no removal queued or running (its replica died before queueing it, or the
+/// job gave up on a crash loop): nothing stays connected at Plaid without a job to end it.
 pub async fn sweep(app: Arc<App>) {
     loop {
         tokio::time::sleep(Duration::from_secs(30).min(app.lease)).await;
         let stale = now_ms() - 10 * 60 * 1000;
+        let _ = app
+            .db
+            .execute(
+                "UPDATE items SET status = 'removing' WHERE status = 'linking' AND created_at < $1",
+                params![stale],
+            )
+            .await;
         let rows = app
             .db
             .query(
-                "UPDATE items SET status = 'removing'
-                 WHERE status = 'linking' AND created_at < $1 RETURNING id",
-                params![stale],
+                "SELECT i.id FROM items i WHERE i.status = 'removing'
+                   AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.item_id = i.id
+                                   AND j.kind = 'remove' AND j.state IN ('queued', 'running'))",
+                params![],
             )
             .await;
         for row in rows.unwrap_or_default() {
@@ -504,8 +528,8 @@ pub async fn sweep(app: Arc<App>) {
                 &app,
                 Kind::Remove,
                 &row.text(0),
-                "abandoned link",
-                Unless::Queued,
+                "an Item to remove at Plaid",
+                Unless::Busy,
             )
             .await;
         }

@@ -34,7 +34,8 @@
 //!   offline or with `PLAID_ENV` naming a sandbox server).
 //! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid reaches this server),
 //!   `WORKERS` (sync workers, 2), `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
-//!   sync after a passing failure before its job is tried again later, 8).
+//!   sync after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
+//!   (the longest wait between two tries of a job that keeps failing that way, 600).
 
 mod app;
 mod inbox;
@@ -61,7 +62,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     let local = format!("http://{}", listener.local_addr()?);
     let public_url = std::env::var("PUBLIC_URL").unwrap_or_else(|_| local.clone());
-    let webhook_url = format!("{public_url}/webhooks/plaid");
+    // `https://app.example/` and `https://app.example` are the same place: without the trim
+    // the webhook URL would be `…//webhooks/plaid`, which no route answers.
+    let webhook_url = format!("{}/webhooks/plaid", public_url.trim_end_matches('/'));
 
     let (client, sandbox, environment) = match PlaidClient::from_env() {
         Ok(client) => {
@@ -123,6 +126,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(s) = env_number("JOB_LEASE_SECONDS")? {
         settings.lease = Duration::from_secs(s.max(1));
+    }
+    if let Some(s) = env_number("JOB_RETRY_SECONDS")? {
+        settings.max_retry_wait = Duration::from_secs(s.max(1));
     }
     if let Some(n) = env_number("SYNC_RESTARTS")? {
         settings.sync_restarts = u32::try_from(n)?;

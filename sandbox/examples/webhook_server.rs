@@ -31,8 +31,9 @@ async fn webhook(
 ) -> (StatusCode, String) {
     let event = match verifier.verify(&headers, &body).await {
         Ok(event) => event,
-        // A key we could not fetch is our problem: 500 makes Plaid try again later.
-        Err(WebhookError::KeyFetch(e)) => {
+        // A key we could not fetch (or did not fetch yet, to stay within the fetch budget) is
+        // our problem: 500 makes Plaid try again later.
+        Err(e @ (WebhookError::KeyFetch(_) | WebhookError::KeyFetchLimited { .. })) => {
             return (StatusCode::INTERNAL_SERVER_ERROR, format!("try again: {e}"))
         }
         // Anything else is not from Plaid (or was tampered with). Never log the token or body.

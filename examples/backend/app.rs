@@ -147,7 +147,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     kind TEXT NOT NULL,               -- sync | remove
     item_id TEXT NOT NULL,
     reason TEXT NOT NULL,
-    state TEXT NOT NULL,              -- queued | running | done | failed
+    state TEXT NOT NULL,              -- queued | running | done | failed | superseded
     owner TEXT,                       -- the replica holding the lease
     lease_until BIGINT,
     attempts BIGINT NOT NULL DEFAULT 0,
@@ -658,8 +658,10 @@ async fn keep_item(
     // The check above reads; this row is what makes two links of the same accounts at once
     // impossible: the second's insert finds the first's (its key) and its transaction ends.
     let fingerprint = fingerprint.join("\u{1f}");
-    let mut stmts = vec![
-        Stmt::guard(
+    let mut stmts = Vec::new();
+    // An Item with no accounts duplicates nothing.
+    if !accounts.is_empty() {
+        stmts.push(Stmt::guard(
             "INSERT INTO active_links (user_id, institution_id, fingerprint, item_id)
              VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             params![
@@ -668,13 +670,13 @@ async fn keep_item(
                 fingerprint.clone(),
                 item_id
             ],
-        ),
-        Stmt::guard(
-            "UPDATE items SET institution_id = $1, institution_name = $2, status = 'active'
-             WHERE id = $3 AND status = 'linking'",
-            params![institution_id.clone(), institution_name, item_id],
-        ),
-    ];
+        ));
+    }
+    stmts.push(Stmt::guard(
+        "UPDATE items SET institution_id = $1, institution_name = $2, status = 'active'
+         WHERE id = $3 AND status = 'linking'",
+        params![institution_id.clone(), institution_name, item_id],
+    ));
     for a in &accounts {
         stmts.push(Stmt::new(
             "INSERT INTO accounts (id, item_id, name, mask, subtype) VALUES ($1, $2, $3, $4, $5)
@@ -842,6 +844,20 @@ async fn job(
         )
         .await?
         .ok_or(AppError::NotFound)?;
+    // A sync that met a passing failure while another was queued handed its work to that one
+    // (`superseded`): name the Item's newest, to follow instead.
+    let next = if row.text(1) == "superseded" {
+        app.db
+            .query_one(
+                "SELECT id FROM jobs WHERE item_id = $1 AND kind = 'sync' AND id <> $2
+                 ORDER BY created_at DESC LIMIT 1",
+                params![row.text(0), job_id.clone()],
+            )
+            .await?
+            .map(|r| r.text(0))
+    } else {
+        None
+    };
     Ok(Json(json!({
         "job_id": job_id,
         "item_id": row.text(0),
@@ -851,6 +867,7 @@ async fn job(
         "removed": row.opt_int(4),
         "error": row.opt_text(5),
         "attempts": row.int(6),
+        "next_job_id": next,
     })))
 }
 

@@ -13,7 +13,7 @@
 //!   not older than the state's: a late `ERROR` never undoes a newer `LOGIN_REPAIRED`.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{enqueue_stmt, Kind, Unless};
+use crate::jobs::{enqueue_stmt, run_now_stmt, Kind, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 
@@ -145,7 +145,11 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
     let body: serde_json::Value = serde_json::from_str(&hook.body).unwrap_or_default();
     match (hook.webhook_type.as_str(), hook.webhook_code.as_str()) {
         ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE" | "DEFAULT_UPDATE") => (
-            vec![sync()],
+            vec![
+                sync(),
+                // One queued and waiting out a retry's backoff runs now: there is news.
+                Effect::Sync(run_now_stmt(Kind::Sync, item_id)),
+            ],
             "sync queued, unless one queued or started since",
         ),
         // Plaid sends these to every app when it has pulled a new Item's history; an app on

@@ -76,7 +76,8 @@ pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, unless: Unless) -> 
          WHERE EXISTS (SELECT 1 FROM items WHERE id = $3 AND status = $6)
            AND NOT EXISTS (SELECT 1 FROM jobs WHERE item_id = $3 AND kind = $2
                            AND (($7 = 1 AND state = 'running')
-                                OR (started_at >= $8 AND state <> 'failed')))
+                                OR (started_at >= $8
+                                    AND state NOT IN ('failed', 'superseded'))))
          ON CONFLICT (item_id, kind) WHERE state = 'queued' DO NOTHING",
         params![
             id.clone(),
@@ -92,7 +93,19 @@ pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, unless: Unless) -> 
     (id, stmt)
 }
 
-/// [`enqueue_stmt`], run: `Some(job id)` when queued.
+/// A job of `kind` queued for the Item and waiting out a retry's backoff runs now: a user's
+/// request or a new webhook says there is reason to try again (Plaid may be back).
+pub fn run_now_stmt(kind: Kind, item_id: &str) -> Stmt {
+    let now = now_ms();
+    Stmt::new(
+        "UPDATE jobs SET run_after = $1
+         WHERE item_id = $2 AND kind = $3 AND state = 'queued' AND run_after > $1",
+        params![now, item_id, kind.as_str()],
+    )
+}
+
+/// [`enqueue_stmt`], run: `Some(job id)` when queued. When one is queued already, it runs now
+/// ([`run_now_stmt`]).
 pub async fn enqueue(
     app: &App,
     kind: Kind,
@@ -103,6 +116,18 @@ pub async fn enqueue(
     let (id, stmt) = enqueue_stmt(kind, item_id, reason, unless);
     let queued = app.db.transaction(vec![stmt]).await?.unwrap_or_default();
     if queued.first().copied().unwrap_or(0) == 0 {
+        if app
+            .db
+            .transaction(vec![run_now_stmt(kind, item_id)])
+            .await?
+            .unwrap_or_default()
+            .first()
+            .copied()
+            .unwrap_or(0)
+            > 0
+        {
+            app.wake.notify_waiters();
+        }
         return Ok(None);
     }
     app.wake.notify_waiters();
@@ -217,6 +242,8 @@ pub async fn worker(app: Arc<App>) {
 async fn run(app: &Arc<App>, job: Claimed) {
     if job.attempts > MAX_ATTEMPTS {
         let error = format!("gave up after {MAX_ATTEMPTS} attempts");
+        tracing::error!(job = %job.id, item_id = %job.item_id, kind = %job.kind,
+            "a job ended {MAX_ATTEMPTS} claims in a row with no outcome: given up");
         let _ = finish(
             app,
             &job,
@@ -261,7 +288,7 @@ async fn run(app: &Arc<App>, job: Claimed) {
     };
     let outcome = match job.kind.as_str() {
         "sync" => sync(app, &job.item_id).await,
-        "remove" => remove(app, &job.item_id).await.map_err(Failed::retry),
+        "remove" => remove(app, &job.item_id).await,
         other => Err(Failed::fatal(format!("unknown job kind {other}"))),
     };
     heartbeat.abort();
@@ -305,37 +332,44 @@ impl Failed {
 /// A job that may succeed later goes back in the queue, for as long as it fails that way:
 /// Plaid down for an hour delays a sync or a removal, never drops it (a sync may be all that
 /// stands for a webhook Plaid will not send again). It waits half its age each time, from 1 s
-/// to [`App::max_retry_wait`] (10 minutes); its claim count starts again.
+/// to [`App::max_retry_wait`] (10 minutes); its claim count starts again. If a job of its
+/// kind is queued for the Item already, that one does the work and this one ends
+/// `superseded` (`GET /api/jobs/{id}` names the one to follow).
 async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, StoreError> {
     let now = now_ms();
     let longest = i64::try_from(app.max_retry_wait.as_millis()).unwrap_or(i64::MAX);
     let wait = (now.saturating_sub(job.created_at) / 2).clamp(1_000.min(longest), longest);
+    // One queued job per Item and kind (the unique index): if one is queued already, it does
+    // the work, and this one says so.
     let requeued = app
         .db
         .execute(
             "UPDATE jobs SET state = 'queued', run_after = $1, owner = NULL, lease_until = NULL,
                              attempts = 0, error = $2
-             WHERE id = $3 AND owner = $4 AND state = 'running'",
+             WHERE id = $3 AND owner = $4 AND state = 'running'
+               AND NOT EXISTS (SELECT 1 FROM jobs q WHERE q.item_id = $5 AND q.kind = $6
+                               AND q.state = 'queued')",
             params![
                 now.saturating_add(wait),
                 error.clone(),
                 job.id.clone(),
-                app.replica.clone()
+                app.replica.clone(),
+                job.item_id.clone(),
+                job.kind.clone()
             ],
         )
-        .await;
-    match requeued {
-        Ok(n) => Ok(n == 1),
-        // Another job of its kind is queued for the Item already (the unique index): that one
-        // does the work; this one says so rather than "done".
-        Err(_) => {
-            let done = Done {
-                error: Some(format!("{error}; the sync queued after it does the work")),
-                ..Done::default()
-            };
-            finish(app, job, "failed", done).await
-        }
+        .await?;
+    if requeued == 1 {
+        return Ok(true);
     }
+    // Not requeued: another job of its kind is queued (or this replica lost the lease, and the
+    // finish below changes nothing). A database error above leaves the job running: its lease
+    // runs out and a worker claims it again, so it is never ended by the database's trouble.
+    let done = Done {
+        error: Some(error),
+        ..Done::default()
+    };
+    finish(app, job, "superseded", done).await
 }
 
 /// One sync of an Item: the driver's whole loop from the stored cursor, then the changes and
@@ -462,7 +496,10 @@ async fn sync_failed(app: &App, item_id: &str, e: &PlaidError) -> Failed {
 
 /// `/item/remove` of an Item the app gave up; the row goes once Plaid confirms (or says the
 /// Item is gone already).
-async fn remove(app: &App, item_id: &str) -> Result<Done, String> {
+/// Plaid down or the database busy: tried again later. A refusal trying again cannot change
+/// (an access token Plaid no longer knows as valid) ends the job `failed`, logged with the
+/// Item's id: someone must remove it by hand (the Dashboard), and the sweeper leaves it be.
+async fn remove(app: &App, item_id: &str) -> Result<Done, Failed> {
     let row = app
         .db
         .query_one(
@@ -470,7 +507,7 @@ async fn remove(app: &App, item_id: &str) -> Result<Done, String> {
             params![item_id],
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Failed::retry(e.to_string()))?;
     let Some(row) = row else {
         return Ok(Done::default());
     };
@@ -482,10 +519,16 @@ async fn remove(app: &App, item_id: &str) -> Result<Done, String> {
         Ok(_) => {}
         Err(PlaidError::Api(e)) if e.error_code == ErrorCode::ItemNotFound => {}
         Err(e) => {
-            return Err(e.api_error().map_or_else(
+            let error = e.api_error().map_or_else(
                 || "could not reach Plaid".to_owned(),
                 |a| a.error_code.as_str().to_owned(),
-            ))
+            );
+            if e.api_error().is_some() && !e.is_retryable() {
+                tracing::error!(item_id = %item_id, error = %e,
+                    "Plaid refused to remove an Item the app does not keep: remove it by hand");
+                return Err(Failed::fatal(error));
+            }
+            return Err(Failed::retry(error));
         }
     }
     app.db
@@ -494,15 +537,16 @@ async fn remove(app: &App, item_id: &str) -> Result<Done, String> {
             params![item_id],
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Failed::retry(e.to_string()))?;
     tracing::info!(item_id = %item_id, "an Item the app did not keep was removed at Plaid");
     Ok(Done::default())
 }
 
 /// Items left half-linked by a replica that died between the exchange and storing the Item
 /// (status `linking` for longer than a link takes) are removed at Plaid; so is any Item to
-/// remove that has no removal queued or running (its replica died before queueing it, or the
-/// job gave up on a crash loop): nothing stays connected at Plaid without a job to end it.
+/// remove that never had its removal queued (its replica died between the two): nothing stays
+/// connected at Plaid without a job to end it. One whose removal failed (Plaid refused it
+/// for good, or it killed five replicas) is logged and left for a person.
 pub async fn sweep(app: Arc<App>) {
     loop {
         tokio::time::sleep(Duration::from_secs(30).min(app.lease)).await;
@@ -519,7 +563,8 @@ pub async fn sweep(app: Arc<App>) {
             .query(
                 "SELECT i.id FROM items i WHERE i.status = 'removing'
                    AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.item_id = i.id
-                                   AND j.kind = 'remove' AND j.state IN ('queued', 'running'))",
+                                   AND j.kind = 'remove'
+                                   AND j.state IN ('queued', 'running', 'failed'))",
                 params![],
             )
             .await;

@@ -566,6 +566,25 @@ async fn the_user_closes_link_and_on_exit_is_handled() {
         let value = b.css(field).await.prop("value").await.unwrap();
         assert_eq!(value.as_deref(), Some(typed), "{field} kept");
     }
+    // The same for credentials the page's "Fill in" button put there.
+    b.fill("#username", "someone_else").await;
+    b.fill("#password", "not_this").await;
+    b.click("button[aria-label='Fill in user_good with password pass_good']")
+        .await;
+    b.css("#password").await.send_keys(&escape).await.unwrap();
+    b.css("[data-view=EXIT]").await;
+    b.page()
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&escape)
+        .await
+        .unwrap();
+    b.css("[data-view=CREDENTIAL]").await;
+    for (field, filled) in [("#username", "user_good"), ("#password", "pass_good")] {
+        let value = b.css(field).await.prop("value").await.unwrap();
+        assert_eq!(value.as_deref(), Some(filled), "{field} kept after Fill in");
+    }
     b.exit_link().await;
     b.page().enter_parent_frame().await.unwrap();
     b.status("You closed Link at First Platypus Bank; nothing was connected.")

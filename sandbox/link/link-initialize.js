@@ -106,6 +106,9 @@
     var exitCallbacks = [];
     var forceTimer = null;
     var reopen = false;
+    // Reloading the page after a forced exit it did not answer: what it sends before it is
+    // ready again is stale.
+    var restarting = false;
     var lastSessionId = null;
     var lastRequestId = null;
     var returnFocus = null;
@@ -192,7 +195,7 @@
       // An open() that came while a forced exit was closing Link: open again now.
       if (reopen && !destroyed && !isOpen) {
         reopen = false;
-        show();
+        open();
       }
       reopen = false;
     }
@@ -212,6 +215,12 @@
       var data = event.data;
       if (!data || typeof data !== 'object' || data[MARK] !== 1) {
         return;
+      }
+      if (restarting) {
+        if (data.type !== 'ready') {
+          return;
+        }
+        restarting = false;
       }
       switch (data.type) {
         case 'ready':
@@ -307,6 +316,11 @@
               return;
             }
             finished();
+            // Start the page afresh, so that nothing it still had pending (its own EXIT and
+            // onExit) comes late and closes a Link opened again; open() waits for it.
+            loaded = false;
+            restarting = true;
+            iframe.src = src;
             // Every onExit comes with an EXIT event (Plaid's event list).
             call(config.onEvent, [
               'EXIT',

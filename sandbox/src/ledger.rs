@@ -253,6 +253,10 @@ pub(crate) struct Ledger {
     start: NaiveDate,
     /// Refreshes so far (a stream of their own for the generator).
     refreshes: u64,
+    /// Per account, the amounts of the transactions left out of the history asked for
+    /// ([`keep_between`](Self::keep_between)): still part of the balances, as at Plaid, whose
+    /// balances do not depend on the history an app asked for.
+    carried: std::collections::HashMap<usize, f64>,
 }
 
 impl Ledger {
@@ -265,6 +269,7 @@ impl Ledger {
             day: 0,
             start,
             refreshes: 0,
+            carried: std::collections::HashMap::new(),
         }
     }
 
@@ -667,13 +672,21 @@ impl Ledger {
 
     /// Keeps only the transactions dated from `from` to `to`, as the log's history: for the
     /// history an Item's Transactions asked for, before anything was read from the log.
+    /// The balances still count those left out, as posted ([`carried`](Self::carried)).
     pub(crate) fn keep_between(&mut self, from: NaiveDate, to: NaiveDate) {
-        self.log = self
+        let (kept, left): (Vec<Txn>, Vec<Txn>) = self
             .current()
             .into_iter()
-            .filter(|t| t.date >= from && t.date <= to)
-            .map(Change::Added)
-            .collect();
+            .partition(|t| t.date >= from && t.date <= to);
+        for t in left {
+            *self.carried.entry(t.account).or_insert(0.0) += t.amount;
+        }
+        self.log = kept.into_iter().map(Change::Added).collect();
+    }
+
+    /// The amounts of an account's transactions left out of the history, for its balances.
+    pub(crate) fn carried(&self, account: usize) -> f64 {
+        self.carried.get(&account).copied().unwrap_or(0.0)
     }
 
     /// The transactions as they stand after the whole log.

@@ -567,8 +567,9 @@ impl Sandbox {
         Ok(changes)
     }
 
-    /// The Item's transactions as they stand: `(transaction_id, amount, pending)` sorted by
-    /// id, for tests that check a sync result against the truth.
+    /// The Item's transactions as they stand, on the accounts Transactions covers (as a sync
+    /// returns them): `(transaction_id, amount, pending)` sorted by id, for tests that check a
+    /// sync result against the truth.
     pub fn transactions(
         &self,
         item_id: impl AsRef<str>,
@@ -579,6 +580,7 @@ impl Sandbox {
                 .ledger
                 .current()
                 .into_iter()
+                .filter(|t| handlers::transactions::covered(item, t.account))
                 .map(|t| (t.id, t.amount, t.pending))
                 .collect();
             Ok(())

@@ -218,7 +218,9 @@ pub(crate) struct PendingItem {
 /// The transaction history an Item's Transactions asks for: `days_requested` (Link's
 /// `transactions.days_requested`, the sandbox's `options.transactions.days_requested`, or a
 /// first `/transactions/sync` or `/transactions/get`'s `options.days_requested`) and the
-/// sandbox's `start_date`/`end_date`. Nothing asked: the sandbox's own `history_days`.
+/// sandbox's `start_date`/`end_date`. Nothing asked: the sandbox's own `history_days`. Asked
+/// at the Item's creation, it may be longer or shorter than that; asked by a first sync or
+/// get (the Item exists, and its balances with it), only shorter.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct History {
     pub(crate) days: Option<u64>,
@@ -376,12 +378,17 @@ impl State {
         let history = Some(pending.history).filter(|h| transactions && h.any());
         let mut ledger = match &profile.ledger {
             LedgerPlan::Generated(slots) => {
-                // The history asked for, if more or less than the sandbox's own.
+                // The history asked for, if more or less than the sandbox's own; back to a
+                // `start_date` before it, too (the window below cuts what is not asked for).
                 let days = history
                     .and_then(|h| h.days)
                     .map_or(self.settings.history_days, |d| {
                         d.clamp(1, History::MAX_DAYS)
                     });
+                let to_start = history
+                    .and_then(|h| h.start)
+                    .map_or(0, |s| u64::try_from((today - s).num_days()).unwrap_or(0));
+                let days = days.max(to_start.min(History::MAX_DAYS));
                 Ledger::generated(seed, number, today, days, *slots)
             }
             LedgerPlan::Dynamic { checking, card } => {

@@ -1584,6 +1584,27 @@ async fn original_descriptions_when_asked_and_only_the_accounts_transactions_cov
         .iter()
         .all(|t| t["original_description"].is_string()));
 
+    // A user_custom mortgage with transactions: Transactions leaves them out.
+    let config = json!({ "override_accounts": [
+        { "type": "depository", "subtype": "checking", "starting_balance": 100,
+          "transactions": [{ "date_transacted": "2026-11-01", "date_posted": "2026-11-02",
+                             "amount": 5, "description": "COFFEE", "currency": "USD" }] },
+        { "type": "loan", "subtype": "mortgage", "starting_balance": 250000,
+          "transactions": [{ "date_transacted": "2026-11-01", "date_posted": "2026-11-02",
+                             "amount": -1200, "description": "PAYMENT", "currency": "USD" }] },
+    ] });
+    let (custom, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "override_username": "user_custom", "override_password": config.to_string() }),
+        )
+        .await;
+    let (txns, last_custom) = api.sync_all(&custom, json!({})).await;
+    let names: Vec<&str> = txns.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["COFFEE"]);
+    assert_eq!(last_custom["accounts"].as_array().unwrap().len(), 1);
+
     for listed in [&last["accounts"], &get["accounts"]] {
         let kinds: Vec<(&str, &str)> = listed
             .as_array()
@@ -1655,7 +1676,35 @@ async fn an_items_transaction_history_is_what_it_asked_for() {
     assert!(!txns.is_empty());
     assert!(dates(&txns).iter().all(|d| (start..=end).contains(d)));
 
+    let back = today - chrono::Days::new(200);
+    let (old_start, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "transactions": { "start_date": back.to_string() } }),
+        )
+        .await;
+    let (txns, _) = api.sync_all(&old_start, json!({})).await;
+    assert!(
+        (span(&txns).0 - back).num_days() < 7,
+        "history back to {back}"
+    );
+
+    // A first sync asking for less history leaves the balances as they were: Plaid's do not
+    // depend on the history an app asked for.
     let (late, _) = api.item("ins_109508", json!(["auth"]), json!({})).await;
+    let balances = async |access: &str| {
+        let answer = api
+            .ok("/accounts/get", json!({ "access_token": access }))
+            .await;
+        answer["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["balances"].clone())
+            .collect::<Vec<_>>()
+    };
+    let before = balances(&late).await;
     let options = json!({ "days_requested": 14 });
     let first_call = api
         .ok(
@@ -1666,6 +1715,7 @@ async fn an_items_transaction_history_is_what_it_asked_for() {
     assert_eq!(first_call["transactions_update_status"], "NOT_READY");
     let (txns, _) = api.sync_all(&late, json!({})).await;
     assert!((today - span(&txns).0).num_days() <= 14);
+    assert_eq!(balances(&late).await, before);
 
     for bad in [json!(0), json!(731), json!("30")] {
         let code = api

@@ -133,6 +133,10 @@
           r.body.removed + ' removed.');
         return refresh();
       }
+      if (r.body.state === 'superseded' && r.body.next_job_id) {
+        jobId = r.body.next_job_id; // a newer sync does the work: follow it
+        continue;
+      }
       if (r.body.state === 'failed') {
         status('The sync failed (' + r.body.error + ').', true);
         return refresh();

@@ -9,7 +9,7 @@ mod link;
 mod processor;
 mod products;
 mod sandbox_ops;
-mod transactions;
+pub(crate) mod transactions;
 
 pub(crate) use link::{live_link_token, shown_client_name};
 pub(crate) use sandbox_ops::{fire, require_login};
@@ -283,7 +283,7 @@ pub(crate) fn balances(item: &Item, index: usize) -> AccountBalance {
     };
     let plan = &account.plan;
     let (current, mut available) = if plan.ledger_balance {
-        let (mut posted, mut pending) = (0.0, 0.0);
+        let (mut posted, mut pending) = (item.ledger.carried(index), 0.0);
         for t in item
             .ledger
             .current_refs()

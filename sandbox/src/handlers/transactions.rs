@@ -93,18 +93,21 @@ fn merchant_entity_id(slug: &str) -> String {
         .collect()
 }
 
-/// The accounts a transactions answer lists: those `keep` selects.
 /// The accounts Transactions covers (Plaid's docs: `credit`, `depository`, and `loan` only of
-/// subtype `student`); the others are left out of its answers' `accounts`.
-fn covered(item: &Item, index: usize) -> bool {
-    let plan = &item.accounts[index].plan;
-    match plan.kind.as_str() {
+/// subtype `student`): its answers leave the others out, their transactions (a `user_custom`
+/// config may give a mortgage some) and their place in `accounts`.
+pub(crate) fn covered(item: &Item, index: usize) -> bool {
+    let Some(account) = item.accounts.get(index) else {
+        return false;
+    };
+    match account.plan.kind.as_str() {
         "depository" | "credit" => true,
-        "loan" => plan.subtype == "student",
+        "loan" => account.plan.subtype == "student",
         _ => false,
     }
 }
 
+/// The accounts a transactions answer lists: those `keep` selects.
 fn accounts(item: &Item, keep: impl Fn(usize) -> bool) -> Vec<AccountBase> {
     (0..item.accounts.len())
         .filter(|i| keep(*i))
@@ -200,7 +203,9 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let filter = account_filter(item, body, "account_id")?;
     add_product(item, "transactions");
     item.synced = true;
-    let wanted = |account: usize| filter.as_ref().is_none_or(|f| f.contains(&account));
+    let wanted = |account: usize| {
+        covered(item, account) && filter.as_ref().is_none_or(|f| f.contains(&account))
+    };
     if added {
         first_history(item, days);
         let mut hooks = Vec::new();
@@ -290,7 +295,7 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         Cursor::Snapshot { .. } => true,
         Cursor::At(pos) => pos < len,
     };
-    let keep = |i: usize| wanted(i) && covered(item, i);
+    let keep = wanted;
     json(
         &TransactionsSyncResponse::new(
             added,
@@ -337,7 +342,9 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         item.not_ready -= 1;
         return Err(Failure::code("PRODUCT_NOT_READY"));
     }
-    let wanted = |account: usize| filter.as_ref().is_none_or(|f| f.contains(&account));
+    let wanted = |account: usize| {
+        covered(item, account) && filter.as_ref().is_none_or(|f| f.contains(&account))
+    };
     let all = item.ledger.current();
     let mut matching: Vec<&Txn> = all
         .iter()
@@ -350,7 +357,7 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         .take(count)
         .map(|t| transaction(t, item, original))
         .collect();
-    let keep = |i: usize| wanted(i) && covered(item, i);
+    let keep = wanted;
     json(&TransactionsGetResponse::new(
         accounts(item, keep),
         page,
@@ -427,7 +434,7 @@ pub(super) fn recurring_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     type Stream = ((usize, String, &'static str), Vec<Txn>);
     let mut groups: Vec<Stream> = Vec::new();
     for t in item.ledger.current().into_iter().filter(|t| !t.pending) {
-        if filter.as_ref().is_some_and(|f| !f.contains(&t.account)) {
+        if !covered(item, t.account) || filter.as_ref().is_some_and(|f| !f.contains(&t.account)) {
             continue;
         }
         let key = (

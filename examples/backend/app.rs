@@ -7,8 +7,8 @@ use crate::inbox::{self, Delivery};
 use crate::jobs::{self, Kind, Unless};
 use crate::store::{params, Db, Stmt, StoreError};
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -430,16 +430,23 @@ impl From<StoreError> for AppError {
 }
 
 /// The signed-in user. A stand-in for the app's real authentication (a session cookie or a
-/// bearer token checked by middleware): here, the `x-user-id` header.
+/// bearer token checked by middleware): here, the `x-user-id` header. An extractor that every
+/// route takes before its body, so a stranger gets 401 whatever it sent, never a hint about
+/// what a body should look like.
 struct User(String);
 
-fn user(headers: &HeaderMap) -> Result<User, AppError> {
-    headers
-        .get("x-user-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64)
-        .map(|v| User(v.to_owned()))
-        .ok_or(AppError::Unauthenticated)
+impl<S: Send + Sync> FromRequestParts<S> for User {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .headers
+            .get("x-user-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 64)
+            .map(|v| User(v.to_owned()))
+            .ok_or(AppError::Unauthenticated)
+    }
 }
 
 /// The caller's Item (token and status); 404 if there is none or it is someone else's.
@@ -463,9 +470,8 @@ async fn owned_item(
 /// POST /api/link-token: a link token for connecting a new bank.
 async fn create_link_token(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    user: User,
 ) -> Result<Json<Value>, AppError> {
-    let user = user(&headers)?;
     let request = LinkTokenCreateRequest::new(
         "Plaid SDK Backend",
         "en",
@@ -494,21 +500,8 @@ struct ExchangeBody {
 /// confirms, and a replica dying mid-way leaves a `linking` row the sweeper removes.
 async fn exchange(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Json<ExchangeBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), Response> {
-    // Who asks comes first: a stranger gets 401 whatever the body, not a hint about its shape.
-    let user = user(&headers).map_err(IntoResponse::into_response)?;
-    let Json(body) = body.map_err(IntoResponse::into_response)?;
-    exchange_for(app, user, body)
-        .await
-        .map_err(IntoResponse::into_response)
-}
-
-async fn exchange_for(
-    app: Arc<App>,
     user: User,
-    body: ExchangeBody,
+    Json(body): Json<ExchangeBody>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     if body.public_token.is_empty() {
         return Err(AppError::BadRequest("public_token is empty".into()));
@@ -732,16 +725,12 @@ async fn give_up_item(app: &App, item_id: &str, token: &AccessToken) {
             .map(drop)
     } else {
         let (_, queue) = jobs::enqueue_stmt(Kind::Remove, item_id, "link not kept", Unless::Queued);
-        app.db
-            .transaction(vec![
-                Stmt::guard(
-                    "UPDATE items SET status = 'removing' WHERE id = $1 AND status = 'linking'",
-                    params![item_id],
-                ),
-                queue,
-            ])
-            .await
-            .map(drop)
+        let mut stmts = vec![Stmt::guard(
+            "UPDATE items SET status = 'removing' WHERE id = $1 AND status = 'linking'",
+            params![item_id],
+        )];
+        stmts.extend(queue);
+        app.db.transaction(stmts).await.map(drop)
     };
     if let Err(e) = recorded {
         // The row stays `linking`; the sweeper removes it at Plaid later.
@@ -751,11 +740,7 @@ async fn give_up_item(app: &App, item_id: &str, token: &AccessToken) {
 }
 
 /// GET /api/items: the caller's Items.
-async fn list_items(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, AppError> {
-    let user = user(&headers)?;
+async fn list_items(State(app): State<Arc<App>>, user: User) -> Result<Json<Value>, AppError> {
     let rows = app
         .db
         .query(
@@ -793,10 +778,9 @@ async fn list_items(
 /// accounts again.
 async fn update_link_token(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    user: User,
     Path(item_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let user = user(&headers)?;
     let (token, status) = owned_item(&app, &user, &item_id).await?;
     if status != "active" {
         return Err(AppError::Conflict("the Item is disconnected".into()));
@@ -813,10 +797,9 @@ async fn update_link_token(
 /// running.
 async fn start_sync(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    user: User,
     Path(item_id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let user = user(&headers)?;
     let (_, status) = owned_item(&app, &user, &item_id).await?;
     if status != "active" {
         return Err(AppError::Conflict("the Item is disconnected".into()));
@@ -830,10 +813,9 @@ async fn start_sync(
 /// GET /api/jobs/{id}: a sync job's state and counts.
 async fn job(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    user: User,
     Path(job_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let user = user(&headers)?;
     let row = app
         .db
         .query_one(
@@ -874,10 +856,9 @@ async fn job(
 /// GET /api/items/{id}/transactions: the Item's stored transactions, newest first.
 async fn list_transactions(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    user: User,
     Path(item_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let user = user(&headers)?;
     owned_item(&app, &user, &item_id).await?;
     let rows = app
         .db
@@ -908,10 +889,9 @@ async fn list_transactions(
 /// the local data, mark it disconnected.
 async fn disconnect(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    user: User,
     Path(item_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let user = user(&headers)?;
     let (token, status) = owned_item(&app, &user, &item_id).await?;
     if status == "active" {
         to_the_end(disconnect_item(app, item_id.clone(), token)).await?;

@@ -13,7 +13,7 @@
 //!   not older than the state's: a late `ERROR` never undoes a newer `LOGIN_REPAIRED`.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{enqueue_stmt, run_now_stmt, Kind, Unless};
+use crate::jobs::{enqueue_stmt, Kind, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 
@@ -121,8 +121,9 @@ async fn apply(app: &App, hook: &Claimed) -> Result<(), StoreError> {
         params![outcome, now_ms(), hook.key.clone(), app.replica.clone()],
     )];
     let queues_sync = effect.iter().any(|e| matches!(e, Effect::Sync(_)));
-    stmts.extend(effect.into_iter().map(|e| match e {
-        Effect::Sync(stmt) | Effect::State(stmt) => stmt,
+    stmts.extend(effect.into_iter().flat_map(|e| match e {
+        Effect::Sync(stmts) => stmts,
+        Effect::State(stmt) => vec![stmt],
     }));
     if app.db.transaction(stmts).await?.is_some() && queues_sync {
         app.wake.notify_waiters();
@@ -131,7 +132,8 @@ async fn apply(app: &App, hook: &Claimed) -> Result<(), StoreError> {
 }
 
 enum Effect {
-    Sync(Stmt),
+    /// A sync queued ([`enqueue_stmt`]'s statements).
+    Sync(Vec<Stmt>),
     State(Stmt),
 }
 
@@ -145,11 +147,7 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
     let body: serde_json::Value = serde_json::from_str(&hook.body).unwrap_or_default();
     match (hook.webhook_type.as_str(), hook.webhook_code.as_str()) {
         ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE" | "DEFAULT_UPDATE") => (
-            vec![
-                sync(),
-                // One queued and waiting out a retry's backoff runs now: there is news.
-                Effect::Sync(run_now_stmt(Kind::Sync, item_id)),
-            ],
+            vec![sync()],
             "sync queued, unless one queued or started since",
         ),
         // Plaid sends these to every app when it has pulled a new Item's history; an app on

@@ -56,8 +56,16 @@ pub enum Unless {
 }
 
 /// Queues a job for the Item, while the Item is in the state the job needs, unless `unless`
-/// says one is not needed. The job's id and the statement, for a transaction.
-pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, unless: Unless) -> (String, Stmt) {
+/// says one is not needed. The job's id and the statements, for a transaction: the insert
+/// (its count says whether it queued), then one that makes a job of its kind queued already
+/// and waiting out a retry's backoff run now: a request for one is a reason to try again
+/// (a user asking, a webhook with news; Plaid may be back).
+pub fn enqueue_stmt(
+    kind: Kind,
+    item_id: &str,
+    reason: &str,
+    unless: Unless,
+) -> (String, Vec<Stmt>) {
     let id = random_id();
     let now = now_ms();
     let needs = match kind {
@@ -69,7 +77,7 @@ pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, unless: Unless) -> 
         Unless::Busy => (1, i64::MAX),
         Unless::StartedAfter(ms) => (0, ms),
     };
-    let stmt = Stmt::new(
+    let insert = Stmt::new(
         "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at)
          SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT),
                 'queued', CAST($5 AS BIGINT), CAST($5 AS BIGINT)
@@ -90,22 +98,15 @@ pub fn enqueue_stmt(kind: Kind, item_id: &str, reason: &str, unless: Unless) -> 
             started_after
         ],
     );
-    (id, stmt)
-}
-
-/// A job of `kind` queued for the Item and waiting out a retry's backoff runs now: a user's
-/// request or a new webhook says there is reason to try again (Plaid may be back).
-pub fn run_now_stmt(kind: Kind, item_id: &str) -> Stmt {
-    let now = now_ms();
-    Stmt::new(
+    let run_now = Stmt::new(
         "UPDATE jobs SET run_after = $1
          WHERE item_id = $2 AND kind = $3 AND state = 'queued' AND run_after > $1",
         params![now, item_id, kind.as_str()],
-    )
+    );
+    (id, vec![insert, run_now])
 }
 
-/// [`enqueue_stmt`], run: `Some(job id)` when queued. When one is queued already, it runs now
-/// ([`run_now_stmt`]).
+/// [`enqueue_stmt`], run: `Some(job id)` when queued.
 pub async fn enqueue(
     app: &App,
     kind: Kind,
@@ -113,25 +114,14 @@ pub async fn enqueue(
     reason: &str,
     unless: Unless,
 ) -> Result<Option<String>, StoreError> {
-    let (id, stmt) = enqueue_stmt(kind, item_id, reason, unless);
-    let queued = app.db.transaction(vec![stmt]).await?.unwrap_or_default();
-    if queued.first().copied().unwrap_or(0) == 0 {
-        if app
-            .db
-            .transaction(vec![run_now_stmt(kind, item_id)])
-            .await?
-            .unwrap_or_default()
-            .first()
-            .copied()
-            .unwrap_or(0)
-            > 0
-        {
-            app.wake.notify_waiters();
-        }
-        return Ok(None);
+    let (id, stmts) = enqueue_stmt(kind, item_id, reason, unless);
+    let counts = app.db.transaction(stmts).await?.unwrap_or_default();
+    let changed = |i: usize| counts.get(i).is_some_and(|n| *n > 0);
+    let (queued, run_now) = (changed(0), changed(1));
+    if queued || run_now {
+        app.wake.notify_waiters();
     }
-    app.wake.notify_waiters();
-    Ok(Some(id))
+    Ok(queued.then_some(id))
 }
 
 /// The Item's newest sync job, whatever its state: for a new Item, the one that covers its

@@ -39,6 +39,31 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The backend against `sandbox`, on a SQLite file of its own (in a fresh folder `name`).
+fn on_sqlite(sandbox: &Sandbox, name: &str) -> Start {
+    Start::default()
+        .plaid(sandbox)
+        .env("DATABASE", temp_dir(name).join("db.sqlite3"))
+}
+
+/// The body of Plaid's `SYNC_UPDATES_AVAILABLE` webhook for the Item.
+fn sync_updates_webhook(item_id: &str) -> String {
+    json!({
+        "webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
+        "item_id": item_id, "initial_update_complete": true,
+        "historical_update_complete": true, "environment": "sandbox",
+    })
+    .to_string()
+}
+
+/// user-1's one Item holds exactly as many transactions as the sandbox's ledger.
+async fn assert_stored_equals_ledger(backend: &Backend, sandbox: &Sandbox, item_id: &str) {
+    let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+    let stored = items["items"][0]["transactions"].as_u64().unwrap();
+    let ledger = sandbox.transactions(item_id).unwrap().len() as u64;
+    assert_eq!(stored, ledger, "{items}");
+}
+
 async fn eventually(what: &str, secs: u64, mut check: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !check().await {
@@ -52,12 +77,7 @@ async fn eventually(what: &str, secs: u64, mut check: impl AsyncFnMut() -> bool)
 #[tokio::test]
 async fn a_link_that_fails_after_the_exchange_leaves_no_bank_connected() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("orphan");
-    let backend = Start::default()
-        .plaid(&sandbox)
-        .env("DATABASE", dir.join("db.sqlite3"))
-        .spawn()
-        .unwrap();
+    let backend = on_sqlite(&sandbox, "orphan").spawn().unwrap();
     sandbox.inject(Some("/accounts/get"), Fault::ServerError, 20);
     let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
     assert_eq!(status, 502, "{body}");
@@ -211,12 +231,7 @@ async fn replays_and_duplicates_have_one_effect_and_never_undo_a_newer_state() {
     let late = signer.sign_at(error.as_bytes(), now - Duration::from_secs(15));
     assert_eq!(backend.post_webhook(error.as_bytes(), &late).await, 200);
 
-    let sync = json!({
-        "webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
-        "item_id": item_id, "initial_update_complete": true,
-        "historical_update_complete": true, "environment": "sandbox",
-    })
-    .to_string();
+    let sync = sync_updates_webhook(&item_id);
     let sync_jwt = signer.sign(sync.as_bytes());
     for _ in 0..10 {
         assert_eq!(backend.post_webhook(sync.as_bytes(), &sync_jwt).await, 200);
@@ -297,12 +312,7 @@ async fn an_offline_restart_never_hands_a_new_user_an_old_users_item() {
 #[tokio::test]
 async fn strangers_learn_nothing_from_ids() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("ids");
-    let backend = Start::default()
-        .plaid(&sandbox)
-        .env("DATABASE", dir.join("db.sqlite3"))
-        .spawn()
-        .unwrap();
+    let backend = on_sqlite(&sandbox, "ids").spawn().unwrap();
     let (_, a) = backend.link(&sandbox, "alice", "ins_109508").await;
     let (_, b) = backend.link(&sandbox, "alice", "ins_109511").await;
     let item = a["item_id"].as_str().unwrap();
@@ -338,12 +348,7 @@ async fn strangers_learn_nothing_from_ids() {
 #[tokio::test]
 async fn exchanging_an_items_public_token_again_never_removes_the_kept_item() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("update-exchange");
-    let backend = Start::default()
-        .plaid(&sandbox)
-        .env("DATABASE", dir.join("db.sqlite3"))
-        .spawn()
-        .unwrap();
+    let backend = on_sqlite(&sandbox, "update-exchange").spawn().unwrap();
     let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
     assert_eq!(status, 201, "{body}");
     let item_id = body["item_id"].as_str().unwrap().to_owned();
@@ -435,12 +440,7 @@ async fn a_sync_that_meets_a_passing_failure_is_tried_again() {
 #[tokio::test]
 async fn a_nul_in_plaids_data_is_stored_alike_and_never_blocks_a_sync() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("nul");
-    let backend = Start::default()
-        .plaid(&sandbox)
-        .env("DATABASE", dir.join("db.sqlite3"))
-        .spawn()
-        .unwrap();
+    let backend = on_sqlite(&sandbox, "nul").spawn().unwrap();
     let config = json!({ "override_accounts": [{ "type": "depository", "subtype": "checking",
         "transactions": [{ "date_transacted": "2026-11-01", "date_posted": "2026-11-02",
             "amount": 12.5, "description": "NUL\u{0}BYTE", "currency": "USD" }] }] });
@@ -483,12 +483,7 @@ async fn a_nul_in_plaids_data_is_stored_alike_and_never_blocks_a_sync() {
 #[tokio::test]
 async fn an_exchange_finishes_when_its_client_leaves_or_the_process_is_told_to_stop() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("cancelled");
-    let mut backend = Start::default()
-        .plaid(&sandbox)
-        .env("DATABASE", dir.join("db.sqlite3"))
-        .spawn()
-        .unwrap();
+    let mut backend = on_sqlite(&sandbox, "cancelled").spawn().unwrap();
     let impatient = reqwest::Client::builder()
         .timeout(Duration::from_millis(800))
         .build()
@@ -560,10 +555,7 @@ async fn an_exchange_finishes_when_its_client_leaves_or_the_process_is_told_to_s
 #[tokio::test]
 async fn a_removal_plaid_refuses_for_long_is_retried_until_plaid_confirms() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("remove-retry");
-    let backend = Start::default()
-        .plaid(&sandbox)
-        .env("DATABASE", dir.join("db.sqlite3"))
+    let backend = on_sqlite(&sandbox, "remove-retry")
         .env("JOB_RETRY_SECONDS", "1")
         .spawn()
         .unwrap();
@@ -586,10 +578,7 @@ async fn a_removal_plaid_refuses_for_long_is_retried_until_plaid_confirms() {
 #[tokio::test]
 async fn a_sync_is_tried_until_plaid_answers_however_long_it_fails() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("sync-outage");
-    let backend = Start::default()
-        .plaid(&sandbox)
-        .env("DATABASE", dir.join("db.sqlite3"))
+    let backend = on_sqlite(&sandbox, "sync-outage")
         .env("SYNC_RESTARTS", "0")
         .env("JOB_RETRY_SECONDS", "1")
         .spawn()
@@ -605,10 +594,7 @@ async fn a_sync_is_tried_until_plaid_answers_however_long_it_fails() {
         j["state"] == "done"
     })
     .await;
-    let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
-    let stored = items["items"][0]["transactions"].as_u64().unwrap();
-    let ledger = sandbox.transactions(&item_id).unwrap().len() as u64;
-    assert_eq!(stored, ledger, "{items}");
+    assert_stored_equals_ledger(&backend, &sandbox, &item_id).await;
 }
 
 /// A proxy to `target` that holds each answer to `path` until `parties` of them are ready,
@@ -659,12 +645,9 @@ async fn barrier_proxy(target: String, path: &'static str, parties: usize) -> St
 #[tokio::test]
 async fn two_links_of_the_same_accounts_at_once_keep_one_item() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("duplicate-race");
     let proxy = barrier_proxy(sandbox.uri(), "/institutions/get_by_id", 2).await;
-    let backend = Start::default()
-        .plaid(&sandbox)
+    let backend = on_sqlite(&sandbox, "duplicate-race")
         .env("PLAID_ENV", &proxy)
-        .env("DATABASE", dir.join("db.sqlite3"))
         .spawn()
         .unwrap();
     for round in 0..5 {
@@ -720,10 +703,7 @@ fn base64url(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn webhook_times_urls_and_statuses_say_what_happened() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("statuses");
-    let backend = Start::default()
-        .plaid(&sandbox)
-        .env("DATABASE", dir.join("db.sqlite3"))
+    let backend = on_sqlite(&sandbox, "statuses")
         .env("PUBLIC_URL", "http://127.0.0.1:9/")
         .spawn()
         .unwrap();
@@ -804,10 +784,7 @@ async fn webhook_times_urls_and_statuses_say_what_happened() {
 #[tokio::test]
 async fn a_failed_sync_with_another_queued_hands_its_work_over() {
     let sandbox = sandbox().await;
-    let dir = temp_dir("superseded");
-    let backend = Start::default()
-        .plaid(&sandbox)
-        .env("DATABASE", dir.join("db.sqlite3"))
+    let backend = on_sqlite(&sandbox, "superseded")
         .env("SYNC_RESTARTS", "0")
         .env("JOB_RETRY_SECONDS", "1")
         .spawn()
@@ -819,12 +796,7 @@ async fn a_failed_sync_with_another_queued_hands_its_work_over() {
     let item_id = body["item_id"].as_str().unwrap().to_owned();
     let first = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
     // Meanwhile Plaid says there is news: a sync queued after the running one.
-    let hook = json!({
-        "webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
-        "item_id": item_id, "initial_update_complete": true,
-        "historical_update_complete": true, "environment": "sandbox",
-    })
-    .to_string();
+    let hook = sync_updates_webhook(&item_id);
     let jwt = sandbox.signer().sign(hook.as_bytes());
     assert_eq!(backend.post_webhook(hook.as_bytes(), &jwt).await, 200);
     let mut seen = Value::Null;
@@ -838,7 +810,5 @@ async fn a_failed_sync_with_another_queued_hands_its_work_over() {
     assert!(seen["error"].is_string(), "{seen}");
     let next = format!("/api/jobs/{}", seen["next_job_id"].as_str().unwrap());
     job_done(&backend, &next, "the sync that took over", 30).await;
-    let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
-    let stored = items["items"][0]["transactions"].as_u64().unwrap();
-    assert_eq!(stored, sandbox.transactions(&item_id).unwrap().len() as u64);
+    assert_stored_equals_ledger(&backend, &sandbox, &item_id).await;
 }

@@ -320,6 +320,29 @@ impl Browser {
         }
     }
 
+    /// In Link's credentials step: Escape (Link asks to confirm the exit), then Escape again
+    /// (back to the form).
+    async fn escape_and_back(&self) {
+        let escape = String::from(char::from(fantoccini::key::Key::Escape));
+        self.css("#password")
+            .await
+            .send_keys(&escape)
+            .await
+            .unwrap();
+        self.css("[data-view=EXIT]").await;
+        let focused = self.page().active_element().await.unwrap();
+        focused.send_keys(&escape).await.unwrap();
+        self.css("[data-view=CREDENTIAL]").await;
+    }
+
+    /// The credentials form holds `user_good` / `pass_good` (put there `how`).
+    async fn assert_credentials_shown(&self, how: &str) {
+        for (field, want) in [("#username", "user_good"), ("#password", "pass_good")] {
+            let value = self.css(field).await.prop("value").await.unwrap();
+            assert_eq!(value.as_deref(), Some(want), "{field} {how}, kept");
+        }
+    }
+
     /// The Items the page shows: `data-items` on the body.
     async fn items_shown(&self) -> usize {
         let body = self.css("body[data-items]").await;
@@ -551,40 +574,15 @@ async fn the_user_closes_link_and_on_exit_is_handled() {
     b.choose_bank("platypus", "ins_109508").await;
     b.fill("#username", "user_good").await;
     b.fill("#password", "pass_good").await;
-    let escape = String::from(char::from(fantoccini::key::Key::Escape));
-    b.css("#password").await.send_keys(&escape).await.unwrap();
-    b.css("[data-view=EXIT]").await;
-    b.page()
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(&escape)
-        .await
-        .unwrap();
-    b.css("[data-view=CREDENTIAL]").await;
-    for (field, typed) in [("#username", "user_good"), ("#password", "pass_good")] {
-        let value = b.css(field).await.prop("value").await.unwrap();
-        assert_eq!(value.as_deref(), Some(typed), "{field} kept");
-    }
+    b.escape_and_back().await;
+    b.assert_credentials_shown("typed").await;
     // The same for credentials the page's "Fill in" button put there.
     b.fill("#username", "someone_else").await;
     b.fill("#password", "not_this").await;
     b.click("button[aria-label='Fill in user_good with password pass_good']")
         .await;
-    b.css("#password").await.send_keys(&escape).await.unwrap();
-    b.css("[data-view=EXIT]").await;
-    b.page()
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(&escape)
-        .await
-        .unwrap();
-    b.css("[data-view=CREDENTIAL]").await;
-    for (field, filled) in [("#username", "user_good"), ("#password", "pass_good")] {
-        let value = b.css(field).await.prop("value").await.unwrap();
-        assert_eq!(value.as_deref(), Some(filled), "{field} kept after Fill in");
-    }
+    b.escape_and_back().await;
+    b.assert_credentials_shown("filled in").await;
     b.exit_link().await;
     b.page().enter_parent_frame().await.unwrap();
     b.status("You closed Link at First Platypus Bank; nothing was connected.")

@@ -58,9 +58,7 @@ impl Body {
 
     /// A required `YYYY-MM-DD` date.
     pub(crate) fn date(&self, field: &str) -> Result<NaiveDate, Failure> {
-        NaiveDate::parse_from_str(self.required(field)?, "%Y-%m-%d").map_err(|_| {
-            Failure::invalid_field(format!("{field} must be a date in the format YYYY-MM-DD"))
-        })
+        parse_date(self.required(field)?, field)
     }
 
     /// A field of the request's `options` object.
@@ -107,6 +105,39 @@ fn strings(value: Option<&Value>, field: &str) -> Result<Vec<String>, Failure> {
     }
 }
 
+fn parse_date(text: &str, field: &str) -> Result<NaiveDate, Failure> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| not_a_date(field))
+}
+
+fn not_a_date(field: &str) -> Failure {
+    Failure::invalid_field(format!("{field} must be a date in the format YYYY-MM-DD"))
+}
+
+/// An optional `YYYY-MM-DD` date: absent or null is none.
+pub(crate) fn optional_date(
+    value: Option<&Value>,
+    field: &str,
+) -> Result<Option<NaiveDate>, Failure> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => parse_date(s, field).map(Some),
+        Some(_) => Err(not_a_date(field)),
+    }
+}
+
+/// An optional integer from 1 to `max`: absent or null is none.
+pub(crate) fn one_to(value: Option<&Value>, field: &str, max: u64) -> Result<Option<u64>, Failure> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_u64() {
+            Some(n) if (1..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(Failure::invalid_field(format!(
+                "{field} must be an integer between 1 and {max}"
+            ))),
+        },
+    }
+}
+
 /// A page size: absent or null is `default`, else an integer from 1 to `max`.
 pub(crate) fn page_count(
     value: Option<&Value>,
@@ -114,15 +145,7 @@ pub(crate) fn page_count(
     default: usize,
     max: usize,
 ) -> Result<usize, Failure> {
-    match value {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => match v.as_u64() {
-            Some(n) if n >= 1 && n <= max as u64 => Ok(n as usize),
-            _ => Err(Failure::invalid_field(format!(
-                "{field} must be an integer between 1 and {max}"
-            ))),
-        },
-    }
+    Ok(one_to(value, field, max as u64)?.map_or(default, |n| n as usize))
 }
 
 /// An offset: absent or null is 0, else an integer ≥ 0 (bounded, so no arithmetic on it

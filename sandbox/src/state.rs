@@ -232,6 +232,14 @@ impl History {
     /// Plaid's bounds for `days_requested`.
     pub(crate) const MAX_DAYS: u64 = 730;
 
+    /// A `days_requested` value: an integer from 1 to 730 (Plaid's bounds); absent: none.
+    pub(crate) fn days_requested(
+        value: Option<&Value>,
+        field: &str,
+    ) -> Result<Option<u64>, Failure> {
+        crate::body::one_to(value, field, Self::MAX_DAYS)
+    }
+
     /// Whether anything was asked.
     pub(crate) fn any(&self) -> bool {
         self.days.is_some() || self.start.is_some() || self.end.is_some()

@@ -94,6 +94,22 @@ pub(crate) fn transactions_ready(
     }
 }
 
+/// What Plaid sends when an Item's first Investments extraction, run in the background
+/// (`/investments/transactions/get` with `async_update`), is done: `HISTORICAL_UPDATE`.
+pub(crate) fn investments_ready(item: &mut Item, outgoing: &mut Vec<Outgoing>, now: DateTime<Utc>) {
+    let new = item.profile.investment_transactions.len();
+    let body = item.webhook_body(
+        "INVESTMENTS_TRANSACTIONS",
+        "HISTORICAL_UPDATE",
+        &[
+            ("new_investments_transactions", Value::from(new)),
+            ("cancelled_investments_transactions", Value::from(0)),
+            ("error", Value::Null),
+        ],
+    );
+    queue(item, outgoing, body, now);
+}
+
 /// One post to make: the index of its record, where, what, and after how long.
 pub(crate) struct Delivery {
     index: usize,

@@ -75,6 +75,24 @@ impl Api {
             item["item_id"].as_str().unwrap().to_owned(),
         )
     }
+
+    /// Every transaction of a `/transactions/sync` loop from the start, and the last answer.
+    async fn sync_all(&self, access: &str, options: Value) -> (Vec<Value>, Value) {
+        let (mut added, mut cursor) = (Vec::new(), String::new());
+        loop {
+            let page = self
+                .ok(
+                    "/transactions/sync",
+                    json!({ "access_token": access, "cursor": cursor, "count": 500, "options": options }),
+                )
+                .await;
+            added.extend(page["added"].as_array().unwrap().iter().cloned());
+            cursor = page["next_cursor"].as_str().unwrap().to_owned();
+            if page["has_more"] != true {
+                return (added, page);
+            }
+        }
+    }
 }
 
 async fn receiver() -> MockServer {
@@ -1418,26 +1436,6 @@ async fn a_synced_transaction_has_the_fields_of_the_specs_example() {
         .filter(|k| with_merchant.get(k.as_str()).is_none())
         .collect();
     assert!(missing.is_empty(), "missing {missing:?} in {with_merchant}");
-}
-
-impl Api {
-    /// Every transaction of a `/transactions/sync` loop from the start, and the last answer.
-    async fn sync_all(&self, access: &str, options: Value) -> (Vec<Value>, Value) {
-        let (mut added, mut cursor) = (Vec::new(), String::new());
-        loop {
-            let page = self
-                .ok(
-                    "/transactions/sync",
-                    json!({ "access_token": access, "cursor": cursor, "count": 500, "options": options }),
-                )
-                .await;
-            added.extend(page["added"].as_array().unwrap().iter().cloned());
-            cursor = page["next_cursor"].as_str().unwrap().to_owned();
-            if page["has_more"] != true {
-                return (added, page);
-            }
-        }
-    }
 }
 
 fn dates(transactions: &[Value]) -> Vec<chrono::NaiveDate> {

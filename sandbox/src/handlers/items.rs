@@ -1,10 +1,10 @@
 //! Items: the sandbox shortcut that skips Link, the exchange, and the Item's life cycle.
 
 use super::{item_for, item_object, json, Answer, Ctx};
-use crate::body::Body;
+use crate::body::{optional_date, Body};
 use crate::failure::Failure;
 use crate::institutions::{self, Health};
-use crate::state::{PendingItem, State, PUBLIC_TOKEN_LIFE};
+use crate::state::{History, PendingItem, State, PUBLIC_TOKEN_LIFE};
 use crate::users;
 use plaid_sdk::types::{
     ItemAccessTokenInvalidateResponse, ItemGetResponse, ItemImportResponse,
@@ -60,38 +60,21 @@ pub(crate) fn prepare(
         created_at: state.now(),
         account_ids: Vec::new(),
         update_of: None,
-        history: crate::state::History::default(),
+        history: History::default(),
     })
 }
 
 /// `options.transactions` of `/sandbox/public_token/create`: the history the Item's
 /// Transactions asks for.
-fn sandbox_history(body: &Body) -> Result<crate::state::History, Failure> {
+fn sandbox_history(body: &Body) -> Result<History, Failure> {
     let Some(options) = body.option("transactions") else {
-        return Ok(crate::state::History::default());
+        return Ok(History::default());
     };
-    let date = |name: &str| -> Result<Option<chrono::NaiveDate>, Failure> {
-        match options.get(name) {
-            None | Some(serde_json::Value::Null) => Ok(None),
-            Some(serde_json::Value::String(s)) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| {
-                    Failure::invalid_field(format!(
-                        "options.transactions.{name} must be a date in the format YYYY-MM-DD"
-                    ))
-                }),
-            Some(_) => Err(Failure::invalid_field(format!(
-                "options.transactions.{name} must be a date in the format YYYY-MM-DD"
-            ))),
-        }
-    };
-    let history = crate::state::History {
-        days: days_requested(
-            options.get("days_requested"),
-            "options.transactions.days_requested",
-        )?,
-        start: date("start_date")?,
-        end: date("end_date")?,
+    let field = |name: &str| format!("options.transactions.{name}");
+    let history = History {
+        days: History::days_requested(options.get("days_requested"), &field("days_requested"))?,
+        start: optional_date(options.get("start_date"), &field("start_date"))?,
+        end: optional_date(options.get("end_date"), &field("end_date"))?,
     };
     if let (Some(start), Some(end)) = (history.start, history.end) {
         if start > end {
@@ -101,23 +84,6 @@ fn sandbox_history(body: &Body) -> Result<crate::state::History, Failure> {
         }
     }
     Ok(history)
-}
-
-/// A `days_requested` value: an integer from 1 to 730 (Plaid's bounds), absent or null: none.
-pub(crate) fn days_requested(
-    value: Option<&serde_json::Value>,
-    field: &str,
-) -> Result<Option<u64>, Failure> {
-    match value {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .filter(|d| (1..=crate::state::History::MAX_DAYS).contains(d))
-            .map(Some)
-            .ok_or_else(|| {
-                Failure::invalid_field(format!("{field} must be an integer from 1 to 730"))
-            }),
-    }
 }
 
 pub(super) fn sandbox_public_token_create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {

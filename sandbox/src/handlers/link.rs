@@ -126,7 +126,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     };
     let webhook = body.optional("webhook")?.map(str::to_owned);
     let redirect_uri = body.optional("redirect_uri")?.map(str::to_owned);
-    let days_requested = super::items::days_requested(
+    let days_requested = crate::state::History::days_requested(
         body.get("transactions")
             .and_then(|t| t.get("days_requested")),
         "transactions.days_requested",

@@ -351,20 +351,8 @@ pub(super) fn investment_transactions_get(ctx: &mut Ctx<'_>, body: &Body) -> Ans
             // Plaid's docs (`options.async_update`): the first extraction runs in the
             // background, `PRODUCT_NOT_READY` until it is done, then `HISTORICAL_UPDATE`. Here
             // it is done at once: the webhook leaves now and the next call has the data.
-            let body = item.webhook_body(
-                "INVESTMENTS_TRANSACTIONS",
-                "HISTORICAL_UPDATE",
-                &[
-                    (
-                        "new_investments_transactions",
-                        item.profile.investment_transactions.len().into(),
-                    ),
-                    ("cancelled_investments_transactions", 0.into()),
-                    ("error", serde_json::Value::Null),
-                ],
-            );
             let mut hooks = Vec::new();
-            crate::webhooks::queue(item, &mut hooks, body, now);
+            crate::webhooks::investments_ready(item, &mut hooks, now);
             ctx.outgoing.extend(hooks);
             return Err(Failure::code("PRODUCT_NOT_READY"));
         }

@@ -192,8 +192,10 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let count = page_count(body.get("count"), "count", 100, 500)?;
     let original = body.option_flag("include_original_description")?;
-    let days =
-        super::items::days_requested(body.option("days_requested"), "options.days_requested")?;
+    let days = crate::state::History::days_requested(
+        body.option("days_requested"),
+        "options.days_requested",
+    )?;
     let now = ctx.state.now();
     let item = item_for(ctx, body, "/transactions/sync")?;
     // An Item not created with Transactions: this first call adds it and answers empty
@@ -295,7 +297,6 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         Cursor::Snapshot { .. } => true,
         Cursor::At(pos) => pos < len,
     };
-    let keep = wanted;
     json(
         &TransactionsSyncResponse::new(
             added,
@@ -305,7 +306,7 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             has_more,
             request_id,
         )
-        .accounts(accounts(item, keep))
+        .accounts(accounts(item, wanted))
         .transactions_update_status(TransactionsUpdateStatus::HistoricalUpdateComplete),
     )
 }
@@ -324,8 +325,10 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let count = page_count(body.option("count"), "options.count", 100, 500)?;
     let skip = offset(body.option("offset"), "options.offset")?;
     let original = body.option_flag("include_original_description")?;
-    let days =
-        super::items::days_requested(body.option("days_requested"), "options.days_requested")?;
+    let days = crate::state::History::days_requested(
+        body.option("days_requested"),
+        "options.days_requested",
+    )?;
     let now = ctx.state.now();
     let item = item_for(ctx, body, "/transactions/get")?;
     let filter = account_filter(item, body, "account_ids")?;
@@ -357,9 +360,8 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         .take(count)
         .map(|t| transaction(t, item, original))
         .collect();
-    let keep = wanted;
     json(&TransactionsGetResponse::new(
-        accounts(item, keep),
+        accounts(item, wanted),
         page,
         matching.len() as i64,
         item_object(item),

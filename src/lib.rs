@@ -71,6 +71,8 @@
 //! | `transactions`, `auth`, `identity`, `investments`, `liabilities`, `assets`, `transfer`, `payment-initiation`, `income`, `cra`, `signal`, `identity-verification`, `statements`, `institutions`, `users`, `processor`, `partner`, `enrich`, `hosted-link`, `item-admin`, `other` | one product family's operations and types; the core (Link tokens, Items, accounts, balances, sandbox, webhook keys) is always in |
 //! | `rustls` (default), `native-tls` | the TLS backend |
 //! | `webhook-verify` (default) | [`webhook::WebhookVerifier`] |
+//! | `test-util` | for `[dev-dependencies]`: `webhook::testing::WebhookSigner`, which signs webhooks like Plaid |
+//! | `wiremock` | `test-util`, and `WebhookSigner::mount`, which serves the signer's key from a `wiremock` server |
 //!
 //! Items that need a feature say so on docs.rs. The offline sandbox and the webhook signer for
 //! tests are the `plaid-sandbox` crate, for your `[dev-dependencies]`.

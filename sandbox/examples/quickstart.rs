@@ -7,8 +7,8 @@
 //! ```
 //!
 //! With `PLAID_CLIENT_ID` and `PLAID_SECRET` set it talks to Plaid (`PLAID_ENV`: `sandbox` by
-//! default, or a base URL). Without them it starts the offline sandbox
-//! (`plaid_sandbox`) in this process, and says so.
+//! default, or a base URL). With none of the three set it starts the offline sandbox
+//! (`plaid_sandbox`) in this process, and says so; with only some, it says what is missing.
 
 use plaid_sandbox::Sandbox;
 use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
@@ -26,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("Using Plaid at {}", client.base_url());
             client
         }
-        Err(Error::Config(reason)) if std::env::var_os("PLAID_CLIENT_ID").is_none() => {
+        Err(Error::Config(reason)) if plaid_sandbox::env_names_no_plaid() => {
             let sandbox = Sandbox::start().await;
             println!("No Plaid keys ({reason}).");
             println!(

@@ -8,9 +8,9 @@
 //!
 //! The state file is `SYNC_STATE` (default: `plaid-transactions-sync.json` in the system's
 //! temporary directory). With `PLAID_CLIENT_ID`/`PLAID_SECRET` set, the first run links a
-//! sandbox Item at Plaid and later runs reuse it. Without them each run starts the offline
-//! sandbox with a fixed seed, so it hands out the same Item again, and moves its data one day
-//! forward per run: new purchases, pending transactions posting, corrections.
+//! sandbox Item at Plaid and later runs reuse it. With none of them (nor `PLAID_ENV`) each run
+//! starts the offline sandbox with a fixed seed, so it hands out the same Item again, and moves
+//! its data one day forward per run: new purchases, pending transactions posting, corrections.
 //!
 //! A real app keeps the access token in its database, encrypted, never in a plain file; the
 //! file here is owner-only and holds a sandbox token.
@@ -91,7 +91,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             (client, token)
         }
-        Err(Error::Config(_)) if std::env::var_os("PLAID_CLIENT_ID").is_none() => {
+        Err(Error::Config(_)) if plaid_sandbox::env_names_no_plaid() => {
             // The same seed and "today" give the same Item, ledger and cursors every run;
             // each run then moves the data forward one more day.
             let today = *saved

@@ -10,8 +10,8 @@
 //! event it returns.
 //!
 //! With `PLAID_CLIENT_ID`/`PLAID_SECRET` set it listens on `PORT` (default 8000) for real
-//! webhooks (expose it with a tunnel and set it as your Items' webhook URL). Without them it
-//! runs offline: the offline sandbox links an Item with this endpoint as its webhook URL and
+//! webhooks (expose it with a tunnel and set it as your Items' webhook URL). With none of them
+//! (nor `PLAID_ENV`) it runs offline: the offline sandbox links an Item with this endpoint as its webhook URL and
 //! fires webhooks at it, signed like Plaid's; then a tampered and an unsigned one are posted,
 //! and it prints what the endpoint answered to each.
 
@@ -71,8 +71,11 @@ fn app(verifier: WebhookVerifier) -> Router {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if plaid_sandbox::env_names_no_plaid() {
+        return offline().await;
+    }
     match PlaidClient::from_env() {
-        Ok(client) if std::env::var_os("PLAID_CLIENT_ID").is_some() => {
+        Ok(client) => {
             let port = std::env::var("PORT").unwrap_or_else(|_| "8000".into());
             let listener = tokio::net::TcpListener::bind(format!("0.0.0.0:{port}")).await?;
             println!(
@@ -82,7 +85,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             axum::serve(listener, app(WebhookVerifier::new(client))).await?;
             Ok(())
         }
-        _ => offline().await,
+        // Half the settings is a mistake to fix, not a reason to play Plaid offline.
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -11,7 +11,7 @@ USAGE:
     plaid-sandbox [OPTIONS]
 
 OPTIONS:
-    --listen ADDR            where to listen (default 127.0.0.1:0, a free port)
+    --listen IP:PORT         where to listen (default 127.0.0.1:0, a free port)
     --client-id ID           the client id it accepts   [env PLAID_SANDBOX_CLIENT_ID]
     --secret SECRET          the secret it accepts      [env PLAID_SANDBOX_SECRET]
     --seed N                 the seed all data derives from (default 0) [env PLAID_SANDBOX_SEED]
@@ -20,7 +20,8 @@ OPTIONS:
     -h, --help               this text
 
 The first line on stdout is the base URL to point a Plaid client at. POST /__sandbox/reset
-forgets every Item and token. Stops on Ctrl-C or SIGTERM.
+forgets every Item, token, fault and sent webhook, the clock's moves and the webhook chaos.
+Stops on Ctrl-C or SIGTERM.
 ";
 
 /// The settings the command line asked for.
@@ -81,7 +82,11 @@ pub fn parse(
                 let text = value("--listen")?;
                 options.listen = text
                     .parse()
-                    .map_err(|_| format!("--listen takes ADDRESS:PORT, got {text:?}"))?;
+                    .map_err(|_| {
+                        format!(
+                            "--listen takes an IP address and a port (127.0.0.1:4010; host names are not resolved), got {text:?}"
+                        )
+                    })?;
             }
             "--client-id" => options.client_id = Some(value("--client-id")?),
             "--secret" => options.secret = Some(value("--secret")?),

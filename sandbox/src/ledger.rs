@@ -240,6 +240,69 @@ impl Refreshed {
     }
 }
 
+/// The transactions as the log stands, in the order the log added them, kept up to date from
+/// the log's tail: what a day of activity reads (what is pending and due, what could be
+/// corrected), so a long catch-up does not replay the whole log each day (ten years of days
+/// took 44 s, every other call waiting).
+#[derive(Debug, Clone, Default)]
+struct LiveIndex {
+    /// How much of the log it has read.
+    read: usize,
+    /// Transactions added so far: the next one's place in the log's order.
+    added: usize,
+    /// Every live id, by its place.
+    places: std::collections::HashMap<String, usize>,
+    /// The live transactions, by place.
+    live: std::collections::BTreeMap<usize, Txn>,
+    /// The places of the pending ones.
+    pending: std::collections::BTreeSet<usize>,
+}
+
+impl LiveIndex {
+    /// Reads the log's changes it has not read yet (the same replay as `Ledger::refs_at`).
+    fn read(&mut self, log: &[Change]) {
+        if self.read > log.len() {
+            *self = LiveIndex::default();
+        }
+        for change in &log[self.read..] {
+            match change {
+                Change::Added(t) => {
+                    let place = self.added;
+                    self.added += 1;
+                    self.places.insert(t.id.clone(), place);
+                    self.set(place, t);
+                }
+                Change::Modified(t) => {
+                    if let Some(&place) = self.places.get(&t.id) {
+                        self.set(place, t);
+                    }
+                }
+                Change::Removed { id, .. } => {
+                    if let Some(place) = self.places.remove(id) {
+                        self.live.remove(&place);
+                        self.pending.remove(&place);
+                    }
+                }
+            }
+        }
+        self.read = log.len();
+    }
+
+    fn set(&mut self, place: usize, t: &Txn) {
+        if t.pending {
+            self.pending.insert(place);
+        } else {
+            self.pending.remove(&place);
+        }
+        self.live.insert(place, t.clone());
+    }
+
+    /// The pending transactions, in the log's order.
+    fn pending(&self) -> impl Iterator<Item = &Txn> {
+        self.pending.iter().filter_map(|place| self.live.get(place))
+    }
+}
+
 /// An Item's transactions: the change log, and the day it has been brought up to.
 #[derive(Debug, Clone)]
 pub(crate) struct Ledger {
@@ -257,6 +320,8 @@ pub(crate) struct Ledger {
     /// ([`keep_between`](Self::keep_between)): still part of the balances, as at Plaid, whose
     /// balances do not depend on the history an app asked for.
     carried: std::collections::HashMap<usize, f64>,
+    /// The live transactions, read from the log as it grows.
+    index: LiveIndex,
 }
 
 impl Ledger {
@@ -270,6 +335,7 @@ impl Ledger {
             start,
             refreshes: 0,
             carried: std::collections::HashMap::new(),
+            index: LiveIndex::default(),
         }
     }
 
@@ -483,10 +549,10 @@ impl Ledger {
 
     /// Posts every pending transaction whose day has come.
     fn post_due(&mut self, rng: &mut Rng, today: NaiveDate) {
+        self.index.read(&self.log);
         let due: Vec<Txn> = self
-            .current()
-            .into_iter()
-            .filter(|t| t.pending)
+            .index
+            .pending()
             .filter(|t| match t.posts_on {
                 Some(day) => day <= today,
                 None => {
@@ -495,6 +561,7 @@ impl Ledger {
                             >= PENDING_DAYS as i64
                 }
             })
+            .cloned()
             .collect();
         for pending in due {
             self.post(rng, pending, today);
@@ -540,7 +607,8 @@ impl Ledger {
             return;
         };
         if dated && rng.below(7) == 0 {
-            let posted: Vec<Txn> = self.current().into_iter().filter(|t| !t.pending).collect();
+            self.index.read(&self.log);
+            let posted: Vec<&Txn> = self.index.live.values().filter(|t| !t.pending).collect();
             if !posted.is_empty() {
                 let mut fixed = posted[rng.below(posted.len() as u64) as usize].clone();
                 if let Some(merchant) = fixed.merchant {
@@ -682,6 +750,7 @@ impl Ledger {
             *self.carried.entry(t.account).or_insert(0.0) += t.amount;
         }
         self.log = kept.into_iter().map(Change::Added).collect();
+        self.index = LiveIndex::default();
     }
 
     /// The amounts of an account's transactions left out of the history, for its balances.
@@ -774,6 +843,34 @@ fn upper(name: &'static str) -> &'static str {
     }
 }
 
+/// The largest amount, balance or price a request may give (a trillion): beyond it sums and
+/// rounding overflow to infinity, which JSON writes as `null` where the spec wants a number.
+pub(crate) const MAX_AMOUNT: f64 = 1e12;
+
+/// The path of the first number in `value` larger than [`MAX_AMOUNT`], if any.
+pub(crate) fn first_huge_number(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => n
+            .as_f64()
+            .is_none_or(|x| x.abs() > MAX_AMOUNT)
+            .then(|| path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| first_huge_number(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let inner = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            first_huge_number(v, &inner)
+        }),
+        _ => None,
+    }
+}
+
 pub(crate) fn round2(x: f64) -> f64 {
     // `+ 0.0` turns a -0.0 into 0.0.
     (x * 100.0).round() / 100.0 + 0.0
@@ -814,6 +911,31 @@ mod tests {
         let mut b = Ledger::generated(3, 0, day0(), 30, SLOTS);
         b.catch_up(day0().checked_add_days(Days::new(2)).unwrap());
         assert_eq!(a.log, b.log, "catching up is advancing day by day");
+    }
+
+    /// The index a day's activity reads agrees with the log replayed, in order, day after
+    /// day, refreshes and a history cut short included.
+    #[test]
+    fn the_pending_index_is_the_log_replayed() {
+        let mut generated = Ledger::generated(5, 0, day0(), 30, SLOTS);
+        generated.keep_between(day0() - Days::new(10), day0() + Days::new(400));
+        let mut dynamic = Ledger::dynamic(5, 1, day0(), 0, Some(3));
+        for day in 0..400 {
+            for ledger in [&mut generated, &mut dynamic] {
+                if day % 7 == 0 {
+                    ledger.refresh();
+                }
+                ledger.advance_day();
+                ledger.index.read(&ledger.log);
+                let indexed: Vec<Txn> = ledger.index.live.values().cloned().collect();
+                assert_eq!(indexed, ledger.current(), "day {day}");
+                let replayed: Vec<Txn> =
+                    ledger.current().into_iter().filter(|t| t.pending).collect();
+                let pending: Vec<Txn> = ledger.index.pending().cloned().collect();
+                assert_eq!(pending, replayed, "day {day}");
+            }
+        }
+        assert!(generated.log.len() > 1000);
     }
 
     #[test]

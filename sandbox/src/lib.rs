@@ -19,8 +19,13 @@
 //! # Ok(()) }
 //! ```
 //!
-//! What it serves, checked the way Plaid checks it (credentials headers, JSON body, required
-//! fields, known tokens; failures in Plaid's error shape):
+//! Every operation of the spec answers, in three tiers: Plaid's sandbox reproduced with state
+//! (the main paths below; [`STATEFUL_PATHS`] lists all of them), Plaid's test users
+//! (`user_good`, `user_transactions_dynamic`, `error_<CODE>` passwords, `user_custom` configs),
+//! and for every other operation the request validated against the spec and a spec-valid
+//! answer built from its examples. The main stateful paths, checked the way Plaid checks them
+//! (credentials headers, JSON body, required fields, known tokens; failures in Plaid's error
+//! shape):
 //!
 //! | Path | Behaviour |
 //! |---|---|
@@ -28,7 +33,7 @@
 //! | `/sandbox/public_token/create` | Plaid's sandbox institutions (`ins_109508` …) |
 //! | `/item/public_token/exchange` | single-use public tokens; creates the Item, its accounts and ledger |
 //! | `/item/get`, `/item/remove`, `/item/webhook/update` | removal is final (`ITEM_NOT_FOUND`) |
-//! | `/accounts/get`, `/accounts/balance/get` | checking, savings, credit card; balances from the ledger; `options.account_ids` |
+//! | `/accounts/get`, `/accounts/balance/get` | Plaid's twelve `user_good` accounts (checking, savings, CD, credit card, money market, IRA, 401k, student loan, mortgage, HSA, cash management, a second credit card); balances from the ledger; `options.account_ids` |
 //! | `/transactions/sync` | a ledger of realistic transactions (merchants, categories, pending → posted), cursors, `count`, `options.account_id` |
 //! | `/transactions/get` | the same ledger by date, newest first, `options.count`/`offset`/`account_ids`; `PRODUCT_NOT_READY` while a new Item is not ready ([`SandboxBuilder::not_ready_syncs`]) |
 //! | `/transactions/refresh` | one more day of transactions, and `SYNC_UPDATES_AVAILABLE` |
@@ -84,6 +89,30 @@ pub const ADMIN_PREFIX: &str = "/__sandbox/";
 pub const CLIENT_ID: &str = "offline-sandbox-client";
 /// The secret the offline sandbox accepts unless told otherwise.
 pub const SECRET: &str = "offline-sandbox-secret";
+
+/// Whether the environment names no Plaid at all: none of `PLAID_CLIENT_ID`, `PLAID_SECRET`
+/// and `PLAID_ENV` is set (or each is empty). Only then should an example, or an app's dev
+/// mode, fall back to the offline sandbox: a half-set environment (a secret without its client
+/// id, a misspelt `PLAID_ENV`) is a mistake to report, never a reason to answer with fake data.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), plaid_sdk::Error> {
+/// use plaid_sandbox::Sandbox;
+///
+/// let (client, _sandbox) = if plaid_sandbox::env_names_no_plaid() {
+///     let sandbox = Sandbox::start().await; // stops when dropped: keep it
+///     (sandbox.client(), Some(sandbox))
+/// } else {
+///     // Every mistake in the settings at once, as an `Error::Config`.
+///     (plaid_sdk::PlaidClient::from_env()?, None)
+/// };
+/// # Ok(()) }
+/// ```
+pub fn env_names_no_plaid() -> bool {
+    ["PLAID_CLIENT_ID", "PLAID_SECRET", "PLAID_ENV"]
+        .iter()
+        .all(|name| std::env::var_os(name).is_none_or(|v| v.is_empty()))
+}
 
 /// A fault to inject into the sandbox's next answers (see [`Sandbox::inject`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +184,10 @@ impl WebhookChaos {
         self
     }
 
-    /// Delivers to these URLs, one at random per copy.
+    /// Delivers to these URLs, one at random per copy (a retry picks again). Like an Item's
+    /// webhook URL, a target must be on a loopback host or one allowed by name
+    /// ([`SandboxBuilder::allow_webhook_host`]); a webhook for another is recorded as not
+    /// reached (`status: Some(0)`) and not sent.
     pub fn targets(mut self, urls: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.targets = urls.into_iter().map(Into::into).collect();
         self
@@ -322,6 +354,9 @@ impl SandboxBuilder {
         let signer = Arc::new(WebhookSigner::new());
         let http = reqwest::Client::builder()
             .no_proxy()
+            // A redirect would carry a signed webhook to a host nobody allowed; Plaid counts
+            // any answer but 200 as a failure, a redirect too.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| SandboxError(format!("cannot build the webhook sender: {e}")))?;
         let outbox = webhooks::start_outbox(Arc::clone(&state), http, Arc::clone(&signer));
@@ -450,7 +485,7 @@ impl Sandbox {
 
     /// Moves the sandbox's clock forward. Everything that depends on time follows: pending
     /// transactions post and new days of activity arrive (each Item catches up when next
-    /// called), public tokens expire after 30 minutes, Link tokens after 4 hours, and an
+    /// called), public tokens expire after 30 minutes, Link tokens after 4 hours (30 minutes in update mode), and an
     /// Item's login after 30 days (`ITEM_LOGIN_REQUIRED`, with its webhook).
     pub fn advance_clock(&self, by: Duration) {
         lock(&self.state).clock.advance(by);
@@ -603,8 +638,9 @@ impl Sandbox {
         ids
     }
 
-    /// Forgets every Item, token, Link session, injected fault and sent webhook, as
-    /// `POST /__sandbox/reset` does: the sandbox answers as if just started.
+    /// Forgets every Item, token, Link session, injected fault and sent webhook, the clock's
+    /// moves and the webhook chaos, as `POST /__sandbox/reset` does: the sandbox answers as if
+    /// just started, except that a clock that flows keeps the time that flowed.
     pub fn reset(&self) {
         lock(&self.state).reset();
     }

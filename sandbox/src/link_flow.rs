@@ -95,6 +95,11 @@ fn start(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
         None => Value::Null,
     };
     if let Some(link) = state.link_tokens.get_mut(&token) {
+        // A link token may open Link any number of times in its 4 hours: the latest sessions
+        // are kept, so a page that reopens it in a loop cannot grow the sandbox without end.
+        if link.sessions.len() >= MAX_SESSIONS {
+            link.sessions.remove(0);
+        }
         link.sessions.push(LinkSession {
             id: session_id.clone(),
             started_at: now,
@@ -442,9 +447,20 @@ fn exit(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fail
     }))
 }
 
+/// Link sessions kept per link token (the latest).
+const MAX_SESSIONS: usize = 100;
+
+/// The largest event a session records: Plaid's event metadata is a few hundred bytes.
+const MAX_EVENT_BYTES: usize = 16 * 1024;
+
 fn event(state: &mut State, body: &Value) -> Result<Value, Failure> {
     let name = str_field(body, "event_name")?.to_owned();
     let metadata = body.get("metadata").cloned().unwrap_or(Value::Null);
+    if name.len() + metadata.to_string().len() > MAX_EVENT_BYTES {
+        return Err(Failure::invalid_field(format!(
+            "an event's name and metadata take at most {MAX_EVENT_BYTES} bytes"
+        )));
+    }
     let now = state.now();
     let session = session(state, body)?;
     if session.events.len() < 1_000 {

@@ -60,9 +60,24 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
         move |method: http::Method,
               uri: http::Uri,
               headers: http::HeaderMap,
-              body: bytes::Bytes| {
+              body: Result<bytes::Bytes, axum::extract::rejection::BytesRejection>| {
             let app = Arc::clone(&app);
             async move {
+                // A body over axum's 2 MiB limit (or one that broke off): Plaid's error shape,
+                // not axum's plain text.
+                let body = match body {
+                    Ok(body) => body,
+                    Err(rejected) => {
+                        let failure = Failure::new(
+                            rejected.status().as_u16(),
+                            "INVALID_REQUEST",
+                            "INVALID_BODY",
+                            format!("the request body could not be read: {rejected}"),
+                        );
+                        let request_id = lock(&app.state).request_id();
+                        return json_response(failure.status, &failure.to_json(&request_id));
+                    }
+                };
                 let request = Request {
                     method,
                     headers,
@@ -99,6 +114,10 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
             *body,
         )
             .into_response();
+    }
+    if let Some(refused) = from_another_site(&request.headers) {
+        let request_id = lock(&app.state).request_id();
+        return json_response(refused.status, &refused.to_json(&request_id));
     }
     if let Some(command) = path.strip_prefix("/__sandbox/link/") {
         let request_id = lock(&app.state).request_id();
@@ -181,6 +200,33 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
         )
             .into_response(),
     }
+}
+
+/// A request a web page on another site made (its browser says so in `Origin`): refused, as
+/// every endpoint but Link's static files is for tests and back ends, and a page the developer
+/// happens to open could otherwise reset the sandbox, move its clock or send its webhooks
+/// elsewhere with a form post. The Link emulator's own calls come from the sandbox's origin,
+/// under whatever name the browser reached it by (`127.0.0.1`, or a container's name);
+/// clients that are not browsers send no `Origin`.
+fn from_another_site(headers: &http::HeaderMap) -> Option<Failure> {
+    let origin = headers.get(http::header::ORIGIN)?;
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let same = !host.is_empty() && origin.as_bytes() == format!("http://{host}").as_bytes();
+    (!same).then(|| {
+        Failure::new(
+            400,
+            "INVALID_REQUEST",
+            "INVALID_HEADERS",
+            format!(
+                "a web page at {} sent this request: the offline sandbox answers tests and back \
+                 ends, and its own Link pages, not other sites",
+                String::from_utf8_lossy(origin.as_bytes())
+            ),
+        )
+    })
 }
 
 /// Values Plaid's docs accept where the spec's enum leaves them out: the stateful handler takes
@@ -496,12 +542,12 @@ pub(crate) fn link_update(state: &mut State, link_token: &str) -> Result<String,
 ///
 /// | | |
 /// |---|---|
-/// | `POST reset` | forgets every Item, token, session, fault and sent webhook |
+/// | `POST reset` | forgets every Item, token, session, fault, sent webhook, the clock's moves and the webhook chaos |
 /// | `GET clock`, `POST clock {"advance_seconds": n}` | the virtual clock, moved forward |
 /// | `POST webhooks/chaos {"duplicates", "max_copies", "delay_ms": [low, high], "targets"}` | how webhooks are delivered |
 /// | `GET webhooks` | the webhooks sent |
 /// | `POST faults {"path", "fault": "rate_limit"\|"server_error"\|"mutation"\|"slow", "times", "delay_ms"}` | inject a fault |
-/// | `GET items/<item_id>/transactions` | the Item's transactions as they stand |
+/// | `GET items/<item_id>/transactions` | the Item's transactions as they stand, on the accounts Transactions covers (what a sync returns) |
 /// | `GET version` | the sandbox's version and the spec it serves |
 /// | `GET operations` | every operation of the spec, and whether its answer is stateful or from the spec |
 fn admin(app: &App, command: &str, request: &Request) -> axum::response::Response {
@@ -525,6 +571,27 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
             ),
         },
         ("POST", "webhooks/chaos") => {
+            let targets: Vec<String> = body
+                .get("targets")
+                .and_then(Value::as_array)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let hosts = &state.settings.webhook_hosts;
+            if let Some(bad) = targets
+                .iter()
+                .find(|t| !webhooks::webhook_allowed(t, hosts))
+            {
+                let error = format!(
+                    "targets: {bad:?} is not an http(s) URL on a loopback host or a host allowed \
+                     with --allow-webhook-host"
+                );
+                return json_response(400, &json!({ "error": error }));
+            }
             let ms = |v: Option<&Value>, n: usize| {
                 v.and_then(|d| d.get(n))
                     .and_then(Value::as_u64)
@@ -543,17 +610,7 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                         .min(100) as u32,
                 )
                 .delay(ms(delay, 0), ms(delay, 1))
-                .targets(
-                    body.get("targets")
-                        .and_then(Value::as_array)
-                        .map(|t| {
-                            t.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_owned)
-                                .collect::<Vec<_>>()
-                        })
-                        .unwrap_or_default(),
-                );
+                .targets(targets);
             (200, json!({ "chaos": true }))
         }
         ("GET", "webhooks") => (
@@ -616,10 +673,12 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
         },
         ("GET", c) if c.starts_with("items/") && c.ends_with("/transactions") => {
             let id = &c["items/".len()..c.len() - "/transactions".len()];
-            match state.items.get(id) {
+            match state.items.get(id).filter(|item| !item.removed) {
                 Some(item) => (
                     200,
-                    json!({ "transactions": item.ledger.current().iter().map(|t| json!({
+                    json!({ "transactions": item.ledger.current().iter()
+                        .filter(|t| handlers::transactions::covered(item, t.account))
+                        .map(|t| json!({
                         "transaction_id": t.id, "account_id": item.accounts.get(t.account).map(|a| a.id.clone()),
                         "amount": t.amount, "date": t.date, "pending": t.pending, "name": t.name,
                     })).collect::<Vec<_>>() }),

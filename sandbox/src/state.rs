@@ -41,15 +41,20 @@ impl Clock {
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.unmoved()
+            .checked_add_signed(self.added)
+            .unwrap_or(self.base)
+    }
+
+    /// The time without the moves `advance` made: the start, plus the time that flowed since
+    /// if the clock is not frozen.
+    fn unmoved(&self) -> DateTime<Utc> {
         let flowed = if self.frozen {
             chrono::Duration::zero()
         } else {
             chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default()
         };
-        self.base
-            .checked_add_signed(flowed)
-            .and_then(|t| t.checked_add_signed(self.added))
-            .unwrap_or(self.base)
+        self.base.checked_add_signed(flowed).unwrap_or(self.base)
     }
 
     /// Moves the clock forward (at most 100 years at once).
@@ -284,6 +289,9 @@ pub(crate) struct State {
     pub(crate) faults: Vec<Injected>,
     pub(crate) webhooks: Vec<SentWebhook>,
     pub(crate) chaos: WebhookChaos,
+    /// Resets so far: a webhook made before the last one is neither sent nor recorded (its
+    /// test is over, and its record's place now belongs to another).
+    pub(crate) generation: u64,
 }
 
 impl State {
@@ -304,14 +312,21 @@ impl State {
             faults: Vec::new(),
             webhooks: Vec::new(),
             chaos: WebhookChaos::default(),
+            generation: 0,
         }
     }
 
     /// Forgets everything a test made: Items, tokens, sessions, faults, sent webhooks, the
     /// clock's moves and the webhook chaos. The settings stay, so the numbering starts over: a
-    /// reset sandbox hands out the same tokens as a new one.
+    /// reset sandbox hands out the same tokens as a new one. A clock that flows keeps the time
+    /// that flowed (a reset never sets it back before the present); a frozen one returns to its
+    /// start.
     pub(crate) fn reset(&mut self) {
+        let unmoved = self.clock.unmoved();
+        let generation = self.generation + 1;
         *self = State::new(self.settings.clone());
+        self.clock = Clock::new(unmoved, self.settings.frozen);
+        self.generation = generation;
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

@@ -823,6 +823,12 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
         ))
     };
     let value: Value = serde_json::from_str(config).map_err(|e| bad(format!("not JSON ({e})")))?;
+    if let Some(path) = crate::ledger::first_huge_number(&value, "") {
+        return Err(bad(format!(
+            "{path} is larger than {} (a trillion)",
+            crate::ledger::MAX_AMOUNT
+        )));
+    }
     let Value::Object(config) = value else {
         return Err(bad("not a JSON object".into()));
     };

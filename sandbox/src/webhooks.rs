@@ -112,6 +112,8 @@ pub(crate) fn investments_ready(item: &mut Item, outgoing: &mut Vec<Outgoing>, n
 
 /// One post to make: the index of its record, where, what, and after how long.
 pub(crate) struct Delivery {
+    /// The state's generation when it was made (see `State::generation`).
+    generation: u64,
     index: usize,
     url: String,
     headers: http::HeaderMap,
@@ -161,6 +163,20 @@ type Context = (Arc<Mutex<State>>, reqwest::Client, Arc<WebhookSigner>);
 
 async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
     let (state, http, signer) = context;
+    {
+        let mut s = lock(state);
+        if s.generation != delivery.generation {
+            return; // made before a reset
+        }
+        // Checked at each post: a retry may go to another of the chaos targets.
+        if !webhook_allowed(&delivery.url, &s.settings.webhook_hosts) {
+            refused(&delivery.url);
+            if let Some(sent) = s.webhooks.get_mut(delivery.index) {
+                sent.status = Some(0);
+            }
+            return;
+        }
+    }
     let status = match http
         .post(&delivery.url)
         .headers(delivery.headers.clone())
@@ -175,6 +191,9 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
     let first = *delivery.first.get_or_insert_with(std::time::Instant::now);
     let retry_after = {
         let mut s = lock(state);
+        if s.generation != delivery.generation {
+            return;
+        }
         if let Some(sent) = s.webhooks.get_mut(delivery.index) {
             sent.status = Some(status);
             sent.attempts = delivery.attempt + 1;
@@ -202,10 +221,15 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
         delivery.headers = signer.headers(&delivery.body);
         delivery.attempt += 1;
         delivery.delay = wait;
-        if let Some(sent) = lock(state).webhooks.get_mut(delivery.index) {
+        let mut s = lock(state);
+        if s.generation != delivery.generation {
+            return;
+        }
+        if let Some(sent) = s.webhooks.get_mut(delivery.index) {
             sent.url = delivery.url.clone();
             sent.status = None;
         }
+        drop(s);
         let _ = retries.send(delivery);
     }
 }
@@ -251,6 +275,7 @@ pub(crate) fn deliver(
             if allowed {
                 // Each copy signed on its own, as Plaid signs each delivery.
                 deliveries.push(Delivery {
+                    generation: s.generation,
                     index,
                     url,
                     headers: signer.headers(&bytes),
@@ -260,11 +285,7 @@ pub(crate) fn deliver(
                     first: None,
                 });
             } else {
-                eprintln!(
-                    "plaid-sandbox: not delivering a webhook to {}: only loopback hosts, and \
-                     hosts allowed by name, receive webhooks",
-                    url_host(&url).unwrap_or("an unparsable URL")
-                );
+                refused(&url);
             }
         }
     }
@@ -279,32 +300,34 @@ pub(crate) fn deliver(
     }
 }
 
-/// The host of a URL, if it has one.
-fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit('@').next()?;
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next()?,
-        None => host_port.split(':').next()?,
-    };
-    (!host.is_empty()).then_some(host)
+fn refused(url: &str) {
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned));
+    eprintln!(
+        "plaid-sandbox: not delivering a webhook to {}: only loopback hosts, and hosts allowed \
+         by name, receive webhooks",
+        host.as_deref().unwrap_or("an unparsable URL")
+    );
 }
 
 /// Whether a webhook may go to `url`: an http(s) URL to a loopback host, or to a host named in
-/// `allowed`.
+/// `allowed`. The URL is read by the parser the sender connects with (a hand-split authority
+/// once read `http://evil\@127.0.0.1/` as loopback, where the sender reached `evil`).
 pub(crate) fn webhook_allowed(url: &str, allowed: &[String]) -> bool {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return false;
-    }
-    let Some(host) = url_host(url) else {
+    let Ok(url) = reqwest::Url::parse(url) else {
         return false;
     };
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    loopback || allowed.iter().any(|h| h.eq_ignore_ascii_case(host))
+    if !matches!(url.scheme(), "http" | "https") {
+        return false;
+    }
+    let named = |host: &str| allowed.iter().any(|h| h.eq_ignore_ascii_case(host));
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost") || named(name),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || named(&ip.to_string()),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || named(&ip.to_string()),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -326,6 +349,8 @@ mod tests {
             "ftp://127.0.0.1/",
             "http://10.0.0.1/",
             "http://user@evil.com/",
+            "http://192.0.2.2:4790\\@127.0.0.1/bs",
+            "http://127.0.0.1.evil.com/",
             "nonsense",
         ] {
             assert!(!webhook_allowed(url, &[]), "{url}");
@@ -334,5 +359,6 @@ mod tests {
             "https://hooks.internal:8443/p",
             &["hooks.internal".into()]
         ));
+        assert!(webhook_allowed("http://10.0.0.1/", &["10.0.0.1".into()]));
     }
 }

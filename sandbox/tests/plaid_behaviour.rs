@@ -1591,7 +1591,7 @@ async fn original_descriptions_when_asked_and_only_the_accounts_transactions_cov
           "transactions": [{ "date_transacted": "2026-11-01", "date_posted": "2026-11-02",
                              "amount": -1200, "description": "PAYMENT", "currency": "USD" }] },
     ] });
-    let (custom, _) = api
+    let (custom, custom_item) = api
         .item(
             "ins_109508",
             json!(["transactions"]),
@@ -1601,6 +1601,28 @@ async fn original_descriptions_when_asked_and_only_the_accounts_transactions_cov
     let (txns, last_custom) = api.sync_all(&custom, json!({})).await;
     let names: Vec<&str> = txns.iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["COFFEE"]);
+    // The truth a test checks a sync against says the same, over HTTP as in-process.
+    let truth: Value = api
+        .http
+        .get(format!(
+            "{}/__sandbox/items/{}/transactions",
+            api.sandbox.uri(),
+            custom_item.as_str()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let truth: Vec<&str> = truth["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(truth, ["COFFEE"]);
+    assert_eq!(api.sandbox.transactions(&custom_item).unwrap().len(), 1);
     assert_eq!(last_custom["accounts"].as_array().unwrap().len(), 1);
 
     for listed in [&last["accounts"], &get["accounts"]] {

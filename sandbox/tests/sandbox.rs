@@ -517,6 +517,28 @@ async fn the_same_seed_gives_the_same_tokens_and_transactions() {
     assert_ne!(item.item_id, seen[0].1);
 }
 
+/// A reset forgets the clock's moves but never sets a flowing clock back before the present (a
+/// server that has run an hour would otherwise go an hour into the past at each reset); a
+/// frozen clock returns to its start.
+#[tokio::test]
+async fn a_reset_forgets_the_clocks_moves_but_not_the_time_that_flowed() {
+    let flowing = Sandbox::start().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let before = flowing.now();
+    flowing.advance_clock(Duration::from_secs(86_400));
+    flowing.reset();
+    let after = flowing.now();
+    assert!(after >= before, "{after} is before {before}");
+    assert!(after < before + chrono::Duration::hours(1), "{after}");
+
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 14).unwrap();
+    let frozen = Sandbox::builder().today(day).start().await;
+    let start = frozen.now();
+    frozen.advance_clock(Duration::from_secs(86_400));
+    frozen.reset();
+    assert_eq!(frozen.now(), start);
+}
+
 #[tokio::test]
 async fn webhooks_are_signed_like_plaids_and_typed() {
     let sandbox = Sandbox::start().await;

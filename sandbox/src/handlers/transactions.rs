@@ -578,6 +578,11 @@ pub(super) fn sandbox_create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             .get("amount")
             .and_then(Value::as_f64)
             .ok_or_else(|| Failure::missing(&format!("transactions[{n}].amount")))?;
+        if amount.abs() > crate::ledger::MAX_AMOUNT {
+            return Err(Failure::invalid_field(format!(
+                "transactions[{n}].amount must be at most a trillion in size"
+            )));
+        }
         let description = t
             .get("description")
             .and_then(Value::as_str)

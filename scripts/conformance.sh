@@ -66,7 +66,7 @@ cargo test -p plaid-sandbox --test sandbox --test every_operation --test plaid_b
   --skip requests_are_checked_like_plaid_checks_them --nocapture >"$log" 2>&1 || failed 60
 grep -E '^(every operation|error paths)' "$log" || true
 cargo test -p plaid-examples --test backend >"$log" 2>&1 || failed 60
-env -u PLAID_CLIENT_ID -u PLAID_SECRET cargo run -q --example quickstart >"$log" 2>&1 \
+env -u PLAID_CLIENT_ID -u PLAID_SECRET -u PLAID_ENV cargo run -q --example quickstart >"$log" 2>&1 \
   || failed 30
 unset PLAID_SANDBOX_PRISM PLAID_SANDBOX_PRISM_SPEC PLAID_SANDBOX_PRISM_REPORT
 # The sandbox's spec-driven answers, every operation of both specs, judged by the validator

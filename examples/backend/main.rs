@@ -22,12 +22,14 @@
 //! user sees only their own Items. Access tokens stay in the database.
 //!
 //! Settings (environment variables):
-//! - `PLAID_CLIENT_ID`, `PLAID_SECRET` (and `PLAID_ENV`): Plaid; without them, the offline
-//!   sandbox in-process, with a fresh seed each start, and `POST /dev/complete-link
-//!   {"link_token"}` plays the user finishing Link.
+//! - `PLAID_CLIENT_ID`, `PLAID_SECRET` (and `PLAID_ENV`): Plaid; with none of the three set,
+//!   the offline sandbox in-process, with a fresh seed each start, and `POST /dev/complete-link
+//!   {"link_token"}` plays the user finishing Link (some but not all of the three is an error
+//!   that names what is missing).
 //! - `DATABASE_URL=postgres://…`: PostgreSQL, for one or several replicas. Otherwise SQLite:
 //!   `DATABASE` names the file; by default a new private folder in the temporary directory
-//!   offline (the offline sandbox's Items end with the process), or
+//!   offline (the offline sandbox's Items end with the process, and the folder with a process
+//!   stopped by Ctrl-C or SIGTERM), or
 //!   `$XDG_DATA_HOME/plaid-sdk-backend/backend.sqlite3` with Plaid's keys. The file is created
 //!   0600; one that others can read is refused.
 //! - `LINK_SCRIPT_URL`: where the page loads Plaid Link (Plaid's CDN; the sandbox's stand-in
@@ -58,8 +60,16 @@ async fn main() {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let port = std::env::var("PORT").unwrap_or_else(|_| "8000".into());
-    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    let port = match std::env::var("PORT") {
+        Ok(v) if !v.is_empty() => v.parse::<u16>().map_err(|_| {
+            format!("PORT must be a port number (0 to 65535, 0 for a free one), got {v:?}")
+        })?,
+        _ => 8000,
+    };
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address} (set PORT to another port): {e}"))?;
     let local = format!("http://{}", listener.local_addr()?);
     let public_url = std::env::var("PUBLIC_URL").unwrap_or_else(|_| local.clone());
     // `https://app.example/` and `https://app.example` are the same place: without the trim
@@ -71,7 +81,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let environment = client.base_url().to_owned();
             (client, None, environment)
         }
-        Err(Error::Config(_)) if std::env::var_os("PLAID_CLIENT_ID").is_none() => {
+        Err(Error::Config(_)) if plaid_sandbox::env_names_no_plaid() => {
             // A fresh seed each start: the Items of a previous run are gone with its sandbox,
             // and a new user must never get an Item id an old stored token opens.
             let mut seed = [0u8; 8];
@@ -91,6 +101,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => return Err(e.into()),
     };
 
+    // An offline run's database folder, made for this process and removed when it stops.
+    let mut offline_folder = None;
     let (db, shown) = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             (store::Db::postgres(&url, 8).await?, "PostgreSQL".to_owned())
@@ -102,7 +114,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             )
         }
         None => {
-            let path = sqlite_path(sandbox.is_some())?;
+            let (path, made) = sqlite_path(sandbox.is_some())?;
+            offline_folder = made;
             let shown = path.display().to_string();
             (store::Db::sqlite(&path)?, shown)
         }
@@ -141,9 +154,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("Backend on {local} (database {shown}, replica {replica})");
     println!("Open {local}/ in a browser to connect a bank through Link.");
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())
-        .await?;
+        .await;
+    // Its tokens open nothing once the in-process sandbox is gone: leave no copy of them behind.
+    if let Some(folder) = offline_folder {
+        if let Err(e) = std::fs::remove_dir_all(&folder) {
+            eprintln!("backend: could not remove {}: {e}", folder.display());
+        }
+    }
+    served?;
     Ok(())
 }
 
@@ -177,11 +197,14 @@ fn env_number(name: &str) -> Result<Option<u64>, String> {
     }
 }
 
-/// The SQLite file: `DATABASE`, or a default that is never a fixed path others can reach.
-fn sqlite_path(offline: bool) -> Result<PathBuf, Box<dyn std::error::Error>> {
+/// The SQLite file: `DATABASE`, or a default that is never a fixed path others can reach; and
+/// the folder made for an offline run, which ends with the process.
+type SqlitePath = (PathBuf, Option<PathBuf>);
+
+fn sqlite_path(offline: bool) -> Result<SqlitePath, Box<dyn std::error::Error>> {
     use std::os::unix::fs::DirBuilderExt;
     if let Some(path) = std::env::var_os("DATABASE").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
+        return Ok((PathBuf::from(path), None));
     }
     let dir = if offline {
         // Offline data lives as long as the sandbox that made it: a new private folder.
@@ -200,7 +223,7 @@ fn sqlite_path(offline: bool) -> Result<PathBuf, Box<dyn std::error::Error>> {
         .recursive(true)
         .mode(0o700)
         .create(&dir)?;
-    Ok(dir.join("backend.sqlite3"))
+    Ok((dir.join("backend.sqlite3"), offline.then(|| dir.clone())))
 }
 
 /// Offline only: `POST /dev/complete-link` stands in for the user finishing Link in a browser.

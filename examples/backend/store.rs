@@ -152,7 +152,17 @@ impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
         match e.as_db_error() {
             Some(db) => StoreError(format!("postgres: {} ({})", db.message(), db.code().code())),
-            None => StoreError(format!("postgres: {e}")),
+            // tokio-postgres leaves the cause (connection refused, a TLS or DNS failure) to
+            // `source()`: say it, or "error connecting to server" is all a person reads.
+            None => {
+                let mut text = format!("postgres: {e}");
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                StoreError(text)
+            }
         }
     }
 }

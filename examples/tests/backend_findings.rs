@@ -146,6 +146,64 @@ async fn the_default_database_is_private_and_never_a_fixed_shared_path() {
     );
 }
 
+/// LOW (review round 6): every offline run left its database behind in the temporary folder,
+/// tokens of a sandbox that ended with the process.
+#[tokio::test]
+async fn an_offline_run_told_to_stop_leaves_no_database_behind() {
+    let tmp = temp_dir("offline-cleanup");
+    let mut backend = Start::default().env("TMPDIR", &tmp).spawn().unwrap();
+    let (status, _) = backend.link_offline("user-1").await;
+    assert_eq!(status, 201);
+    assert_eq!(files_named(&tmp, "backend.sqlite3").len(), 1);
+    backend.terminate();
+    assert!(backend.wait_exit(10).await.success());
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// LOW (review round 6): with `PLAID_CLIENT_ID` unset the backend played Plaid offline, a fake
+/// bank, even with a secret and `PLAID_ENV=production` set (a misspelt variable) or a misspelt
+/// `PLAID_ENV`; a bad `PORT` said "invalid port value" and a port in use named neither the
+/// address nor the variable.
+#[tokio::test]
+async fn settings_mistakes_are_named_and_never_answered_by_a_fake_bank() {
+    // (the settings, the words the refusal must contain)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 3] = [
+        (
+            &[("PLAID_SECRET", "s"), ("PLAID_ENV", "production")],
+            &["PLAID_CLIENT_ID"],
+        ),
+        (&[("PLAID_ENV", "staging")], &["PLAID_ENV", "staging"]),
+        (&[("PORT", "abc")], &["PORT", "abc"]),
+    ];
+    for (env, named) in cases {
+        let start = env
+            .iter()
+            .fold(Start::default(), |start, (k, v)| start.env(k, v));
+        match start.spawn() {
+            Ok(_) => panic!("started with {env:?}"),
+            Err(message) => {
+                for word in named {
+                    assert!(message.contains(word), "{env:?}: {message}");
+                }
+                assert!(!message.contains("offline sandbox"), "{message}");
+            }
+        }
+    }
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let message = Start::default()
+        .env("PORT", &port)
+        .spawn()
+        .err()
+        .expect("a port in use is refused");
+    assert!(
+        message.contains(&format!("127.0.0.1:{port}")) && message.contains("PORT"),
+        "{message}"
+    );
+}
+
 fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
@@ -530,22 +588,13 @@ async fn an_exchange_finishes_when_its_client_leaves_or_the_process_is_told_to_s
         public.expose_secret().to_owned(),
     ));
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let pid = backend.child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    backend.terminate();
     let answer = pending
         .await
         .unwrap()
         .expect("answered before the process stopped");
     assert_eq!(answer.status().as_u16(), 201);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while backend.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the process did not stop");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    backend.wait_exit(10).await;
     assert_eq!(sandbox.connected_items().len(), 2);
 }
 

@@ -37,9 +37,16 @@
 //! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid reaches this server),
 //!   `WORKERS` (sync workers, 2), `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
 //!   sync after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
-//!   (the longest wait between two tries of a job that keeps failing that way, 600).
+//!   (the longest wait between two tries of a job that keeps failing that way, 600),
+//!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body, 10).
+//!
+//! A stranger cannot hold the server: at most 1,024 connections, a request's head and body
+//! each read within `REQUEST_READ_SECONDS`, bodies of at most 64 KiB, requests only for this
+//! server's own host names (its address, `localhost`, `PUBLIC_URL`'s host), and a stop waits
+//! 30 s at most for the requests in flight (`guard.rs`).
 
 mod app;
+mod guard;
 mod inbox;
 mod jobs;
 mod store;
@@ -70,7 +77,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| format!("cannot listen on {address} (set PORT to another port): {e}"))?;
-    let local = format!("http://{}", listener.local_addr()?);
+    let bound = listener.local_addr()?;
+    let local = format!("http://{bound}");
     let public_url = std::env::var("PUBLIC_URL").unwrap_or_else(|_| local.clone());
     // `https://app.example/` and `https://app.example` are the same place: without the trim
     // the webhook URL would be `…//webhooks/plaid`, which no route answers.
@@ -146,29 +154,30 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(n) = env_number("SYNC_RESTARTS")? {
         settings.sync_restarts = u32::try_from(n)?;
     }
+    let read_deadline =
+        Duration::from_secs(env_number("REQUEST_READ_SECONDS")?.unwrap_or(10).max(1));
     let application = app::App::start(client, db, settings).await?;
     let replica = application.replica.clone();
     let mut router = app::router(application);
     if let Some(sandbox) = sandbox {
         router = router.merge(dev_routes(sandbox));
     }
+    let router = guard::layer(router, guard::Guard::new(bound, &public_url, read_deadline));
     println!("Backend on {local} (database {shown}, replica {replica})");
     println!("Open {local}/ in a browser to connect a bank through Link.");
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown())
-        .await;
+    guard::serve(listener, router, read_deadline, shutdown()).await;
     // Its tokens open nothing once the in-process sandbox is gone: leave no copy of them behind.
     if let Some(folder) = offline_folder {
         if let Err(e) = std::fs::remove_dir_all(&folder) {
             eprintln!("backend: could not remove {}: {e}", folder.display());
         }
     }
-    served?;
     Ok(())
 }
 
 /// SIGTERM (a deploy, a scaler) or Ctrl-C: stop taking connections and let the requests in
-/// flight finish (an exchange stopped half-way would leave a bank connected with no record).
+/// flight finish, for at most 30 s (an exchange stopped half-way would leave a bank connected
+/// with no record).
 /// Jobs running in this process are not waited for: their leases expire and another replica,
 /// or this one restarted, resumes them from their stored cursors.
 async fn shutdown() {

@@ -204,6 +204,83 @@ async fn settings_mistakes_are_named_and_never_answered_by_a_fake_bank() {
     );
 }
 
+/// MED (review round 6): nothing bounded a connection. A half-sent request head, or a body
+/// sent a byte every 5 s, stayed open (70 s and counting); 2 MB bodies held one byte short
+/// took 2.2 MB each (880 MB for 400); 20,000 connections used every file the process could
+/// open; a process told to stop waited for the attacker. Also: any `Host` was answered (a page
+/// re-pointed at 127.0.0.1 by DNS rebinding is same-origin with it), and API answers carried
+/// neither `no-store` nor `nosniff`.
+#[tokio::test]
+async fn a_stranger_cannot_hold_the_server_or_borrow_its_name() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sandbox = sandbox().await;
+    let mut backend = on_sqlite(&sandbox, "guard")
+        .env("REQUEST_READ_SECONDS", "1")
+        .spawn()
+        .unwrap();
+    let address = backend.url.trim_start_matches("http://").to_owned();
+    let open = |text: String| {
+        let address = address.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+            stream.write_all(text.as_bytes()).await.unwrap();
+            stream
+        }
+    };
+    let answer = |mut stream: tokio::net::TcpStream, what: &'static str| async move {
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(6), stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: still open after 6 s"))
+            .unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let head = open("POST /webhooks/plaid HTTP/1.1\r\nHost: ".into()).await;
+    let body = open(format!(
+        "POST /webhooks/plaid HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\n\r\n{{"
+    ))
+    .await;
+    let big = open(format!(
+        "POST /api/items HTTP/1.1\r\nHost: {address}\r\nx-user-id: user-1\r\n\
+         Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{}",
+        "x".repeat(100_000)
+    ))
+    .await;
+    let rebound = open(format!(
+        "GET /api/items HTTP/1.1\r\nHost: attacker.example:{}\r\nx-user-id: user-1\r\n\r\n",
+        address.rsplit(':').next().unwrap()
+    ))
+    .await;
+    let closed = answer(head, "a request head that never ends").await;
+    assert!(!closed.contains(" 200 "), "{closed}");
+    let slow = answer(body, "a body that never ends").await;
+    assert!(slow.starts_with("HTTP/1.1 408"), "{slow}");
+    let large = answer(big, "a 100 kB body").await;
+    assert!(large.starts_with("HTTP/1.1 413"), "{large}");
+    let foreign = answer(rebound, "another host's name").await;
+    assert!(foreign.starts_with("HTTP/1.1 421"), "{foreign}");
+
+    let listed = backend
+        .http
+        .get(format!("{}/api/items", backend.url))
+        .header("x-user-id", "user-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status().as_u16(), 200);
+    assert_eq!(listed.headers()["cache-control"], "no-store");
+    assert_eq!(listed.headers()["x-content-type-options"], "nosniff");
+
+    // A stalled request does not keep a process told to stop alive.
+    let _stalled = open(format!(
+        "POST /webhooks/plaid HTTP/1.1\r\nHost: {address}\r\nContent-Length: 10\r\n\r\n"
+    ))
+    .await;
+    backend.terminate();
+    assert!(backend.wait_exit(10).await.success());
+}
+
 fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];

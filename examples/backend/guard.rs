@@ -1,0 +1,166 @@
+//! What keeps a stranger from taking the server down or speaking for a user through a
+//! browser: a cap on connections, deadlines on reading a request, a small body limit, the
+//! host names it answers to, headers that keep API answers out of caches, and a bounded
+//! shutdown.
+//!
+//! `axum::serve` sets none of the connection limits (no header deadline, no cap), so a
+//! half-sent request head or a body sent a byte every few seconds held a connection, and its
+//! memory, for as long as the sender liked, 20,000 of them used every file the process could
+//! open, and one of them kept a process told to stop alive indefinitely.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Connections served at once; the next waits in the kernel's queue (default 1,024).
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// The largest request body: every body this app takes (a public token, a webhook) is a few
+/// kilobytes.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How long a process told to stop waits for the requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The guard's settings.
+#[derive(Clone, Debug)]
+pub struct Guard {
+    /// The `Host` values this server answers to: its own address and `PUBLIC_URL`'s.
+    pub hosts: Vec<String>,
+    /// The time a client has to send a request's head, and again its body.
+    pub read_deadline: Duration,
+}
+
+impl Guard {
+    /// The hosts for a server listening on `local` (`127.0.0.1:PORT`) and reached at `public`.
+    pub fn new(local: std::net::SocketAddr, public: &str, read_deadline: Duration) -> Self {
+        let mut hosts = vec![local.to_string(), format!("localhost:{}", local.port())];
+        if let Ok(url) = reqwest::Url::parse(public) {
+            if let Some(host) = url.host_str() {
+                hosts.push(match url.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                });
+            }
+        }
+        Guard {
+            hosts,
+            read_deadline,
+        }
+    }
+}
+
+/// The router behind the checks of every request.
+pub fn layer(router: Router, guard: Guard) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(Arc::new(guard), check))
+}
+
+/// Refuses a `Host` this server is not (a page whose name was re-pointed at 127.0.0.1, DNS
+/// rebinding, would otherwise be same-origin with it), reads the body within the deadline and
+/// the limit, and marks the answers.
+async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if !guard.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            "not a host this server answers to",
+        )
+            .into_response();
+    }
+    let api = request.uri().path().starts_with("/api/");
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, MAX_BODY);
+    let bytes = match tokio::time::timeout(guard.read_deadline, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body takes more than {MAX_BODY} bytes"),
+            )
+                .into_response()
+        }
+        Err(_) => {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive in time",
+            )
+                .into_response()
+        }
+    };
+    let mut response = next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if api {
+        // Accounts and transactions: never kept by a browser's or a proxy's cache.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Serves `router` on `listener` until `stop` completes, then lets the requests in flight
+/// finish for at most [`SHUTDOWN_GRACE`].
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    read_deadline: Duration,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(read_deadline);
+    tokio::pin!(stop);
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut stop => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of files, say: wait a moment rather than spin.
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "stopping with requests still open after {} s",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    }
+}

@@ -462,13 +462,19 @@ fn counts(a: usize, m: usize, r: usize) -> Done {
 }
 
 /// Records what a failed sync says about the Item (a login to repair, an Item gone: any
-/// error of Plaid's that trying again cannot fix), and the code; retried if it can pass.
+/// failure trying again cannot fix, Plaid's error or an answer this app cannot read, shown
+/// as `SYNC_FAILED`), and the code; retried if it can pass. The next sync that succeeds
+/// clears it.
 async fn sync_failed(app: &App, item_id: &str, e: &PlaidError) -> Failed {
     let code = e
         .api_error()
         .map(|a| a.error_code.as_str().to_owned())
         .unwrap_or_else(|| "SYNC_FAILED".into());
-    if e.api_error().is_some() && !e.is_retryable() {
+    if !e.is_retryable() {
+        if e.api_error().is_none() {
+            // Not the bank's state but this app's: someone must look (Decode names the field).
+            tracing::error!(item_id = %item_id, error = %e, "sync failed for good");
+        }
         let _ = app
             .db
             .execute(

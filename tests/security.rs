@@ -395,6 +395,74 @@ async fn a_flood_of_forged_key_ids_cannot_lock_out_a_freshly_rotated_key() {
     );
 }
 
+/// Review round 6 (MED): a stranger kept the queue for new key ids full of forged ids it
+/// presented twice each (about 20 requests a minute), so a verifier that had just started
+/// never fetched Plaid's key: after each restart of the reference backend, its webhooks were
+/// refused for minutes after the attack stopped. With the key ids the app stored from the
+/// webhooks it verified (`VerifiedWebhook::key_id`), a new verifier fetches Plaid's key
+/// whatever fills the queue; the control, built without them, shows the attack.
+#[tokio::test]
+async fn a_restarted_verifier_given_the_stored_key_ids_is_not_starved_by_a_full_queue() {
+    let server = MockServer::start().await;
+    let plaid = WebhookSigner::new();
+    plaid.mount(&server).await;
+    let policy = KeyCachePolicy::default()
+        .fetches_per_minute(1)
+        .waiting_keys(4)
+        .fetch_wait(Duration::ZERO);
+    let body = sync_body();
+
+    let before_restart = WebhookVerifier::builder(common::client(&server))
+        .key_cache(policy)
+        .build();
+    let seen = before_restart
+        .verify_delivery(&plaid.headers(&body), &body)
+        .await
+        .unwrap();
+    assert_eq!(seen.key_id, plaid.kid());
+
+    // Every place taken by a forged id presented twice; the one fetch a minute spent.
+    let forger = WebhookSigner::new();
+    let fill = |verifier: WebhookVerifier| {
+        let (body, forger) = (body.clone(), &forger);
+        async move {
+            for i in 0..8 {
+                let claims = json!({
+                    "iat": SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+                    "request_body_sha256": sha256_hex(&body),
+                });
+                let token = forger.sign_with_header(
+                    &json!({ "alg": "ES256", "kid": format!("forged-{i}"), "typ": "JWT" }),
+                    &claims,
+                );
+                for _ in 0..2 {
+                    assert!(verifier.verify_token(&token, &body).await.is_err());
+                }
+            }
+        }
+    };
+
+    let cold = WebhookVerifier::builder(common::client(&server))
+        .key_cache(policy)
+        .build();
+    fill(cold.clone()).await;
+    let refused = cold.verify(&plaid.headers(&body), &body).await.unwrap_err();
+    assert!(
+        matches!(refused, WebhookError::KeyFetchLimited { .. }),
+        "{refused:?}"
+    );
+
+    let restarted = WebhookVerifier::builder(common::client(&server))
+        .key_cache(policy)
+        .vouched_key_ids([seen.key_id.clone()])
+        .build();
+    fill(restarted.clone()).await;
+    restarted
+        .verify(&plaid.headers(&body), &body)
+        .await
+        .expect("Plaid's key, stored before the restart, is fetched whatever the queue holds");
+}
+
 #[tokio::test]
 async fn a_cached_key_past_its_ttl_is_refreshed_whatever_the_flood() {
     let server = MockServer::start().await;

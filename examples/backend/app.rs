@@ -52,6 +52,8 @@ pub struct App {
     link_script: String,
     /// Whether Plaid is the offline sandbox (the page says so).
     offline: bool,
+    /// The key ids of the webhooks verified so far, as stored in `webhook_keys`.
+    key_ids: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// Plaid Link's script on Plaid's CDN.
@@ -177,7 +179,15 @@ CREATE TABLE IF NOT EXISTS webhook_inbox (
     done_at BIGINT
 );
 CREATE INDEX IF NOT EXISTS inbox_new ON webhook_inbox (state, received_at);
+CREATE TABLE IF NOT EXISTS webhook_keys (   -- ids of the keys verified webhooks were signed with
+    kid TEXT PRIMARY KEY,
+    seen_at BIGINT NOT NULL
+);
 ";
+
+/// Key ids a replica gives its verifier at start, the most recently seen first: Plaid's
+/// current key and a few before it.
+const VOUCHED_KEY_IDS: i64 = 100;
 
 /// Why a replica could not start.
 #[derive(Debug)]
@@ -239,8 +249,24 @@ impl App {
                 this: settings.environment,
             });
         }
+        // The keys Plaid signed webhooks with before: fetched without waiting behind unknown
+        // ids, so a replica that has just started cannot be kept from Plaid's current key by
+        // a stranger filling the verifier's queue with forged ones.
+        let key_ids: Vec<String> = db
+            .query(
+                "SELECT kid FROM webhook_keys ORDER BY seen_at DESC LIMIT $1",
+                params![VOUCHED_KEY_IDS],
+            )
+            .await?
+            .iter()
+            .map(|r| r.text(0))
+            .collect();
+        let verifier = WebhookVerifier::builder(plaid.clone())
+            .vouched_key_ids(key_ids.iter().cloned())
+            .build();
         let app = Arc::new(App {
-            verifier: WebhookVerifier::new(plaid.clone()),
+            verifier,
+            key_ids: std::sync::Mutex::new(key_ids.into_iter().collect()),
             plaid,
             db,
             webhook_url: settings.webhook_url,
@@ -929,6 +955,35 @@ async fn disconnect_item(
     Ok(())
 }
 
+/// Stores the id of a key Plaid signed a verified webhook with, the first time this replica
+/// sees it, for the verifiers of replicas that start later (`VOUCHED_KEY_IDS`).
+async fn remember_key_id(app: &App, kid: &str) {
+    let new = app
+        .key_ids
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(kid.to_owned());
+    if !new {
+        return;
+    }
+    let stored = app
+        .db
+        .execute(
+            "INSERT INTO webhook_keys (kid, seen_at) VALUES ($1, $2)
+             ON CONFLICT (kid) DO UPDATE SET seen_at = excluded.seen_at",
+            params![kid.to_owned(), now_s()],
+        )
+        .await;
+    if let Err(e) = stored {
+        // Only a later start is worse off: it may wait for this key like for a new one.
+        tracing::warn!(error = %e, "could not store a webhook key id");
+        app.key_ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(kid);
+    }
+}
+
 /// POST /webhooks/plaid: verify, store in the inbox, answer 200. The inbox workers act on it.
 async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let verified = match app.verifier.verify_delivery(&headers, &body).await {
@@ -944,6 +999,7 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
             return StatusCode::UNAUTHORIZED;
         }
     };
+    remember_key_id(&app, &verified.key_id).await;
     let (webhook_type, webhook_code) = verified.event.kind();
     let item_id = serde_json::from_slice::<Value>(&body)
         .ok()

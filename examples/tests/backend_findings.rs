@@ -750,6 +750,69 @@ async fn a_sync_that_cannot_read_plaids_answer_shows_on_the_item() {
     .await;
 }
 
+/// MED (review round 6): right after a start the verifier knew no key, so a stranger who kept
+/// its queue for new key ids full of forged ids presented twice each (about 20 requests a
+/// minute) had Plaid's webhooks refused with 503 for minutes, after every restart. The backend
+/// now keeps the key ids of the webhooks it verified and gives them to its verifier at start.
+#[tokio::test]
+async fn a_restarted_backend_still_verifies_plaids_webhooks_during_a_forged_key_flood() {
+    let sandbox = sandbox().await;
+    let start = on_sqlite(&sandbox, "key-flood");
+    let mut first = start.spawn().unwrap();
+    let (status, item) = first.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{item}");
+    eventually("the first webhooks verified", 20, async || {
+        let sent = sandbox.webhooks();
+        !sent.is_empty() && sent.iter().all(|w| w.status == Some(200))
+    })
+    .await;
+    first.kill();
+
+    let second = start.spawn().unwrap();
+    let hooks = format!("{}/webhooks/plaid", second.url);
+    sandbox.webhook_chaos(plaid_sandbox::WebhookChaos::none().targets([hooks.clone()]));
+    // The flood: the fetch budget's burst spent on forged ids, then every place of the queue
+    // taken by a forged id presented twice.
+    let forger = plaid_sandbox::WebhookSigner::new();
+    let body = sync_updates_webhook(item["item_id"].as_str().unwrap());
+    let forged = |i: usize| {
+        forger.sign_with_header(
+            &json!({ "alg": "ES256", "kid": format!("forged-{i}"), "typ": "JWT" }),
+            &json!({ "iat": 0, "request_body_sha256": "00" }),
+        )
+    };
+    let post = |token: String| {
+        second
+            .http
+            .post(&hooks)
+            .header("Plaid-Verification", token)
+            .body(body.clone())
+            .send()
+    };
+    futures_util::future::join_all((0..10).map(|i| post(forged(i)))).await;
+    let flood =
+        futures_util::future::join_all((10..80).flat_map(|i| [post(forged(i)), post(forged(i))]));
+    let genuine = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = sandbox.webhooks().len();
+        sandbox
+            .fire_webhook(item["item_id"].as_str().unwrap(), "NEW_ACCOUNTS_AVAILABLE")
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let sent = sandbox.webhooks();
+            // After its first post: its status, or None when it failed and waits for a retry.
+            if let Some(w) = sent.get(before).filter(|w| w.attempts > 0) {
+                return w.status;
+            }
+            assert!(Instant::now() < deadline, "no answer to Plaid's webhook");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (_, status) = tokio::join!(flood, genuine);
+    assert_eq!(status, Some(200), "Plaid's webhook during the flood");
+}
+
 /// What a [`proxy`] does to the answers of its path.
 #[derive(Clone, Copy)]
 enum Tap {

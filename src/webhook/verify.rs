@@ -131,9 +131,13 @@ pub enum WebhookError {
 ///   twice is fetched after at most the ids already ahead of it: 63 fetches, 6.3 minutes, at
 ///   worst.
 /// * What it cannot do: an attacker who keeps all 64 places filled with ids it presents
-///   repeatedly, replacing each one as soon as it is fetched, can keep a new key out of the
-///   queue; the webhooks are refused with `KeyFetchLimited`, Plaid retries them for a day,
-///   and Plaid still sees 10 requests a minute.
+///   repeatedly, replacing each one as soon as it is fetched (about 20 requests a minute),
+///   can keep a new key out of the queue; the webhooks are refused with `KeyFetchLimited`,
+///   Plaid retries them for a day, and Plaid still sees 10 requests a minute. A key id the
+///   verifier has had a key for never waits there, so this bites when Plaid rotates its key,
+///   and after every restart unless the app keeps the ids it has seen
+///   ([`VerifiedWebhook::key_id`]) and gives them to the next verifier
+///   ([`WebhookVerifierBuilder::vouched_key_ids`]): then only a rotation is exposed.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct KeyCachePolicy {
@@ -445,6 +449,7 @@ impl WebhookVerifier {
             clock_skew: Duration::from_secs(60),
             clock: Arc::new(SystemTime::now),
             policy: KeyCachePolicy::default(),
+            vouched: Vec::new(),
         }
     }
 
@@ -497,13 +502,14 @@ impl WebhookVerifier {
             .ok_or(WebhookError::MissingHeader)?
             .to_str()
             .map_err(|_| WebhookError::MalformedToken("the header is not ASCII"))?;
-        let (issued_at, body_sha256) = self.check(token, body).await?;
+        let (issued_at, body_sha256, key_id) = self.check(token, body).await?;
         let event =
             WebhookEvent::parse(body).map_err(|e| WebhookError::InvalidBody(e.to_string()))?;
         Ok(VerifiedWebhook {
             event,
             issued_at,
             body_sha256,
+            key_id,
         })
     }
 
@@ -512,9 +518,13 @@ impl WebhookVerifier {
         self.check(token, body).await.map(drop)
     }
 
-    /// The checks of [`verify_signature`](Self::verify_signature); the token's `iat` and the
-    /// body's SHA-256 when they pass.
-    async fn check(&self, token: &str, body: &[u8]) -> Result<(i64, [u8; 32]), WebhookError> {
+    /// The checks of [`verify_signature`](Self::verify_signature); the token's `iat`, the
+    /// body's SHA-256 and the key id when they pass.
+    async fn check(
+        &self,
+        token: &str,
+        body: &[u8],
+    ) -> Result<(i64, [u8; 32], String), WebhookError> {
         let token = token.trim();
         if token.is_empty() {
             return Err(WebhookError::MissingHeader);
@@ -552,7 +562,7 @@ impl WebhookVerifier {
         let actual = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
         aws_lc_rs::constant_time::verify_slices_are_equal(actual.as_ref(), &expected)
             .map_err(|_| WebhookError::BodyMismatch)?;
-        Ok((claims.iat, expected))
+        Ok((claims.iat, expected, kid))
     }
 
     /// Judges `iat`, which the sender chose: in `i128`, where no `i64` difference overflows.
@@ -828,6 +838,7 @@ pub struct WebhookVerifierBuilder {
     clock_skew: Duration,
     clock: Clock,
     policy: KeyCachePolicy,
+    vouched: Vec<String>,
 }
 
 impl fmt::Debug for WebhookVerifierBuilder {
@@ -863,6 +874,29 @@ impl WebhookVerifierBuilder {
         self
     }
 
+    /// Key ids Plaid has vouched for before ([`VerifiedWebhook::key_id`] of webhooks this app
+    /// verified, kept in its database): their keys are fetched when first presented without
+    /// spending the budget for new ids or waiting in its queue, as the keys this verifier
+    /// fetched itself are. Without them, a process that has just started knows no key, and
+    /// an attacker who keeps the queue full of forged ids (see [`KeyCachePolicy`]) keeps
+    /// Plaid's current key from being fetched. At most [`max_keys`](KeyCachePolicy::max_keys)
+    /// are kept. Only ids from verified webhooks belong here: an id on this list costs a fetch
+    /// every [`unknown_ttl`](KeyCachePolicy::unknown_ttl) if Plaid does not know it.
+    ///
+    /// ```no_run
+    /// # fn run(client: plaid_sdk::PlaidClient, stored: Vec<String>) {
+    /// use plaid_sdk::webhook::WebhookVerifier;
+    ///
+    /// let verifier = WebhookVerifier::builder(client)
+    ///     .vouched_key_ids(stored) // e.g. SELECT kid FROM webhook_keys
+    ///     .build();
+    /// # let _ = verifier; }
+    /// ```
+    pub fn vouched_key_ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.vouched.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
     /// Builds the verifier.
     pub fn build(self) -> WebhookVerifier {
         WebhookVerifier {
@@ -873,7 +907,13 @@ impl WebhookVerifierBuilder {
                 clock: self.clock,
                 policy: self.policy,
                 keys: Mutex::new(HashMap::new()),
-                vouched: Mutex::new(Default::default()),
+                vouched: Mutex::new(
+                    self.vouched
+                        .into_iter()
+                        .filter(|kid| !kid.is_empty())
+                        .take(self.policy.max_keys)
+                        .collect(),
+                ),
                 admission: Mutex::new(Admission::new(&self.policy)),
             }),
         }
@@ -936,6 +976,10 @@ pub struct VerifiedWebhook {
     pub issued_at: i64,
     /// The SHA-256 of the body, which the signature covers.
     pub body_sha256: [u8; 32],
+    /// The id of the key Plaid signed it with (the token's `kid`): a key Plaid has vouched
+    /// for. Store the ids you see and give them to the next verifier you build
+    /// ([`WebhookVerifierBuilder::vouched_key_ids`]), so a restart does not start cold.
+    pub key_id: String,
 }
 
 impl VerifiedWebhook {

@@ -206,24 +206,30 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
 /// every endpoint but Link's static files is for tests and back ends, and a page the developer
 /// happens to open could otherwise reset the sandbox, move its clock or send its webhooks
 /// elsewhere with a form post. The Link emulator's own calls come from the sandbox's origin,
-/// under whatever name the browser reached it by (`127.0.0.1`, or a container's name);
-/// clients that are not browsers send no `Origin`.
+/// under whatever name the browser reached it by (`127.0.0.1`, a container's name, or
+/// `cdn.plaid.com` through the script-swap recipe's TLS stand-in); clients that are not
+/// browsers send no `Origin`.
 fn from_another_site(headers: &http::HeaderMap) -> Option<Failure> {
     let origin = headers.get(http::header::ORIGIN)?;
     let host = headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let same = !host.is_empty() && origin.as_bytes() == format!("http://{host}").as_bytes();
+    // http or https: behind a proxy that ends TLS (the CDN stand-in of the script-swap
+    // recipe), the browser's origin is https while the sandbox itself speaks http.
+    let origin = String::from_utf8_lossy(origin.as_bytes());
+    let addressed = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    let same = !host.is_empty() && addressed.is_some_and(|a| a.eq_ignore_ascii_case(host));
     (!same).then(|| {
         Failure::new(
             400,
             "INVALID_REQUEST",
             "INVALID_HEADERS",
             format!(
-                "a web page at {} sent this request: the offline sandbox answers tests and back \
-                 ends, and its own Link pages, not other sites",
-                String::from_utf8_lossy(origin.as_bytes())
+                "a web page at {origin} sent this request: the offline sandbox answers tests and \
+                 back ends, and its own Link pages, not other sites"
             ),
         )
     })

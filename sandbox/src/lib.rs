@@ -685,9 +685,10 @@ impl Sandbox {
         &self,
         item_id: impl AsRef<str>,
         f: impl FnOnce(&mut state::Item, DateTime<Utc>, &mut Vec<Outgoing>) -> Result<(), SandboxError>,
-    ) -> Result<Vec<Outgoing>, SandboxError> {
+    ) -> Result<(Vec<Outgoing>, u64), SandboxError> {
         let mut state = lock(&self.state);
         let now = state.now();
+        let generation = state.generation;
         let item_id = item_id.as_ref();
         let item = state
             .items
@@ -696,12 +697,13 @@ impl Sandbox {
             .ok_or_else(|| SandboxError(format!("no Item {item_id}")))?;
         let mut outgoing = Vec::new();
         f(item, now, &mut outgoing)?;
-        Ok(outgoing)
+        Ok((outgoing, generation))
     }
 
-    fn send(&self, outgoing: Vec<Outgoing>) {
+    /// Sends webhooks `with_item` made, unless a reset came since.
+    fn send(&self, (outgoing, generation): (Vec<Outgoing>, u64)) {
         for hook in outgoing {
-            webhooks::deliver(&self.state, &self.signer, &self.outbox, hook);
+            webhooks::deliver(&self.state, &self.signer, &self.outbox, hook, generation);
         }
     }
 }

@@ -115,10 +115,6 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
         )
             .into_response();
     }
-    if let Some(refused) = from_another_site(&request.headers) {
-        let request_id = lock(&app.state).request_id();
-        return json_response(refused.status, &refused.to_json(&request_id));
-    }
     if let Some(command) = path.strip_prefix("/__sandbox/link/") {
         let request_id = lock(&app.state).request_id();
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
@@ -132,12 +128,20 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
             Err(f) => json_response(f.status, &f.to_json(&request_id)),
         };
     }
+    // After Link's own calls: the emulator page may run under another origin than the
+    // sandbox's (Plaid's CDN name through a test's route or proxy), and each of its calls
+    // needs a live link token anyway.
+    if let Some(refused) = from_another_site(&request.headers) {
+        let request_id = lock(&app.state).request_id();
+        return json_response(refused.status, &refused.to_json(&request_id));
+    }
     if let Some(command) = path.strip_prefix(crate::ADMIN_PREFIX) {
         return admin(app, command, request);
     }
     let mut outgoing = Vec::new();
-    let (status, body, delay) = {
+    let (status, body, delay, generation) = {
         let mut state = lock(&app.state);
+        let generation = state.generation;
         let fault = state.take_fault(path);
         let request_id = state.request_id();
         let mut delay = None;
@@ -179,14 +183,19 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
                     map.entry("request_id")
                         .or_insert_with(|| Value::String(request_id.clone()));
                 }
-                (200, Reply::Json(value), delay)
+                (200, Reply::Json(value), delay, generation)
             }
-            Ok(binary) => (200, binary, delay),
-            Err(f) => (f.status, Reply::Json(f.to_json(&request_id)), delay),
+            Ok(binary) => (200, binary, delay, generation),
+            Err(f) => (
+                f.status,
+                Reply::Json(f.to_json(&request_id)),
+                delay,
+                generation,
+            ),
         }
     };
     for hook in outgoing {
-        webhooks::deliver(&app.state, &app.signer, &app.outbox, hook);
+        webhooks::deliver(&app.state, &app.signer, &app.outbox, hook, generation);
     }
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
@@ -203,20 +212,20 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
 }
 
 /// A request a web page on another site made (its browser says so in `Origin`): refused, as
-/// every endpoint but Link's static files is for tests and back ends, and a page the developer
-/// happens to open could otherwise reset the sandbox, move its clock or send its webhooks
-/// elsewhere with a form post. The Link emulator's own calls come from the sandbox's origin,
-/// under whatever name the browser reached it by (`127.0.0.1`, a container's name, or
-/// `cdn.plaid.com` through the script-swap recipe's TLS stand-in); clients that are not
-/// browsers send no `Origin`.
+/// every endpoint but Link's (its files and the emulator's calls) is for tests and back ends,
+/// and a page the developer happens to open could otherwise reset the sandbox, move its clock
+/// or send its webhooks elsewhere with a form post. A page of the sandbox's own origin, under
+/// whatever name the browser reached it by (`127.0.0.1`, a container's name; http, or https
+/// through a proxy that ends TLS), is not refused; clients that are not browsers send no
+/// `Origin`.
 fn from_another_site(headers: &http::HeaderMap) -> Option<Failure> {
     let origin = headers.get(http::header::ORIGIN)?;
     let host = headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    // http or https: behind a proxy that ends TLS (the CDN stand-in of the script-swap
-    // recipe), the browser's origin is https while the sandbox itself speaks http.
+    // http or https: behind a proxy that ends TLS the browser's origin is https while the
+    // sandbox itself speaks http.
     let origin = String::from_utf8_lossy(origin.as_bytes());
     let addressed = origin
         .strip_prefix("http://")

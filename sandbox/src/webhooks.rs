@@ -235,16 +235,22 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
 }
 
 /// Signs a webhook, records it, and queues it (and its copies, under chaos) for sending.
+/// `generation` is the state's when the webhook was made (under the same hold of the lock): a
+/// webhook made before a reset that came in between is dropped.
 pub(crate) fn deliver(
     state: &Mutex<State>,
     signer: &WebhookSigner,
     outbox: &Outbox,
     hook: Outgoing,
+    generation: u64,
 ) {
     let bytes = serde_json::to_vec_pretty(&hook.body).unwrap_or_default();
     let mut deliveries = Vec::new();
     {
         let mut s = lock(state);
+        if s.generation != generation {
+            return;
+        }
         let chaos = s.chaos.clone();
         let mut rng = Rng::new(s.settings.seed, 0x6368_616f, s.webhooks.len() as u64);
         let copies =

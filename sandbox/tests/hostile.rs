@@ -159,8 +159,9 @@ async fn a_redirect_is_a_failed_delivery_not_followed() {
 /// over the records of the next test's webhooks.
 #[tokio::test]
 async fn a_reset_ends_the_webhooks_made_before_it() {
+    // Retries 1 s after a failed post, then 4 s after that.
     let sandbox = Sandbox::builder()
-        .webhook_retry(Duration::from_millis(50))
+        .webhook_retry(Duration::from_secs(1))
         .start()
         .await;
     let failing = receiver(500).await;
@@ -172,6 +173,9 @@ async fn a_reset_ends_the_webhooks_made_before_it() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     sandbox.reset();
+    // A first post already on its way when the reset came lands now; what follows would be
+    // a retry, the first due about a second after its first post.
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let before = posts(&failing).await;
 
     let ok = receiver(200).await;
@@ -179,7 +183,7 @@ async fn a_reset_ends_the_webhooks_made_before_it() {
     sandbox
         .fire_webhook(&item_id, "NEW_ACCOUNTS_AVAILABLE")
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(posts(&failing).await, before, "retried after the reset");
     let sent = sandbox.webhooks();
     assert!(!sent.is_empty());
@@ -215,6 +219,24 @@ async fn a_page_on_another_site_cannot_drive_the_sandbox() {
         assert_eq!(status, 400, "{route}: {answer}");
         assert_eq!(answer["error_code"], "INVALID_HEADERS", "{route}");
     }
+    // Link's emulator may run under Plaid's CDN name (a test's route or proxy): its calls
+    // need a live link token, and pass.
+    let (_, token) = post(
+        &sandbox,
+        "/link/token/create",
+        json!({ "client_name": "App", "language": "en", "country_codes": ["US"],
+                "user": { "client_user_id": "u" }, "products": ["transactions"] }),
+        &[],
+    )
+    .await;
+    let (status, session) = post(
+        &sandbox,
+        "/__sandbox/link/session",
+        json!({ "link_token": token["link_token"] }),
+        &[("Origin", "https://cdn.plaid.com")],
+    )
+    .await;
+    assert_eq!(status, 200, "{session}");
     // Its own origin, also as https (behind a proxy that ends TLS, as the script-swap
     // recipe's stand-in for Plaid's CDN does).
     let own_tls = own.replace("http://", "https://");

@@ -275,7 +275,9 @@ fn request_id_suffix(id: &Option<String>) -> String {
 
 impl Error {
     /// Whether the failure is transient, so the same call may succeed later: `429`, a `5xx`,
-    /// a timeout, or a network failure.
+    /// a timeout, or a network failure; and a `/transactions/sync` loop that gave up because
+    /// its data kept changing under it (`SyncRestarts` after
+    /// `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION`: a later loop can pass).
     ///
     /// The client already retries these for calls that are safe to repeat, under its
     /// [`RetryPolicy`](crate::RetryPolicy); an error you see has used up those attempts, or
@@ -288,7 +290,11 @@ impl Error {
             | Error::Connect { .. }
             | Error::Transport { .. }
             | Error::NotReady { .. } => true,
-            Error::SyncRestarts { source, .. } => source.is_retryable(),
+            Error::SyncRestarts { source, .. } => {
+                source.is_retryable()
+                    || source.error_code()
+                        == Some(&ErrorCode::TransactionsSyncMutationDuringPagination)
+            }
             Error::Decode { .. }
             | Error::Redirect { .. }
             | Error::ResponseTooLarge { .. }

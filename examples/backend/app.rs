@@ -457,8 +457,9 @@ impl From<StoreError> for AppError {
 
 /// The signed-in user. A stand-in for the app's real authentication (a session cookie or a
 /// bearer token checked by middleware): here, the `x-user-id` header. An extractor that every
-/// route takes before its body, so a stranger gets 401 whatever it sent, never a hint about
-/// what a body should look like.
+/// route takes before its body, so a stranger gets 401 whatever it sent (a body too large or
+/// too slow for the guard is refused first, 413 or 408), never a hint about what a body should
+/// look like.
 struct User(String);
 
 impl<S: Send + Sync> FromRequestParts<S> for User {

@@ -30,28 +30,56 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// The guard's settings.
 #[derive(Clone, Debug)]
 pub struct Guard {
-    /// The `Host` values this server answers to: its own address and `PUBLIC_URL`'s.
+    /// The `Host` values this server answers to, as [`host_key`] writes them: its own address
+    /// and `PUBLIC_URL`'s.
     pub hosts: Vec<String>,
-    /// The time a client has to send a request's head, and again its body.
+    /// The time a client has to send a request's head, and again its body; also the longest a
+    /// kept-alive connection waits idle for its next request (hyper's header deadline starts
+    /// when it waits for a head).
     pub read_deadline: Duration,
 }
 
+/// A `Host` value as one comparable text: the name in lower case (IPv6 in brackets) and the
+/// port, left out when it is 80 (what a browser leaves out for `http://`).
+fn host_key(authority: &str) -> Option<String> {
+    if authority.is_empty() || authority.contains(['/', '@', '?', '#', '\\']) {
+        return None;
+    }
+    let url = reqwest::Url::parse(&format!("http://{authority}/")).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
 impl Guard {
-    /// The hosts for a server listening on `local` (`127.0.0.1:PORT`) and reached at `public`.
+    /// The hosts for a server listening on `local` (`127.0.0.1:PORT`) and reached at `public`
+    /// (`PUBLIC_URL`: with or without its scheme's default port).
     pub fn new(local: std::net::SocketAddr, public: &str, read_deadline: Duration) -> Self {
-        let mut hosts = vec![local.to_string(), format!("localhost:{}", local.port())];
+        let port = local.port();
+        let mut names = vec![local.to_string(), format!("localhost:{port}")];
         if let Ok(url) = reqwest::Url::parse(public) {
             if let Some(host) = url.host_str() {
-                hosts.push(match url.port() {
-                    Some(port) => format!("{host}:{port}"),
-                    None => host.to_owned(),
-                });
+                match url.port() {
+                    Some(port) => names.push(format!("{host}:{port}")),
+                    None => {
+                        names.push(host.to_owned());
+                        if let Some(default) = url.port_or_known_default() {
+                            names.push(format!("{host}:{default}"));
+                        }
+                    }
+                }
             }
         }
         Guard {
-            hosts,
+            hosts: names.iter().filter_map(|n| host_key(n)).collect(),
             read_deadline,
         }
+    }
+
+    fn allows(&self, host: &str) -> bool {
+        host_key(host).is_some_and(|key| self.hosts.contains(&key))
     }
 }
 
@@ -69,7 +97,7 @@ async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    if !guard.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+    if !guard.allows(host) {
         return (
             StatusCode::MISDIRECTED_REQUEST,
             "not a host this server answers to",
@@ -162,5 +190,43 @@ pub async fn serve(
             "stopping with requests still open after {} s",
             SHUTDOWN_GRACE.as_secs()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hosts_it_answers_to() {
+        let local: std::net::SocketAddr = "127.0.0.1:8000".parse().unwrap();
+        let guard = Guard::new(local, "https://App.Example/", Duration::from_secs(1));
+        for host in [
+            "127.0.0.1:8000",
+            "localhost:8000",
+            "LOCALHOST:8000",
+            "app.example",
+            "app.example:443",
+        ] {
+            assert!(guard.allows(host), "{host}");
+        }
+        for host in [
+            "",
+            "attacker.example:8000",
+            "127.0.0.1",
+            "app.example:8443",
+            "user@127.0.0.1:8000",
+            "127.0.0.1:8000/x",
+        ] {
+            assert!(!guard.allows(host), "{host}");
+        }
+        let on_80 = Guard::new(
+            "127.0.0.1:80".parse().unwrap(),
+            "http://[::1]:9/",
+            Duration::from_secs(1),
+        );
+        for host in ["127.0.0.1", "127.0.0.1:80", "localhost", "[::1]:9"] {
+            assert!(on_80.allows(host), "{host}");
+        }
     }
 }

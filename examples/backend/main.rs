@@ -38,7 +38,8 @@
 //!   `WORKERS` (sync workers, 2), `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
 //!   sync after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
 //!   (the longest wait between two tries of a job that keeps failing that way, 600),
-//!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body, 10).
+//!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body; also
+//!   how long a kept-alive connection may stay idle; 10).
 //!
 //! A stranger cannot hold the server: at most 1,024 connections, a request's head and body
 //! each read within `REQUEST_READ_SECONDS`, bodies of at most 64 KiB, requests only for this
@@ -109,8 +110,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => return Err(e.into()),
     };
 
-    // An offline run's database folder, made for this process and removed when it stops.
-    let mut offline_folder = None;
+    // An offline run's database folder, made for this process and removed when `run` ends,
+    // stopped or failed.
+    let mut _offline_folder = None;
     let (db, shown) = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             (store::Db::postgres(&url, 8).await?, "PostgreSQL".to_owned())
@@ -123,7 +125,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => {
             let (path, made) = sqlite_path(sandbox.is_some())?;
-            offline_folder = made;
+            _offline_folder = made.map(OfflineFolder);
             let shown = path.display().to_string();
             (store::Db::sqlite(&path)?, shown)
         }
@@ -166,13 +168,19 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("Backend on {local} (database {shown}, replica {replica})");
     println!("Open {local}/ in a browser to connect a bank through Link.");
     guard::serve(listener, router, read_deadline, shutdown()).await;
-    // Its tokens open nothing once the in-process sandbox is gone: leave no copy of them behind.
-    if let Some(folder) = offline_folder {
-        if let Err(e) = std::fs::remove_dir_all(&folder) {
-            eprintln!("backend: could not remove {}: {e}", folder.display());
+    Ok(())
+}
+
+/// The folder an offline run made for its database. Its tokens open nothing once the
+/// in-process sandbox is gone: removed when dropped, so no copy of them is left behind.
+struct OfflineFolder(PathBuf);
+
+impl Drop for OfflineFolder {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            eprintln!("backend: could not remove {}: {e}", self.0.display());
         }
     }
-    Ok(())
 }
 
 /// SIGTERM (a deploy, a scaler) or Ctrl-C: stop taking connections and let the requests in

@@ -13,6 +13,9 @@
 
 #[path = "../backend/app.rs"]
 mod app;
+// The page is served as the binary serves it: through its guard.
+#[path = "../backend/guard.rs"]
+mod guard;
 #[path = "../backend/inbox.rs"]
 mod inbox;
 #[path = "../backend/jobs.rs"]
@@ -61,10 +64,18 @@ async fn stack(link_script: Option<String>) -> Stack {
     )
     .await
     .unwrap();
-    let router = app::router(application);
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    let local = listener.local_addr().unwrap();
+    let deadline = Duration::from_secs(10);
+    let router = guard::layer(
+        app::router(application),
+        guard::Guard::new(local, &url, deadline),
+    );
+    let server = tokio::spawn(guard::serve(
+        listener,
+        router,
+        deadline,
+        std::future::pending(),
+    ));
     Stack {
         sandbox,
         url,

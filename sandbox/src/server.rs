@@ -115,6 +115,14 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
         )
             .into_response();
     }
+    // Link's calls also from Plaid's CDN origin: the emulator runs under it when a test swaps
+    // Plaid's script for the sandbox's (a browser route, or a TLS stand-in for the CDN).
+    let link = path.starts_with("/__sandbox/link/");
+    let also: &[&str] = if link { &[PLAID_CDN_ORIGIN] } else { &[] };
+    if let Some(refused) = from_another_site(&request.headers, also) {
+        let request_id = lock(&app.state).request_id();
+        return json_response(refused.status, &refused.to_json(&request_id));
+    }
     if let Some(command) = path.strip_prefix("/__sandbox/link/") {
         let request_id = lock(&app.state).request_id();
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
@@ -127,13 +135,6 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
             Ok(value) => json_response(200, &value),
             Err(f) => json_response(f.status, &f.to_json(&request_id)),
         };
-    }
-    // After Link's own calls: the emulator page may run under another origin than the
-    // sandbox's (Plaid's CDN name through a test's route or proxy), and each of its calls
-    // needs a live link token anyway.
-    if let Some(refused) = from_another_site(&request.headers) {
-        let request_id = lock(&app.state).request_id();
-        return json_response(refused.status, &refused.to_json(&request_id));
     }
     if let Some(command) = path.strip_prefix(crate::ADMIN_PREFIX) {
         return admin(app, command, request);
@@ -211,14 +212,17 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
     }
 }
 
+/// The origin of Plaid's Link script, which the emulator runs under in the script-swap recipe.
+const PLAID_CDN_ORIGIN: &str = "https://cdn.plaid.com";
+
 /// A request a web page on another site made (its browser says so in `Origin`): refused, as
-/// every endpoint but Link's (its files and the emulator's calls) is for tests and back ends,
-/// and a page the developer happens to open could otherwise reset the sandbox, move its clock
-/// or send its webhooks elsewhere with a form post. A page of the sandbox's own origin, under
-/// whatever name the browser reached it by (`127.0.0.1`, a container's name; http, or https
-/// through a proxy that ends TLS), is not refused; clients that are not browsers send no
-/// `Origin`.
-fn from_another_site(headers: &http::HeaderMap) -> Option<Failure> {
+/// the sandbox is for tests and back ends, and a page the developer happens to open could
+/// otherwise reset it, move its clock, send its webhooks elsewhere or, its link tokens being
+/// reproducible from the seed, play Link for them (repairing an Item) with a form post. A
+/// page of the sandbox's own origin, under whatever name the browser reached it by
+/// (`127.0.0.1`, a container's name; http, or https through a proxy that ends TLS), is not
+/// refused, nor one of the origins in `also`; clients that are not browsers send no `Origin`.
+fn from_another_site(headers: &http::HeaderMap, also: &[&str]) -> Option<Failure> {
     let origin = headers.get(http::header::ORIGIN)?;
     let host = headers
         .get(http::header::HOST)
@@ -230,7 +234,8 @@ fn from_another_site(headers: &http::HeaderMap) -> Option<Failure> {
     let addressed = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"));
-    let same = !host.is_empty() && addressed.is_some_and(|a| a.eq_ignore_ascii_case(host));
+    let own = !host.is_empty() && addressed.is_some_and(|a| a.eq_ignore_ascii_case(host));
+    let same = own || also.iter().any(|o| origin.eq_ignore_ascii_case(o));
     (!same).then(|| {
         Failure::new(
             400,

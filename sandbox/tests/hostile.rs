@@ -219,8 +219,9 @@ async fn a_page_on_another_site_cannot_drive_the_sandbox() {
         assert_eq!(status, 400, "{route}: {answer}");
         assert_eq!(answer["error_code"], "INVALID_HEADERS", "{route}");
     }
-    // Link's emulator may run under Plaid's CDN name (a test's route or proxy): its calls
-    // need a live link token, and pass.
+    // Link's emulator may run under Plaid's CDN name (a test's route or a stand-in for the
+    // CDN): its calls pass from there; from another site they are refused like the rest
+    // (link tokens follow from the seed: a page could guess them and play Link).
     let (_, token) = post(
         &sandbox,
         "/link/token/create",
@@ -237,6 +238,21 @@ async fn a_page_on_another_site_cannot_drive_the_sandbox() {
     )
     .await;
     assert_eq!(status, 200, "{session}");
+    let (status, refused) = post(
+        &sandbox,
+        "/__sandbox/link/session",
+        json!({ "link_token": token["link_token"] }),
+        &[
+            ("Origin", "https://evil.example"),
+            ("Content-Type", "text/plain"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error_code"].as_str()),
+        (400, Some("INVALID_HEADERS")),
+        "{refused}"
+    );
     // Its own origin, also as https (behind a proxy that ends TLS, as the script-swap
     // recipe's stand-in for Plaid's CDN does).
     let own_tls = own.replace("http://", "https://");

@@ -194,10 +194,6 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
         if s.generation != delivery.generation {
             return;
         }
-        if let Some(sent) = s.webhooks.get_mut(delivery.index) {
-            sent.status = Some(status);
-            sent.attempts = delivery.attempt + 1;
-        }
         let wait = s
             .settings
             .webhook_retry
@@ -214,6 +210,13 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
             delivery.url =
                 s.chaos.targets[rng.below(s.chaos.targets.len() as u64) as usize].clone();
         }
+        if let Some(sent) = s.webhooks.get_mut(delivery.index) {
+            sent.attempts = delivery.attempt + 1;
+            // A retry to come is in flight again, perhaps to another target; the next post
+            // checks the generation and the host anew.
+            sent.status = (!again).then_some(status);
+            sent.url = delivery.url.clone();
+        }
         again.then_some(wait)
     };
     if let Some(wait) = retry_after {
@@ -221,15 +224,6 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
         delivery.headers = signer.headers(&delivery.body);
         delivery.attempt += 1;
         delivery.delay = wait;
-        let mut s = lock(state);
-        if s.generation != delivery.generation {
-            return;
-        }
-        if let Some(sent) = s.webhooks.get_mut(delivery.index) {
-            sent.url = delivery.url.clone();
-            sent.status = None;
-        }
-        drop(s);
         let _ = retries.send(delivery);
     }
 }

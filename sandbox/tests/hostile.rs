@@ -54,6 +54,19 @@ async fn item(sandbox: &Sandbox, options: Value) -> (String, String) {
     )
 }
 
+/// A new-user link token.
+async fn link_token(sandbox: &Sandbox) -> String {
+    let (_, made) = post(
+        sandbox,
+        "/link/token/create",
+        json!({ "client_name": "App", "language": "en", "country_codes": ["US"],
+                "user": { "client_user_id": "u" }, "products": ["transactions"] }),
+        &[],
+    )
+    .await;
+    made["link_token"].as_str().unwrap().to_owned()
+}
+
 /// A receiver that answers every POST with `status`.
 async fn receiver(status: u16) -> MockServer {
     let server = MockServer::start().await;
@@ -222,18 +235,11 @@ async fn a_page_on_another_site_cannot_drive_the_sandbox() {
     // Link's emulator may run under Plaid's CDN name (a test's route or a stand-in for the
     // CDN): its calls pass from there; from another site they are refused like the rest
     // (link tokens follow from the seed: a page could guess them and play Link).
-    let (_, token) = post(
-        &sandbox,
-        "/link/token/create",
-        json!({ "client_name": "App", "language": "en", "country_codes": ["US"],
-                "user": { "client_user_id": "u" }, "products": ["transactions"] }),
-        &[],
-    )
-    .await;
+    let token = link_token(&sandbox).await;
     let (status, session) = post(
         &sandbox,
         "/__sandbox/link/session",
-        json!({ "link_token": token["link_token"] }),
+        json!({ "link_token": token }),
         &[("Origin", "https://cdn.plaid.com")],
     )
     .await;
@@ -241,7 +247,7 @@ async fn a_page_on_another_site_cannot_drive_the_sandbox() {
     let (status, refused) = post(
         &sandbox,
         "/__sandbox/link/session",
-        json!({ "link_token": token["link_token"] }),
+        json!({ "link_token": token }),
         &[
             ("Origin", "https://evil.example"),
             ("Content-Type", "text/plain"),
@@ -275,15 +281,8 @@ async fn a_page_on_another_site_cannot_drive_the_sandbox() {
 #[tokio::test]
 async fn link_events_and_sessions_are_bounded() {
     let sandbox = Sandbox::start().await;
-    let (_, token) = post(
-        &sandbox,
-        "/link/token/create",
-        json!({ "client_name": "App", "language": "en", "country_codes": ["US"],
-                "user": { "client_user_id": "u" }, "products": ["transactions"] }),
-        &[],
-    )
-    .await;
-    let token = token["link_token"].as_str().unwrap();
+    let token = link_token(&sandbox).await;
+    let token = token.as_str();
     let mut last = Value::Null;
     for _ in 0..105 {
         let (status, session) = post(

@@ -16,6 +16,8 @@ OPTIONS:
     --secret SECRET          the secret it accepts      [env PLAID_SANDBOX_SECRET]
     --seed N                 the seed all data derives from (default 0) [env PLAID_SANDBOX_SEED]
     --allow-webhook-host H   also deliver webhooks to host H (default: loopback only); repeatable
+    --allow-host H           also answer requests addressed to host name H (default: IP
+                             addresses, localhost); repeatable
     --no-rate-limits         do not enforce Plaid's sandbox rate limits per Item (for load tests)
     -h, --help               this text
 
@@ -37,6 +39,8 @@ pub struct Options {
     pub seed: u64,
     /// `--allow-webhook-host`.
     pub webhook_hosts: Vec<String>,
+    /// `--allow-host`.
+    pub hosts: Vec<String>,
     /// Not `--no-rate-limits`.
     pub rate_limits: bool,
     /// `--help`.
@@ -54,6 +58,7 @@ pub fn parse(
         secret: var("PLAID_SANDBOX_SECRET").filter(|v| !v.is_empty()),
         seed: 0,
         webhook_hosts: Vec::new(),
+        hosts: Vec::new(),
         rate_limits: true,
         help: false,
     };
@@ -97,6 +102,15 @@ pub fn parse(
                     .map_err(|_| format!("--seed must be a number, got {text:?}"))?;
             }
             "--allow-webhook-host" => options.webhook_hosts.push(value("--allow-webhook-host")?),
+            "--allow-host" => {
+                let text = value("--allow-host")?;
+                if crate::server::host_of(text.trim()).is_none() {
+                    return Err(format!(
+                        "--allow-host takes a host name (sandbox, or sandbox:4010), got {text:?}"
+                    ));
+                }
+                options.hosts.push(text);
+            }
             "--no-rate-limits" => options.rate_limits = false,
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
@@ -119,6 +133,9 @@ impl Options {
         }
         for host in &self.webhook_hosts {
             builder = builder.allow_webhook_host(host.clone());
+        }
+        for host in &self.hosts {
+            builder = builder.allow_host(host.clone());
         }
         builder
     }
@@ -205,9 +222,17 @@ mod tests {
         assert!(!parse(args(&["--no-rate-limits"]), env).unwrap().rate_limits);
         let o = parse(args(&["--client-id", "flag", "--seed", "3"]), env).unwrap();
         assert_eq!((o.client_id.as_deref(), o.seed), (Some("flag"), 3));
+        let o = parse(
+            args(&["--allow-host", "sandbox", "--allow-host=app:8080"]),
+            env,
+        )
+        .unwrap();
+        assert_eq!(o.hosts, ["sandbox", "app:8080"]);
         for bad in [
             &["--listen"][..],
             &["--listen", "nope"],
+            &["--allow-host", "http://sandbox/"],
+            &["--allow-host", ""],
             &["--seed", "x"],
             &["--what"],
         ] {

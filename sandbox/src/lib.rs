@@ -211,6 +211,7 @@ pub struct SandboxBuilder {
     client_id: String,
     secret: String,
     webhook_hosts: Vec<String>,
+    hosts: Vec<String>,
     webhook_retry: Duration,
     rate_limits: bool,
 }
@@ -227,6 +228,7 @@ impl Default for SandboxBuilder {
             client_id: CLIENT_ID.to_owned(),
             secret: SECRET.to_owned(),
             webhook_hosts: Vec::new(),
+            hosts: Vec::new(),
             webhook_retry: Duration::from_secs(30),
             rate_limits: true,
         }
@@ -253,6 +255,30 @@ impl SandboxBuilder {
         self
     }
 
+    /// Also answers requests addressed to this host name (as in the `Host` header, with or
+    /// without a port): a container's name, or a proxy's that keeps the browser's `Host`. By
+    /// default the sandbox answers only requests addressed to an IP address, `localhost`
+    /// (and `*.localhost`) or Plaid's CDN host (the script-swap recipe); any other name is
+    /// refused with 421 `INVALID_HEADERS`, so that a web page cannot reach it under a name
+    /// of its own (DNS rebinding).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sandbox = plaid_sandbox::Sandbox::builder()
+    ///     .allow_host("sandbox") // reached as http://sandbox:4010 from another container
+    ///     .start()
+    ///     .await;
+    /// # drop(sandbox); }
+    /// ```
+    pub fn allow_host(mut self, host: impl Into<String>) -> Self {
+        let host = host.into();
+        // Kept in the form a `Host` header is read into; a name that is no host never matches.
+        if let Some(url::Host::Domain(name)) = server::host_of(host.trim()) {
+            self.hosts.push(name);
+        }
+        self
+    }
+
     /// Also delivers webhooks to this host (by name, as in the URL). By default webhooks go
     /// to loopback addresses only (`localhost`, `127.0.0.0/8`, `::1`); one for any other host
     /// is recorded as undelivered, so a test cannot post to the internet by mistake.
@@ -261,7 +287,10 @@ impl SandboxBuilder {
         self
     }
 
-    /// The seed all data derives from (default 0): tokens, ids and transactions.
+    /// The seed all data derives from (default 0): ids, accounts and transactions. Tokens
+    /// are not derived from it: they are random on every run, unguessable as Plaid's are, so
+    /// that nobody who knows the seed (or works it out from ids) can predict another user's
+    /// link, public or access token.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -370,6 +399,7 @@ impl SandboxBuilder {
             state: Arc::clone(&state),
             signer: Arc::clone(&signer),
             outbox: outbox.clone(),
+            hosts: self.hosts,
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

@@ -1,5 +1,6 @@
-//! The sandbox's one random source: SplitMix64, seeded, so that data is a pure function of the
-//! seed. Good enough for fake data; never for secrets (webhook keys come from aws-lc-rs).
+//! The sandbox's source of fake data: SplitMix64, seeded, so that data is a pure function of the
+//! seed. Good enough for fake data; never for secrets (tokens are keyed SipHash under a random
+//! key, `State::token`; webhook keys come from aws-lc-rs).
 
 /// SplitMix64: a tiny, well-known generator; good enough for fake data, never for secrets.
 #[derive(Debug, Clone)]
@@ -38,14 +39,7 @@ impl Rng {
     /// A UUID-shaped string, as Plaid's tokens end with.
     pub(crate) fn uuid(&mut self) -> String {
         let (a, b) = (self.next(), self.next());
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xffff,
-            b >> 48,
-            b & 0xffff_ffff_ffff
-        )
+        uuid(a, b)
     }
 
     /// A seed from any text (a `user_custom` config's `seed`), FNV-1a.
@@ -54,4 +48,16 @@ impl Rng {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         })
     }
+}
+
+/// 128 bits in a UUID's text form (`8-4-4-4-12` hex digits).
+pub(crate) fn uuid(high: u64, low: u64) -> String {
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0xffff,
+        low >> 48,
+        low & 0xffff_ffff_ffff
+    )
 }

@@ -52,6 +52,8 @@ pub(crate) struct App {
     pub(crate) state: Arc<Mutex<State>>,
     pub(crate) signer: Arc<WebhookSigner>,
     pub(crate) outbox: Outbox,
+    /// Host names besides loopback ones the sandbox answers to (`allow_host`), lowercase.
+    pub(crate) hosts: Vec<String>,
 }
 
 /// The axum app: every method and path goes to [`respond`].
@@ -63,27 +65,39 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
               body: Result<bytes::Bytes, axum::extract::rejection::BytesRejection>| {
             let app = Arc::clone(&app);
             async move {
-                // A body over axum's 2 MiB limit (or one that broke off): Plaid's error shape,
-                // not axum's plain text.
-                let body = match body {
-                    Ok(body) => body,
-                    Err(rejected) => {
-                        let failure = Failure::new(
-                            rejected.status().as_u16(),
-                            "INVALID_REQUEST",
-                            "INVALID_BODY",
-                            format!("the request body could not be read: {rejected}"),
-                        );
-                        let request_id = lock(&app.state).request_id();
-                        return json_response(failure.status, &failure.to_json(&request_id));
+                let mut response = if let Some(refused) = misaddressed(&headers, &app.hosts) {
+                    let request_id = lock(&app.state).request_id();
+                    json_response(refused.status, &refused.to_json(&request_id))
+                } else {
+                    match body {
+                        Ok(body) => {
+                            let request = Request {
+                                method,
+                                headers,
+                                body,
+                            };
+                            respond(&app, uri.path(), &request).await
+                        }
+                        // A body over axum's 2 MiB limit (or one that broke off): Plaid's
+                        // error shape, not axum's plain text.
+                        Err(rejected) => {
+                            let failure = Failure::new(
+                                rejected.status().as_u16(),
+                                "INVALID_REQUEST",
+                                "INVALID_BODY",
+                                format!("the request body could not be read: {rejected}"),
+                            );
+                            let request_id = lock(&app.state).request_id();
+                            json_response(failure.status, &failure.to_json(&request_id))
+                        }
                     }
                 };
-                let request = Request {
-                    method,
-                    headers,
-                    body,
-                };
-                respond(&app, uri.path(), &request).await
+                // Every answer is what its type says, whatever a browser would guess.
+                response.headers_mut().insert(
+                    http::header::X_CONTENT_TYPE_OPTIONS,
+                    http::HeaderValue::from_static("nosniff"),
+                );
+                response
             }
         },
     )
@@ -215,10 +229,59 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
 /// The origin of Plaid's Link script, which the emulator runs under in the script-swap recipe.
 const PLAID_CDN_ORIGIN: &str = "https://cdn.plaid.com";
 
+/// The host name of [`PLAID_CDN_ORIGIN`]: a browser mapped to the sandbox for the script-swap
+/// recipe addresses it by this name. Nobody but Plaid can point it at a machine by DNS.
+const PLAID_CDN_HOST: &str = "cdn.plaid.com";
+
+/// The host name in a `Host` header (`name`, `name:port`, `[::1]:port`), as a URL parser
+/// reads it: lowercase, IP addresses in their one canonical form; `None` if it is no host.
+pub(crate) fn host_of(authority: &str) -> Option<url::Host<String>> {
+    if authority.is_empty() || authority.contains(['/', '@', '?', '#', '\\']) {
+        return None;
+    }
+    let url = url::Url::parse(&format!("http://{authority}/")).ok()?;
+    url.host().map(|host| host.to_owned())
+}
+
+/// A request addressed to a host name the sandbox does not have: refused (421), against DNS
+/// rebinding. A page at `http://attacker.example:4010` whose name then resolves to 127.0.0.1
+/// reaches the sandbox as its own origin (its `Origin` and `Host` agree), and could reset it,
+/// read its Items' transactions, or fire signed webhooks at other local services; its
+/// browser names the attacker's host in `Host`, which this refuses. Answered: no `Host` (not
+/// a browser), an IP address (rebinding needs a name), `localhost` and `*.localhost`
+/// (browsers resolve them to loopback themselves), Plaid's CDN host, and the names given to
+/// `allow_host` (a container's name, a proxy's).
+fn misaddressed(headers: &http::HeaderMap, hosts: &[String]) -> Option<Failure> {
+    let header = headers.get(http::header::HOST)?;
+    let text = String::from_utf8_lossy(header.as_bytes());
+    let answered = match host_of(&text) {
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name.ends_with(".localhost")
+                || name == PLAID_CDN_HOST
+                || hosts.iter().any(|h| *h == name)
+        }
+        None => false,
+    };
+    (!answered).then(|| {
+        Failure::new(
+            421,
+            "INVALID_REQUEST",
+            "INVALID_HEADERS",
+            format!(
+                "this request was addressed to {text:?}: the offline sandbox answers requests \
+                 for its IP addresses, localhost and the host names it was given \
+                 (--allow-host, SandboxBuilder::allow_host), so that a web page cannot reach \
+                 it under a name of its own (DNS rebinding)"
+            ),
+        )
+    })
+}
+
 /// A request a web page on another site made (its browser says so in `Origin`): refused, as
 /// the sandbox is for tests and back ends, and a page the developer happens to open could
-/// otherwise reset it, move its clock, send its webhooks elsewhere or, its link tokens being
-/// reproducible from the seed, play Link for them (repairing an Item) with a form post. A
+/// otherwise reset it, move its clock or send its webhooks elsewhere with a form post. A
 /// page of the sandbox's own origin, under whatever name the browser reached it by
 /// (`127.0.0.1`, a container's name; http, or https through a proxy that ends TLS), is not
 /// refused, nor one of the origins in `also`; clients that are not browsers send no `Origin`.

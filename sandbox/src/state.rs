@@ -276,6 +276,9 @@ pub(crate) struct State {
     pub(crate) clock: Clock,
     next_item: u64,
     next_token: u64,
+    /// The secret key tokens are made with: fresh from the operating system's randomness for
+    /// every state (each start, each reset), never from the seed.
+    token_key: std::collections::hash_map::RandomState,
     next_request: u64,
     next_id: u64,
     pub(crate) link_tokens: HashMap<String, LinkToken>,
@@ -302,6 +305,7 @@ impl State {
             clock,
             next_item: 0,
             next_token: 0,
+            token_key: std::collections::hash_map::RandomState::new(),
             next_request: 0,
             next_id: 0,
             link_tokens: HashMap::new(),
@@ -333,11 +337,17 @@ impl State {
         self.clock.now()
     }
 
-    /// A token `<prefix>-sandbox-<uuid>`, from the seed.
+    /// A token `<prefix>-sandbox-<uuid>`: unguessable, as Plaid's are. Its 128 bits are keyed
+    /// SipHash of the token's number under [`token_key`](Self::token_key), a key that no seed,
+    /// id or earlier token reveals, so that a page or another user who has seen tokens cannot
+    /// work out the next one (tokens from the seed could be, the seed itself recovered from
+    /// four of them).
     pub(crate) fn token(&mut self, prefix: &str) -> String {
+        use std::hash::BuildHasher;
         self.next_token += 1;
-        let mut rng = Rng::new(self.settings.seed, 0x0074_6f6b_656e, self.next_token);
-        format!("{prefix}-sandbox-{}", rng.uuid())
+        let high = self.token_key.hash_one((prefix, self.next_token, 0u8));
+        let low = self.token_key.hash_one((prefix, self.next_token, 1u8));
+        format!("{prefix}-sandbox-{}", crate::rng::uuid(high, low))
     }
 
     /// An id of Plaid's shape (letters and digits), from the seed.

@@ -1,5 +1,5 @@
 //! The sandbox as a server any client, web page or receiver can reach: the attacks of review
-//! round 6, each on its own sandbox, loopback only. Webhooks must never leave for a host
+//! rounds 6 and 7, each on its own sandbox, loopback only. Webhooks must never leave for a host
 //! nobody allowed, a reset must end what came before it, and no request may grow the sandbox
 //! without end or make it answer what the spec forbids.
 
@@ -233,8 +233,7 @@ async fn a_page_on_another_site_cannot_drive_the_sandbox() {
         assert_eq!(answer["error_code"], "INVALID_HEADERS", "{route}");
     }
     // Link's emulator may run under Plaid's CDN name (a test's route or a stand-in for the
-    // CDN): its calls pass from there; from another site they are refused like the rest
-    // (link tokens follow from the seed: a page could guess them and play Link).
+    // CDN): its calls pass from there; from another site they are refused like the rest.
     let token = link_token(&sandbox).await;
     let (status, session) = post(
         &sandbox,
@@ -384,4 +383,123 @@ async fn an_oversized_body_is_answered_in_plaids_shape() {
     assert_eq!(response.status().as_u16(), 413);
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["error_code"], "INVALID_BODY", "{answer}");
+}
+
+/// MED (round 7): DNS rebinding. A page at `http://rebind.example:PORT` whose name then
+/// resolves to 127.0.0.1 is, to the browser, its own origin: `Origin` and `Host` agree, so
+/// the same-site check let it reset the sandbox, read its ledgers and fire signed webhooks
+/// at other local services. Before the fix the reset below answered 200 (`{"reset":true}`).
+#[tokio::test]
+async fn a_page_reaching_the_sandbox_under_its_own_name_is_refused() {
+    let sandbox = Sandbox::start().await;
+    let (_, access_token) = item(&sandbox, json!({})).await;
+    let port = sandbox.uri().rsplit(':').next().unwrap().to_owned();
+    let rebound = format!("rebind.example:{port}");
+    let origin = format!("http://{rebound}");
+    for route in [
+        "/__sandbox/reset",
+        "/link/v2/stable/link-initialize.js",
+        "/accounts/get",
+    ] {
+        let (status, answer) = post(
+            &sandbox,
+            route,
+            json!({ "access_token": access_token }),
+            &[("Host", &rebound), ("Origin", &origin)],
+        )
+        .await;
+        assert_eq!(
+            (status, answer["error_code"].as_str()),
+            (421, Some("INVALID_HEADERS")),
+            "{route}: {answer}"
+        );
+        let message = answer["error_message"].as_str().unwrap();
+        assert!(message.contains("--allow-host"), "{message}");
+    }
+    // Nothing was reset: the Item still answers. Loopback names and addresses, however
+    // spelt, and Plaid's CDN name (the script-swap recipe) are answered.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("2130706433:{port}"),
+        format!("[::1]:{port}"),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("app.localhost:{port}"),
+        "cdn.plaid.com".to_owned(),
+    ] {
+        let (status, answer) = post(
+            &sandbox,
+            "/accounts/get",
+            json!({ "access_token": access_token }),
+            &[("Host", &host)],
+        )
+        .await;
+        assert_eq!(status, 200, "{host}: {answer}");
+    }
+    // A name given to `allow_host` (a container's), with or without its port.
+    let named = Sandbox::builder().allow_host("Sandbox:4010").start().await;
+    let (_, access_token) = item(&named, json!({})).await;
+    for (host, expected) in [
+        ("sandbox:4010", 200),
+        ("sandbox", 200),
+        ("sandbox.evil", 421),
+    ] {
+        let (status, answer) = post(
+            &named,
+            "/accounts/get",
+            json!({ "access_token": access_token }),
+            &[("Host", host)],
+        )
+        .await;
+        assert_eq!(status, expected, "{host}: {answer}");
+    }
+}
+
+/// LOW (round 7): every token was SplitMix64 of the seed and a counter, so anyone who knew
+/// the seed (0 for the binary) or worked it out from four of their own link tokens could
+/// compute another user's public token and exchange it first. Before the fix two sandboxes
+/// with one seed made the same tokens. Ids and data still follow the seed.
+#[tokio::test]
+async fn tokens_are_unguessable_while_data_follows_the_seed() {
+    let one = Sandbox::builder().seed(7).start().await;
+    let two = Sandbox::builder().seed(7).start().await;
+    let (first, second) = (link_token(&one).await, link_token(&two).await);
+    assert_ne!(
+        first, second,
+        "two sandboxes with one seed made one link token"
+    );
+    let (item_one, token_one) = item(&one, json!({})).await;
+    let (item_two, token_two) = item(&two, json!({})).await;
+    assert_ne!(token_one, token_two);
+    assert_eq!(item_one, item_two, "the seed still decides the ids");
+    // A reset starts a new key: its tokens are not the ones before it.
+    one.reset();
+    assert_ne!(link_token(&one).await, first);
+    for token in [&first, &second, &token_one] {
+        let suffix = token.rsplit("-sandbox-").next().unwrap();
+        assert_eq!(suffix.len(), 36, "{token}");
+    }
+}
+
+/// LOW (round 7): answers carried no `nosniff`, so a browser could read one as another type.
+#[tokio::test]
+async fn every_answer_says_nosniff() {
+    let sandbox = Sandbox::start().await;
+    let client = reqwest::Client::new();
+    for request in [
+        client.get(format!(
+            "{}/link/v2/stable/link-initialize.js",
+            sandbox.uri()
+        )),
+        client.post(format!("{}/accounts/get", sandbox.uri())),
+        client.post(format!("{}/no/such/path", sandbox.uri())),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{}",
+            response.url()
+        );
+    }
 }

@@ -46,7 +46,23 @@ use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
 const REDACTED: &str = "[redacted]";
-const KINDS: &[&str] = &["access", "public", "processor", "user", "link"];
+/// The kinds of token the scrubber knows by their `<kind>-<environment>-` prefix: longer ones
+/// first, so a prefix keeps its whole kind (`third-party-user-sandbox-`, not `user-sandbox-`).
+/// Besides Items' tokens: asset report tokens (`assets-`), audit copy tokens (`a-`), consumer
+/// report relay tokens (`credit-relay-`) and payment initiation's Link tokens
+/// (`payment-token-`).
+const KINDS: &[&str] = &[
+    "third-party-user",
+    "credit-relay",
+    "payment-token",
+    "processor",
+    "access",
+    "public",
+    "assets",
+    "user",
+    "link",
+    "a",
+];
 const ENVIRONMENTS: &[&str] = &["sandbox", "production", "development"];
 
 /// The non-secret `kind-environment-` prefix of a Plaid token, if it has one.
@@ -285,6 +301,35 @@ mod tests {
         assert_eq!(out.matches("xaccess-sandbox-c3").count(), 2000);
         assert_eq!(find_token("user-sandbox-"), None, "no secret part");
         assert_eq!(find_token("a processor-production-x"), Some((2, 21)));
+    }
+
+    /// Review round 7: tokens of other kinds than Items' went into error text whole.
+    #[test]
+    fn tokens_of_every_kind_are_scrubbed() {
+        for (token, kept) in [
+            (
+                "assets-sandbox-6f12f5bb-22dd-4855-b918-f47ec439198a",
+                "assets-sandbox-",
+            ),
+            ("a-sandbox-3TAU2CWVYBDVRHUCAAAI27ULU4", "a-sandbox-"),
+            (
+                "credit-relay-production-3TAU2CWVYBDVRHUCAAAI27ULU4",
+                "credit-relay-production-",
+            ),
+            (
+                "third-party-user-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d",
+                "third-party-user-sandbox-",
+            ),
+            (
+                "payment-token-sandbox-feca8a7a-5591-4aef-9297-f3062bb735d3",
+                "payment-token-sandbox-",
+            ),
+        ] {
+            let out = scrub(&format!("echo: {token}."), &[]);
+            assert_eq!(out, format!("echo: {kept}{REDACTED}."), "{token}");
+        }
+        // A kind inside a longer word is no token.
+        assert_eq!(scrub("data-sandbox-x", &[]), "data-sandbox-x");
     }
 
     #[test]

@@ -357,8 +357,9 @@ fn generated_types_redact_every_credential_and_raw_responses_hide_their_body() {
     // Types of both specs CI builds (1.482.3 has no OAuth types: their mapping is the
     // generator's unit test `other_secrets_point_at_redacting_schemas`).
     use plaid_sdk::types::{
-        IncomeVerificationPrecheckRequest, ItemImportRequestUserAuth, LinkSessionFinishedWebhook,
-        PartnerCustomerEnableResponse, PartnerEndCustomerSecrets,
+        CreditRelayCreateRequest, CreditRelayCreateResponse, IncomeVerificationPrecheckRequest,
+        ItemImportRequestUserAuth, LinkSessionFinishedWebhook, PartnerCustomerEnableResponse,
+        PartnerEndCustomerSecrets, ProcessorStripeBankAccountTokenCreateResponse,
     };
     use plaid_sdk::webhook::WebhookEvent;
     const PARTNER_SECRET: &str = "9f86d081884c7d659a2feaa0c55ad0";
@@ -382,6 +383,21 @@ fn generated_types_redact_every_credential_and_raw_responses_hide_their_body() {
         serde_json::from_value(json!({ "user_id": "u", "auth_token": AUTH_TOKEN })).unwrap();
     let precheck: IncomeVerificationPrecheckRequest =
         serde_json::from_value(json!({ "transactions_access_token": ACCESS_TOKEN })).unwrap();
+    // Review round 7: the same asset report token was redacted as `asset_report_token` and
+    // printed in `report_tokens`; a relay token and a Stripe bank account token were plain.
+    const REPORT_TOKEN: &str = "assets-sandbox-6f12f5bb-22dd-4855-b918-f47ec439198a";
+    const RELAY_TOKEN: &str = "credit-relay-sandbox-8218d5f8-6d6d-403d-92f5-13a9afaa4398";
+    const STRIPE_TOKEN: &str = "btok_5oEetfLzPklE1fwJZ7SG";
+    let relay: CreditRelayCreateRequest = serde_json::from_value(
+        json!({ "report_tokens": [REPORT_TOKEN], "secondary_client_id": "c" }),
+    )
+    .unwrap();
+    let relayed: CreditRelayCreateResponse =
+        serde_json::from_value(json!({ "relay_token": RELAY_TOKEN, "request_id": "r" })).unwrap();
+    let stripe: ProcessorStripeBankAccountTokenCreateResponse = serde_json::from_value(
+        json!({ "stripe_bank_account_token": STRIPE_TOKEN, "request_id": "r" }),
+    )
+    .unwrap();
     let raw = plaid_sdk::RawResponse::new(
         "item_public_token_exchange",
         200,
@@ -415,12 +431,29 @@ fn generated_types_redact_every_credential_and_raw_responses_hide_their_body() {
             ACCESS_TOKEN,
         ),
         ("RawResponse", format!("{raw:?}"), ACCESS_TOKEN),
+        (
+            "CreditRelayCreateRequest",
+            format!("{relay:?}"),
+            REPORT_TOKEN,
+        ),
+        (
+            "CreditRelayCreateResponse",
+            format!("{relayed:?}"),
+            RELAY_TOKEN,
+        ),
+        (
+            "ProcessorStripeBankAccountTokenCreateResponse",
+            format!("{stripe:?}"),
+            STRIPE_TOKEN,
+        ),
     ] {
         assert!(!text.contains(secret), "{what}: {text}");
     }
     // Still sent to Plaid as the plain strings it expects.
     let sent = serde_json::to_value(&precheck).unwrap();
     assert_eq!(sent["transactions_access_token"], ACCESS_TOKEN);
+    let sent = serde_json::to_value(&relay).unwrap();
+    assert_eq!(sent["report_tokens"], json!([REPORT_TOKEN]));
 }
 
 /// A webhook that does not parse as its type keeps serde's reason, without the values serde

@@ -67,6 +67,12 @@ pub const TOKEN_FIELDS: &[(&str, &str)] = &[
     ("auth_token", "SecretString"),
     ("asset_report_token", "SecretString"),
     ("audit_copy_token", "SecretString"),
+    // A consumer report's relay token (it opens the report to a third party), the user
+    // token of a third party's Consumer Report user, and the Stripe token that attaches the
+    // user's bank account to a Stripe customer.
+    ("relay_token", "SecretString"),
+    ("third_party_user_token", "SecretString"),
+    ("stripe_bank_account_token", "SecretString"),
     ("production_secret", "ClientSecret"),
 ];
 
@@ -74,6 +80,8 @@ pub const TOKEN_FIELDS: &[(&str, &str)] = &[
 pub const TOKEN_LIST_FIELDS: &[(&str, &str)] = &[
     ("access_tokens", "AccessToken"),
     ("public_tokens", "PublicToken"),
+    // The asset report tokens a relay or an audit copy is made from.
+    ("report_tokens", "SecretString"),
 ];
 
 /// Secrets under names too plain to map everywhere: (schema, property, canonical schema name).

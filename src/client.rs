@@ -779,9 +779,12 @@ impl PlaidClient {
             path: request.path(),
             headers,
             body,
-            repeatable: info.kind == OperationKind::Read
-                || request.idempotency_key().is_some()
-                || generated_key.is_some(),
+            // A call whose key Plaid honours only after a wait (`key_retry_delay`) is not
+            // repeated here: the client's retries would come sooner.
+            repeatable: info.key_retry_delay.is_none()
+                && (info.kind == OperationKind::Read
+                    || request.idempotency_key().is_some()
+                    || generated_key.is_some()),
         };
         let result = match self.execute(call).await {
             Ok(raw) => O::decode(raw),

@@ -28,6 +28,12 @@ pub struct OperationInfo {
     /// empty, the client generates one (the same on every attempt of the call), so the write
     /// is retried safely.
     pub optional_idempotency_key: bool,
+    /// The wait Plaid requires before a failed call is repeated with the same idempotency key,
+    /// where the spec states one (`/wallet/transaction/execute`: one minute). The client
+    /// never repeats such a call itself once it may have reached Plaid (its retries come
+    /// within seconds); after a timeout or a `5xx`, repeat it with the same key after this
+    /// wait.
+    pub key_retry_delay: Option<std::time::Duration>,
     /// The `Accept` header sent: the media types the spec declares for the success response
     /// (`application/pdf` for a file), with `application/json` for Plaid's errors.
     pub accept: &'static str,
@@ -128,6 +134,7 @@ impl OperationInfo {
             has_body: true,
             response: ResponseKind::Json,
             optional_idempotency_key: false,
+            key_retry_delay: None,
             accept: "application/json",
         }
     }

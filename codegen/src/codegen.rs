@@ -57,6 +57,9 @@ pub struct Op {
     pub bounds: Vec<spec::Bound>,
     /// The `Accept` header: the success response's media types.
     pub accept: String,
+    /// The seconds Plaid requires before a failed call is repeated with the same idempotency
+    /// key ([`spec::key_retry_delay`]): the client never repeats such a call itself.
+    pub key_retry_delay: Option<u64>,
     /// The success response.
     pub response: Response,
 }
@@ -134,6 +137,7 @@ pub fn extract(client: &ItemImpl, spec_ops: &[spec::Operation]) -> Result<Vec<Op
             params: spec_op.params.clone(),
             bounds: spec_op.bounds.clone(),
             accept: spec_op.accept.clone(),
+            key_retry_delay: spec_op.key_retry_delay,
             response,
         });
     }
@@ -657,6 +661,12 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
         let optional_key = key_field.is_some_and(|f| is_option(&f.ty));
         let const_doc = format!("`{method} {path}`");
         let accept = &op.accept;
+        let key_retry_delay = match op.key_retry_delay {
+            Some(seconds) => quote!(::std::option::Option::Some(
+                ::std::time::Duration::from_secs(#seconds)
+            )),
+            None => quote!(::std::option::Option::None),
+        };
         consts.push(quote! {
             #[doc = #const_doc]
             pub const #konst: OperationInfo = OperationInfo {
@@ -668,6 +678,7 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
                 has_body: #has_body,
                 response: #response_kind,
                 optional_idempotency_key: #optional_key,
+                key_retry_delay: #key_retry_delay,
                 accept: #accept,
             };
         });
@@ -1035,10 +1046,20 @@ fn method_doc(
                 .join(", ")
         )
     };
-    let retries = match (kind, has_key) {
-        (Kind::Read, _) => "A read: retried on `429`, `5xx`, timeouts and network failures.",
-        (Kind::Write, true) => "A write: retried only with an `idempotency_key`.",
-        (Kind::Write, false) => "A write: retried only when it never reached Plaid.",
+    let waited;
+    let retries = match (kind, has_key, op.key_retry_delay) {
+        (_, _, Some(seconds)) => {
+            waited = format!(
+                "Retried only when it never reached Plaid: Plaid honours its \
+                 `idempotency_key` for a repeat only {seconds} s or more after a failure, so \
+                 after a timeout or a `5xx` repeat it yourself, with the same key, once \
+                 [`key_retry_delay`](crate::OperationInfo::key_retry_delay) has passed."
+            );
+            waited.as_str()
+        }
+        (Kind::Read, _, None) => "A read: retried on `429`, `5xx`, timeouts and network failures.",
+        (Kind::Write, true, None) => "A write: retried only with an `idempotency_key`.",
+        (Kind::Write, false, None) => "A write: retried only when it never reached Plaid.",
     };
     let slow = if slow {
         " Slow: it gets the client's `slow_timeout`."
@@ -1100,6 +1121,7 @@ mod tests {
         let op = |method: &str, path: &str, has_body, params| spec::Operation {
             bounds: vec![],
             accept: "application/json".into(),
+            key_retry_delay: None,
             method: method.into(),
             path: path.into(),
             operation_id: None,
@@ -1178,7 +1200,7 @@ mod tests {
                 }
             }"#,
             ),
-            &[spec::Operation { method: "POST".into(), path: "/send".into(), operation_id: None, has_body: true, params: vec![], bounds: vec![], accept: "application/json".into() }],
+            &[spec::Operation { method: "POST".into(), path: "/send".into(), operation_id: None, has_body: true, params: vec![], bounds: vec![], accept: "application/json".into(), key_retry_delay: None }],
         )
         .unwrap_err();
         assert!(e.contains("shadow"), "{e}");

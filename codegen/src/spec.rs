@@ -63,6 +63,9 @@ pub struct Operation {
     pub bounds: Vec<Bound>,
     /// The `Accept` header to send (see [`accept_headers`]).
     pub accept: String,
+    /// The seconds Plaid requires before a failed request is repeated with the same
+    /// idempotency key (see [`key_retry_delay`]), if it names a wait.
+    pub key_retry_delay: Option<u64>,
 }
 
 /// A `minimum` and/or `maximum` on a numeric request body field.
@@ -275,10 +278,40 @@ pub fn operations(spec: &Value) -> Result<Vec<Operation>, String> {
                 // newtypes of them): [`bounds`] reads them from the spec as published.
                 bounds: Vec::new(),
                 accept: "application/json".to_owned(),
+                key_retry_delay: key_retry_delay(spec, op),
             });
         }
     }
     Ok(out)
+}
+
+/// The wait Plaid requires before a failed request is repeated with the same idempotency key,
+/// in seconds, as the key's description states it: `/wallet/transaction/execute`'s says "if a
+/// request … fails due to a network connection error, then after a minimum delay of one
+/// minute, you can retry the request with the same idempotency key". A client that repeats
+/// such a call sooner (its own retries come within seconds) may not get the guarantee.
+pub fn key_retry_delay(spec: &Value, op: &Value) -> Option<u64> {
+    let body = follow(spec, op.get("requestBody")?);
+    let schema = follow(spec, body.pointer("/content/application~1json/schema")?);
+    let key = follow(spec, schema.pointer("/properties/idempotency_key")?);
+    let text = key.get("description")?.as_str()?.to_ascii_lowercase();
+    let after = &text[text.find("minimum delay of ")? + "minimum delay of ".len()..];
+    let mut words = after.split(|c: char| !c.is_ascii_alphanumeric());
+    let (count, unit) = (words.next()?, words.next()?);
+    let count: u64 = match count {
+        "a" | "an" | "one" => 1,
+        "two" => 2,
+        "five" => 5,
+        "ten" => 10,
+        digits => digits.parse().ok()?,
+    };
+    let unit = match unit.trim_end_matches('s') {
+        "second" => 1,
+        "minute" => 60,
+        "hour" => 3600,
+        _ => return None,
+    };
+    Some(count.saturating_mul(unit))
 }
 
 fn param(spec: &Value, p: &Value) -> Result<Param, String> {
@@ -472,6 +505,49 @@ pub fn pascal_case(snake: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_key_retry_delay_is_read_from_the_keys_description() {
+        let spec = serde_json::json!({
+            "paths": { "/wallet/transaction/execute": { "post": { "requestBody": { "content": {
+                "application/json": { "schema": { "$ref": "#/components/schemas/Execute" } }
+            } } } } },
+            "components": { "schemas": {
+                "Execute": { "properties": {
+                    "idempotency_key": { "$ref": "#/components/schemas/Key" } } },
+                "Key": { "type": "string", "description": "The API supports idempotency. If a \
+                    request fails due to a network connection error, then after a minimum \
+                    delay of one minute, you can retry the request with the same key." },
+                "Plain": { "properties": { "idempotency_key": {
+                    "type": "string", "description": "A unique key." } } }
+            } }
+        });
+        let op = &spec["paths"]["/wallet/transaction/execute"]["post"];
+        assert_eq!(super::key_retry_delay(&spec, op), Some(60));
+        let plain = serde_json::json!({ "requestBody": { "content": { "application/json": {
+            "schema": { "$ref": "#/components/schemas/Plain" } } } } });
+        assert_eq!(super::key_retry_delay(&spec, &plain), None);
+        assert_eq!(super::key_retry_delay(&spec, &serde_json::json!({})), None);
+        // The vendored spec: the two operations that state a wait (a refund's key says the
+        // same as a wallet transaction's).
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/plaid.json"));
+        if let Ok(text) = text {
+            let vendored: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let waits: Vec<(String, u64)> = super::operations(&vendored)
+                .unwrap()
+                .into_iter()
+                .filter_map(|op| op.key_retry_delay.map(|d| (op.path, d)))
+                .collect();
+            assert_eq!(
+                waits,
+                [
+                    ("/payment_initiation/payment/reverse".to_owned(), 60),
+                    ("/wallet/transaction/execute".to_owned(), 60)
+                ]
+            );
+        }
+    }
 
     #[test]
     fn required_nullable_properties_are_found_through_refs_and_all_of() {

@@ -724,14 +724,32 @@ impl ApiError {
         self.extra = scrub_map(std::mem::take(&mut self.extra), secrets);
     }
 
-    /// Whether retrying the same call later may succeed: `429`, `5xx`, or an error type Plaid
-    /// uses for transient failures (`RATE_LIMIT_EXCEEDED`, `API_ERROR`).
+    /// Whether retrying the same call later may succeed: `429`, `5xx`, an error type Plaid
+    /// uses for transient failures (`RATE_LIMIT_EXCEEDED`, `API_ERROR`), or a code that says
+    /// to wait for the bank or for Plaid's data ([`waits_on_the_bank`](Self::waits_on_the_bank):
+    /// `INSTITUTION_DOWN` and the like arrive as `400`). The client repeats none of the
+    /// latter by itself: they pass in minutes or hours, not seconds.
     pub fn is_retryable(&self) -> bool {
         is_retryable_status(self.status)
             || matches!(
                 self.error_type,
                 ErrorType::RateLimitExceeded | ErrorType::ApiError
             )
+            || self.waits_on_the_bank()
+    }
+
+    /// Whether the error says to try again once the bank is back or Plaid's data is ready:
+    /// `INSTITUTION_DOWN`, `INSTITUTION_NOT_RESPONDING`, `INSTITUTION_NOT_AVAILABLE`,
+    /// `PRODUCT_NOT_READY`. Plaid's docs say to retry these later (hours for a bank that is
+    /// down); an immediate retry fails the same way.
+    pub fn waits_on_the_bank(&self) -> bool {
+        matches!(
+            self.error_code,
+            ErrorCode::InstitutionDown
+                | ErrorCode::InstitutionNotResponding
+                | ErrorCode::InstitutionNotAvailable
+                | ErrorCode::ProductNotReady
+        )
     }
 }
 
@@ -1148,8 +1166,24 @@ mod tests {
         assert!(!e(400, "ITEM_ERROR").is_retryable());
         assert!(
             !e(400, "INSTITUTION_ERROR").is_retryable(),
-            "INSTITUTION_DOWN is a 400 and not retried"
+            "an unknown institution code is not transient"
         );
+        // Review round 7: these arrive as 400 and the codes' own docs say "retry later";
+        // is_retryable said no.
+        for (ty, code) in [
+            ("INSTITUTION_ERROR", "INSTITUTION_DOWN"),
+            ("INSTITUTION_ERROR", "INSTITUTION_NOT_RESPONDING"),
+            ("INSTITUTION_ERROR", "INSTITUTION_NOT_AVAILABLE"),
+            ("ITEM_ERROR", "PRODUCT_NOT_READY"),
+        ] {
+            let err = api(
+                400,
+                &format!(r#"{{"error_type":"{ty}","error_code":"{code}"}}"#),
+            );
+            assert!(err.is_retryable(), "{code}");
+            assert!(err.waits_on_the_bank(), "{code}");
+            assert!(Error::Api(Box::new(err)).is_retryable(), "{code}");
+        }
     }
 
     #[test]

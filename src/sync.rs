@@ -25,7 +25,7 @@
 //! For histories too large to hold at once, [`PlaidClient::transactions_sync_stream`] yields
 //! the pages as they arrive; each is provisional until the stream says the loop completed.
 
-use crate::error::ErrorCode;
+use crate::error::{ApiError, ErrorCode};
 use crate::open_enum::open_enum;
 use crate::operation::{Operation, OperationInfo, OperationKind, RawResponse};
 use crate::pagination::TextField;
@@ -625,7 +625,10 @@ impl Loop {
     /// it and restarts remain; otherwise end with the error.
     async fn restart_or_fail(&mut self, e: Error) -> Result<SyncEvent, Error> {
         let mutation = e.error_code() == Some(&ErrorCode::TransactionsSyncMutationDuringPagination);
-        if !(mutation || e.is_retryable()) {
+        // A bank that is down stays down for longer than a restart takes: the loop ends and
+        // the error says to try later.
+        let bank = e.api_error().is_some_and(ApiError::waits_on_the_bank);
+        if !(mutation || (e.is_retryable() && !bank)) {
             self.done = true;
             return Err(e);
         }

@@ -106,6 +106,11 @@ pub trait Paginated: Operation + Clone + 'static {
     fn set_page_size(&mut self, size: u64);
     /// Points the request at a page.
     fn set_position(&mut self, position: &Position);
+    /// The page the request itself points at (an `offset`, a `cursor` set on it), if any:
+    /// where a listing starts without [`resume_from`](Paginator::resume_from).
+    fn position(&self) -> Option<Position> {
+        None
+    }
     /// Takes the items and the pagination fields out of a response.
     fn into_page(response: Self::Response) -> PageData<Self::Item>;
 }
@@ -255,6 +260,9 @@ where
             (None, Some(max)) => request.set_page_size(max),
             _ => {}
         }
+        // Without a stored position, the listing starts where the request points (an offset
+        // set on it): the next page follows from there, not from 0.
+        let start = start.or_else(|| request.position());
         if let Some(Position::Offset(o)) = &start {
             if i64::try_from(*o).is_err() {
                 invalid = Some(format!(

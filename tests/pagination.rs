@@ -406,3 +406,43 @@ async fn an_error_ends_the_stream_after_the_pages_before_it() {
     assert_eq!(results.len(), 2);
     assert!(results[0].is_ok() && results[1].is_err());
 }
+
+/// Review round 7: a listing whose request set its own `offset` started there, then went
+/// back: the next offset was counted from 0 (`[2, 2, 4]` on `/institutions/get`, items 2
+/// and 3 twice), and the first page's `next` said `Offset(2)`. Before the fix the first
+/// page's `next` below was `Offset(500)`.
+#[tokio::test]
+async fn a_listing_starts_where_the_request_points() {
+    let server = serve(
+        "/transactions/get",
+        "transactions",
+        "transaction_id",
+        1234,
+        Fake::OffsetTotal {
+            in_options: true,
+            total: "total_transactions",
+            short_by: 0,
+        },
+    )
+    .await;
+    let client = common::client(&server);
+    let mut body = token_and_dates();
+    body["options"] = json!({ "offset": 200 });
+    let req: TransactionsGetRequest = request(body);
+    assert_eq!(req.position(), Some(Position::Offset(200)));
+    let pages: Vec<_> = client.paginate(req).pages().try_collect().await.unwrap();
+    assert_eq!(pages[0].next, Some(Position::Offset(700)));
+    let items: Vec<_> = pages.iter().flat_map(|p| &p.items).collect();
+    let ids: HashSet<&String> = items.iter().map(|t| &t.transaction_id).collect();
+    assert_eq!(
+        (items.len(), ids.len()),
+        (1034, 1034),
+        "each item once, from 200 on"
+    );
+    let offsets: Vec<u64> = sent(&server)
+        .await
+        .iter()
+        .map(|b| b["options"]["offset"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(offsets, [200, 700, 1200]);
+}

@@ -389,7 +389,7 @@ pub fn generate(
             &items_field.ty
         }));
         let items_ident = ident(&p.items);
-        let (_, position_place) = place(types, request, &p.position, &at)?;
+        let (position_read, position_place) = place(types, request, &p.position, &at)?;
         let (count_read, count_place) = match &p.count {
             Some(c) => {
                 let (r, w) = place(types, request, c, &at)?;
@@ -421,6 +421,28 @@ pub fn generate(
                     "{at}: sync-style pagination has no generic paginator"
                 ))
             }
+        };
+        // The position the request itself names (an `offset` set with its setter): where
+        // the listing starts when no stored position is given.
+        let position = match p.style {
+            Style::Offset => quote! {
+                #position_read
+                    .and_then(crate::pagination::NumberField::get)
+                    .map(crate::pagination::Position::Offset)
+            },
+            Style::Cursor => quote! {
+                #position_read
+                    .and_then(crate::pagination::TextField::get)
+                    .filter(|cursor| !cursor.is_empty())
+                    .map(crate::pagination::Position::Cursor)
+            },
+            Style::AfterId => quote! {
+                #position_read
+                    .and_then(crate::pagination::TextField::get)
+                    .filter(|id| !id.is_empty())
+                    .map(crate::pagination::Position::AfterId)
+            },
+            Style::Sync => unreachable!("refused above"),
         };
         let total = match &p.total {
             Some(t) => {
@@ -478,6 +500,9 @@ pub fn generate(
                 }
                 fn set_position(&mut self, position: &crate::pagination::Position) {
                     #set_position
+                }
+                fn position(&self) -> ::std::option::Option<crate::pagination::Position> {
+                    #position
                 }
                 fn into_page(response: Self::Response) -> crate::pagination::PageData<Self::Item> {
                     let total = #total;

@@ -33,7 +33,7 @@ const CATALOGUE: &[(&str, &str, u16, &str, Option<&str>)] = &[
     ("PASSWORD_RESET_REQUIRED", "ITEM_ERROR", 400, "user must reset their password", Some("The user needs to reset their password for their account")),
     ("USER_PERMISSION_REVOKED", "ITEM_ERROR", 400, "the holder of this account has revoked their permission for your application to access it", None),
     ("ITEM_NOT_FOUND", "ITEM_ERROR", 400, "The Item you requested cannot be found. This Item does not exist, has been previously removed via /item/remove, or has had access removed by the user.", None),
-    ("PRODUCTS_NOT_SUPPORTED", "ITEM_ERROR", 400, "", None),
+    ("PRODUCTS_NOT_SUPPORTED", "ITEM_ERROR", 400, "the requested product is not supported by this item. use /item/get to find out which products it supports", None),
     ("PRODUCT_NOT_READY", "ITEM_ERROR", 400, "the requested product is not yet ready. please provide a webhook or try the request again later", None),
     ("PRODUCT_NOT_ENABLED", "ITEM_ERROR", 400, "A requested product was not enabled for the current access token. Please ensure it is included when when initializing Link and create the Item again.", None),
     ("INSTITUTION_DOWN", "INSTITUTION_ERROR", 400, "this institution is not currently responding to this request. please try again soon", Some("This financial institution is not currently responding to requests. We apologize for the inconvenience.")),
@@ -163,9 +163,42 @@ fn error_object(error_type: &str, code: &str, message: &str, display: Option<&st
         "error_message": message,
         "display_message": display,
         "causes": [],
-        "documentation_url": format!("https://plaid.com/docs/errors/#{}", code.to_lowercase()),
+        "documentation_url": documentation_url(error_type, code),
         "suggested_action": null,
     })
+}
+
+/// The page of Plaid's error reference for `error_type` (one page per category).
+fn category_page(error_type: &str) -> Option<&'static str> {
+    Some(match error_type {
+        "ITEM_ERROR" => "item",
+        "INVALID_REQUEST" => "invalid-request",
+        "INVALID_INPUT" => "invalid-input",
+        "INVALID_RESULT" => "invalid-result",
+        "API_ERROR" => "api",
+        "RATE_LIMIT_EXCEEDED" => "rate-limit-exceeded",
+        "INSTITUTION_ERROR" => "institution",
+        "ASSET_REPORT_ERROR" => "assets",
+        "OAUTH_ERROR" => "oauth",
+        "SANDBOX_ERROR" => "sandbox",
+        "RECAPTCHA_ERROR" => "recaptcha",
+        "PAYMENT_ERROR" => "payment",
+        "BANK_TRANSFER_ERROR" => "bank-transfers",
+        "TRANSACTIONS_ERROR" | "TRANSACTION_ERROR" => "transactions",
+        "PARTNER_ERROR" => "partner",
+        _ => return None,
+    })
+}
+
+/// Where Plaid documents an error: `https://plaid.com/docs/errors/item/#item_login_required`
+/// (the category's page, the code as its anchor); the overview page for a category the
+/// sandbox does not know.
+fn documentation_url(error_type: &str, code: &str) -> String {
+    let anchor = code.to_lowercase();
+    match category_page(error_type) {
+        Some(page) => format!("https://plaid.com/docs/errors/{page}/#{anchor}"),
+        None => format!("https://plaid.com/docs/errors/#{anchor}"),
+    }
 }
 
 #[cfg(test)]
@@ -191,5 +224,55 @@ mod tests {
             Failure::code("ITEM_LOGIN_REQUIRED").to_item_error()["status"],
             400
         );
+    }
+
+    #[test]
+    fn documentation_urls_point_at_the_categorys_page() {
+        let url = |f: Failure| f.to_json("req")["documentation_url"].clone();
+        assert_eq!(
+            url(Failure::code("ITEM_LOGIN_REQUIRED")),
+            "https://plaid.com/docs/errors/item/#item_login_required"
+        );
+        assert_eq!(
+            url(Failure::code("INVALID_FIELD")),
+            "https://plaid.com/docs/errors/invalid-request/#invalid_field"
+        );
+        assert_eq!(
+            url(Failure::code("INVALID_ACCOUNT_ID")),
+            "https://plaid.com/docs/errors/invalid-input/#invalid_account_id"
+        );
+        assert_eq!(
+            url(Failure::code("TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION")),
+            "https://plaid.com/docs/errors/transactions/#transactions_sync_mutation_during_pagination"
+        );
+        assert_eq!(
+            url(Failure::code("RATE_LIMIT")),
+            "https://plaid.com/docs/errors/rate-limit-exceeded/#rate_limit"
+        );
+        assert_eq!(
+            url(Failure::code("INTERNAL_SERVER_ERROR")),
+            "https://plaid.com/docs/errors/api/#internal_server_error"
+        );
+        assert_eq!(
+            url(Failure::new(400, "SOME_NEW_ERROR", "ODD", "odd")),
+            "https://plaid.com/docs/errors/#odd"
+        );
+        for (code, error_type, ..) in CATALOGUE {
+            assert!(
+                category_page(error_type).is_some(),
+                "{code}: {error_type} has no page"
+            );
+        }
+    }
+
+    #[test]
+    fn every_code_an_error_password_can_name_has_a_message() {
+        for (code, ..) in CATALOGUE {
+            assert!(
+                !Failure::code(code).message.is_empty(),
+                "{code} has an empty error_message"
+            );
+        }
+        assert!(!Failure::code("SOMETHING_NEW").message.is_empty());
     }
 }

@@ -278,13 +278,15 @@ impl Bank {
             Health::Down | Health::Unsupported => (ProductStatusStatus::Down, 0.0),
         };
         let since = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
-        let product = || {
-            ProductStatus::new(
-                since,
-                ProductStatusBreakdown::new(0.01, 1.0 - success - 0.01, success),
-            )
-            .status(status.clone())
-        };
+        // Plaid's breakdown: success, error_plaid and error_institution, summing to 1, in
+        // four decimals at most (no float noise such as 0.020000000000000025).
+        let round4 = |x: f64| (x * 10_000.0).round() / 10_000.0;
+        let error_plaid = 0.01;
+        let breakdown = ProductStatusBreakdown::new(0.0, 0.0, 0.0)
+            .success(success)
+            .error_plaid(error_plaid)
+            .error_institution(round4(1.0 - success - error_plaid));
+        let product = || ProductStatus::new(since, breakdown.clone()).status(status.clone());
         InstitutionStatus::new()
             .item_logins(product())
             .transactions_updates(product())

@@ -260,7 +260,7 @@ fn misaddressed(headers: &http::HeaderMap, hosts: &[String]) -> Option<Failure> 
             name == "localhost"
                 || name.ends_with(".localhost")
                 || name == PLAID_CDN_HOST
-                || hosts.iter().any(|h| *h == name)
+                || hosts.contains(&name)
         }
         None => false,
     };

@@ -34,6 +34,11 @@ pub(crate) struct AccountPlan {
     pub(crate) numbers: Numbers,
     /// Whether its balances follow the ledger (`current` is then the opening balance).
     pub(crate) ledger_balance: bool,
+    /// `user_custom`'s `starting_balance`: with [`ledger_balance`](Self::ledger_balance),
+    /// `current` is the balance at the Item's creation, its transactions up to then already
+    /// in it ("the account will start with this amount as the current balance"); only what
+    /// changes after moves it.
+    pub(crate) starts_at_current: bool,
     /// `user_custom`'s `force_available_balance` / `has_null_available_balance`.
     pub(crate) force_available: Option<Option<f64>>,
     /// Owners of this account, when the config names them (else the Item's).
@@ -285,6 +290,7 @@ fn account(
         holder_category: None,
         numbers: Numbers::default(),
         ledger_balance: false,
+        starts_at_current: false,
         force_available: None,
         owners: None,
     }
@@ -963,6 +969,7 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
             meta.and_then(|m| m.get("limit")).and_then(Value::as_f64),
         );
         plan.currency = currency.clone();
+        plan.starts_at_current = true;
         plan.numbers = numbers.unwrap_or_default();
         plan.force_available = force_available;
         if let Some(identity) = field("identity") {

@@ -952,8 +952,8 @@ async fn plaids_test_users() {
     assert_eq!(accounts["accounts"][0]["name"], "Test Checking");
     assert_eq!(accounts["accounts"][0]["mask"], "1234");
     assert_eq!(
-        accounts["accounts"][0]["balances"]["current"], 457.5,
-        "500 less the one purchase"
+        accounts["accounts"][0]["balances"]["current"], 500.0,
+        "Plaid: the account starts with starting_balance as the current balance"
     );
     let sync = api
         .ok("/transactions/sync", json!({ "access_token": access }))

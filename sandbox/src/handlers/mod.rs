@@ -276,7 +276,8 @@ pub(crate) fn available_products(item: &Item) -> Vec<Products> {
 
 /// An account's balances: for one that carries transactions, from its opening balance and its
 /// ledger (current counts posted transactions, available the pending ones too); else as the
-/// test user's data gives them.
+/// test user's data gives them. A `user_custom` `starting_balance` is the balance at the Item's
+/// creation: only what posts after moves it.
 pub(crate) fn balances(item: &Item, index: usize) -> AccountBalance {
     let Some(account) = item.accounts.get(index) else {
         return AccountBalance::new();
@@ -284,6 +285,9 @@ pub(crate) fn balances(item: &Item, index: usize) -> AccountBalance {
     let plan = &account.plan;
     let (current, mut available) = if plan.ledger_balance {
         let (mut posted, mut pending) = (item.ledger.carried(index), 0.0);
+        if plan.starts_at_current {
+            posted -= item.ledger.opening(index);
+        }
         for t in item
             .ledger
             .current_refs()
@@ -423,9 +427,15 @@ pub(crate) fn item_object(item: &Item) -> plaid_sdk::types::Item {
     out
 }
 
-/// An error object as the typed answers carry it.
+/// An error object as the typed answers carry it (an Item's `error` in `/item/get`): without
+/// `status`, which Plaid's PlaidError returns "only ... in the response body when the error
+/// information is provided via a webhook" (the webhooks carry [`Failure::to_item_error`]).
 pub(crate) fn api_error(error: &Failure) -> plaid_sdk::ApiError {
-    serde_json::from_value(error.to_item_error()).unwrap_or_else(|_| {
+    let mut object = error.to_item_error();
+    if let Value::Object(map) = &mut object {
+        map.remove("status");
+    }
+    serde_json::from_value(object).unwrap_or_else(|_| {
         serde_json::from_value(serde_json::json!({
             "error_type": "ITEM_ERROR", "error_code": error.code, "error_message": error.message
         }))

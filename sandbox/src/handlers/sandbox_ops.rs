@@ -125,7 +125,8 @@ pub(crate) fn fire(
         }
         ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE") => webhooks::sync_updates_body(item, true),
         ("TRANSACTIONS", "RECURRING_TRANSACTIONS_UPDATE") => {
-            let ids: Vec<String> = item.accounts.iter().map(|a| a.id.clone()).collect();
+            // Plaid: the accounts "that have new or updated recurring transactions data".
+            let ids = super::transactions::accounts_with_streams(item, now.date_naive());
             item.webhook_body(kind, code, &[("account_ids", value!(ids))])
         }
         ("AUTH", "DEFAULT_UPDATE") => item.webhook_body(

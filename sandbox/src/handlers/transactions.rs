@@ -297,6 +297,13 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         Cursor::Snapshot { .. } => true,
         Cursor::At(pos) => pos < len,
     };
+    // Plaid: "Only accounts that have associated transactions will be shown."
+    let with_transactions: std::collections::HashSet<usize> = item
+        .ledger
+        .current_refs()
+        .into_iter()
+        .map(|t| t.account)
+        .collect();
     json(
         &TransactionsSyncResponse::new(
             added,
@@ -306,7 +313,9 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             has_more,
             request_id,
         )
-        .accounts(accounts(item, wanted))
+        .accounts(accounts(item, |a| {
+            wanted(a) && with_transactions.contains(&a)
+        }))
         .transactions_update_status(TransactionsUpdateStatus::HistoricalUpdateComplete),
     )
 }
@@ -432,11 +441,43 @@ pub(super) fn recurring_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         return Err(Failure::code("PRODUCT_NOT_ENABLED"));
     }
     let filter = account_filter(item, body, "account_ids")?;
+    let (inflow, outflow) = streams(item, filter.as_deref(), now.date_naive());
+    json(&TransactionsRecurringGetResponse::new(
+        inflow, outflow, now, request_id,
+    ))
+}
+
+/// The ids of the accounts `/transactions/recurring/get` finds streams on: those a
+/// `RECURRING_TRANSACTIONS_UPDATE` webhook names ("the accounts that have new or updated
+/// recurring transactions data").
+pub(crate) fn accounts_with_streams(item: &Item, today: NaiveDate) -> Vec<String> {
+    let (inflow, outflow) = streams(item, None, today);
+    let mut ids: Vec<String> = Vec::new();
+    for stream in inflow.iter().chain(&outflow) {
+        if !ids.contains(&stream.account_id) {
+            ids.push(stream.account_id.clone());
+        }
+    }
+    // In the Item's order of accounts.
+    item.accounts
+        .iter()
+        .filter(|a| ids.contains(&a.id))
+        .map(|a| a.id.clone())
+        .collect()
+}
+
+/// The streams the Item's posted transactions make (on the accounts of `filter`, or all):
+/// `(inflow, outflow)`.
+fn streams(
+    item: &Item,
+    filter: Option<&[usize]>,
+    today: NaiveDate,
+) -> (Vec<TransactionStream>, Vec<TransactionStream>) {
     // (account, description, category) → its posted transactions.
     type Stream = ((usize, String, &'static str), Vec<Txn>);
     let mut groups: Vec<Stream> = Vec::new();
     for t in item.ledger.current().into_iter().filter(|t| !t.pending) {
-        if !covered(item, t.account) || filter.as_ref().is_some_and(|f| !f.contains(&t.account)) {
+        if !covered(item, t.account) || filter.is_some_and(|f| !f.contains(&t.account)) {
             continue;
         }
         let key = (
@@ -480,7 +521,7 @@ pub(super) fn recurring_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             description.clone(),
             first,
             frequency,
-            now.date_naive().signed_duration_since(last).num_days() < (gap * 2.0) as i64 + 3,
+            today.signed_duration_since(last).num_days() < (gap * 2.0) as i64 + 3,
             false,
             amount(txns[txns.len() - 1].amount),
             last,
@@ -502,9 +543,7 @@ pub(super) fn recurring_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             outflow.push(stream);
         }
     }
-    json(&TransactionsRecurringGetResponse::new(
-        inflow, outflow, now, request_id,
-    ))
+    (inflow, outflow)
 }
 
 fn stream_id(item_id: &str, account: usize, description: &str) -> String {

@@ -1,0 +1,314 @@
+//! The sandbox against Plaid's documentation (the descriptions of the vendored spec are Plaid's
+//! published doc text): one small test per point where it used to differ, over plain HTTP so
+//! that what is checked is the wire.
+
+use plaid_sandbox::Sandbox;
+use serde_json::{json, Value};
+use std::time::Duration;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn post(sandbox: &Sandbox, path: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", sandbox.uri()))
+        .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+        .header("PLAID-SECRET", plaid_sandbox::SECRET)
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn ok(sandbox: &Sandbox, path: &str, body: Value) -> Value {
+    let (status, answer) = post(sandbox, path, body).await;
+    assert_eq!(status, 200, "{path}: {answer}");
+    answer
+}
+
+/// An Item made with the sandbox shortcut: (access token, item id).
+async fn item(sandbox: &Sandbox, products: Value, options: Value) -> (String, String) {
+    let public = ok(
+        sandbox,
+        "/sandbox/public_token/create",
+        json!({ "institution_id": "ins_109508", "initial_products": products, "options": options }),
+    )
+    .await;
+    let made = ok(
+        sandbox,
+        "/item/public_token/exchange",
+        json!({ "public_token": public["public_token"] }),
+    )
+    .await;
+    (
+        made["access_token"].as_str().unwrap().to_owned(),
+        made["item_id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The first webhook sent with `code` for `item_id` (waiting up to 10 s for it).
+async fn webhook(sandbox: &Sandbox, item_id: &str, code: &str) -> Value {
+    for _ in 0..1000 {
+        if let Some(w) = sandbox.webhooks().into_iter().find(|w| {
+            w.body["webhook_code"] == code && w.body["item_id"] == item_id && w.status.is_some()
+        }) {
+            return w.body;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no {code} webhook for {item_id}: {:?}", sandbox.webhooks());
+}
+
+async fn receiver() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// OverrideAccounts.starting_balance: "If provided, the account will start with this amount as
+/// the current balance." Transactions that post later still move it.
+#[tokio::test]
+async fn user_custom_starting_balance_is_the_current_balance_at_creation() {
+    let sandbox = Sandbox::builder()
+        .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
+        .start()
+        .await;
+    let txn = |transacted: &str, posted: &str, amount: f64| {
+        json!({ "date_transacted": transacted, "date_posted": posted, "amount": amount,
+                "description": "PURCHASE", "currency": "USD" })
+    };
+    let config = json!({ "override_accounts": [
+        { "type": "depository", "subtype": "checking", "starting_balance": 500,
+          "transactions": [txn("2026-03-01", "2026-03-02", 42.5),
+                           txn("2026-03-09", "2026-03-12", 10.0)] },
+        { "type": "credit", "subtype": "credit card", "starting_balance": 100,
+          "meta": { "limit": 1000 },
+          "transactions": [txn("2026-03-01", "2026-03-02", 25.0)] },
+    ] });
+    let (access, _) = item(
+        &sandbox,
+        json!(["transactions"]),
+        json!({ "override_username": "user_custom", "override_password": config.to_string() }),
+    )
+    .await;
+    let balances = |answer: &Value, i: usize| answer["accounts"][i]["balances"].clone();
+    let at_start = ok(&sandbox, "/accounts/get", json!({ "access_token": access })).await;
+    let checking = balances(&at_start, 0);
+    assert_eq!(checking["current"], 500.0, "starting_balance: {checking}");
+    assert_eq!(
+        checking["available"], 490.0,
+        "less the pending $10: {checking}"
+    );
+    let card = balances(&at_start, 1);
+    assert_eq!(card["current"], 100.0, "starting_balance: {card}");
+    assert_eq!(card["available"], 900.0, "limit less what is owed: {card}");
+    // The pending purchase posts: the balance moves from the starting balance.
+    sandbox.advance_clock(Duration::from_secs(3 * 86_400));
+    let later = ok(&sandbox, "/accounts/get", json!({ "access_token": access })).await;
+    assert_eq!(balances(&later, 0)["current"], 490.0, "{later}");
+    assert_eq!(balances(&later, 1)["current"], 100.0, "{later}");
+}
+
+/// ProductStatusBreakdown: `success`, `error_plaid` and `error_institution` sum to 1; a
+/// healthy institution mostly succeeds.
+#[tokio::test]
+async fn institution_status_breakdown_reports_success_first_and_sums_to_one() {
+    let sandbox = Sandbox::start().await;
+    let answer = ok(
+        &sandbox,
+        "/institutions/get_by_id",
+        json!({ "institution_id": "ins_109508", "country_codes": ["US"],
+                "options": { "include_status": true } }),
+    )
+    .await;
+    let status = &answer["institution"]["status"];
+    assert_eq!(status["item_logins"]["status"], "HEALTHY", "{status}");
+    for product in ["item_logins", "transactions_updates", "auth"] {
+        let b = &status[product]["breakdown"];
+        let part = |k: &str| b[k].as_f64().unwrap();
+        let (success, plaid, bank) = (
+            part("success"),
+            part("error_plaid"),
+            part("error_institution"),
+        );
+        assert!(success > plaid && success > bank, "{product}: {b}");
+        assert!(
+            (success + plaid + bank - 1.0).abs() < 1e-9,
+            "{product}: {b}"
+        );
+        for v in [success, plaid, bank] {
+            assert_eq!(v, (v * 10_000.0).round() / 10_000.0, "{product}: {b}");
+        }
+    }
+}
+
+/// PlaidError.status: "This will only be returned in the response body when the error
+/// information is provided via a webhook" (and is an integer): `/item/get`'s Item error has
+/// none; the `ITEM` `ERROR` webhook's has the integer.
+#[tokio::test]
+async fn an_item_errors_status_is_absent_from_item_get_and_an_integer_in_its_webhook() {
+    let sandbox = Sandbox::start().await;
+    let hooks = receiver().await;
+    let (access, item_id) = item(
+        &sandbox,
+        json!(["transactions"]),
+        json!({ "webhook": format!("{}/h", hooks.uri()) }),
+    )
+    .await;
+    ok(
+        &sandbox,
+        "/sandbox/item/reset_login",
+        json!({ "access_token": access }),
+    )
+    .await;
+    let got = ok(&sandbox, "/item/get", json!({ "access_token": access })).await;
+    let error = &got["item"]["error"];
+    assert_eq!(error["error_code"], "ITEM_LOGIN_REQUIRED", "{got}");
+    assert!(error["status"].is_null(), "item.error.status: {error}");
+    let hook = webhook(&sandbox, &item_id, "ERROR").await;
+    assert!(hook["error"]["status"].is_u64(), "{hook}");
+}
+
+/// Plaid's error documentation lives on one page per category:
+/// `https://plaid.com/docs/errors/item/#item_login_required`.
+#[tokio::test]
+async fn documentation_url_names_the_errors_category_page() {
+    let sandbox = Sandbox::start().await;
+    let (status, answer) = post(
+        &sandbox,
+        "/accounts/get",
+        json!({ "access_token": "access-sandbox-00000000-0000-0000-0000-000000000000" }),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["documentation_url"],
+        "https://plaid.com/docs/errors/invalid-input/#invalid_access_token"
+    );
+    let (access, _) = item(&sandbox, json!(["transactions"]), json!({})).await;
+    ok(
+        &sandbox,
+        "/sandbox/item/reset_login",
+        json!({ "access_token": access }),
+    )
+    .await;
+    let (_, answer) = post(&sandbox, "/accounts/get", json!({ "access_token": access })).await;
+    assert_eq!(
+        answer["documentation_url"], "https://plaid.com/docs/errors/item/#item_login_required",
+        "{answer}"
+    );
+}
+
+/// Every `error_<CODE>` test password fails Link with a message saying what went wrong.
+#[tokio::test]
+async fn error_passwords_fail_with_a_message() {
+    let sandbox = Sandbox::start().await;
+    for code in [
+        "PRODUCTS_NOT_SUPPORTED",
+        "ITEM_LOCKED",
+        "INSTITUTION_DOWN",
+        "NO_ACCOUNTS",
+    ] {
+        let (status, answer) = post(
+            &sandbox,
+            "/sandbox/public_token/create",
+            json!({ "institution_id": "ins_109508", "initial_products": ["transactions"],
+                    "options": { "override_username": "user_good",
+                                 "override_password": format!("error_{code}") } }),
+        )
+        .await;
+        assert_eq!(
+            (status, answer["error_code"].as_str()),
+            (400, Some(code)),
+            "{answer}"
+        );
+        assert!(
+            !answer["error_message"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty(),
+            "{code}: {answer}"
+        );
+    }
+}
+
+/// RECURRING_TRANSACTIONS_UPDATE's `account_ids`: "the accounts that have new or updated
+/// recurring transactions data" — those `/transactions/recurring/get` finds streams on.
+#[tokio::test]
+async fn recurring_transactions_update_names_only_accounts_with_streams() {
+    let sandbox = Sandbox::start().await;
+    let hooks = receiver().await;
+    let (access, item_id) = item(
+        &sandbox,
+        json!(["transactions"]),
+        json!({ "webhook": format!("{}/h", hooks.uri()) }),
+    )
+    .await;
+    let streams = ok(
+        &sandbox,
+        "/transactions/recurring/get",
+        json!({ "access_token": access }),
+    )
+    .await;
+    let mut with_streams: Vec<&str> = ["inflow_streams", "outflow_streams"]
+        .iter()
+        .flat_map(|k| streams[*k].as_array().unwrap())
+        .map(|s| s["account_id"].as_str().unwrap())
+        .collect();
+    with_streams.sort_unstable();
+    with_streams.dedup();
+    assert!(!with_streams.is_empty(), "{streams}");
+    ok(
+        &sandbox,
+        "/sandbox/item/fire_webhook",
+        json!({ "access_token": access, "webhook_code": "RECURRING_TRANSACTIONS_UPDATE" }),
+    )
+    .await;
+    let hook = webhook(&sandbox, &item_id, "RECURRING_TRANSACTIONS_UPDATE").await;
+    let mut named: Vec<&str> = hook["account_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap())
+        .collect();
+    named.sort_unstable();
+    assert_eq!(named, with_streams, "{hook}");
+}
+
+/// TransactionsSyncResponse.accounts: "Only accounts that have associated transactions will be
+/// shown."
+#[tokio::test]
+async fn transactions_sync_lists_only_accounts_with_transactions() {
+    let sandbox = Sandbox::start().await;
+    let (access, _) = item(&sandbox, json!(["transactions"]), json!({})).await;
+    let (mut added, mut cursor) = (Vec::new(), String::new());
+    let page = loop {
+        let page = ok(
+            &sandbox,
+            "/transactions/sync",
+            json!({ "access_token": access, "cursor": cursor, "count": 500 }),
+        )
+        .await;
+        added.extend(page["added"].as_array().unwrap().iter().cloned());
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+        if page["has_more"] != true {
+            break page;
+        }
+    };
+    let accounts = page["accounts"].as_array().unwrap();
+    assert!(!accounts.is_empty(), "{page}");
+    for account in accounts {
+        let id = &account["account_id"];
+        assert!(
+            added.iter().any(|t| &t["account_id"] == id),
+            "{} ({}) has no transactions",
+            account["name"],
+            id
+        );
+    }
+}

@@ -734,20 +734,32 @@ async fn restarts_are_bounded() {
 
 #[tokio::test]
 async fn errors_that_a_restart_cannot_fix_are_returned_as_they_came() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(plaid_error("ITEM_ERROR", "ITEM_LOGIN_REQUIRED")),
-        )
-        .mount(&server)
-        .await;
-    let e = client(&server, 1)
-        .transactions_sync_all(&sync())
-        .await
-        .unwrap_err();
-    assert_eq!(e.error_code(), Some(&ErrorCode::ItemLoginRequired));
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    // A login to repair, and a bank that is down: `INSTITUTION_DOWN` is retryable (later),
+    // but a restart a moment later would fail the same way.
+    for (error_type, code, expected) in [
+        (
+            "ITEM_ERROR",
+            "ITEM_LOGIN_REQUIRED",
+            ErrorCode::ItemLoginRequired,
+        ),
+        (
+            "INSTITUTION_ERROR",
+            "INSTITUTION_DOWN",
+            ErrorCode::InstitutionDown,
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(plaid_error(error_type, code)))
+            .mount(&server)
+            .await;
+        let e = client(&server, 1)
+            .transactions_sync_all(&sync())
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_code(), Some(&expected));
+        assert_eq!(server.received_requests().await.unwrap().len(), 1, "{code}");
+    }
 }
 
 #[tokio::test]

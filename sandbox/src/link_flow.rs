@@ -152,6 +152,36 @@ fn search(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fa
     Ok(json!({ "institutions": found, "request_id": request_id }))
 }
 
+/// Whether Link shows an account on Account Select for this link token. Plaid's
+/// `LinkTokenAccountFilters`: with `auth` among the products, only checking, savings and
+/// cash management accounts; with `account_filters`, only the types it names, each limited
+/// to its `account_subtypes` (`all` for every one): "any account type for which a filter is
+/// not specified will be entirely omitted from Link".
+fn shows(link: &crate::state::LinkToken, account: &crate::users::AccountPlan) -> bool {
+    let depository = |subtypes: &[&str]| {
+        account.kind == "depository" && subtypes.contains(&account.subtype.as_str())
+    };
+    if link.products.iter().any(|p| p == "auth")
+        && !depository(&["checking", "savings", "cash management"])
+    {
+        return false;
+    }
+    let Some(filters) = &link.account_filters else {
+        return true;
+    };
+    let Some(subtypes) = filters
+        .get(&account.kind)
+        .and_then(|f| f.get("account_subtypes"))
+        .and_then(Value::as_array)
+    else {
+        return false;
+    };
+    subtypes
+        .iter()
+        .filter_map(Value::as_str)
+        .any(|s| s == "all" || s == account.subtype)
+}
+
 /// The accounts the user is shown to pick from.
 fn accounts_step(item: &PendingItem, request_id: &str) -> Value {
     json!({
@@ -250,6 +280,20 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
                 link.webhook.clone(),
             )?;
             pending.history.days = link.days_requested;
+            // Account Select shows only the accounts the link token's products and
+            // `account_filters` allow; none left is Plaid's error for it.
+            let shown: Vec<usize> = (0..pending.profile.accounts.len())
+                .filter(|i| shows(&link, &pending.profile.accounts[*i]))
+                .collect();
+            if shown.is_empty() {
+                let auth = link.products.iter().any(|p| p == "auth");
+                return Err(Failure::code(if auth {
+                    "NO_AUTH_ACCOUNTS"
+                } else {
+                    "NO_ACCOUNTS"
+                }));
+            }
+            crate::server::keep_accounts(&mut pending, &shown);
             (pending, None)
         }
     };
@@ -435,6 +479,7 @@ fn exit(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fail
         error,
         status: status.clone(),
         institution: institution.clone(),
+        request_id: request_id.to_owned(),
     });
     Ok(json!({
         "request_id": request_id,

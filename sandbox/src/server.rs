@@ -504,6 +504,7 @@ pub(crate) fn link_success(
                 error: Some(error.to_item_error()),
                 status: "requires_credentials".into(),
                 institution: bank.map(|b| (b.id.to_owned(), b.name.to_owned())),
+                request_id: state.request_id(),
             });
             Err(error)
         }

@@ -179,6 +179,8 @@ pub(crate) enum SessionOutcome {
         error: Option<Value>,
         status: String,
         institution: Option<(String, String)>,
+        /// The `request_id` of `onExit`'s metadata.
+        request_id: String,
     },
 }
 
@@ -200,6 +202,9 @@ pub(crate) struct LinkToken {
     pub(crate) days_requested: Option<u64>,
     /// Update mode: `update.account_selection_enabled` (Link shows Account Select).
     pub(crate) account_selection: bool,
+    /// `account_filters` as given (checked against the spec): the account types, and their
+    /// subtypes, Link shows.
+    pub(crate) account_filters: Option<serde_json::Value>,
     pub(crate) sessions: Vec<LinkSession>,
 }
 

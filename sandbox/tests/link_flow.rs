@@ -316,3 +316,146 @@ async fn exit_is_recorded_with_its_status_and_institution() {
         "{report}"
     );
 }
+
+/// Review round 7: Account Select offered all 12 of `user_good`'s accounts whatever the link
+/// token's `auth` product or `account_filters` allowed, so `onSuccess` could name accounts
+/// the app never asked for, and `/link/token/get` did not echo the filters. Plaid's
+/// `LinkTokenAccountFilters`: with `auth`, only checking, savings and cash management; with
+/// filters, only the types named, each to its subtypes.
+#[tokio::test]
+async fn account_select_shows_only_what_the_products_and_filters_allow() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let shown = |filters: Option<Value>, products: Vec<Products>| {
+        let (sandbox, client) = (&sandbox, &client);
+        async move {
+            let mut request: LinkTokenCreateRequest = serde_json::from_value(json!({
+                "client_name": "Offline test app", "language": "en", "country_codes": ["US"],
+                "user": { "client_user_id": "user-42" }, "account_filters": filters,
+            }))
+            .unwrap();
+            request = request.products(products);
+            let token = client.link_token_create(&request).await.unwrap().link_token;
+            let id = session(sandbox, &token).await;
+            let answer = call(
+                sandbox,
+                "login",
+                json!({ "link_token": token, "link_session_id": id,
+                        "institution_id": "ins_109508",
+                        "username": "user_good", "password": "pass_good" }),
+            )
+            .await;
+            let accounts = answer.map(|a| {
+                a["accounts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{}/{}",
+                            a["type"].as_str().unwrap(),
+                            a["subtype"].as_str().unwrap()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            });
+            (token, accounts)
+        }
+    };
+    let (_, all) = shown(None, vec![Products::Transactions]).await;
+    assert_eq!(all.unwrap().len(), 12, "no filter: every account");
+    let (_, auth) = shown(None, vec![Products::Auth]).await;
+    let auth = auth.unwrap();
+    assert!(!auth.is_empty());
+    assert!(
+        auth.iter().all(|a| [
+            "depository/checking",
+            "depository/savings",
+            "depository/cash management"
+        ]
+        .contains(&a.as_str())),
+        "{auth:?}"
+    );
+    let filters = json!({
+        "depository": { "account_subtypes": ["checking"] },
+        "credit": { "account_subtypes": ["all"] },
+    });
+    let (token, filtered) = shown(Some(filters.clone()), vec![Products::Transactions]).await;
+    let filtered = filtered.unwrap();
+    assert!(
+        filtered.contains(&"depository/checking".to_owned()),
+        "{filtered:?}"
+    );
+    assert!(
+        filtered.contains(&"credit/credit card".to_owned()),
+        "{filtered:?}"
+    );
+    assert!(
+        filtered
+            .iter()
+            .all(|a| a == "depository/checking" || a.starts_with("credit/")),
+        "{filtered:?}"
+    );
+    let got = client
+        .link_token_get(&LinkTokenGetRequest::new(token))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(got.metadata.account_filters).unwrap(),
+        filters,
+        "/link/token/get echoes the filters"
+    );
+    // Nothing left to show: Plaid's error, not an empty pane.
+    let none = json!({ "loan": { "account_subtypes": ["auto"] } });
+    let (_, empty) = shown(Some(none), vec![Products::Transactions]).await;
+    let (status, body) = empty.unwrap_err();
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("NO_ACCOUNTS")),
+        "{body}"
+    );
+}
+
+/// Review round 7: `/link/token/get` named events `<session id>-<n>` (Plaid's `event_id` is
+/// a UUID; a UUID column refused it) and its exit metadata had no `request_id`, which
+/// `onExit` had.
+#[tokio::test]
+async fn link_token_get_names_events_by_uuid_and_keeps_the_exits_request_id() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let token = link_token(&client, None).await;
+    let id = session(&sandbox, &token).await;
+    let ids = json!({ "link_token": token, "link_session_id": id });
+    let mut event = ids.clone();
+    event["event_name"] = json!("OPEN");
+    event["metadata"] = json!({ "view_name": "CONSENT" });
+    call(&sandbox, "event", event).await.unwrap();
+    let mut exit = ids.clone();
+    exit["status"] = json!("requires_credentials");
+    let exited = call(&sandbox, "exit", exit).await.unwrap();
+    let request_id = exited["metadata"]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = client
+        .link_token_get(&LinkTokenGetRequest::new(token))
+        .await
+        .unwrap();
+    let got = serde_json::to_value(&got).unwrap();
+    let session = &got["link_sessions"][0];
+    assert_eq!(
+        session["exit"]["metadata"]["request_id"],
+        json!(request_id),
+        "{session}"
+    );
+    let events = session["events"].as_array().unwrap();
+    assert!(!events.is_empty(), "{session}");
+    for event in events {
+        let event_id = event["event_id"].as_str().unwrap();
+        assert_eq!(
+            event_id.split('-').map(str::len).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12],
+            "{event_id}"
+        );
+    }
+}

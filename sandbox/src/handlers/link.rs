@@ -165,6 +165,10 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             redirect_uri,
             days_requested,
             account_selection,
+            account_filters: body
+                .get("account_filters")
+                .filter(|f| !f.is_null())
+                .cloned(),
             sessions: Vec::new(),
         },
     );
@@ -196,6 +200,13 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     )
     .client_name(link.client_name.clone())
     .language(link.language.clone());
+    let filters: Option<plaid_sdk::types::AccountFiltersResponse> = link
+        .account_filters
+        .as_ref()
+        .and_then(|f| serde_json::from_value(f.clone()).ok());
+    if let Some(filters) = filters {
+        metadata = metadata.account_filters(filters);
+    }
     if let Some(url) = &link.webhook {
         metadata = metadata.webhook(url.clone());
     }
@@ -256,9 +267,16 @@ fn session_json(session: &LinkSession) -> LinkTokenGetSessionsResponse {
                     if let Some(v) = text("institution_search_query") {
                         meta = meta.institution_search_query(v);
                     }
+                    // Plaid's event_id is a UUID: one made from the session's id and the
+                    // event's place, so that every /link/token/get names an event alike.
+                    let key = format!("{}/{n}", session.id);
+                    let event_id = crate::rng::uuid(
+                        crate::rng::Rng::hash(&key),
+                        crate::rng::Rng::hash(&format!("{key}/event")),
+                    );
                     LinkEvent::new(
-                        format!("{}-{n}", session.id),
-                        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        event_id,
+                        at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                         name.clone(),
                     )
                     .event_metadata(meta)
@@ -327,9 +345,11 @@ fn session_json(session: &LinkSession) -> LinkTokenGetSessionsResponse {
             error,
             status,
             institution,
+            request_id,
         }) => {
             let mut metadata = LinkSessionExitMetadata::new()
                 .link_session_id(session.id.clone())
+                .request_id(request_id.clone())
                 .status(status.clone());
             if let Some((id, name)) = institution {
                 metadata = metadata.institution(

@@ -574,9 +574,9 @@ async fn the_user_closes_link_and_on_exit_is_handled() {
         assert!(Instant::now() < deadline, "Link's frame stayed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Closed before choosing a bank, with no search that found nothing: Plaid's
-    // `requires_credentials` (`institution_not_found` is for a search without results).
-    b.css("body[data-link-exit-status=requires_credentials]")
+    // Closed on the institution pane: Plaid's `institution_not_found`, whatever the user
+    // did there (its current Link docs; review round 7).
+    b.css("body[data-link-exit-status=institution_not_found]")
         .await;
     assert!(stack.sandbox.connected_items().is_empty());
 

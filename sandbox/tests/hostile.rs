@@ -503,3 +503,106 @@ async fn every_answer_says_nosniff() {
         );
     }
 }
+
+/// MED (round 7): `uniqueItems` compared every pair of items, with the sandbox's lock held:
+/// 100,000 numbers took 41 s and stalled every other request for as long. A liveness bound,
+/// not a measurement: 200,000 items took minutes before the fix.
+#[tokio::test]
+async fn a_long_unique_array_cannot_hold_the_sandbox() {
+    let sandbox = Sandbox::start().await;
+    let numbers: Vec<u64> = (0..200_000).collect();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(30),
+        post(
+            &sandbox,
+            "/cra/check_report/verification/pdf/get",
+            json!({ "user_id": "u", "reports_requested": numbers }),
+            &[],
+        ),
+    )
+    .await
+    .expect("answered while the sandbox still serves others");
+    assert_eq!(answer.0, 400, "{}", answer.1);
+    assert_eq!(answer.1["error_code"], "INVALID_FIELD");
+    // Duplicates are still found, however far apart, and equal numbers written apart.
+    let (status, body) = post(
+        &sandbox,
+        "/payment_initiation/consent/create",
+        json!({ "recipient_id": "r", "reference": "ref",
+                "scopes": ["ME_TO_ME", "EXTERNAL", "ME_TO_ME"],
+                "constraints": { "valid_date_time": null,
+                    "max_payment_amount": { "currency": "GBP", "value": 10.0 },
+                    "periodic_amounts": [{ "amount": { "currency": "GBP", "value": 10.0 },
+                                           "interval": "WEEK", "alignment": "CALENDAR" }] } }),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error_message"].as_str().unwrap().contains("scopes"),
+        "{body}"
+    );
+}
+
+/// LOW (round 7): a required field sent as `null` passed when the object declares it only in
+/// an `allOf` part (`ExternalPaymentScheduleRequest`): the payment was made without a
+/// schedule. `{}` was refused, as it should be.
+#[tokio::test]
+async fn a_null_required_field_declared_in_an_all_of_part_is_missing() {
+    let sandbox = Sandbox::start().await;
+    let (status, body) = post(
+        &sandbox,
+        "/payment_initiation/payment/create",
+        json!({ "amount": { "currency": "GBP", "value": 1.5 }, "recipient_id": "r",
+                "reference": "ref123",
+                "schedule": { "start_date": null, "interval": null,
+                              "interval_execution_day": null } }),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("MISSING_FIELDS")),
+        "{body}"
+    );
+}
+
+/// LOW (round 7): `1.0` passed as an integer and was echoed into the answer's integer
+/// fields, which the SDK's `i64` then could not read.
+#[tokio::test]
+async fn a_float_is_not_an_integer() {
+    let sandbox = Sandbox::start().await;
+    let (_, access_token) = item(&sandbox, json!({})).await;
+    let request = |count: Value| {
+        json!({ "access_token": access_token, "idempotency_key": "k1", "account_id": "a",
+                "type": "debit", "network": "ach", "amount": "12.34", "user_present": true,
+                "description": "d",
+                "schedule": { "interval_unit": "week", "interval_count": count,
+                              "interval_execution_day": 1, "start_date": "2026-01-05" },
+                "user": { "legal_name": "x" } })
+    };
+    let (status, body) = post(
+        &sandbox,
+        "/transfer/recurring/create",
+        request(json!(1.0)),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("INVALID_FIELD")),
+        "{body}"
+    );
+    let (status, body) = post(
+        &sandbox,
+        "/transfer/recurring/create",
+        request(json!(1)),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["recurring_transfer"]["schedule"]["interval_count"].is_u64(),
+        "{body}"
+    );
+}

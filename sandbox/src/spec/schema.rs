@@ -58,9 +58,10 @@ impl Ty {
             | (Ty::Object, Value::Object(_))
             | (Ty::Array, Value::Array(_))
             | (Ty::Null, Value::Null) => true,
-            (Ty::Integer, Value::Number(n)) => {
-                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
-            }
+            // Written as an integer: `1.0` is a number, not an integer (JSON Schema draft 4,
+            // which OpenAPI 3.0 follows; Plaid's Go decoder refuses it for an int), and the
+            // answer's echo would put a float where the spec promises an integer.
+            (Ty::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
             _ => false,
         }
     }

@@ -320,10 +320,6 @@ pub(crate) struct Ledger {
     /// ([`keep_between`](Self::keep_between)): still part of the balances, as at Plaid, whose
     /// balances do not depend on the history an app asked for.
     carried: std::collections::HashMap<usize, f64>,
-    /// Per account, the posted amounts (with [`carried`](Self::carried)) as the ledger was made:
-    /// what a balance that starts at the Item's creation already holds
-    /// ([`opening`](Self::opening)).
-    opening: std::collections::HashMap<usize, f64>,
     /// The live transactions, read from the log as it grows.
     index: LiveIndex,
 }
@@ -339,27 +335,20 @@ impl Ledger {
             start,
             refreshes: 0,
             carried: std::collections::HashMap::new(),
-            opening: std::collections::HashMap::new(),
             index: LiveIndex::default(),
         }
     }
 
-    /// Records the posted amounts as they stand: the ledger's opening (see
-    /// [`opening`](Self::opening)). Each constructor ends with it.
-    fn opened(mut self) -> Self {
-        let mut opening = std::collections::HashMap::new();
-        for t in self.current_refs().into_iter().filter(|t| !t.pending) {
-            *opening.entry(t.account).or_insert(0.0) += t.amount;
-        }
-        self.opening = opening;
-        self
-    }
-
-    /// The posted amounts of an account as the ledger was made (transactions a history left
-    /// out since counted as posted too): for a balance that is its starting balance at the
-    /// Item's creation, what to take off the ledger's sums so that only later changes move it.
-    pub(crate) fn opening(&self, account: usize) -> f64 {
-        self.opening.get(&account).copied().unwrap_or(0.0)
+    /// What has posted to an account: its live posted transactions and what a history left
+    /// out ([`carried`](Self::carried)).
+    pub(crate) fn posted(&self, account: usize) -> f64 {
+        self.carried(account)
+            + self
+                .current_refs()
+                .into_iter()
+                .filter(|t| t.account == account && !t.pending)
+                .map(|t| t.amount)
+                .sum::<f64>()
     }
 
     /// `history_days` days of generated activity ending on `today`.
@@ -377,7 +366,7 @@ impl Ledger {
         for _ in 0..history_days {
             ledger.advance_day();
         }
-        ledger.opened()
+        ledger
     }
 
     /// `user_transactions_dynamic`'s ledger: about 50 transactions over the 30 days to
@@ -401,7 +390,7 @@ impl Ledger {
             let txn = ledger.purchase(&mut rng, date, pending);
             ledger.log.push(Change::Added(txn));
         }
-        ledger.opened()
+        ledger
     }
 
     /// Exactly the `planned` transactions, as of `today`: those posted on or before it are
@@ -422,7 +411,7 @@ impl Ledger {
             let txn = ledger.planned_txn(&mut rng, p, today);
             ledger.log.push(Change::Added(txn));
         }
-        ledger.opened()
+        ledger
     }
 
     fn planned_txn(&self, rng: &mut Rng, p: &Planned, today: NaiveDate) -> Txn {
@@ -771,11 +760,6 @@ impl Ledger {
             .partition(|t| t.date >= from && t.date <= to);
         for t in left {
             *self.carried.entry(t.account).or_insert(0.0) += t.amount;
-            // A pending one left out now counts as posted: so in the opening too, and a
-            // balance from the Item's creation stays where it was.
-            if t.pending {
-                *self.opening.entry(t.account).or_insert(0.0) += t.amount;
-            }
         }
         self.log = kept.into_iter().map(Change::Added).collect();
         self.index = LiveIndex::default();
@@ -1071,28 +1055,5 @@ mod tests {
         let later = ledger.current();
         assert_eq!(later.len(), 2);
         assert!(later.iter().all(|t| !t.pending));
-    }
-
-    /// What a balance from the Item's creation takes off: the posted amounts as the ledger was
-    /// made, whatever history is kept afterwards.
-    #[test]
-    fn the_opening_is_what_was_posted_when_the_ledger_was_made() {
-        let posted = |ledger: &Ledger, account: usize| {
-            ledger.carried(account)
-                + ledger
-                    .current_refs()
-                    .into_iter()
-                    .filter(|t| t.account == account && !t.pending)
-                    .map(|t| t.amount)
-                    .sum::<f64>()
-        };
-        let mut ledger = Ledger::generated(9, 0, day0(), 60, SLOTS);
-        for account in [0, 1, 3] {
-            assert!((posted(&ledger, account) - ledger.opening(account)).abs() < 1e-6);
-        }
-        ledger.keep_between(day0() - Days::new(5), day0());
-        for account in [0, 1, 3] {
-            assert!((posted(&ledger, account) - ledger.opening(account)).abs() < 1e-6);
-        }
     }
 }

@@ -397,7 +397,7 @@ impl State {
         let now = self.now();
         let today = now.date_naive();
         let profile = pending.profile.dated(today);
-        let accounts: Vec<Account> = profile
+        let mut accounts: Vec<Account> = profile
             .accounts
             .iter()
             .enumerate()
@@ -437,6 +437,20 @@ impl State {
         if let Some(history) = history {
             let (from, to) = history.window(today);
             ledger.keep_between(from, to);
+        }
+        // A balance that starts at the Item's creation (`starting_balance`) already holds
+        // what has posted by then: a ledger balance is its plan's `current` less (more, for
+        // what a card owes) what has posted, so that goes into `current`.
+        for (index, account) in accounts.iter_mut().enumerate() {
+            let plan = &mut account.plan;
+            if plan.ledger_balance && plan.starts_at_current {
+                let posted = ledger.posted(index);
+                plan.current += if plan.kind == "credit" {
+                    -posted
+                } else {
+                    posted
+                };
+            }
         }
         let access_token = self.token("access");
         let mut products = pending.products;

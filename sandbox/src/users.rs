@@ -34,10 +34,9 @@ pub(crate) struct AccountPlan {
     pub(crate) numbers: Numbers,
     /// Whether its balances follow the ledger (`current` is then the opening balance).
     pub(crate) ledger_balance: bool,
-    /// `user_custom`'s `starting_balance`: with [`ledger_balance`](Self::ledger_balance),
-    /// `current` is the balance at the Item's creation, its transactions up to then already
-    /// in it ("the account will start with this amount as the current balance"); only what
-    /// changes after moves it.
+    /// `user_custom`'s `starting_balance`: `current` is the balance at the Item's creation
+    /// ("the account will start with this amount as the current balance"), not before its
+    /// transactions; the Item's making folds what has posted by then into it.
     pub(crate) starts_at_current: bool,
     /// `user_custom`'s `force_available_balance` / `has_null_available_balance`.
     pub(crate) force_available: Option<Option<f64>>,

@@ -276,30 +276,21 @@ pub(crate) fn available_products(item: &Item) -> Vec<Products> {
 
 /// An account's balances: for one that carries transactions, from its opening balance and its
 /// ledger (current counts posted transactions, available the pending ones too); else as the
-/// test user's data gives them. A `user_custom` `starting_balance` is the balance at the Item's
-/// creation: only what posts after moves it.
+/// test user's data gives them.
 pub(crate) fn balances(item: &Item, index: usize) -> AccountBalance {
     let Some(account) = item.accounts.get(index) else {
         return AccountBalance::new();
     };
     let plan = &account.plan;
     let (current, mut available) = if plan.ledger_balance {
-        let (mut posted, mut pending) = (item.ledger.carried(index), 0.0);
-        if plan.starts_at_current {
-            posted -= item.ledger.opening(index);
-        }
-        for t in item
+        let posted = item.ledger.posted(index);
+        let pending: f64 = item
             .ledger
             .current_refs()
             .into_iter()
-            .filter(|t| t.account == index)
-        {
-            if t.pending {
-                pending += t.amount;
-            } else {
-                posted += t.amount;
-            }
-        }
+            .filter(|t| t.account == index && t.pending)
+            .map(|t| t.amount)
+            .sum();
         let round = crate::ledger::round2;
         // Plaid's amounts are positive for money out. A deposit account's balance is what is in
         // it; a credit card's is what is owed.

@@ -2,50 +2,19 @@
 //! published doc text): one small test per point where it used to differ, over plain HTTP so
 //! that what is checked is the wire.
 
+mod common;
+
+use common::{item, post};
 use plaid_sandbox::Sandbox;
 use serde_json::{json, Value};
 use std::time::Duration;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-async fn post(sandbox: &Sandbox, path: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", sandbox.uri()))
-        .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
-        .header("PLAID-SECRET", plaid_sandbox::SECRET)
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn ok(sandbox: &Sandbox, path: &str, body: Value) -> Value {
-    let (status, answer) = post(sandbox, path, body).await;
+    let (status, answer) = post(sandbox, path, body, &[]).await;
     assert_eq!(status, 200, "{path}: {answer}");
     answer
-}
-
-/// An Item made with the sandbox shortcut: (access token, item id).
-async fn item(sandbox: &Sandbox, products: Value, options: Value) -> (String, String) {
-    let public = ok(
-        sandbox,
-        "/sandbox/public_token/create",
-        json!({ "institution_id": "ins_109508", "initial_products": products, "options": options }),
-    )
-    .await;
-    let made = ok(
-        sandbox,
-        "/item/public_token/exchange",
-        json!({ "public_token": public["public_token"] }),
-    )
-    .await;
-    (
-        made["access_token"].as_str().unwrap().to_owned(),
-        made["item_id"].as_str().unwrap().to_owned(),
-    )
 }
 
 /// The first webhook sent with `code` for `item_id` (waiting up to 10 s for it).
@@ -90,7 +59,7 @@ async fn user_custom_starting_balance_is_the_current_balance_at_creation() {
           "meta": { "limit": 1000 },
           "transactions": [txn("2026-03-01", "2026-03-02", 25.0)] },
     ] });
-    let (access, _) = item(
+    let (_, access) = item(
         &sandbox,
         json!(["transactions"]),
         json!({ "override_username": "user_custom", "override_password": config.to_string() }),
@@ -154,7 +123,7 @@ async fn institution_status_breakdown_reports_success_first_and_sums_to_one() {
 async fn an_item_errors_status_is_absent_from_item_get_and_an_integer_in_its_webhook() {
     let sandbox = Sandbox::start().await;
     let hooks = receiver().await;
-    let (access, item_id) = item(
+    let (item_id, access) = item(
         &sandbox,
         json!(["transactions"]),
         json!({ "webhook": format!("{}/h", hooks.uri()) }),
@@ -183,6 +152,7 @@ async fn documentation_url_names_the_errors_category_page() {
         &sandbox,
         "/accounts/get",
         json!({ "access_token": "access-sandbox-00000000-0000-0000-0000-000000000000" }),
+        &[],
     )
     .await;
     assert_eq!(status, 400, "{answer}");
@@ -190,14 +160,20 @@ async fn documentation_url_names_the_errors_category_page() {
         answer["documentation_url"],
         "https://plaid.com/docs/errors/invalid-input/#invalid_access_token"
     );
-    let (access, _) = item(&sandbox, json!(["transactions"]), json!({})).await;
+    let (_, access) = item(&sandbox, json!(["transactions"]), json!({})).await;
     ok(
         &sandbox,
         "/sandbox/item/reset_login",
         json!({ "access_token": access }),
     )
     .await;
-    let (_, answer) = post(&sandbox, "/accounts/get", json!({ "access_token": access })).await;
+    let (_, answer) = post(
+        &sandbox,
+        "/accounts/get",
+        json!({ "access_token": access }),
+        &[],
+    )
+    .await;
     assert_eq!(
         answer["documentation_url"], "https://plaid.com/docs/errors/item/#item_login_required",
         "{answer}"
@@ -220,6 +196,7 @@ async fn error_passwords_fail_with_a_message() {
             json!({ "institution_id": "ins_109508", "initial_products": ["transactions"],
                     "options": { "override_username": "user_good",
                                  "override_password": format!("error_{code}") } }),
+            &[],
         )
         .await;
         assert_eq!(
@@ -243,7 +220,7 @@ async fn error_passwords_fail_with_a_message() {
 async fn recurring_transactions_update_names_only_accounts_with_streams() {
     let sandbox = Sandbox::start().await;
     let hooks = receiver().await;
-    let (access, item_id) = item(
+    let (item_id, access) = item(
         &sandbox,
         json!(["transactions"]),
         json!({ "webhook": format!("{}/h", hooks.uri()) }),
@@ -285,7 +262,7 @@ async fn recurring_transactions_update_names_only_accounts_with_streams() {
 #[tokio::test]
 async fn transactions_sync_lists_only_accounts_with_transactions() {
     let sandbox = Sandbox::start().await;
-    let (access, _) = item(&sandbox, json!(["transactions"]), json!({})).await;
+    let (_, access) = item(&sandbox, json!(["transactions"]), json!({})).await;
     let (mut added, mut cursor) = (Vec::new(), String::new());
     let page = loop {
         let page = ok(

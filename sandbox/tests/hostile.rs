@@ -3,55 +3,23 @@
 //! nobody allowed, a reset must end what came before it, and no request may grow the sandbox
 //! without end or make it answer what the spec forbids.
 
+mod common;
+
+use common::{item, post};
 use plaid_sandbox::{Sandbox, WebhookChaos};
 use serde_json::{json, Value};
 use std::time::Duration;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// POSTs JSON to the sandbox with its keys (and `extra` headers): the status and the answer.
-async fn post(sandbox: &Sandbox, route: &str, body: Value, extra: &[(&str, &str)]) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .post(format!("{}{route}", sandbox.uri()))
-        .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
-        .header("PLAID-SECRET", plaid_sandbox::SECRET)
-        .header("Content-Type", "application/json")
-        .body(body.to_string());
-    for (name, value) in extra {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// An Item whose webhook URL is `webhook`: its item id and access token.
 async fn item_with_webhook(sandbox: &Sandbox, webhook: &str) -> (String, String) {
-    item(sandbox, json!({ "webhook": webhook })).await
-}
-
-/// An Item made with these `/sandbox/public_token/create` options.
-async fn item(sandbox: &Sandbox, options: Value) -> (String, String) {
-    let (_, public) = post(
+    item(
         sandbox,
-        "/sandbox/public_token/create",
-        json!({ "institution_id": "ins_109508", "initial_products": ["transactions"],
-                "options": options }),
-        &[],
+        json!(["transactions"]),
+        json!({ "webhook": webhook }),
     )
-    .await;
-    let (status, item) = post(
-        sandbox,
-        "/item/public_token/exchange",
-        json!({ "public_token": public["public_token"] }),
-        &[],
-    )
-    .await;
-    assert_eq!(status, 200, "{item}");
-    (
-        item["item_id"].as_str().unwrap().to_owned(),
-        item["access_token"].as_str().unwrap().to_owned(),
-    )
+    .await
 }
 
 /// A new-user link token.
@@ -333,6 +301,7 @@ async fn amounts_beyond_a_trillion_are_refused() {
     let sandbox = Sandbox::start().await;
     let (_, access) = item(
         &sandbox,
+        json!(["transactions"]),
         json!({ "override_username": "user_transactions_dynamic", "override_password": "pass" }),
     )
     .await;
@@ -392,7 +361,7 @@ async fn an_oversized_body_is_answered_in_plaids_shape() {
 #[tokio::test]
 async fn a_page_reaching_the_sandbox_under_its_own_name_is_refused() {
     let sandbox = Sandbox::start().await;
-    let (_, access_token) = item(&sandbox, json!({})).await;
+    let (_, access_token) = item(&sandbox, json!(["transactions"]), json!({})).await;
     let port = sandbox.uri().rsplit(':').next().unwrap().to_owned();
     let rebound = format!("rebind.example:{port}");
     let origin = format!("http://{rebound}");
@@ -438,7 +407,7 @@ async fn a_page_reaching_the_sandbox_under_its_own_name_is_refused() {
     }
     // A name given to `allow_host` (a container's), with or without its port.
     let named = Sandbox::builder().allow_host("Sandbox:4010").start().await;
-    let (_, access_token) = item(&named, json!({})).await;
+    let (_, access_token) = item(&named, json!(["transactions"]), json!({})).await;
     for (host, expected) in [
         ("sandbox:4010", 200),
         ("sandbox", 200),
@@ -468,8 +437,8 @@ async fn tokens_are_unguessable_while_data_follows_the_seed() {
         first, second,
         "two sandboxes with one seed made one link token"
     );
-    let (item_one, token_one) = item(&one, json!({})).await;
-    let (item_two, token_two) = item(&two, json!({})).await;
+    let (item_one, token_one) = item(&one, json!(["transactions"]), json!({})).await;
+    let (item_two, token_two) = item(&two, json!(["transactions"]), json!({})).await;
     assert_ne!(token_one, token_two);
     assert_eq!(item_one, item_two, "the seed still decides the ids");
     // A reset starts a new key: its tokens are not the ones before it.
@@ -572,7 +541,7 @@ async fn a_null_required_field_declared_in_an_all_of_part_is_missing() {
 #[tokio::test]
 async fn a_float_is_not_an_integer() {
     let sandbox = Sandbox::start().await;
-    let (_, access_token) = item(&sandbox, json!({})).await;
+    let (_, access_token) = item(&sandbox, json!(["transactions"]), json!({})).await;
     let request = |count: Value| {
         json!({ "access_token": access_token, "idempotency_key": "k1", "account_id": "a",
                 "type": "debit", "network": "ach", "amount": "12.34", "user_present": true,

@@ -150,13 +150,9 @@ async fn sent(server: &MockServer) -> Vec<Value> {
         .collect()
 }
 
-fn token_and_dates() -> Value {
-    json!({ "access_token": common::ACCESS_TOKEN, "start_date": "2024-01-01", "end_date": "2026-11-21" })
-}
-
-#[tokio::test]
-async fn offset_with_a_total_in_options_gets_every_item_once() {
-    let server = serve(
+/// 1,234 transactions served by `/transactions/get`, its total in `options`.
+async fn transactions_1234() -> MockServer {
+    serve(
         "/transactions/get",
         "transactions",
         "transaction_id",
@@ -167,7 +163,16 @@ async fn offset_with_a_total_in_options_gets_every_item_once() {
             short_by: 0,
         },
     )
-    .await;
+    .await
+}
+
+fn token_and_dates() -> Value {
+    json!({ "access_token": common::ACCESS_TOKEN, "start_date": "2024-01-01", "end_date": "2026-11-21" })
+}
+
+#[tokio::test]
+async fn offset_with_a_total_in_options_gets_every_item_once() {
+    let server = transactions_1234().await;
     let client = common::client(&server);
     let items = client
         .paginate(request::<TransactionsGetRequest>(token_and_dates()))
@@ -281,18 +286,7 @@ async fn after_id_continues_after_the_last_event() {
 
 #[tokio::test]
 async fn a_listing_resumes_from_a_stored_position() {
-    let server = serve(
-        "/transactions/get",
-        "transactions",
-        "transaction_id",
-        1234,
-        Fake::OffsetTotal {
-            in_options: true,
-            total: "total_transactions",
-            short_by: 0,
-        },
-    )
-    .await;
+    let server = transactions_1234().await;
     let client = common::client(&server);
     let req: TransactionsGetRequest = request(token_and_dates());
     let first: Vec<_> = client
@@ -413,18 +407,7 @@ async fn an_error_ends_the_stream_after_the_pages_before_it() {
 /// page's `next` below was `Offset(500)`.
 #[tokio::test]
 async fn a_listing_starts_where_the_request_points() {
-    let server = serve(
-        "/transactions/get",
-        "transactions",
-        "transaction_id",
-        1234,
-        Fake::OffsetTotal {
-            in_options: true,
-            total: "total_transactions",
-            short_by: 0,
-        },
-    )
-    .await;
+    let server = transactions_1234().await;
     let client = common::client(&server);
     let mut body = token_and_dates();
     body["options"] = json!({ "offset": 200 });

@@ -229,30 +229,22 @@ mod tests {
     #[test]
     fn documentation_urls_point_at_the_categorys_page() {
         let url = |f: Failure| f.to_json("req")["documentation_url"].clone();
-        assert_eq!(
-            url(Failure::code("ITEM_LOGIN_REQUIRED")),
-            "https://plaid.com/docs/errors/item/#item_login_required"
-        );
-        assert_eq!(
-            url(Failure::code("INVALID_FIELD")),
-            "https://plaid.com/docs/errors/invalid-request/#invalid_field"
-        );
-        assert_eq!(
-            url(Failure::code("INVALID_ACCOUNT_ID")),
-            "https://plaid.com/docs/errors/invalid-input/#invalid_account_id"
-        );
-        assert_eq!(
-            url(Failure::code("TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION")),
-            "https://plaid.com/docs/errors/transactions/#transactions_sync_mutation_during_pagination"
-        );
-        assert_eq!(
-            url(Failure::code("RATE_LIMIT")),
-            "https://plaid.com/docs/errors/rate-limit-exceeded/#rate_limit"
-        );
-        assert_eq!(
-            url(Failure::code("INTERNAL_SERVER_ERROR")),
-            "https://plaid.com/docs/errors/api/#internal_server_error"
-        );
+        for (code, page) in [
+            ("ITEM_LOGIN_REQUIRED", "item/#item_login_required"),
+            ("INVALID_FIELD", "invalid-request/#invalid_field"),
+            ("INVALID_ACCOUNT_ID", "invalid-input/#invalid_account_id"),
+            (
+                "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
+                "transactions/#transactions_sync_mutation_during_pagination",
+            ),
+            ("RATE_LIMIT", "rate-limit-exceeded/#rate_limit"),
+            ("INTERNAL_SERVER_ERROR", "api/#internal_server_error"),
+        ] {
+            assert_eq!(
+                url(Failure::code(code)),
+                format!("https://plaid.com/docs/errors/{page}")
+            );
+        }
         assert_eq!(
             url(Failure::new(400, "SOME_NEW_ERROR", "ODD", "odd")),
             "https://plaid.com/docs/errors/#odd"

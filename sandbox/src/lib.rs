@@ -56,6 +56,7 @@ mod body;
 pub mod cli;
 mod failure;
 mod handlers;
+mod identity_match;
 mod institutions;
 mod ledger;
 mod link_flow;

@@ -158,12 +158,7 @@ fn search(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fa
 /// to its `account_subtypes` (`all` for every one): "any account type for which a filter is
 /// not specified will be entirely omitted from Link".
 fn shows(link: &crate::state::LinkToken, account: &crate::users::AccountPlan) -> bool {
-    let depository = |subtypes: &[&str]| {
-        account.kind == "depository" && subtypes.contains(&account.subtype.as_str())
-    };
-    if link.products.iter().any(|p| p == "auth")
-        && !depository(&["checking", "savings", "cash management"])
-    {
+    if link.products.iter().any(|p| p == "auth") && !account.auth_eligible() {
         return false;
     }
     let Some(filters) = &link.account_filters else {

@@ -44,6 +44,18 @@ pub(crate) struct AccountPlan {
     pub(crate) owners: Option<Vec<OwnerPlan>>,
 }
 
+impl AccountPlan {
+    /// Whether Auth covers it: debitable checking, savings and cash management (Plaid's
+    /// `NO_AUTH_ACCOUNTS` rule; `/auth/get` and `/processor/auth/get` describe these three).
+    pub(crate) fn auth_eligible(&self) -> bool {
+        self.kind == "depository"
+            && matches!(
+                self.subtype.as_str(),
+                "checking" | "savings" | "cash management"
+            )
+    }
+}
+
 /// Account and routing numbers a config may set.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Numbers {
@@ -203,6 +215,14 @@ const LIKE_USER_GOOD: &[&str] = &[
 
 /// The Item some credentials link, or the error linking with them gives (`INVALID_CREDENTIALS`
 /// for unknown ones). `today` dates a custom config's relative data.
+/// Whether `username` is one of the sandbox's test users (`from_credentials` knows it).
+pub(crate) fn is_test_user(username: &str) -> bool {
+    matches!(
+        username,
+        "user_good" | "user_transactions_dynamic" | "user_custom"
+    ) || LIKE_USER_GOOD.contains(&username)
+}
+
 pub(crate) fn from_credentials(
     username: &str,
     password: &str,
@@ -260,7 +280,7 @@ pub(crate) fn from_credentials(
         }
         "user_transactions_dynamic" => Ok(user_transactions_dynamic()),
         "user_custom" => user_custom(password, today),
-        other if LIKE_USER_GOOD.contains(&other) => Ok(user_good(other)),
+        other if is_test_user(other) => Ok(user_good(other)),
         _ => Err(invalid()),
     }
 }

@@ -289,3 +289,278 @@ async fn transactions_sync_lists_only_accounts_with_transactions() {
         );
     }
 }
+
+/// The user_good Item with these products: its access token, item id and accounts.
+async fn good_item(sandbox: &Sandbox, products: Value) -> (String, String, Vec<Value>) {
+    let (item_id, access) = item(sandbox, products, json!({})).await;
+    let accounts = ok(sandbox, "/accounts/get", json!({ "access_token": access })).await;
+    let accounts = accounts["accounts"].as_array().unwrap().clone();
+    (access, item_id, accounts)
+}
+
+fn ids(accounts: &[Value]) -> Vec<Value> {
+    accounts.iter().map(|a| a["account_id"].clone()).collect()
+}
+
+/// `/identity/match` "generates a match score, which indicates how well the provided identity
+/// data matches the identity information on file"; a field not sent has no score; "balances
+/// ... will always be null". It answered the spec's example (another Item's accounts, Chase,
+/// 90 and 30 whatever was sent).
+#[tokio::test]
+async fn identity_match_scores_what_was_sent_against_the_items_owners() {
+    let sandbox = Sandbox::start().await;
+    let (access, item_id, accounts) = good_item(&sandbox, json!(["identity"])).await;
+    let identity = ok(&sandbox, "/identity/get", json!({ "access_token": access })).await;
+    let owner = &identity["accounts"][0]["owners"][0];
+    let address = &owner["addresses"][0]["data"];
+    let user = json!({
+        "legal_name": owner["names"][0],
+        "phone_number": owner["phone_numbers"][0]["data"],
+        "email_address": owner["emails"][0]["data"],
+        "address": { "street": address["street"], "city": address["city"],
+                     "region": address["region"], "postal_code": address["postal_code"],
+                     "country": address["country"] },
+    });
+    let matched = ok(
+        &sandbox,
+        "/identity/match",
+        json!({ "access_token": access, "user": user }),
+    )
+    .await;
+    assert_eq!(matched["item"]["item_id"], item_id.as_str());
+    let scored = matched["accounts"].as_array().unwrap();
+    assert_eq!(ids(scored), ids(&accounts));
+    for account in scored {
+        assert_eq!(account["legal_name"]["score"], 100, "{account}");
+        assert_eq!(account["phone_number"]["score"], 100, "{account}");
+        assert_eq!(account["email_address"]["score"], 100, "{account}");
+        assert_eq!(account["address"]["score"], 100, "{account}");
+        assert_eq!(account["address"]["is_postal_code_match"], true);
+        assert_eq!(account["balances"]["current"], Value::Null, "{account}");
+    }
+
+    // Someone else, by name only: a mismatch, and no score for what was not sent.
+    let one = accounts[0]["account_id"].clone();
+    let other = ok(
+        &sandbox,
+        "/identity/match",
+        json!({ "access_token": access, "user": { "legal_name": "Totally Different Person" },
+                "options": { "account_ids": [one] } }),
+    )
+    .await;
+    let scored = other["accounts"].as_array().unwrap();
+    assert_eq!(ids(scored), vec![one]);
+    assert!(
+        scored[0]["legal_name"]["score"].as_i64().unwrap() < 70,
+        "{other}"
+    );
+    assert_eq!(
+        scored[0]["legal_name"]["is_first_name_or_last_name_match"],
+        false
+    );
+    assert!(scored[0].get("phone_number").is_none(), "{other}");
+
+    let refused = |body: Value| {
+        let sandbox = &sandbox;
+        async move { post(sandbox, "/identity/match", body, &[]).await.1["error_code"].clone() }
+    };
+    assert_eq!(
+        refused(json!({ "access_token": access, "options": { "account_ids": ["zzz"] } })).await,
+        "INVALID_ACCOUNT_ID"
+    );
+    ok(
+        &sandbox,
+        "/sandbox/item/reset_login",
+        json!({ "access_token": access }),
+    )
+    .await;
+    assert_eq!(
+        refused(json!({ "access_token": access, "user": user })).await,
+        "ITEM_LOGIN_REQUIRED"
+    );
+}
+
+/// `/processor/auth/get` returns numbers "for a checking, savings, or cash management account";
+/// `/auth/get` leaves a credit card out and waits for micro-deposits. The processor call gave
+/// a credit card ACH numbers and a pending account its numbers.
+#[tokio::test]
+async fn processor_auth_gives_numbers_only_where_auth_does() {
+    let sandbox = Sandbox::start().await;
+    let (access, _, accounts) = good_item(&sandbox, json!(["auth"])).await;
+    let card = accounts
+        .iter()
+        .find(|a| a["subtype"] == "credit card")
+        .unwrap()["account_id"]
+        .clone();
+    let made = ok(
+        &sandbox,
+        "/processor/token/create",
+        json!({ "access_token": access, "account_id": card, "processor": "dwolla" }),
+    )
+    .await;
+    let (status, answer) = post(
+        &sandbox,
+        "/processor/auth/get",
+        json!({ "processor_token": made["processor_token"] }),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error_code"].clone()),
+        (400, json!("NO_AUTH_ACCOUNTS")),
+        "{answer}"
+    );
+
+    let pending = ok(
+        &sandbox,
+        "/sandbox/processor_token/create",
+        json!({ "institution_id": "ins_109512",
+                "options": { "override_username": "user_good", "override_password": "microdeposits_good" } }),
+    )
+    .await;
+    let (status, answer) = post(
+        &sandbox,
+        "/processor/auth/get",
+        json!({ "processor_token": pending["processor_token"] }),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error_code"].clone()),
+        (400, json!("PRODUCT_NOT_READY")),
+        "{answer}"
+    );
+}
+
+/// `products`: "Item creation will fail if one or more listed products is ... incompatible
+/// with the account type"; each product needs "at least one compatible account" (the spec).
+/// Items were made with Auth over a credit card alone, Investments over a checking account.
+#[tokio::test]
+async fn an_item_is_not_made_with_a_product_none_of_its_accounts_can_use() {
+    let sandbox = Sandbox::start().await;
+    let custom = |accounts: Value| {
+        json!({ "override_username": "user_custom",
+                "override_password": json!({ "override_accounts": accounts }).to_string() })
+    };
+    let checking = json!([{ "type": "depository", "subtype": "checking", "starting_balance": 10 }]);
+    let card = json!([{ "type": "credit", "subtype": "credit card", "starting_balance": 10,
+                        "meta": { "limit": 100 } }]);
+    for (products, accounts, code) in [
+        (json!(["investments"]), &checking, "NO_INVESTMENT_ACCOUNTS"),
+        (json!(["liabilities"]), &checking, "NO_LIABILITY_ACCOUNTS"),
+        (json!(["auth"]), &card, "NO_AUTH_ACCOUNTS"),
+        (json!(["transactions", "auth"]), &card, "NO_AUTH_ACCOUNTS"),
+    ] {
+        let (status, answer) = post(
+            &sandbox,
+            "/sandbox/public_token/create",
+            json!({ "institution_id": "ins_109508", "initial_products": products,
+                    "options": custom(accounts.clone()) }),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (status, answer["error_code"].as_str()),
+            (400, Some(code)),
+            "{products}: {answer}"
+        );
+    }
+    // What each can use still links.
+    item(&sandbox, json!(["auth", "transactions"]), custom(checking)).await;
+    item(&sandbox, json!(["transactions"]), custom(card)).await;
+}
+
+/// `/liabilities/get`'s `accounts` is "an array of accounts associated with the Item" (Plaid's
+/// example lists Plaid Checking beside the loans); it listed the liability accounts only.
+#[tokio::test]
+async fn liabilities_get_lists_the_items_accounts() {
+    let sandbox = Sandbox::start().await;
+    let (access, _, accounts) = good_item(&sandbox, json!(["liabilities"])).await;
+    let all = ok(
+        &sandbox,
+        "/liabilities/get",
+        json!({ "access_token": access }),
+    )
+    .await;
+    assert_eq!(ids(all["accounts"].as_array().unwrap()), ids(&accounts));
+    let checking = accounts
+        .iter()
+        .find(|a| a["subtype"] == "checking")
+        .unwrap()["account_id"]
+        .clone();
+    let one = ok(
+        &sandbox,
+        "/liabilities/get",
+        json!({ "access_token": access, "options": { "account_ids": [checking] } }),
+    )
+    .await;
+    assert_eq!(ids(one["accounts"].as_array().unwrap()), vec![checking]);
+    assert_eq!(one["liabilities"]["credit"], json!([]));
+}
+
+/// `/item/import`: `user_id` is an "opaque user identifier", the pair is "chosen by you", and
+/// "Plaid will automatically begin an extraction of that Item". Any pair but the sandbox's
+/// test users was refused as wrong credentials, and no transactions webhook followed.
+#[tokio::test]
+async fn item_import_takes_any_user_and_pulls_transactions() {
+    let sandbox = Sandbox::start().await;
+    let hooks = receiver().await;
+    let imported = ok(
+        &sandbox,
+        "/item/import",
+        json!({ "products": ["transactions"], "user_auth": { "user_id": "abc123", "auth_token": "tok" },
+                "options": { "webhook": format!("{}/hooks", hooks.uri()) } }),
+    )
+    .await;
+    let got = ok(
+        &sandbox,
+        "/item/get",
+        json!({ "access_token": imported["access_token"] }),
+    )
+    .await;
+    let item_id = got["item"]["item_id"].as_str().unwrap();
+    webhook(&sandbox, item_id, "HISTORICAL_UPDATE").await;
+    // The sandbox's own users keep their meaning.
+    let (status, answer) = post(
+        &sandbox,
+        "/item/import",
+        json!({ "products": ["transactions"],
+                "user_auth": { "user_id": "user_good", "auth_token": "error_ITEM_LOCKED" } }),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (400, Some("ITEM_LOCKED")),
+        "{answer}"
+    );
+}
+
+/// Windowpane's Auth numbers: "Routing number `333333334`" (plaid.com/docs/auth/coverage/
+/// testing/); every US bank answered 011401533.
+#[tokio::test]
+async fn windowpane_answers_its_own_routing_number() {
+    let sandbox = Sandbox::start().await;
+    let public = ok(
+        &sandbox,
+        "/sandbox/public_token/create",
+        json!({ "institution_id": "ins_135858", "initial_products": ["auth"] }),
+    )
+    .await;
+    let made = ok(
+        &sandbox,
+        "/item/public_token/exchange",
+        json!({ "public_token": public["public_token"] }),
+    )
+    .await;
+    let auth = ok(
+        &sandbox,
+        "/auth/get",
+        json!({ "access_token": made["access_token"] }),
+    )
+    .await;
+    assert_eq!(auth["numbers"]["ach"][0]["routing"], "333333334", "{auth}");
+    let (_, access) = item(&sandbox, json!(["auth"]), json!({})).await;
+    let auth = ok(&sandbox, "/auth/get", json!({ "access_token": access })).await;
+    assert_eq!(auth["numbers"]["ach"][0]["routing"], "011401533");
+}

@@ -52,6 +52,7 @@ pub(crate) fn prepare(
         });
         profile.default_product_data = false;
     }
+    needs_accounts_for(&profile, &products)?;
     Ok(PendingItem {
         bank,
         products,
@@ -62,6 +63,36 @@ pub(crate) fn prepare(
         update_of: None,
         history: History::default(),
     })
+}
+
+/// Plaid's `products`: "Item creation will fail if one or more listed products is ...
+/// incompatible with the account type"; each needs "at least one compatible account".
+fn needs_accounts_for(profile: &users::Profile, products: &[String]) -> Result<(), Failure> {
+    for product in products {
+        let (usable, code) = match product.as_str() {
+            "auth" => (
+                profile
+                    .accounts
+                    .iter()
+                    .any(users::AccountPlan::auth_eligible),
+                "NO_AUTH_ACCOUNTS",
+            ),
+            "investments" => (
+                profile.accounts.iter().any(|a| a.kind == "investment"),
+                "NO_INVESTMENT_ACCOUNTS",
+            ),
+            // user_good's loans are dated when the Item is made (`Profile::dated`).
+            "liabilities" => (
+                profile.default_product_data || !profile.liabilities.is_empty(),
+                "NO_LIABILITY_ACCOUNTS",
+            ),
+            _ => continue,
+        };
+        if !usable {
+            return Err(Failure::code(code));
+        }
+    }
+    Ok(())
 }
 
 /// `options.transactions` of `/sandbox/public_token/create`: the history the Item's
@@ -269,9 +300,11 @@ pub(super) fn invalidate(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     ))
 }
 
-/// `/item/import`: an Item from a user's credentials at an institution, without Link. The
-/// sandbox reads `user_auth.user_id` and `auth_token` as a username and password (Plaid's own
-/// sandbox test imports `user_good` / `pass_good`).
+/// `/item/import`: an Item from a user's credentials at an institution, without Link, its
+/// extraction begun at once (the transactions webhooks follow, as after an exchange).
+/// `user_id` is "an opaque user identifier" of the caller's choosing: any pair is `user_good`'s
+/// data, except that a sandbox test user's name with its password (`user_good` /
+/// `error_ITEM_LOCKED`, `user_custom` / a config) means what it means in Link.
 pub(super) fn import(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let products = body.required_list("products")?;
     let auth = body
@@ -297,8 +330,26 @@ pub(super) fn import(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         .option("webhook")
         .and_then(serde_json::Value::as_str)
         .map(str::to_owned);
-    let pending = prepare(ctx.state, &institution, products, &user_id, &token, webhook)?;
-    let (access_token, _) = ctx.state.create_item(pending);
+    let (username, password) = if users::is_test_user(&user_id) {
+        (user_id.as_str(), token.as_str())
+    } else {
+        ("user_good", "pass_good")
+    };
+    let pending = prepare(
+        ctx.state,
+        &institution,
+        products,
+        username,
+        password,
+        webhook,
+    )?;
+    let now = ctx.state.now();
+    let (access_token, item_id) = ctx.state.create_item(pending);
+    if let Some(item) = ctx.state.items.get_mut(&item_id) {
+        if item.has_product("transactions") {
+            crate::webhooks::transactions_ready(item, ctx.outgoing, now);
+        }
+    }
     json(&ItemImportResponse::new(
         AccessToken::new(access_token),
         ctx.request_id.clone(),

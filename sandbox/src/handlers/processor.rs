@@ -8,7 +8,8 @@ use crate::state::Item;
 use plaid_sdk::types::{
     AccountIdentity, AccountSubtype, AccountType, ProcessorAccountGetResponse,
     ProcessorAuthGetResponse, ProcessorBalanceGetResponse, ProcessorIdentityGetResponse,
-    ProcessorNumber, ProcessorTokenCreateResponse, SandboxProcessorTokenCreateResponse,
+    ProcessorIdentityMatchResponse, ProcessorNumber, ProcessorTokenCreateResponse,
+    SandboxProcessorTokenCreateResponse,
 };
 use plaid_sdk::ProcessorToken;
 
@@ -97,6 +98,14 @@ fn processor_account<'c>(
 pub(super) fn auth_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let (item, index) = processor_account(ctx, body)?;
+    // Numbers "for a checking, savings, or cash management account", as `/auth/get` gives
+    // them: none for other accounts, none before micro-deposits are verified.
+    if !item.accounts[index].plan.auth_eligible() {
+        return Err(Failure::code("NO_AUTH_ACCOUNTS"));
+    }
+    if super::products::awaits_verification(item, index) {
+        return Err(Failure::code("PRODUCT_NOT_READY"));
+    }
     let (ach, eft, bacs, international) = super::products::numbers_of(item, index);
     let mut numbers = ProcessorNumber::new();
     if let Some(n) = ach {
@@ -154,4 +163,14 @@ pub(super) fn identity_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     .mask(account.plan.mask.clone())
     .subtype(AccountSubtype::from(account.plan.subtype.as_str()));
     json(&ProcessorIdentityGetResponse::new(identity, request_id))
+}
+
+pub(super) fn identity_match(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
+    let request_id = ctx.request_id.clone();
+    let claimed = crate::identity_match::Claimed::from_user(body.get("user"));
+    let (item, index) = processor_account(ctx, body)?;
+    json(&ProcessorIdentityMatchResponse::new(
+        super::products::match_scores(item, index, &claimed),
+        request_id,
+    ))
 }

@@ -6,33 +6,37 @@ use super::{
 };
 use crate::body::{offset, page_count, Body};
 use crate::failure::Failure;
+use crate::identity_match::Claimed;
 use crate::state::Item;
 use crate::users::{LiabilityPlan, OwnerPlan, SecurityPlan};
 use plaid_sdk::types::{
-    AccountIdentity, AccountSubtype, AccountType, Address, AddressData, Apr, AprAprType,
-    AuthGetNumbers, AuthGetResponse, CreditCardLiability, Email, EmailType, Holding,
-    IdentityGetResponse, InvestmentAccount, InvestmentAccountBalances, InvestmentTransaction,
-    InvestmentTransactionSubtype, InvestmentTransactionType, InvestmentsHoldingsGetResponse,
-    InvestmentsTransactionsGetResponse, LiabilitiesGetResponse, LiabilitiesObject,
-    MortgageInterestRate, MortgageLiability, MortgagePropertyAddress, NumbersAch, NumbersBacs,
-    NumbersEft, NumbersInternational, Owner, PhoneNumber, PhoneNumberType, PslfStatus, Security,
-    ServicerAddressData, StudentLoan, StudentLoanStatus, StudentLoanStatusType,
-    StudentRepaymentPlan, StudentRepaymentPlanType,
+    AccountBalance, AccountIdentity, AccountIdentityMatchScore, AccountSubtype, AccountType,
+    Address, AddressData, Apr, AprAprType, AuthGetNumbers, AuthGetResponse, CreditCardLiability,
+    Email, EmailType, Holding, IdentityGetResponse, IdentityMatchResponse, InvestmentAccount,
+    InvestmentAccountBalances, InvestmentTransaction, InvestmentTransactionSubtype,
+    InvestmentTransactionType, InvestmentsHoldingsGetResponse, InvestmentsTransactionsGetResponse,
+    LiabilitiesGetResponse, LiabilitiesObject, MortgageInterestRate, MortgageLiability,
+    MortgagePropertyAddress, NumbersAch, NumbersBacs, NumbersEft, NumbersInternational, Owner,
+    PhoneNumber, PhoneNumberType, PslfStatus, Security, ServicerAddressData, StudentLoan,
+    StudentLoanStatus, StudentLoanStatusType, StudentRepaymentPlan, StudentRepaymentPlanType,
 };
 
-/// The accounts Auth covers: debitable checking, savings and cash management (Plaid's
-/// `NO_AUTH_ACCOUNTS` rule).
+/// Whether Auth covers an Item's account (see [`crate::users::AccountPlan::auth_eligible`]).
 fn auth_eligible(item: &Item, index: usize) -> bool {
-    let plan = &item.accounts[index].plan;
-    plan.kind == "depository"
-        && matches!(
-            plan.subtype.as_str(),
-            "checking" | "savings" | "cash management"
-        )
+    item.accounts[index].plan.auth_eligible()
+}
+
+/// Whether an account waits for its micro-deposits (Auth is `PRODUCT_NOT_READY` until then).
+pub(crate) fn awaits_verification(item: &Item, index: usize) -> bool {
+    item.accounts[index]
+        .verification
+        .as_deref()
+        .is_some_and(|s| s.starts_with("pending"))
 }
 
 /// An account's numbers, by its institution's country: ACH in the US (Plaid's sandbox numbers:
-/// `111122223333` and the mask, routing `011401533`, wire `021000021`), EFT in Canada, BACS and
+/// `111122223333` and the mask, routing `011401533` or the bank's own where Plaid's Auth testing
+/// page gives one, wire `021000021`), EFT in Canada, BACS and
 /// IBAN in the UK; or those a `user_custom` config sets.
 pub(crate) fn numbers_of(
     item: &Item,
@@ -87,7 +91,9 @@ pub(crate) fn numbers_of(
                 NumbersAch::new(
                     number,
                     id,
-                    n.ach_routing.clone().unwrap_or_else(|| "011401533".into()),
+                    n.ach_routing
+                        .clone()
+                        .unwrap_or_else(|| sandbox_routing(item.bank.id).into()),
                 )
                 .wire_routing(
                     n.ach_wire_routing
@@ -103,6 +109,15 @@ pub(crate) fn numbers_of(
     }
 }
 
+/// The routing number a US test bank's accounts have: Windowpane's "Routing number
+/// `333333334`" (plaid.com/docs/auth/coverage/testing/), Plaid's `011401533` elsewhere.
+fn sandbox_routing(bank_id: &str) -> &'static str {
+    match bank_id {
+        "ins_135858" => "333333334",
+        _ => "011401533",
+    }
+}
+
 pub(super) fn auth_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let item = item_for(ctx, body, "/auth/get")?;
@@ -115,12 +130,7 @@ pub(super) fn auth_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     if (0..item.accounts.len()).all(|i| !auth_eligible(item, i)) {
         return Err(Failure::code("NO_AUTH_ACCOUNTS"));
     }
-    if chosen.iter().any(|i| {
-        item.accounts[*i]
-            .verification
-            .as_deref()
-            .is_some_and(|s| s.starts_with("pending"))
-    }) {
+    if chosen.iter().any(|i| awaits_verification(item, *i)) {
         // Plaid: Auth on an Item whose micro-deposits are not verified yet.
         return Err(Failure::code("PRODUCT_NOT_READY"));
     }
@@ -207,6 +217,59 @@ pub(super) fn identity_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         })
         .collect();
     json(&IdentityGetResponse::new(
+        accounts,
+        item_object(item),
+        request_id,
+    ))
+}
+
+/// An account scored against what a request claims (Identity Match): the account's fields
+/// with null balances ("Fields within the `balances` object will always be null").
+pub(crate) fn match_scores(
+    item: &Item,
+    index: usize,
+    claimed: &Claimed,
+) -> AccountIdentityMatchScore {
+    let account = &item.accounts[index];
+    let owners = account.plan.owners.as_ref().unwrap_or(&item.profile.owners);
+    let (name, phone, email, address) = claimed.score(owners);
+    let mut out = AccountIdentityMatchScore::new(
+        account.id.clone(),
+        AccountBalance::new(),
+        account.plan.name.clone(),
+        AccountType::from(account.plan.kind.as_str()),
+    )
+    .mask(account.plan.mask.clone())
+    .subtype(AccountSubtype::from(account.plan.subtype.as_str()));
+    if let Some(official) = &account.plan.official_name {
+        out = out.official_name(official.clone());
+    }
+    if let Some(v) = name {
+        out = out.legal_name(v);
+    }
+    if let Some(v) = phone {
+        out = out.phone_number(v);
+    }
+    if let Some(v) = email {
+        out = out.email_address(v);
+    }
+    if let Some(v) = address {
+        out = out.address(v);
+    }
+    out
+}
+
+pub(super) fn identity_match(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
+    let request_id = ctx.request_id.clone();
+    let claimed = Claimed::from_user(body.get("user"));
+    let item = item_for(ctx, body, "/identity/match")?;
+    offers_product(item, "identity")?;
+    let filter = account_filter(item, body, "account_ids")?;
+    let accounts: Vec<AccountIdentityMatchScore> = (0..item.accounts.len())
+        .filter(|i| filter.as_ref().is_none_or(|f| f.contains(i)))
+        .map(|i| match_scores(item, i, &claimed))
+        .collect();
+    json(&IdentityMatchResponse::new(
         accounts,
         item_object(item),
         request_id,
@@ -560,8 +623,11 @@ pub(super) fn liabilities_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             }
         }
     }
-    let mut accounts_seen: Vec<usize> = chosen.iter().map(|p| account_of(p)).collect();
-    accounts_seen.dedup();
+    // "An array of accounts associated with the Item" (Plaid's example lists Plaid Checking
+    // beside the loans): every account the request's filter allows.
+    let accounts_seen: Vec<usize> = (0..item.accounts.len())
+        .filter(|i| filter.as_ref().is_none_or(|f| f.contains(i)))
+        .collect();
     let liabilities = LiabilitiesObject::new()
         .credit(credit)
         .student(student)

@@ -564,3 +564,33 @@ async fn windowpane_answers_its_own_routing_number() {
     let auth = ok(&sandbox, "/auth/get", json!({ "access_token": access })).await;
     assert_eq!(auth["numbers"]["ach"][0]["routing"], "011401533");
 }
+
+/// `/categories/get` takes no keys (the spec's `security: []`; Plaid's official Python SDK
+/// sends none): it was refused `MISSING_FIELDS` "client_id, secret". Every other operation
+/// still wants them.
+#[tokio::test]
+async fn categories_get_takes_no_credentials() {
+    let sandbox = Sandbox::start().await;
+    let bare = |path: &'static str| {
+        let url = format!("{}{path}", sandbox.uri());
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .header("Content-Type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, answer) = bare("/categories/get").await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["categories"].is_array(), "{answer}");
+    let (status, answer) = bare("/institutions/get").await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (400, Some("MISSING_FIELDS"))
+    );
+}

@@ -1,6 +1,7 @@
 //! The digest of a spec: the smallest copy [`super::SpecIndex::new`] answers the same from.
 //!
-//! Kept: `openapi`, `info.version`; per operation its `operationId`, the JSON request body's
+//! Kept: `openapi`, `info.version`; per operation its `operationId`, an empty `security` (an
+//! operation that takes no credentials), the JSON request body's
 //! schema, and the success response (its code, the media type, its schema and the example
 //! `new` would pick, as `example`); the component schemas these reach, transitively. In every
 //! schema only the validation keywords survive (`description`, `title`, `example` except beside
@@ -130,6 +131,12 @@ impl Digester<'_> {
         let mut out = Map::new();
         if let Some(id) = op.get("operationId") {
             out.insert("operationId".to_owned(), id.clone());
+        }
+        if let Some(security) = op
+            .get("security")
+            .filter(|s| s.as_array().is_some_and(Vec::is_empty))
+        {
+            out.insert("security".to_owned(), security.clone());
         }
         if let Some(body) = op.get("requestBody") {
             let body = deref(self.spec, body);

@@ -29,6 +29,8 @@ pub struct Operation {
     /// The success status the answer carries: 200, or the operation's first 2xx code when it
     /// has no 200 (`/user/create` answers 201).
     pub status: u16,
+    /// Whether it takes no credentials (the spec's `security: []`, as `/categories/get`).
+    pub open: bool,
     pub(crate) request: Option<SchemaId>,
     pub(crate) response: Response,
 }
@@ -320,11 +322,16 @@ impl SpecIndex {
                     }
                 };
                 router.add(&upper, path, operations.len());
+                let open = op
+                    .get("security")
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty);
                 operations.push(Operation {
                     operation_id,
                     method: upper,
                     path: path.clone(),
                     status,
+                    open,
                     request,
                     response,
                 });

@@ -146,7 +146,7 @@ CREATE TABLE IF NOT EXISTS transactions (
 CREATE INDEX IF NOT EXISTS transactions_item ON transactions (item_id, date);
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,              -- random: an id says nothing about another
-    kind TEXT NOT NULL,               -- sync | remove
+    kind TEXT NOT NULL,               -- sync | remove | check
     item_id TEXT NOT NULL,
     reason TEXT NOT NULL,
     state TEXT NOT NULL,              -- queued | running | done | failed | superseded
@@ -593,14 +593,18 @@ async fn exchange_item(
         }
     }
     match keep_item(&app, &user, &item_id, &token).await {
-        Ok(accounts) => {
+        Ok((accounts, queued)) => {
             tracing::info!(item_id = %item_id, "Item linked");
-            // A sync may be queued already (a webhook's, or a replica's sweep): name that one.
-            let job_id =
-                match jobs::enqueue(&app, Kind::Sync, &item_id, "link", Unless::Queued).await? {
-                    Some(id) => Some(id),
-                    None => jobs::newest_sync(&app, &item_id).await?,
-                };
+            app.wake.notify_waiters();
+            // A sync may be queued already (a webhook's): name that one. The Item is kept and
+            // its sync queued whatever this lookup meets.
+            let job_id = match queued {
+                Some(id) => Some(id),
+                None => jobs::newest_sync(&app, &item_id).await.unwrap_or_else(|e| {
+                    tracing::warn!(item_id = %item_id, error = %e, "could not name the sync job");
+                    None
+                }),
+            };
             Ok((
                 StatusCode::CREATED,
                 Json(json!({ "item_id": item_id, "accounts": accounts, "sync_job": job_id })),
@@ -613,14 +617,17 @@ async fn exchange_item(
     }
 }
 
-/// Fetches what the app stores about a new Item and makes it active; an error if it is a
-/// duplicate of one the user has.
+/// Fetches what the app stores about a new Item and makes it active with its first sync
+/// queued, in one transaction (an active Item without a sync would never be synced: Plaid
+/// sends `SYNC_UPDATES_AVAILABLE` only once `/transactions/sync` has been called); an error if
+/// it is a duplicate of one the user has. The number of accounts, and the sync's id if this
+/// queued it.
 async fn keep_item(
     app: &App,
     user: &User,
     item_id: &str,
     token: &AccessToken,
-) -> Result<usize, AppError> {
+) -> Result<(usize, Option<String>), AppError> {
     let item = app
         .plaid
         .item_get(&ItemGetRequest::new(token.clone()))
@@ -711,7 +718,10 @@ async fn keep_item(
             ],
         ));
     }
-    if app.db.transaction(stmts).await?.is_none() {
+    let (job_id, queue) = jobs::enqueue_stmt(Kind::Sync, item_id, "link", Unless::Queued);
+    let insert_at = stmts.len();
+    stmts.extend(queue);
+    let Some(counts) = app.db.transaction(stmts).await? else {
         let other = app
             .db
             .query_one(
@@ -726,8 +736,9 @@ async fn keep_item(
             Some(other) => format!("these accounts are already linked as Item {other}"),
             None => "the link was abandoned meanwhile".into(),
         }));
-    }
-    Ok(accounts.len())
+    };
+    let queued = counts.get(insert_at).is_some_and(|n| *n > 0);
+    Ok((accounts.len(), queued.then_some(job_id)))
 }
 
 /// An Item the app will not keep: removed at Plaid now, or by a job that retries until Plaid
@@ -941,8 +952,9 @@ async fn disconnect_item(
     }
     app.db
         .transaction(vec![
+            // Plaid has invalidated the token: nothing to keep it for.
             Stmt::new(
-                "UPDATE items SET status = 'disconnected' WHERE id = $1",
+                "UPDATE items SET status = 'disconnected', access_token = '' WHERE id = $1",
                 params![item_id.clone()],
             ),
             // The same accounts may be linked again.

@@ -10,10 +10,13 @@
 //!   signed (it sees the change the webhook announces): copies and retries coalesce, and a
 //!   new change is never mistaken for a copy;
 //! - an Item's state (its error, its consent expiry) changes only if the webhook's `iat` is
-//!   not older than the state's: a late `ERROR` never undoes a newer `LOGIN_REPAIRED`.
+//!   not older than the state's, and only while the Item is active: a late `ERROR` never
+//!   undoes a newer `LOGIN_REPAIRED`. A retry of an `ERROR` is signed anew, though, and then
+//!   looks newer than the repair, so an `ERROR` or `LOGIN_REPAIRED` also queues a check
+//!   (`/item/get`, [`Kind::Check`]) whose answer, Plaid's own, has the last word.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{enqueue_stmt, Kind, Unless};
+use crate::jobs::{enqueue_stmt, enqueue_stmt_at, Kind, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 
@@ -120,20 +123,20 @@ async fn apply(app: &App, hook: &Claimed) -> Result<(), StoreError> {
          WHERE key = $3 AND owner = $4 AND state = 'running'",
         params![outcome, now_ms(), hook.key.clone(), app.replica.clone()],
     )];
-    let queues_sync = effect.iter().any(|e| matches!(e, Effect::Sync(_)));
+    let queues_job = effect.iter().any(|e| matches!(e, Effect::Job(_)));
     stmts.extend(effect.into_iter().flat_map(|e| match e {
-        Effect::Sync(stmts) => stmts,
+        Effect::Job(stmts) => stmts,
         Effect::State(stmt) => vec![stmt],
     }));
-    if app.db.transaction(stmts).await?.is_some() && queues_sync {
+    if app.db.transaction(stmts).await?.is_some() && queues_job {
         app.wake.notify_waiters();
     }
     Ok(())
 }
 
 enum Effect {
-    /// A sync queued ([`enqueue_stmt`]'s statements).
-    Sync(Vec<Stmt>),
+    /// A job queued ([`enqueue_stmt`]'s statements).
+    Job(Vec<Stmt>),
     State(Stmt),
 }
 
@@ -143,7 +146,12 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
         return (Vec::new(), "no Item named");
     };
     let covered = Unless::StartedAfter(hook.iat.saturating_add(1).saturating_mul(1000));
-    let sync = || Effect::Sync(enqueue_stmt(Kind::Sync, item_id, "webhook", covered).1);
+    let sync = || Effect::Job(enqueue_stmt(Kind::Sync, item_id, "webhook", covered).1);
+    // A check asks Plaid after the second the webhook was signed in, so its answer is newer.
+    let check = || {
+        let after = hook.iat.saturating_add(1).saturating_mul(1000);
+        Effect::Job(enqueue_stmt_at(Kind::Check, item_id, "webhook", covered, after).1)
+    };
     let body: serde_json::Value = serde_json::from_str(&hook.body).unwrap_or_default();
     match (hook.webhook_type.as_str(), hook.webhook_code.as_str()) {
         ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE" | "DEFAULT_UPDATE") => (
@@ -163,24 +171,28 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
                 .unwrap_or("UNKNOWN")
                 .to_owned();
             (
-                vec![Effect::State(Stmt::new(
-                    "UPDATE items SET error_code = $1, state_at = $2
-                     WHERE id = $3 AND state_at <= $2",
-                    params![code, hook.iat, item_id],
-                ))],
-                "error recorded unless a newer state was",
+                vec![
+                    Effect::State(Stmt::new(
+                        "UPDATE items SET error_code = $1, state_at = $2
+                         WHERE id = $3 AND status = 'active' AND state_at <= $2",
+                        params![code, hook.iat, item_id],
+                    )),
+                    check(),
+                ],
+                "error recorded unless a newer state was; check queued",
             )
         }
         ("ITEM", "LOGIN_REPAIRED") => (
             vec![
                 Effect::State(Stmt::new(
                     "UPDATE items SET error_code = NULL, state_at = $1
-                     WHERE id = $2 AND state_at <= $1",
+                     WHERE id = $2 AND status = 'active' AND state_at <= $1",
                     params![hook.iat, item_id],
                 )),
                 sync(),
+                check(),
             ],
-            "error cleared unless a newer state was; sync queued",
+            "error cleared unless a newer state was; sync and check queued",
         ),
         // When the Item stops working: its consent's end (`consent_expiration_time`), or the
         // disconnection Plaid has scheduled (`disconnect_time`). A webhook without its time
@@ -197,7 +209,7 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
             (
                 vec![Effect::State(Stmt::new(
                     "UPDATE items SET consent_expires_at = $1, consent_at = $2
-                     WHERE id = $3 AND consent_at <= $2",
+                     WHERE id = $3 AND status = 'active' AND consent_at <= $2",
                     params![at, hook.iat, item_id],
                 ))],
                 "access end recorded unless a newer one was",

@@ -11,7 +11,7 @@
 use crate::app::{now_ms, now_s, random_id, App};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
-use plaid_sdk::types::ItemRemoveRequest;
+use plaid_sdk::types::{ItemGetRequest, ItemRemoveRequest};
 use plaid_sdk::{AccessToken, Error as PlaidError, ErrorCode};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +25,10 @@ pub enum Kind {
     /// `/item/remove` of an Item the app does not keep (a failed or duplicate link), retried
     /// until Plaid confirms, so no bank stays connected (and billed) without a record.
     Remove,
+    /// `/item/get` after an `ITEM` webhook: Plaid's own word on the Item's error, recorded
+    /// as of when the call started. Webhooks come in any order and Plaid signs each retry
+    /// anew, so their `iat` alone cannot say which state is the newest.
+    Check,
 }
 
 impl Kind {
@@ -32,6 +36,7 @@ impl Kind {
         match self {
             Kind::Sync => "sync",
             Kind::Remove => "remove",
+            Kind::Check => "check",
         }
     }
 }
@@ -66,10 +71,23 @@ pub fn enqueue_stmt(
     reason: &str,
     unless: Unless,
 ) -> (String, Vec<Stmt>) {
+    enqueue_stmt_at(kind, item_id, reason, unless, 0)
+}
+
+/// [`enqueue_stmt`] for a job that must not start before `not_before` (ms): a check that must
+/// ask Plaid after a given second.
+pub fn enqueue_stmt_at(
+    kind: Kind,
+    item_id: &str,
+    reason: &str,
+    unless: Unless,
+    not_before: i64,
+) -> (String, Vec<Stmt>) {
     let id = random_id();
     let now = now_ms();
+    let run_after = not_before.max(now);
     let needs = match kind {
-        Kind::Sync => "active",
+        Kind::Sync | Kind::Check => "active",
         Kind::Remove => "removing",
     };
     let (busy, started_after) = match unless {
@@ -80,7 +98,7 @@ pub fn enqueue_stmt(
     let insert = Stmt::new(
         "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at)
          SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT),
-                'queued', CAST($5 AS BIGINT), CAST($5 AS BIGINT)
+                'queued', CAST($9 AS BIGINT), CAST($5 AS BIGINT)
          WHERE EXISTS (SELECT 1 FROM items WHERE id = $3 AND status = $6)
            AND NOT EXISTS (SELECT 1 FROM jobs WHERE item_id = $3 AND kind = $2
                            AND (($7 = 1 AND state = 'running')
@@ -95,13 +113,14 @@ pub fn enqueue_stmt(
             now,
             needs,
             busy,
-            started_after
+            started_after,
+            run_after
         ],
     );
     let run_now = Stmt::new(
         "UPDATE jobs SET run_after = $1
          WHERE item_id = $2 AND kind = $3 AND state = 'queued' AND run_after > $1",
-        params![now, item_id, kind.as_str()],
+        params![run_after, item_id, kind.as_str()],
     );
     (id, vec![insert, run_now])
 }
@@ -279,6 +298,7 @@ async fn run(app: &Arc<App>, job: Claimed) {
     let outcome = match job.kind.as_str() {
         "sync" => sync(app, &job.item_id).await,
         "remove" => remove(app, &job.item_id).await,
+        "check" => check(app, &job.item_id).await,
         other => Err(Failed::fatal(format!("unknown job kind {other}"))),
     };
     heartbeat.abort();
@@ -331,7 +351,7 @@ async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, St
     let wait = (now.saturating_sub(job.created_at) / 2).clamp(1_000.min(longest), longest);
     // One queued job per Item and kind (the unique index): if one is queued already, it does
     // the work, and this one says so.
-    let requeued = app
+    let requeue = app
         .db
         .execute(
             "UPDATE jobs SET state = 'queued', run_after = $1, owner = NULL, lease_until = NULL,
@@ -348,7 +368,26 @@ async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, St
                 job.kind.clone()
             ],
         )
-        .await?;
+        .await;
+    let requeued = match requeue {
+        Ok(n) => n,
+        // On PostgreSQL a job of its kind queued at the same moment by another transaction
+        // (a webhook's), unseen by the check above, breaks the one-queued-job index: that
+        // job does the work. Any other error leaves this one running (below).
+        Err(e) => {
+            let queued = app
+                .db
+                .query_one(
+                    "SELECT 1 FROM jobs WHERE item_id = $1 AND kind = $2 AND state = 'queued'",
+                    params![job.item_id.clone(), job.kind.clone()],
+                )
+                .await?;
+            if queued.is_none() {
+                return Err(e);
+            }
+            0
+        }
+    };
     if requeued == 1 {
         return Ok(true);
     }
@@ -385,6 +424,9 @@ async fn sync(app: &App, item_id: &str) -> Result<Done, Failed> {
         };
         let token = AccessToken::new(row.text(0));
         let start = row.opt_text(1);
+        // What Plaid answers is the Item's state as of now: a webhook signed after this (an
+        // `ERROR` while the sync runs) is newer than anything the sync can say.
+        let asked_at = now_s();
         let outcome = app
             .plaid
             .transactions_sync_all(
@@ -397,15 +439,15 @@ async fn sync(app: &App, item_id: &str) -> Result<Done, Failed> {
         let batch = match outcome {
             Ok(SyncOutcome::Updated(batch)) => batch,
             Ok(SyncOutcome::NotReady(_)) => return Ok(counts(0, 0, 0)),
-            Err(e) => return Err(sync_failed(app, item_id, &e).await),
+            Err(e) => return Err(sync_failed(app, item_id, &e, asked_at).await),
         };
         let now = now_ms();
         let mut stmts = vec![Stmt::guard(
             "UPDATE items SET cursor = $1, last_synced_at = $2,
-                 error_code = CASE WHEN state_at <= $3 THEN NULL ELSE error_code END,
-                 state_at = CASE WHEN state_at <= $3 THEN $3 ELSE state_at END
+                 error_code = CASE WHEN state_at < $3 THEN NULL ELSE error_code END,
+                 state_at = CASE WHEN state_at < $3 THEN $3 ELSE state_at END
              WHERE id = $4 AND status = 'active' AND cursor IS NOT DISTINCT FROM $5",
-            params![batch.next_cursor.clone(), now, now_s(), item_id, start],
+            params![batch.next_cursor.clone(), now, asked_at, item_id, start],
         )];
         for t in batch.added.iter().chain(&batch.modified) {
             stmts.push(Stmt::new(
@@ -438,6 +480,7 @@ async fn sync(app: &App, item_id: &str) -> Result<Done, Failed> {
         let (a, m, r) = (batch.added.len(), batch.modified.len(), batch.removed.len());
         match app.db.transaction(stmts).await.map_err(db_error)? {
             Some(_) => {
+                settle_later(app, item_id, asked_at, true).await;
                 tracing::info!(item_id = %item_id, added = a, modified = m, removed = r, "synced");
                 return Ok(counts(a, m, r));
             }
@@ -463,9 +506,9 @@ fn counts(a: usize, m: usize, r: usize) -> Done {
 
 /// Records what a failed sync says about the Item (a login to repair, an Item gone: any
 /// failure trying again cannot fix, Plaid's error or an answer this app cannot read, shown
-/// as `SYNC_FAILED`), and the code; retried if it can pass. The next sync that succeeds
-/// clears it.
-async fn sync_failed(app: &App, item_id: &str, e: &PlaidError) -> Failed {
+/// as `SYNC_FAILED`), as of `asked_at`, when the failing call started, unless a newer state
+/// was recorded; and the code; retried if it can pass. The next sync that succeeds clears it.
+async fn sync_failed(app: &App, item_id: &str, e: &PlaidError, asked_at: i64) -> Failed {
     let code = e
         .api_error()
         .map(|a| a.error_code.as_str().to_owned())
@@ -475,18 +518,105 @@ async fn sync_failed(app: &App, item_id: &str, e: &PlaidError) -> Failed {
             // Not the bank's state but this app's: someone must look (Decode names the field).
             tracing::error!(item_id = %item_id, error = %e, "sync failed for good");
         }
-        let _ = app
-            .db
-            .execute(
-                "UPDATE items SET error_code = $1, state_at = $2 WHERE id = $3 AND state_at <= $2",
-                params![code.clone(), now_s(), item_id],
-            )
-            .await;
+        let _ = record_error(app, item_id, Some(code.clone()), asked_at).await;
     }
     tracing::warn!(item_id = %item_id, error = %e, "sync failed");
     Failed {
         error: code,
         retry: e.is_retryable(),
+    }
+}
+
+/// `/item/get` of an Item an `ITEM` webhook spoke of: its error as Plaid has it when the call
+/// starts, recorded unless a newer state was (a webhook signed after the call started).
+async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
+    let db_error = |e: StoreError| Failed::retry(e.to_string());
+    let row = app
+        .db
+        .query_one(
+            "SELECT access_token FROM items WHERE id = $1 AND status = 'active'",
+            params![item_id],
+        )
+        .await
+        .map_err(db_error)?;
+    let Some(row) = row else {
+        return Ok(Done::default()); // disconnected meanwhile: nothing to say
+    };
+    let asked_at = now_s();
+    let answer = app
+        .plaid
+        .item_get(&ItemGetRequest::new(AccessToken::new(row.text(0))))
+        .await;
+    let code = match answer {
+        Ok(got) => got.item.error.map(|e| e.error_code.as_str().to_owned()),
+        Err(e) => {
+            let error = e.api_error().map_or_else(
+                || "could not reach Plaid".to_owned(),
+                |a| a.error_code.as_str().to_owned(),
+            );
+            return Err(if e.is_retryable() {
+                Failed::retry(error)
+            } else {
+                Failed::fatal(error)
+            });
+        }
+    };
+    record_error(app, item_id, code, asked_at)
+        .await
+        .map_err(db_error)?;
+    Ok(Done::default())
+}
+
+/// Records Plaid's answer on the Item's error (`None`: none), given by a call that started
+/// at `asked_at` (s), over any state recorded in an earlier second. A webhook's `iat` is whole
+/// seconds, so a state from the same second may be newer or older than the answer: then a
+/// check after that second settles it ([`settle_later`]).
+async fn record_error(
+    app: &App,
+    item_id: &str,
+    code: Option<String>,
+    asked_at: i64,
+) -> Result<(), StoreError> {
+    let applied = app
+        .db
+        .execute(
+            "UPDATE items SET error_code = $1, state_at = $2
+             WHERE id = $3 AND status = 'active' AND state_at < $2",
+            params![code, asked_at, item_id],
+        )
+        .await?;
+    if applied == 0 {
+        settle_later(app, item_id, asked_at, false).await;
+    }
+    Ok(())
+}
+
+/// Queues a check for after the second `asked_at` if the Item's state was recorded in that
+/// same second (and, with `only_errors`, is an error): Plaid's answer then, asked in a later
+/// second, is newer than both.
+async fn settle_later(app: &App, item_id: &str, asked_at: i64, only_errors: bool) {
+    let unsure = app
+        .db
+        .query_one(
+            "SELECT 1 FROM items WHERE id = $1 AND status = 'active' AND state_at = $2
+               AND ($3 = 0 OR error_code IS NOT NULL)",
+            params![item_id, asked_at, i64::from(only_errors)],
+        )
+        .await;
+    if !matches!(unsure, Ok(Some(_))) {
+        return;
+    }
+    let after = asked_at.saturating_add(1).saturating_mul(1000);
+    let (_, stmts) = enqueue_stmt_at(
+        Kind::Check,
+        item_id,
+        "a state from the same second",
+        Unless::StartedAfter(after),
+        after,
+    );
+    match app.db.transaction(stmts).await {
+        Ok(_) => app.wake.notify_waiters(),
+        Err(e) => tracing::warn!(item_id = %item_id, error = %e, "could not queue a check"),
     }
 }
 

@@ -309,7 +309,7 @@ fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
 async fn sync_jobs(db: &Path, item_id: &str) -> i64 {
     let db = rusqlite::Connection::open(db).unwrap();
     db.query_row(
-        "SELECT COUNT(*) FROM jobs WHERE item_id = ?1",
+        "SELECT COUNT(*) FROM jobs WHERE item_id = ?1 AND kind = 'sync'",
         [item_id],
         |r| r.get(0),
     )
@@ -1066,4 +1066,181 @@ async fn a_failed_sync_with_another_queued_hands_its_work_over() {
     let next = format!("/api/jobs/{}", seen["next_job_id"].as_str().unwrap());
     job_done(&backend, &next, "the sync that took over", 30).await;
     assert_stored_equals_ledger(&backend, &sandbox, &item_id).await;
+}
+
+/// user-1's first Item, linked and synced once: its id.
+async fn linked_and_synced(backend: &Backend, sandbox: &Sandbox) -> String {
+    let (status, body) = backend.link(sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    eventually("the first sync", 10, async || {
+        let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+        items["items"][0]["last_synced_at"].is_string()
+    })
+    .await;
+    body["item_id"].as_str().unwrap().to_owned()
+}
+
+/// user-1's first Item as `GET /api/items` shows it.
+async fn first_item(backend: &Backend) -> Value {
+    let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+    items["items"][0].clone()
+}
+
+/// HIGH (review round 8): a sync that committed after an `ITEM_LOGIN_REQUIRED` webhook
+/// arrived cleared the error: it was stamped with its commit time, though its data was older.
+/// An `ERROR` queues no sync, so the Item showed healthy while Plaid wanted a new login.
+#[tokio::test]
+async fn an_error_plaid_reports_while_a_sync_runs_stays_on_the_item() {
+    let sandbox = sandbox().await;
+    let backend = on_sqlite(&sandbox, "error-mid-sync").spawn().unwrap();
+    let item_id = linked_and_synced(&backend, &sandbox).await;
+    // The next sync's answer is made now and arrives 4 s later.
+    sandbox.inject(
+        Some("/transactions/sync"),
+        Fault::Slow(Duration::from_secs(4)),
+        1,
+    );
+    let (status, body) = backend
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/sync"),
+            "user-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let job = format!("/api/jobs/{}", body["job_id"].as_str().unwrap());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    sandbox.require_login(&item_id).unwrap();
+    eventually("the ERROR webhook shown", 10, async || {
+        first_item(&backend).await["error"] == "ITEM_LOGIN_REQUIRED"
+    })
+    .await;
+    job_done(&backend, &job, "the slow sync", 20).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let item = first_item(&backend).await;
+    assert_eq!(item["error"], "ITEM_LOGIN_REQUIRED", "{item}");
+}
+
+/// MED (review round 8): Plaid signs each retry of a webhook anew, so an `ERROR` first
+/// refused (a 503 while the key could not be fetched) and retried after a `LOGIN_REPAIRED`
+/// looks newer than the repair, and showed the repaired Item as broken. Plaid's own
+/// `/item/get` has the last word.
+#[tokio::test]
+async fn a_retried_error_signed_after_the_repair_does_not_break_the_item() {
+    let sandbox = sandbox().await;
+    let backend = on_sqlite(&sandbox, "error-retried").spawn().unwrap();
+    let item_id = linked_and_synced(&backend, &sandbox).await;
+    let signer = sandbox.signer();
+    let now = SystemTime::now();
+    let error = json!({
+        "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item_id,
+        "error": { "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
+                   "error_message": "the login details of this item have changed",
+                   "display_message": null, "status": 400 },
+        "environment": "sandbox",
+    })
+    .to_string();
+    let repaired = json!({
+        "webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED", "item_id": item_id,
+        "environment": "sandbox",
+    })
+    .to_string();
+    let repaired_jwt = signer.sign_at(repaired.as_bytes(), now - Duration::from_secs(10));
+    assert_eq!(
+        backend
+            .post_webhook(repaired.as_bytes(), &repaired_jwt)
+            .await,
+        200
+    );
+    let retry_jwt = signer.sign_at(error.as_bytes(), now);
+    assert_eq!(
+        backend.post_webhook(error.as_bytes(), &retry_jwt).await,
+        200
+    );
+    eventually("the Item healthy, as Plaid has it", 10, async || {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        first_item(&backend).await["error"].is_null()
+    })
+    .await;
+    // And stays so.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let item = first_item(&backend).await;
+    assert!(item["error"].is_null(), "{item}");
+}
+
+/// MED (review round 8): the first sync was queued after the Item was made active, in a
+/// step of its own; a database error (or a crash) between the two left an active Item with
+/// no sync, never synced (Plaid sends `SYNC_UPDATES_AVAILABLE` only after a first
+/// `/transactions/sync`), connected at Plaid, the public token spent, the user told 500.
+/// Both commit together now, or neither and the Item is removed at Plaid.
+#[tokio::test]
+async fn an_item_is_kept_only_with_its_first_sync_queued() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("keep-with-sync");
+    let db = dir.join("db.sqlite3");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", &db)
+        .spawn()
+        .unwrap();
+    // The database refuses new jobs (a stand-in for an error or a crash at that step).
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER no_jobs BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+    )
+    .unwrap();
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert!(status >= 500, "{status} {body}");
+    eventually("no bank left connected", 10, async || {
+        sandbox.connected_items().is_empty()
+    })
+    .await;
+    let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+    assert_eq!(items["items"], json!([]), "{items}");
+    conn.execute_batch("DROP TRIGGER no_jobs;").unwrap();
+    // With the database well again, a link keeps its Item and syncs it.
+    let item_id = linked_and_synced(&backend, &sandbox).await;
+    assert_stored_equals_ledger(&backend, &sandbox, &item_id).await;
+}
+
+/// LOW (review round 8): a disconnected Item kept its access token in the database (Plaid
+/// had invalidated it, a secret kept for nothing), and `ITEM` webhooks still changed it.
+#[tokio::test]
+async fn a_disconnected_item_keeps_no_token_and_ignores_item_webhooks() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("disconnected");
+    let db = dir.join("db.sqlite3");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", &db)
+        .spawn()
+        .unwrap();
+    let item_id = linked_and_synced(&backend, &sandbox).await;
+    let (status, body) = backend
+        .call("DELETE", &format!("/api/items/{item_id}"), "user-1", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let token: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT access_token FROM items WHERE id = ?1",
+            [&item_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(token, "", "the disconnected Item's token is still stored");
+    let error = json!({
+        "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item_id,
+        "error": { "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
+                   "error_message": "m", "display_message": null, "status": 400 },
+        "environment": "sandbox",
+    })
+    .to_string();
+    let jwt = sandbox.signer().sign(error.as_bytes());
+    assert_eq!(backend.post_webhook(error.as_bytes(), &jwt).await, 200);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let item = first_item(&backend).await;
+    assert_eq!(item["status"], "disconnected", "{item}");
+    assert!(item["error"].is_null(), "{item}");
 }

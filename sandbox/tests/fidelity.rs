@@ -594,3 +594,44 @@ async fn categories_get_takes_no_credentials() {
         (400, Some("MISSING_FIELDS"))
     );
 }
+
+/// user_good's securities carry what Plaid's `/investments/holdings/get` example gives for
+/// them: the option's contract, the bill's fixed-income terms, sectors, industries and
+/// subtypes (they were null).
+#[tokio::test]
+async fn user_goods_securities_have_plaids_details() {
+    let sandbox = Sandbox::start().await;
+    let (access, _, _) = good_item(&sandbox, json!(["investments"])).await;
+    let holdings = ok(
+        &sandbox,
+        "/investments/holdings/get",
+        json!({ "access_token": access }),
+    )
+    .await;
+    let securities = holdings["securities"].as_array().unwrap();
+    let named = |name: &str| {
+        securities
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {holdings}"))
+            .clone()
+    };
+    let option = named("Nflx Feb 01'18 $355 Call");
+    assert_eq!(
+        option["option_contract"],
+        json!({ "contract_type": "call", "expiration_date": "2018-02-01",
+                "strike_price": 355.0, "underlying_security_ticker": "NFLX" })
+    );
+    assert_eq!(option["subtype"], "option");
+    let bill = named("US Treasury Bill - 5.43% 31/10/2024 USD 100");
+    assert_eq!(bill["fixed_income"]["face_value"], 100.0);
+    assert_eq!(bill["fixed_income"]["yield_rate"]["percentage"], 5.43);
+    assert_eq!(bill["fixed_income"]["maturity_date"], "2024-10-31");
+    assert_eq!(bill["sector"], "Government");
+    let stock = named("Achillion Pharmaceuticals Inc.");
+    assert_eq!(stock["sector"], "Health Technology");
+    assert_eq!(stock["industry"], "Major Pharmaceuticals");
+    assert_eq!(stock["subtype"], "common stock");
+    assert_eq!(stock["market_identifier_code"], "XNAS");
+    assert_eq!(named("U S Dollar")["subtype"], "cash");
+}

@@ -12,13 +12,15 @@ use crate::users::{LiabilityPlan, OwnerPlan, SecurityPlan};
 use plaid_sdk::types::{
     AccountBalance, AccountIdentity, AccountIdentityMatchScore, AccountSubtype, AccountType,
     Address, AddressData, Apr, AprAprType, AuthGetNumbers, AuthGetResponse, CreditCardLiability,
-    Email, EmailType, Holding, IdentityGetResponse, IdentityMatchResponse, InvestmentAccount,
-    InvestmentAccountBalances, InvestmentTransaction, InvestmentTransactionSubtype,
-    InvestmentTransactionType, InvestmentsHoldingsGetResponse, InvestmentsTransactionsGetResponse,
-    LiabilitiesGetResponse, LiabilitiesObject, MortgageInterestRate, MortgageLiability,
-    MortgagePropertyAddress, NumbersAch, NumbersBacs, NumbersEft, NumbersInternational, Owner,
-    PhoneNumber, PhoneNumberType, PslfStatus, Security, ServicerAddressData, StudentLoan,
-    StudentLoanStatus, StudentLoanStatusType, StudentRepaymentPlan, StudentRepaymentPlanType,
+    Email, EmailType, FixedIncome, Holding, IdentityGetResponse, IdentityMatchResponse,
+    InvestmentAccount, InvestmentAccountBalances, InvestmentTransaction,
+    InvestmentTransactionSubtype, InvestmentTransactionType, InvestmentsHoldingsGetResponse,
+    InvestmentsTransactionsGetResponse, LiabilitiesGetResponse, LiabilitiesObject,
+    MortgageInterestRate, MortgageLiability, MortgagePropertyAddress, NumbersAch, NumbersBacs,
+    NumbersEft, NumbersInternational, OptionContract, Owner, PhoneNumber, PhoneNumberType,
+    PslfStatus, Security, ServicerAddressData, StudentLoan, StudentLoanStatus,
+    StudentLoanStatusType, StudentRepaymentPlan, StudentRepaymentPlanType, YieldRate,
+    YieldRateType,
 };
 
 /// Whether Auth covers an Item's account (see [`crate::users::AccountPlan::auth_eligible`]).
@@ -330,7 +332,70 @@ fn security(plan: &SecurityPlan) -> Security {
     if let Some(v) = plan.close_price {
         out = out.close_price(v);
     }
-    out
+    plaids_details(&plan.name, out)
+}
+
+/// What Plaid's `/investments/holdings/get` example gives for user_good's securities beyond
+/// their names and prices: subtype, sector, industry, market, and the option's contract and
+/// the bill's fixed-income terms. Other securities (a `user_custom` config's) have none.
+fn plaids_details(name: &str, out: Security) -> Security {
+    let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let (subtype, sector, industry, market) = match name {
+        "U S Dollar" => ("cash", None, None, None),
+        "Nflx Feb 01'18 $355 Call" => (
+            "option",
+            Some("Technology Services"),
+            Some("Internet Software or Services"),
+            Some("XNAS"),
+        ),
+        "Achillion Pharmaceuticals Inc." => (
+            "common stock",
+            Some("Health Technology"),
+            Some("Major Pharmaceuticals"),
+            Some("XNAS"),
+        ),
+        "DoubleLine Total Return Bond Fund" => ("mutual fund", None, None, Some("XNAS")),
+        "Matthews Pacific Tiger Fund Insti Class" => (
+            "mutual fund",
+            Some("Miscellaneous"),
+            Some("Investment Trusts or Mutual Funds"),
+            Some("XNAS"),
+        ),
+        "NH PORTFOLIO 1055 (FIDELITY INDEX)" => ("etf", None, None, Some("XNAS")),
+        "US Treasury Bill - 5.43% 31/10/2024 USD 100" => (
+            "bill",
+            Some("Government"),
+            Some("Sovereign Government"),
+            None,
+        ),
+        _ => return out,
+    };
+    let mut out = out.subtype(subtype.to_owned());
+    if let Some(v) = sector {
+        out = out.sector(v.to_owned());
+    }
+    if let Some(v) = industry {
+        out = out.industry(v.to_owned());
+    }
+    if let Some(v) = market {
+        out = out.market_identifier_code(v.to_owned());
+    }
+    match subtype {
+        "option" => out.option_contract(OptionContract::new(
+            "call".to_owned(),
+            date(2018, 2, 1),
+            355.0,
+            "NFLX".to_owned(),
+        )),
+        "bill" => out.fixed_income(
+            FixedIncome::new()
+                .face_value(100.0)
+                .issue_date(date(2023, 11, 2))
+                .maturity_date(date(2024, 10, 31))
+                .yield_rate(YieldRate::new(5.43).type_(YieldRateType::CouponEquivalent)),
+        ),
+        _ => out,
+    }
 }
 
 /// Securities, each once.

@@ -112,7 +112,8 @@ CREATE TABLE IF NOT EXISTS items (
     cursor TEXT,                      -- /transactions/sync cursor, written with its changes
     last_synced_at BIGINT,
     error_code TEXT,
-    state_at BIGINT NOT NULL DEFAULT 0,     -- iat (s) of the newest state applied
+    state_at BIGINT NOT NULL DEFAULT 0,     -- when (s) the newest error state applied held:
+                                      -- a webhook's iat, or when the call that told it started
     consent_expires_at TEXT,
     consent_at BIGINT NOT NULL DEFAULT 0,
     status TEXT NOT NULL,             -- linking | active | removing | disconnected
@@ -596,15 +597,8 @@ async fn exchange_item(
         Ok((accounts, queued)) => {
             tracing::info!(item_id = %item_id, "Item linked");
             app.wake.notify_waiters();
-            // A sync may be queued already (a webhook's): name that one. The Item is kept and
-            // its sync queued whatever this lookup meets.
-            let job_id = match queued {
-                Some(id) => Some(id),
-                None => jobs::newest_sync(&app, &item_id).await.unwrap_or_else(|e| {
-                    tracing::warn!(item_id = %item_id, error = %e, "could not name the sync job");
-                    None
-                }),
-            };
+            // Nothing can queue a sync for the Item before it is active, so this is its first.
+            let job_id = queued;
             Ok((
                 StatusCode::CREATED,
                 Json(json!({ "item_id": item_id, "accounts": accounts, "sync_job": job_id })),

@@ -25,9 +25,10 @@ pub enum Kind {
     /// `/item/remove` of an Item the app does not keep (a failed or duplicate link), retried
     /// until Plaid confirms, so no bank stays connected (and billed) without a record.
     Remove,
-    /// `/item/get` after an `ITEM` webhook: Plaid's own word on the Item's error, recorded
-    /// as of when the call started. Webhooks come in any order and Plaid signs each retry
-    /// anew, so their `iat` alone cannot say which state is the newest.
+    /// `/item/get` after an `ITEM` webhook, or after an answer that met a state recorded in
+    /// its own second: Plaid's own word on the Item's error, recorded as of when the call
+    /// started. Webhooks come in any order and Plaid signs each retry anew, so their `iat`
+    /// alone cannot say which state is the newest.
     Check,
 }
 
@@ -64,7 +65,8 @@ pub enum Unless {
 /// says one is not needed. The job's id and the statements, for a transaction: the insert
 /// (its count says whether it queued), then one that makes a job of its kind queued already
 /// and waiting out a retry's backoff run now: a request for one is a reason to try again
-/// (a user asking, a webhook with news; Plaid may be back).
+/// (a user asking, a webhook with news; Plaid may be back). A check is the other way round:
+/// one queued already waits until the latest second it was asked to wait out.
 pub fn enqueue_stmt(
     kind: Kind,
     item_id: &str,
@@ -118,8 +120,13 @@ pub fn enqueue_stmt_at(
         ],
     );
     let run_now = Stmt::new(
-        "UPDATE jobs SET run_after = $1
-         WHERE item_id = $2 AND kind = $3 AND state = 'queued' AND run_after > $1",
+        if kind == Kind::Check {
+            "UPDATE jobs SET run_after = $1
+             WHERE item_id = $2 AND kind = $3 AND state = 'queued' AND run_after < $1"
+        } else {
+            "UPDATE jobs SET run_after = $1
+             WHERE item_id = $2 AND kind = $3 AND state = 'queued' AND run_after > $1"
+        },
         params![run_after, item_id, kind.as_str()],
     );
     (id, vec![insert, run_now])
@@ -141,20 +148,6 @@ pub async fn enqueue(
         app.wake.notify_waiters();
     }
     Ok(queued.then_some(id))
-}
-
-/// The Item's newest sync job, whatever its state: for a new Item, the one that covers its
-/// first sync when another queued it first (and may have run it already).
-pub async fn newest_sync(app: &App, item_id: &str) -> Result<Option<String>, StoreError> {
-    let row = app
-        .db
-        .query_one(
-            "SELECT id FROM jobs WHERE item_id = $1 AND kind = 'sync'
-             ORDER BY created_at DESC LIMIT 1",
-            params![item_id],
-        )
-        .await?;
-    Ok(row.map(|r| r.text(0)))
 }
 
 /// A claimed job.
@@ -392,8 +385,9 @@ async fn retry_later(app: &App, job: &Claimed, error: String) -> Result<bool, St
         return Ok(true);
     }
     // Not requeued: another job of its kind is queued (or this replica lost the lease, and the
-    // finish below changes nothing). A database error above leaves the job running: its lease
-    // runs out and a worker claims it again, so it is never ended by the database's trouble.
+    // finish below changes nothing). A database error above with no job of its kind queued
+    // leaves the job running: its lease runs out and a worker claims it again, so it is never
+    // ended by the database's trouble.
     let done = Done {
         error: Some(error),
         ..Done::default()
@@ -444,7 +438,8 @@ async fn sync(app: &App, item_id: &str) -> Result<Done, Failed> {
         let now = now_ms();
         let mut stmts = vec![Stmt::guard(
             "UPDATE items SET cursor = $1, last_synced_at = $2,
-                 error_code = CASE WHEN state_at < $3 THEN NULL ELSE error_code END,
+                 error_code = CASE WHEN state_at < $3 OR error_code = 'SYNC_FAILED' THEN NULL
+                                   ELSE error_code END,
                  state_at = CASE WHEN state_at < $3 THEN $3 ELSE state_at END
              WHERE id = $4 AND status = 'active' AND cursor IS NOT DISTINCT FROM $5",
             params![batch.next_cursor.clone(), now, asked_at, item_id, start],
@@ -504,10 +499,11 @@ fn counts(a: usize, m: usize, r: usize) -> Done {
     }
 }
 
-/// Records what a failed sync says about the Item (a login to repair, an Item gone: any
-/// failure trying again cannot fix, Plaid's error or an answer this app cannot read, shown
-/// as `SYNC_FAILED`), as of `asked_at`, when the failing call started, unless a newer state
-/// was recorded; and the code; retried if it can pass. The next sync that succeeds clears it.
+/// Records what a failed sync says about the Item, for a failure trying again cannot fix:
+/// Plaid's error (a login to repair, an Item gone) as of `asked_at`, when the failing call
+/// started, unless a newer state was recorded ([`record_error`]); or `SYNC_FAILED`, an answer
+/// this app cannot read, which is the app's own state and stays until a sync succeeds. The
+/// code, and whether to retry.
 async fn sync_failed(app: &App, item_id: &str, e: &PlaidError, asked_at: i64) -> Failed {
     let code = e
         .api_error()
@@ -518,7 +514,17 @@ async fn sync_failed(app: &App, item_id: &str, e: &PlaidError, asked_at: i64) ->
             // Not the bank's state but this app's: someone must look (Decode names the field).
             tracing::error!(item_id = %item_id, error = %e, "sync failed for good");
         }
-        let _ = record_error(app, item_id, Some(code.clone()), asked_at).await;
+        let _ = match e.api_error() {
+            Some(_) => record_error(app, item_id, Some(code.clone()), asked_at).await,
+            None => app
+                .db
+                .execute(
+                    "UPDATE items SET error_code = 'SYNC_FAILED' WHERE id = $1 AND status = 'active'",
+                    params![item_id],
+                )
+                .await
+                .map(drop),
+        };
     }
     tracing::warn!(item_id = %item_id, error = %e, "sync failed");
     Failed {
@@ -549,16 +555,30 @@ async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
         .await;
     let code = match answer {
         Ok(got) => got.item.error.map(|e| e.error_code.as_str().to_owned()),
-        Err(e) => {
+        Err(e) if e.is_retryable() => {
             let error = e.api_error().map_or_else(
                 || "could not reach Plaid".to_owned(),
                 |a| a.error_code.as_str().to_owned(),
             );
-            return Err(if e.is_retryable() {
-                Failed::retry(error)
-            } else {
-                Failed::fatal(error)
-            });
+            return Err(Failed::retry(error));
+        }
+        Err(e) => {
+            let still_active = app
+                .db
+                .query_one(
+                    "SELECT 1 FROM items WHERE id = $1 AND status = 'active'",
+                    params![item_id],
+                )
+                .await
+                .map_err(db_error)?;
+            if still_active.is_none() {
+                return Ok(Done::default()); // disconnected while Plaid was asked
+            }
+            let error = e.api_error().map_or_else(
+                || "could not read Plaid's answer".to_owned(),
+                |a| a.error_code.as_str().to_owned(),
+            );
+            return Err(Failed::fatal(error));
         }
     };
     record_error(app, item_id, code, asked_at)
@@ -570,7 +590,8 @@ async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
 /// Records Plaid's answer on the Item's error (`None`: none), given by a call that started
 /// at `asked_at` (s), over any state recorded in an earlier second. A webhook's `iat` is whole
 /// seconds, so a state from the same second may be newer or older than the answer: then a
-/// check after that second settles it ([`settle_later`]).
+/// check after that second settles it ([`settle_later`]). Plaid's "no error" leaves the app's
+/// own `SYNC_FAILED`, which only a sync that succeeds clears.
 async fn record_error(
     app: &App,
     item_id: &str,
@@ -580,7 +601,9 @@ async fn record_error(
     let applied = app
         .db
         .execute(
-            "UPDATE items SET error_code = $1, state_at = $2
+            "UPDATE items SET error_code = COALESCE(CAST($1 AS TEXT), CASE WHEN error_code = 'SYNC_FAILED'
+                                                             THEN error_code END),
+                             state_at = $2
              WHERE id = $3 AND status = 'active' AND state_at < $2",
             params![code, asked_at, item_id],
         )

@@ -205,8 +205,9 @@ async fn every_operation_answers_and_every_success_decodes() {
 
 /// The error paths, over plain HTTP so that nothing on the client's side stops them: every
 /// operation with an empty body (`MISSING_FIELDS` where the spec requires a field), with an
-/// unknown access token (`INVALID_ACCESS_TOKEN`), and with wrong keys (`INVALID_API_KEYS`, but
-/// for `/categories/get`, which takes none), each in Plaid's error shape.
+/// unknown access token (`INVALID_ACCESS_TOKEN`), and with wrong keys (`INVALID_API_KEYS`; for
+/// `/categories/get`, which takes none, a body that is not an object: `INVALID_BODY`), each in
+/// Plaid's error shape.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_refuses_bad_requests_in_plaids_shape() {
     let spec = spec();
@@ -242,13 +243,13 @@ async fn every_operation_refuses_bad_requests_in_plaids_shape() {
             json!({}),
             if required { "MISSING_FIELDS" } else { "" },
         )];
-        // An operation the spec marks `security: []` takes no keys, so wrong ones change nothing.
-        let open = op["security"].as_array().is_some_and(Vec::is_empty);
-        cases.push((
-            "wrong-secret",
-            json!({}),
-            if open { "" } else { "INVALID_API_KEYS" },
-        ));
+        // An operation the spec marks `security: []` takes no keys, so wrong ones change
+        // nothing; a body that is not a JSON object is its error instead.
+        if op["security"].as_array().is_some_and(Vec::is_empty) {
+            cases.push((plaid_sandbox::SECRET, json!([]), "INVALID_BODY"));
+        } else {
+            cases.push(("wrong-secret", json!({}), "INVALID_API_KEYS"));
+        }
         if takes_token {
             let mut body = synth::value(
                 &spec,

@@ -56,6 +56,27 @@ fn sync_updates_webhook(item_id: &str) -> String {
     .to_string()
 }
 
+/// The body of Plaid's `ITEM` `ERROR` webhook for the Item: `ITEM_LOGIN_REQUIRED`.
+fn item_error_webhook(item_id: &str) -> String {
+    json!({
+        "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item_id,
+        "error": { "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
+                   "error_message": "the login details of this item have changed",
+                   "display_message": null, "status": 400 },
+        "environment": "sandbox",
+    })
+    .to_string()
+}
+
+/// The body of Plaid's `ITEM` `LOGIN_REPAIRED` webhook for the Item.
+fn login_repaired_webhook(item_id: &str) -> String {
+    json!({
+        "webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED", "item_id": item_id,
+        "environment": "sandbox",
+    })
+    .to_string()
+}
+
 /// user-1's one Item holds exactly as many transactions as the sandbox's ledger.
 async fn assert_stored_equals_ledger(backend: &Backend, sandbox: &Sandbox, item_id: &str) {
     let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
@@ -340,19 +361,8 @@ async fn replays_and_duplicates_have_one_effect_and_never_undo_a_newer_state() {
 
     let signer = sandbox.signer();
     let now = SystemTime::now();
-    let error = json!({
-        "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item_id,
-        "error": { "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
-                   "error_message": "the login details of this item have changed",
-                   "display_message": null, "status": 400 },
-        "environment": "sandbox",
-    })
-    .to_string();
-    let repaired = json!({
-        "webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED", "item_id": item_id,
-        "environment": "sandbox",
-    })
-    .to_string();
+    let error = item_error_webhook(&item_id);
+    let repaired = login_repaired_webhook(&item_id);
     let error_jwt = signer.sign_at(error.as_bytes(), now - Duration::from_secs(20));
     let repaired_jwt = signer.sign_at(repaired.as_bytes(), now - Duration::from_secs(10));
     assert_eq!(
@@ -1147,19 +1157,8 @@ async fn a_retried_error_signed_after_the_repair_does_not_break_the_item() {
     let item_id = linked_and_synced(&backend, &sandbox).await;
     let signer = sandbox.signer();
     let now = SystemTime::now();
-    let error = json!({
-        "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item_id,
-        "error": { "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
-                   "error_message": "the login details of this item have changed",
-                   "display_message": null, "status": 400 },
-        "environment": "sandbox",
-    })
-    .to_string();
-    let repaired = json!({
-        "webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED", "item_id": item_id,
-        "environment": "sandbox",
-    })
-    .to_string();
+    let error = item_error_webhook(&item_id);
+    let repaired = login_repaired_webhook(&item_id);
     let repaired_jwt = signer.sign_at(repaired.as_bytes(), now - Duration::from_secs(10));
     assert_eq!(
         backend
@@ -1244,13 +1243,7 @@ async fn a_disconnected_item_keeps_no_token_and_ignores_item_webhooks() {
         )
         .unwrap();
     assert_eq!(token, "", "the disconnected Item's token is still stored");
-    let error = json!({
-        "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item_id,
-        "error": { "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
-                   "error_message": "m", "display_message": null, "status": 400 },
-        "environment": "sandbox",
-    })
-    .to_string();
+    let error = item_error_webhook(&item_id);
     let jwt = sandbox.signer().sign(error.as_bytes());
     assert_eq!(backend.post_webhook(error.as_bytes(), &jwt).await, 200);
     eventually("the webhook worked off", 10, async || {
@@ -1296,11 +1289,7 @@ async fn plaids_no_error_leaves_the_apps_own_sync_failure() {
         first_item(&backend).await["error"] == "SYNC_FAILED"
     })
     .await;
-    let repaired = json!({
-        "webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED", "item_id": item_id,
-        "environment": "sandbox",
-    })
-    .to_string();
+    let repaired = login_repaired_webhook(&item_id);
     let jwt = sandbox.signer().sign(repaired.as_bytes());
     assert_eq!(backend.post_webhook(repaired.as_bytes(), &jwt).await, 200);
     let checked = async || {

@@ -54,6 +54,10 @@ pub struct App {
     offline: bool,
     /// The key ids of the webhooks verified so far, as stored in `webhook_keys`.
     key_ids: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Set when the replica stops: its workers take no more work and hand back their jobs.
+    stopping: tokio::sync::watch::Sender<bool>,
+    /// This replica's job and inbox workers.
+    workers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// Plaid Link's script on Plaid's CDN.
@@ -73,7 +77,8 @@ pub struct Settings {
     pub sync_restarts: u32,
     /// See [`App::max_retry_wait`].
     pub max_retry_wait: Duration,
-    /// Sync workers in this replica.
+    /// Job workers in this replica (0: a replica that only answers HTTP and stores
+    /// webhooks, for deployments that keep web and worker replicas apart).
     pub workers: usize,
     /// Where the page loads Plaid Link from: Plaid's CDN, or the offline sandbox's stand-in
     /// (`<sandbox>/link/v2/stable/link-initialize.js`).
@@ -151,7 +156,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     item_id TEXT NOT NULL,
     reason TEXT NOT NULL,
     state TEXT NOT NULL,              -- queued | running | done | failed | superseded
-    owner TEXT,                       -- the replica holding the lease
+    owner TEXT,                       -- the claim holding the lease: <replica>/<claim>
     lease_until BIGINT,
     attempts BIGINT NOT NULL DEFAULT 0,
     run_after BIGINT NOT NULL,
@@ -280,13 +285,47 @@ impl App {
             inbox_wake: tokio::sync::Notify::new(),
             link_script: settings.link_script,
             offline: settings.offline,
+            stopping: tokio::sync::watch::Sender::new(false),
+            workers: std::sync::Mutex::new(Vec::new()),
         });
-        for _ in 0..settings.workers.max(1) {
-            tokio::spawn(jobs::worker(app.clone()));
-        }
-        tokio::spawn(inbox::worker(app.clone()));
+        let mut workers: Vec<_> = (0..settings.workers)
+            .map(|_| tokio::spawn(jobs::worker(app.clone())))
+            .collect();
+        workers.push(tokio::spawn(inbox::worker(app.clone())));
+        *app.workers.lock().unwrap_or_else(|p| p.into_inner()) = workers;
         tokio::spawn(jobs::sweep(app.clone()));
         Ok(app)
+    }
+
+    /// A receiver that says when the replica stops.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    /// Tells this replica's workers to stop: they claim nothing more, and a job that is
+    /// running is handed back to the queue for any replica to run now (its lease would
+    /// keep it from the others for up to `JOB_LEASE_SECONDS`, and count the stop as one
+    /// of its tries).
+    pub fn stop_workers(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Waits, at most `within`, for the workers to have stopped and handed back their jobs;
+    /// whatever is left keeps its lease, which runs out.
+    pub async fn workers_stopped(&self, within: Duration) {
+        self.stop_workers();
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|p| p.into_inner()));
+        let all = async {
+            for worker in workers {
+                let _ = worker.await;
+            }
+        };
+        if tokio::time::timeout(within, all).await.is_err() {
+            tracing::warn!(
+                "workers still busy after {} s: their jobs' leases run out",
+                within.as_secs()
+            );
+        }
     }
 }
 

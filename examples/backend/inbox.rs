@@ -16,7 +16,7 @@
 //!   (`/item/get`, [`Kind::Check`]) whose answer, Plaid's own, has the last word.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{enqueue_stmt, enqueue_stmt_at, Kind, Unless};
+use crate::jobs::{claim_owner, enqueue_stmt, enqueue_stmt_at, stopped, Kind, Outage, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 
@@ -60,6 +60,8 @@ pub async fn store(app: &App, d: Delivery<'_>) -> Result<bool, StoreError> {
 
 struct Claimed {
     key: String,
+    /// The claim's name in `owner` ([`claim_owner`]).
+    owner: String,
     item_id: Option<String>,
     webhook_type: String,
     webhook_code: String,
@@ -69,6 +71,7 @@ struct Claimed {
 
 async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
     let now = now_ms();
+    let owner = claim_owner(app);
     let sql = format!(
         "UPDATE webhook_inbox SET state = 'running', owner = $1, lease_until = $2,
                                   attempts = attempts + 1
@@ -81,10 +84,11 @@ async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
     );
     let row = app
         .db
-        .query_one(&sql, params![app.replica.clone(), now + 30_000, now])
+        .query_one(&sql, params![owner.clone(), now + 30_000, now])
         .await?;
     Ok(row.map(|r| Claimed {
         key: r.text(0),
+        owner,
         item_id: r.opt_text(1),
         webhook_type: r.text(2),
         webhook_code: r.text(3),
@@ -93,23 +97,34 @@ async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
     }))
 }
 
-/// The inbox worker of one replica.
+/// The inbox worker of one replica. It ends when the replica stops, after the webhook it
+/// is applying (one transaction).
 pub async fn worker(app: Arc<App>) {
-    loop {
+    let mut stop = app.stopping();
+    let mut outage = Outage::default();
+    while !*stop.borrow() {
         match claim(&app).await {
             Ok(Some(hook)) => {
+                outage.answered("claiming webhooks");
                 if let Err(e) = apply(&app, &hook).await {
                     // The lease runs out and a worker tries again.
                     tracing::warn!(error = %e, "applying a webhook failed");
                 }
             }
             Ok(None) => {
+                outage.answered("claiming webhooks");
                 let wake = app.inbox_wake.notified();
-                let _ = tokio::time::timeout(app.poll, wake).await;
+                tokio::select! {
+                    _ = tokio::time::timeout(app.poll, wake) => {}
+                    () = stopped(&mut stop) => {}
+                }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "claiming a webhook failed");
-                tokio::time::sleep(app.poll).await;
+                let wait = outage.failed("claiming a webhook", &e, app.poll);
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = stopped(&mut stop) => {}
+                }
             }
         }
     }
@@ -121,7 +136,7 @@ async fn apply(app: &App, hook: &Claimed) -> Result<(), StoreError> {
     let mut stmts = vec![Stmt::guard(
         "UPDATE webhook_inbox SET state = 'done', outcome = $1, done_at = $2
          WHERE key = $3 AND owner = $4 AND state = 'running'",
-        params![outcome, now_ms(), hook.key.clone(), app.replica.clone()],
+        params![outcome, now_ms(), hook.key.clone(), hook.owner.clone()],
     )];
     let queues_job = effect.iter().any(|e| matches!(e, Effect::Job(_)));
     stmts.extend(effect.into_iter().flat_map(|e| match e {

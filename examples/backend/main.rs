@@ -35,7 +35,8 @@
 //! - `LINK_SCRIPT_URL`: where the page loads Plaid Link (Plaid's CDN; the sandbox's stand-in
 //!   offline or with `PLAID_ENV` naming a sandbox server).
 //! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid reaches this server),
-//!   `WORKERS` (sync workers, 2), `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
+//!   `WORKERS` (job workers, 2; 0 for a replica that only answers HTTP and stores webhooks),
+//!   `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
 //!   sync after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
 //!   (the longest wait between two tries of a job that keeps failing that way, 600),
 //!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body; also
@@ -160,6 +161,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Duration::from_secs(env_number("REQUEST_READ_SECONDS")?.unwrap_or(10).max(1));
     let application = app::App::start(client, db, settings).await?;
     let replica = application.replica.clone();
+    let workers = application.clone();
     let mut router = app::router(application);
     if let Some(sandbox) = sandbox {
         router = router.merge(dev_routes(sandbox));
@@ -167,7 +169,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let router = guard::layer(router, guard::Guard::new(bound, &public_url, read_deadline));
     println!("Backend on {local} (database {shown}, replica {replica})");
     println!("Open {local}/ in a browser to connect a bank through Link.");
-    guard::serve(listener, router, read_deadline, shutdown()).await;
+    let stop = async {
+        shutdown().await;
+        workers.stop_workers(); // running jobs go back to the queue now
+    };
+    guard::serve(listener, router, read_deadline, stop).await;
+    workers.workers_stopped(Duration::from_secs(10)).await;
     Ok(())
 }
 
@@ -186,8 +193,9 @@ impl Drop for OfflineFolder {
 /// SIGTERM (a deploy, a scaler) or Ctrl-C: stop taking connections and let the requests in
 /// flight finish, for at most 30 s (an exchange stopped half-way would leave a bank connected
 /// with no record).
-/// Jobs running in this process are not waited for: their leases expire and another replica,
-/// or this one restarted, resumes them from their stored cursors.
+/// Jobs running in this process are not waited for: they are handed back to the queue at
+/// once, and another replica, or this one restarted, resumes them from their stored cursors
+/// (a replica killed outright keeps them until their leases run out).
 async fn shutdown() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

@@ -170,8 +170,53 @@ impl From<tokio_postgres::Error> for StoreError {
 /// The database.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    Sqlite(Arc<Sqlite>),
     Postgres(Arc<Pool>),
+}
+
+/// The SQLite connection, and the file it opened: a file removed or replaced while the
+/// backend runs is noticed at the next statement, which fails, rather than writes going on
+/// into a file no one will read again (Items kept there are lost at the next start while
+/// their banks stay connected at Plaid).
+pub struct Sqlite {
+    conn: Mutex<rusqlite::Connection>,
+    path: std::path::PathBuf,
+    /// The file's device and inode when opened.
+    file: (u64, u64),
+}
+
+impl Sqlite {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>, StoreError> {
+        use std::os::unix::fs::MetadataExt;
+        let same = std::fs::metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.file);
+        if !same {
+            return Err(StoreError(format!(
+                "the database file {} was removed or replaced while the backend ran: restart \
+                 it (what it wrote since is in the removed file)",
+                self.path.display()
+            )));
+        }
+        Ok(self.conn.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// How long PostgreSQL has to accept a connection, and to answer one call (a query, or a
+/// transaction's statements): a database that hangs (stopped, or a network that drops
+/// packets) fails the call, which is logged and retried, instead of holding it for ever.
+const PG_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const PG_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+async fn in_time<T>(
+    what: &str,
+    limit: std::time::Duration,
+    call: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(StoreError(format!(
+            "postgres: {what} did not answer within {} s",
+            limit.as_secs()
+        )))
+    })
 }
 
 impl fmt::Debug for Db {
@@ -188,25 +233,43 @@ impl Db {
     /// An SQLite database at `path`. A new file is created readable by its owner only (0600);
     /// an existing one that others can read is refused, since it holds access tokens.
     pub fn sqlite(path: &std::path::Path) -> Result<Db, StoreError> {
+        use std::os::unix::fs::MetadataExt;
         private_file(path)?;
         let db = rusqlite::Connection::open(path)?;
         db.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
         )?;
-        Ok(Db::Sqlite(Arc::new(Mutex::new(db))))
+        let meta = std::fs::metadata(path)
+            .map_err(|e| StoreError(format!("cannot read {}: {e}", path.display())))?;
+        Ok(Db::Sqlite(Arc::new(Sqlite {
+            conn: Mutex::new(db),
+            path: path.to_owned(),
+            file: (meta.dev(), meta.ino()),
+        })))
     }
 
     /// A PostgreSQL database, `postgres://user@host:port/db` (no TLS: a database on this
     /// machine or a private network; put TLS in front for anything else).
     pub async fn postgres(url: &str, connections: usize) -> Result<Db, StoreError> {
+        Db::postgres_timed(url, connections, PG_CONNECT_TIMEOUT, PG_CALL_TIMEOUT).await
+    }
+
+    /// [`Db::postgres`] with its own timeouts for a connection and for one call.
+    pub async fn postgres_timed(
+        url: &str,
+        connections: usize,
+        connect_timeout: std::time::Duration,
+        call_timeout: std::time::Duration,
+    ) -> Result<Db, StoreError> {
         let pool = Pool {
             url: url.to_owned(),
+            connect_timeout,
+            call_timeout,
             idle: Mutex::new(Vec::new()),
             permits: tokio::sync::Semaphore::new(connections.max(1)),
         };
         // Connect once now, so a wrong URL fails at start, not at the first request.
-        let conn = pool.get().await?;
-        drop(conn);
+        pool.get().await?.settled();
         Ok(Db::Postgres(Arc::new(pool)))
     }
 
@@ -215,19 +278,22 @@ impl Db {
         match self {
             Db::Sqlite(db) => {
                 let (db, sql) = (db.clone(), sqlite_sql(sql));
-                blocking(move || {
-                    let db = db.lock().unwrap_or_else(|p| p.into_inner());
-                    sqlite_query(&db, &sql, &params)
-                })
-                .await
+                blocking(move || sqlite_query(&*db.lock()?, &sql, &params)).await
             }
             Db::Postgres(pool) => {
-                let mut conn = pool.get().await?;
-                let sql = postgres_sql(sql);
-                let statement = conn.prepare(&sql).await?;
-                let bound = pg_params(&statement, params)?;
-                let rows = conn.client.query(&statement, &pg_refs(&bound)).await?;
-                rows.iter().map(pg_row).collect()
+                in_time("a query", pool.call_timeout, async {
+                    let mut conn = pool.get().await?;
+                    let sql = postgres_sql(sql);
+                    let rows = async {
+                        let statement = conn.prepare(&sql).await?;
+                        let bound = pg_params(&statement, params)?;
+                        Ok::<_, StoreError>(conn.client.query(&statement, &pg_refs(&bound)).await?)
+                    }
+                    .await;
+                    conn.settled();
+                    rows?.iter().map(pg_row).collect()
+                })
+                .await
             }
         }
     }
@@ -257,7 +323,7 @@ impl Db {
             Db::Sqlite(db) => {
                 let db = db.clone();
                 blocking(move || {
-                    let mut db = db.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut db = db.lock()?;
                     let tx = db.transaction()?;
                     let mut counts = Vec::with_capacity(stmts.len());
                     for stmt in &stmts {
@@ -276,24 +342,13 @@ impl Db {
                 .await
             }
             Db::Postgres(pool) => {
-                let mut conn = pool.get().await?;
-                let mut prepared = Vec::with_capacity(stmts.len());
-                for stmt in &stmts {
-                    prepared.push(conn.prepare(&postgres_sql(&stmt.sql)).await?);
-                }
-                let tx = conn.client.transaction().await?;
-                let mut counts = Vec::with_capacity(stmts.len());
-                for (stmt, statement) in stmts.into_iter().zip(&prepared) {
-                    let bound = pg_params(statement, stmt.params)?;
-                    let n = tx.execute(statement, &pg_refs(&bound)).await?;
-                    if stmt.guard && n == 0 {
-                        tx.rollback().await?;
-                        return Ok(None);
-                    }
-                    counts.push(n);
-                }
-                tx.commit().await?;
-                Ok(Some(counts))
+                in_time("a transaction", pool.call_timeout, async {
+                    let mut conn = pool.get().await?;
+                    let result = pg_transaction(&mut conn, stmts).await;
+                    conn.settled();
+                    result
+                })
+                .await
             }
         }
     }
@@ -305,23 +360,50 @@ impl Db {
             Db::Sqlite(db) => {
                 let (db, schema) = (db.clone(), schema.to_owned());
                 blocking(move || {
-                    let db = db.lock().unwrap_or_else(|p| p.into_inner());
-                    db.execute_batch(&schema)?;
+                    db.lock()?.execute_batch(&schema)?;
                     Ok(())
                 })
                 .await
             }
             Db::Postgres(pool) => {
                 let mut conn = pool.get().await?;
-                let tx = conn.client.transaction().await?;
-                tx.batch_execute("SELECT pg_advisory_xact_lock(7279542)")
-                    .await?;
-                tx.batch_execute(schema).await?;
-                tx.commit().await?;
-                Ok(())
+                let result = async {
+                    let tx = conn.client.transaction().await?;
+                    tx.batch_execute("SELECT pg_advisory_xact_lock(7279542)")
+                        .await?;
+                    tx.batch_execute(schema).await?;
+                    tx.commit().await
+                }
+                .await;
+                conn.settled();
+                Ok(result?)
             }
         }
     }
+}
+
+/// A transaction's statements on one PostgreSQL connection.
+async fn pg_transaction(
+    conn: &mut Lent<'_>,
+    stmts: Vec<Stmt>,
+) -> Result<Option<Vec<u64>>, StoreError> {
+    let mut prepared = Vec::with_capacity(stmts.len());
+    for stmt in &stmts {
+        prepared.push(conn.prepare(&postgres_sql(&stmt.sql)).await?);
+    }
+    let tx = conn.client.transaction().await?;
+    let mut counts = Vec::with_capacity(stmts.len());
+    for (stmt, statement) in stmts.into_iter().zip(&prepared) {
+        let bound = pg_params(statement, stmt.params)?;
+        let n = tx.execute(statement, &pg_refs(&bound)).await?;
+        if stmt.guard && n == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        counts.push(n);
+    }
+    tx.commit().await?;
+    Ok(Some(counts))
 }
 
 /// Creates `path` readable and writable by its owner only, or checks that an existing file
@@ -426,6 +508,8 @@ fn sqlite_query(
 /// is replaced at its next use.
 pub struct Pool {
     url: String,
+    connect_timeout: std::time::Duration,
+    call_timeout: std::time::Duration,
     idle: Mutex<Vec<Conn>>,
     permits: tokio::sync::Semaphore,
 }
@@ -446,11 +530,21 @@ impl Conn {
     }
 }
 
-/// A connection lent by the pool; it goes back when dropped, unless it broke.
+/// A connection lent by the pool; it goes back when dropped, unless it broke or the call
+/// using it was dropped before it ended (a timeout, a job stopped): its answer may still be
+/// on the way, or the database may hang.
 struct Lent<'p> {
     pool: &'p Pool,
     conn: Option<Conn>,
+    settled: bool,
     _permit: tokio::sync::SemaphorePermit<'p>,
+}
+
+impl Lent<'_> {
+    /// The call using it ended (with its answer or an error): it can be lent again.
+    fn settled(&mut self) {
+        self.settled = true;
+    }
 }
 
 impl std::ops::Deref for Lent<'_> {
@@ -467,7 +561,12 @@ impl std::ops::DerefMut for Lent<'_> {
 
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take().filter(|c| !c.client.is_closed()) {
+        let reusable = self.settled;
+        if let Some(conn) = self
+            .conn
+            .take()
+            .filter(|c| reusable && !c.client.is_closed())
+        {
             self.pool
                 .idle
                 .lock()
@@ -491,8 +590,15 @@ impl Pool {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let (client, connection) =
-                    tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await?;
+                let connect = tokio_postgres::connect(&self.url, tokio_postgres::NoTls);
+                let (client, connection) = tokio::time::timeout(self.connect_timeout, connect)
+                    .await
+                    .map_err(|_| {
+                        StoreError(format!(
+                            "postgres: no connection within {} s",
+                            self.connect_timeout.as_secs()
+                        ))
+                    })??;
                 tokio::spawn(async move {
                     if let Err(e) = connection.await {
                         tracing::warn!(error = %e, "a database connection closed");
@@ -507,6 +613,7 @@ impl Pool {
         Ok(Lent {
             pool: self,
             conn: Some(conn),
+            settled: false,
             _permit: permit,
         })
     }
@@ -610,5 +717,99 @@ mod tests {
             postgres_sql("SELECT id FROM jobs /* row lock */"),
             "SELECT id FROM jobs FOR UPDATE SKIP LOCKED"
         );
+    }
+
+    /// LOW (review round 9): the SQLite file removed while the backend ran went unnoticed:
+    /// links answered 201 into a file gone at the next start, their banks still connected.
+    #[tokio::test]
+    async fn a_database_file_removed_or_replaced_fails_every_statement() {
+        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let path = dir.join(format!("store-{}.sqlite3", crate::app::random_id()));
+        let db = Db::sqlite(&path).unwrap();
+        db.execute("CREATE TABLE t (a TEXT)", params![])
+            .await
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let gone = db
+            .execute("INSERT INTO t (a) VALUES ($1)", params!["x"])
+            .await
+            .unwrap_err();
+        assert!(gone.0.contains("removed or replaced"), "{gone}");
+        std::fs::write(&path, b"").unwrap(); // another file at the same path
+        let other = db.query("SELECT a FROM t", params![]).await.unwrap_err();
+        assert!(other.0.contains("removed or replaced"), "{other}");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// A stand-in for a PostgreSQL server that hangs: it accepts connections (the count is
+    /// kept) and, if `greets`, completes the start-up (no password), then answers nothing.
+    async fn hanging_server(greets: bool) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("postgres://app@{}/app", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut length = [0u8; 4];
+                    if socket.read_exact(&mut length).await.is_err() {
+                        return;
+                    }
+                    let mut startup =
+                        vec![0u8; (u32::from_be_bytes(length) as usize).saturating_sub(4)];
+                    if socket.read_exact(&mut startup).await.is_err() {
+                        return;
+                    }
+                    if greets {
+                        // AuthenticationOk, BackendKeyData, ReadyForQuery (idle).
+                        let mut hello = b"R\0\0\0\x08\0\0\0\0".to_vec();
+                        hello.extend_from_slice(b"K\0\0\0\x0c\0\0\0\x01\0\0\0\x02");
+                        hello.extend_from_slice(b"Z\0\0\0\x05I");
+                        let _ = socket.write_all(&hello).await;
+                    }
+                    let mut sink = [0u8; 1024];
+                    while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    /// LOW (review round 9): a PostgreSQL that hangs held every request (and a webhook past
+    /// Plaid's 10 s) for as long as it hung, with nothing logged; a connection whose call
+    /// was given up on went back to the pool and hung the next call too.
+    #[tokio::test]
+    async fn a_hanging_database_fails_each_call_in_time_on_a_fresh_connection() {
+        use std::sync::atomic::Ordering;
+        use std::time::Duration;
+        let (url, _) = hanging_server(false).await;
+        let refused = tokio::time::timeout(
+            Duration::from_secs(10),
+            Db::postgres_timed(
+                &url,
+                2,
+                Duration::from_millis(300),
+                Duration::from_millis(300),
+            ),
+        )
+        .await;
+        let refused = refused.expect("connecting hung").unwrap_err();
+        assert!(refused.0.contains("no connection within"), "{refused}");
+
+        let (url, accepted) = hanging_server(true).await;
+        let db = Db::postgres_timed(&url, 2, Duration::from_secs(5), Duration::from_millis(300))
+            .await
+            .unwrap();
+        for call in 1..=2 {
+            let hung =
+                tokio::time::timeout(Duration::from_secs(10), db.query("SELECT 1", params![]))
+                    .await;
+            let hung = hung.expect("a call hung").unwrap_err();
+            assert!(hung.0.contains("did not answer within"), "{hung}");
+            // The start's connection came back (it ended); each hung call's did not.
+            assert_eq!(accepted.load(Ordering::SeqCst), call);
+        }
     }
 }

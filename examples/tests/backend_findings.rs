@@ -439,6 +439,78 @@ async fn a_job_of_a_killed_process_is_finished_by_the_next() {
     );
 }
 
+/// MED (review round 9): a replica told to stop (SIGTERM: a rolling deploy) kept its running
+/// jobs until their leases ran out (30 s by default), and each stop counted as one of the five
+/// tries a job gets: five deploys during one long sync failed it for good.
+#[tokio::test]
+async fn a_job_of_a_process_told_to_stop_is_handed_back_at_once() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("handback");
+    let db = dir.join("db.sqlite3");
+    let start = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", &db)
+        .env("JOB_LEASE_SECONDS", "600");
+    let mut backend = start.spawn().unwrap();
+    sandbox.inject(
+        Some("/transactions/sync"),
+        Fault::Slow(Duration::from_secs(60)),
+        1,
+    );
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    let job_path = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
+    eventually("the first sync running", 10, async || {
+        let (_, j) = backend.call("GET", &job_path, "user-1", None).await;
+        j["state"] == "running"
+    })
+    .await;
+    backend.terminate();
+    assert!(backend.wait_exit(20).await.success());
+    let (state, attempts, owner): (String, i64, Option<String>) = {
+        let db = rusqlite::Connection::open(&db).unwrap();
+        db.query_row("SELECT state, attempts, owner FROM jobs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        (state.as_str(), attempts, owner),
+        ("queued", 0, None),
+        "a stopped replica hands its job back, the stop not counted"
+    );
+
+    let backend = start.spawn().unwrap();
+    job_done(&backend, &job_path, "the handed-back job finished", 20).await;
+    let (_, job) = backend.call("GET", &job_path, "user-1", None).await;
+    assert!(job["added"].as_i64().unwrap() > 0, "{job}");
+}
+
+/// LOW (review round 9): the SQLite file removed while the backend ran went unnoticed: a link
+/// answered 201 into a file that was gone at the next start, the bank still connected at
+/// Plaid with no record to remove it by.
+#[tokio::test]
+async fn a_database_file_removed_under_the_backend_fails_links_and_leaves_no_bank_connected() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("removed");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", dir.join("db.sqlite3"))
+        .spawn()
+        .unwrap();
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    for file in std::fs::read_dir(&dir).unwrap() {
+        std::fs::remove_file(file.unwrap().path()).unwrap();
+    }
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109511").await;
+    assert_eq!(status, 500, "{body}");
+    eventually("the new Item removed at Plaid", 10, async || {
+        sandbox.connected_items().len() == 1
+    })
+    .await;
+}
+
 /// LOW: the offline mode reused sandbox seed 0 on a persistent database, so after a restart a
 /// new user got an Item id an old user's stored token opened.
 #[tokio::test]

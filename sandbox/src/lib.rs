@@ -47,7 +47,36 @@
 //! sandbox rate limits per Item apply ([`SandboxBuilder::rate_limits`]).
 //!
 //! Data is a pure function of the seed ([`SandboxBuilder::seed`]): two sandboxes with one
-//! seed hand out the same tokens, ids and transactions.
+//! seed hand out the same ids and transactions (tokens are random on every run).
+//!
+//! A [`Sandbox`] runs as tasks on the Tokio runtime that started it, and stops when it is
+//! dropped or that runtime ends: each `#[tokio::test]` starts its own (about 4 ms).
+//!
+//! # The admin API
+//!
+//! Tests in any language control the sandbox over HTTP, under [`ADMIN_PREFIX`] (`/__sandbox/`),
+//! as Rust tests do with the methods in the last column. These endpoints take no credentials.
+//! Like every path, they refuse a request addressed to a host name the sandbox was not given
+//! and one a web page of another site sends. A body is JSON. An error is `{"error": "…"}`
+//! with status 400 (a value it cannot take) or 404 (an unknown command or Item), not Plaid's
+//! error shape.
+//!
+//! | Method and path | Body | Answer | Rust |
+//! |---|---|---|---|
+//! | `POST /__sandbox/reset` | none | `{"reset": true}`: every Item, token, Link session, fault and sent webhook forgotten; the clock's moves and the webhook chaos undone | [`Sandbox::reset`] |
+//! | `GET /__sandbox/clock` | none | `{"now": "2025-03-14T12:00:00Z"}` | [`Sandbox::now`] |
+//! | `POST /__sandbox/clock` | `{"advance_seconds": n}`: a number ≥ 0, fractions allowed | `{"now": …}`: the clock moved forward and every Item brought up to it, with its webhooks | [`Sandbox::advance_clock`] |
+//! | `POST /__sandbox/webhooks/chaos` | `{"duplicates": 0.3, "max_copies": 3, "delay_ms": [low, high], "targets": [url, …]}`, each optional (`max_copies` defaults to 2); `{}` turns chaos off | `{"chaos": true}`; 400 for a target neither on loopback nor allowed | [`Sandbox::webhook_chaos`] |
+//! | `GET /__sandbox/webhooks` | none | `{"webhooks": [{"url", "body", "status", "copy"}, …]}`, oldest first; `status` is `null` while a post is in flight or a retry waits | [`Sandbox::webhooks`] |
+//! | `POST /__sandbox/faults` | `{"fault": "rate_limit" \| "server_error" \| "mutation" \| "slow", "path": "/accounts/get", "times": n, "delay_ms": n}`: no `path`, any path; `times` defaults to 1; `delay_ms`, for `slow`, to 1000 | `{"injected": true}`; 400 for another fault name | [`Sandbox::inject`] |
+//! | `GET /__sandbox/items/<item_id>/transactions` | none | `{"transactions": [{"transaction_id", "account_id", "amount", "date", "pending", "name"}, …]}`: the Item's transactions as a sync returns them; 404 for an Item it does not have or that was removed | [`Sandbox::transactions`] |
+//! | `GET /__sandbox/version` | none | `{"plaid_sandbox": "0.1.0", "spec": "2020-09-14_1.697.4"}`: this crate's version and the spec it serves | |
+//! | `GET /__sandbox/operations` | none | `{"spec", "operations": [{"method", "path", "operation_id", "answer": "stateful" \| "spec", "content_type"}, …]}`: every operation of the spec, and where its answer comes from | [`STATEFUL_PATHS`] |
+//!
+//! The fault names stand for [`Fault::RateLimit`], [`Fault::ServerError`],
+//! [`Fault::MutationDuringPagination`] and [`Fault::Slow`]. The paths under
+//! `/__sandbox/link/` are the calls of the sandbox's Link emulator, made by its own page: they
+//! are not for tests.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -83,7 +112,8 @@ use std::time::{Duration, Instant};
 use webhooks::Outgoing;
 
 /// The path prefix of the sandbox's own endpoints (`POST /__sandbox/reset`, the clock, the
-/// webhook chaos, …; see the crate docs), which no Plaid path uses.
+/// webhook chaos, …), which no Plaid path uses. The crate docs list them all
+/// ([the admin API](crate#the-admin-api)).
 pub const ADMIN_PREFIX: &str = "/__sandbox/";
 
 /// The client id the offline sandbox accepts unless told otherwise (see [`Sandbox::client`]).
@@ -116,6 +146,14 @@ pub fn env_names_no_plaid() -> bool {
 }
 
 /// A fault to inject into the sandbox's next answers (see [`Sandbox::inject`]).
+///
+/// The client of [`Sandbox::client`] retries a `429` or a `500` a few times with a short
+/// backoff, so a fault injected once or twice is retried away. A fault that lasts (a large
+/// `times`) ends a `/transactions/sync` loop more slowly: the SDK's sync driver restarts the
+/// loop after each failure, waiting 1 s, then twice as long each time, up to 8 restarts
+/// (about two minutes). Shorten that in the test with
+/// [`TransactionsSync::restart_backoff`](plaid_sdk::sync::TransactionsSync::restart_backoff) or
+/// [`max_restarts`](plaid_sdk::sync::TransactionsSync::max_restarts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -139,7 +177,9 @@ pub struct SentWebhook {
     /// The JSON body.
     pub body: Value,
     /// The receiver's HTTP status; `Some(0)` if it could not be reached (or was not sent: a
-    /// host that is neither loopback nor allowed), `None` while the request is in flight.
+    /// host that is neither loopback nor allowed). `None` while a post is in flight, and also
+    /// while a retry is scheduled after an answer other than 200: the first retry waits 30 s
+    /// unless [`SandboxBuilder::webhook_retry`] shortens it, and retries go on for 24 hours.
     pub status: Option<u16>,
     /// 0 for the webhook, 1, 2, … for the duplicates chaos added.
     pub copy: u32,
@@ -150,7 +190,8 @@ pub struct SentWebhook {
 
 /// How the sandbox delivers webhooks, for testing a receiver against what Plaid does: at least
 /// once, in no guaranteed order, to whichever of a service's replicas. Deterministic: the same
-/// seed makes the same duplicates and delays.
+/// seed makes the same duplicates and delays. Set it with [`Sandbox::webhook_chaos`] (its
+/// example shows a use).
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct WebhookChaos {
@@ -195,10 +236,43 @@ impl WebhookChaos {
     }
 }
 
-/// A request to the sandbox's control methods that names something it does not have.
+/// Why a control method of the sandbox failed, or why it could not start: something it does
+/// not have (an Item id, a Link token), an error Plaid would give (see
+/// [`error_code`](Self::error_code)), or an address it cannot listen on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("offline sandbox: {0}")]
-pub struct SandboxError(String);
+#[error("offline sandbox: {message}")]
+pub struct SandboxError {
+    message: String,
+    code: Option<String>,
+}
+
+impl SandboxError {
+    /// An error of the sandbox's own, with no Plaid error code.
+    fn new(message: impl Into<String>) -> Self {
+        SandboxError {
+            message: message.into(),
+            code: None,
+        }
+    }
+
+    /// Plaid's error, with its code, after `context` (if any).
+    fn plaid(context: &str, failure: &failure::Failure) -> Self {
+        SandboxError {
+            message: format!("{context}{}: {}", failure.code, failure.message),
+            code: Some(failure.code.clone()),
+        }
+    }
+
+    /// Plaid's `error_code` when the error is one Plaid would give: the credentials
+    /// [`Sandbox::complete_link_as`] played (`INVALID_CREDENTIALS`, `ITEM_LOCKED`, any
+    /// `error_<CODE>` password's code), a Link token that is unknown or expired
+    /// (`INVALID_LINK_TOKEN`), a webhook [`Sandbox::fire_webhook`] cannot send. `None` for the
+    /// sandbox's own errors: an Item id it does not have, an address it cannot listen on.
+    /// [`Sandbox::complete_link`]'s example shows one.
+    pub fn error_code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+}
 
 /// Settings for a [`Sandbox`].
 #[derive(Debug, Clone)]
@@ -292,6 +366,20 @@ impl SandboxBuilder {
     /// are not derived from it: they are random on every run, unguessable as Plaid's are, so
     /// that nobody who knows the seed (or works it out from ids) can predict another user's
     /// link, public or access token.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), plaid_sdk::Error> {
+    /// use plaid_sandbox::Sandbox;
+    /// use plaid_sdk::types::Products;
+    ///
+    /// let a = Sandbox::builder().seed(7).start().await;
+    /// let b = Sandbox::builder().seed(7).start().await;
+    /// let in_a = a.client().sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// let in_b = b.client().sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// assert_eq!(in_a.item_id, in_b.item_id);
+    /// assert_ne!(in_a.access_token, in_b.access_token);
+    /// # Ok(()) }
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -299,7 +387,8 @@ impl SandboxBuilder {
 
     /// The sandbox's start date, the last day of each new Item's history (default: today,
     /// UTC). With a date set, the clock starts at noon UTC that day and stands still unless
-    /// moved ([`Sandbox::advance_clock`]), so data is the same on every run.
+    /// moved ([`Sandbox::advance_clock`], whose example sets a date), so data is the same on
+    /// every run.
     pub fn today(mut self, today: NaiveDate) -> Self {
         self.today = Some(today);
         self.frozen = true;
@@ -307,6 +396,9 @@ impl SandboxBuilder {
     }
 
     /// Whether the clock stands still between moves (default: only with [`today`](Self::today)).
+    /// A clock that flows brings an Item up to the time that flowed only when the Item is next
+    /// called or the clock is next moved: a day that passes in real time sends no webhook by
+    /// itself.
     pub fn frozen_clock(mut self, frozen: bool) -> Self {
         self.frozen = frozen;
         self
@@ -323,6 +415,20 @@ impl SandboxBuilder {
     /// a fresh Item at Plaid does (default 0): `/transactions/sync` answers an empty cursor
     /// with `NOT_READY`, `/transactions/get` the `PRODUCT_NOT_READY` error. Both count
     /// towards the same number.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), plaid_sdk::Error> {
+    /// use plaid_sdk::sync::TransactionsSync;
+    /// use plaid_sdk::types::Products;
+    ///
+    /// let sandbox = plaid_sandbox::Sandbox::builder().not_ready_syncs(1).start().await;
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Transactions]).await?;
+    /// let sync = TransactionsSync::new(item.access_token);
+    /// assert!(client.transactions_sync_all(&sync).await?.into_batch().is_none()); // not ready
+    /// assert!(client.transactions_sync_all(&sync).await?.into_batch().is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn not_ready_syncs(mut self, calls: u32) -> Self {
         self.not_ready_syncs = calls;
         self
@@ -342,17 +448,44 @@ impl SandboxBuilder {
     /// How long after a webhook the receiver did not answer 200 (within 10 s) it is sent
     /// again: Plaid waits 30 s (the default), then four times longer each time, for 24 hours,
     /// signing each delivery anew. `Duration::ZERO` sends each webhook once.
+    ///
+    /// While a retry waits, the webhook's [`status`](SentWebhook::status) is `None`, and
+    /// [`Sandbox::wait_for_webhooks`] does not count it as answered: a test whose receiver
+    /// fails on purpose shortens the wait, or turns retries off.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use plaid_sdk::types::{ItemWebhookUpdateRequest, Products};
+    /// use std::time::Duration;
+    ///
+    /// // A receiver that is down: nothing listens on this port any more.
+    /// let port = tokio::net::TcpListener::bind("127.0.0.1:0").await?.local_addr()?.port();
+    /// let sandbox = plaid_sandbox::Sandbox::builder()
+    ///     .webhook_retry(Duration::ZERO) // one post, its answer recorded at once
+    ///     .start()
+    ///     .await;
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// let url = format!("http://127.0.0.1:{port}/plaid/webhook");
+    /// let update = ItemWebhookUpdateRequest::new(item.access_token).webhook(url);
+    /// client.item_webhook_update(&update).await?; // Plaid acknowledges with a webhook
+    /// let sent = sandbox.wait_for_webhooks(1).await;
+    /// assert_eq!((sent[0].status, sent[0].attempts), (Some(0), 1)); // not reached, not retried
+    /// # Ok(()) }
+    /// ```
     pub fn webhook_retry(mut self, first: Duration) -> Self {
         self.webhook_retry = first;
         self
     }
 
     /// Starts the sandbox. Call it inside a Tokio runtime: the server and the webhook sender
-    /// run as tasks on it.
+    /// run as tasks on it, and stop when the [`Sandbox`] is dropped or that runtime ends (see
+    /// [`Sandbox`]).
     ///
     /// # Panics
     ///
     /// If it cannot listen on its address; [`try_start`](Self::try_start) returns the error.
+    #[must_use = "the sandbox stops when dropped: keep it for as long as its clients are used"]
     pub async fn start(self) -> Sandbox {
         match self.try_start().await {
             Ok(sandbox) => sandbox,
@@ -360,7 +493,8 @@ impl SandboxBuilder {
         }
     }
 
-    /// Starts the sandbox, or says why it cannot listen.
+    /// Starts the sandbox, or says why it cannot listen. As with [`start`](Self::start), it
+    /// runs on the current Tokio runtime until dropped.
     pub async fn try_start(self) -> Result<Sandbox, SandboxError> {
         let start = match self.today {
             Some(day) => day
@@ -388,14 +522,14 @@ impl SandboxBuilder {
             // any answer but 200 as a failure, a redirect too.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| SandboxError(format!("cannot build the webhook sender: {e}")))?;
+            .map_err(|e| SandboxError::new(format!("cannot build the webhook sender: {e}")))?;
         let outbox = webhooks::start_outbox(Arc::clone(&state), http, Arc::clone(&signer));
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
-            .map_err(|e| SandboxError(format!("cannot listen on {}: {e}", self.listen)))?;
+            .map_err(|e| SandboxError::new(format!("cannot listen on {}: {e}", self.listen)))?;
         let address = listener
             .local_addr()
-            .map_err(|e| SandboxError(format!("cannot read the bound address: {e}")))?;
+            .map_err(|e| SandboxError::new(format!("cannot read the bound address: {e}")))?;
         let app = Arc::new(App {
             state: Arc::clone(&state),
             signer: Arc::clone(&signer),
@@ -423,7 +557,16 @@ impl SandboxBuilder {
     }
 }
 
-/// A running offline sandbox. It stops when dropped.
+/// A running offline sandbox.
+///
+/// Its server and webhook sender run as tasks on the Tokio runtime that started it. They stop
+/// when the `Sandbox` is dropped or when that runtime ends, whichever comes first. Keep it in
+/// a variable for as long as its clients are used: `Sandbox::start().await.client()` drops it
+/// at once, and the client's calls then fail to connect. Each `#[tokio::test]` runs on a
+/// runtime of its own, so each test starts its own sandbox: starting one is cheap (about 4 ms,
+/// in this crate's bench). A sandbox kept in a `static` cannot outlive the test that started
+/// it: once that test ends, the other tests' calls to it fail.
+#[must_use = "the sandbox stops when dropped: keep it for as long as its clients are used"]
 pub struct Sandbox {
     uri: String,
     /// Dropped with the sandbox: the server then shuts down.
@@ -445,7 +588,8 @@ impl fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// Starts a sandbox with the default settings.
+    /// Starts a sandbox with the default settings, on the current Tokio runtime. It stops when
+    /// dropped or when that runtime ends (see [`Sandbox`]).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -453,6 +597,7 @@ impl Sandbox {
     /// assert!(sandbox.uri().starts_with("http://127.0.0.1:"));
     /// # }
     /// ```
+    #[must_use = "the sandbox stops when dropped: keep it for as long as its clients are used"]
     pub async fn start() -> Sandbox {
         SandboxBuilder::default().start().await
     }
@@ -475,7 +620,17 @@ impl Sandbox {
         lock(&self.state).settings.client_id.clone()
     }
 
-    /// A client for this sandbox, with its credentials and a short retry backoff.
+    /// A client for this sandbox: its URL and credentials, and a retry policy with a short
+    /// backoff (5 ms, at most 50 ms), so that a test with injected faults does not wait as long
+    /// as it would at Plaid.
+    ///
+    /// That backoff is the client's [`RetryPolicy`](plaid_sdk::RetryPolicy) only. The SDK's
+    /// `/transactions/sync` driver ([`TransactionsSync`](plaid_sdk::sync::TransactionsSync))
+    /// restarts its loop after a failure with a backoff of its own: 1 s, doubling up to 30 s,
+    /// 8 restarts at most. A test with a fault that lasts shortens it with
+    /// [`restart_backoff`](plaid_sdk::sync::TransactionsSync::restart_backoff) (or
+    /// [`max_restarts`](plaid_sdk::sync::TransactionsSync::max_restarts)), or the sync takes
+    /// about two minutes to fail. See [`Fault`].
     pub fn client(&self) -> PlaidClient {
         self.client_builder()
             .build()
@@ -514,15 +669,63 @@ impl Sandbox {
         lock(&self.state).now()
     }
 
-    /// Moves the sandbox's clock forward. Everything that depends on time follows: pending
-    /// transactions post and new days of activity arrive (each Item catches up when next
-    /// called), public tokens expire after 30 minutes, Link tokens after 4 hours (30 minutes in update mode), and an
-    /// Item's login after 30 days (`ITEM_LOGIN_REQUIRED`, with its webhook).
+    /// Moves the sandbox's clock forward, and brings every Item up to it at once, as time
+    /// passing at Plaid would. Pending transactions post and new days of activity arrive
+    /// (`SYNC_UPDATES_AVAILABLE`, to an Item synced once). An Item's login ends 30 days after it
+    /// was linked or repaired (`ITEM_LOGIN_REQUIRED`, with the `ITEM` `ERROR` webhook). These
+    /// webhooks go out at once, with no other call. Public tokens expire after 30 minutes, and
+    /// Link tokens after 4 hours (30 minutes in update mode).
+    ///
+    /// A clock that flows (no [`SandboxBuilder::today`]) also moves by itself, but an Item
+    /// catches up with the time that flowed only when it is next called or the clock is next
+    /// moved.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), plaid_sdk::Error> {
+    /// use chrono::NaiveDate;
+    /// use plaid_sdk::types::{AccountsGetRequest, Products};
+    /// use plaid_sdk::ErrorCode;
+    /// use std::time::Duration;
+    ///
+    /// let day = NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
+    /// let sandbox = plaid_sandbox::Sandbox::builder().today(day).start().await;
+    /// assert_eq!(sandbox.now(), day.and_hms_opt(12, 0, 0).unwrap().and_utc()); // stands still
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    ///
+    /// sandbox.advance_clock(Duration::from_secs(31 * 86_400));
+    /// let error = client.accounts_get(&AccountsGetRequest::new(item.access_token)).await.unwrap_err();
+    /// assert_eq!(error.error_code(), Some(&ErrorCode::ItemLoginRequired));
+    /// # Ok(()) }
+    /// ```
     pub fn advance_clock(&self, by: Duration) {
-        lock(&self.state).clock.advance(by);
+        let outgoing = {
+            let mut state = lock(&self.state);
+            let generation = state.generation;
+            (handlers::advance_clock(&mut state, by), generation)
+        };
+        self.send(outgoing);
     }
 
     /// How webhooks are delivered from now on (see [`WebhookChaos`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let port = tokio::net::TcpListener::bind("127.0.0.1:0").await?.local_addr()?.port();
+    /// # let url = format!("http://127.0.0.1:{port}/plaid/webhook");
+    /// use plaid_sandbox::{Sandbox, WebhookChaos};
+    /// use plaid_sdk::types::{ItemWebhookUpdateRequest, Products};
+    ///
+    /// let sandbox = Sandbox::start().await;
+    /// sandbox.webhook_chaos(WebhookChaos::none().duplicates(1.0, 2)); // every webhook twice
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// let update = ItemWebhookUpdateRequest::new(item.access_token).webhook(url);
+    /// client.item_webhook_update(&update).await?; // Plaid acknowledges with a webhook
+    /// let copies: Vec<u32> = sandbox.webhooks().iter().map(|w| w.copy).collect();
+    /// assert_eq!(copies, [0, 1]);
+    /// # Ok(()) }
+    /// ```
     pub fn webhook_chaos(&self, chaos: WebhookChaos) {
         lock(&self.state).chaos = chaos;
     }
@@ -531,6 +734,34 @@ impl Sandbox {
     /// `pass_good`: returns the public token Link's `onSuccess` would hand the front end, for
     /// an Item at `institution_id` with the link token's products and webhook. The session is
     /// recorded for `/link/token/get`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use plaid_sdk::types::{
+    ///     CountryCode, ItemPublicTokenExchangeRequest, LinkTokenCreateRequest,
+    ///     LinkTokenCreateRequestUser, Products,
+    /// };
+    ///
+    /// let sandbox = plaid_sandbox::Sandbox::start().await;
+    /// let client = sandbox.client();
+    /// let user = LinkTokenCreateRequestUser::new("user-42");
+    /// let request = LinkTokenCreateRequest::new("My App", "en", vec![CountryCode::Us], user)
+    ///     .products(vec![Products::Transactions]);
+    /// let link_token = client.link_token_create(&request).await?.link_token;
+    ///
+    /// // The user logs in at First Platypus Bank; the front end sends the public token back.
+    /// let public_token = sandbox.complete_link(&link_token, "ins_109508")?;
+    /// let exchange = ItemPublicTokenExchangeRequest::new(public_token);
+    /// client.item_public_token_exchange(&exchange).await?;
+    /// assert_eq!(sandbox.connected_items().len(), 1);
+    ///
+    /// // Another try, at a bank that locks the user out: Link reports Plaid's error.
+    /// let locked = sandbox
+    ///     .complete_link_as(&link_token, "ins_109508", "user_good", "error_ITEM_LOCKED")
+    ///     .unwrap_err();
+    /// assert_eq!(locked.error_code(), Some("ITEM_LOCKED"));
+    /// # Ok(()) }
+    /// ```
     pub fn complete_link(
         &self,
         link_token: &str,
@@ -541,7 +772,8 @@ impl Sandbox {
 
     /// [`complete_link`](Self::complete_link) with other test credentials (`user_custom` and
     /// a JSON config, `user_transactions_dynamic`, `error_<CODE>` passwords …). An error the
-    /// credentials cause is Plaid's error object, as Link would report it.
+    /// credentials cause is Plaid's, as Link would report it: its code is
+    /// [`SandboxError::error_code`] (`complete_link`'s example shows one).
     pub fn complete_link_as(
         &self,
         link_token: &str,
@@ -559,7 +791,7 @@ impl Sandbox {
             None,
         )
         .map(plaid_sdk::PublicToken::new)
-        .map_err(|f| SandboxError(format!("{}: {}", f.code, f.message)))
+        .map_err(|f| SandboxError::plaid("", &f))
     }
 
     /// Plays the user finishing Link in update mode: the Item's error is cleared and its login
@@ -567,11 +799,33 @@ impl Sandbox {
     /// only when the Item is repaired outside the app's own update mode, which
     /// [`Sandbox::fire_webhook`] with `LOGIN_REPAIRED` plays): the app learns of the repair from
     /// Link's `onSuccess`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use plaid_sdk::types::{AccountsGetRequest, LinkTokenCreateRequest, Products};
+    /// use plaid_sdk::ErrorCode;
+    ///
+    /// let sandbox = plaid_sandbox::Sandbox::start().await;
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// let accounts = AccountsGetRequest::new(item.access_token.clone());
+    ///
+    /// sandbox.require_login(&item.item_id)?; // the bank asks the user to log in again
+    /// let error = client.accounts_get(&accounts).await.unwrap_err();
+    /// assert_eq!(error.error_code(), Some(&ErrorCode::ItemLoginRequired));
+    ///
+    /// // The app opens Link in update mode, and the user logs in.
+    /// let update = LinkTokenCreateRequest::update_mode("My App", "user-42", item.access_token);
+    /// let link_token = client.link_token_create(&update).await?.link_token;
+    /// sandbox.complete_update(&link_token)?;
+    /// client.accounts_get(&accounts).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn complete_update(&self, link_token: &str) -> Result<ItemId, SandboxError> {
         let mut state = lock(&self.state);
         server::link_update(&mut state, link_token)
             .map(ItemId::new)
-            .map_err(|f| SandboxError(format!("{}: {}", f.code, f.message)))
+            .map_err(|f| SandboxError::plaid("", &f))
     }
 
     /// Which user (`user.client_user_id`) a link token was created for.
@@ -583,7 +837,8 @@ impl Sandbox {
     }
 
     /// Puts an Item in `ITEM_LOGIN_REQUIRED` (as `/sandbox/item/reset_login` does) and sends
-    /// it the `ITEM` `ERROR` webhook.
+    /// it the `ITEM` `ERROR` webhook. [`complete_update`](Self::complete_update)'s example
+    /// shows it, and the repair.
     pub fn require_login(&self, item_id: impl AsRef<str>) -> Result<(), SandboxError> {
         let outgoing = self.with_item(item_id, |item, now, out| {
             handlers::require_login(item, out, now);
@@ -595,17 +850,17 @@ impl Sandbox {
 
     /// Sends an Item the webhook `/sandbox/item/fire_webhook` would for `code` (with its
     /// code's own webhook type), with the same effect on the Item, by Item id rather than
-    /// access token.
+    /// access token. [`wait_for_webhooks`](Self::wait_for_webhooks)'s example shows it.
     pub fn fire_webhook(&self, item_id: impl AsRef<str>, code: &str) -> Result<(), SandboxError> {
         let outgoing = self.with_item(item_id, |item, now, out| {
             if item.webhook.is_none() {
-                return Err(SandboxError(format!(
+                return Err(SandboxError::new(format!(
                     "Item {} has no webhook URL",
                     item.item_id
                 )));
             }
             let body = handlers::fire(item, code, None, now, out)
-                .map_err(|f| SandboxError(format!("cannot fire webhook {code}: {}", f.message)))?;
+                .map_err(|f| SandboxError::plaid(&format!("cannot fire webhook {code}: "), &f))?;
             webhooks::queue(item, out, body, now);
             Ok(())
         })?;
@@ -636,6 +891,23 @@ impl Sandbox {
     /// The Item's transactions as they stand, on the accounts Transactions covers (as a sync
     /// returns them): `(transaction_id, amount, pending)` sorted by id, for tests that check a
     /// sync result against the truth.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use plaid_sdk::sync::TransactionsSync;
+    /// use plaid_sdk::types::Products;
+    ///
+    /// let sandbox = plaid_sandbox::Sandbox::start().await;
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Transactions]).await?;
+    /// let sync = TransactionsSync::new(item.access_token);
+    /// let batch = client.transactions_sync_all(&sync).await?.into_batch().expect("ready");
+    /// let mut synced: Vec<String> = batch.added.into_iter().map(|t| t.transaction_id).collect();
+    /// synced.sort();
+    /// let truth = sandbox.transactions(&item.item_id)?;
+    /// assert_eq!(synced, truth.into_iter().map(|(id, _, _)| id).collect::<Vec<_>>());
+    /// # Ok(()) }
+    /// ```
     pub fn transactions(
         &self,
         item_id: impl AsRef<str>,
@@ -672,19 +944,56 @@ impl Sandbox {
     /// Forgets every Item, token, Link session, injected fault and sent webhook, the clock's
     /// moves and the webhook chaos, as `POST /__sandbox/reset` does: the sandbox answers as if
     /// just started, except that a clock that flows keeps the time that flowed.
+    ///
+    /// The ids start over from the seed too: a new Item after a reset gets the id the first
+    /// Item had before it (and its accounts and transactions their ids), so an id kept from
+    /// before a reset may name another Item after it. Tokens do not repeat: they are random.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), plaid_sdk::Error> {
+    /// use plaid_sdk::types::{ItemGetRequest, Products};
+    /// use plaid_sdk::ErrorCode;
+    ///
+    /// let sandbox = plaid_sandbox::Sandbox::start().await;
+    /// let client = sandbox.client();
+    /// let first = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// sandbox.reset();
+    /// assert!(sandbox.connected_items().is_empty());
+    /// let gone = ItemGetRequest::new(first.access_token.clone());
+    /// let error = client.item_get(&gone).await.unwrap_err();
+    /// assert_eq!(error.error_code(), Some(&ErrorCode::InvalidAccessToken));
+    ///
+    /// let second = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// assert_eq!(second.item_id, first.item_id); // the ids start over
+    /// assert_ne!(second.access_token, first.access_token); // the tokens do not
+    /// # Ok(()) }
+    /// ```
     pub fn reset(&self) {
         lock(&self.state).reset();
     }
 
     /// Answers the next `times` requests to `path` (or to any path, with `None`) with `fault`.
-    /// Faults queue in the order injected.
+    /// Faults queue in the order injected. The client's retries meet them too: see [`Fault`]
+    /// for what a fault that lasts does to a `/transactions/sync` loop.
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), plaid_sdk::Error> {
     /// use plaid_sandbox::{Fault, Sandbox};
+    /// use plaid_sdk::types::{AccountsGetRequest, Products};
+    ///
     /// let sandbox = Sandbox::start().await;
-    /// sandbox.inject(Some("/accounts/get"), Fault::RateLimit, 2);
-    /// # }
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// let request = AccountsGetRequest::new(item.access_token);
+    ///
+    /// sandbox.inject(Some("/accounts/get"), Fault::RateLimit, 1);
+    /// client.accounts_get(&request).await?; // the client retried past the 429
+    ///
+    /// let no_retries = sandbox.client_builder().retry_policy(plaid_sdk::RetryPolicy::none());
+    /// sandbox.inject(Some("/accounts/get"), Fault::RateLimit, 1);
+    /// let error = no_retries.build()?.accounts_get(&request).await.unwrap_err();
+    /// assert_eq!(error.status(), Some(429));
+    /// # Ok(()) }
     /// ```
     pub fn inject(&self, path: Option<&str>, fault: Fault, times: u32) {
         lock(&self.state).faults.push(Injected {
@@ -694,12 +1003,52 @@ impl Sandbox {
         });
     }
 
-    /// The webhooks sent so far, oldest first (each copy under [`WebhookChaos`]).
+    /// The webhooks sent so far, oldest first (each copy under [`WebhookChaos`]), since the
+    /// sandbox started or was last reset. A webhook is here as soon as the call that made it
+    /// has been answered, before its receiver answers ([`SentWebhook::status`]).
+    /// [`wait_for_webhooks`](Self::wait_for_webhooks)'s example shows both.
     pub fn webhooks(&self) -> Vec<SentWebhook> {
         lock(&self.state).webhooks.clone()
     }
 
-    /// Waits (up to 10 s) until `n` webhooks were sent and answered, and returns them all.
+    /// Waits until `n` webhooks have been sent and answered, or 10 s have passed, and returns
+    /// every webhook sent so far, oldest first. After 10 s it returns what it has, with no
+    /// error: check what it returns.
+    ///
+    /// `n` counts every webhook since the sandbox started or was last reset, not since the
+    /// last call: the ones the sandbox sends on its own count too (`INITIAL_UPDATE` and
+    /// `HISTORICAL_UPDATE` after a link with Transactions, the webhooks of
+    /// [`advance_clock`](Self::advance_clock)). To wait for the webhooks of one step, count
+    /// first: `let before = sandbox.webhooks().len();`, then the step, then
+    /// `sandbox.wait_for_webhooks(before + 1)`.
+    ///
+    /// A webhook is answered once its [`status`](SentWebhook::status) is set. After an answer
+    /// other than 200 it stays `None` while a retry is scheduled, and the first retry waits
+    /// 30 s unless [`SandboxBuilder::webhook_retry`] shortens it: with a receiver that fails,
+    /// this waits the whole 10 s.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let url = format!("http://{}/plaid/webhook", listener.local_addr()?);
+    /// # let receiver = axum::Router::new().route("/plaid/webhook", axum::routing::post(|| async {}));
+    /// # tokio::spawn(async move { axum::serve(listener, receiver).await });
+    /// use plaid_sdk::types::{ItemWebhookUpdateRequest, Products};
+    ///
+    /// let sandbox = plaid_sandbox::Sandbox::start().await;
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// // `url` is the app's webhook endpoint, which answers 200.
+    /// let update = ItemWebhookUpdateRequest::new(item.access_token).webhook(url);
+    /// client.item_webhook_update(&update).await?; // sends WEBHOOK_UPDATE_ACKNOWLEDGED
+    ///
+    /// let before = sandbox.webhooks().len();
+    /// sandbox.fire_webhook(&item.item_id, "NEW_ACCOUNTS_AVAILABLE")?;
+    /// let sent = sandbox.wait_for_webhooks(before + 1).await;
+    /// assert_eq!(sent[before].body["webhook_code"], "NEW_ACCOUNTS_AVAILABLE");
+    /// assert_eq!(sent[before].status, Some(200));
+    /// # Ok(()) }
+    /// ```
     pub async fn wait_for_webhooks(&self, n: usize) -> Vec<SentWebhook> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -725,7 +1074,7 @@ impl Sandbox {
             .items
             .get_mut(item_id)
             .filter(|i| !i.removed)
-            .ok_or_else(|| SandboxError(format!("no Item {item_id}")))?;
+            .ok_or_else(|| SandboxError::new(format!("no Item {item_id}")))?;
         let mut outgoing = Vec::new();
         f(item, now, &mut outgoing)?;
         Ok((outgoing, generation))

@@ -625,22 +625,15 @@ pub(crate) fn link_update(state: &mut State, link_token: &str) -> Result<String,
     Ok(item_id)
 }
 
-/// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`], for tests in any language:
-///
-/// | | |
-/// |---|---|
-/// | `POST reset` | forgets every Item, token, session, fault, sent webhook, the clock's moves and the webhook chaos |
-/// | `GET clock`, `POST clock {"advance_seconds": n}` | the virtual clock, moved forward |
-/// | `POST webhooks/chaos {"duplicates", "max_copies", "delay_ms": [low, high], "targets"}` | how webhooks are delivered |
-/// | `GET webhooks` | the webhooks sent |
-/// | `POST faults {"path", "fault": "rate_limit"\|"server_error"\|"mutation"\|"slow", "times", "delay_ms"}` | inject a fault |
-/// | `GET items/<item_id>/transactions` | the Item's transactions as they stand, on the accounts Transactions covers (what a sync returns) |
-/// | `GET version` | the sandbox's version and the spec it serves |
-/// | `GET operations` | every operation of the spec, and whether its answer is stateful or from the spec |
+/// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`], for tests in any language. The
+/// crate docs list them (lib.rs, "The admin API"), and so does the README: keep both in step
+/// with this.
 fn admin(app: &App, command: &str, request: &Request) -> axum::response::Response {
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let method = request.method.as_str();
     let mut state = lock(&app.state);
+    let generation = state.generation;
+    let mut outgoing = Vec::new();
     let (status, answer) = match (method, command) {
         ("POST", "reset") => {
             state.reset();
@@ -649,7 +642,8 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
         ("GET", "clock") => (200, json!({ "now": state.now() })),
         ("POST", "clock") => match body.get("advance_seconds").and_then(Value::as_f64) {
             Some(s) if s >= 0.0 && s.is_finite() => {
-                state.clock.advance(Duration::from_secs_f64(s.min(3.2e9)));
+                outgoing =
+                    handlers::advance_clock(&mut state, Duration::from_secs_f64(s.min(3.2e9)));
                 (200, json!({ "now": state.now() }))
             }
             _ => (
@@ -778,5 +772,9 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
             json!({ "error": format!("no sandbox command {method} {command}") }),
         ),
     };
+    drop(state);
+    for hook in outgoing {
+        webhooks::deliver(&app.state, &app.signer, &app.outbox, hook, generation);
+    }
     json_response(status, &answer)
 }

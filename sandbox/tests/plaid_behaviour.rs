@@ -1047,6 +1047,72 @@ async fn the_clock_posts_pending_transactions_and_ends_logins_after_30_days() {
             && w.body["error"]["error_code"] == "ITEM_LOGIN_REQUIRED"));
 }
 
+/// At Plaid, time passing is enough for webhooks: nobody has to call for an Item. Moving the
+/// clock, by the Rust method or by the admin endpoint, brings every Item up to it at once, so
+/// the webhooks of what happened in between go out with no other call.
+#[tokio::test]
+async fn moving_the_clock_sends_the_webhooks_of_what_happened_with_no_call() {
+    let api = Api::with(
+        Sandbox::builder()
+            .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
+            .start()
+            .await,
+    );
+    let hooks = receiver().await;
+    let (access, item_id) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "webhook": format!("{}/h", hooks.uri()) }),
+        )
+        .await;
+    // Plaid sends SYNC_UPDATES_AVAILABLE only to an Item synced once.
+    api.sync_all(&access, json!({})).await;
+    let linked = api.sandbox.wait_for_webhooks(2).await.len();
+    assert_eq!(linked, 2, "INITIAL_UPDATE and HISTORICAL_UPDATE");
+
+    api.sandbox.advance_clock(Duration::from_secs(2 * 86_400));
+    let sent = api.sandbox.wait_for_webhooks(linked + 1).await;
+    let new = &sent[linked..];
+    assert!(
+        new.iter()
+            .any(|w| w.body["webhook_code"] == "SYNC_UPDATES_AVAILABLE"
+                && w.body["item_id"] == item_id.as_str()
+                && w.status == Some(200)),
+        "2 days on, with no call: {new:?}"
+    );
+
+    // 31 days more, through the admin endpoint: the login has expired.
+    let before = sent.len();
+    let moved = reqwest::Client::new()
+        .post(format!("{}/__sandbox/clock", api.sandbox.uri()))
+        .body(json!({ "advance_seconds": 31 * 86_400 }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    let sent = api.sandbox.wait_for_webhooks(before + 2).await;
+    let new = &sent[before..];
+    assert!(
+        new.iter().any(|w| w.body["webhook_type"] == "ITEM"
+            && w.body["webhook_code"] == "ERROR"
+            && w.body["error"]["error_code"] == "ITEM_LOGIN_REQUIRED"
+            && w.status == Some(200)),
+        "31 days on, with no call: {new:?}"
+    );
+    assert!(
+        new.iter()
+            .any(|w| w.body["webhook_code"] == "SYNC_UPDATES_AVAILABLE"),
+        "{new:?}"
+    );
+    let received = hooks.received_requests().await.unwrap();
+    assert_eq!(
+        received.len(),
+        sent.len(),
+        "every webhook reached the receiver"
+    );
+}
+
 #[tokio::test]
 async fn webhook_chaos_duplicates_delays_and_spreads_over_targets() {
     let api = Api::start().await;

@@ -740,6 +740,54 @@ async fn update_mode_repairs_an_item_that_needs_a_login() {
     assert!(matches!(events[3], WebhookEvent::ItemLoginRepaired(_)));
 }
 
+/// A control method's error carries Plaid's `error_code` when Plaid would give that error
+/// (Link's credentials, a Link token), and none when the error is the sandbox's own.
+#[tokio::test]
+async fn control_method_errors_carry_plaids_code_only_when_plaid_would_give_it() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let link = client
+        .link_token_create(
+            &LinkTokenCreateRequest::new(
+                "Acme",
+                "en",
+                vec![CountryCode::Us],
+                LinkTokenCreateRequestUser::new("user-1"),
+            )
+            .products(vec![Products::Transactions]),
+        )
+        .await
+        .unwrap();
+    let locked = sandbox
+        .complete_link_as(
+            &link.link_token,
+            "ins_109508",
+            "user_good",
+            "error_ITEM_LOCKED",
+        )
+        .unwrap_err();
+    assert_eq!(locked.error_code(), Some("ITEM_LOCKED"));
+    assert!(locked.to_string().contains("ITEM_LOCKED"), "{locked}");
+    let unknown = sandbox
+        .complete_link("link-sandbox-unknown", "ins_109508")
+        .unwrap_err();
+    assert_eq!(unknown.error_code(), Some("INVALID_LINK_TOKEN"));
+    let not_update = sandbox.complete_update(&link.link_token).unwrap_err();
+    assert_eq!(not_update.error_code(), Some("INVALID_FIELD"));
+
+    let no_item = sandbox.require_login("no-such-item").unwrap_err();
+    assert_eq!(no_item.error_code(), None);
+    assert!(no_item.to_string().contains("no-such-item"), "{no_item}");
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Auth])
+        .await
+        .unwrap();
+    let no_url = sandbox
+        .fire_webhook(&item.item_id, "NEW_ACCOUNTS_AVAILABLE")
+        .unwrap_err();
+    assert_eq!(no_url.error_code(), None, "{no_url}");
+}
+
 #[tokio::test]
 async fn injected_rate_limits_and_500s_are_retried_and_slowness_times_out() {
     let (sandbox, client, item) = linked("ins_109508").await;

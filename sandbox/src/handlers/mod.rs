@@ -19,6 +19,7 @@ use crate::failure::Failure;
 use crate::state::{Item, State};
 use crate::webhooks::Outgoing;
 use crate::WebhookSigner;
+use chrono::{DateTime, Utc};
 use plaid_sdk::types::{AccountBalance, AccountBase, AccountSubtype, AccountType, Products};
 use serde_json::Value;
 
@@ -157,25 +158,48 @@ pub(crate) fn open_item(ctx: &mut Ctx<'_>, token: &str) -> Result<String, Failur
         return Err(Failure::code("INVALID_ACCESS_TOKEN").message(message));
     };
     let now = ctx.state.now();
-    let today = now.date_naive();
     let Some(item) = ctx.state.items.get_mut(&item_id) else {
         return Err(Failure::code("INVALID_ACCESS_TOKEN"));
     };
     if item.removed {
         return Err(Failure::code("ITEM_NOT_FOUND"));
     }
-    let changed = item.ledger.catch_up(today);
+    catch_up(item, now, ctx.outgoing);
+    Ok(item_id)
+}
+
+/// Brings one Item up to the clock, with the webhooks Plaid would send on its own: its ledger
+/// caught up to today (`SYNC_UPDATES_AVAILABLE` if that changed anything, once the Item has
+/// been synced), and `ITEM_LOGIN_REQUIRED` (with the `ITEM` `ERROR` webhook) once 30 days
+/// have passed since its login. Doing it twice at one time changes nothing the second time.
+fn catch_up(item: &mut Item, now: DateTime<Utc>, outgoing: &mut Vec<Outgoing>) {
+    let changed = item.ledger.catch_up(now.date_naive());
     if changed > 0 && item.has_product("transactions") {
         item.last_update.insert("transactions", now);
-        crate::webhooks::sync_updates(item, ctx.outgoing, now);
+        crate::webhooks::sync_updates(item, outgoing, now);
     }
     if item.error.is_none() && now >= item.login_expires_at {
         let error = Failure::code("ITEM_LOGIN_REQUIRED");
         let body = item.webhook_body("ITEM", "ERROR", &[("error", error.to_item_error())]);
         item.error = Some(error);
-        crate::webhooks::queue(item, ctx.outgoing, body, now);
+        crate::webhooks::queue(item, outgoing, body, now);
     }
-    Ok(item_id)
+}
+
+/// Moves the clock forward and brings every live Item up to it at once, in the order the
+/// Items were made, as [`open_item`] does for one: at Plaid, the webhooks of what happened
+/// meanwhile arrive without the app calling. Returns those webhooks, to deliver once the
+/// state is unlocked.
+pub(crate) fn advance_clock(state: &mut State, by: std::time::Duration) -> Vec<Outgoing> {
+    state.clock.advance(by);
+    let now = state.now();
+    let mut items: Vec<&mut Item> = state.items.values_mut().filter(|i| !i.removed).collect();
+    items.sort_by_key(|item| item.number);
+    let mut outgoing = Vec::new();
+    for item in items {
+        catch_up(item, now, &mut outgoing);
+    }
+    outgoing
 }
 
 /// The Item an access-token call names, ready for `path`: opened (see [`open_item`]), and, for

@@ -77,8 +77,9 @@ pub struct Settings {
     pub sync_restarts: u32,
     /// See [`App::max_retry_wait`].
     pub max_retry_wait: Duration,
-    /// Job workers in this replica (0: a replica that only answers HTTP and stores
-    /// webhooks, for deployments that keep web and worker replicas apart).
+    /// Job workers in this replica (0: a replica that runs no jobs, for deployments that
+    /// keep web and worker replicas apart; it still applies stored webhooks, which only
+    /// record state and queue jobs).
     pub workers: usize,
     /// Where the page loads Plaid Link from: Plaid's CDN, or the offline sandbox's stand-in
     /// (`<sandbox>/link/v2/stable/link-initialize.js`).
@@ -644,8 +645,27 @@ async fn exchange_item(
             ))
         }
         Err(e) => {
-            give_up_item(&app, &item_id, &token).await;
-            Err(e)
+            if !give_up_item(&app, &item_id, &token).await {
+                return Err(e);
+            }
+            // Kept after all: its keep committed, though its answer came too late.
+            tracing::warn!(item_id = %item_id, "an Item was kept though its keep failed");
+            let row = app
+                .db
+                .query_one(
+                    "SELECT (SELECT COUNT(*) FROM accounts WHERE item_id = $1),
+                            (SELECT id FROM jobs WHERE item_id = $1 AND kind = 'sync'
+                             ORDER BY created_at LIMIT 1)",
+                    params![item_id.clone()],
+                )
+                .await?
+                .ok_or(AppError::Internal)?;
+            Ok((
+                StatusCode::CREATED,
+                Json(
+                    json!({ "item_id": item_id, "accounts": row.int(0), "sync_job": row.opt_text(1) }),
+                ),
+            ))
         }
     }
 }
@@ -774,9 +794,45 @@ async fn keep_item(
     Ok((accounts.len(), queued.then_some(job_id)))
 }
 
-/// An Item the app will not keep: removed at Plaid now, or by a job that retries until Plaid
-/// confirms.
-async fn give_up_item(app: &App, item_id: &str, token: &AccessToken) {
+/// An Item the app will not keep: marked `removing` with a job that removes it at Plaid,
+/// retrying until Plaid confirms, in one transaction (or marked alone, if the job cannot be
+/// queued: the sweeper queues one); then removed at Plaid now, if it can be (the job then
+/// finds nothing to do). Marking first matters: a keep whose answer was lost (a database
+/// that answered too late) may have committed, and an Item the app keeps must not be
+/// removed at Plaid. If it cannot be marked, it stays `linking` and the sweeper removes it
+/// once the database answers. Whether the Item turned out to be kept.
+async fn give_up_item(app: &App, item_id: &str, token: &AccessToken) -> bool {
+    let mark = || {
+        Stmt::guard(
+            "UPDATE items SET status = 'removing' WHERE id = $1 AND status = 'linking'",
+            params![item_id],
+        )
+    };
+    let (_, queue) = jobs::enqueue_stmt(Kind::Remove, item_id, "link not kept", Unless::Queued);
+    let mut stmts = vec![mark()];
+    stmts.extend(queue);
+    let marked = match app.db.transaction(stmts).await {
+        Err(e) => {
+            tracing::warn!(item_id = %item_id, error = %e, "could not queue an Item's removal");
+            app.db.transaction(vec![mark()]).await
+        }
+        marked => marked,
+    };
+    match marked {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let status = app
+                .db
+                .query_one("SELECT status FROM items WHERE id = $1", params![item_id])
+                .await;
+            return matches!(status, Ok(Some(row)) if row.text(0) == "active");
+        }
+        Err(e) => {
+            tracing::warn!(item_id = %item_id, error = %e,
+                "could not record an Item to remove; the sweeper removes it later");
+            return false;
+        }
+    }
     let removed = app
         .plaid
         .item_remove(&ItemRemoveRequest::new(token.clone()))
@@ -786,28 +842,22 @@ async fn give_up_item(app: &App, item_id: &str, token: &AccessToken) {
         Err(PlaidError::Api(e)) => e.error_code == ErrorCode::ItemNotFound,
         Err(_) => false,
     };
-    let recorded = if gone {
-        app.db
+    if gone {
+        let deleted = app
+            .db
             .execute(
-                "DELETE FROM items WHERE id = $1 AND status = 'linking'",
+                "DELETE FROM items WHERE id = $1 AND status = 'removing'",
                 params![item_id],
             )
-            .await
-            .map(drop)
+            .await;
+        if let Err(e) = deleted {
+            // Its job removes it again (Plaid answers ITEM_NOT_FOUND) and deletes the row.
+            tracing::warn!(item_id = %item_id, error = %e, "could not delete a removed Item");
+        }
     } else {
-        let (_, queue) = jobs::enqueue_stmt(Kind::Remove, item_id, "link not kept", Unless::Queued);
-        let mut stmts = vec![Stmt::guard(
-            "UPDATE items SET status = 'removing' WHERE id = $1 AND status = 'linking'",
-            params![item_id],
-        )];
-        stmts.extend(queue);
-        app.db.transaction(stmts).await.map(drop)
-    };
-    if let Err(e) = recorded {
-        // The row stays `linking`; the sweeper removes it at Plaid later.
-        tracing::warn!(item_id = %item_id, error = %e, "could not record an Item to remove");
+        app.wake.notify_waiters(); // its job tries again
     }
-    app.wake.notify_waiters();
+    false
 }
 
 /// GET /api/items: the caller's Items.

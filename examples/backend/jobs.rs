@@ -44,8 +44,10 @@ impl Kind {
 }
 
 /// A claim gives up on a job after this many claims in a row that ended with no outcome (each
-/// a replica that stopped mid-job: a job that kills its replica must not kill them all). A job
-/// that ends in a passing failure is queued again with its count reset ([`retry_later`]).
+/// a replica that died mid-job, or lost the job's lease: a job that kills its replica must
+/// not kill them all). A job that ends in a passing failure is queued again with its count
+/// reset, and one handed back by a stopping replica without counting that claim
+/// ([`requeue`]).
 const MAX_ATTEMPTS: i64 = 5;
 
 /// When a new job is not needed.
@@ -374,7 +376,10 @@ async fn run(app: &Arc<App>, job: Claimed, stop: &mut tokio::sync::watch::Receiv
         () = stopped(stop) => {
             heartbeat.abort();
             match requeue(app, &job, Requeue::HandBack).await {
-                Ok(_) => tracing::info!(job = %job.id, "stopping: the job is handed back"),
+                Ok(true) => tracing::info!(job = %job.id, "stopping: the job is handed back"),
+                // Another claim holds it (this one's lease ran out), or another job of its
+                // kind is queued and does its work: nothing to hand back.
+                Ok(false) => tracing::info!(job = %job.id, "stopping: the job was not this replica's to hand back"),
                 Err(e) => tracing::warn!(job = %job.id, error = %e,
                     "stopping: handing the job back failed; its lease runs out"),
             }

@@ -35,7 +35,7 @@
 //! - `LINK_SCRIPT_URL`: where the page loads Plaid Link (Plaid's CDN; the sandbox's stand-in
 //!   offline or with `PLAID_ENV` naming a sandbox server).
 //! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid reaches this server),
-//!   `WORKERS` (job workers, 2; 0 for a replica that only answers HTTP and stores webhooks),
+//!   `WORKERS` (job workers, 2; 0 for a replica that runs no jobs, only HTTP and webhooks),
 //!   `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
 //!   sync after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
 //!   (the longest wait between two tries of a job that keeps failing that way, 600),

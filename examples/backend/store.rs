@@ -770,31 +770,6 @@ mod tests {
         cancels: std::sync::atomic::AtomicUsize,
     }
 
-    /// A call's time limit is for each of its steps: a transaction of many quick statements
-    /// (a big sync's) commits however long it takes in all. (Review round 9: a limit on the
-    /// whole call would have kept an Item with years of transactions from ever syncing.)
-    #[tokio::test]
-    #[ignore = "needs PostgreSQL: BACKEND_TEST_DATABASE_URL (.ci/run starts one)"]
-    async fn a_long_transaction_of_quick_steps_commits_on_postgres() {
-        use std::time::Duration;
-        let url = std::env::var("BACKEND_TEST_DATABASE_URL").expect("BACKEND_TEST_DATABASE_URL");
-        let db = Db::postgres_timed(&url, 1, Duration::from_secs(5), Duration::from_millis(400))
-            .await
-            .unwrap();
-        let steps = (0..6)
-            .map(|_| Stmt::new("SELECT pg_sleep(0.1)", params![]))
-            .collect();
-        let started = std::time::Instant::now();
-        let counts = db.transaction(steps).await.unwrap().unwrap();
-        assert_eq!(counts.len(), 6);
-        assert!(started.elapsed() > Duration::from_millis(600));
-        let hung = db
-            .transaction(vec![Stmt::new("SELECT pg_sleep(2)", params![])])
-            .await
-            .unwrap_err();
-        assert!(hung.0.contains("did not answer within"), "{hung}");
-    }
-
     /// A stand-in for a PostgreSQL server that hangs: it accepts connections (counted) and, if
     /// `greets`, completes a session's start (no password), then answers nothing.
     async fn hanging_server(greets: bool) -> (String, Arc<Seen>) {

@@ -416,3 +416,28 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
     );
     server.abort();
 }
+
+/// A call's time limit is for each of its steps: a transaction of many quick statements
+/// (a big sync's) commits however long it takes in all. (Review round 9: a limit on the
+/// whole call would have kept an Item with years of transactions from ever syncing.)
+#[tokio::test]
+#[ignore = "needs PostgreSQL: BACKEND_TEST_DATABASE_URL (.ci/run starts one)"]
+async fn a_long_transaction_of_quick_steps_commits_on_postgres() {
+    use std::time::Duration;
+    let url = std::env::var("BACKEND_TEST_DATABASE_URL").expect("BACKEND_TEST_DATABASE_URL");
+    let db = store::Db::postgres_timed(&url, 1, Duration::from_secs(5), Duration::from_millis(400))
+        .await
+        .unwrap();
+    let steps = (0..6)
+        .map(|_| store::Stmt::new("SELECT pg_sleep(0.1)", vec![]))
+        .collect();
+    let started = std::time::Instant::now();
+    let counts = db.transaction(steps).await.unwrap().unwrap();
+    assert_eq!(counts.len(), 6);
+    assert!(started.elapsed() > Duration::from_millis(600));
+    let hung = db
+        .transaction(vec![store::Stmt::new("SELECT pg_sleep(2)", vec![])])
+        .await
+        .unwrap_err();
+    assert!(hung.0.contains("did not answer within"), "{hung}");
+}

@@ -672,9 +672,12 @@ impl Sandbox {
     /// Moves the sandbox's clock forward, and brings every Item up to it at once, as time
     /// passing at Plaid would. Pending transactions post and new days of activity arrive
     /// (`SYNC_UPDATES_AVAILABLE`, to an Item synced once). An Item's login ends 30 days after it
-    /// was linked or repaired (`ITEM_LOGIN_REQUIRED`, with the `ITEM` `ERROR` webhook). These
+    /// was linked or repaired (`ITEM_LOGIN_REQUIRED`, with the `ITEM` `ERROR` webhook); an Item
+    /// in error gets no new days until it is repaired, as Plaid cannot reach its bank. These
     /// webhooks go out at once, with no other call. Public tokens expire after 30 minutes, and
-    /// Link tokens after 4 hours (30 minutes in update mode).
+    /// Link tokens after 4 hours (30 minutes in update mode). One move brings an Item at most
+    /// ten years of days (the rest come at its next call or move), with the sandbox's other
+    /// calls waiting meanwhile: move it by days or months, not centuries.
     ///
     /// A clock that flows (no [`SandboxBuilder::today`]) also moves by itself, but an Item
     /// catches up with the time that flowed only when it is next called or the clock is next

@@ -1113,6 +1113,51 @@ async fn moving_the_clock_sends_the_webhooks_of_what_happened_with_no_call() {
     );
 }
 
+/// Plaid cannot reach the bank of an Item that needs a new login: no new transactions, and no
+/// `SYNC_UPDATES_AVAILABLE`, until the user repairs it; then the days missed arrive. (Review
+/// round 9: the sandbox kept adding days, and moving the clock announced them.)
+#[tokio::test]
+async fn an_item_that_needs_a_new_login_gets_nothing_new_until_repaired() {
+    let api = Api::with(
+        Sandbox::builder()
+            .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
+            .start()
+            .await,
+    );
+    let hooks = receiver().await;
+    let (access, item_id) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "webhook": format!("{}/h", hooks.uri()) }),
+        )
+        .await;
+    api.sync_all(&access, json!({})).await;
+    api.sandbox.require_login(&item_id).unwrap();
+    let known = api.sandbox.transactions(&item_id).unwrap().len();
+    let before = api.sandbox.wait_for_webhooks(3).await.len();
+    assert_eq!(before, 3, "INITIAL_UPDATE, HISTORICAL_UPDATE, ERROR");
+
+    api.sandbox.advance_clock(Duration::from_secs(5 * 86_400));
+    let sent = api.sandbox.webhooks();
+    assert_eq!(sent.len(), before, "{:?}", &sent[before..]);
+    assert_eq!(api.sandbox.transactions(&item_id).unwrap().len(), known);
+
+    api.sandbox
+        .fire_webhook(&item_id, "LOGIN_REPAIRED")
+        .unwrap();
+    api.sandbox.advance_clock(Duration::from_secs(86_400));
+    let sent = api.sandbox.wait_for_webhooks(before + 2).await;
+    assert!(
+        sent[before..]
+            .iter()
+            .any(|w| w.body["webhook_code"] == "SYNC_UPDATES_AVAILABLE"),
+        "{:?}",
+        &sent[before..]
+    );
+    assert!(api.sandbox.transactions(&item_id).unwrap().len() > known);
+}
+
 #[tokio::test]
 async fn webhook_chaos_duplicates_delays_and_spreads_over_targets() {
     let api = Api::start().await;

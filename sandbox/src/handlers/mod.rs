@@ -171,9 +171,17 @@ pub(crate) fn open_item(ctx: &mut Ctx<'_>, token: &str) -> Result<String, Failur
 /// Brings one Item up to the clock, with the webhooks Plaid would send on its own: its ledger
 /// caught up to today (`SYNC_UPDATES_AVAILABLE` if that changed anything, once the Item has
 /// been synced), and `ITEM_LOGIN_REQUIRED` (with the `ITEM` `ERROR` webhook) once 30 days
-/// have passed since its login. Doing it twice at one time changes nothing the second time.
+/// have passed since its login. Plaid reaches the bank only while the login holds: an Item in
+/// error gets no new days until it is repaired (then it catches up), and one whose login
+/// expires meanwhile gets the days up to then. Doing it twice at one time changes nothing the
+/// second time.
 fn catch_up(item: &mut Item, now: DateTime<Utc>, outgoing: &mut Vec<Outgoing>) {
-    let changed = item.ledger.catch_up(now.date_naive());
+    if item.error.is_some() {
+        return;
+    }
+    let changed = item
+        .ledger
+        .catch_up(now.min(item.login_expires_at).date_naive());
     if changed > 0 && item.has_product("transactions") {
         item.last_update.insert("transactions", now);
         crate::webhooks::sync_updates(item, outgoing, now);

@@ -236,7 +236,24 @@ impl App {
         db: Db,
         settings: Settings,
     ) -> Result<Arc<App>, StartError> {
-        db.migrate(SCHEMA).await?;
+        // A database whose schema is current is left alone: `CREATE INDEX IF NOT EXISTS`
+        // waits on the table's write locks even when the index exists, so a replica starting
+        // during a long sync would wait behind it (and time out).
+        let schema = db
+            .query_one("SELECT value FROM meta WHERE key = 'schema'", params![])
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.text(0));
+        if schema.as_deref() != Some(SCHEMA) {
+            db.migrate(SCHEMA).await?;
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![SCHEMA],
+            )
+            .await?;
+        }
         db.execute(
             "INSERT INTO meta (key, value) VALUES ('environment', $1) ON CONFLICT (key) DO NOTHING",
             params![settings.environment.clone()],
@@ -619,16 +636,38 @@ async fn exchange_item(
         // the same Item back) or one exchanged twice. That row owns the Item: removing it at
         // Plaid would break the Item the app keeps.
         Ok(_) => return Err(AppError::Conflict("this Item is linked already".into())),
-        // Not even recorded: remove it now, or it stays connected with no record.
+        // The insert failed, or its answer was lost. Only an Item with no row is removed at
+        // Plaid here: one recorded after all is given up the usual way, and one the app has
+        // already (an update-mode public token) is left alone.
         Err(e) => {
-            if let Err(removal) = app
-                .plaid
-                .item_remove(&ItemRemoveRequest::new(token.clone()))
-                .await
-            {
-                // Neither kept nor removed: say which, for whoever must remove it by hand.
-                tracing::error!(item_id = %item_id, error = %removal,
-                    "an Item could be neither recorded nor removed at Plaid");
+            let row = app
+                .db
+                .query_one(
+                    "SELECT status, user_id FROM items WHERE id = $1",
+                    params![item_id.clone()],
+                )
+                .await;
+            match row {
+                Ok(Some(r)) if r.text(0) == "linking" && r.text(1) == user.0 => {
+                    give_up_item(&app, &item_id, &token).await;
+                }
+                Ok(Some(_)) => {
+                    return Err(AppError::Conflict("this Item is linked already".into()))
+                }
+                // No row, or the database cannot say: removed now, or it stays connected with
+                // no record. (Unreadable, an update-mode token of a kept Item would be
+                // removed too: the app's own page never sends one.)
+                Ok(None) | Err(_) => {
+                    if let Err(removal) = app
+                        .plaid
+                        .item_remove(&ItemRemoveRequest::new(token.clone()))
+                        .await
+                    {
+                        // Neither kept nor removed: say which, for whoever must remove it.
+                        tracing::error!(item_id = %item_id, error = %removal,
+                            "an Item could be neither recorded nor removed at Plaid");
+                    }
+                }
             }
             return Err(AppError::Db(e));
         }
@@ -648,8 +687,10 @@ async fn exchange_item(
             if !give_up_item(&app, &item_id, &token).await {
                 return Err(e);
             }
-            // Kept after all: its keep committed, though its answer came too late.
+            // Kept after all: its keep committed, though its answer came too late. (If the
+            // reads below fail, the Item is kept and listed all the same, answered 5xx.)
             tracing::warn!(item_id = %item_id, "an Item was kept though its keep failed");
+            app.wake.notify_waiters();
             let row = app
                 .db
                 .query_one(

@@ -1111,6 +1111,15 @@ async fn moving_the_clock_sends_the_webhooks_of_what_happened_with_no_call() {
         sent.len(),
         "every webhook reached the receiver"
     );
+    // Plaid's last update was when the login still held, 30 days after the link, not now.
+    let (_, item) = api
+        .post("/item/get", json!({ "access_token": access }))
+        .await;
+    let last = item["status"]["transactions"]["last_successful_update"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(last.starts_with("2026-04-09"), "{item}");
 }
 
 /// Plaid cannot reach the bank of an Item that needs a new login: no new transactions, and no

@@ -179,11 +179,11 @@ fn catch_up(item: &mut Item, now: DateTime<Utc>, outgoing: &mut Vec<Outgoing>) {
     if item.error.is_some() {
         return;
     }
-    let changed = item
-        .ledger
-        .catch_up(now.min(item.login_expires_at).date_naive());
+    let reached = now.min(item.login_expires_at);
+    let changed = item.ledger.catch_up(reached.date_naive());
     if changed > 0 && item.has_product("transactions") {
-        item.last_update.insert("transactions", now);
+        // The last update Plaid made: not after the login ran out.
+        item.last_update.insert("transactions", reached);
         crate::webhooks::sync_updates(item, outgoing, now);
     }
     if item.error.is_none() && now >= item.login_expires_at {

@@ -16,7 +16,7 @@
 //!   (`/item/get`, [`Kind::Check`]) whose answer, Plaid's own, has the last word.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{claim_owner, enqueue_stmt, enqueue_stmt_at, stopped, Kind, Outage, Unless};
+use crate::jobs::{claim_owner, enqueue_stmt, enqueue_stmt_at, Kind, Outage, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 
@@ -103,30 +103,21 @@ pub async fn worker(app: Arc<App>) {
     let mut stop = app.stopping();
     let mut outage = Outage::default();
     while !*stop.borrow() {
-        match claim(&app).await {
+        let claimed = match claim(&app).await {
             Ok(Some(hook)) => {
-                outage.answered("claiming webhooks");
                 if let Err(e) = apply(&app, &hook).await {
                     // The lease runs out and a worker tries again.
                     tracing::warn!(error = %e, "applying a webhook failed");
                 }
+                Ok(true)
             }
-            Ok(None) => {
-                outage.answered("claiming webhooks");
-                let wake = app.inbox_wake.notified();
-                tokio::select! {
-                    _ = tokio::time::timeout(app.poll, wake) => {}
-                    () = stopped(&mut stop) => {}
-                }
-            }
-            Err(e) => {
-                let wait = outage.failed("claiming a webhook", &e, app.poll);
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = stopped(&mut stop) => {}
-                }
-            }
-        }
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        };
+        let wake = &app.inbox_wake;
+        outage
+            .pause("claiming webhooks", claimed, app.poll, wake, &mut stop)
+            .await;
     }
 }
 

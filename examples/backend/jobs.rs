@@ -244,27 +244,18 @@ pub async fn worker(app: Arc<App>) {
     let mut stop = app.stopping();
     let mut outage = Outage::default();
     while !*stop.borrow() {
-        match claim(&app).await {
+        let claimed = match claim(&app).await {
             Ok(Some(job)) => {
-                outage.answered("claiming jobs");
                 run(&app, job, &mut stop).await;
+                Ok(true)
             }
-            Ok(None) => {
-                outage.answered("claiming jobs");
-                let wake = app.wake.notified();
-                tokio::select! {
-                    _ = tokio::time::timeout(app.poll, wake) => {}
-                    () = stopped(&mut stop) => {}
-                }
-            }
-            Err(e) => {
-                let wait = outage.failed("claiming a job", &e, app.poll);
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = stopped(&mut stop) => {}
-                }
-            }
-        }
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        };
+        let wake = &app.wake;
+        outage
+            .pause("claiming jobs", claimed, app.poll, wake, &mut stop)
+            .await;
     }
 }
 
@@ -289,7 +280,7 @@ pub struct Outage {
 
 impl Outage {
     /// A failed try: how long to wait before the next.
-    pub fn failed(&mut self, what: &str, error: &StoreError, poll: Duration) -> Duration {
+    fn failed(&mut self, what: &str, error: &StoreError, poll: Duration) -> Duration {
         if self.failures == 0 {
             self.since = Some(Instant::now());
             tracing::warn!(error = %error, "{what} failed; trying again, less often, until the database answers");
@@ -299,8 +290,43 @@ impl Outage {
         doubled.min(OUTAGE_WAIT).max(poll.min(OUTAGE_WAIT))
     }
 
+    /// Waits before a worker's next claim, as its last one went (`Ok(true)`: it found work):
+    /// not at all after work; until `wake` or the poll interval when there was none; less and
+    /// less often while the database fails. Cut short when the replica stops.
+    pub async fn pause(
+        &mut self,
+        what: &str,
+        claimed: Result<bool, StoreError>,
+        poll: Duration,
+        wake: &tokio::sync::Notify,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) {
+        let wait = match claimed {
+            Ok(true) => {
+                self.answered(what);
+                return;
+            }
+            Ok(false) => {
+                self.answered(what);
+                None
+            }
+            Err(e) => Some(self.failed(what, &e, poll)),
+        };
+        let notified = wake.notified();
+        let waited = async {
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => drop(tokio::time::timeout(poll, notified).await),
+            }
+        };
+        tokio::select! {
+            () = waited => {}
+            () = stopped(stop) => {}
+        }
+    }
+
     /// A try that reached the database.
-    pub fn answered(&mut self, what: &str) {
+    fn answered(&mut self, what: &str) {
         if self.failures > 0 {
             let seconds = self.since.map_or(0, |t| t.elapsed().as_secs());
             tracing::info!(

@@ -134,6 +134,13 @@ async fn database(postgres: bool) -> store::Db {
         let path = dir.join(format!("backend-{}.sqlite3", app::random_id()));
         return store::Db::sqlite(&path).unwrap();
     }
+    store::Db::postgres(&new_postgres_database().await, 4)
+        .await
+        .unwrap()
+}
+
+/// A new, empty PostgreSQL database on the server `BACKEND_TEST_DATABASE_URL` names: its URL.
+async fn new_postgres_database() -> String {
     let url = std::env::var("BACKEND_TEST_DATABASE_URL").expect(
         "set BACKEND_TEST_DATABASE_URL to a PostgreSQL server (postgres://user@127.0.0.1:PORT/postgres) \
          for the PostgreSQL runs; .ci/run starts one",
@@ -148,9 +155,7 @@ async fn database(postgres: bool) -> store::Db {
         .await
         .unwrap();
     let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
-    store::Db::postgres(&format!("{base}/{name}"), 4)
-        .await
-        .unwrap()
+    format!("{base}/{name}")
 }
 
 #[tokio::test]
@@ -424,7 +429,7 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
 #[ignore = "needs PostgreSQL: BACKEND_TEST_DATABASE_URL (.ci/run starts one)"]
 async fn a_long_transaction_of_quick_steps_commits_on_postgres() {
     use std::time::Duration;
-    let url = std::env::var("BACKEND_TEST_DATABASE_URL").expect("BACKEND_TEST_DATABASE_URL");
+    let url = new_postgres_database().await;
     let db = store::Db::postgres_timed(&url, 1, Duration::from_secs(5), Duration::from_millis(400))
         .await
         .unwrap();
@@ -449,18 +454,7 @@ async fn a_long_transaction_of_quick_steps_commits_on_postgres() {
 #[ignore = "needs PostgreSQL: BACKEND_TEST_DATABASE_URL (.ci/run starts one)"]
 async fn a_replica_starts_while_a_long_transaction_holds_write_locks() {
     use std::time::Duration;
-    let url = std::env::var("BACKEND_TEST_DATABASE_URL").expect("BACKEND_TEST_DATABASE_URL");
-    let name = format!("backend_test_{}", app::random_id());
-    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
-    let db_url = format!("{base}/{name}");
+    let db_url = new_postgres_database().await;
     let sandbox = Sandbox::start().await;
     let replica = || async {
         let db =

@@ -401,6 +401,21 @@ async fn replays_and_duplicates_have_one_effect_and_never_undo_a_newer_state() {
     );
 }
 
+/// Links user-1's Item with the first `/transactions/sync` answer slowed by `slow`, and waits
+/// until its first sync job runs: the job's path.
+async fn first_sync_running(backend: &Backend, sandbox: &Sandbox, slow: Duration) -> String {
+    sandbox.inject(Some("/transactions/sync"), Fault::Slow(slow), 1);
+    let (status, body) = backend.link(sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    let job_path = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
+    eventually("the first sync running", 10, async || {
+        let (_, j) = backend.call("GET", &job_path, "user-1", None).await;
+        j["state"] == "running"
+    })
+    .await;
+    job_path
+}
+
 /// LOW: a job running when the process died stayed `running` forever.
 #[tokio::test]
 async fn a_job_of_a_killed_process_is_finished_by_the_next() {
@@ -411,23 +426,7 @@ async fn a_job_of_a_killed_process_is_finished_by_the_next() {
         .env("DATABASE", dir.join("db.sqlite3"))
         .env("JOB_LEASE_SECONDS", "2");
     let mut backend = start.spawn().unwrap();
-    sandbox.inject(
-        Some("/transactions/sync"),
-        Fault::Slow(Duration::from_secs(4)),
-        1,
-    );
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
-    let job = body["sync_job"].clone();
-    let job_path = format!(
-        "/api/jobs/{}",
-        job.as_str().map_or(job.to_string(), str::to_owned)
-    );
-    eventually("the first sync running", 10, async || {
-        let (_, j) = backend.call("GET", &job_path, "user-1", None).await;
-        j["state"] == "running"
-    })
-    .await;
+    let job_path = first_sync_running(&backend, &sandbox, Duration::from_secs(4)).await;
     backend.kill();
 
     let backend = start.spawn().unwrap();
@@ -454,19 +453,7 @@ async fn a_job_of_a_process_told_to_stop_is_handed_back_at_once() {
     let mut backend = start.spawn().unwrap();
     // Slow enough to be stopped mid-sync; if the stop comes before the call reaches Plaid,
     // the restarted process's sync meets it instead, and still ends in time.
-    sandbox.inject(
-        Some("/transactions/sync"),
-        Fault::Slow(Duration::from_secs(8)),
-        1,
-    );
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
-    let job_path = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
-    eventually("the first sync running", 10, async || {
-        let (_, j) = backend.call("GET", &job_path, "user-1", None).await;
-        j["state"] == "running"
-    })
-    .await;
+    let job_path = first_sync_running(&backend, &sandbox, Duration::from_secs(8)).await;
     backend.terminate();
     assert!(backend.wait_exit(20).await.success());
     let (state, attempts, owner): (String, i64, Option<String>) = {

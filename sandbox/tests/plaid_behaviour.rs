@@ -1047,11 +1047,9 @@ async fn the_clock_posts_pending_transactions_and_ends_logins_after_30_days() {
             && w.body["error"]["error_code"] == "ITEM_LOGIN_REQUIRED"));
 }
 
-/// At Plaid, time passing is enough for webhooks: nobody has to call for an Item. Moving the
-/// clock, by the Rust method or by the admin endpoint, brings every Item up to it at once, so
-/// the webhooks of what happened in between go out with no other call.
-#[tokio::test]
-async fn moving_the_clock_sends_the_webhooks_of_what_happened_with_no_call() {
+/// A sandbox whose clock stands at 2026-03-10, and a Transactions Item with webhooks to a
+/// receiver, synced once (Plaid sends `SYNC_UPDATES_AVAILABLE` only to an Item synced once).
+async fn synced_on_a_still_clock() -> (Api, MockServer, String, String) {
     let api = Api::with(
         Sandbox::builder()
             .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
@@ -1066,8 +1064,16 @@ async fn moving_the_clock_sends_the_webhooks_of_what_happened_with_no_call() {
             json!({ "webhook": format!("{}/h", hooks.uri()) }),
         )
         .await;
-    // Plaid sends SYNC_UPDATES_AVAILABLE only to an Item synced once.
     api.sync_all(&access, json!({})).await;
+    (api, hooks, access, item_id)
+}
+
+/// At Plaid, time passing is enough for webhooks: nobody has to call for an Item. Moving the
+/// clock, by the Rust method or by the admin endpoint, brings every Item up to it at once, so
+/// the webhooks of what happened in between go out with no other call.
+#[tokio::test]
+async fn moving_the_clock_sends_the_webhooks_of_what_happened_with_no_call() {
+    let (api, hooks, access, item_id) = synced_on_a_still_clock().await;
     let linked = api.sandbox.wait_for_webhooks(2).await.len();
     assert_eq!(linked, 2, "INITIAL_UPDATE and HISTORICAL_UPDATE");
 
@@ -1127,21 +1133,7 @@ async fn moving_the_clock_sends_the_webhooks_of_what_happened_with_no_call() {
 /// round 9: the sandbox kept adding days, and moving the clock announced them.)
 #[tokio::test]
 async fn an_item_that_needs_a_new_login_gets_nothing_new_until_repaired() {
-    let api = Api::with(
-        Sandbox::builder()
-            .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
-            .start()
-            .await,
-    );
-    let hooks = receiver().await;
-    let (access, item_id) = api
-        .item(
-            "ins_109508",
-            json!(["transactions"]),
-            json!({ "webhook": format!("{}/h", hooks.uri()) }),
-        )
-        .await;
-    api.sync_all(&access, json!({})).await;
+    let (api, _hooks, _, item_id) = synced_on_a_still_clock().await;
     api.sandbox.require_login(&item_id).unwrap();
     let known = api.sandbox.transactions(&item_id).unwrap().len();
     let before = api.sandbox.wait_for_webhooks(3).await.len();

@@ -63,6 +63,17 @@ async fn linked(
 }
 
 /// A local endpoint that accepts webhooks, and the sandbox's key to verify them with.
+/// A link token request for user-1's Transactions.
+fn link_token_request() -> LinkTokenCreateRequest {
+    LinkTokenCreateRequest::new(
+        "Acme",
+        "en",
+        vec![CountryCode::Us],
+        LinkTokenCreateRequestUser::new("user-1"),
+    )
+    .products([Products::Transactions])
+}
+
 async fn webhook_receiver() -> MockServer {
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
@@ -93,15 +104,7 @@ async fn the_item_life_cycle_from_link_token_to_removal() {
     let client = sandbox.client();
 
     let link = client
-        .link_token_create(
-            &LinkTokenCreateRequest::new(
-                "Acme",
-                "en",
-                vec![CountryCode::Us],
-                LinkTokenCreateRequestUser::new("user-1"),
-            )
-            .products([Products::Transactions]),
-        )
+        .link_token_create(&link_token_request())
         .await
         .unwrap();
     assert!(link.link_token.starts_with("link-sandbox-"));
@@ -548,16 +551,7 @@ async fn webhooks_are_signed_like_plaids_and_typed() {
     let receiver = webhook_receiver().await;
     let hook_url = format!("{}/hook", receiver.uri());
     let link = client
-        .link_token_create(
-            &LinkTokenCreateRequest::new(
-                "Acme",
-                "en",
-                vec![CountryCode::Us],
-                LinkTokenCreateRequestUser::new("user-1"),
-            )
-            .products([Products::Transactions])
-            .webhook(hook_url.clone()),
-        )
+        .link_token_create(&link_token_request().webhook(hook_url.clone()))
         .await
         .unwrap();
     let item = client
@@ -747,15 +741,7 @@ async fn control_method_errors_carry_plaids_code_only_when_plaid_would_give_it()
     let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let link = client
-        .link_token_create(
-            &LinkTokenCreateRequest::new(
-                "Acme",
-                "en",
-                vec![CountryCode::Us],
-                LinkTokenCreateRequestUser::new("user-1"),
-            )
-            .products(vec![Products::Transactions]),
-        )
+        .link_token_create(&link_token_request())
         .await
         .unwrap();
     let locked = sandbox

@@ -706,6 +706,11 @@ impl PlaidClient {
         client
     }
 
+    /// The retry policy this handle's calls use.
+    pub(crate) fn effective_retry_policy(&self) -> RetryPolicy {
+        self.overrides.retry.unwrap_or(self.inner.retry)
+    }
+
     /// A handle to the same client whose calls are attempted once.
     pub fn without_retries(&self) -> Self {
         self.with_retry_policy(RetryPolicy::none())

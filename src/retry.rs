@@ -196,6 +196,16 @@ impl RetryPolicy {
         self
     }
 
+    /// The wait before the first retry.
+    pub(crate) fn first_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The longest `Retry-After` honoured.
+    pub(crate) fn longest_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// Attempts in all, the first included.
     pub fn attempts(&self) -> u32 {
         self.max_attempts

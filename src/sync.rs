@@ -77,8 +77,9 @@ pub struct TransactionsSync {
     account_id: Option<String>,
     options: Map<String, Value>,
     max_restarts: u32,
+    max_retries: u32,
     max_pages: u32,
-    restart_backoff: Duration,
+    restart_backoff: Option<Duration>,
 }
 
 impl TransactionsSync {
@@ -102,8 +103,9 @@ impl TransactionsSync {
             account_id: None,
             options: Map::new(),
             max_restarts: 8,
+            max_retries: 8,
             max_pages: 10_000,
-            restart_backoff: Duration::from_secs(1),
+            restart_backoff: None,
         }
     }
 
@@ -137,9 +139,20 @@ impl TransactionsSync {
         self
     }
 
-    /// How many times a loop may start over before the sync gives up (default 8).
+    /// How many times a loop may start over from its first cursor, after
+    /// `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION`, before the sync gives up (default 8).
     pub fn max_restarts(mut self, restarts: u32) -> Self {
         self.max_restarts = restarts;
+        self
+    }
+
+    /// How many times in a row one page may fail with a transient error (a `429`, a `5xx`, a
+    /// timeout), once the client's own retries are spent, and be asked for again with the same
+    /// cursor before the sync ends with that error (default 8). The pages already taken stay:
+    /// a rate limit (Plaid allows `/transactions/sync` 50 calls a minute per Item) slows a long
+    /// loop down but never makes it start over.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
         self
     }
 
@@ -150,11 +163,14 @@ impl TransactionsSync {
         self
     }
 
-    /// The wait before restarting after a transient failure, doubling each time up to 30 s
-    /// (default 1 s). A restart after `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION` does not
-    /// wait.
+    /// The wait before asking again for a page that failed with a transient error, doubling
+    /// with each failure in a row up to 30 s, or longer when the error's `Retry-After` says so
+    /// (up to the client's [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)).
+    /// By default twice the client's [`RetryPolicy::initial_backoff`](crate::RetryPolicy::initial_backoff):
+    /// 1 s with the default policy. A restart after
+    /// `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION` does not wait.
     pub fn restart_backoff(mut self, backoff: Duration) -> Self {
-        self.restart_backoff = backoff;
+        self.restart_backoff = Some(backoff);
         self
     }
 
@@ -282,6 +298,8 @@ pub struct SyncBatch {
     pub pages: u32,
     /// How many times the loop started over.
     pub restarts: u32,
+    /// How many times a page that failed with a transient error was asked for again.
+    pub retries: u32,
 }
 
 /// A sync that found nothing ready yet.
@@ -344,6 +362,8 @@ pub struct SyncCommit {
     pub pages: u32,
     /// How many times the loop started over.
     pub restarts: u32,
+    /// How many times a page that failed with a transient error was asked for again.
+    pub retries: u32,
 }
 
 /// One page request: the same body for both sources but the token's field name and the path.
@@ -416,16 +436,19 @@ impl PlaidClient {
     /// cursor, with the cursor to store next.
     ///
     /// The loop keeps its first cursor. If a page fails with
-    /// `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION`, or with a transient error the client's
-    /// own retries could not overcome, it starts over from that first cursor, dropping the
-    /// pages already taken (at most [`max_restarts`](TransactionsSync::max_restarts) times).
-    /// The result counts the restarts.
+    /// `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION`, it starts over from that first cursor,
+    /// dropping the pages already taken (at most [`max_restarts`](TransactionsSync::max_restarts)
+    /// times). A page that fails with a transient error the client's own retries could not
+    /// overcome (a rate limit, a `5xx`, a timeout) is asked for again with the same cursor
+    /// after a backoff (at most [`max_retries`](TransactionsSync::max_retries) times in a row),
+    /// keeping the pages already taken. The result counts both.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] for a `count` outside 1–500 or an empty token, before
     /// sending; [`Error::SyncRestarts`] when every restart failed; [`Error::Pagination`] when
-    /// the server repeats a cursor or the page limit is reached; any other error (such as
+    /// the server repeats a cursor or the page limit is reached; a transient error as it came
+    /// when its page failed `max_retries + 1` times in a row; any other error (such as
     /// `ITEM_LOGIN_REQUIRED`) as it came.
     pub async fn transactions_sync_all(
         &self,
@@ -449,6 +472,7 @@ impl PlaidClient {
                         update_status: commit.update_status,
                         pages: commit.pages,
                         restarts: commit.restarts,
+                        retries: commit.retries,
                     }));
                 }
                 SyncEvent::NotReady(not_ready) => return Ok(SyncOutcome::NotReady(not_ready)),
@@ -491,6 +515,8 @@ impl PlaidClient {
             seen: HashSet::new(),
             pages: 0,
             restarts: 0,
+            failures: 0,
+            retries: 0,
             pending: None,
             done: false,
             sync,
@@ -537,6 +563,10 @@ struct Loop {
     seen: HashSet<String>,
     pages: u32,
     restarts: u32,
+    /// Transient failures of the current page in a row.
+    failures: u32,
+    /// Pages asked for again in this sync, after a transient failure.
+    retries: u32,
     /// An event to yield before fetching more (the commit after the last page).
     pending: Option<SyncEvent>,
     done: bool,
@@ -557,14 +587,20 @@ impl Loop {
             return Some(Err(e));
         }
         let operation = self.sync.info().name;
-        let page = match self
-            .client
-            .fetch_page(&self.sync, self.cursor.as_deref())
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => return Some(self.restart_or_fail(e).await),
+        let page = loop {
+            match self
+                .client
+                .fetch_page(&self.sync, self.cursor.as_deref())
+                .await
+            {
+                Ok(page) => break page,
+                Err(e) => match self.after_failure(e).await {
+                    Next::Retry => continue,
+                    Next::Yield(event) => return Some(event),
+                },
+            }
         };
+        self.failures = 0;
         self.pages += 1;
         let next = page.next_cursor.clone().unwrap_or_default();
         let not_ready = next.is_empty()
@@ -616,22 +652,52 @@ impl Loop {
                 accounts: page.accounts,
                 pages: self.pages,
                 restarts: self.restarts,
+                retries: self.retries,
             }));
         }
         Some(Ok(SyncEvent::Page(provisional)))
     }
 
-    /// After a failed page: start the loop over from its first cursor if the failure allows
-    /// it and restarts remain; otherwise end with the error.
-    async fn restart_or_fail(&mut self, e: Error) -> Result<SyncEvent, Error> {
+    /// After a failed page: ask for it again after a transient error, start the loop over
+    /// after a mutation, while the settings allow; otherwise end with the error.
+    async fn after_failure(&mut self, e: Error) -> Next {
         let mutation = e.error_code() == Some(&ErrorCode::TransactionsSyncMutationDuringPagination);
-        // A bank that is down stays down for longer than a restart takes: the loop ends and
-        // the error says to try later.
+        // A bank that is down stays down for longer than a retry takes: the loop ends and the
+        // error says to try later.
         let bank = e.api_error().is_some_and(ApiError::waits_on_the_bank);
-        if !(mutation || (e.is_retryable() && !bank)) {
-            self.done = true;
-            return Err(e);
+        if mutation {
+            return Next::Yield(self.restart(e));
         }
+        if !e.is_retryable() || bank || self.failures >= self.sync.max_retries {
+            self.done = true;
+            return Next::Yield(Err(e));
+        }
+        self.failures += 1;
+        self.retries += 1;
+        let policy = self.client.effective_retry_policy();
+        let first = self
+            .sync
+            .restart_backoff
+            .unwrap_or_else(|| policy.first_backoff().saturating_mul(2));
+        let backoff = first
+            .saturating_mul(1 << (self.failures - 1).min(5))
+            .min(Duration::from_secs(30));
+        let asked = e.retry_after().map_or(Duration::ZERO, |wait| {
+            wait.min(policy.longest_retry_after())
+        });
+        let wait = backoff.max(asked);
+        tracing::info!(
+            failures = self.failures,
+            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            error = %e,
+            "transactions sync asks for the same page again"
+        );
+        tokio::time::sleep(wait).await;
+        Next::Retry
+    }
+
+    /// Starts the loop over from its first cursor, if restarts remain.
+    fn restart(&mut self, e: Error) -> Result<SyncEvent, Error> {
         if self.restarts >= self.sync.max_restarts {
             self.done = true;
             return Err(Error::SyncRestarts {
@@ -641,13 +707,7 @@ impl Loop {
             });
         }
         self.restarts += 1;
-        if !mutation {
-            let wait = self
-                .sync
-                .restart_backoff
-                .saturating_mul(1 << (self.restarts - 1).min(5));
-            tokio::time::sleep(wait.min(Duration::from_secs(30))).await;
-        }
+        self.failures = 0;
         tracing::info!(restarts = self.restarts, error = %e, "transactions sync restarts from its first cursor");
         self.cursor = self.sync.cursor.clone();
         self.seen.clear();
@@ -657,6 +717,14 @@ impl Loop {
             cause: Box::new(e),
         })
     }
+}
+
+/// What to do after a failed page.
+enum Next {
+    /// Ask for the same page again.
+    Retry,
+    /// End the step with this.
+    Yield(Result<SyncEvent, Error>),
 }
 
 /// The changes of one loop, merged so each transaction appears once (see [`SyncBatch`]).

@@ -797,3 +797,93 @@ async fn bad_settings_are_rejected_before_sending() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// MED (review round 10): a page that failed with a transient error made the whole loop start
+/// over from its first cursor, so under Plaid's rate limit (50 `/transactions/sync` calls a
+/// minute per Item) a loop longer than the limit never finished. Here every fourth call is
+/// `TRANSACTIONS_SYNC_LIMIT`: a 20-page loop completes, asking again only for the pages that
+/// failed, and never starts over.
+#[tokio::test]
+async fn a_rate_limited_page_is_asked_for_again_and_the_loop_goes_on() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const PAGES: usize = 20;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let txn = template();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/transactions/sync"))
+        .respond_with(move |request: &Request| {
+            if counter.fetch_add(1, Ordering::SeqCst) % 4 == 3 {
+                return ResponseTemplate::new(429).set_body_json(plaid_error(
+                    "RATE_LIMIT_EXCEEDED",
+                    "TRANSACTIONS_SYNC_LIMIT",
+                ));
+            }
+            let body: Value = serde_json::from_slice(&request.body).unwrap();
+            let page: usize = body["cursor"]
+                .as_str()
+                .and_then(|c| c.strip_prefix('p'))
+                .map_or(0, |n| n.parse().unwrap());
+            let mut added = txn.clone();
+            added["transaction_id"] = json!(format!("t{page}"));
+            ResponseTemplate::new(200).set_body_json(json!({
+                "added": [added], "modified": [], "removed": [], "accounts": [],
+                "next_cursor": format!("p{}", page + 1), "has_more": page + 1 < PAGES,
+                "request_id": "r",
+            }))
+        })
+        .mount(&server)
+        .await;
+    let batch = client(&server, 1)
+        .transactions_sync_all(&sync().count(1).max_restarts(3))
+        .await
+        .unwrap()
+        .into_batch()
+        .unwrap();
+    let ids: Vec<&str> = batch
+        .added
+        .iter()
+        .map(|t| t.transaction_id.as_str())
+        .collect();
+    let expected: Vec<String> = (0..PAGES).map(|n| format!("t{n}")).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(batch.next_cursor, format!("p{PAGES}"));
+    assert_eq!((batch.pages, batch.restarts), (PAGES as u32, 0));
+    // One call in four failed and was made again; no page was fetched twice otherwise.
+    let failed = PAGES.div_ceil(3) - 1;
+    assert_eq!(batch.retries as usize, failed);
+    assert_eq!(calls.load(Ordering::SeqCst), PAGES + failed);
+}
+
+/// A page that keeps failing ends the sync with its own error after `max_retries` more tries,
+/// and the wait between tries comes from the client's retry policy unless set.
+#[tokio::test]
+async fn a_page_that_keeps_failing_ends_the_sync_with_its_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(plaid_error("API_ERROR", "INTERNAL_SERVER_ERROR")),
+        )
+        .mount(&server)
+        .await;
+    // No `restart_backoff`: twice the client's 1 ms initial backoff, doubling.
+    let started = std::time::Instant::now();
+    let e = client(&server, 1)
+        .transactions_sync_all(&TransactionsSync::new(ACCESS_TOKEN).max_retries(3))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        e.error_code(),
+        Some(&ErrorCode::InternalServerError),
+        "{e:?}"
+    );
+    assert!(e.is_retryable());
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}

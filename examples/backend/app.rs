@@ -39,8 +39,9 @@ pub struct App {
     pub lease: Duration,
     /// How often an idle worker looks for work another replica queued.
     pub poll: Duration,
-    /// How often one sync restarts after a passing failure before its job is tried again
-    /// later (the SDK's `TransactionsSync::max_restarts`).
+    /// How often one sync restarts, or asks again for a page, after a passing failure before
+    /// its job is tried again later (the SDK's `TransactionsSync::max_restarts` and
+    /// `max_retries`).
     pub sync_restarts: u32,
     /// The longest a job that keeps meeting passing failures waits between tries.
     pub max_retry_wait: Duration,

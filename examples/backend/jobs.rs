@@ -562,7 +562,8 @@ async fn sync(app: &App, item_id: &str) -> Result<Done, Failed> {
                 &TransactionsSync::new(token)
                     .cursor(start.clone())
                     .count(500)
-                    .max_restarts(app.sync_restarts),
+                    .max_restarts(app.sync_restarts)
+                    .max_retries(app.sync_restarts),
             )
             .await;
         let batch = match outcome {

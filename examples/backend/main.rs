@@ -37,7 +37,7 @@
 //! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid reaches this server),
 //!   `WORKERS` (job workers, 2; 0 for a replica that runs no jobs, only HTTP and webhooks),
 //!   `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
-//!   sync after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
+//!   sync, or tries again of one page, after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
 //!   (the longest wait between two tries of a job that keeps failing that way, 600),
 //!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body; also
 //!   how long a kept-alive connection may stay idle; 10).

@@ -631,7 +631,7 @@ async fn a_sync_that_meets_a_passing_failure_is_tried_again() {
 
 /// The Items of user-1 after its first sync met `fault` `times` and was tried again until
 /// done (never `failed`). One sync gives up after its client's 3 attempts (no restarts), as it
-/// would after the default 8 restarts over about two minutes of Plaid failing.
+/// would after the default 8 tries again of a page over about two minutes of Plaid failing.
 async fn sync_tried_again_after(name: &str, fault: Fault, times: u32) -> Value {
     let sandbox = sandbox().await;
     let backend = Start::default()

@@ -148,12 +148,13 @@ pub fn env_names_no_plaid() -> bool {
 /// A fault to inject into the sandbox's next answers (see [`Sandbox::inject`]).
 ///
 /// The client of [`Sandbox::client`] retries a `429` or a `500` a few times with a short
-/// backoff, so a fault injected once or twice is retried away. A fault that lasts (a large
-/// `times`) ends a `/transactions/sync` loop more slowly: the SDK's sync driver restarts the
-/// loop after each failure, waiting 1 s, then twice as long each time, up to 8 restarts
-/// (about two minutes). Shorten that in the test with
-/// [`TransactionsSync::restart_backoff`](plaid_sdk::sync::TransactionsSync::restart_backoff) or
-/// [`max_restarts`](plaid_sdk::sync::TransactionsSync::max_restarts).
+/// backoff, so a fault injected once or twice is retried away. On `/transactions/sync` the
+/// SDK's sync driver then asks for the failed page again, keeping the pages it has, up to
+/// [`max_retries`](plaid_sdk::sync::TransactionsSync::max_retries) times in a row (8), waiting
+/// twice the client's initial backoff (10 ms with this client), doubling: a fault that lasts
+/// ends the sync within about two seconds. A mutation during pagination restarts the loop
+/// from its first cursor at once, up to
+/// [`max_restarts`](plaid_sdk::sync::TransactionsSync::max_restarts) times.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -624,13 +625,11 @@ impl Sandbox {
     /// backoff (5 ms, at most 50 ms), so that a test with injected faults does not wait as long
     /// as it would at Plaid.
     ///
-    /// That backoff is the client's [`RetryPolicy`](plaid_sdk::RetryPolicy) only. The SDK's
-    /// `/transactions/sync` driver ([`TransactionsSync`](plaid_sdk::sync::TransactionsSync))
-    /// restarts its loop after a failure with a backoff of its own: 1 s, doubling up to 30 s,
-    /// 8 restarts at most. A test with a fault that lasts shortens it with
-    /// [`restart_backoff`](plaid_sdk::sync::TransactionsSync::restart_backoff) (or
-    /// [`max_restarts`](plaid_sdk::sync::TransactionsSync::max_restarts)), or the sync takes
-    /// about two minutes to fail. See [`Fault`].
+    /// The SDK's `/transactions/sync` driver
+    /// ([`TransactionsSync`](plaid_sdk::sync::TransactionsSync)) takes its own backoff from
+    /// this policy too: a page that failed after the client's retries is asked for again after
+    /// 10 ms, doubling, 8 times at most, so a fault that lasts ends a sync within about two
+    /// seconds. See [`Fault`].
     pub fn client(&self) -> PlaidClient {
         self.client_builder()
             .build()

@@ -16,7 +16,7 @@
 //!   (`/item/get`, [`Kind::Check`]) whose answer, Plaid's own, has the last word.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{claim_owner, enqueue_stmt, enqueue_stmt_at, Kind, Outage, Unless};
+use crate::jobs::{claim_owner, enqueue_stmt, enqueue_stmt_at, Kind, LostClaims, Outage, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 
@@ -69,9 +69,8 @@ struct Claimed {
     body: String,
 }
 
-async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
+async fn claim(app: &App, owner: String) -> Result<Option<Claimed>, StoreError> {
     let now = now_ms();
-    let owner = claim_owner(app);
     let sql = format!(
         "UPDATE webhook_inbox SET state = 'running', owner = $1, lease_until = $2,
                                   attempts = attempts + 1
@@ -102,16 +101,26 @@ async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
 pub async fn worker(app: Arc<App>) {
     let mut stop = app.stopping();
     let mut outage = Outage::default();
+    let mut lost = LostClaims::default();
     while !*stop.borrow() {
-        let claimed = match claim(&app).await {
-            Ok(Some(hook)) => {
-                if let Err(e) = apply(&app, &hook).await {
-                    // The lease runs out and a worker tries again.
-                    tracing::warn!(error = %e, "applying a webhook failed");
+        let claimed = match lost.settle(&app, release_lost).await {
+            Ok(()) => {
+                let owner = claim_owner(&app);
+                match claim(&app, owner.clone()).await {
+                    Ok(Some(hook)) => {
+                        if let Err(e) = apply(&app, &hook).await {
+                            // The lease runs out and a worker tries again.
+                            tracing::warn!(error = %e, "applying a webhook failed");
+                        }
+                        Ok(true)
+                    }
+                    Ok(None) => Ok(false),
+                    Err(e) => {
+                        lost.add(owner);
+                        Err(e)
+                    }
                 }
-                Ok(true)
             }
-            Ok(None) => Ok(false),
             Err(e) => Err(e),
         };
         let wake = &app.inbox_wake;
@@ -119,6 +128,20 @@ pub async fn worker(app: Arc<App>) {
             .pause("claiming webhooks", claimed, app.poll, wake, &mut stop)
             .await;
     }
+}
+
+/// A lost claim's webhook ([`LostClaims`]), if the claim was made: new again at once, not
+/// when its lease runs out.
+async fn release_lost(app: &App, owner: &str) -> Result<(), StoreError> {
+    app.db
+        .execute(
+            "UPDATE webhook_inbox SET state = 'new', owner = NULL, lease_until = NULL,
+                                      attempts = attempts - 1
+             WHERE owner = $1 AND state = 'running'",
+            params![owner.to_owned()],
+        )
+        .await?;
+    Ok(())
 }
 
 /// A webhook's effect and the inbox row marked done, in one transaction.

@@ -166,9 +166,8 @@ struct Claimed {
     owner: String,
 }
 
-async fn claim(app: &App) -> Result<Option<Claimed>, StoreError> {
+async fn claim(app: &App, owner: String) -> Result<Option<Claimed>, StoreError> {
     let now = now_ms();
-    let owner = claim_owner(app);
     let sql = format!(
         "UPDATE jobs SET state = 'running', owner = $1, lease_until = $2,
                          attempts = attempts + 1, started_at = COALESCE(started_at, $3)
@@ -243,13 +242,23 @@ async fn finish(app: &App, job: &Claimed, state: &str, done: Done) -> Result<boo
 pub async fn worker(app: Arc<App>) {
     let mut stop = app.stopping();
     let mut outage = Outage::default();
+    let mut lost = LostClaims::default();
     while !*stop.borrow() {
-        let claimed = match claim(&app).await {
-            Ok(Some(job)) => {
-                run(&app, job, &mut stop).await;
-                Ok(true)
+        let claimed = match lost.settle(&app, hand_back_lost).await {
+            Ok(()) => {
+                let owner = claim_owner(&app);
+                match claim(&app, owner.clone()).await {
+                    Ok(Some(job)) => {
+                        run(&app, job, &mut stop).await;
+                        Ok(true)
+                    }
+                    Ok(None) => Ok(false),
+                    Err(e) => {
+                        lost.add(owner);
+                        Err(e)
+                    }
+                }
             }
-            Ok(None) => Ok(false),
             Err(e) => Err(e),
         };
         let wake = &app.wake;
@@ -257,6 +266,71 @@ pub async fn worker(app: Arc<App>) {
             .pause("claiming jobs", claimed, app.poll, wake, &mut stop)
             .await;
     }
+}
+
+/// The claims of one worker whose answer never came (the database too slow, the connection
+/// lost): the database may have made them all the same, leaving a row `running` under a
+/// claim nobody runs until its lease runs out; a job would count that as one of its tries,
+/// and five such made it `failed` without ever running (review round 10: commits slower
+/// than the step limit, a synchronous standby down). The worker settles them, oldest
+/// first, before it claims again.
+#[derive(Default)]
+pub struct LostClaims {
+    owners: std::collections::VecDeque<String>,
+}
+
+impl LostClaims {
+    /// The most kept: older ones have long lost their lease.
+    const KEPT: usize = 64;
+
+    /// A claim whose answer never came.
+    pub fn add(&mut self, owner: String) {
+        if self.owners.len() == Self::KEPT {
+            self.owners.pop_front();
+        }
+        self.owners.push_back(owner);
+    }
+
+    /// Hands back what each lost claim took, with `release`; stops at the first failure,
+    /// keeping that claim and the later ones for the next try.
+    pub async fn settle<F>(&mut self, app: &App, release: F) -> Result<(), StoreError>
+    where
+        F: AsyncFn(&App, &str) -> Result<(), StoreError>,
+    {
+        while let Some(owner) = self.owners.front() {
+            release(app, owner).await?;
+            self.owners.pop_front();
+        }
+        Ok(())
+    }
+}
+
+/// A lost claim's job, if the claim was made: back in the queue at once, the claim not
+/// counted as a try (as a stopping replica hands its job back).
+async fn hand_back_lost(app: &App, owner: &str) -> Result<(), StoreError> {
+    let row = app
+        .db
+        .query_one(
+            "SELECT id, kind, item_id, attempts, created_at FROM jobs
+             WHERE owner = $1 AND state = 'running'",
+            params![owner.to_owned()],
+        )
+        .await?;
+    let Some(r) = row else {
+        return Ok(()); // the claim was not made, or its lease ran out and another took it
+    };
+    let job = Claimed {
+        id: r.text(0),
+        kind: r.text(1),
+        item_id: r.text(2),
+        attempts: r.int(3),
+        created_at: r.int(4),
+        owner: owner.to_owned(),
+    };
+    if requeue(app, &job, Requeue::HandBack).await? {
+        tracing::info!(job = %job.id, "a claim whose answer was lost is handed back");
+    }
+    Ok(())
 }
 
 /// Resolves once the replica is stopping.
@@ -899,12 +973,18 @@ mod tests {
     async fn a_claim_whose_lease_ran_out_cannot_end_the_job_another_claim_took_over() {
         let sandbox = plaid_sandbox::Sandbox::start().await;
         let app = replica_and_job(&sandbox).await;
-        let first = claim(&app).await.unwrap().expect("the job is claimed");
+        let first = claim(&app, claim_owner(&app))
+            .await
+            .unwrap()
+            .expect("the job is claimed");
         app.db
             .execute("UPDATE jobs SET lease_until = 0", params![])
             .await
             .unwrap(); // its renewals failed for a lease
-        let second = claim(&app).await.unwrap().expect("its lease ran out");
+        let second = claim(&app, claim_owner(&app))
+            .await
+            .unwrap()
+            .expect("its lease ran out");
         assert_eq!((first.id.as_str(), second.attempts), ("job-1", 2));
         assert!(
             !finish(&app, &first, "done", Done::default()).await.unwrap(),
@@ -914,6 +994,33 @@ mod tests {
         assert!(finish(&app, &second, "done", Done::default())
             .await
             .unwrap());
+    }
+
+    /// MED (review round 10): a claim whose answer was lost (the database committed it after
+    /// the call's time limit) left the job `running` under a claim nobody ran; each such
+    /// claim counted as a try, and five made the job `failed` without running. The worker
+    /// hands it back, its try not counted; a claim that was not made is forgotten.
+    #[tokio::test]
+    async fn a_claim_whose_answer_was_lost_is_handed_back_uncounted() {
+        let sandbox = plaid_sandbox::Sandbox::start().await;
+        let app = replica_and_job(&sandbox).await;
+        let owner = claim_owner(&app);
+        claim(&app, owner.clone()).await.unwrap().expect("claimed");
+        let mut lost = LostClaims::default();
+        lost.add(owner);
+        lost.add(claim_owner(&app)); // a claim the database never made
+        lost.settle(&app, hand_back_lost).await.unwrap();
+        assert!(lost.owners.is_empty());
+        let row = app
+            .db
+            .query_one("SELECT state, attempts, owner FROM jobs", params![])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.text(0), row.int(1)), ("queued".to_owned(), 0));
+        assert_eq!(row.opt_text(2), None);
+        let again = claim(&app, claim_owner(&app)).await.unwrap().unwrap();
+        assert_eq!(again.attempts, 1);
     }
 
     /// LOW (review round 9): while the database was down each worker tried again every
@@ -944,7 +1051,7 @@ mod tests {
     async fn a_job_handed_back_runs_now_and_its_claim_is_not_counted() {
         let sandbox = plaid_sandbox::Sandbox::start().await;
         let app = replica_and_job(&sandbox).await;
-        let job = claim(&app).await.unwrap().unwrap();
+        let job = claim(&app, claim_owner(&app)).await.unwrap().unwrap();
         assert!(requeue(&app, &job, Requeue::HandBack).await.unwrap());
         let row = app
             .db

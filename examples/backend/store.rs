@@ -206,6 +206,12 @@ impl Sqlite {
 /// not the whole call, so that a transaction of many statements (a big sync) still commits.
 const PG_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 const PG_STEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// A migration's steps wait longer: a new schema's `CREATE INDEX` waits for every write
+/// transaction on its table, and builds the index on a big table, and replicas starting
+/// together wait for each other's migration. (Review round 10: with the step limit, an
+/// upgrade behind a sync's 15 s transaction failed the start, and an index taking longer
+/// than 15 s to build could never be made.)
+const PG_MIGRATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// One step of a call on a PostgreSQL connection, within `limit`. A step that does not answer
 /// marks the connection `hung`: it is not lent again, and its statement is cancelled.
@@ -374,7 +380,8 @@ impl Db {
                 .await
             }
             Db::Postgres(pool) => {
-                let (limit, hung) = (pool.step_timeout, std::sync::atomic::AtomicBool::new(false));
+                let limit = pool.step_timeout.max(PG_MIGRATION_TIMEOUT);
+                let hung = std::sync::atomic::AtomicBool::new(false);
                 let mut conn = pool.get().await?;
                 let result = async {
                     let tx = within(&hung, limit, conn.client.transaction()).await?;

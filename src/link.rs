@@ -79,6 +79,51 @@ impl AsRef<str> for ItemId {
     }
 }
 
+/// An `ItemId` equals the same id as text, so it compares with the `item_id` fields of
+/// Plaid's responses and webhooks, which are strings:
+///
+/// ```
+/// use plaid_sdk::link::ItemId;
+/// let from_webhook: String = "Xa1b2".to_owned();
+/// assert_eq!(ItemId::new("Xa1b2"), from_webhook);
+/// assert_eq!(ItemId::new("Xa1b2"), "Xa1b2");
+/// ```
+impl PartialEq<String> for ItemId {
+    fn eq(&self, other: &String) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<str> for ItemId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for ItemId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<ItemId> for String {
+    fn eq(&self, other: &ItemId) -> bool {
+        *self == other.0
+    }
+}
+
+impl PartialEq<ItemId> for str {
+    fn eq(&self, other: &ItemId) -> bool {
+        self == other.0
+    }
+}
+
+impl PartialEq<ItemId> for &str {
+    fn eq(&self, other: &ItemId) -> bool {
+        *self == other.0
+    }
+}
+
 impl types::LinkTokenCreateRequest {
     /// A link token request for Link's update mode on an existing Item: the user
     /// re-authenticates (after `ITEM_LOGIN_REQUIRED` or `PENDING_EXPIRATION`), or, with

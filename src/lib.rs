@@ -35,7 +35,9 @@
 //!   honouring `Retry-After`, but only for calls that are safe to repeat: reads, and writes
 //!   that carry an `idempotency_key` (see [`RetryPolicy`]);
 //! * opens a `tracing` span `plaid.request` with the operation, attempt, status and Plaid's
-//!   `request_id`; never a secret;
+//!   `request_id`; never a secret. A call that succeeds logs no event of its own: to see
+//!   each call, have the subscriber report spans as they close
+//!   (`tracing_subscriber::fmt().with_span_events(FmtSpan::CLOSE)`);
 //! * returns one [`Error`] type whose variants say what happened: Plaid's own error
 //!   ([`Error::Api`], with open [`ErrorType`] and [`ErrorCode`]), a non-Plaid error page, a
 //!   decode error naming the JSON path, a timeout, a connection failure.

@@ -26,8 +26,8 @@ forgets every Item, token, fault and sent webhook, the clock's moves and the web
 Stops on Ctrl-C or SIGTERM.
 ";
 
-/// The settings the command line asked for.
-#[derive(Debug, Clone, PartialEq)]
+/// The settings the command line asked for. Its `Debug` output leaves the secret out.
+#[derive(Clone, PartialEq)]
 pub struct Options {
     /// `--listen`.
     pub listen: SocketAddr,
@@ -45,6 +45,22 @@ pub struct Options {
     pub rate_limits: bool,
     /// `--help`.
     pub help: bool,
+}
+
+/// Every option but the secret, which is shown as `<redacted>` when set.
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("listen", &self.listen)
+            .field("client_id", &self.client_id)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("seed", &self.seed)
+            .field("webhook_hosts", &self.webhook_hosts)
+            .field("hosts", &self.hosts)
+            .field("rate_limits", &self.rate_limits)
+            .field("help", &self.help)
+            .finish()
+    }
 }
 
 /// Reads the flags, with the environment (`var`) as the fallback for credentials and seed.

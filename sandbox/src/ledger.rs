@@ -303,6 +303,10 @@ impl LiveIndex {
     }
 }
 
+/// The most days a ledger that fell behind generates to catch up: the 24 months of history a
+/// bank gives Plaid (`History::MAX_DAYS`, Plaid's longest `days_requested`).
+pub(crate) const REACH_DAYS: u64 = crate::state::History::MAX_DAYS;
+
 /// An Item's transactions: the change log, and the day it has been brought up to.
 #[derive(Debug, Clone)]
 pub(crate) struct Ledger {
@@ -447,13 +451,22 @@ impl Ledger {
     }
 
     /// Brings the ledger up to `today`, a day at a time. The number of changes.
+    ///
+    /// A ledger more than [`REACH_DAYS`] behind (an Item Plaid could not reach for that long,
+    /// in error until repaired) jumps to `REACH_DAYS` before `today` first: the bank gives
+    /// Plaid that much history when it reaches it again, and the days before are never
+    /// pulled. So any gap costs at most `REACH_DAYS` generated days, however long.
     pub(crate) fn catch_up(&mut self, today: NaiveDate) -> usize {
+        let behind = today.signed_duration_since(self.today()).num_days();
+        let Ok(mut behind) = u64::try_from(behind) else {
+            return 0; // already there, or past it
+        };
+        if behind > REACH_DAYS {
+            self.day = self.day.saturating_add(behind - REACH_DAYS);
+            behind = REACH_DAYS;
+        }
         let mut changes = 0;
-        // At most ten years at once, whatever the clock says.
-        for _ in 0..3650 {
-            if self.today() >= today {
-                break;
-            }
+        for _ in 0..behind {
             changes += self.advance_day();
         }
         changes
@@ -923,6 +936,61 @@ mod tests {
         let mut b = Ledger::generated(3, 0, day0(), 30, SLOTS);
         b.catch_up(day0().checked_add_days(Days::new(2)).unwrap());
         assert_eq!(a.log, b.log, "catching up is advancing day by day");
+    }
+
+    /// A ledger a century behind (an Item repaired after a long clock move) catches up by
+    /// generating only the last `REACH_DAYS` days, in one call: the work is one window's,
+    /// not the gap's.
+    #[test]
+    fn a_century_gap_generates_only_the_last_window() {
+        let mut ledger = Ledger::generated(3, 0, day0(), 30, SLOTS);
+        let before = ledger.log.len();
+        let target = day0().checked_add_days(Days::new(36_500)).unwrap();
+        let changes = ledger.catch_up(target);
+        assert_eq!(ledger.today(), target, "caught up in one call");
+        assert_eq!(changes, ledger.log.len() - before);
+        let from = target.checked_sub_days(Days::new(REACH_DAYS)).unwrap();
+        let new_days: std::collections::BTreeSet<NaiveDate> = ledger.log[before..]
+            .iter()
+            .filter_map(|c| match c {
+                Change::Added(t) => Some(t.date),
+                _ => None,
+            })
+            .collect();
+        assert!(new_days.iter().all(|d| *d > from), "{:?}", new_days.first());
+        assert_eq!(
+            new_days.len() as u64,
+            REACH_DAYS,
+            "one window of days generated"
+        );
+        // A day brings a handful of changes: the whole catch-up is a window's worth.
+        assert!(changes < REACH_DAYS as usize * 20, "{changes}");
+        assert_eq!(
+            ledger.catch_up(target),
+            0,
+            "twice at one time changes nothing"
+        );
+    }
+
+    /// A gap within the window still generates every one of its days.
+    #[test]
+    fn a_normal_gap_generates_every_day() {
+        let mut ledger = Ledger::generated(3, 0, day0(), 30, SLOTS);
+        let before = ledger.log.len();
+        let target = day0().checked_add_days(Days::new(40)).unwrap();
+        ledger.catch_up(target);
+        assert_eq!(ledger.today(), target);
+        let new_days: std::collections::BTreeSet<NaiveDate> = ledger.log[before..]
+            .iter()
+            .filter_map(|c| match c {
+                Change::Added(t) => Some(t.date),
+                _ => None,
+            })
+            .collect();
+        let every: std::collections::BTreeSet<NaiveDate> = (1..=40)
+            .map(|n| day0().checked_add_days(Days::new(n)).unwrap())
+            .collect();
+        assert_eq!(new_days, every);
     }
 
     /// The index a day's activity reads agrees with the log replayed, in order, day after

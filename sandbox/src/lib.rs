@@ -275,8 +275,8 @@ impl SandboxError {
     }
 }
 
-/// Settings for a [`Sandbox`].
-#[derive(Debug, Clone)]
+/// Settings for a [`Sandbox`]. Its `Debug` output leaves the secret out.
+#[derive(Clone)]
 pub struct SandboxBuilder {
     seed: u64,
     today: Option<NaiveDate>,
@@ -290,6 +290,27 @@ pub struct SandboxBuilder {
     hosts: Vec<String>,
     webhook_retry: Duration,
     rate_limits: bool,
+}
+
+/// Every setting but the secret, which is shown as `<redacted>`: a builder printed in a
+/// test's log or a panic message does not give it away.
+impl fmt::Debug for SandboxBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxBuilder")
+            .field("seed", &self.seed)
+            .field("today", &self.today)
+            .field("frozen", &self.frozen)
+            .field("history_days", &self.history_days)
+            .field("not_ready_syncs", &self.not_ready_syncs)
+            .field("listen", &self.listen)
+            .field("client_id", &self.client_id)
+            .field("secret", &"<redacted>")
+            .field("webhook_hosts", &self.webhook_hosts)
+            .field("hosts", &self.hosts)
+            .field("webhook_retry", &self.webhook_retry)
+            .field("rate_limits", &self.rate_limits)
+            .finish()
+    }
 }
 
 impl Default for SandboxBuilder {
@@ -389,7 +410,9 @@ impl SandboxBuilder {
     /// The sandbox's start date, the last day of each new Item's history (default: today,
     /// UTC). With a date set, the clock starts at noon UTC that day and stands still unless
     /// moved ([`Sandbox::advance_clock`], whose example sets a date), so data is the same on
-    /// every run.
+    /// every run. Dates after 9000-01-01 (or before year 1) are taken as that date. A frozen
+    /// clock does not end a minute of [`rate_limits`](Self::rate_limits) by itself: the `429`
+    /// then says to move the clock or turn the limits off.
     pub fn today(mut self, today: NaiveDate) -> Self {
         self.today = Some(today);
         self.frozen = true;
@@ -415,7 +438,10 @@ impl SandboxBuilder {
     /// How many transactions calls on a new Item answer "not ready" before data arrives, as
     /// a fresh Item at Plaid does (default 0): `/transactions/sync` answers an empty cursor
     /// with `NOT_READY`, `/transactions/get` the `PRODUCT_NOT_READY` error. Both count
-    /// towards the same number.
+    /// towards the same number. The Item's transactions webhooks come when the last of those
+    /// calls is answered, not at link time: `INITIAL_UPDATE` and `HISTORICAL_UPDATE`, and
+    /// `SYNC_UPDATES_AVAILABLE` (30 days ready, then the whole history) once
+    /// `/transactions/sync` has been called, as Plaid's docs give them.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), plaid_sdk::Error> {
@@ -674,9 +700,10 @@ impl Sandbox {
     /// was linked or repaired (`ITEM_LOGIN_REQUIRED`, with the `ITEM` `ERROR` webhook); an Item
     /// in error gets no new days until it is repaired, as Plaid cannot reach its bank. These
     /// webhooks go out at once, with no other call. Public tokens expire after 30 minutes, and
-    /// Link tokens after 4 hours (30 minutes in update mode). One move brings an Item at most
-    /// ten years of days (the rest come at its next call or move), with the sandbox's other
-    /// calls waiting meanwhile: move it by days or months, not centuries.
+    /// Link tokens after 4 hours (30 minutes in update mode). An Item that missed more than
+    /// two years (730 days, the history a bank gives Plaid) gets only the last two years when
+    /// it catches up: the days before are never pulled, and any gap costs at most two years
+    /// of days. The clock moves at most 100 years at once, and stops at 9000-01-01.
     ///
     /// A clock that flows (no [`SandboxBuilder::today`]) also moves by itself, but an Item
     /// catches up with the time that flowed only when it is next called or the clock is next
@@ -856,10 +883,17 @@ impl Sandbox {
     pub fn fire_webhook(&self, item_id: impl AsRef<str>, code: &str) -> Result<(), SandboxError> {
         let outgoing = self.with_item(item_id, |item, now, out| {
             if item.webhook.is_none() {
-                return Err(SandboxError::new(format!(
-                    "Item {} has no webhook URL",
+                // The code `/sandbox/item/fire_webhook` answers, with what to do about it.
+                let failure = failure::Failure::code("SANDBOX_WEBHOOK_INVALID").message(format!(
+                    "Item {} has no webhook URL: set one with .webhook(url) on the link token \
+                     (or /sandbox/public_token/create's options.webhook), or call \
+                     /item/webhook/update",
                     item.item_id
-                )));
+                ));
+                return Err(SandboxError::plaid(
+                    &format!("cannot fire webhook {code}: "),
+                    &failure,
+                ));
             }
             let body = handlers::fire(item, code, None, now, out)
                 .map_err(|f| SandboxError::plaid(&format!("cannot fire webhook {code}: "), &f))?;
@@ -1019,7 +1053,8 @@ impl Sandbox {
     ///
     /// `n` counts every webhook since the sandbox started or was last reset, not since the
     /// last call: the ones the sandbox sends on its own count too (`INITIAL_UPDATE` and
-    /// `HISTORICAL_UPDATE` after a link with Transactions, the webhooks of
+    /// `HISTORICAL_UPDATE` after a link with Transactions, or once a not-ready Item is ready
+    /// ([`SandboxBuilder::not_ready_syncs`]), the webhooks of
     /// [`advance_clock`](Self::advance_clock)). To wait for the webhooks of one step, count
     /// first: `let before = sandbox.webhooks().len();`, then the step, then
     /// `sandbox.wait_for_webhooks(before + 1)`.

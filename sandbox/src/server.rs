@@ -590,7 +590,7 @@ pub(crate) fn link_update(state: &mut State, link_token: &str) -> Result<String,
         .filter(|i| !i.removed)
         .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?;
     item.error = None;
-    item.login_expires_at = now + crate::state::LOGIN_LIFE;
+    item.login_expires_at = crate::state::later(now, crate::state::LOGIN_LIFE);
     let (bank, accounts) = (item.bank, item.accounts.clone());
     let profile = item.profile.clone();
     let session_id = state.uuid();

@@ -20,6 +20,30 @@ pub(crate) const UPDATE_LINK_TOKEN_LIFE: chrono::Duration = chrono::Duration::mi
 /// A sandbox Item needs its user to log in again after 30 days (Plaid's sandbox does this).
 pub(crate) const LOGIN_LIFE: chrono::Duration = chrono::Duration::days(30);
 
+/// The latest time the sandbox's clock shows, 9000-01-01: far inside chrono's range (to year
+/// 262143), so that no margin the handlers add to `now` (a login's 30 days, a loan's years)
+/// can overflow.
+pub(crate) fn clock_limit() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(9000, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
+}
+
+/// The earliest start the clock takes, 0001-01-01: the margins subtracted from `now` (a
+/// minute of rate limit, a month of history) stay inside chrono's range too.
+fn clock_floor() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
+}
+
+/// `at` plus `by`, saturating at chrono's last instant rather than overflowing (a panic) for
+/// a date near it.
+pub(crate) fn later(at: DateTime<Utc>, by: chrono::Duration) -> DateTime<Utc> {
+    at.checked_add_signed(by)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// The sandbox's virtual clock: a start time, the real time passed since (unless frozen), and
 /// what tests added.
 #[derive(Debug, Clone)]
@@ -31,19 +55,22 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
+    /// A clock from `base`, taken between 0001-01-01 and [`clock_limit`].
     pub(crate) fn new(base: DateTime<Utc>, frozen: bool) -> Self {
         Clock {
-            base,
+            base: base.clamp(clock_floor(), clock_limit()),
             started: std::time::Instant::now(),
             frozen,
             added: chrono::Duration::zero(),
         }
     }
 
+    /// The time: at most [`clock_limit`] (where it stands, however far it is moved).
     pub(crate) fn now(&self) -> DateTime<Utc> {
+        let limit = clock_limit();
         self.unmoved()
             .checked_add_signed(self.added)
-            .unwrap_or(self.base)
+            .map_or(limit, |t| t.min(limit))
     }
 
     /// The time without the moves `advance` made: the start, plus the time that flowed since
@@ -57,12 +84,16 @@ impl Clock {
         self.base.checked_add_signed(flowed).unwrap_or(self.base)
     }
 
-    /// Moves the clock forward (at most 100 years at once).
+    /// Moves the clock forward (at most 100 years at once), saturating: the moves in all
+    /// take it no further than [`clock_limit`].
     pub(crate) fn advance(&mut self, by: std::time::Duration) {
         let by = chrono::Duration::from_std(by)
             .unwrap_or(chrono::Duration::days(36_500))
             .min(chrono::Duration::days(36_500));
-        self.added = self.added.checked_add(&by).unwrap_or(self.added);
+        let room = clock_limit()
+            .signed_duration_since(self.base)
+            .max(chrono::Duration::zero());
+        self.added = self.added.checked_add(&by).unwrap_or(room).min(room);
     }
 }
 
@@ -474,7 +505,7 @@ impl State {
             profile,
             error: None,
             created_at: now,
-            login_expires_at: now + LOGIN_LIFE,
+            login_expires_at: later(now, LOGIN_LIFE),
             consent_expiration: None,
             removed: false,
             not_ready: self.settings.not_ready_syncs,
@@ -513,4 +544,42 @@ pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// However far the clock is moved, it saturates at `clock_limit` (never falls back to its
+    /// start, as it did once the moves overflowed chrono), and never goes backwards.
+    #[test]
+    fn the_clock_saturates_at_its_limit_and_never_falls_back() {
+        let start = NaiveDate::from_ymd_opt(2025, 3, 14)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .unwrap()
+            .and_utc();
+        let mut clock = Clock::new(start, true);
+        let century = std::time::Duration::from_secs(36_500 * 86_400);
+        let mut last = clock.now();
+        for _ in 0..3_000 {
+            clock.advance(century);
+            let now = clock.now();
+            assert!(now >= last, "{now} before {last}");
+            last = now;
+        }
+        assert_eq!(clock.now(), clock_limit());
+        clock.advance(std::time::Duration::MAX);
+        assert_eq!(clock.now(), clock_limit());
+        // Any margin added to it stays inside chrono's range.
+        assert!(clock.now().checked_add_signed(LOGIN_LIFE * 1000).is_some());
+        // A start past the limit (or before year 1) is taken at the limit (at year 1).
+        let max = NaiveDate::MAX.and_hms_opt(0, 0, 0).unwrap().and_utc();
+        assert_eq!(Clock::new(max, true).now(), clock_limit());
+        let min = NaiveDate::MIN.and_hms_opt(0, 0, 0).unwrap().and_utc();
+        assert_eq!(Clock::new(min, true).now(), clock_floor());
+        assert_eq!(
+            later(DateTime::<Utc>::MAX_UTC, LOGIN_LIFE),
+            DateTime::<Utc>::MAX_UTC
+        );
+    }
 }

@@ -840,6 +840,26 @@ fn user_transactions_dynamic() -> Profile {
     }
 }
 
+/// The top-level keys of a `user_custom` config (Plaid's `UserCustomPassword`).
+const CUSTOM_KEYS: &[&str] = &[
+    "version",
+    "seed",
+    "override_accounts",
+    "mfa",
+    "recaptcha",
+    "force_error",
+];
+
+/// The account types an `override_accounts` entry may have (Plaid's `OverrideAccountType`).
+const CUSTOM_ACCOUNT_TYPES: &[&str] = &[
+    "investment",
+    "credit",
+    "depository",
+    "loan",
+    "payroll",
+    "other",
+];
+
 /// `user_custom`: the JSON config Plaid documents at plaid.com/docs/sandbox/user-custom/.
 fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
     let bad = |why: String| {
@@ -857,6 +877,14 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
     let Value::Object(config) = value else {
         return Err(bad("not a JSON object".into()));
     };
+    // The keys of Plaid's schema for the config (`UserCustomPassword`): a misspelt one is
+    // refused by name rather than read as an empty config.
+    if let Some(key) = config.keys().find(|k| !CUSTOM_KEYS.contains(&k.as_str())) {
+        return Err(bad(format!(
+            "unknown key {key:?}; the keys are {}",
+            CUSTOM_KEYS.join(", ")
+        )));
+    }
     let seed_text = config.get("seed").and_then(Value::as_str).unwrap_or("");
     let mut rng = Rng::new(Rng::hash(seed_text), 0x6375_7374, 0);
     let mut profile = Profile {
@@ -929,6 +957,13 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
         let field = |name: &str| o.get(name).filter(|v| !v.is_null());
         let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
         let kind = text(field("type")).unwrap_or_else(|| "depository".into());
+        if !CUSTOM_ACCOUNT_TYPES.contains(&kind.as_str()) {
+            return Err(bad(format!(
+                "override_accounts[{index}].type {kind:?} is not an account type; the types \
+                 are {}",
+                CUSTOM_ACCOUNT_TYPES.join(", ")
+            )));
+        }
         let subtype = text(field("subtype")).unwrap_or_else(|| match kind.as_str() {
             "credit" => "credit card".into(),
             "loan" => "student".into(),
@@ -1383,6 +1418,50 @@ mod tests {
             let e = from_credentials("user_custom", bad, today()).unwrap_err();
             assert_eq!(e.code, "INVALID_CREDENTIALS", "{bad}");
             assert!(e.message.contains("user_custom"), "{}", e.message);
+        }
+    }
+
+    /// A misspelt top-level key, or an account type Plaid does not have, is refused by name
+    /// (with the names it could have been), not read as an empty config or failing later as
+    /// `NO_AUTH_ACCOUNTS`; every key and type of Plaid's schema is still accepted.
+    #[test]
+    fn user_custom_refuses_unknown_keys_and_account_types_by_name() {
+        let e = from_credentials(
+            "user_custom",
+            r#"{"override_acounts":[{"type":"depository","subtype":"checking"}]}"#,
+            today(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "INVALID_CREDENTIALS");
+        for part in [
+            "user_custom",
+            "\"override_acounts\"",
+            "override_accounts",
+            "recaptcha",
+        ] {
+            assert!(e.message.contains(part), "{part}: {}", e.message);
+        }
+        let e = from_credentials(
+            "user_custom",
+            r#"{"override_accounts":[{"type":"depositry","subtype":"checking"}]}"#,
+            today(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "INVALID_CREDENTIALS");
+        for part in [
+            "override_accounts[0].type",
+            "\"depositry\"",
+            "depository",
+            "payroll",
+        ] {
+            assert!(e.message.contains(part), "{part}: {}", e.message);
+        }
+        let every_key = r#"{"version":"2","seed":"s","mfa":null,"recaptcha":"good",
+            "force_error":"ITEM_LOCKED","override_accounts":[]}"#;
+        from_credentials("user_custom", every_key, today()).unwrap();
+        for kind in CUSTOM_ACCOUNT_TYPES {
+            let config = serde_json::json!({ "override_accounts": [{ "type": kind }] }).to_string();
+            from_credentials("user_custom", &config, today()).unwrap();
         }
     }
 }

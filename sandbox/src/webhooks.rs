@@ -73,7 +73,10 @@ pub(crate) fn transactions_ready(
     now: DateTime<Utc>,
 ) {
     let all = item.ledger.current();
-    let since = item.ledger.today() - chrono::Duration::days(30);
+    let today = item.ledger.today();
+    let since = today
+        .checked_sub_days(chrono::Days::new(30))
+        .unwrap_or(today);
     let recent = all.iter().filter(|t| t.date >= since).count();
     for (code, new) in [("INITIAL_UPDATE", recent), ("HISTORICAL_UPDATE", all.len())] {
         let body = item.webhook_body(

@@ -575,3 +575,51 @@ async fn a_float_is_not_an_integer() {
         "{body}"
     );
 }
+
+/// A builder or command line printed with `{:?}` (a test's log, a panic message) does not give
+/// the secret away; the other settings still show.
+#[test]
+fn debug_output_leaves_the_secret_out() {
+    let secret = "s3cret-0f-the-test-suite";
+    let builder = Sandbox::builder().secret(secret).client_id("the-client");
+    let shown = format!("{builder:?}");
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(
+        shown.contains("the-client") && shown.contains("<redacted>"),
+        "{shown}"
+    );
+    let shown = format!("{builder:#?}");
+    assert!(!shown.contains(secret), "{shown}");
+
+    let args = ["--secret", secret].map(str::to_owned);
+    let options = plaid_sandbox::cli::parse(args.to_vec(), |_| None).unwrap();
+    assert_eq!(options.secret.as_deref(), Some(secret));
+    let shown = format!("{options:?}");
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(shown.contains("<redacted>"), "{shown}");
+}
+
+/// `Sandbox::fire_webhook` on an Item with no webhook URL refuses with the code the HTTP
+/// `/sandbox/item/fire_webhook` answers, `SANDBOX_WEBHOOK_INVALID`, and says how to give the
+/// Item one.
+#[tokio::test]
+async fn fire_webhook_without_a_url_has_plaids_code_and_says_how_to_set_one() {
+    let sandbox = Sandbox::start().await;
+    let (item_id, access) = item(&sandbox, json!(["transactions"]), json!({})).await;
+    let e = sandbox
+        .fire_webhook(&item_id, "DEFAULT_UPDATE")
+        .unwrap_err();
+    assert_eq!(e.error_code(), Some("SANDBOX_WEBHOOK_INVALID"), "{e}");
+    let message = e.to_string();
+    assert!(message.contains(".webhook(url)"), "{message}");
+    assert!(message.contains("/item/webhook/update"), "{message}");
+    let (status, answer) = post(
+        &sandbox,
+        "/sandbox/item/fire_webhook",
+        json!({ "access_token": access, "webhook_code": "DEFAULT_UPDATE" }),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error_code"], "SANDBOX_WEBHOOK_INVALID");
+}

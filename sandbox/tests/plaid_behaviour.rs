@@ -1455,6 +1455,58 @@ async fn transactions_webhooks_say_when_an_items_history_is_pulled() {
     api.ok("/transactions/get", body).await;
 }
 
+/// An Item that answers "not ready" (`not_ready_syncs`) sends no transactions webhook while
+/// it does (INITIAL_UPDATE at link time would tell an app to fetch data that is not there);
+/// once its data is ready Plaid's webhooks say so, SYNC_UPDATES_AVAILABLE among them (the
+/// Item was synced), and the next sync returns the data.
+#[tokio::test]
+async fn a_not_ready_item_sends_its_webhooks_when_its_data_is_ready() {
+    let api = Api::with(Sandbox::builder().not_ready_syncs(1).start().await);
+    let hooks = receiver().await;
+    let url = format!("{}/h", hooks.uri());
+    let (access, item_id) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "webhook": url }),
+        )
+        .await;
+    assert!(codes(&api.sandbox).is_empty(), "{:?}", codes(&api.sandbox));
+    let first = api
+        .ok("/transactions/sync", json!({ "access_token": access }))
+        .await;
+    assert_eq!(first["transactions_update_status"], "NOT_READY");
+    assert_eq!(first["next_cursor"], "");
+    let sent = api.sandbox.wait_for_webhooks(4).await;
+    assert!(sent.iter().all(|w| w.body["item_id"] == item_id.as_str()));
+    let codes: Vec<&str> = sent
+        .iter()
+        .map(|w| w.body["webhook_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "INITIAL_UPDATE",
+            "HISTORICAL_UPDATE",
+            "SYNC_UPDATES_AVAILABLE",
+            "SYNC_UPDATES_AVAILABLE"
+        ]
+    );
+    let flags: Vec<(bool, bool)> = sent[2..]
+        .iter()
+        .map(|w| {
+            (
+                w.body["initial_update_complete"] == true,
+                w.body["historical_update_complete"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(flags, [(true, false), (true, true)]);
+    let (added, last) = api.sync_all(&access, json!({})).await;
+    assert!(!added.is_empty(), "{last}");
+    assert_ne!(last["transactions_update_status"], "NOT_READY");
+}
+
 /// Plaid's sandbox rate limits per Item (GUIDE §7, plaid.com/docs/errors/rate-limit-exceeded/):
 /// past the limit a `429` of type `RATE_LIMIT_EXCEEDED` with the endpoint's own code; another
 /// Item is not affected; a minute later (on the sandbox's clock) the calls go through again;
@@ -1502,6 +1554,56 @@ async fn per_item_rate_limits_answer_429_with_the_endpoints_code() {
             .ok("/transactions/refresh", json!({ "access_token": access }))
             .await;
     }
+}
+
+/// On a frozen clock (`SandboxBuilder::today`) a rate limit never resets by itself: the
+/// `429` keeps Plaid's type and code, and its message says how to get out (move the clock, or
+/// turn the limits off) instead of "try again later"; moving the clock a minute does it.
+#[tokio::test]
+async fn a_rate_limit_on_a_frozen_clock_says_how_to_get_out() {
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
+    let api = Api::with(Sandbox::builder().today(day).start().await);
+    let (access, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let refresh = json!({ "access_token": access });
+    for _ in 0..2 {
+        api.ok("/transactions/refresh", refresh.clone()).await;
+    }
+    let (status, answer) = api.post("/transactions/refresh", refresh.clone()).await;
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(answer["error_type"], "RATE_LIMIT_EXCEEDED");
+    assert_eq!(answer["error_code"], "RATE_LIMIT");
+    let message = answer["error_message"].as_str().unwrap();
+    for hint in [
+        "frozen",
+        "Sandbox::advance_clock",
+        "/__sandbox/clock",
+        "SandboxBuilder::rate_limits(false)",
+    ] {
+        assert!(message.contains(hint), "{hint}: {message}");
+    }
+    assert!(!message.contains("try again later"), "{message}");
+    api.sandbox.advance_clock(Duration::from_secs(61));
+    api.ok("/transactions/refresh", refresh).await;
+
+    // A clock that flows resets the limit by itself: Plaid's own message.
+    let flowing = Api::start().await;
+    let (access, _) = flowing
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
+    let refresh = json!({ "access_token": access });
+    for _ in 0..2 {
+        flowing.ok("/transactions/refresh", refresh.clone()).await;
+    }
+    let (_, answer) = flowing.post("/transactions/refresh", refresh).await;
+    assert!(
+        answer["error_message"]
+            .as_str()
+            .unwrap()
+            .ends_with("please try again later"),
+        "{answer}"
+    );
 }
 
 /// A synced transaction with a merchant carries the fields of the spec's own example of

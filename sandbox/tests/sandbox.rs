@@ -771,7 +771,12 @@ async fn control_method_errors_carry_plaids_code_only_when_plaid_would_give_it()
     let no_url = sandbox
         .fire_webhook(&item.item_id, "NEW_ACCOUNTS_AVAILABLE")
         .unwrap_err();
-    assert_eq!(no_url.error_code(), None, "{no_url}");
+    // What `/sandbox/item/fire_webhook` answers an Item with no webhook URL.
+    assert_eq!(
+        no_url.error_code(),
+        Some("SANDBOX_WEBHOOK_INVALID"),
+        "{no_url}"
+    );
 }
 
 #[tokio::test]
@@ -968,5 +973,53 @@ async fn the_sandbox_and_its_items_redact_tokens() {
             !text.contains(&token),
             "a linked Item leaks its token: {text}"
         );
+    }
+}
+
+/// A sandbox started at chrono's last day, or moved thousands of years on, stays usable: its
+/// clock stops at 9000-01-01, and linking an Item (its login's 30 days added to now), its
+/// calls and its webhooks' dates add no overflow (linking once panicked).
+#[tokio::test]
+async fn a_clock_at_the_end_of_time_stays_inside_chronos_range() {
+    let limit = chrono::NaiveDate::from_ymd_opt(9000, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let last = chrono::NaiveDate::MAX - chrono::Days::new(10);
+    let sandbox = Sandbox::builder().today(last).start().await;
+    let moved = Sandbox::builder()
+        .today(chrono::NaiveDate::from_ymd_opt(2025, 3, 14).unwrap())
+        .start()
+        .await;
+    for _ in 0..3_000 {
+        moved.advance_clock(Duration::from_secs(36_500 * 86_400));
+    }
+    for sandbox in [&sandbox, &moved] {
+        let client = sandbox.client();
+        let item = client
+            .sandbox_link_item("ins_109508", [Products::Transactions])
+            .await
+            .unwrap();
+        client
+            .accounts_get(&AccountsGetRequest::new(item.access_token.clone()))
+            .await
+            .unwrap();
+        client
+            .item_get(&ItemGetRequest::new(item.access_token.clone()))
+            .await
+            .unwrap();
+        client
+            .item_webhook_update(
+                &ItemWebhookUpdateRequest::new(item.access_token.clone())
+                    .webhook("http://127.0.0.1:9/h".to_owned()),
+            )
+            .await
+            .unwrap();
+        sandbox
+            .fire_webhook(&item.item_id, "PENDING_EXPIRATION")
+            .unwrap();
+        sandbox.advance_clock(Duration::from_secs(40 * 86_400));
+        assert_eq!(sandbox.now(), limit, "saturates, never falls back");
     }
 }

@@ -154,7 +154,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         link_token.clone(),
         LinkToken {
             created_at: now,
-            expires_at: now + life,
+            expires_at: crate::state::later(now, life),
             client_user_id,
             item_id,
             products,
@@ -174,7 +174,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     );
     json(&LinkTokenCreateResponse::new(
         link_token,
-        now + life,
+        crate::state::later(now, life),
         ctx.request_id.clone(),
     ))
 }

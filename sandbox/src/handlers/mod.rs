@@ -184,7 +184,10 @@ fn catch_up(item: &mut Item, now: DateTime<Utc>, outgoing: &mut Vec<Outgoing>) {
     if changed > 0 && item.has_product("transactions") {
         // The last update Plaid made: not after the login ran out.
         item.last_update.insert("transactions", reached);
-        crate::webhooks::sync_updates(item, outgoing, now);
+        // An Item still answering "not ready" says nothing yet: its webhooks come when it is.
+        if item.not_ready == 0 {
+            crate::webhooks::sync_updates(item, outgoing, now);
+        }
     }
     if item.error.is_none() && now >= item.login_expires_at {
         let error = Failure::code("ITEM_LOGIN_REQUIRED");
@@ -219,14 +222,18 @@ pub(crate) fn item_for<'c>(
 ) -> Result<&'c mut Item, Failure> {
     let token = body.required("access_token")?.to_owned();
     let id = open_item(ctx, &token)?;
-    let (now, limits) = (ctx.state.now(), ctx.state.settings.rate_limits);
+    let (now, limits, frozen) = (
+        ctx.state.now(),
+        ctx.state.settings.rate_limits,
+        ctx.state.settings.frozen,
+    );
     let item = ctx
         .state
         .items
         .get_mut(&id)
         .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?;
     if limits {
-        rate_limit(item, path, now)?;
+        rate_limit(item, path, now, frozen)?;
     }
     if needs_login(path) {
         if let Some(error) = &item.error {
@@ -249,11 +256,13 @@ const RATE_LIMITS: &[(&str, usize, &str)] = &[
 ];
 
 /// Counts a call of `path` on the Item against its limit over the last minute of the
-/// sandbox's clock: `429` once the limit is reached (refused calls do not count).
+/// sandbox's clock: `429` once the limit is reached (refused calls do not count). On a
+/// `frozen` clock the minute never passes by itself, so the message says how to get out.
 fn rate_limit(
     item: &mut Item,
     path: &str,
     now: chrono::DateTime<chrono::Utc>,
+    frozen: bool,
 ) -> Result<(), Failure> {
     let Some(&(path, limit, code)) = RATE_LIMITS.iter().find(|(p, _, _)| *p == path) else {
         return Ok(());
@@ -264,12 +273,19 @@ fn rate_limit(
         calls.pop_front();
     }
     if calls.len() >= limit {
-        return Err(Failure::new(
-            429,
-            "RATE_LIMIT_EXCEEDED",
-            code,
-            "rate limit exceeded for attempts to access this item. please try again later",
-        ));
+        let message = if frozen {
+            format!(
+                "rate limit exceeded for attempts to access this item ({limit} calls of {path} \
+                 a minute). The sandbox's clock is frozen, so the limit does not reset by \
+                 itself: move the clock a minute on (Sandbox::advance_clock, or POST \
+                 /__sandbox/clock with advance_seconds) or turn the limits off \
+                 (SandboxBuilder::rate_limits(false), or --no-rate-limits)"
+            )
+        } else {
+            "rate limit exceeded for attempts to access this item. please try again later"
+                .to_owned()
+        };
+        return Err(Failure::new(429, "RATE_LIMIT_EXCEEDED", code, message));
     }
     calls.push_back(now);
     Ok(())

@@ -217,11 +217,11 @@ pub(crate) fn fire(
         }
         ("ITEM", "LOGIN_REPAIRED") => {
             item.error = None;
-            item.login_expires_at = now + crate::state::LOGIN_LIFE;
+            item.login_expires_at = crate::state::later(now, crate::state::LOGIN_LIFE);
             item.webhook_body(kind, code, &[])
         }
         ("ITEM", "PENDING_EXPIRATION") => {
-            let at = now + chrono::Duration::days(7);
+            let at = crate::state::later(now, chrono::Duration::days(7));
             item.consent_expiration = Some(at);
             item.webhook_body(
                 kind,
@@ -239,7 +239,7 @@ pub(crate) fn fire(
                 ("reason", value!("INSTITUTION_MIGRATION")),
                 (
                     "disconnect_time",
-                    value!((now + chrono::Duration::days(7))
+                    value!(crate::state::later(now, chrono::Duration::days(7))
                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 ),
             ],

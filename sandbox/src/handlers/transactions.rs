@@ -173,6 +173,23 @@ fn not_ready_page(request_id: String) -> Answer {
     )
 }
 
+/// Counts a transactions call against the Item's "not ready" answers
+/// ([`SandboxBuilder::not_ready_syncs`](crate::SandboxBuilder::not_ready_syncs)): true while it
+/// must answer not ready. The call that uses up the last one is when the Item's data is
+/// pulled: Plaid's webhooks say so then, not before (`INITIAL_UPDATE`, `HISTORICAL_UPDATE`,
+/// and `SYNC_UPDATES_AVAILABLE` once `/transactions/sync` has been called), so that an app
+/// told "not ready" hears when to come back.
+fn still_not_ready(item: &mut Item, outgoing: &mut Vec<Outgoing>, now: DateTime<Utc>) -> bool {
+    if item.not_ready == 0 {
+        return false;
+    }
+    item.not_ready -= 1;
+    if item.not_ready == 0 && item.has_product("transactions") {
+        webhooks::transactions_ready(item, outgoing, now);
+    }
+    true
+}
+
 /// The history a first call that adds Transactions to an Item asks for
 /// (`options.days_requested`; Plaid ignores it once Transactions is initialised).
 fn first_history(item: &mut Item, days: Option<u64>) {
@@ -205,20 +222,23 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let filter = account_filter(item, body, "account_id")?;
     add_product(item, "transactions");
     item.synced = true;
-    let wanted = |account: usize| {
-        covered(item, account) && filter.as_ref().is_none_or(|f| f.contains(&account))
-    };
     if added {
         first_history(item, days);
         let mut hooks = Vec::new();
-        webhooks::transactions_ready(item, &mut hooks, now);
+        if item.not_ready == 0 {
+            webhooks::transactions_ready(item, &mut hooks, now);
+        }
         ctx.outgoing.extend(hooks);
         return not_ready_page(request_id);
     }
-    if item.not_ready > 0 {
-        item.not_ready -= 1;
+    let mut hooks = Vec::new();
+    if still_not_ready(item, &mut hooks, now) {
+        ctx.outgoing.extend(hooks);
         return not_ready_page(request_id);
     }
+    let wanted = |account: usize| {
+        covered(item, account) && filter.as_ref().is_none_or(|f| f.contains(&account))
+    };
     let len = item.ledger.log.len();
     let cursor = match body.optional("cursor")? {
         // No cursor: the whole history, as it stands now, in pages. "now": from here on.
@@ -346,12 +366,15 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         add_product(item, "transactions");
         first_history(item, days);
         let mut hooks = Vec::new();
-        webhooks::transactions_ready(item, &mut hooks, now);
+        if item.not_ready == 0 {
+            webhooks::transactions_ready(item, &mut hooks, now);
+        }
         ctx.outgoing.extend(hooks);
         return Err(Failure::code("PRODUCT_NOT_READY"));
     }
-    if item.not_ready > 0 {
-        item.not_ready -= 1;
+    let mut hooks = Vec::new();
+    if still_not_ready(item, &mut hooks, now) {
+        ctx.outgoing.extend(hooks);
         return Err(Failure::code("PRODUCT_NOT_READY"));
     }
     let wanted = |account: usize| {

@@ -857,6 +857,55 @@ impl Sandbox {
             .map_err(|f| SandboxError::plaid("", &f))
     }
 
+    /// [`complete_update`](Self::complete_update) with the credentials the user types, checked
+    /// as at a new login: an `error_<CODE>` password plays a repair that fails. Link reports
+    /// Plaid's error ([`SandboxError::error_code`]) and the Item stays as it was.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use plaid_sdk::types::{LinkTokenCreateRequest, Products};
+    ///
+    /// let sandbox = plaid_sandbox::Sandbox::start().await;
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// sandbox.require_login(&item.item_id)?;
+    /// let update = LinkTokenCreateRequest::update_mode("My App", "user-42", item.access_token);
+    /// let link_token = client.link_token_create(&update).await?.link_token;
+    ///
+    /// let locked = sandbox
+    ///     .complete_update_as(&link_token, "user_good", "error_ITEM_LOCKED")
+    ///     .unwrap_err();
+    /// assert_eq!(locked.error_code(), Some("ITEM_LOCKED"));
+    /// let repaired = sandbox.complete_update_as(&link_token, "user_good", "pass_good")?;
+    /// assert_eq!(repaired, item.item_id);
+    /// # Ok(()) }
+    /// ```
+    pub fn complete_update_as(
+        &self,
+        link_token: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<ItemId, SandboxError> {
+        let mut state = lock(&self.state);
+        let checked = (|| {
+            let item_id = handlers::live_link_token(&mut state, link_token)?
+                .item_id
+                .clone()
+                .ok_or_else(|| failure::Failure::invalid_field("not an update-mode link token"))?;
+            let bank = state
+                .items
+                .get(&item_id)
+                .filter(|i| !i.removed)
+                .ok_or_else(|| failure::Failure::code("ITEM_NOT_FOUND"))?
+                .bank;
+            handlers::items::prepare(&state, bank.id, Vec::new(), username, password, None)?;
+            server::link_update(&mut state, link_token)
+        })();
+        checked
+            .map(ItemId::new)
+            .map_err(|f| SandboxError::plaid("", &f))
+    }
+
     /// Which user (`user.client_user_id`) a link token was created for.
     pub fn link_token_user(&self, link_token: &str) -> Option<String> {
         lock(&self.state)
@@ -1057,7 +1106,8 @@ impl Sandbox {
     /// ([`SandboxBuilder::not_ready_syncs`]), the webhooks of
     /// [`advance_clock`](Self::advance_clock)). To wait for the webhooks of one step, count
     /// first: `let before = sandbox.webhooks().len();`, then the step, then
-    /// `sandbox.wait_for_webhooks(before + 1)`.
+    /// `sandbox.wait_for_webhooks(before + 1)`, or wait for one webhook by its code with
+    /// [`wait_for_webhook`](Self::wait_for_webhook), which says what came instead.
     ///
     /// A webhook is answered once its [`status`](SentWebhook::status) is set. After an answer
     /// other than 200 it stays `None` while a retry is scheduled, and the first retry waits
@@ -1093,6 +1143,69 @@ impl Sandbox {
             let answered = sent.iter().filter(|w| w.status.is_some()).count();
             if answered >= n || Instant::now() >= deadline {
                 return sent;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits, at most 10 s, for a webhook with this `webhook_code` among those sent from
+    /// index `from` on (count first: `let from = sandbox.webhooks().len();`), and for its
+    /// answer; returns the first one. The error lists what was sent instead.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let url = format!("http://{}/plaid/webhook", listener.local_addr()?);
+    /// # let receiver = axum::Router::new().route("/plaid/webhook", axum::routing::post(|| async {}));
+    /// # tokio::spawn(async move { axum::serve(listener, receiver).await });
+    /// use plaid_sdk::types::{ItemWebhookUpdateRequest, Products};
+    ///
+    /// let sandbox = plaid_sandbox::Sandbox::start().await;
+    /// let client = sandbox.client();
+    /// let item = client.sandbox_link_item("ins_109508", [Products::Auth]).await?;
+    /// let update = ItemWebhookUpdateRequest::new(item.access_token).webhook(url);
+    /// client.item_webhook_update(&update).await?;
+    ///
+    /// let from = sandbox.webhooks().len();
+    /// sandbox.fire_webhook(&item.item_id, "NEW_ACCOUNTS_AVAILABLE")?;
+    /// let hook = sandbox.wait_for_webhook(from, "NEW_ACCOUNTS_AVAILABLE").await?;
+    /// assert_eq!(hook.status, Some(200));
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_webhook(
+        &self,
+        from: usize,
+        code: &str,
+    ) -> Result<SentWebhook, SandboxError> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let sent = self.webhooks();
+            let found = sent
+                .iter()
+                .skip(from)
+                .find(|w| w.body["webhook_code"] == code);
+            if let Some(hook) = found.filter(|w| w.status.is_some()) {
+                return Ok(hook.clone());
+            }
+            if Instant::now() >= deadline {
+                let instead: Vec<String> = sent
+                    .iter()
+                    .skip(from)
+                    .map(|w| {
+                        let answer = w
+                            .status
+                            .map_or("no answer yet".to_owned(), |s| s.to_string());
+                        format!(
+                            "{} ({answer})",
+                            w.body["webhook_code"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect();
+                return Err(SandboxError::new(format!(
+                    "no {code} webhook {} within 10 s from #{from}; sent from there: [{}]",
+                    if found.is_some() { "answered" } else { "sent" },
+                    instead.join(", ")
+                )));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -1023,3 +1023,35 @@ async fn a_clock_at_the_end_of_time_stays_inside_chronos_range() {
         assert_eq!(sandbox.now(), limit, "saturates, never falls back");
     }
 }
+
+/// `wait_for_webhook` returns the first answered webhook with its code from the index given,
+/// and when none comes, says what came instead.
+#[tokio::test]
+async fn waiting_for_one_webhook_by_code_says_what_came_instead() {
+    let (sandbox, client, item) = linked("ins_109508").await;
+    let receiver = webhook_receiver().await;
+    let update = plaid_sdk::types::ItemWebhookUpdateRequest::new(item.access_token)
+        .webhook(format!("{}/hook", receiver.uri()));
+    client.item_webhook_update(&update).await.unwrap();
+    let from = sandbox.webhooks().len();
+    sandbox
+        .fire_webhook(&item.item_id, "NEW_ACCOUNTS_AVAILABLE")
+        .unwrap();
+    let hook = sandbox
+        .wait_for_webhook(from, "NEW_ACCOUNTS_AVAILABLE")
+        .await
+        .unwrap();
+    assert_eq!(hook.status, Some(200));
+    assert_eq!(hook.body["item_id"], item.item_id);
+    let missing = sandbox
+        .wait_for_webhook(from, "LOGIN_REPAIRED")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        format!(
+            "offline sandbox: no LOGIN_REPAIRED webhook sent within 10 s from #{from}; \
+             sent from there: [NEW_ACCOUNTS_AVAILABLE (200)]"
+        )
+    );
+}

@@ -3,9 +3,11 @@
 //!
 //! Plaid's sync is a loop: start from the cursor you stored (or none, for the full history),
 //! call until `has_more` is false, apply every page, and store the last `next_cursor` with the
-//! changes it covers. If any page fails mid-loop, notably with
+//! changes it covers. If a page fails mid-loop with
 //! `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION`, the pages already taken are no longer valid:
-//! the loop must start again from its *first* cursor. Every other Plaid SDK leaves that to you.
+//! the loop must start again from its *first* cursor. A page that fails transiently (a rate
+//! limit, a `5xx`) is asked for again with its own cursor, keeping the pages taken. Every other
+//! Plaid SDK leaves that to you.
 //!
 //! ```no_run
 //! use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
@@ -668,13 +670,18 @@ impl Loop {
         if mutation {
             return Next::Yield(self.restart(e));
         }
-        if !e.is_retryable() || bank || self.failures >= self.sync.max_retries {
+        let policy = self.client.effective_retry_policy();
+        // A `Retry-After` longer than the client waits for ends the sync, as it ends the
+        // client's own retries: asking sooner than Plaid said would only be refused again.
+        let too_long = e
+            .retry_after()
+            .is_some_and(|wait| wait > policy.longest_retry_after());
+        if !e.is_retryable() || bank || too_long || self.failures >= self.sync.max_retries {
             self.done = true;
             return Next::Yield(Err(e));
         }
         self.failures += 1;
         self.retries += 1;
-        let policy = self.client.effective_retry_policy();
         let first = self
             .sync
             .restart_backoff
@@ -682,10 +689,7 @@ impl Loop {
         let backoff = first
             .saturating_mul(1 << (self.failures - 1).min(5))
             .min(Duration::from_secs(30));
-        let asked = e.retry_after().map_or(Duration::ZERO, |wait| {
-            wait.min(policy.longest_retry_after())
-        });
-        let wait = backoff.max(asked);
+        let wait = backoff.max(e.retry_after().unwrap_or_default());
         tracing::info!(
             failures = self.failures,
             wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),

@@ -887,3 +887,31 @@ async fn a_page_that_keeps_failing_ends_the_sync_with_its_error() {
     assert!(e.is_retryable());
     assert_eq!(server.received_requests().await.unwrap().len(), 4);
 }
+
+/// A `Retry-After` longer than the client waits for ends the sync with the error at once,
+/// as it ends the client's own retries: asking sooner than Plaid said would be refused again.
+#[tokio::test]
+async fn a_retry_after_longer_than_the_client_waits_ends_the_sync() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "120")
+                .set_body_json(plaid_error(
+                    "RATE_LIMIT_EXCEEDED",
+                    "TRANSACTIONS_SYNC_LIMIT",
+                )),
+        )
+        .mount(&server)
+        .await;
+    let e = tokio::time::timeout(
+        Duration::from_secs(10),
+        client(&server, 1).transactions_sync_all(&sync()),
+    )
+    .await
+    .expect("no wait of 60 s")
+    .unwrap_err();
+    assert_eq!(e.error_code(), Some(&ErrorCode::TransactionsSyncLimit));
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}

@@ -19,6 +19,11 @@ use crate::app::{now_ms, App};
 use crate::jobs::{claim_owner, enqueue_stmt, enqueue_stmt_at, Kind, LostClaims, Outage, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a claimed webhook stays one worker's.
+const INBOX_LEASE: Duration = Duration::from_secs(30);
+const INBOX_LEASE_MS: i64 = 30_000;
 
 /// A verified webhook, as the receiver stores it.
 pub struct Delivery<'a> {
@@ -83,7 +88,7 @@ async fn claim(app: &App, owner: String) -> Result<Option<Claimed>, StoreError> 
     );
     let row = app
         .db
-        .query_one(&sql, params![owner.clone(), now + 30_000, now])
+        .query_one(&sql, params![owner.clone(), now + INBOX_LEASE_MS, now])
         .await?;
     Ok(row.map(|r| Claimed {
         key: r.text(0),
@@ -116,7 +121,7 @@ pub async fn worker(app: Arc<App>) {
                     }
                     Ok(None) => Ok(false),
                     Err(e) => {
-                        lost.add(owner);
+                        lost.add(owner, INBOX_LEASE);
                         Err(e)
                     }
                 }
@@ -128,12 +133,14 @@ pub async fn worker(app: Arc<App>) {
             .pause("claiming webhooks", claimed, app.poll, wake, &mut stop)
             .await;
     }
+    lost.settle_at_stop(&app, release_lost).await;
 }
 
 /// A lost claim's webhook ([`LostClaims`]), if the claim was made: new again at once, not
 /// when its lease runs out.
-async fn release_lost(app: &App, owner: &str) -> Result<(), StoreError> {
-    app.db
+async fn release_lost(app: &App, owner: &str) -> Result<bool, StoreError> {
+    let released = app
+        .db
         .execute(
             "UPDATE webhook_inbox SET state = 'new', owner = NULL, lease_until = NULL,
                                       attempts = attempts - 1
@@ -141,7 +148,7 @@ async fn release_lost(app: &App, owner: &str) -> Result<(), StoreError> {
             params![owner.to_owned()],
         )
         .await?;
-    Ok(())
+    Ok(released > 0)
 }
 
 /// A webhook's effect and the inbox row marked done, in one transaction.

@@ -254,7 +254,7 @@ pub async fn worker(app: Arc<App>) {
                     }
                     Ok(None) => Ok(false),
                     Err(e) => {
-                        lost.add(owner);
+                        lost.add(owner, app.lease);
                         Err(e)
                     }
                 }
@@ -266,48 +266,81 @@ pub async fn worker(app: Arc<App>) {
             .pause("claiming jobs", claimed, app.poll, wake, &mut stop)
             .await;
     }
+    lost.settle_at_stop(&app, hand_back_lost).await;
 }
 
 /// The claims of one worker whose answer never came (the database too slow, the connection
 /// lost): the database may have made them all the same, leaving a row `running` under a
 /// claim nobody runs until its lease runs out; a job would count that as one of its tries,
 /// and five such made it `failed` without ever running (review round 10: commits slower
-/// than the step limit, a synchronous standby down). The worker settles them, oldest
-/// first, before it claims again.
+/// than the step limit, a synchronous standby down). The worker settles them before it
+/// claims again, and once more when it stops. A claim may become visible only later (its
+/// commit still waiting when the worker looks), so each is looked for until the lease it
+/// would have had runs out.
 #[derive(Default)]
 pub struct LostClaims {
-    owners: std::collections::VecDeque<String>,
+    owners: std::collections::VecDeque<(String, Instant)>,
 }
 
 impl LostClaims {
     /// The most kept: older ones have long lost their lease.
     const KEPT: usize = 64;
 
-    /// A claim whose answer never came.
-    pub fn add(&mut self, owner: String) {
+    /// A claim whose answer never came, whose lease would be `lease`.
+    pub fn add(&mut self, owner: String, lease: Duration) {
         if self.owners.len() == Self::KEPT {
             self.owners.pop_front();
         }
-        self.owners.push_back(owner);
+        let until = Instant::now() + lease + Duration::from_secs(1);
+        self.owners.push_back((owner, until));
     }
 
-    /// Hands back what each lost claim took, with `release`; stops at the first failure,
-    /// keeping that claim and the later ones for the next try.
+    /// Hands back what each lost claim took, with `release` (true when it found the claim);
+    /// keeps a claim not found while its lease would last. Stops at the first failure,
+    /// keeping that claim and the ones not tried for the next time.
     pub async fn settle<F>(&mut self, app: &App, release: F) -> Result<(), StoreError>
     where
-        F: AsyncFn(&App, &str) -> Result<(), StoreError>,
+        F: AsyncFn(&App, &str) -> Result<bool, StoreError>,
     {
-        while let Some(owner) = self.owners.front() {
-            release(app, owner).await?;
-            self.owners.pop_front();
+        let mut pending = std::mem::take(&mut self.owners);
+        while let Some((owner, until)) = pending.pop_front() {
+            match release(app, &owner).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    if Instant::now() < until {
+                        self.owners.push_back((owner, until));
+                    }
+                }
+                Err(e) => {
+                    self.owners.push_back((owner, until));
+                    self.owners.extend(pending);
+                    return Err(e);
+                }
+            }
         }
         Ok(())
+    }
+
+    /// [`settle`](Self::settle) once more as the worker stops, for at most 5 s.
+    pub async fn settle_at_stop<F>(&mut self, app: &App, release: F)
+    where
+        F: AsyncFn(&App, &str) -> Result<bool, StoreError>,
+    {
+        if self.owners.is_empty() {
+            return;
+        }
+        let settled = tokio::time::timeout(Duration::from_secs(5), self.settle(app, release));
+        if !matches!(settled.await, Ok(Ok(()))) {
+            tracing::warn!(
+                "stopping: claims whose answer was lost keep their leases, which run out"
+            );
+        }
     }
 }
 
 /// A lost claim's job, if the claim was made: back in the queue at once, the claim not
-/// counted as a try (as a stopping replica hands its job back).
-async fn hand_back_lost(app: &App, owner: &str) -> Result<(), StoreError> {
+/// counted as a try (as a stopping replica hands its job back). True when it was found.
+async fn hand_back_lost(app: &App, owner: &str) -> Result<bool, StoreError> {
     let row = app
         .db
         .query_one(
@@ -317,7 +350,7 @@ async fn hand_back_lost(app: &App, owner: &str) -> Result<(), StoreError> {
         )
         .await?;
     let Some(r) = row else {
-        return Ok(()); // the claim was not made, or its lease ran out and another took it
+        return Ok(false); // not (yet) made, or its lease ran out and another took it
     };
     let job = Claimed {
         id: r.text(0),
@@ -330,7 +363,7 @@ async fn hand_back_lost(app: &App, owner: &str) -> Result<(), StoreError> {
     if requeue(app, &job, Requeue::HandBack).await? {
         tracing::info!(job = %job.id, "a claim whose answer was lost is handed back");
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Resolves once the replica is stopping.
@@ -598,7 +631,7 @@ async fn requeue(app: &App, job: &Claimed, why: Requeue) -> Result<bool, StoreEr
     // leaves the job running: its lease runs out and a worker claims it again, so it is never
     // ended by the database's trouble.
     let done = Done {
-        error: Some(error.unwrap_or_else(|| "handed over by a stopping replica".to_owned())),
+        error: Some(error.unwrap_or_else(|| "handed back by its replica".to_owned())),
         ..Done::default()
     };
     finish(app, job, "superseded", done).await
@@ -1007,10 +1040,16 @@ mod tests {
         let owner = claim_owner(&app);
         claim(&app, owner.clone()).await.unwrap().expect("claimed");
         let mut lost = LostClaims::default();
-        lost.add(owner);
-        lost.add(claim_owner(&app)); // a claim the database never made
+        lost.add(owner, Duration::ZERO);
+        // A claim the database never made, its lease over.
+        lost.owners.push_back((claim_owner(&app), Instant::now()));
+        lost.add(claim_owner(&app), Duration::from_secs(30)); // one it may make yet
         lost.settle(&app, hand_back_lost).await.unwrap();
-        assert!(lost.owners.is_empty());
+        assert_eq!(
+            lost.owners.len(),
+            1,
+            "looked for while its lease would last"
+        );
         let row = app
             .db
             .query_one("SELECT state, attempts, owner FROM jobs", params![])

@@ -441,7 +441,10 @@ impl SandboxBuilder {
     /// towards the same number. The Item's transactions webhooks come when the last of those
     /// calls is answered, not at link time: `INITIAL_UPDATE` and `HISTORICAL_UPDATE`, and
     /// `SYNC_UPDATES_AVAILABLE` (30 days ready, then the whole history) once
-    /// `/transactions/sync` has been called, as Plaid's docs give them.
+    /// `/transactions/sync` has been called, as Plaid's docs give them. So with 1, an app
+    /// told "not ready" that waits for `SYNC_UPDATES_AVAILABLE` gets it; with more, the data
+    /// is ready only after that many calls, which plays an app that polls (a webhook-driven
+    /// app would wait for ever).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), plaid_sdk::Error> {
@@ -1148,9 +1151,9 @@ impl Sandbox {
         }
     }
 
-    /// Waits, at most 10 s, for a webhook with this `webhook_code` among those sent from
-    /// index `from` on (count first: `let from = sandbox.webhooks().len();`), and for its
-    /// answer; returns the first one. The error lists what was sent instead.
+    /// Waits, at most 10 s, for an answered webhook with this `webhook_code` among those sent
+    /// from index `from` on (count first: `let from = sandbox.webhooks().len();`); returns the
+    /// first one. The error lists what was sent instead.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -1180,11 +1183,13 @@ impl Sandbox {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let sent = self.webhooks();
-            let found = sent
+            let mut found = sent
                 .iter()
                 .skip(from)
-                .find(|w| w.body["webhook_code"] == code);
-            if let Some(hook) = found.filter(|w| w.status.is_some()) {
+                .filter(|w| w.body["webhook_code"] == code)
+                .peekable();
+            let any = found.peek().is_some();
+            if let Some(hook) = found.find(|w| w.status.is_some()) {
                 return Ok(hook.clone());
             }
             if Instant::now() >= deadline {
@@ -1203,7 +1208,7 @@ impl Sandbox {
                     .collect();
                 return Err(SandboxError::new(format!(
                     "no {code} webhook {} within 10 s from #{from}; sent from there: [{}]",
-                    if found.is_some() { "answered" } else { "sent" },
+                    if any { "answered" } else { "sent" },
                     instead.join(", ")
                 )));
             }

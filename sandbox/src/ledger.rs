@@ -329,6 +329,12 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
+    /// Drops every transaction, for an Item removed: nothing reads its ledger again, and a
+    /// server that runs for hours would keep each removed Item's history for ever.
+    pub(crate) fn forget(&mut self) {
+        *self = Ledger::empty(self.seed, self.item, self.kind.clone(), self.start);
+    }
+
     fn empty(seed: u64, item: u64, kind: Kind, start: NaiveDate) -> Self {
         Ledger {
             seed,

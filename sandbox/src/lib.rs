@@ -1253,3 +1253,34 @@ pub struct GuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plaid_sdk::types::{AccountsGetRequest, ItemRemoveRequest, Products};
+
+    /// MED (review round 10): a removed Item kept its whole ledger (two copies of every
+    /// transaction) until reset: a server run for hours grew by about 350 KB per Item
+    /// linked and removed. Only the removal is remembered.
+    #[tokio::test]
+    async fn a_removed_item_lets_its_transactions_go() {
+        let sandbox = Sandbox::start().await;
+        let client = sandbox.client();
+        let item = client
+            .sandbox_link_item("ins_109508", [Products::Transactions])
+            .await
+            .unwrap();
+        let held = || lock(&sandbox.state).items[&item.item_id].ledger.log.len();
+        assert!(held() > 100, "{}", held());
+        client
+            .item_remove(&ItemRemoveRequest::new(item.access_token.clone()))
+            .await
+            .unwrap();
+        assert_eq!(held(), 0);
+        let gone = client
+            .accounts_get(&AccountsGetRequest::new(item.access_token))
+            .await
+            .unwrap_err();
+        assert_eq!(gone.error_code(), Some(&plaid_sdk::ErrorCode::ItemNotFound));
+    }
+}

@@ -253,6 +253,11 @@ pub(super) fn remove(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let item = item_for(ctx, body, "/item/remove")?;
     item.removed = true;
+    // Only the flag is read again (every call answers ITEM_NOT_FOUND): the rest is let go,
+    // so a server running for hours does not keep every removed Item's data.
+    item.ledger.forget();
+    item.accounts = Vec::new();
+    item.calls = Default::default();
     let item_id = item.item_id.clone();
     ctx.state
         .processor_tokens

@@ -7,6 +7,7 @@ use crate::state::{lock, Item, State};
 use crate::{SentWebhook, WebhookSigner};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -136,7 +137,10 @@ const RETRY_FOR: Duration = Duration::from_secs(24 * 3600);
 pub(crate) type Outbox = tokio::sync::mpsc::UnboundedSender<Delivery>;
 
 /// Starts the task that posts queued webhooks and records each receiver's answer. Webhooks
-/// without a delay go out one at a time in the order they were made; delayed ones on their
+/// without a delay go out one at a time per receiver URL, in the order they were made;
+/// receivers do not wait for each other, so one that hangs holds up only its own webhooks
+/// (review round 10: three webhooks to a receiver that never answered held a healthy
+/// receiver's webhook back 30 s, and other tests' waits ran out). Delayed ones go on their
 /// own, so they overtake and are overtaken.
 pub(crate) fn start_outbox(
     state: Arc<Mutex<State>>,
@@ -146,20 +150,58 @@ pub(crate) fn start_outbox(
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Delivery>();
     let retries = tx.clone();
     tokio::spawn(async move {
+        let mut queues: HashMap<String, Outbox> = HashMap::new();
         while let Some(delivery) = rx.recv().await {
             let context = (Arc::clone(&state), http.clone(), Arc::clone(&signer));
             let retries = retries.clone();
-            if delivery.delay.is_zero() {
-                post(&context, &retries, delivery).await;
-            } else {
+            if !delivery.delay.is_zero() {
                 tokio::spawn(async move {
                     tokio::time::sleep(delivery.delay).await;
                     post(&context, &retries, delivery).await;
                 });
+                continue;
             }
+            let delivery = match queues.get(&delivery.url) {
+                Some(queue) => match queue.send(delivery) {
+                    Ok(()) => continue,
+                    Err(closed) => closed.0, // its queue ended, idle: a new one
+                },
+                None => delivery,
+            };
+            queues.retain(|_, queue| !queue.is_closed());
+            let (queue, waiting) = tokio::sync::mpsc::unbounded_channel();
+            let url = delivery.url.clone();
+            let _ = queue.send(delivery);
+            queues.insert(url, queue);
+            tokio::spawn(receiver_queue(context, retries, waiting));
         }
     });
     tx
+}
+
+/// How long a receiver's queue waits for more before it ends.
+const QUEUE_IDLE: Duration = Duration::from_secs(60);
+
+/// Posts one receiver's webhooks, one at a time, in order; ends once idle.
+async fn receiver_queue(
+    context: Context,
+    retries: Outbox,
+    mut waiting: tokio::sync::mpsc::UnboundedReceiver<Delivery>,
+) {
+    loop {
+        match tokio::time::timeout(QUEUE_IDLE, waiting.recv()).await {
+            Ok(Some(delivery)) => post(&context, &retries, delivery).await,
+            Ok(None) => return,
+            Err(_) => {
+                // No more taken from now on; what came in meanwhile still goes.
+                waiting.close();
+                while let Ok(delivery) = waiting.try_recv() {
+                    post(&context, &retries, delivery).await;
+                }
+                return;
+            }
+        }
+    }
 }
 
 type Context = (Arc<Mutex<State>>, reqwest::Client, Arc<WebhookSigner>);

@@ -1055,3 +1055,46 @@ async fn waiting_for_one_webhook_by_code_says_what_came_instead() {
         )
     );
 }
+
+/// MED (review round 10): webhooks went out one at a time for every receiver together, so
+/// a receiver that accepts and never answers (10 s per post) held every other receiver's
+/// webhooks back: three of them delayed a healthy one by 30 s, past every test's wait.
+/// Each receiver now has its own queue.
+#[tokio::test]
+async fn a_receiver_that_hangs_holds_up_only_its_own_webhooks() {
+    let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hanging_url = format!("http://{}/hook", hanging.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = hanging.accept().await {
+            held.push(stream); // read nothing, answer nothing
+        }
+    });
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let link = || client.sandbox_link_item("ins_109508", [Products::Auth]);
+    let (stuck, healthy) = (link().await.unwrap(), link().await.unwrap());
+    let receiver = webhook_receiver().await;
+    for (item, url) in [
+        (&stuck, hanging_url),
+        (&healthy, format!("{}/hook", receiver.uri())),
+    ] {
+        let update =
+            plaid_sdk::types::ItemWebhookUpdateRequest::new(item.access_token.clone()).webhook(url);
+        client.item_webhook_update(&update).await.unwrap();
+    }
+    for _ in 0..3 {
+        sandbox
+            .fire_webhook(&stuck.item_id, "NEW_ACCOUNTS_AVAILABLE")
+            .unwrap();
+    }
+    let from = sandbox.webhooks().len();
+    sandbox
+        .fire_webhook(&healthy.item_id, "NEW_ACCOUNTS_AVAILABLE")
+        .unwrap();
+    let hook = sandbox
+        .wait_for_webhook(from, "NEW_ACCOUNTS_AVAILABLE")
+        .await
+        .expect("the healthy receiver's webhook is not held back");
+    assert_eq!(hook.body["item_id"], healthy.item_id);
+}

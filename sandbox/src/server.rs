@@ -18,6 +18,8 @@ pub(crate) struct Request {
     pub(crate) method: http::Method,
     pub(crate) headers: http::HeaderMap,
     pub(crate) body: bytes::Bytes,
+    /// The URL's query string, if any (read by the admin API only).
+    pub(crate) query: Option<String>,
 }
 
 /// What a request is answered with.
@@ -75,6 +77,7 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
                                 method,
                                 headers,
                                 body,
+                                query: uri.query().map(str::to_owned),
                             };
                             respond(&app, uri.path(), &request).await
                         }
@@ -625,6 +628,23 @@ pub(crate) fn link_update(state: &mut State, link_token: &str) -> Result<String,
     Ok(item_id)
 }
 
+/// A whole number from the request's query string: `Ok(None)` when it is not there.
+fn query_number(request: &Request, name: &str) -> Result<Option<usize>, String> {
+    let Some(query) = &request.query else {
+        return Ok(None);
+    };
+    let Some(value) = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+    else {
+        return Ok(None);
+    };
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| format!("{name} must be a whole number, not {value:?}"))
+}
+
 /// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`], for tests in any language. The
 /// crate docs list them (lib.rs, "The admin API"), and so does the README: keep both in step
 /// with this.
@@ -694,12 +714,22 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                 .targets(targets);
             (200, json!({ "chaos": true }))
         }
-        ("GET", "webhooks") => (
-            200,
-            json!({ "webhooks": state.webhooks.iter().map(|w| json!({
-                "url": w.url, "body": w.body, "status": w.status, "copy": w.copy,
-            })).collect::<Vec<_>>() }),
-        ),
+        // `?since=N`: only the webhooks from index N on, so a test polling for new ones
+        // copies those, not the server's whole history, under the lock every call takes.
+        ("GET", "webhooks") => match query_number(request, "since") {
+            Err(bad) => (400, json!({ "error": bad })),
+            Ok(since) => {
+                let since = since.unwrap_or(0).min(state.webhooks.len());
+                let webhooks: Vec<Value> = state.webhooks[since..]
+                    .iter()
+                    .map(|w| json!({ "url": w.url, "body": w.body, "status": w.status, "copy": w.copy }))
+                    .collect();
+                (
+                    200,
+                    json!({ "webhooks": webhooks, "since": since, "next": state.webhooks.len() }),
+                )
+            }
+        },
         ("POST", "faults") => {
             let fault = match body.get("fault").and_then(Value::as_str) {
                 Some("rate_limit") => Some(Fault::RateLimit),

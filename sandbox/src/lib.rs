@@ -854,10 +854,7 @@ impl Sandbox {
     /// # Ok(()) }
     /// ```
     pub fn complete_update(&self, link_token: &str) -> Result<ItemId, SandboxError> {
-        let mut state = lock(&self.state);
-        server::link_update(&mut state, link_token)
-            .map(ItemId::new)
-            .map_err(|f| SandboxError::plaid("", &f))
+        self.complete_update_with(link_token, None)
     }
 
     /// [`complete_update`](Self::complete_update) with the credentials the user types, checked
@@ -889,22 +886,16 @@ impl Sandbox {
         username: &str,
         password: &str,
     ) -> Result<ItemId, SandboxError> {
+        self.complete_update_with(link_token, Some((username, password)))
+    }
+
+    fn complete_update_with(
+        &self,
+        link_token: &str,
+        credentials: Option<(&str, &str)>,
+    ) -> Result<ItemId, SandboxError> {
         let mut state = lock(&self.state);
-        let checked = (|| {
-            let item_id = handlers::live_link_token(&mut state, link_token)?
-                .item_id
-                .clone()
-                .ok_or_else(|| failure::Failure::invalid_field("not an update-mode link token"))?;
-            let bank = state
-                .items
-                .get(&item_id)
-                .filter(|i| !i.removed)
-                .ok_or_else(|| failure::Failure::code("ITEM_NOT_FOUND"))?
-                .bank;
-            handlers::items::prepare(&state, bank.id, Vec::new(), username, password, None)?;
-            server::link_update(&mut state, link_token)
-        })();
-        checked
+        server::link_update(&mut state, link_token, credentials)
             .map(ItemId::new)
             .map_err(|f| SandboxError::plaid("", &f))
     }
@@ -1140,15 +1131,12 @@ impl Sandbox {
     /// # Ok(()) }
     /// ```
     pub async fn wait_for_webhooks(&self, n: usize) -> Vec<SentWebhook> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let sent = self.webhooks();
+        self.watch_webhooks(|sent| {
             let answered = sent.iter().filter(|w| w.status.is_some()).count();
-            if answered >= n || Instant::now() >= deadline {
-                return sent;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+            (answered >= n).then(|| sent.to_vec())
+        })
+        .await
+        .unwrap_or_else(|sent| sent)
     }
 
     /// Waits, at most 10 s, for an answered webhook with this `webhook_code` among those sent
@@ -1180,37 +1168,52 @@ impl Sandbox {
         from: usize,
         code: &str,
     ) -> Result<SentWebhook, SandboxError> {
+        let with_code = |w: &&SentWebhook| w.body["webhook_code"] == code;
+        let sent = match self
+            .watch_webhooks(|sent| {
+                let found = sent.iter().skip(from).filter(with_code);
+                found.clone().find(|w| w.status.is_some()).cloned()
+            })
+            .await
+        {
+            Ok(hook) => return Ok(hook),
+            Err(sent) => sent,
+        };
+        let any = sent.iter().skip(from).any(|w| with_code(&w));
+        let instead: Vec<String> = sent
+            .iter()
+            .skip(from)
+            .map(|w| {
+                let answer = w
+                    .status
+                    .map_or("no answer yet".to_owned(), |s| s.to_string());
+                format!(
+                    "{} ({answer})",
+                    w.body["webhook_code"].as_str().unwrap_or("?")
+                )
+            })
+            .collect();
+        Err(SandboxError::new(format!(
+            "no {code} webhook {} within 10 s from #{from}; sent from there: [{}]",
+            if any { "answered" } else { "sent" },
+            instead.join(", ")
+        )))
+    }
+
+    /// The webhooks sent so far, looked at every 10 ms until `done` finds what it waits for
+    /// (`Ok`) or 10 s have passed (`Err` with the webhooks sent by then).
+    async fn watch_webhooks<T>(
+        &self,
+        mut done: impl FnMut(&[SentWebhook]) -> Option<T>,
+    ) -> Result<T, Vec<SentWebhook>> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let sent = self.webhooks();
-            let mut found = sent
-                .iter()
-                .skip(from)
-                .filter(|w| w.body["webhook_code"] == code)
-                .peekable();
-            let any = found.peek().is_some();
-            if let Some(hook) = found.find(|w| w.status.is_some()) {
-                return Ok(hook.clone());
+            if let Some(found) = done(&sent) {
+                return Ok(found);
             }
             if Instant::now() >= deadline {
-                let instead: Vec<String> = sent
-                    .iter()
-                    .skip(from)
-                    .map(|w| {
-                        let answer = w
-                            .status
-                            .map_or("no answer yet".to_owned(), |s| s.to_string());
-                        format!(
-                            "{} ({answer})",
-                            w.body["webhook_code"].as_str().unwrap_or("?")
-                        )
-                    })
-                    .collect();
-                return Err(SandboxError::new(format!(
-                    "no {code} webhook {} within 10 s from #{from}; sent from there: [{}]",
-                    if any { "answered" } else { "sent" },
-                    instead.join(", ")
-                )));
+                return Err(sent);
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

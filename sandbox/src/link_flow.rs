@@ -380,7 +380,7 @@ fn complete(state: &mut State, body: &Value, request_id: &str) -> Result<Value, 
     let now = state.now();
     let (public_token, accounts) = match &login.update_of {
         Some(_) => {
-            crate::server::link_update(state, &token)?;
+            crate::server::link_update(state, &token, None)?;
             let link = handlers::live_link_token(state, &token)?;
             // link_update recorded its own session: take its token, and fold it into this one.
             let recorded = link.sessions.pop();

@@ -580,18 +580,31 @@ pub(crate) fn keep_accounts(pending: &mut PendingItem, picked: &[usize]) {
 /// `LOGIN_REPAIRED`: Plaid sends it only when an Item recovers *without* the app's update mode
 /// (the user repaired it in another app); the app learns of its own repair from `onSuccess`.
 /// The Item's id.
-pub(crate) fn link_update(state: &mut State, link_token: &str) -> Result<String, Failure> {
+pub(crate) fn link_update(
+    state: &mut State,
+    link_token: &str,
+    credentials: Option<(&str, &str)>,
+) -> Result<String, Failure> {
     let link = handlers::live_link_token(state, link_token)?.clone();
     let item_id = link
         .item_id
         .clone()
         .ok_or_else(|| Failure::invalid_field("not an update-mode link token"))?;
     let now = state.now();
-    let item = state
+    let bank = state
         .items
-        .get_mut(&item_id)
+        .get(&item_id)
         .filter(|i| !i.removed)
-        .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?;
+        .ok_or_else(|| Failure::code("ITEM_NOT_FOUND"))?
+        .bank;
+    // The credentials typed, checked as at a new login: an `error_<CODE>` password fails
+    // the repair and leaves the Item as it was.
+    if let Some((username, password)) = credentials {
+        handlers::items::prepare(state, bank.id, Vec::new(), username, password, None)?;
+    }
+    let Some(item) = state.items.get_mut(&item_id) else {
+        return Err(Failure::code("ITEM_NOT_FOUND"));
+    };
     item.error = None;
     item.login_expires_at = crate::state::later(now, crate::state::LOGIN_LIFE);
     let (bank, accounts) = (item.bank, item.accounts.clone());

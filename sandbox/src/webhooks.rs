@@ -43,7 +43,9 @@ pub(crate) fn queue(
 /// `SYNC_UPDATES_AVAILABLE`, which Plaid sends once `/transactions/sync` has been called on the
 /// Item.
 pub(crate) fn sync_updates(item: &mut Item, outgoing: &mut Vec<Outgoing>, now: DateTime<Utc>) {
-    if !item.synced {
+    // Not to an app that never synced, nor while the Item answers "not ready": its webhooks
+    // come when it is ready ([`transactions_ready`]).
+    if !item.synced || item.not_ready > 0 {
         return;
     }
     let body = sync_updates_body(item, true);
@@ -67,12 +69,17 @@ pub(crate) fn sync_updates_body(item: &Item, historical: bool) -> Value {
 /// Transactions, or once Transactions is added by a first call): `INITIAL_UPDATE` (the last 30
 /// days) and `HISTORICAL_UPDATE` (the whole history), which Plaid sends to every app, and, to an
 /// app on `/transactions/sync` (an Item synced once), `SYNC_UPDATES_AVAILABLE` twice: the 30
-/// days ready, then the whole history.
+/// days ready, then the whole history. Nothing while the Item still answers "not ready"
+/// ([`SandboxBuilder::not_ready_syncs`](crate::SandboxBuilder::not_ready_syncs)): the call
+/// that uses up the last of those answers sends them.
 pub(crate) fn transactions_ready(
     item: &mut Item,
     outgoing: &mut Vec<Outgoing>,
     now: DateTime<Utc>,
 ) {
+    if item.not_ready > 0 {
+        return;
+    }
     let all = item.ledger.current();
     let today = item.ledger.today();
     let since = today

@@ -177,8 +177,7 @@ pub(super) fn exchange(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             let (access_token, item_id) = ctx.state.create_item(pending);
             // Plaid pulls a new Item's transactions at once and says so.
             if let Some(item) = ctx.state.items.get_mut(&item_id) {
-                // Not while it answers "not ready": then once it is ready.
-                if item.has_product("transactions") && item.not_ready == 0 {
+                if item.has_product("transactions") {
                     crate::webhooks::transactions_ready(item, ctx.outgoing, now);
                 }
             }
@@ -352,7 +351,7 @@ pub(super) fn import(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let now = ctx.state.now();
     let (access_token, item_id) = ctx.state.create_item(pending);
     if let Some(item) = ctx.state.items.get_mut(&item_id) {
-        if item.has_product("transactions") && item.not_ready == 0 {
+        if item.has_product("transactions") {
             crate::webhooks::transactions_ready(item, ctx.outgoing, now);
         }
     }

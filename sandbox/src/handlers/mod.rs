@@ -184,10 +184,7 @@ fn catch_up(item: &mut Item, now: DateTime<Utc>, outgoing: &mut Vec<Outgoing>) {
     if changed > 0 && item.has_product("transactions") {
         // The last update Plaid made: not after the login ran out.
         item.last_update.insert("transactions", reached);
-        // An Item still answering "not ready" says nothing yet: its webhooks come when it is.
-        if item.not_ready == 0 {
-            crate::webhooks::sync_updates(item, outgoing, now);
-        }
+        crate::webhooks::sync_updates(item, outgoing, now);
     }
     if item.error.is_none() && now >= item.login_expires_at {
         let error = Failure::code("ITEM_LOGIN_REQUIRED");

@@ -225,9 +225,7 @@ pub(super) fn sync(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     if added {
         first_history(item, days);
         let mut hooks = Vec::new();
-        if item.not_ready == 0 {
-            webhooks::transactions_ready(item, &mut hooks, now);
-        }
+        webhooks::transactions_ready(item, &mut hooks, now);
         ctx.outgoing.extend(hooks);
         return not_ready_page(request_id);
     }
@@ -366,9 +364,7 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         add_product(item, "transactions");
         first_history(item, days);
         let mut hooks = Vec::new();
-        if item.not_ready == 0 {
-            webhooks::transactions_ready(item, &mut hooks, now);
-        }
+        webhooks::transactions_ready(item, &mut hooks, now);
         ctx.outgoing.extend(hooks);
         return Err(Failure::code("PRODUCT_NOT_READY"));
     }

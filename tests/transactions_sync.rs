@@ -762,6 +762,17 @@ async fn errors_that_a_restart_cannot_fix_are_returned_as_they_came() {
     }
 }
 
+/// The error a sync against `server` ends with, which must come within 10 s.
+async fn sync_error_within_10s(server: &MockServer) -> Error {
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        client(server, 1).transactions_sync_all(&sync()),
+    )
+    .await
+    .expect("the sync ends within 10 s")
+    .unwrap_err()
+}
+
 #[tokio::test]
 async fn a_server_that_repeats_a_cursor_ends_the_loop_with_an_error() {
     let server = MockServer::start().await;
@@ -771,13 +782,7 @@ async fn a_server_that_repeats_a_cursor_ends_the_loop_with_an_error() {
         })))
         .mount(&server)
         .await;
-    let e = tokio::time::timeout(
-        Duration::from_secs(10),
-        client(&server, 1).transactions_sync_all(&sync()),
-    )
-    .await
-    .expect("no hang")
-    .unwrap_err();
+    let e = sync_error_within_10s(&server).await;
     assert!(
         matches!(&e, Error::Pagination { reason, .. } if reason.contains("repeated a cursor")),
         "{e}"
@@ -904,13 +909,7 @@ async fn a_retry_after_longer_than_the_client_waits_ends_the_sync() {
         )
         .mount(&server)
         .await;
-    let e = tokio::time::timeout(
-        Duration::from_secs(10),
-        client(&server, 1).transactions_sync_all(&sync()),
-    )
-    .await
-    .expect("no wait of 60 s")
-    .unwrap_err();
+    let e = sync_error_within_10s(&server).await;
     assert_eq!(e.error_code(), Some(&ErrorCode::TransactionsSyncLimit));
     assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);

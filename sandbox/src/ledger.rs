@@ -944,6 +944,17 @@ mod tests {
         assert_eq!(a.log, b.log, "catching up is advancing day by day");
     }
 
+    /// The days of the transactions `changes` add.
+    fn added_days(changes: &[Change]) -> std::collections::BTreeSet<NaiveDate> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Added(t) => Some(t.date),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// A ledger a century behind (an Item repaired after a long clock move) catches up by
     /// generating only the last `REACH_DAYS` days, in one call: the work is one window's,
     /// not the gap's.
@@ -956,13 +967,7 @@ mod tests {
         assert_eq!(ledger.today(), target, "caught up in one call");
         assert_eq!(changes, ledger.log.len() - before);
         let from = target.checked_sub_days(Days::new(REACH_DAYS)).unwrap();
-        let new_days: std::collections::BTreeSet<NaiveDate> = ledger.log[before..]
-            .iter()
-            .filter_map(|c| match c {
-                Change::Added(t) => Some(t.date),
-                _ => None,
-            })
-            .collect();
+        let new_days = added_days(&ledger.log[before..]);
         assert!(new_days.iter().all(|d| *d > from), "{:?}", new_days.first());
         assert_eq!(
             new_days.len() as u64,
@@ -986,13 +991,7 @@ mod tests {
         let target = day0().checked_add_days(Days::new(40)).unwrap();
         ledger.catch_up(target);
         assert_eq!(ledger.today(), target);
-        let new_days: std::collections::BTreeSet<NaiveDate> = ledger.log[before..]
-            .iter()
-            .filter_map(|c| match c {
-                Change::Added(t) => Some(t.date),
-                _ => None,
-            })
-            .collect();
+        let new_days = added_days(&ledger.log[before..]);
         let every: std::collections::BTreeSet<NaiveDate> = (1..=40)
             .map(|n| day0().checked_add_days(Days::new(n)).unwrap())
             .collect();

@@ -1426,36 +1426,31 @@ mod tests {
     /// `NO_AUTH_ACCOUNTS`; every key and type of Plaid's schema is still accepted.
     #[test]
     fn user_custom_refuses_unknown_keys_and_account_types_by_name() {
-        let e = from_credentials(
-            "user_custom",
+        let refused_naming = |config: &str, parts: &[&str]| {
+            let e = from_credentials("user_custom", config, today()).unwrap_err();
+            assert_eq!(e.code, "INVALID_CREDENTIALS");
+            for part in parts {
+                assert!(e.message.contains(part), "{part}: {}", e.message);
+            }
+        };
+        refused_naming(
             r#"{"override_acounts":[{"type":"depository","subtype":"checking"}]}"#,
-            today(),
-        )
-        .unwrap_err();
-        assert_eq!(e.code, "INVALID_CREDENTIALS");
-        for part in [
-            "user_custom",
-            "\"override_acounts\"",
-            "override_accounts",
-            "recaptcha",
-        ] {
-            assert!(e.message.contains(part), "{part}: {}", e.message);
-        }
-        let e = from_credentials(
-            "user_custom",
+            &[
+                "user_custom",
+                "\"override_acounts\"",
+                "override_accounts",
+                "recaptcha",
+            ],
+        );
+        refused_naming(
             r#"{"override_accounts":[{"type":"depositry","subtype":"checking"}]}"#,
-            today(),
-        )
-        .unwrap_err();
-        assert_eq!(e.code, "INVALID_CREDENTIALS");
-        for part in [
-            "override_accounts[0].type",
-            "\"depositry\"",
-            "depository",
-            "payroll",
-        ] {
-            assert!(e.message.contains(part), "{part}: {}", e.message);
-        }
+            &[
+                "override_accounts[0].type",
+                "\"depositry\"",
+                "depository",
+                "payroll",
+            ],
+        );
         let every_key = r#"{"version":"2","seed":"s","mfa":null,"recaptcha":"good",
             "force_error":"ITEM_LOCKED","override_accounts":[]}"#;
         from_credentials("user_custom", every_key, today()).unwrap();

@@ -1507,17 +1507,10 @@ async fn a_not_ready_item_sends_its_webhooks_when_its_data_is_ready() {
     assert_ne!(last["transactions_update_status"], "NOT_READY");
 }
 
-/// Plaid's sandbox rate limits per Item (GUIDE §7, plaid.com/docs/errors/rate-limit-exceeded/):
-/// past the limit a `429` of type `RATE_LIMIT_EXCEEDED` with the endpoint's own code; another
-/// Item is not affected; a minute later (on the sandbox's clock) the calls go through again;
-/// and a sandbox started without them answers every call.
-#[tokio::test]
-async fn per_item_rate_limits_answer_429_with_the_endpoints_code() {
-    let api = Api::start().await;
+/// A new Item's `/transactions/refresh` called past its limit of 2 a minute: the request
+/// body, and the `429` answer, checked to be Plaid's.
+async fn refresh_past_its_limit(api: &Api) -> (Value, Value) {
     let (access, _) = api
-        .item("ins_109508", json!(["transactions"]), json!({}))
-        .await;
-    let (other, _) = api
         .item("ins_109508", json!(["transactions"]), json!({}))
         .await;
     let refresh = json!({ "access_token": access });
@@ -1528,10 +1521,24 @@ async fn per_item_rate_limits_answer_429_with_the_endpoints_code() {
     assert_eq!(status, 429, "{answer}");
     assert_eq!(answer["error_type"], "RATE_LIMIT_EXCEEDED");
     assert_eq!(answer["error_code"], "RATE_LIMIT");
+    (refresh, answer)
+}
+
+/// Plaid's sandbox rate limits per Item (GUIDE §7, plaid.com/docs/errors/rate-limit-exceeded/):
+/// past the limit a `429` of type `RATE_LIMIT_EXCEEDED` with the endpoint's own code; another
+/// Item is not affected; a minute later (on the sandbox's clock) the calls go through again;
+/// and a sandbox started without them answers every call.
+#[tokio::test]
+async fn per_item_rate_limits_answer_429_with_the_endpoints_code() {
+    let api = Api::start().await;
+    let (refresh, _) = refresh_past_its_limit(&api).await;
+    let (other, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({}))
+        .await;
     api.ok("/transactions/refresh", json!({ "access_token": other }))
         .await;
 
-    let item_get = json!({ "access_token": access });
+    let item_get = json!({ "access_token": refresh["access_token"] });
     for _ in 0..40 {
         api.ok("/item/get", item_get.clone()).await;
     }
@@ -1563,17 +1570,7 @@ async fn per_item_rate_limits_answer_429_with_the_endpoints_code() {
 async fn a_rate_limit_on_a_frozen_clock_says_how_to_get_out() {
     let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
     let api = Api::with(Sandbox::builder().today(day).start().await);
-    let (access, _) = api
-        .item("ins_109508", json!(["transactions"]), json!({}))
-        .await;
-    let refresh = json!({ "access_token": access });
-    for _ in 0..2 {
-        api.ok("/transactions/refresh", refresh.clone()).await;
-    }
-    let (status, answer) = api.post("/transactions/refresh", refresh.clone()).await;
-    assert_eq!(status, 429, "{answer}");
-    assert_eq!(answer["error_type"], "RATE_LIMIT_EXCEEDED");
-    assert_eq!(answer["error_code"], "RATE_LIMIT");
+    let (refresh, answer) = refresh_past_its_limit(&api).await;
     let message = answer["error_message"].as_str().unwrap();
     for hint in [
         "frozen",

@@ -1024,23 +1024,40 @@ async fn a_clock_at_the_end_of_time_stays_inside_chronos_range() {
     }
 }
 
+/// Points the Item's webhooks at `url`.
+async fn send_webhooks_to(
+    client: &PlaidClient,
+    item: &plaid_sdk::types::ItemPublicTokenExchangeResponse,
+    url: String,
+) {
+    let update =
+        plaid_sdk::types::ItemWebhookUpdateRequest::new(item.access_token.clone()).webhook(url);
+    client.item_webhook_update(&update).await.unwrap();
+}
+
+/// Fires `NEW_ACCOUNTS_AVAILABLE` at the Item and waits for it to be answered.
+async fn fire_and_wait(
+    sandbox: &Sandbox,
+    item_id: &str,
+) -> Result<plaid_sandbox::SentWebhook, plaid_sandbox::SandboxError> {
+    let from = sandbox.webhooks().len();
+    sandbox
+        .fire_webhook(item_id, "NEW_ACCOUNTS_AVAILABLE")
+        .unwrap();
+    sandbox
+        .wait_for_webhook(from, "NEW_ACCOUNTS_AVAILABLE")
+        .await
+}
+
 /// `wait_for_webhook` returns the first answered webhook with its code from the index given,
 /// and when none comes, says what came instead.
 #[tokio::test]
 async fn waiting_for_one_webhook_by_code_says_what_came_instead() {
     let (sandbox, client, item) = linked("ins_109508").await;
     let receiver = webhook_receiver().await;
-    let update = plaid_sdk::types::ItemWebhookUpdateRequest::new(item.access_token)
-        .webhook(format!("{}/hook", receiver.uri()));
-    client.item_webhook_update(&update).await.unwrap();
+    send_webhooks_to(&client, &item, format!("{}/hook", receiver.uri())).await;
     let from = sandbox.webhooks().len();
-    sandbox
-        .fire_webhook(&item.item_id, "NEW_ACCOUNTS_AVAILABLE")
-        .unwrap();
-    let hook = sandbox
-        .wait_for_webhook(from, "NEW_ACCOUNTS_AVAILABLE")
-        .await
-        .unwrap();
+    let hook = fire_and_wait(&sandbox, &item.item_id).await.unwrap();
     assert_eq!(hook.status, Some(200));
     assert_eq!(hook.body["item_id"], item.item_id);
     let missing = sandbox
@@ -1075,25 +1092,14 @@ async fn a_receiver_that_hangs_holds_up_only_its_own_webhooks() {
     let link = || client.sandbox_link_item("ins_109508", [Products::Auth]);
     let (stuck, healthy) = (link().await.unwrap(), link().await.unwrap());
     let receiver = webhook_receiver().await;
-    for (item, url) in [
-        (&stuck, hanging_url),
-        (&healthy, format!("{}/hook", receiver.uri())),
-    ] {
-        let update =
-            plaid_sdk::types::ItemWebhookUpdateRequest::new(item.access_token.clone()).webhook(url);
-        client.item_webhook_update(&update).await.unwrap();
-    }
+    send_webhooks_to(&client, &stuck, hanging_url).await;
+    send_webhooks_to(&client, &healthy, format!("{}/hook", receiver.uri())).await;
     for _ in 0..3 {
         sandbox
             .fire_webhook(&stuck.item_id, "NEW_ACCOUNTS_AVAILABLE")
             .unwrap();
     }
-    let from = sandbox.webhooks().len();
-    sandbox
-        .fire_webhook(&healthy.item_id, "NEW_ACCOUNTS_AVAILABLE")
-        .unwrap();
-    let hook = sandbox
-        .wait_for_webhook(from, "NEW_ACCOUNTS_AVAILABLE")
+    let hook = fire_and_wait(&sandbox, &healthy.item_id)
         .await
         .expect("the healthy receiver's webhook is not held back");
     assert_eq!(hook.body["item_id"], healthy.item_id);

@@ -6,7 +6,7 @@
 # Uses cargo-fuzz (installed if missing) with libFuzzer and no sanitizer, so it works on the
 # stable toolchain (RUSTC_BOOTSTRAP lets cargo-fuzz pass its flags). Seeds come from the spec's
 # examples. A crash stops the run, leaves the input in fuzz/artifacts/<target>/ and fails; turn
-# it into a test in tests/fuzz_regressions.rs.
+# it into a unit test beside the code it broke (RELIABILITY.md, "From the network or Plaid, fuzzed").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}

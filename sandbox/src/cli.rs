@@ -17,7 +17,8 @@ OPTIONS:
     --seed N                 the seed all data derives from (default 0) [env PLAID_SANDBOX_SEED]
     --allow-webhook-host H   also deliver webhooks to host H (default: loopback only); repeatable
     --allow-host H           also answer requests addressed to host name H (default: IP
-                             addresses, localhost); repeatable
+                             addresses, localhost, *.localhost, cdn.plaid.com and requests
+                             without a Host header); repeatable
     --no-rate-limits         do not enforce Plaid's sandbox rate limits per Item (for load tests)
     -h, --help               this text
 

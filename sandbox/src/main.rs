@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! plaid-sandbox [--listen 127.0.0.1:0] [--client-id ID] [--secret SECRET] [--seed N]
+//!               [--allow-webhook-host H]... [--allow-host H]... [--no-rate-limits]
 //! ```
 //!
 //! Prints its base URL as the first line on stdout, then serves until interrupted.

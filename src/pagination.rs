@@ -104,8 +104,10 @@ pub trait Paginated: Operation + Clone + 'static {
     fn page_size(&self) -> Option<u64>;
     /// Sets the page size.
     fn set_page_size(&mut self, size: u64);
-    /// Points the request at a page.
-    fn set_position(&mut self, position: &Position);
+    /// Points the request at a page. `Err` says why it cannot: a position of another kind
+    /// than this listing's (a cursor for an offset listing), or text its field cannot hold (a
+    /// cursor that is not a date-time where the field is one).
+    fn set_position(&mut self, position: &Position) -> Result<(), String>;
     /// The page the request itself points at (an `offset`, a `cursor` set on it), if any:
     /// where a listing starts without [`resume_from`](Paginator::resume_from).
     fn position(&self) -> Option<Position> {
@@ -153,7 +155,7 @@ pub(crate) fn next_position<T>(
                 return Ok(Some(Position::Offset(next)));
             }
             if got == 0 {
-                return Ok(None);
+                return empty_end(page);
             }
             if page.has_more == Some(true) {
                 return Ok(Some(Position::Offset(next)));
@@ -172,11 +174,16 @@ pub(crate) fn next_position<T>(
         },
         Style::AfterId => {
             if got == 0 {
-                return Ok(None);
+                return empty_end(page);
             }
             let last = page.last_id.clone().ok_or("the items have no id")?;
             if current == Some(&Position::AfterId(last.clone())) {
                 return Err(format!("the server returned items up to {last} again"));
+            }
+            // Plaid may serve fewer than asked and say more follow: only a short page
+            // without `has_more` is the last one.
+            if page.has_more == Some(true) {
+                return Ok(Some(Position::AfterId(last)));
             }
             match page_size {
                 Some(size) if got < size => Ok(None),
@@ -184,6 +191,35 @@ pub(crate) fn next_position<T>(
             }
         }
     }
+}
+
+/// An empty page ends a listing, unless it says more follow: then the server contradicts
+/// itself, and taking it for the end would lose what follows.
+fn empty_end<T>(page: &PageData<T>) -> Result<Option<Position>, String> {
+    match page.has_more {
+        Some(true) => Err("an empty page that says more follow".into()),
+        _ => Ok(None),
+    }
+}
+
+/// Why a position of another kind cannot point a listing of this style (for the generated
+/// [`Paginated::set_position`]).
+#[doc(hidden)]
+pub fn wrong_kind(position: &Position, style: Style) -> String {
+    let kind = |p: &Position| match p {
+        Position::Offset(_) => "an offset",
+        Position::Cursor(_) => "a cursor",
+        Position::AfterId(_) => "an after_id",
+    };
+    let listing = match style {
+        Style::Offset => "offset",
+        Style::Cursor => "cursor",
+        Style::AfterId => "after_id",
+    };
+    format!(
+        "{} position, but this listing pages by {listing}",
+        kind(position)
+    )
 }
 
 /// A listing, ready to stream: from [`PlaidClient::paginate`].
@@ -292,7 +328,17 @@ where
                     ));
                 }
                 if let Some(p) = &position {
-                    request.set_position(p);
+                    if let Err(reason) = request.set_position(p) {
+                        // The first position is the caller's (stored, or on the request);
+                        // every later one came from the server.
+                        let error = if pages == 0 {
+                            let message = format!("resume position: {reason}");
+                            Error::InvalidRequest { operation, message }
+                        } else {
+                            client.scrub_error(Error::Pagination { operation, reason })
+                        };
+                        return Some((Err(error), (None, seen, pages)));
+                    }
                 }
                 let data = match client.send(&request).await {
                     Ok(response) => R::into_page(response),
@@ -382,15 +428,17 @@ impl<T: NumberField + Default> NumberField for Option<T> {
 #[doc(hidden)]
 pub trait TextField {
     fn get(&self) -> Option<String>;
-    fn set(&mut self, value: &str);
+    /// `Err` when the field cannot hold `value`; the field is then unchanged.
+    fn set(&mut self, value: &str) -> Result<(), String>;
 }
 
 impl TextField for String {
     fn get(&self) -> Option<String> {
         Some(self.clone())
     }
-    fn set(&mut self, value: &str) {
+    fn set(&mut self, value: &str) -> Result<(), String> {
         value.clone_into(self);
+        Ok(())
     }
 }
 
@@ -398,10 +446,11 @@ impl TextField for i64 {
     fn get(&self) -> Option<String> {
         Some(self.to_string())
     }
-    fn set(&mut self, value: &str) {
-        if let Ok(v) = value.parse() {
-            *self = v;
-        }
+    fn set(&mut self, value: &str) -> Result<(), String> {
+        *self = value
+            .parse()
+            .map_err(|_| format!("{value:?} is not an integer id"))?;
+        Ok(())
     }
 }
 
@@ -409,10 +458,11 @@ impl TextField for chrono::DateTime<chrono::Utc> {
     fn get(&self) -> Option<String> {
         Some(self.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
     }
-    fn set(&mut self, value: &str) {
-        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
-            *self = t.with_timezone(&chrono::Utc);
-        }
+    fn set(&mut self, value: &str) -> Result<(), String> {
+        let t = chrono::DateTime::parse_from_rfc3339(value)
+            .map_err(|_| format!("{value:?} is not an RFC 3339 date-time"))?;
+        *self = t.with_timezone(&chrono::Utc);
+        Ok(())
     }
 }
 
@@ -420,8 +470,11 @@ impl<T: TextField + Default> TextField for Option<T> {
     fn get(&self) -> Option<String> {
         self.as_ref().and_then(T::get)
     }
-    fn set(&mut self, value: &str) {
-        self.get_or_insert_with(T::default).set(value);
+    fn set(&mut self, value: &str) -> Result<(), String> {
+        let mut field = T::default();
+        field.set(value)?;
+        *self = Some(field);
+        Ok(())
     }
 }
 
@@ -670,11 +723,16 @@ mod tests {
         NumberField::set(&mut opt, 7);
         assert_eq!(opt, Some(7));
         let mut cursor: Option<String> = None;
-        TextField::set(&mut cursor, "c");
+        TextField::set(&mut cursor, "c").unwrap();
         assert_eq!(TextField::get(&cursor), Some("c".into()));
         let mut after: Option<i64> = None;
-        TextField::set(&mut after, "42");
+        TextField::set(&mut after, "42").unwrap();
         assert_eq!(after, Some(42));
+        assert!(TextField::set(&mut after, "4x").is_err());
+        assert_eq!(after, Some(42), "unchanged by what it cannot hold");
+        let mut date: Option<chrono::DateTime<chrono::Utc>> = None;
+        assert!(TextField::set(&mut date, "yesterday").is_err());
+        assert_eq!(date, None, "no default date-time put in its place");
         assert_eq!(ListField::take(None::<Vec<u8>>), Vec::<u8>::new());
         assert_eq!(FlagField::get(&Some(true)), Some(true));
         assert_eq!(NumberField::get(&-1i64), None);

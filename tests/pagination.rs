@@ -6,8 +6,8 @@ mod common;
 use futures_util::{StreamExt, TryStreamExt};
 use plaid_sdk::pagination::{Paginated, Position};
 use plaid_sdk::types::{
-    InstitutionsGetRequest, TransactionsGetRequest, TransferEventSyncRequest, TransferListRequest,
-    WalletListRequest,
+    InstitutionsGetRequest, PaymentInitiationPaymentListRequest, TransactionsGetRequest,
+    TransferEventListRequest, TransferEventSyncRequest, TransferListRequest, WalletListRequest,
 };
 use plaid_sdk::Error;
 use serde_json::{json, Value};
@@ -428,4 +428,132 @@ async fn a_listing_starts_where_the_request_points() {
         .map(|b| b["options"]["offset"].as_u64().unwrap_or(0))
         .collect();
     assert_eq!(offsets, [200, 700, 1200]);
+}
+
+/// Serves `n` transfer events on `route`, at most `cap` per call whatever `count` asks,
+/// with a truthful `has_more` (Plaid's own example: one event and `has_more: true`); from
+/// call `empty_from` on, an empty page that still says `has_more: true`.
+async fn capped_events(route: &'static str, n: u64, cap: u64, empty_from: usize) -> MockServer {
+    let spec = common::load_spec();
+    let example = common::example_for(&spec, route);
+    let template = example["transfer_events"][0].clone();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(move |req: &Request| {
+            let call = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body: Value = serde_json::from_slice(&req.body).unwrap();
+            let start = body
+                .get("after_id")
+                .or(body.get("offset"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let count = body["count"].as_u64().unwrap().min(cap);
+            let end = if call >= empty_from {
+                start
+            } else {
+                (start + count).min(n)
+            };
+            let events: Vec<Value> = (start + 1..=end)
+                .map(|id| {
+                    let mut event = template.clone();
+                    event["event_id"] = json!(id);
+                    event
+                })
+                .collect();
+            let mut reply = example.clone();
+            reply["transfer_events"] = Value::Array(events);
+            reply["has_more"] = json!(call >= empty_from || end < n);
+            ResponseTemplate::new(200).set_body_json(reply)
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Review round 11: `/transfer/event/sync` answered a page shorter than asked with
+/// `has_more: true` (Plaid serves fewer than `count` when it likes), and the paginator took
+/// the short page for the last: 10 of 30 events, no error, `next: None`. Before the fix this
+/// collected 10.
+#[tokio::test]
+async fn after_id_follows_has_more_past_a_short_page() {
+    if !TransferEventSyncRequest::PAGINATION.has_more {
+        // The older spec (1.482.3) has no `has_more` here: a short page is the only end.
+        return;
+    }
+    let server = capped_events("/transfer/event/sync", 30, 10, usize::MAX).await;
+    let req: TransferEventSyncRequest = request(json!({ "after_id": 0 }));
+    let items = common::client(&server).paginate(req).all().await.unwrap();
+    let ids: Vec<i64> = items.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids, (1..=30).collect::<Vec<_>>());
+    let after: Vec<u64> = sent(&server)
+        .await
+        .iter()
+        .map(|b| b["after_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(after, [0, 10, 20]);
+}
+
+/// Review round 11: an empty page that says more follow ended the listing as complete, on
+/// offset listings without a total (`/transfer/event/list`) and `after_id` ones alike. It
+/// is the server contradicting itself: an error, after the pages before it. Before the fix
+/// both listings ended `Ok`.
+#[tokio::test]
+async fn an_empty_page_that_says_more_follow_is_an_error() {
+    if !TransferEventSyncRequest::PAGINATION.has_more {
+        return;
+    }
+    let server = capped_events("/transfer/event/list", 100, 25, 1).await;
+    let req: TransferEventListRequest = request(json!({}));
+    let pages: Vec<_> = common::client(&server)
+        .paginate(req)
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[0].as_ref().unwrap().items.len(), 25);
+    assert!(
+        matches!(&pages[1], Err(Error::Pagination { reason, .. }) if reason.contains("empty page")),
+        "{:?}",
+        pages[1]
+    );
+
+    let server = capped_events("/transfer/event/sync", 100, 25, 1).await;
+    let req: TransferEventSyncRequest = request(json!({ "after_id": 0 }));
+    let result = common::client(&server).paginate(req).all().await;
+    assert!(
+        matches!(&result, Err(Error::Pagination { reason, .. }) if reason.contains("empty page")),
+        "{result:?}"
+    );
+}
+
+/// Review round 11: a stored position of another kind, or one its field cannot hold, was
+/// dropped without a word: a cursor given to an offset listing restarted it at offset 0
+/// (items repeated), and a cursor that is not a date-time on a listing whose cursor is one
+/// sent `1970-01-01T00:00:00Z` (an empty listing, `Ok`). Both are the caller's mistake:
+/// refused before sending. Before the fix both sent a request and ended `Ok`.
+#[tokio::test]
+async fn a_stored_position_the_listing_cannot_use_is_refused_before_sending() {
+    let server = MockServer::start().await;
+    let client = common::client(&server);
+    let result = client
+        .paginate(request::<TransferListRequest>(json!({})))
+        .resume_from(Position::Cursor("abc".into()))
+        .all()
+        .await;
+    assert!(
+        matches!(&result, Err(Error::InvalidRequest { message, .. }) if message.contains("cursor") && message.contains("offset")),
+        "{result:?}"
+    );
+    let result = client
+        .paginate(request::<PaymentInitiationPaymentListRequest>(json!({})))
+        .resume_from(Position::Cursor("yesterday at ten".into()))
+        .all()
+        .await;
+    assert!(
+        matches!(&result, Err(Error::InvalidRequest { message, .. }) if message.contains("date-time")),
+        "{result:?}"
+    );
+    assert!(sent(&server).await.is_empty(), "nothing sent");
 }

@@ -402,18 +402,34 @@ pub fn generate(
         };
         let set_position = match p.style {
             Style::Offset => quote! {
-                if let crate::pagination::Position::Offset(offset) = position {
-                    crate::pagination::NumberField::set(#position_place, *offset);
+                match position {
+                    crate::pagination::Position::Offset(offset) => {
+                        crate::pagination::NumberField::set(#position_place, *offset);
+                        ::std::result::Result::Ok(())
+                    }
+                    other => ::std::result::Result::Err(
+                        crate::pagination::wrong_kind(other, Self::PAGINATION.style),
+                    ),
                 }
             },
             Style::Cursor => quote! {
-                if let crate::pagination::Position::Cursor(cursor) = position {
-                    crate::pagination::TextField::set(#position_place, cursor);
+                match position {
+                    crate::pagination::Position::Cursor(cursor) => {
+                        crate::pagination::TextField::set(#position_place, cursor)
+                    }
+                    other => ::std::result::Result::Err(
+                        crate::pagination::wrong_kind(other, Self::PAGINATION.style),
+                    ),
                 }
             },
             Style::AfterId => quote! {
-                if let crate::pagination::Position::AfterId(id) = position {
-                    crate::pagination::TextField::set(#position_place, id);
+                match position {
+                    crate::pagination::Position::AfterId(id) => {
+                        crate::pagination::TextField::set(#position_place, id)
+                    }
+                    other => ::std::result::Result::Err(
+                        crate::pagination::wrong_kind(other, Self::PAGINATION.style),
+                    ),
                 }
             },
             Style::Sync => {
@@ -498,7 +514,7 @@ pub fn generate(
                 fn set_page_size(&mut self, size: u64) {
                     #count_place
                 }
-                fn set_position(&mut self, position: &crate::pagination::Position) {
+                fn set_position(&mut self, position: &crate::pagination::Position) -> ::std::result::Result<(), ::std::string::String> {
                     #set_position
                 }
                 fn position(&self) -> ::std::option::Option<crate::pagination::Position> {

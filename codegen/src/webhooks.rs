@@ -1,11 +1,13 @@
 //! Typed webhook events from the spec's webhook schemas.
 //!
-//! Plaid names each webhook body schema `…Webhook` and pins its `webhook_type` and
+//! Plaid's webhook body schemas (most named `…Webhook`) pin their `webhook_type` and
 //! `webhook_code`, by a one-value enum or by naming the value in the description
 //! ("`TRANSACTIONS`", "`\"DEPOSIT_SWITCH\"`"). This module reads those pairs and generates
-//! `WebhookEvent`: one variant per schema, and `Unrecognized` for any other pair. Some pairs have
+//! `WebhookEvent`: one variant per body, and `Unrecognized` for any other pair. Some pairs have
 //! two schemas (`SYNC_UPDATES_AVAILABLE` for an Item and for a processor token); the dispatcher
-//! tries the Item one first, then `Processor…` ones, and the first the body parses as wins.
+//! tries the Item one first, then the one named after the code, then `Processor…` ones, and
+//! the first the body parses as wins. Two schemas of a pair with the same fields are one body
+//! and get one variant: the other could never arrive.
 
 use crate::spec::{pascal_case, snake_case};
 use proc_macro2::TokenStream;
@@ -55,7 +57,8 @@ fn pinned(property: &Value) -> Option<String> {
     (found.len() == 1).then(|| found.remove(0))
 }
 
-/// Every `…Webhook` schema with a pinned type and code, in spec order.
+/// Every schema that pins a webhook type and code, in spec order: Plaid names most of them
+/// `…Webhook`, not all (`ProcessorTokenWebhookUpdate`), so the pinned pair decides.
 pub fn analyze(spec: &Value) -> Vec<Webhook> {
     let Some(schemas) = spec
         .pointer("/components/schemas")
@@ -65,7 +68,6 @@ pub fn analyze(spec: &Value) -> Vec<Webhook> {
     };
     schemas
         .iter()
-        .filter(|(name, _)| name.ends_with("Webhook"))
         .filter_map(|(name, schema)| {
             let props = schema.get("properties")?;
             Some(Webhook {
@@ -92,20 +94,27 @@ pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
     let mut variants = Vec::new();
     let mut pairs: BTreeMap<(String, String), Vec<(syn::Ident, syn::Ident)>> = BTreeMap::new();
     let mut accessors = Vec::new();
-    for w in webhooks {
+    let typed: Vec<&Webhook> = webhooks
+        .iter()
+        .filter(|w| exists(&pascal_case(&snake_case(&w.schema))))
+        .collect();
+    let (kept, aliases) = one_schema_per_body(&typed, types);
+    for w in kept {
         let ty_name = pascal_case(&snake_case(&w.schema));
-        if !exists(&ty_name) {
-            continue;
-        }
         let ty = format_ident!("{}", ty_name);
-        let variant_name = w
-            .schema
-            .strip_suffix("Webhook")
-            .filter(|v| !v.is_empty())
-            .unwrap_or(&w.schema);
-        let variant = format_ident!("{}", pascal_case(&snake_case(variant_name)));
+        let variant = format_ident!("{}", variant_name(w));
+        let also = aliases
+            .get(&w.schema)
+            .map(|names| {
+                let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                format!(
+                    " (The spec also describes this body, field for field, as {}.)",
+                    names.join(", ")
+                )
+            })
+            .unwrap_or_default();
         let doc = format!(
-            "`{}` / `{}`{}",
+            "`{}` / `{}`{}{also}",
             w.webhook_type,
             w.webhook_code,
             w.description
@@ -123,9 +132,16 @@ pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
             .or_default()
             .push((variant, ty));
     }
-    for candidates in pairs.values_mut() {
-        // Item webhooks are the common case: try them before the processor-token ones.
-        candidates.sort_by_key(|(variant, _)| variant.to_string().starts_with("Processor"));
+    for ((_, code), candidates) in pairs.iter_mut() {
+        // Item webhooks are the common case: try them before the processor-token ones; then
+        // the schema named after the code (`VerificationExpired` before
+        // `FallbackAuthMicrodepositVerificationExpired`, which differs only in its `error`
+        // being text), so the order is the spec's meaning, not its map order.
+        let by_code = pascal_case(&snake_case(code));
+        candidates.sort_by_key(|(variant, _)| {
+            let name = variant.to_string();
+            (name.starts_with("Processor"), name != by_code, name)
+        });
     }
     let arms = pairs.iter().map(|((t, c), candidates)| {
         let tries = candidates.iter().map(|(variant, ty)| {
@@ -196,6 +212,75 @@ pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
     }
 }
 
+/// The variant a schema gets: its name without `Webhook`.
+fn variant_name(w: &Webhook) -> String {
+    let name = w
+        .schema
+        .strip_suffix("Webhook")
+        .filter(|v| !v.is_empty())
+        .unwrap_or(&w.schema);
+    pascal_case(&snake_case(name))
+}
+
+/// The generated struct's fields, names and types, without docs or attributes: what decides
+/// which bodies parse as it.
+fn shape(types: &[Item], schema: &str) -> Option<Vec<(String, String)>> {
+    let name = pascal_case(&snake_case(schema));
+    types.iter().find_map(|item| match item {
+        Item::Struct(s) if s.ident == name => Some(
+            s.fields
+                .iter()
+                .map(|f| {
+                    let ty = &f.ty;
+                    (
+                        f.ident
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                        quote!(#ty).to_string(),
+                    )
+                })
+                .collect(),
+        ),
+        _ => None,
+    })
+}
+
+/// Two schemas of one pair with the same fields are one body: the dispatcher would always
+/// pick the first it tries, and the other's variant would never arrive. One is kept, the one
+/// named after the webhook code (`VerificationExpiredWebhook` for `VERIFICATION_EXPIRED`, over
+/// `FallbackAuthMicrodepositVerificationExpiredWebhook`), else the shortest name; the others
+/// are returned by the kept schema's name, for its doc.
+fn one_schema_per_body<'a>(
+    webhooks: &[&'a Webhook],
+    types: &[Item],
+) -> (Vec<&'a Webhook>, BTreeMap<String, Vec<String>>) {
+    let by_code = |w: &Webhook| variant_name(w) == pascal_case(&snake_case(&w.webhook_code));
+    let preference = |w: &Webhook| (!by_code(w), w.schema.len(), w.schema.clone());
+    let mut kept: Vec<&Webhook> = Vec::new();
+    let mut aliases: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for w in webhooks {
+        let same = webhooks.iter().filter(|o| {
+            o.webhook_type == w.webhook_type
+                && o.webhook_code == w.webhook_code
+                && shape(types, &o.schema) == shape(types, &w.schema)
+        });
+        let best = same
+            .clone()
+            .min_by_key(|o| preference(o))
+            .expect("a schema is like itself");
+        if best.schema == w.schema {
+            kept.push(w);
+        } else {
+            aliases
+                .entry(best.schema.clone())
+                .or_default()
+                .push(w.schema.clone());
+        }
+    }
+    (kept, aliases)
+}
+
 fn first_sentence(text: &str) -> String {
     let line = text.lines().next().unwrap_or("");
     match line.find(". ") {
@@ -222,8 +307,12 @@ mod tests {
                 "webhook_type": { "description": "`ITEM` or `AUTH`" },
                 "webhook_code": { "description": "`X`" } } },
             "ItemStatusLastWebhook": { "properties": { "sent_at": {} } },
-            "NotAWebhookThing": { "properties": {
-                "webhook_type": { "enum": ["A"] }, "webhook_code": { "enum": ["B"] } } },
+            "ProcessorTokenWebhookUpdate": { "properties": {
+                "webhook_type": { "enum": ["PROCESSOR_TOKEN"] },
+                "webhook_code": { "enum": ["WEBHOOK_UPDATE_ACKNOWLEDGED"] } } },
+            "SandboxItemFireWebhookRequest": { "properties": {
+                "webhook_type": { "enum": ["AUTH", "ITEM"] },
+                "webhook_code": { "enum": ["ERROR", "NEW_ACCOUNTS_AVAILABLE"] } } },
         } } });
         let found = analyze(&spec);
         let pairs: Vec<(&str, &str, &str)> = found
@@ -245,12 +334,73 @@ mod tests {
                     "DepositSwitchStateUpdateWebhook"
                 ),
                 (
+                    "PROCESSOR_TOKEN",
+                    "WEBHOOK_UPDATE_ACKNOWLEDGED",
+                    "ProcessorTokenWebhookUpdate"
+                ),
+                (
                     "TRANSACTIONS",
                     "SYNC_UPDATES_AVAILABLE",
                     "SyncUpdatesAvailableWebhook"
                 ),
-            ]
+            ],
+            "a pinned pair makes a webhook whatever the name; an enum of many values does not"
         );
+    }
+
+    fn hook(t: &str, c: &str, schema: &str) -> Webhook {
+        Webhook {
+            webhook_type: t.into(),
+            webhook_code: c.into(),
+            schema: schema.into(),
+            description: None,
+        }
+    }
+
+    /// Review round 11: `VerificationExpiredWebhook` and
+    /// `FallbackAuthMicrodepositVerificationExpiredWebhook` share a pair; the spec's map order
+    /// put the second first, so the first never arrived. The one named after the code is
+    /// tried first; a schema with the very same fields as another gets no variant at all.
+    #[test]
+    fn the_schema_named_after_the_code_wins_and_identical_bodies_get_one_variant() {
+        let hooks = vec![
+            hook(
+                "AUTH",
+                "VERIFICATION_EXPIRED",
+                "FallbackAuthMicrodepositVerificationExpiredWebhook",
+            ),
+            hook("AUTH", "VERIFICATION_EXPIRED", "VerificationExpiredWebhook"),
+            hook("BANK_TRANSFERS", "EVENTS_UPDATE", "EventsUpdateWebhook"),
+            hook(
+                "BANK_TRANSFERS",
+                "EVENTS_UPDATE",
+                "EventsUpdateWebhookForAuth",
+            ),
+        ];
+        let types = syn::parse_file(
+            "pub struct FallbackAuthMicrodepositVerificationExpiredWebhook { pub error: Option<String> }
+             pub struct VerificationExpiredWebhook { pub error: Option<PlaidError> }
+             pub struct EventsUpdateWebhook { #[doc = \"a\"] pub environment: String }
+             pub struct EventsUpdateWebhookForAuth { #[doc = \"b\"] pub environment: String }",
+        )
+        .unwrap()
+        .items;
+        let out = generate(&hooks, &types).to_string();
+        let named = out
+            .find("from_str :: < types :: VerificationExpiredWebhook >")
+            .unwrap();
+        let fallback = out
+            .find("from_str :: < types :: FallbackAuthMicrodepositVerificationExpiredWebhook >")
+            .unwrap();
+        assert!(named < fallback, "{out}");
+        assert!(!out.contains("EventsUpdateWebhookForAuth >"), "{out}");
+        assert!(
+            out.contains(
+                "also describes this body, field for field, as `EventsUpdateWebhookForAuth`"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("3 webhook bodies are typed"), "{out}");
     }
 
     #[test]
@@ -275,7 +425,7 @@ mod tests {
                 description: None,
             },
         ];
-        let types = syn::parse_file("pub struct SyncUpdatesAvailableWebhook {} pub struct ProcessorSyncUpdatesAvailableWebhook {}").unwrap().items;
+        let types = syn::parse_file("pub struct SyncUpdatesAvailableWebhook { pub item_id: String } pub struct ProcessorSyncUpdatesAvailableWebhook { pub account_id: String }").unwrap().items;
         let out = generate(&hooks, &types).to_string();
         assert!(out.contains("SyncUpdatesAvailable (:: std :: boxed :: Box < types :: SyncUpdatesAvailableWebhook >)"), "{out}");
         assert!(

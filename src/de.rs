@@ -96,7 +96,9 @@ impl FastParse for DateTime<Utc> {
         let offset_secs = match rest {
             [b'Z'] => 0,
             [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-                let secs = (digits(&[*h1, *h2])? * 3600 + digits(&[*m1, *m2])? * 60) as i32;
+                // Minutes of 60 and over go to chrono, which refuses them.
+                let minutes = digits(&[*m1, *m2]).filter(|m| *m < 60)?;
+                let secs = (digits(&[*h1, *h2])? * 3600 + minutes * 60) as i32;
                 if *sign == b'-' {
                     -secs
                 } else {
@@ -311,6 +313,11 @@ mod tests {
             r#""2022-08-18T15:42Z""#,
             r#""2022-08-18T15:42:01+2:00""#,
             r#""2022-08-18T15:42:01+24:00""#,
+            // Review round 11: minutes of 60 and over in an offset were taken as more hours.
+            r#""2022-08-18T15:42:01+00:60""#,
+            r#""2022-08-18T15:42:01+00:99""#,
+            r#""2022-08-18T15:42:01-23:60""#,
+            r#""2022-08-18T15:42:01+23:59""#,
             r#""2022-02-30T15:42:01Z""#,
             "null",
         ] {

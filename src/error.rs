@@ -282,6 +282,11 @@ impl Error {
     /// The client already retries these for calls that are safe to repeat, under its
     /// [`RetryPolicy`](crate::RetryPolicy); an error you see has used up those attempts, or
     /// came from a write the client would not repeat on its own.
+    ///
+    /// Repeating a write yourself is safe only with the same `idempotency_key`: a key the
+    /// client generated (`/transfer/create` without one) is new for each call, so a second
+    /// call after a timeout is a second transfer to Plaid. Set your own key on a write you
+    /// may repeat ([production guide](crate::guide::production#idempotency-keys)).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => e.is_retryable(),

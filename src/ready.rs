@@ -67,8 +67,10 @@ impl<'a, O: Operation> UntilReady<'a, O> {
 
     /// The first wait, doubled after each answer that is not ready, up to `max` (default 1 s
     /// and 30 s). Each wait is jittered as the client's retries are: between half of it and
-    /// all of it, so that many pollers started together spread out.
+    /// all of it, so that many pollers started together spread out. A first wait of zero is
+    /// taken as 1 ms: polling without a pause would only spend Plaid's rate limit.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        let initial = initial.max(Duration::from_millis(1));
         self.initial = initial;
         self.max = max.max(initial);
         self

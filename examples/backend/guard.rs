@@ -1,7 +1,10 @@
 //! What keeps a stranger from taking the server down or speaking for a user through a
 //! browser: a cap on connections, deadlines on reading a request, a small body limit, the
-//! host names it answers to, headers that keep API answers out of caches, and a bounded
-//! shutdown.
+//! host names it answers to, writes only from its own pages or from callers that are not
+//! browsers, headers that keep API answers out of caches, and a bounded shutdown.
+//!
+//! The cap is for the whole server: behind the proxy that exposes it every client has the
+//! proxy's address, so limits per client belong to that proxy.
 //!
 //! `axum::serve` sets none of the connection limits (no header deadline, no cap), so a
 //! half-sent request head or a body sent a byte every few seconds held a connection, and its
@@ -81,6 +84,34 @@ impl Guard {
     fn allows(&self, host: &str) -> bool {
         host_key(host).is_some_and(|key| self.hosts.contains(&key))
     }
+
+    /// Whether a request that changes something may be from a page of another site: its
+    /// `Sec-Fetch-Site` says so, or its `Origin` is not one of this server's (`null` for a
+    /// sandboxed frame or a redirect). Callers that are not browsers (Plaid's webhooks, a
+    /// script) send neither. The defence does not depend on how the user is carried: the
+    /// `x-user-id` stand-in needs a preflight this server never grants, a session cookie
+    /// would not.
+    fn sent_by_another_site(&self, headers: &axum::http::HeaderMap) -> bool {
+        let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("?"));
+        if let Some(site) = text("sec-fetch-site") {
+            if !matches!(site, "same-origin" | "none") {
+                return true;
+            }
+        }
+        match text(header::ORIGIN.as_str()) {
+            None => false,
+            Some(origin) => !reqwest::Url::parse(origin)
+                .ok()
+                .and_then(|url| {
+                    let host = url.host_str()?.to_owned();
+                    Some(match url.port() {
+                        Some(port) => format!("{host}:{port}"),
+                        None => host,
+                    })
+                })
+                .is_some_and(|authority| self.allows(&authority)),
+        }
+    }
 }
 
 /// The router behind the checks of every request.
@@ -104,7 +135,17 @@ async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
         )
             .into_response();
     }
-    let api = request.uri().path().starts_with("/api/");
+    let writes = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if writes && guard.sent_by_another_site(request.headers()) {
+        return (StatusCode::FORBIDDEN, "a request from another site").into_response();
+    }
+    // The API's answers, and the offline mode's public tokens (`/dev/`).
+    let api = ["/api/", "/dev/"]
+        .iter()
+        .any(|prefix| request.uri().path().starts_with(prefix));
     let (parts, body) = request.into_parts();
     let read = axum::body::to_bytes(body, MAX_BODY);
     let bytes = match tokio::time::timeout(guard.read_deadline, read).await {
@@ -133,7 +174,7 @@ async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
         HeaderValue::from_static("nosniff"),
     );
     if api {
-        // Accounts and transactions: never kept by a browser's or a proxy's cache.
+        // Accounts, transactions, public tokens: never kept by a browser's or a proxy's cache.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
@@ -227,6 +268,47 @@ mod tests {
         );
         for host in ["127.0.0.1", "127.0.0.1:80", "localhost", "[::1]:9"] {
             assert!(on_80.allows(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn writes_from_its_own_pages_and_from_non_browsers_only() {
+        let local: std::net::SocketAddr = "127.0.0.1:8000".parse().unwrap();
+        let guard = Guard::new(local, "https://app.example", Duration::from_secs(1));
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut map = axum::http::HeaderMap::new();
+            for (k, v) in pairs {
+                map.insert(*k, HeaderValue::from_str(v).unwrap());
+            }
+            map
+        };
+        for own in [
+            vec![],
+            vec![("origin", "http://127.0.0.1:8000")],
+            vec![("origin", "https://app.example")],
+            vec![
+                ("origin", "http://localhost:8000"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            vec![("sec-fetch-site", "none")],
+        ] {
+            assert!(!guard.sent_by_another_site(&headers(&own)), "{own:?}");
+        }
+        for foreign in [
+            vec![("origin", "https://attacker.example")],
+            vec![("origin", "http://127.0.0.1:8001")],
+            vec![("origin", "null")],
+            vec![("origin", "not a url")],
+            vec![("sec-fetch-site", "same-site")],
+            vec![
+                ("origin", "https://app.example"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ] {
+            assert!(
+                guard.sent_by_another_site(&headers(&foreign)),
+                "{foreign:?}"
+            );
         }
     }
 }

@@ -19,7 +19,10 @@
 //! | `POST /webhooks/plaid` | verified webhooks, stored in an inbox and answered at once |
 //!
 //! Every `/api` call names its user in `x-user-id` (a stand-in for real authentication); a
-//! user sees only their own Items. Access tokens stay in the database.
+//! user sees only their own Items. Access tokens stay in the database. Because anyone could
+//! name anyone, it refuses to start against Plaid's production: replace `User` in `app.rs`
+//! with your authentication first. A write sent by a page of another site (its `Origin` or
+//! `Sec-Fetch-Site` says so) is refused (403), whatever carries the user.
 //!
 //! Settings (environment variables):
 //! - `PLAID_CLIENT_ID`, `PLAID_SECRET` (and `PLAID_ENV`): Plaid; with none of the three set,
@@ -42,10 +45,14 @@
 //!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body; also
 //!   how long a kept-alive connection may stay idle; 10).
 //!
-//! A stranger cannot hold the server: at most 1,024 connections, a request's head and body
-//! each read within `REQUEST_READ_SECONDS`, bodies of at most 64 KiB, requests only for this
-//! server's own host names (its address, `localhost`, `PUBLIC_URL`'s host), and a stop waits
-//! 30 s at most for the requests in flight (`guard.rs`).
+//! It listens on 127.0.0.1 only and bounds what one connection can hold: at most 1,024
+//! connections, a request's head and body each read within `REQUEST_READ_SECONDS`, bodies of
+//! at most 64 KiB, requests only for this server's own host names (its address, `localhost`,
+//! `PUBLIC_URL`'s host), and a stop waits 30 s at most for the requests in flight
+//! (`guard.rs`). It cannot tell clients apart behind the proxy that exposes it, so one client
+//! opening 1,024 slow connections fills every slot for about `REQUEST_READ_SECONDS` at a time:
+//! put it behind a reverse proxy that buffers whole requests and limits connections per
+//! client (nginx's `limit_conn`, a load balancer's equivalent).
 
 mod app;
 mod guard;
@@ -87,6 +94,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let webhook_url = format!("{}/webhooks/plaid", public_url.trim_end_matches('/'));
 
     let (client, sandbox, environment) = match PlaidClient::from_env() {
+        Ok(client) if client.base_url() == plaid_sdk::Environment::Production.base_url() => {
+            // Anyone who can reach the server names any user in `x-user-id`: with real bank
+            // data behind it, that is everyone's accounts for anyone who asks.
+            return Err("refusing to serve Plaid's production: this backend's sign-in is a                         stand-in (the caller names its user in x-user-id). Replace `User` in                         app.rs with your authentication first"
+                .into());
+        }
         Ok(client) => {
             let environment = client.base_url().to_owned();
             (client, None, environment)

@@ -1363,3 +1363,63 @@ async fn plaids_no_error_leaves_the_apps_own_sync_failure() {
     let item = first_item(&backend).await;
     assert_eq!(item["error"], "SYNC_FAILED", "{item}");
 }
+
+/// Review round 11: a request that changes something, sent by a page of another site, was
+/// refused only because browsers preflight the `x-user-id` header; an app that swaps the
+/// stand-in for a session cookie (as `app.rs` suggests) would accept it. The guard now
+/// refuses a write whose `Origin` or `Sec-Fetch-Site` names another site, whatever carries
+/// the user. Before the fix all three foreign requests below made a link token (200).
+#[tokio::test]
+async fn a_write_sent_by_another_site_is_refused() {
+    let sandbox = sandbox().await;
+    let backend = on_sqlite(&sandbox, "cross-site").spawn().unwrap();
+    async fn post(backend: &Backend, headers: &[(&str, &str)]) -> u16 {
+        let mut request = backend
+            .http
+            .post(format!("{}/api/link-token", backend.url))
+            .header("x-user-id", "user-1");
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+    let foreign = [
+        ("origin", "http://attacker.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "null"),
+    ];
+    for header in foreign {
+        assert_eq!(post(&backend, &[header]).await, 403, "{header:?}");
+    }
+    // The page itself, and callers that are not browsers, are served.
+    let own = [
+        ("origin", backend.url.as_str()),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    assert_eq!(post(&backend, &own).await, 200);
+    assert_eq!(post(&backend, &[]).await, 200);
+    // Plaid's webhooks come from no site: still answered.
+    let body = sync_updates_webhook("unknown-item");
+    let jwt = sandbox.signer().sign(body.as_bytes());
+    assert_eq!(backend.post_webhook(body.as_bytes(), &jwt).await, 200);
+}
+
+/// Review round 11: with Plaid's production keys the backend served real bank data to anyone
+/// who named a user in `x-user-id`, its stand-in for sign-in. It now refuses to start against
+/// Plaid's production until that stand-in is replaced. Before the fix it started.
+#[tokio::test]
+async fn the_stand_in_sign_in_never_serves_plaids_production() {
+    let dir = temp_dir("production");
+    let refused = Start::default()
+        .env("PLAID_ENV", "production")
+        .env("PLAID_CLIENT_ID", "client")
+        .env("PLAID_SECRET", "prod-secret-7c1e")
+        .env("DATABASE", dir.join("db.sqlite3"))
+        .spawn();
+    let err = match refused {
+        Ok(_) => panic!("started against Plaid's production with a stand-in sign-in"),
+        Err(err) => err,
+    };
+    assert!(err.contains("x-user-id"), "{err}");
+    assert!(!err.contains("prod-secret-7c1e"), "{err}");
+}

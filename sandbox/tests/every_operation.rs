@@ -357,3 +357,54 @@ async fn no_path_of_the_spec_is_unknown_and_other_paths_are_not_found() {
     assert_eq!(body["error_code"], "NOT_FOUND");
     let _ = SandboxPublicTokenCreateRequest::new("ins_109508", vec![Products::Auth]);
 }
+
+/// The sizes of a listing's pages, walked with the SDK's paginator (3 pages at most).
+async fn page_sizes<R>(client: &plaid_sdk::PlaidClient, request: R) -> Result<Vec<usize>, Error>
+where
+    R: plaid_sdk::pagination::Paginated,
+    R::Item: Send + 'static,
+    R::Response: Send,
+{
+    use futures_util::StreamExt;
+    let pages = client.paginate(request).max_pages(3).pages();
+    futures_util::pin_mut!(pages);
+    let mut sizes = Vec::new();
+    while let Some(page) = pages.next().await {
+        sizes.push(page?.items.len());
+    }
+    Ok(sizes)
+}
+
+/// Review round 11: listings answered from the spec said `has_more: true` on every page (as
+/// Plaid's examples do), so the SDK's paginators asked again and again: `/transfer/event/list`
+/// until their page limit, `/transfer/event/sync` until it saw the same event twice (an
+/// error). Each now ends after its one page. Before the fix the two transfer listings failed.
+#[tokio::test]
+async fn the_sdks_paginators_end_on_listings_answered_from_the_spec() {
+    use plaid_sdk::types::{
+        PaymentInitiationPaymentListRequest, TransferEventListRequest, TransferEventSyncRequest,
+        WalletListRequest,
+    };
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let one_page = |name: &str, sizes: Result<Vec<usize>, Error>| match sizes {
+        Ok(sizes) => assert_eq!(sizes.len(), 1, "{name}: {sizes:?}"),
+        Err(e) => panic!("{name}: {e}"),
+    };
+    one_page(
+        "/transfer/event/sync",
+        page_sizes(&client, TransferEventSyncRequest::new(0)).await,
+    );
+    one_page(
+        "/transfer/event/list",
+        page_sizes(&client, TransferEventListRequest::new()).await,
+    );
+    one_page(
+        "/wallet/list",
+        page_sizes(&client, WalletListRequest::new()).await,
+    );
+    one_page(
+        "/payment_initiation/payment/list",
+        page_sizes(&client, PaymentInitiationPaymentListRequest::new()).await,
+    );
+}

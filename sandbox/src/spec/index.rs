@@ -466,6 +466,38 @@ impl SpecIndex {
         }
     }
 
+    /// A listing answered from the spec is its last page: every call gives the same stateless
+    /// answer, so `has_more: true` (as Plaid's examples say) or a next cursor would send a
+    /// paginator back for the same page again and again. `has_more` becomes `false`, a
+    /// `next_cursor` empty (or null, whichever its schema takes).
+    fn last_page(&self, body: &mut Value, schema: SchemaId) {
+        let merged = self.schemas.merged(schema);
+        let Value::Object(map) = body else {
+            return;
+        };
+        let takes = |key: &str, value: &Value| {
+            merged.property(key).is_some_and(|ids| {
+                ids.iter()
+                    .all(|id| Validator::is_valid(&self.schemas, Mode::Response, value, *id))
+            })
+        };
+        if map.get("has_more") == Some(&Value::Bool(true)) && takes("has_more", &Value::Bool(false))
+        {
+            map.insert("has_more".to_owned(), Value::Bool(false));
+        }
+        if map
+            .get("next_cursor")
+            .is_some_and(|c| c.as_str().is_some_and(|c| !c.is_empty()))
+        {
+            let end = [Value::String(String::new()), Value::Null]
+                .into_iter()
+                .find(|end| takes("next_cursor", end));
+            if let Some(end) = end {
+                map.insert("next_cursor".to_owned(), end);
+            }
+        }
+    }
+
     fn json_answer(
         &self,
         schema: SchemaId,
@@ -475,10 +507,11 @@ impl SpecIndex {
         seed: u64,
     ) -> Value {
         let mut synth = Synth::new(&self.schemas, seed, Fill::Required, Mode::Response);
-        let base = match example {
+        let mut base = match example {
             Some(e) => repair(&self.schemas, &mut synth, e, schema, "", 0),
             None => synth.value(schema, "", 0, 0),
         };
+        self.last_page(&mut base, schema);
         let valid = |v: &Value| Validator::is_valid(&self.schemas, Mode::Response, v, schema);
         let mut body = base.clone();
         echo(&self.schemas, &mut body, schema, request);

@@ -228,3 +228,35 @@ fn the_index_can_be_shared_between_threads() {
     shared::<SpecIndex>();
     shared::<crate::spec::Operation>();
 }
+
+/// Review round 11: a listing answered from the spec said more follow (`has_more: true`,
+/// Plaid's examples do) and named a next cursor, but every page is the same stateless
+/// answer: the SDK's paginators, which follow `has_more`, asked for `/transfer/event/list`
+/// page after page until their 100,000-page limit. An answer from the spec is a listing's
+/// last page. Before the fix `/transfer/event/sync` and others answered `has_more: true`.
+#[test]
+fn a_listing_answered_from_the_spec_is_its_last_page() {
+    for path in super::common::SPECS {
+        let index = super::common::index(path);
+        let mut listings = 0;
+        for op in index.operations() {
+            for (case, request) in requests(index, op) {
+                let Answer::Json(body) = index.answer(op, &request, "r", 0) else {
+                    continue;
+                };
+                if let Some(more) = body.get("has_more") {
+                    assert_eq!(more, false, "{} {case}", op.operation_id);
+                    listings += 1;
+                }
+                if let Some(cursor) = body.get("next_cursor") {
+                    assert!(
+                        cursor.is_null() || cursor == "",
+                        "{} {case}: {cursor}",
+                        op.operation_id
+                    );
+                }
+            }
+        }
+        assert!(listings > 0, "{path}");
+    }
+}

@@ -166,6 +166,10 @@ pub(crate) fn next_position<T>(
             }
         }
         Style::Cursor => match page.next_cursor.as_deref().filter(|c| !c.is_empty()) {
+            // More follow, but no way to them: taking it for the end would lose them.
+            None if page.has_more == Some(true) => {
+                Err("a page that says more follow has no next cursor".into())
+            }
             None => Ok(None),
             Some(c) if current == Some(&Position::Cursor(c.to_owned())) => {
                 Err("the server returned the same cursor again".into())
@@ -664,6 +668,13 @@ mod tests {
             Ok(None)
         );
         assert_eq!(next_position(&CURSOR, None, None, &with(None)), Ok(None));
+        // Review round 11: more follow, no cursor to them (`/cashflow_report/get` carries
+        // both): an error, not the end. Before the fix this was `Ok(None)`.
+        let contradicting = PageData {
+            has_more: Some(true),
+            ..with(Some(""))
+        };
+        assert!(next_position(&CURSOR, None, None, &contradicting).is_err());
         assert!(next_position(
             &CURSOR,
             Some(&Position::Cursor("c2".into())),

@@ -173,3 +173,30 @@ impl PlaidClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Review round 11: a zero first wait polled Plaid without a pause until the deadline
+    /// (`retry::backoff` of zero is zero). Before the fix `initial` stayed zero.
+    #[test]
+    fn a_zero_first_wait_is_taken_as_a_millisecond() {
+        let client = PlaidClient::builder()
+            .client_id("id")
+            .secret("s")
+            .base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        let request = crate::types::AssetReportGetRequest::new();
+        let wait = client
+            .until_ready(&request)
+            .backoff(Duration::ZERO, Duration::ZERO);
+        assert_eq!(
+            (wait.initial, wait.max),
+            (Duration::from_millis(1), Duration::from_millis(1))
+        );
+        let first = crate::retry::backoff(wait.initial, wait.max, 1, 0.0);
+        assert!(first > Duration::ZERO, "{first:?}");
+    }
+}

@@ -408,3 +408,40 @@ async fn the_sdks_paginators_end_on_listings_answered_from_the_spec() {
         page_sizes(&client, PaymentInitiationPaymentListRequest::new()).await,
     );
 }
+
+/// Review round 11, from the review of the fix above: the first version also emptied the
+/// `next_cursor` of `/processor/transactions/sync` (answered from the spec), and the SDK's
+/// sync driver read an empty first cursor as "not ready": `NotReady` on every call, the
+/// answer's transaction dropped. A sync-style answer keeps its cursor.
+#[tokio::test]
+async fn the_processor_sync_driver_runs_on_the_sandbox() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let item = client
+        .sandbox_link_item("ins_109508", [Products::Transactions, Products::Auth])
+        .await
+        .unwrap();
+    let accounts = client
+        .accounts_get(&plaid_sdk::types::AccountsGetRequest::new(
+            item.access_token.clone(),
+        ))
+        .await
+        .unwrap()
+        .accounts;
+    let processor = client
+        .processor_token_create(&ProcessorTokenCreateRequest::new(
+            item.access_token.clone(),
+            accounts[0].account_id.clone(),
+            ProcessorTokenCreateRequestProcessor::Dwolla,
+        ))
+        .await
+        .unwrap();
+    let sync = plaid_sdk::sync::TransactionsSync::processor(processor.processor_token.clone());
+    match client.transactions_sync_all(&sync).await.unwrap() {
+        plaid_sdk::sync::SyncOutcome::Updated(batch) => {
+            assert!(!batch.next_cursor.is_empty());
+            assert!(!batch.added.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}

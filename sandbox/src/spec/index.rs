@@ -468,8 +468,11 @@ impl SpecIndex {
 
     /// A listing answered from the spec is its last page: every call gives the same stateless
     /// answer, so `has_more: true` (as Plaid's examples say) or a next cursor would send a
-    /// paginator back for the same page again and again. `has_more` becomes `false`, a
-    /// `next_cursor` empty (or null, whichever its schema takes).
+    /// paginator back for the same page again and again. `has_more` becomes `false`; where
+    /// there is no `has_more`, a `next_cursor` becomes empty (or null, whichever its schema
+    /// takes). Where there is one, the cursor stays: a sync-style answer
+    /// (`/processor/transactions/sync`) hands back the cursor to store, and an empty one
+    /// would mean "not ready yet".
     fn last_page(&self, body: &mut Value, schema: SchemaId) {
         let merged = self.schemas.merged(schema);
         let Value::Object(map) = body else {
@@ -485,9 +488,10 @@ impl SpecIndex {
         {
             map.insert("has_more".to_owned(), Value::Bool(false));
         }
-        if map
-            .get("next_cursor")
-            .is_some_and(|c| c.as_str().is_some_and(|c| !c.is_empty()))
+        if merged.property("has_more").is_none()
+            && map
+                .get("next_cursor")
+                .is_some_and(|c| c.as_str().is_some_and(|c| !c.is_empty()))
         {
             let end = [Value::String(String::new()), Value::Null]
                 .into_iter()

@@ -21,7 +21,7 @@
 //! Every `/api` call names its user in `x-user-id` (a stand-in for real authentication); a
 //! user sees only their own Items. Access tokens stay in the database. Because anyone could
 //! name anyone, it refuses to start against Plaid's production: replace `User` in `app.rs`
-//! with your authentication first. A write sent by a page of another site (its `Origin` or
+//! with your authentication, then remove that check in `run`. A write sent by a page of another site (its `Origin` or
 //! `Sec-Fetch-Site` says so) is refused (403), whatever carries the user.
 //!
 //! Settings (environment variables):
@@ -97,8 +97,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Ok(client) if client.base_url() == plaid_sdk::Environment::Production.base_url() => {
             // Anyone who can reach the server names any user in `x-user-id`: with real bank
             // data behind it, that is everyone's accounts for anyone who asks.
-            return Err("refusing to serve Plaid's production: this backend's sign-in is a                         stand-in (the caller names its user in x-user-id). Replace `User` in                         app.rs with your authentication first"
-                .into());
+            return Err(concat!(
+                "refusing to serve Plaid's production: this backend's sign-in is a stand-in ",
+                "(the caller names its user in x-user-id). Replace `User` in app.rs with your ",
+                "authentication, then remove this check in main.rs"
+            )
+            .into());
         }
         Ok(client) => {
             let environment = client.base_url().to_owned();

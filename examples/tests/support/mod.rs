@@ -170,6 +170,14 @@ impl Backend {
             .send()
             .await
             .unwrap();
+        // A public token is never kept by a cache (review round 11: it was, by default).
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .map(|v| v.as_bytes()),
+            Some(&b"no-store"[..])
+        );
         let public: Value = response.json().await.unwrap();
         self.call(
             "POST",

@@ -378,12 +378,13 @@ where
 /// Review round 11: listings answered from the spec said `has_more: true` on every page (as
 /// Plaid's examples do), so the SDK's paginators asked again and again: `/transfer/event/list`
 /// until their page limit, `/transfer/event/sync` until it saw the same event twice (an
-/// error). Each now ends after its one page. Before the fix the two transfer listings failed.
+/// error). Each now ends after its one page, and a later page asked for is empty. Before the
+/// fix the two transfer event listings failed.
 #[tokio::test]
 async fn the_sdks_paginators_end_on_listings_answered_from_the_spec() {
     use plaid_sdk::types::{
-        PaymentInitiationPaymentListRequest, TransferEventListRequest, TransferEventSyncRequest,
-        WalletListRequest,
+        BankTransferEventSyncRequest, PaymentInitiationPaymentListRequest,
+        TransferEventListRequest, TransferEventSyncRequest, TransferListRequest, WalletListRequest,
     };
     let sandbox = Sandbox::start().await;
     let client = sandbox.client();
@@ -406,6 +407,21 @@ async fn the_sdks_paginators_end_on_listings_answered_from_the_spec() {
     one_page(
         "/payment_initiation/payment/list",
         page_sizes(&client, PaymentInitiationPaymentListRequest::new()).await,
+    );
+    // Listings that end only on a short page (no `has_more`, no total), asked for pages as
+    // small as the example: the next page asked for is empty. Before, `/transfer/list` went
+    // on to its page limit and `/bank_transfer/event/sync` saw the same event twice.
+    let small = |name: &str, sizes: Result<Vec<usize>, Error>| match sizes {
+        Ok(sizes) => assert_eq!(sizes, [1, 0], "{name}"),
+        Err(e) => panic!("{name}: {e}"),
+    };
+    small(
+        "/transfer/list",
+        page_sizes(&client, TransferListRequest::new().count(1)).await,
+    );
+    small(
+        "/bank_transfer/event/sync",
+        page_sizes(&client, BankTransferEventSyncRequest::new(0).count(1)).await,
     );
 }
 

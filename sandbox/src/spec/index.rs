@@ -472,8 +472,9 @@ impl SpecIndex {
     /// there is no `has_more`, a `next_cursor` becomes empty (or null, whichever its schema
     /// takes). Where there is one, the cursor stays: a sync-style answer
     /// (`/processor/transactions/sync`) hands back the cursor to store, and an empty one
-    /// would mean "not ready yet".
-    fn last_page(&self, body: &mut Value, schema: SchemaId) {
+    /// would mean "not ready yet". A later page asked for (an `offset` or an `after_id` past
+    /// 0) has empty lists, so a listing that ends only on a short page ends there.
+    fn last_page(&self, body: &mut Value, schema: SchemaId, request: &Value) {
         let merged = self.schemas.merged(schema);
         let Value::Object(map) = body else {
             return;
@@ -484,6 +485,21 @@ impl SpecIndex {
                     .all(|id| Validator::is_valid(&self.schemas, Mode::Response, value, *id))
             })
         };
+        let past_zero = |v: Option<&Value>| v.and_then(Value::as_u64).is_some_and(|n| n > 0);
+        let later = past_zero(request.get("offset"))
+            || past_zero(request.pointer("/options/offset"))
+            || past_zero(request.get("after_id"));
+        if later {
+            let empty = Value::Array(Vec::new());
+            let lists: Vec<String> = map
+                .iter()
+                .filter(|(key, value)| value.is_array() && takes(key, &empty))
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in lists {
+                map.insert(key, empty.clone());
+            }
+        }
         if map.get("has_more") == Some(&Value::Bool(true)) && takes("has_more", &Value::Bool(false))
         {
             map.insert("has_more".to_owned(), Value::Bool(false));
@@ -515,7 +531,7 @@ impl SpecIndex {
             Some(e) => repair(&self.schemas, &mut synth, e, schema, "", 0),
             None => synth.value(schema, "", 0, 0),
         };
-        self.last_page(&mut base, schema);
+        self.last_page(&mut base, schema, request);
         let valid = |v: &Value| Validator::is_valid(&self.schemas, Mode::Response, v, schema);
         let mut body = base.clone();
         echo(&self.schemas, &mut body, schema, request);

@@ -21,8 +21,9 @@
 //! Every `/api` call names its user in `x-user-id` (a stand-in for real authentication); a
 //! user sees only their own Items. Access tokens stay in the database. Because anyone could
 //! name anyone, it refuses to start against Plaid's production: replace `User` in `app.rs`
-//! with your authentication, then remove that check in `run`. A write sent by a page of another site (its `Origin` or
-//! `Sec-Fetch-Site` says so) is refused (403), whatever carries the user.
+//! with your authentication, then remove that check in `run`. A write sent by a page of
+//! another site (its `Origin` or `Sec-Fetch-Site` says so) is refused (403), whatever
+//! carries the user.
 //!
 //! Settings (environment variables):
 //! - `PLAID_CLIENT_ID`, `PLAID_SECRET` (and `PLAID_ENV`): Plaid; with none of the three set,

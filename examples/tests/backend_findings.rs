@@ -1421,5 +1421,7 @@ async fn the_stand_in_sign_in_never_serves_plaids_production() {
         Err(err) => err,
     };
     assert!(err.contains("x-user-id"), "{err}");
+    assert!(err.contains("remove this check"), "says what to do: {err}");
+    assert!(!err.contains("  "), "one sentence, no gaps: {err}");
     assert!(!err.contains("prod-secret-7c1e"), "{err}");
 }

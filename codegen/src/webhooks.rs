@@ -137,10 +137,13 @@ pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
         // the schema named after the code (`VerificationExpired` before
         // `FallbackAuthMicrodepositVerificationExpired`, which differs only in its `error`
         // being text), so the order is the spec's meaning, not its map order.
-        let by_code = pascal_case(&snake_case(code));
         candidates.sort_by_key(|(variant, _)| {
             let name = variant.to_string();
-            (name.starts_with("Processor"), name != by_code, name)
+            (
+                name.starts_with("Processor"),
+                !named_after_code(&name, code),
+                name,
+            )
         });
     }
     let arms = pairs.iter().map(|((t, c), candidates)| {
@@ -212,6 +215,12 @@ pub fn generate(webhooks: &[Webhook], types: &[Item]) -> TokenStream {
     }
 }
 
+/// Whether a variant is named after its webhook code (`VerificationExpired` for
+/// `VERIFICATION_EXPIRED`): the schema Plaid means first when two describe one pair.
+fn named_after_code(variant: &str, code: &str) -> bool {
+    variant == pascal_case(&snake_case(code))
+}
+
 /// The variant a schema gets: its name without `Webhook`.
 fn variant_name(w: &Webhook) -> String {
     let name = w
@@ -255,8 +264,13 @@ fn one_schema_per_body<'a>(
     webhooks: &[&'a Webhook],
     types: &[Item],
 ) -> (Vec<&'a Webhook>, BTreeMap<String, Vec<String>>) {
-    let by_code = |w: &Webhook| variant_name(w) == pascal_case(&snake_case(&w.webhook_code));
-    let preference = |w: &Webhook| (!by_code(w), w.schema.len(), w.schema.clone());
+    let preference = |w: &Webhook| {
+        (
+            !named_after_code(&variant_name(w), &w.webhook_code),
+            w.schema.len(),
+            w.schema.clone(),
+        )
+    };
     let mut kept: Vec<&Webhook> = Vec::new();
     let mut aliases: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for w in webhooks {

@@ -16,14 +16,14 @@
 //!   (`/item/get`, [`Kind::Check`]) whose answer, Plaid's own, has the last word.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{claim_owner, enqueue_stmt, enqueue_stmt_at, Kind, LostClaims, Outage, Unless};
+use crate::jobs::{enqueue_stmt, enqueue_stmt_at, Kind, LostClaims, Outage, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a claimed webhook stays one worker's.
 const INBOX_LEASE: Duration = Duration::from_secs(30);
-const INBOX_LEASE_MS: i64 = 30_000;
+const INBOX_LEASE_MS: i64 = INBOX_LEASE.as_millis() as i64;
 
 /// A verified webhook, as the receiver stores it.
 pub struct Delivery<'a> {
@@ -65,7 +65,7 @@ pub async fn store(app: &App, d: Delivery<'_>) -> Result<bool, StoreError> {
 
 struct Claimed {
     key: String,
-    /// The claim's name in `owner` ([`claim_owner`]).
+    /// The claim's name in `owner` ([`claim_owner`](crate::jobs::claim_owner)).
     owner: String,
     item_id: Option<String>,
     webhook_type: String,
@@ -108,24 +108,15 @@ pub async fn worker(app: Arc<App>) {
     let mut outage = Outage::default();
     let mut lost = LostClaims::default();
     while !*stop.borrow() {
-        let claimed = match lost.settle(&app, release_lost).await {
-            Ok(()) => {
-                let owner = claim_owner(&app);
-                match claim(&app, owner.clone()).await {
-                    Ok(Some(hook)) => {
-                        if let Err(e) = apply(&app, &hook).await {
-                            // The lease runs out and a worker tries again.
-                            tracing::warn!(error = %e, "applying a webhook failed");
-                        }
-                        Ok(true)
-                    }
-                    Ok(None) => Ok(false),
-                    Err(e) => {
-                        lost.add(owner, INBOX_LEASE);
-                        Err(e)
-                    }
+        let claimed = match lost.claim(&app, INBOX_LEASE, release_lost, claim).await {
+            Ok(Some(hook)) => {
+                if let Err(e) = apply(&app, &hook).await {
+                    // The lease runs out and a worker tries again.
+                    tracing::warn!(error = %e, "applying a webhook failed");
                 }
+                Ok(true)
             }
+            Ok(None) => Ok(false),
             Err(e) => Err(e),
         };
         let wake = &app.inbox_wake;

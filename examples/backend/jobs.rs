@@ -244,21 +244,12 @@ pub async fn worker(app: Arc<App>) {
     let mut outage = Outage::default();
     let mut lost = LostClaims::default();
     while !*stop.borrow() {
-        let claimed = match lost.settle(&app, hand_back_lost).await {
-            Ok(()) => {
-                let owner = claim_owner(&app);
-                match claim(&app, owner.clone()).await {
-                    Ok(Some(job)) => {
-                        run(&app, job, &mut stop).await;
-                        Ok(true)
-                    }
-                    Ok(None) => Ok(false),
-                    Err(e) => {
-                        lost.add(owner, app.lease);
-                        Err(e)
-                    }
-                }
+        let claimed = match lost.claim(&app, app.lease, hand_back_lost, claim).await {
+            Ok(Some(job)) => {
+                run(&app, job, &mut stop).await;
+                Ok(true)
             }
+            Ok(None) => Ok(false),
             Err(e) => Err(e),
         };
         let wake = &app.wake;
@@ -319,6 +310,26 @@ impl LostClaims {
             }
         }
         Ok(())
+    }
+
+    /// Settles the lost claims, then claims with `claim` under a new owner; a claim whose
+    /// answer never came is remembered, with `lease`, for the next time.
+    pub async fn claim<T, R, C>(
+        &mut self,
+        app: &App,
+        lease: Duration,
+        release: R,
+        claim: C,
+    ) -> Result<Option<T>, StoreError>
+    where
+        R: AsyncFn(&App, &str) -> Result<bool, StoreError>,
+        C: AsyncFn(&App, String) -> Result<Option<T>, StoreError>,
+    {
+        self.settle(app, release).await?;
+        let owner = claim_owner(app);
+        claim(app, owner.clone())
+            .await
+            .inspect_err(|_| self.add(owner, lease))
     }
 
     /// [`settle`](Self::settle) once more as the worker stops, for at most 5 s.

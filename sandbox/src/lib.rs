@@ -1171,8 +1171,11 @@ impl Sandbox {
         let with_code = |w: &&SentWebhook| w.body["webhook_code"] == code;
         let sent = match self
             .watch_webhooks(|sent| {
-                let found = sent.iter().skip(from).filter(with_code);
-                found.clone().find(|w| w.status.is_some()).cloned()
+                sent.iter()
+                    .skip(from)
+                    .filter(with_code)
+                    .find(|w| w.status.is_some())
+                    .cloned()
             })
             .await
         {

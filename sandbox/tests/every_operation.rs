@@ -29,6 +29,38 @@ fn spec() -> Value {
     serde_json::from_str(&text).expect("spec JSON")
 }
 
+/// An Item of `ins_109508` with `products`, its accounts, and a processor token for the
+/// first account.
+async fn linked_with_processor(
+    client: &plaid_sdk::PlaidClient,
+    products: impl IntoIterator<Item = Products>,
+) -> (
+    plaid_sdk::types::ItemPublicTokenExchangeResponse,
+    Vec<plaid_sdk::types::AccountBase>,
+    plaid_sdk::types::ProcessorTokenCreateResponse,
+) {
+    let item = client
+        .sandbox_link_item("ins_109508", products)
+        .await
+        .unwrap();
+    let accounts = client
+        .accounts_get(&plaid_sdk::types::AccountsGetRequest::new(
+            item.access_token.clone(),
+        ))
+        .await
+        .unwrap()
+        .accounts;
+    let processor = client
+        .processor_token_create(&ProcessorTokenCreateRequest::new(
+            item.access_token.clone(),
+            accounts[0].account_id.clone(),
+            ProcessorTokenCreateRequestProcessor::Dwolla,
+        ))
+        .await
+        .unwrap();
+    (item, accounts, processor)
+}
+
 /// Puts the sandbox's tokens wherever a synthesized request names one of their fields.
 fn with_tokens(value: &mut Value, tokens: &BTreeMap<&str, String>) {
     match value {
@@ -57,25 +89,7 @@ async fn every_operation_answers_and_every_success_decodes() {
         Products::Investments,
         Products::Liabilities,
     ];
-    let item = client
-        .sandbox_link_item("ins_109508", products)
-        .await
-        .unwrap();
-    let accounts = client
-        .accounts_get(&plaid_sdk::types::AccountsGetRequest::new(
-            item.access_token.clone(),
-        ))
-        .await
-        .unwrap()
-        .accounts;
-    let processor = client
-        .processor_token_create(&ProcessorTokenCreateRequest::new(
-            item.access_token.clone(),
-            accounts[0].account_id.clone(),
-            ProcessorTokenCreateRequestProcessor::Dwolla,
-        ))
-        .await
-        .unwrap();
+    let (item, accounts, processor) = linked_with_processor(&client, products).await;
     let link = client
         .link_token_create(
             &LinkTokenCreateRequest::new(
@@ -433,25 +447,8 @@ async fn the_sdks_paginators_end_on_listings_answered_from_the_spec() {
 async fn the_processor_sync_driver_runs_on_the_sandbox() {
     let sandbox = Sandbox::start().await;
     let client = sandbox.client();
-    let item = client
-        .sandbox_link_item("ins_109508", [Products::Transactions, Products::Auth])
-        .await
-        .unwrap();
-    let accounts = client
-        .accounts_get(&plaid_sdk::types::AccountsGetRequest::new(
-            item.access_token.clone(),
-        ))
-        .await
-        .unwrap()
-        .accounts;
-    let processor = client
-        .processor_token_create(&ProcessorTokenCreateRequest::new(
-            item.access_token.clone(),
-            accounts[0].account_id.clone(),
-            ProcessorTokenCreateRequestProcessor::Dwolla,
-        ))
-        .await
-        .unwrap();
+    let (_, _, processor) =
+        linked_with_processor(&client, [Products::Transactions, Products::Auth]).await;
     let sync = plaid_sdk::sync::TransactionsSync::processor(processor.processor_token.clone());
     match client.transactions_sync_all(&sync).await.unwrap() {
         plaid_sdk::sync::SyncOutcome::Updated(batch) => {

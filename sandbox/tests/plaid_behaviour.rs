@@ -2,7 +2,7 @@
 //! GUIDE §7), reproduced: one test per behaviour, over plain HTTP so that what is checked is
 //! the wire (a field left out is not a `null`).
 
-use plaid_sandbox::{Sandbox, WebhookChaos};
+use plaid_sandbox::{Sandbox, SentWebhook, WebhookChaos};
 use serde_json::{json, Value};
 use std::time::Duration;
 use wiremock::matchers::method;
@@ -104,16 +104,17 @@ async fn receiver() -> MockServer {
     server
 }
 
+/// The `webhook_code` of each webhook sent.
+fn codes_of(sent: &[SentWebhook]) -> Vec<&str> {
+    sent.iter()
+        .map(|w| w.body["webhook_code"].as_str().unwrap_or_default())
+        .collect()
+}
+
 fn codes(sandbox: &Sandbox) -> Vec<String> {
-    sandbox
-        .webhooks()
-        .iter()
-        .map(|w| {
-            w.body["webhook_code"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
+    codes_of(&sandbox.webhooks())
+        .into_iter()
+        .map(str::to_owned)
         .collect()
 }
 
@@ -495,10 +496,7 @@ async fn refresh_recurring_streams_and_the_dynamic_user() {
     );
     // After the two Plaid sends once it has pulled the new Item's transactions.
     let sent = api.sandbox.wait_for_webhooks(5).await;
-    let codes: Vec<&str> = sent
-        .iter()
-        .map(|w| w.body["webhook_code"].as_str().unwrap())
-        .collect();
+    let codes = codes_of(&sent);
     assert_eq!(
         codes,
         [
@@ -1393,10 +1391,7 @@ async fn transactions_webhooks_say_when_an_items_history_is_pulled() {
         )
         .await;
     let sent = api.sandbox.wait_for_webhooks(2).await;
-    let codes: Vec<&str> = sent
-        .iter()
-        .map(|w| w.body["webhook_code"].as_str().unwrap())
-        .collect();
+    let codes = codes_of(&sent);
     assert_eq!(codes, ["INITIAL_UPDATE", "HISTORICAL_UPDATE"]);
     assert!(sent.iter().all(|w| w.body["item_id"] == item_id.as_str()));
     let initial = sent[0].body["new_transactions"].as_u64().unwrap();
@@ -1447,10 +1442,7 @@ async fn transactions_webhooks_say_when_an_items_history_is_pulled() {
         "PRODUCT_NOT_READY"
     );
     let sent = api.sandbox.wait_for_webhooks(8).await;
-    let codes: Vec<&str> = sent[6..]
-        .iter()
-        .map(|w| w.body["webhook_code"].as_str().unwrap())
-        .collect();
+    let codes = codes_of(&sent[6..]);
     assert_eq!(codes, ["INITIAL_UPDATE", "HISTORICAL_UPDATE"]);
     api.ok("/transactions/get", body).await;
 }
@@ -1479,10 +1471,7 @@ async fn a_not_ready_item_sends_its_webhooks_when_its_data_is_ready() {
     assert_eq!(first["next_cursor"], "");
     let sent = api.sandbox.wait_for_webhooks(4).await;
     assert!(sent.iter().all(|w| w.body["item_id"] == item_id.as_str()));
-    let codes: Vec<&str> = sent
-        .iter()
-        .map(|w| w.body["webhook_code"].as_str().unwrap())
-        .collect();
+    let codes = codes_of(&sent);
     assert_eq!(
         codes,
         [

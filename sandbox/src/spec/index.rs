@@ -7,7 +7,7 @@ use super::binary;
 use super::echo::echo;
 use super::repair::repair;
 use super::router::Router;
-use super::schema::{Compiler, SchemaId, Schemas};
+use super::schema::{Compiler, Merged, SchemaId, Schemas};
 use super::synth::Synth;
 use super::validate::{Kind, Mode, Validator};
 
@@ -479,12 +479,7 @@ impl SpecIndex {
         let Value::Object(map) = body else {
             return;
         };
-        let takes = |key: &str, value: &Value| {
-            merged.property(key).is_some_and(|ids| {
-                ids.iter()
-                    .all(|id| Validator::is_valid(&self.schemas, Mode::Response, value, *id))
-            })
-        };
+        let takes = |key: &str, value: &Value| self.takes(&merged, key, value);
         let past_zero = |v: Option<&Value>| v.and_then(Value::as_u64).is_some_and(|n| n > 0);
         let later = past_zero(request.get("offset"))
             || past_zero(request.pointer("/options/offset"))
@@ -541,16 +536,21 @@ impl SpecIndex {
             body = base;
         }
         let merged = self.schemas.merged(schema);
-        if let (Some(ids), Value::Object(map)) = (merged.property("request_id"), &mut body) {
-            let id_value = Value::String(request_id.to_owned());
-            if ids
-                .iter()
-                .all(|id| Validator::is_valid(&self.schemas, Mode::Response, &id_value, *id))
-            {
+        let id_value = Value::String(request_id.to_owned());
+        if let Value::Object(map) = &mut body {
+            if self.takes(&merged, "request_id", &id_value) {
                 map.insert("request_id".to_owned(), id_value);
             }
         }
         body
+    }
+
+    /// Whether an answer's property `key` (of the merged schema) has room for `value`.
+    fn takes(&self, merged: &Merged, key: &str, value: &Value) -> bool {
+        merged.property(key).is_some_and(|ids| {
+            ids.iter()
+                .all(|id| Validator::is_valid(&self.schemas, Mode::Response, value, *id))
+        })
     }
 
     /// Every way `body` breaks the operation's success response schema, one sentence each

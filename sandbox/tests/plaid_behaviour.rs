@@ -644,6 +644,30 @@ async fn auth_identity_investments_and_liabilities() {
         .await,
         "NO_INVESTMENT_ACCOUNTS"
     );
+
+    // A UK bank (Royal Bank of Plaid): BACS numbers, and IBANs that pass ISO 13616's check
+    // (moved to the end, letters as 10..35, mod 97 is 1) and hold the BACS sort code and account.
+    let (uk, _) = api.item("ins_117650", json!(["auth"]), json!({})).await;
+    let auth = api.ok("/auth/get", json!({ "access_token": uk })).await;
+    let bacs = auth["numbers"]["bacs"].as_array().unwrap();
+    let international = auth["numbers"]["international"].as_array().unwrap();
+    assert_eq!(international.len(), bacs.len());
+    assert!(!bacs.is_empty());
+    for (b, i) in bacs.iter().zip(international) {
+        let iban = i["iban"].as_str().unwrap();
+        let (head, tail) = iban.split_at(4);
+        let remainder = tail.chars().chain(head.chars()).fold(0u32, |acc, c| {
+            let v = c.to_digit(36).unwrap();
+            (acc * if v >= 10 { 100 } else { 10 } + v) % 97
+        });
+        assert_eq!(remainder, 1, "{iban} fails the IBAN check");
+        let bban = format!(
+            "{}{}",
+            b["sort_code"].as_str().unwrap(),
+            b["account"].as_str().unwrap()
+        );
+        assert!(iban.ends_with(&bban), "{iban} does not hold {bban}");
+    }
 }
 
 #[tokio::test]

@@ -68,26 +68,29 @@ pub(crate) fn numbers_of(
             None,
             None,
         ),
-        "GB" => (
-            None,
-            None,
-            Some(NumbersBacs::new(
-                id.clone(),
-                n.account
-                    .clone()
-                    .unwrap_or_else(|| format!("3192{}", account.plan.mask)),
-                n.bacs_sort_code.clone().unwrap_or_else(|| "601613".into()),
-            )),
-            Some(NumbersInternational::new(
-                id,
-                n.international_iban
-                    .clone()
-                    .unwrap_or_else(|| format!("GB29NWBK6016133192{}", account.plan.mask)),
-                n.international_bic
-                    .clone()
-                    .unwrap_or_else(|| "NWBKGB21".into()),
-            )),
-        ),
+        "GB" => {
+            let bacs_account = n
+                .account
+                .clone()
+                .unwrap_or_else(|| format!("3192{}", account.plan.mask));
+            let sort_code = n.bacs_sort_code.clone().unwrap_or_else(|| "601613".into());
+            let iban = n
+                .international_iban
+                .clone()
+                .unwrap_or_else(|| iban("GB", &format!("NWBK{sort_code}{bacs_account}")));
+            (
+                None,
+                None,
+                Some(NumbersBacs::new(id.clone(), bacs_account, sort_code)),
+                Some(NumbersInternational::new(
+                    id,
+                    iban,
+                    n.international_bic
+                        .clone()
+                        .unwrap_or_else(|| "NWBKGB21".into()),
+                )),
+            )
+        }
         _ => (
             Some(
                 NumbersAch::new(
@@ -109,6 +112,20 @@ pub(crate) fn numbers_of(
             None,
         ),
     }
+}
+
+/// An IBAN (ISO 13616) for `country` and `bban`, with the check digits that make it valid: the
+/// BBAN, the country and `00`, letters as 10 to 35, taken mod 97 and subtracted from 98. Plaid's
+/// UK sandbox accounts end in their mask, so each needs its own check digits (`GB29` belongs to
+/// `…31926819` only).
+fn iban(country: &str, bban: &str) -> String {
+    let rearranged = bban.chars().chain(country.chars()).chain("00".chars());
+    let remainder = rearranged.fold(0u32, |acc, c| match c.to_digit(36) {
+        Some(v) if v >= 10 => (acc * 100 + v) % 97,
+        Some(v) => (acc * 10 + v) % 97,
+        None => acc,
+    });
+    format!("{country}{:02}{bban}", 98 - remainder)
 }
 
 /// The routing number a US test bank's accounts have: Windowpane's "Routing number
@@ -715,5 +732,17 @@ impl NaiveDateExt {
     fn years_on(day: chrono::NaiveDate, years: i32) -> chrono::NaiveDate {
         use chrono::Datelike;
         day.with_year(day.year() + years).unwrap_or(day)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iban;
+
+    #[test]
+    fn ibans_get_the_check_digits_of_plaids_examples() {
+        assert_eq!(iban("GB", "NWBK60161331926819"), "GB29NWBK60161331926819");
+        assert_eq!(iban("GB", "BUKB20201555555555"), "GB33BUKB20201555555555");
+        assert_eq!(iban("NL", "ABNA0417164300"), "NL91ABNA0417164300");
     }
 }

@@ -711,6 +711,14 @@ impl PlaidClient {
         self.overrides.retry.unwrap_or(self.inner.retry)
     }
 
+    /// The client's retry budget, if the policy in force uses one.
+    pub(crate) fn budget_pool(&self) -> Option<&BudgetPool> {
+        self.inner
+            .budget
+            .as_ref()
+            .filter(|_| self.effective_retry_policy().budget().is_some())
+    }
+
     /// A handle to the same client whose calls are attempted once.
     pub fn without_retries(&self) -> Self {
         self.with_retry_policy(RetryPolicy::none())
@@ -827,11 +835,7 @@ impl PlaidClient {
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        let budget = self
-            .inner
-            .budget
-            .as_ref()
-            .filter(|_| policy.budget().is_some());
+        let budget = self.budget_pool();
         async move {
             let mut attempt = 1;
             // What this call's retries took from the budget, returned if it succeeds.
@@ -854,17 +858,23 @@ impl PlaidClient {
                 }
                 match retry::decide(&policy, attempt, call.repeatable, outcome, retry::jitter()) {
                     Decision::Retry(wait) => {
-                        if let Some(pool) = budget {
-                            match pool.spend(matches!(result, Err(Error::Timeout { .. }))) {
-                                Some(cost) => spent += cost,
-                                None => {
-                                    tracing::warn!(attempt, tokens_left = pool.left(), error = %DisplayErr(&result), "not retrying: the client's retry budget is spent");
-                                    return result;
+                        // Held through the wait: a caller that gives up then (a timeout, a
+                        // `select!`, a dropped request) gets the tokens back.
+                        let reserved = match budget {
+                            Some(pool) => {
+                                match pool.spend(matches!(result, Err(Error::Timeout { .. }))) {
+                                    Some(reserved) => Some(reserved),
+                                    None => {
+                                        tracing::warn!(attempt, tokens_left = pool.left(), error = %DisplayErr(&result), "not retrying: the client's retry budget is spent");
+                                        return result;
+                                    }
                                 }
                             }
-                        }
+                            None => None,
+                        };
                         tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %DisplayErr(&result), "retrying");
                         tokio::time::sleep(wait).await;
+                        spent += reserved.map_or(0, retry::Reserved::sent);
                         attempt += 1;
                     }
                     Decision::Stop => {

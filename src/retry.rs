@@ -42,7 +42,9 @@ pub struct RetryPolicy {
 /// SDKs' standard retry quota: a client holds `capacity` tokens; each retry spends
 /// `retry_cost` (`timeout_cost` after a timeout); a call that succeeds returns
 /// `success_refund`, and what its own retries spent. A retry the budget cannot pay for is not
-/// made, and the call returns its last error. So N callers hitting an outage cause at most
+/// made, and the call returns its last error. Tokens are taken when a retry is decided and
+/// given back if the caller drops the call before that retry is sent (a timeout around it, a
+/// `select!`), so only retries made drain the budget. So N callers hitting an outage cause at most
 /// `capacity / retry_cost` retries between them, not N times the attempts, and retries come
 /// back as calls succeed again.
 ///
@@ -99,6 +101,28 @@ impl RetryBudget {
     }
 }
 
+/// Tokens taken from the budget for a retry not yet sent: dropped, they go back.
+#[derive(Debug)]
+pub(crate) struct Reserved<'a> {
+    pool: &'a BudgetPool,
+    cost: u32,
+}
+
+impl Reserved<'_> {
+    /// The retry is being sent: the tokens stay spent. Returns how many.
+    pub(crate) fn sent(self) -> u32 {
+        let cost = self.cost;
+        std::mem::forget(self);
+        cost
+    }
+}
+
+impl Drop for Reserved<'_> {
+    fn drop(&mut self) {
+        self.pool.give_back(self.cost);
+    }
+}
+
 /// The tokens left in a client's [`RetryBudget`].
 #[derive(Debug)]
 pub(crate) struct BudgetPool {
@@ -114,8 +138,10 @@ impl BudgetPool {
         }
     }
 
-    /// Takes the cost of one retry, if the budget holds it; returns what was taken.
-    pub(crate) fn spend(&self, after_timeout: bool) -> Option<u32> {
+    /// Takes the cost of one retry, if the budget holds it. The tokens come back if the
+    /// [`Reserved`] is dropped before [`Reserved::sent`] (the caller gave up while waiting to
+    /// retry), so only retries that are sent drain the budget.
+    pub(crate) fn spend(&self, after_timeout: bool) -> Option<Reserved<'_>> {
         let cost = if after_timeout {
             self.budget.timeout_cost
         } else {
@@ -128,7 +154,18 @@ impl BudgetPool {
                 |left| left.checked_sub(cost),
             )
             .ok()
-            .map(|_| cost)
+            .map(|_| Reserved { pool: self, cost })
+    }
+
+    /// Puts back tokens: those of a retry that was never sent, or those a sync's re-asks spent
+    /// once the page they were for arrives.
+    pub(crate) fn give_back(&self, cost: u32) {
+        let cap = self.budget.capacity;
+        let _ = self.tokens.fetch_update(
+            std::sync::atomic::Ordering::AcqRel,
+            std::sync::atomic::Ordering::Acquire,
+            |left| Some(left.saturating_add(cost).min(cap)),
+        );
     }
 
     /// A call succeeded after its retries spent `spent`: returns that and the refund.

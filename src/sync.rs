@@ -152,7 +152,9 @@ impl TransactionsSync {
     /// timeout), once the client's own retries are spent, and be asked for again with the same
     /// cursor before the sync ends with that error (default 8). The pages already taken stay:
     /// a rate limit (Plaid allows `/transactions/sync` 50 calls a minute per Item) slows a long
-    /// loop down but never makes it start over.
+    /// loop down but never makes it start over. Each ask is paid from the client's
+    /// [`RetryBudget`](crate::RetryBudget), as its own retries are: once the budget is spent,
+    /// the sync ends with the error instead of asking again.
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
@@ -443,14 +445,16 @@ impl PlaidClient {
     /// times). A page that fails with a transient error the client's own retries could not
     /// overcome (a rate limit, a `5xx`, a timeout) is asked for again with the same cursor
     /// after a backoff (at most [`max_retries`](TransactionsSync::max_retries) times in a row),
-    /// keeping the pages already taken. The result counts both.
+    /// keeping the pages already taken, while the client's retry budget pays for it. The
+    /// result counts both.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] for a `count` outside 1–500 or an empty token, before
     /// sending; [`Error::SyncRestarts`] when every restart failed; [`Error::Pagination`] when
     /// the server repeats a cursor or the page limit is reached; a transient error as it came
-    /// when its page failed `max_retries + 1` times in a row; any other error (such as
+    /// when its page failed `max_retries + 1` times in a row or the retry budget could not pay
+    /// for asking again; any other error (such as
     /// `ITEM_LOGIN_REQUIRED`) as it came.
     pub async fn transactions_sync_all(
         &self,
@@ -519,6 +523,7 @@ impl PlaidClient {
             restarts: 0,
             failures: 0,
             retries: 0,
+            budget_spent: 0,
             pending: None,
             done: false,
             sync,
@@ -569,6 +574,8 @@ struct Loop {
     failures: u32,
     /// Pages asked for again in this sync, after a transient failure.
     retries: u32,
+    /// What those asks took from the client's retry budget, given back when the page comes.
+    budget_spent: u32,
     /// An event to yield before fetching more (the commit after the last page).
     pending: Option<SyncEvent>,
     done: bool,
@@ -603,6 +610,9 @@ impl Loop {
             }
         };
         self.failures = 0;
+        if let Some(pool) = self.client.budget_pool() {
+            pool.give_back(std::mem::take(&mut self.budget_spent));
+        }
         self.pages += 1;
         let next = page.next_cursor.clone().unwrap_or_default();
         let not_ready = next.is_empty()
@@ -680,6 +690,19 @@ impl Loop {
             self.done = true;
             return Next::Yield(Err(e));
         }
+        // Asking again is a retry: it is paid from the client's budget like the client's own,
+        // so N syncs in an outage add no more than the budget allows.
+        let reserved = match self.client.budget_pool() {
+            Some(pool) => match pool.spend(matches!(e, Error::Timeout { .. })) {
+                Some(reserved) => Some(reserved),
+                None => {
+                    tracing::warn!(tokens_left = pool.left(), error = %e, "transactions sync ends: the client's retry budget is spent");
+                    self.done = true;
+                    return Next::Yield(Err(e));
+                }
+            },
+            None => None,
+        };
         self.failures += 1;
         self.retries += 1;
         let first = self
@@ -697,6 +720,7 @@ impl Loop {
             "transactions sync asks for the same page again"
         );
         tokio::time::sleep(wait).await;
+        self.budget_spent += reserved.map_or(0, crate::retry::Reserved::sent);
         Next::Retry
     }
 

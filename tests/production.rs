@@ -84,6 +84,55 @@ async fn an_outage_costs_at_most_the_budgets_retries_and_retries_come_back_with_
     );
 }
 
+#[tokio::test]
+async fn a_caller_that_gives_up_while_waiting_to_retry_gets_the_budget_back() {
+    let server = MockServer::start().await;
+    // Plaid asks for 5 s; the caller waits 300 ms at most (a timeout, a `select!`).
+    Mock::given(method("POST"))
+        .respond_with(failing().insert_header("retry-after", "5"))
+        .mount(&server)
+        .await;
+    // One retry's worth of tokens, none earned back by a success.
+    let budget = RetryBudget::default()
+        .capacity(5)
+        .retry_cost(5)
+        .success_refund(0);
+    let client = common::builder(&server)
+        .retry_policy(fast_retries(2).retry_budget(budget))
+        .build()
+        .unwrap();
+    let request = AccountsGetRequest::new(ACCESS_TOKEN);
+    for _ in 0..3 {
+        let gave_up =
+            tokio::time::timeout(Duration::from_millis(300), client.accounts_get(&request)).await;
+        assert!(gave_up.is_err(), "the caller gave up during the wait");
+    }
+    assert_eq!(requests(&server).await.len(), 3, "no retry was sent");
+
+    // The retries never sent cost nothing: the next failure is still retried.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(failing())
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let spec = common::load_spec();
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::example_for(&spec, "/accounts/get")),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    client.accounts_get(&request).await.unwrap();
+    assert_eq!(
+        requests(&server).await.len(),
+        2,
+        "the failure, then its retry"
+    );
+}
+
 // --- idempotency keys ------------------------------------------------------------------------
 
 /// The operations whose request takes an optional `idempotency_key`, read from the spec.

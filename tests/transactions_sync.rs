@@ -893,6 +893,42 @@ async fn a_page_that_keeps_failing_ends_the_sync_with_its_error() {
     assert_eq!(server.received_requests().await.unwrap().len(), 4);
 }
 
+/// Asking again for a failed page is a retry, paid from the client's budget: ten syncs in an
+/// outage, with one retry's worth of tokens, send one retry between them, not eight each.
+#[tokio::test]
+async fn a_syncs_asks_again_are_paid_from_the_clients_retry_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(plaid_error("API_ERROR", "INTERNAL_SERVER_ERROR")),
+        )
+        .mount(&server)
+        .await;
+    let client = common::builder(&server)
+        .retry_policy(
+            common::fast_retries(2).retry_budget(plaid_sdk::RetryBudget::default().capacity(5)),
+        )
+        .build()
+        .unwrap();
+    let sync = sync();
+    let results =
+        futures_util::future::join_all((0..10).map(|_| client.transactions_sync_all(&sync))).await;
+    for r in &results {
+        let e = r.as_ref().unwrap_err();
+        assert_eq!(
+            e.error_code(),
+            Some(&ErrorCode::InternalServerError),
+            "{e:?}"
+        );
+    }
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        10 + 1,
+        "ten first asks and the budget's one retry"
+    );
+}
+
 /// A `Retry-After` longer than the client waits for ends the sync with the error at once,
 /// as it ends the client's own retries: asking sooner than Plaid said would be refused again.
 #[tokio::test]

@@ -162,6 +162,49 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// Plaid's error object, read so that one odd optional field never costs the error its code:
+/// a field of the wrong type is kept in a form its Rust type holds, not refused.
+pub(crate) mod error_field {
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    /// Text: `null` is empty, a value that is not a string is kept as its JSON.
+    pub(crate) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        Ok(optional_text(deserializer)?.unwrap_or_default())
+    }
+
+    /// Optional text: `null` is `None`, a value that is not a string is kept as its JSON.
+    pub(crate) fn optional_text<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        })
+    }
+
+    /// A list: `null` is empty, a single value is a list of one.
+    pub(crate) fn list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Value>, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Null => Vec::new(),
+            Value::Array(items) => items,
+            other => vec![other],
+        })
+    }
+
+    /// A number, also when sent as a string (`"400"`); anything else is `None`.
+    pub(crate) fn number<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<f64>, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok().filter(|n: &f64| n.is_finite()),
+            _ => None,
+        })
+    }
+}
+
 /// Whether the generated lean `Deserialize`/`Serialize` of `L` and serde's derive of its copy
 /// `R` (Cargo feature `serde-reference`) agree on one JSON input: both refuse it (`Ok(false)`),
 /// or both accept it, write the same JSON back, and the lean impls read what the derive wrote

@@ -670,28 +670,40 @@ pub struct ApiError {
     /// The specific error, safe for programmatic use.
     pub error_code: ErrorCode,
     /// A finer reason for some codes (`OAUTH_INVALID_TOKEN`, …).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::error_field::optional_text")]
     pub error_code_reason: Option<String>,
     /// A developer-facing message; may change over time.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::error_field::text")]
     pub error_message: String,
     /// A message fit to show the end user, when the error is about something they did.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::error_field::optional_text")]
     pub display_message: Option<String>,
     /// Plaid's id for the request, to quote to Plaid support.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::de::error_field::optional_text"
+    )]
     pub request_id: Option<String>,
-    /// Per-Item causes (Assets), as Plaid sent them.
-    #[serde(default, deserialize_with = "crate::de::null_as_default")]
+    /// Per-Item causes (Assets), as Plaid sent them (a single cause as a list of one).
+    #[serde(default, deserialize_with = "crate::de::error_field::list")]
     pub causes: Vec<serde_json::Value>,
-    /// The HTTP status Plaid reports inside the body, if any.
-    #[serde(default, rename = "status")]
+    /// The HTTP status Plaid reports inside the body, if any (also when sent as a string).
+    #[serde(
+        default,
+        rename = "status",
+        deserialize_with = "crate::de::error_field::number"
+    )]
     pub status_in_body: Option<f64>,
     /// A link to Plaid's documentation for this error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::de::error_field::optional_text"
+    )]
     pub documentation_url: Option<String>,
     /// What Plaid suggests doing about it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::error_field::optional_text")]
     pub suggested_action: Option<String>,
     /// Fields this version of the SDK does not know.
     #[serde(flatten)]

@@ -89,6 +89,52 @@ async fn an_unknown_error_type_and_code_are_kept() {
     assert_eq!(api.extra["brand_new_field"], json!([1, 2]));
 }
 
+/// An optional field of an unexpected type (a proxy's rewrite, an older API version) never
+/// costs the error its code: the app must still see `ITEM_LOGIN_REQUIRED` to send the user
+/// through update mode.
+#[tokio::test]
+async fn an_odd_optional_field_keeps_the_error_typed() {
+    let odd = [
+        ("error_message", json!(null)),
+        ("status", json!("400")),
+        ("causes", json!({ "item_id": "i-1" })),
+        ("request_id", json!(42)),
+        ("display_message", json!(["Please", "log in"])),
+        ("documentation_url", json!(false)),
+        ("suggested_action", json!({ "do": "relink" })),
+        ("error_code_reason", json!(7)),
+    ];
+    for (field, value) in odd {
+        let server = MockServer::start().await;
+        let mut body = json!({
+            "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
+            "error_message": "login required", "display_message": null, "request_id": "r",
+        });
+        body[field] = value.clone();
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(body))
+            .mount(&server)
+            .await;
+        let e = client(&server)
+            .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.error_code(),
+            Some(&ErrorCode::ItemLoginRequired),
+            "{field}: {value}: {e:?}"
+        );
+        let api = e.api_error().unwrap();
+        match field {
+            "error_message" => assert_eq!(api.error_message, ""),
+            "status" => assert_eq!(api.status_in_body, Some(400.0)),
+            "causes" => assert_eq!(api.causes, vec![value]),
+            "request_id" => assert_eq!(api.request_id.as_deref(), Some("42")),
+            _ => {}
+        }
+    }
+}
+
 #[tokio::test]
 async fn an_html_error_page_keeps_the_status_its_title_and_its_body_out_of_sight() {
     let server = MockServer::start().await;

@@ -192,10 +192,18 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
             Vec::new(),
             "not needed: this app syncs with /transactions/sync",
         ),
-        ("ITEM", "ERROR") => {
+        // An Item Plaid can no longer reach: the bank wants a login (`ERROR`), or the user took
+        // back the app's access at the bank or in Plaid's portal (`USER_PERMISSION_REVOKED`,
+        // which only update mode or a new link undoes). Both carry the Item's error.
+        ("ITEM", webhook_code @ ("ERROR" | "USER_PERMISSION_REVOKED")) => {
+            let fallback = if webhook_code == "ERROR" {
+                "UNKNOWN"
+            } else {
+                webhook_code
+            };
             let code = body["error"]["error_code"]
                 .as_str()
-                .unwrap_or("UNKNOWN")
+                .unwrap_or(fallback)
                 .to_owned();
             (
                 vec![

@@ -356,6 +356,16 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
     }
     let truth = ids.len() as i64;
 
+    // The user takes back the app's access at the bank: the Item shows it at once, with no
+    // sync needed to find out.
+    sandbox
+        .fire_webhook(&item, "USER_PERMISSION_REVOKED")
+        .unwrap();
+    api.wait_item("alice", "the revoked permission", |i| {
+        i["error"] == "USER_PERMISSION_REVOKED"
+    })
+    .await;
+
     // A webhook not signed by Plaid is refused.
     let forged = api
         .http

@@ -36,6 +36,9 @@ pub struct Guard {
     /// The `Host` values this server answers to, as [`host_key`] writes them: its own address
     /// and `PUBLIC_URL`'s.
     pub hosts: Vec<String>,
+    /// The origins of this server's own pages (scheme, host and port, as a browser sends them
+    /// in `Origin`): `http://` on its own address and `localhost`, and `PUBLIC_URL`'s.
+    pub origins: Vec<String>,
     /// The time a client has to send a request's head, and again its body; also the longest a
     /// kept-alive connection waits idle for its next request (hyper's header deadline starts
     /// when it waits for a head).
@@ -75,8 +78,17 @@ impl Guard {
                 }
             }
         }
+        let origins = [
+            format!("http://{local}"),
+            format!("http://localhost:{port}"),
+            public.to_owned(),
+        ]
+        .iter()
+        .filter_map(|url| origin_of(url))
+        .collect();
         Guard {
             hosts: names.iter().filter_map(|n| host_key(n)).collect(),
+            origins,
             read_deadline,
         }
     }
@@ -98,20 +110,24 @@ impl Guard {
                 return true;
             }
         }
+        // The whole origin counts, scheme included: a page served over plain `http://` on
+        // the public host (or any other scheme) is not this site's `https://` page.
         match text(header::ORIGIN.as_str()) {
             None => false,
-            Some(origin) => !reqwest::Url::parse(origin)
-                .ok()
-                .and_then(|url| {
-                    let host = url.host_str()?.to_owned();
-                    Some(match url.port() {
-                        Some(port) => format!("{host}:{port}"),
-                        None => host,
-                    })
-                })
-                .is_some_and(|authority| self.allows(&authority)),
+            Some(origin) => !origin_of(origin).is_some_and(|o| self.origins.contains(&o)),
         }
     }
+}
+
+/// A URL's origin as one comparable text (`https://app.example`, the scheme's default port
+/// left out, the host in lower case), for `http` and `https` only; `None` for anything else
+/// (`null`, `file:`, not a URL).
+fn origin_of(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(url.origin().ascii_serialization())
 }
 
 /// The router behind the checks of every request.
@@ -286,6 +302,7 @@ mod tests {
             vec![],
             vec![("origin", "http://127.0.0.1:8000")],
             vec![("origin", "https://app.example")],
+            vec![("origin", "https://APP.example:443")],
             vec![
                 ("origin", "http://localhost:8000"),
                 ("sec-fetch-site", "same-origin"),
@@ -297,6 +314,12 @@ mod tests {
         for foreign in [
             vec![("origin", "https://attacker.example")],
             vec![("origin", "http://127.0.0.1:8001")],
+            // The public host's origin is https; the scheme counts, not only host and port.
+            vec![("origin", "http://app.example")],
+            vec![("origin", "http://app.example:443")],
+            vec![("origin", "https://app.example:80")],
+            vec![("origin", "ws://app.example")],
+            vec![("origin", "https://127.0.0.1:8000")],
             vec![("origin", "null")],
             vec![("origin", "not a url")],
             vec![("sec-fetch-site", "same-site")],

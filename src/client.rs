@@ -556,7 +556,8 @@ struct Call {
     path: std::borrow::Cow<'static, str>,
     headers: HeaderMap,
     body: Option<Bytes>,
-    repeatable: bool,
+    /// When it may be sent again.
+    repeat: retry::Repeat,
 }
 
 /// Per-call settings from [`PlaidClient::with_timeout`] and friends.
@@ -794,10 +795,18 @@ impl PlaidClient {
             body,
             // A call whose key Plaid honours only after a wait (`key_retry_delay`) is not
             // repeated here: the client's retries would come sooner.
-            repeatable: info.key_retry_delay.is_none()
-                && (info.kind == OperationKind::Read
-                    || request.idempotency_key().is_some()
-                    || generated_key.is_some()),
+            repeat: if info.key_retry_delay.is_some() {
+                retry::Repeat::Never
+            } else if info.kind == OperationKind::Read
+                || request.idempotency_key().is_some()
+                || generated_key.is_some()
+            {
+                retry::Repeat::Always
+            } else if info.kind == OperationKind::BilledRead {
+                retry::Repeat::AfterRefusal
+            } else {
+                retry::Repeat::Never
+            },
         };
         let result = match self.execute(call).await {
             Ok(raw) => O::decode(raw),
@@ -856,7 +865,7 @@ impl PlaidClient {
                 if !self.inner.hooks.is_empty() {
                     self.report(&number, &result, outcome, started.elapsed());
                 }
-                match retry::decide(&policy, attempt, call.repeatable, outcome, retry::jitter()) {
+                match retry::decide(&policy, attempt, call.repeat, outcome, retry::jitter()) {
                     Decision::Retry(wait) => {
                         // Held through the wait: a caller that gives up then (a timeout, a
                         // `select!`, a dropped request) gets the tokens back.

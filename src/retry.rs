@@ -295,13 +295,26 @@ pub(crate) enum Decision {
     Stop,
 }
 
+/// When a call may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeat {
+    /// Whatever happened: a read, or a write with an idempotency key.
+    Always,
+    /// After Plaid refused or failed it (`429`, `5xx`), or it was never sent; not after a
+    /// timeout or a broken connection, when Plaid may have answered: a read Plaid bills per
+    /// answer ([`OperationKind::BilledRead`](crate::OperationKind::BilledRead)).
+    AfterRefusal,
+    /// Only when it was never sent: a write without a key.
+    Never,
+}
+
 /// Decides whether to retry after attempt number `attempt` (1 for the first) ended with
-/// `outcome`. `repeatable` says whether the operation may be sent twice (a read, or a write
-/// with an idempotency key). `jitter` is a random number in `[0, 1)`.
+/// `outcome`. `repeat` says when the operation may be sent twice. `jitter` is a random number
+/// in `[0, 1)`.
 pub(crate) fn decide(
     policy: &RetryPolicy,
     attempt: u32,
-    repeatable: bool,
+    repeat: Repeat,
     outcome: Outcome,
     jitter: f64,
 ) -> Decision {
@@ -310,11 +323,11 @@ pub(crate) fn decide(
     }
     let retry_after = match outcome {
         Outcome::ConnectFailed => None,
-        Outcome::Interrupted if repeatable => None,
+        Outcome::Interrupted if repeat == Repeat::Always => None,
         Outcome::Status {
             status,
             retry_after,
-        } if repeatable && crate::error::is_retryable_status(status) => retry_after,
+        } if repeat != Repeat::Never && crate::error::is_retryable_status(status) => retry_after,
         _ => return Decision::Stop,
     };
     match retry_after {
@@ -413,7 +426,10 @@ mod tests {
             Outcome::ConnectFailed,
         ] {
             assert!(
-                matches!(decide(&P, 1, true, outcome, 0.5), Decision::Retry(_)),
+                matches!(
+                    decide(&P, 1, Repeat::Always, outcome, 0.5),
+                    Decision::Retry(_)
+                ),
                 "{outcome:?}"
             );
         }
@@ -429,7 +445,7 @@ mod tests {
             Outcome::Final,
         ] {
             assert_eq!(
-                decide(&P, 1, true, outcome, 0.5),
+                decide(&P, 1, Repeat::Always, outcome, 0.5),
                 Decision::Stop,
                 "{outcome:?}"
             );
@@ -438,34 +454,66 @@ mod tests {
 
     #[test]
     fn unrepeatable_writes_retry_only_when_nothing_was_sent() {
-        assert_eq!(decide(&P, 1, false, status(500), 0.5), Decision::Stop);
-        assert_eq!(decide(&P, 1, false, status(429), 0.5), Decision::Stop);
         assert_eq!(
-            decide(&P, 1, false, Outcome::Interrupted, 0.5),
+            decide(&P, 1, Repeat::Never, status(500), 0.5),
+            Decision::Stop
+        );
+        assert_eq!(
+            decide(&P, 1, Repeat::Never, status(429), 0.5),
+            Decision::Stop
+        );
+        assert_eq!(
+            decide(&P, 1, Repeat::Never, Outcome::Interrupted, 0.5),
             Decision::Stop
         );
         assert!(matches!(
-            decide(&P, 1, false, Outcome::ConnectFailed, 0.5),
+            decide(&P, 1, Repeat::Never, Outcome::ConnectFailed, 0.5),
             Decision::Retry(_)
         ));
     }
 
     #[test]
+    fn billed_reads_retry_when_plaid_refused_them_not_after_a_timeout() {
+        for outcome in [
+            status(429),
+            status(500),
+            status(503),
+            Outcome::ConnectFailed,
+        ] {
+            assert!(
+                matches!(
+                    decide(&P, 1, Repeat::AfterRefusal, outcome, 0.5),
+                    Decision::Retry(_)
+                ),
+                "{outcome:?}"
+            );
+        }
+        assert_eq!(
+            decide(&P, 1, Repeat::AfterRefusal, Outcome::Interrupted, 0.5),
+            Decision::Stop,
+            "Plaid may have answered, and billed"
+        );
+    }
+
+    #[test]
     fn stops_after_max_attempts() {
         assert!(matches!(
-            decide(&P, 3, true, status(500), 0.5),
+            decide(&P, 3, Repeat::Always, status(500), 0.5),
             Decision::Retry(_)
         ));
-        assert_eq!(decide(&P, 4, true, status(500), 0.5), Decision::Stop);
         assert_eq!(
-            decide(&RetryPolicy::none(), 1, true, status(500), 0.5),
+            decide(&P, 4, Repeat::Always, status(500), 0.5),
+            Decision::Stop
+        );
+        assert_eq!(
+            decide(&RetryPolicy::none(), 1, Repeat::Always, status(500), 0.5),
             Decision::Stop
         );
     }
 
     #[test]
     fn backoff_doubles_with_equal_jitter_and_is_capped() {
-        let wait = |attempt, j| match decide(&P, attempt, true, status(503), j) {
+        let wait = |attempt, j| match decide(&P, attempt, Repeat::Always, status(503), j) {
             Decision::Retry(d) => d,
             Decision::Stop => panic!("stopped"),
         };
@@ -481,7 +529,7 @@ mod tests {
             ..P
         };
         assert_eq!(
-            decide(&capped, 30, true, status(503), 1.0),
+            decide(&capped, 30, Repeat::Always, status(503), 1.0),
             Decision::Retry(Duration::from_millis(1000))
         );
     }
@@ -493,16 +541,16 @@ mod tests {
             retry_after: Some(Duration::from_secs(secs)),
         };
         assert_eq!(
-            decide(&P, 1, true, with(7), 0.5),
+            decide(&P, 1, Repeat::Always, with(7), 0.5),
             Decision::Retry(Duration::from_secs(7))
         );
         assert_eq!(
-            decide(&P, 1, true, with(0), 0.5),
+            decide(&P, 1, Repeat::Always, with(0), 0.5),
             Decision::Retry(Duration::ZERO)
         );
-        assert_eq!(decide(&P, 1, true, with(31), 0.5), Decision::Stop);
+        assert_eq!(decide(&P, 1, Repeat::Always, with(31), 0.5), Decision::Stop);
         assert_eq!(
-            decide(&P, 1, false, with(1), 0.5),
+            decide(&P, 1, Repeat::Never, with(1), 0.5),
             Decision::Stop,
             "writes still need a key"
         );
@@ -536,12 +584,18 @@ mod tests {
     #[test]
     fn the_budget_is_spent_by_retries_and_earned_back_by_successes() {
         let pool = BudgetPool::new(RetryBudget::default().capacity(20));
-        assert_eq!(pool.spend(false), Some(5));
-        assert_eq!(pool.spend(true), Some(10));
+        let sent = |r: Option<Reserved<'_>>| r.map(Reserved::sent);
+        assert_eq!(sent(pool.spend(false)), Some(5));
+        assert_eq!(sent(pool.spend(true)), Some(10));
         assert_eq!(pool.left(), 5);
-        assert_eq!(pool.spend(true), None, "a timeout retry costs 10");
-        assert_eq!(pool.spend(false), Some(5));
-        assert_eq!(pool.spend(false), None, "spent");
+        assert_eq!(sent(pool.spend(true)), None, "a timeout retry costs 10");
+        {
+            let _unsent = pool.spend(false);
+            assert_eq!(pool.left(), 0);
+        }
+        assert_eq!(pool.left(), 5, "a retry never sent costs nothing");
+        assert_eq!(sent(pool.spend(false)), Some(5));
+        assert_eq!(sent(pool.spend(false)), None, "spent");
         pool.refund(0);
         assert_eq!(pool.left(), 1, "a success returns 1");
         pool.refund(15);

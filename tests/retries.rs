@@ -4,7 +4,9 @@
 mod common;
 
 use common::{client, plaid_error, ACCESS_TOKEN};
-use plaid_sdk::types::{ItemGetRequest, ItemRemoveRequest, TransferCreateRequest};
+use plaid_sdk::types::{
+    AccountsBalanceGetRequest, ItemGetRequest, ItemRemoveRequest, TransferCreateRequest,
+};
 use plaid_sdk::{Error, RetryPolicy};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
@@ -134,6 +136,50 @@ async fn a_write_without_an_idempotency_key_is_never_repeated() {
         );
         assert_eq!(hits(&server).await.len(), 1);
     }
+}
+
+/// A read Plaid bills per answer (Balance) is asked again when Plaid refused or failed it,
+/// but never after a timeout: Plaid may have answered, and billed, the first time.
+#[tokio::test]
+async fn a_billed_read_is_retried_after_a_refusal_not_after_a_timeout() {
+    let server = MockServer::start().await;
+    let spec = common::load_spec();
+    let balance = common::example_for(&spec, "/accounts/balance/get");
+    flaky(
+        &server,
+        "/accounts/balance/get",
+        plaid_error(503, "API_ERROR", "INTERNAL_SERVER_ERROR"),
+        2,
+        balance.clone(),
+    )
+    .await;
+    let request = AccountsBalanceGetRequest::new(ACCESS_TOKEN);
+    client(&server)
+        .accounts_balance_get(&request)
+        .await
+        .unwrap();
+    assert_eq!(
+        hits(&server).await.len(),
+        3,
+        "two refusals, then the answer"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(balance)
+                .set_delay(Duration::from_secs(2)),
+        )
+        .mount(&server)
+        .await;
+    let slow = common::builder(&server)
+        .slow_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let e = slow.accounts_balance_get(&request).await.unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert_eq!(hits(&server).await.len(), 1, "not asked (and billed) twice");
 }
 
 #[tokio::test]

@@ -6,15 +6,25 @@
 //! `/transfer/event/sync`), and everything else (`…/create`, `…/remove`, `…/exchange`,
 //! `…/refresh`, `…/fire_webhook`, `/identity/match`, `/signal/evaluate`) changes state or is
 //! billed per call, so it is never repeated unless the request carries an idempotency key.
+//! Reads Plaid bills per answer ([`BILLED_READS`]) are repeated only when Plaid refused or
+//! failed them, never after a timeout, when an answer may have been billed already.
 
 /// Whether repeating an operation is harmless.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// Reads state; repeating it changes nothing.
     Read,
+    /// Reads state, but each answer is billed: repeat after a refusal, not after a timeout.
+    BilledRead,
     /// Changes state (or is billed per call); repeat only with an idempotency key.
     Write,
 }
+
+/// Reads that Plaid bills per successful answer, from Plaid's billing docs: Balance's
+/// `/accounts/balance/get` is a per-request product (plaid.com/docs/account/billing/, which
+/// sets it apart from the free `/accounts/get`), and each `/asset_report/pdf/get` is a
+/// billing event ("How is Plaid Assets billed?", Plaid support).
+pub const BILLED_READS: &[&str] = &["/accounts/balance/get", "/asset_report/pdf/get"];
 
 /// The last path segment names the action: `/accounts/balance/get` -> `get`.
 fn action(path: &str) -> &str {
@@ -32,7 +42,9 @@ pub fn kind(method: &str, path: &str) -> Kind {
         || action.starts_with("get_")
         || action.ends_with("_get")
         || action.ends_with("_list");
-    if read && !path.starts_with("/sandbox/") {
+    if read && BILLED_READS.contains(&path) {
+        Kind::BilledRead
+    } else if read && !path.starts_with("/sandbox/") {
         Kind::Read
     } else {
         Kind::Write
@@ -57,14 +69,13 @@ mod tests {
     fn reads_are_named_by_their_action() {
         for path in [
             "/accounts/get",
-            "/accounts/balance/get",
             "/transactions/sync",
             "/processor/transactions/sync",
             "/transfer/event/sync",
             "/transfer/list",
             "/institutions/search",
             "/institutions/get_by_id",
-            "/asset_report/pdf/get",
+            "/asset_report/get",
             "/webhook_verification_key/get",
         ] {
             assert_eq!(kind("POST", path), Kind::Read, "{path}");
@@ -87,6 +98,13 @@ mod tests {
             "/getaway/create",
         ] {
             assert_eq!(kind("POST", path), Kind::Write, "{path}");
+        }
+    }
+
+    #[test]
+    fn reads_billed_per_answer_are_their_own_kind() {
+        for path in BILLED_READS {
+            assert_eq!(kind("POST", path), Kind::BilledRead, "{path}");
         }
     }
 

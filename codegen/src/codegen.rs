@@ -630,6 +630,7 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
         let kind_tokens = match kind {
             Kind::Read => quote!(crate::operation::OperationKind::Read),
             Kind::Write => quote!(crate::operation::OperationKind::Write),
+            Kind::BilledRead => quote!(crate::operation::OperationKind::BilledRead),
         };
         let (response_kind, response_ty, decode) = match &op.response {
             Response::Json(t) => (
@@ -1058,6 +1059,10 @@ fn method_doc(
             waited.as_str()
         }
         (Kind::Read, _, None) => "A read: retried on `429`, `5xx`, timeouts and network failures.",
+        (Kind::BilledRead, _, None) => {
+            "A read Plaid bills per answer: retried on `429` and `5xx` and when it never reached \
+             Plaid, not after a timeout (an answer may have been billed already)."
+        }
         (Kind::Write, true, None) => "A write: retried only with an `idempotency_key`.",
         (Kind::Write, false, None) => "A write: retried only when it never reached Plaid.",
     };

@@ -352,7 +352,9 @@ pub(crate) fn backoff(initial: Duration, max: Duration, attempt: u32, jitter: f6
     half.saturating_add(half.mul_f64(jitter.clamp(0.0, 1.0)))
 }
 
-/// Parses a `Retry-After` value: delay-seconds, or an HTTP date (a date in the past means now).
+/// Parses a `Retry-After` value: delay-seconds, or an HTTP date in any of the three forms RFC
+/// 9110 §5.6.7 has recipients accept (IMF-fixdate, RFC 850, asctime; a date in the past means
+/// now).
 pub(crate) fn parse_retry_after(
     value: &str,
     now: chrono::DateTime<chrono::Utc>,
@@ -364,12 +366,14 @@ pub(crate) fn parse_retry_after(
     if let Ok(secs) = value.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
     }
-    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    Some(
-        (date.with_timezone(&chrono::Utc) - now)
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
+    let date = match chrono::DateTime::parse_from_rfc2822(value) {
+        Ok(date) => date.with_timezone(&chrono::Utc),
+        Err(_) => ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+            .iter()
+            .find_map(|form| chrono::NaiveDateTime::parse_from_str(value, form).ok())?
+            .and_utc(),
+    };
+    Some((date - now).to_std().unwrap_or(Duration::ZERO))
 }
 
 /// 64 random bits, from the standard library's per-process random hasher keys, a counter and
@@ -576,6 +580,22 @@ mod tests {
         assert_eq!(
             parse_retry_after("Sat, 21 Nov 2026 11:00:00 GMT", now),
             Some(Duration::ZERO)
+        );
+        // The two obsolete HTTP-date forms a recipient must accept too (RFC 9110 §5.6.7).
+        assert_eq!(
+            parse_retry_after("Saturday, 21-Nov-26 12:00:30 GMT", now),
+            Some(Duration::from_secs(30)),
+            "RFC 850"
+        );
+        assert_eq!(
+            parse_retry_after("Sat Nov 21 12:00:30 2026", now),
+            Some(Duration::from_secs(30)),
+            "asctime"
+        );
+        assert_eq!(
+            parse_retry_after("Sun Nov  1 12:00:00 2026", now),
+            Some(Duration::ZERO),
+            "asctime, a one-digit day"
         );
         assert_eq!(parse_retry_after("-3", now), None);
         assert_eq!(parse_retry_after("soon", now), None);

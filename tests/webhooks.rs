@@ -322,6 +322,15 @@ async fn missing_garbage_and_truncated_tokens_are_refused() {
         WebhookError::MissingKeyId
     ));
 
+    // A key id far longer than Plaid's (a UUID) is refused before any key fetch, and the
+    // error, which apps log, does not carry it.
+    let long_kid = "K".repeat(5_000);
+    let forged =
+        signer.sign_with_header(&json!({ "alg": "ES256", "kid": long_kid }), &claims(&body));
+    let e = verifier.verify_token(&forged, &body).await.unwrap_err();
+    assert!(matches!(e, WebhookError::MalformedToken(_)), "{e:?}");
+    assert!(e.to_string().len() < 200, "{e}");
+
     let bad_claims = signer.sign_claims(&json!({ "iat": "yesterday" }));
     assert!(matches!(
         verifier.verify_token(&bad_claims, &body).await.unwrap_err(),

@@ -18,6 +18,10 @@ pub const VERIFICATION_HEADER: &str = "plaid-verification";
 /// The longest JWT the verifier reads; Plaid's are a few hundred bytes.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
 
+/// The longest key id the verifier looks up; Plaid's are UUIDs (36 characters). A longer one
+/// is refused before any fetch, so the errors apps log never carry kilobytes of it.
+const MAX_KID_LEN: usize = 128;
+
 /// Why a webhook was not accepted.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -548,6 +552,11 @@ impl WebhookVerifier {
             .kid
             .filter(|k| !k.is_empty())
             .ok_or(WebhookError::MissingKeyId)?;
+        if kid.len() > MAX_KID_LEN {
+            return Err(WebhookError::MalformedToken(
+                "its kid is longer than any Plaid key id",
+            ));
+        }
         let key = self.key(&kid).await?;
         key.verify_sig(jwt.signed.as_bytes(), &signature)
             .map_err(|_| WebhookError::BadSignature)?;

@@ -564,9 +564,21 @@ async fn the_user_closes_link_and_on_exit_is_handled() {
     b.css("[data-view=CONSENT]").await;
     b.click("#consent-continue").await;
     b.css("[data-view=SELECT_INSTITUTION]").await;
+    // As at Plaid, only OPEN has reached the page's onEvent while Link is open; the rest come
+    // at the end of the flow (the page notes the last it got).
+    b.page().enter_parent_frame().await.unwrap();
+    b.css("body[data-link-event=OPEN]").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    b.css("body[data-link-event=OPEN]").await;
+    b.css("iframe[id^=plaid-link-iframe-]")
+        .await
+        .enter_frame()
+        .await
+        .unwrap();
     b.exit_link().await;
     b.page().enter_parent_frame().await.unwrap();
     b.status("You closed Link; nothing was connected.").await;
+    b.css("body[data-link-event=EXIT]").await;
     // Link's frame is gone (the page destroys the handler in onExit).
     let deadline = Instant::now() + Duration::from_secs(5);
     while !b

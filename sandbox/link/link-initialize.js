@@ -200,12 +200,27 @@
       reopen = false;
     }
 
+    // Plaid's Link sends OPEN (and Layer's events) as they happen and the rest at the end of
+    // the flow, with onSuccess or onExit: so does this one, and a page that acts on a
+    // mid-flow event fails here as it would at Plaid.
+    var REAL_TIME_EVENTS = ['OPEN', 'LAYER_READY', 'LAYER_NOT_AVAILABLE', 'LAYER_AUTOFILL_NOT_AVAILABLE'];
+    var heldEvents = [];
+
+    function deliverHeldEvents() {
+      var events = heldEvents;
+      heldEvents = [];
+      for (var i = 0; i < events.length; i++) {
+        call(config.onEvent, events[i]);
+      }
+    }
+
     function finished() {
       if (forceTimer) {
         clearTimeout(forceTimer);
         forceTimer = null;
       }
       hide();
+      deliverHeldEvents();
     }
 
     function onMessage(event) {
@@ -242,7 +257,11 @@
             lastSessionId = data.metadata.link_session_id || lastSessionId;
             lastRequestId = data.metadata.request_id || lastRequestId;
           }
-          call(config.onEvent, [data.eventName, data.metadata]);
+          if (REAL_TIME_EVENTS.indexOf(data.eventName) >= 0) {
+            call(config.onEvent, [data.eventName, data.metadata]);
+          } else {
+            heldEvents.push([data.eventName, data.metadata]);
+          }
           break;
         case 'success':
           finished();
@@ -361,6 +380,7 @@
       destroyed = true;
       openQueued = false;
       exitCallbacks = [];
+      heldEvents = [];
       window.removeEventListener('message', onMessage);
       if (iframe.parentNode) {
         iframe.parentNode.removeChild(iframe);

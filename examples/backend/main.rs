@@ -38,7 +38,9 @@
 //!   0600; one that others can read is refused.
 //! - `LINK_SCRIPT_URL`: where the page loads Plaid Link (Plaid's CDN; the sandbox's stand-in
 //!   offline or with `PLAID_ENV` naming a sandbox server).
-//! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid reaches this server),
+//! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid and browsers reach this
+//!   server, scheme included: a write from a page whose origin is not exactly this one, or
+//!   `http://` on the server's own address, is refused with 403),
 //!   `WORKERS` (job workers, 2; 0 for a replica that runs no jobs, only HTTP and webhooks),
 //!   `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
 //!   sync, or tries again of one page, after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`

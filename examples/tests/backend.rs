@@ -365,6 +365,31 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
         i["error"] == "USER_PERMISSION_REVOKED"
     })
     .await;
+    // Update mode restores it (Plaid: "it can be sent through update mode"), as the page's
+    // Reconnect button does.
+    let (status, body) = api
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/link-token"),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    sandbox
+        .complete_update(body["link_token"].as_str().unwrap())
+        .unwrap();
+    let (status, body) = api
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/sync"),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert!(status == 202 || status == 409, "{status} {body}");
+    api.wait_item("alice", "the restored access", |i| i["error"].is_null())
+        .await;
 
     // A webhook not signed by Plaid is refused.
     let forged = api

@@ -273,6 +273,27 @@ impl Browser {
         self.css("#connect").await;
     }
 
+    /// Reloads the page until `css` is on it (what the backend learns from a webhook shows
+    /// on the next load).
+    async fn reload_until(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            self.page().refresh().await.unwrap();
+            self.css("body[data-items]").await;
+            if !self
+                .page()
+                .find_all(Locator::Css(css))
+                .await
+                .unwrap()
+                .is_empty()
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the page never showed {css}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Opens Link from the page and steps into its frame.
     async fn open_link(&self, button: &str) {
         self.click(button).await;
@@ -494,26 +515,8 @@ async fn item_login_required_then_update_mode_then_repaired() {
     // The bank wants the user to log in again: Plaid's ITEM ERROR webhook reaches the
     // backend; the page shows it and offers Reconnect.
     stack.sandbox.require_login(&item).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        b.page().refresh().await.unwrap();
-        b.css("body[data-items]").await;
-        let warned = b
-            .page()
-            .find_all(Locator::Css(&format!(
-                "#item-{item} [data-error=ITEM_LOGIN_REQUIRED]"
-            )))
-            .await
-            .unwrap();
-        if !warned.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the page never showed the login error"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    b.reload_until(&format!("#item-{item} [data-error=ITEM_LOGIN_REQUIRED]"))
+        .await;
     b.screenshot("login-required", false).await;
 
     // Update mode: Link opens on the Item's bank; the user logs in; the Item is repaired.
@@ -551,6 +554,19 @@ async fn item_login_required_then_update_mode_then_repaired() {
         "repaired, not added"
     );
     b.screenshot("repaired", false).await;
+
+    // The user takes back the app's access: the page says so and offers Reconnect, which
+    // Plaid says restores it (update mode, as above).
+    stack
+        .sandbox
+        .fire_webhook(&item, "USER_PERMISSION_REVOKED")
+        .unwrap();
+    b.reload_until(&format!(
+        "#item-{item} [data-error=USER_PERMISSION_REVOKED]"
+    ))
+    .await;
+    b.css(&format!("#item-{item} [data-action=reconnect]"))
+        .await;
     b.close().await;
 }
 

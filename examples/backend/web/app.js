@@ -200,7 +200,11 @@
     $('empty').hidden = items.length > 0;
     items.forEach(function (item) {
       var li = el('li', { id: 'item-' + item.item_id, className: 'item', 'data-status': item.status });
+      // Both are repaired in Link's update mode: a login the bank wants again, and access the
+      // user took back (Plaid: "To attempt to restore the Item, it can be sent through update
+      // mode").
       var needsLogin = item.error === 'ITEM_LOGIN_REQUIRED';
+      var revoked = item.error === 'USER_PERMISSION_REVOKED';
       var facts = item.accounts + ' accounts · ' + item.transactions + ' transactions · ' +
         (item.last_synced_at ? 'synced ' + new Date(item.last_synced_at).toLocaleString() : 'not synced yet') +
         (item.status === 'disconnected' ? ' · disconnected' : '');
@@ -215,11 +219,12 @@
       if (item.error) {
         li.appendChild(el('p', { className: 'warning', 'data-error': item.error, text: needsLogin
           ? 'Your bank asks you to log in again before we can update it.'
+          : revoked ? 'You took back our access to this bank. Reconnect to allow it again.'
           : 'The bank connection has a problem (' + item.error + ').' }));
       }
       var actions = el('div', { className: 'actions' });
       if (item.status === 'active') {
-        if (needsLogin) { actions.appendChild(button('reconnect', 'Reconnect', reconnect, 'primary')); }
+        if (needsLogin || revoked) { actions.appendChild(button('reconnect', 'Reconnect', reconnect, 'primary')); }
         actions.appendChild(button('sync', 'Sync now', sync));
       }
       actions.appendChild(button('transactions', 'Show transactions', function (i, b, l) { return transactions(i, l, b); }));

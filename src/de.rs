@@ -168,20 +168,51 @@ pub(crate) mod error_field {
     use serde::{Deserialize, Deserializer};
     use serde_json::Value;
 
-    /// Text: `null` is empty, a value that is not a string is kept as its JSON.
+    /// Text: `null` is empty, a value that is not a string is kept as [`leaves`] reads it.
     pub(crate) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
         Ok(optional_text(deserializer)?.unwrap_or_default())
     }
 
-    /// Optional text: `null` is `None`, a value that is not a string is kept as its JSON.
+    /// Optional text: `null` is `None`, a value that is not a string is kept as [`leaves`]
+    /// reads it.
     pub(crate) fn optional_text<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<String>, D::Error> {
         Ok(match Value::deserialize(deserializer)? {
             Value::Null => None,
             Value::String(s) => Some(s),
-            other => Some(other.to_string()),
+            other => {
+                let mut out = String::new();
+                leaves(&other, &mut out);
+                Some(out)
+            }
         })
+    }
+
+    /// The keys, strings, numbers and booleans of a JSON value, in order, separated by spaces:
+    /// its text as it is, not JSON's escapes of it. Escaped, a control character inside a
+    /// token (`acc\u0000ess-sandbox-…`) becomes six printable characters that hide the
+    /// token from [`scrub`](crate::secret::scrub), which drops the character itself.
+    fn leaves(value: &Value, out: &mut String) {
+        fn push(out: &mut String, text: &str) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(text);
+        }
+        match value {
+            Value::Null => {}
+            Value::String(s) => push(out, s),
+            Value::Bool(b) => push(out, &b.to_string()),
+            Value::Number(n) => push(out, &n.to_string()),
+            Value::Array(items) => items.iter().for_each(|item| leaves(item, out)),
+            Value::Object(map) => {
+                for (key, item) in map {
+                    push(out, key);
+                    leaves(item, out);
+                }
+            }
+        }
     }
 
     /// A list: `null` is empty, a single value is a list of one.

@@ -113,6 +113,26 @@ async fn every_error_variant_and_every_log_line_is_scrubbed() {
         errors.push(("Api", e));
     }
 
+    // Api whose optional fields have the wrong type (read leniently, as text): a token and
+    // the secret split by control characters inside an object, a list and a key.
+    let split_token = ACCESS_TOKEN.replace("access", "acc\u{0}ess");
+    let split_secret = SECRET.replace('s', "s\u{0}\u{7}");
+    let odd = json!({
+        "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
+        "error_message": { "m": split_token.clone() },
+        "display_message": [split_secret.clone()],
+        "request_id": { split_token.clone(): split_secret },
+        "suggested_action": { "token": split_token },
+    });
+    let server = answering(ResponseTemplate::new(400).set_body_json(odd)).await;
+    let e = client(&server).transactions_sync(&sync).await.unwrap_err();
+    assert_eq!(
+        e.error_code(),
+        Some(&plaid_sdk::ErrorCode::ItemLoginRequired),
+        "{e:?}"
+    );
+    errors.push(("Api, odd fields", e));
+
     // Http: the secret in the page's title; in its body, after 500 characters, split by
     // invisible characters, and by control characters. The body is checked too, through its
     // accessor, below.

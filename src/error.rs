@@ -281,7 +281,9 @@ impl Error {
     ///
     /// The client already retries these for calls that are safe to repeat, under its
     /// [`RetryPolicy`](crate::RetryPolicy); an error you see has used up those attempts, or
-    /// came from a write the client would not repeat on its own.
+    /// came from a call the client would not repeat on its own: a write, or a timeout of a
+    /// read Plaid bills per answer ([`OperationKind::BilledRead`](crate::OperationKind::BilledRead),
+    /// Balance), where repeating may bill twice.
     ///
     /// Repeating a write yourself is safe only with the same `idempotency_key`: a key the
     /// client generated (`/transfer/create` without one) is new for each call, so a second

@@ -33,7 +33,9 @@
 //!   client and per call ([`PlaidClient::with_timeout`]);
 //! * retries `429`, `5xx`, timeouts and network failures with exponential backoff and jitter,
 //!   honouring `Retry-After`, but only for calls that are safe to repeat: reads, and writes
-//!   that carry an `idempotency_key` (see [`RetryPolicy`]);
+//!   that carry an `idempotency_key` (see [`RetryPolicy`]); a read Plaid bills per answer
+//!   (Balance) is not repeated after a timeout
+//!   ([`OperationKind::BilledRead`](crate::OperationKind::BilledRead));
 //! * opens a `tracing` span `plaid.request` with the operation, attempt, status and Plaid's
 //!   `request_id`; never a secret. A call that succeeds logs no event of its own: to see
 //!   each call, have the subscriber report spans as they close

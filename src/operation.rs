@@ -48,11 +48,12 @@ pub enum OperationKind {
     /// Changes state or is billed per call: retried only with an idempotency key, or when the
     /// request never left the machine.
     Write,
-    /// Reads state, but Plaid bills each answer (`/accounts/balance/get`, Balance's
-    /// per-request fee; `/asset_report/pdf/get`, a billing event per PDF): retried after a
-    /// `429` or a `5xx` (Plaid refused or failed it, so no answer was billed) and when the
-    /// request never left the machine, but not after a timeout or a broken connection, when
-    /// Plaid may have answered, and billed, already.
+    /// Reads state, but Plaid bills each answer (`/accounts/balance/get` and
+    /// `/processor/balance/get`, Balance's per-request fee; `/asset_report/pdf/get`, a billing
+    /// event per PDF): retried after a `429`, a `500` or a `503` (Plaid refused or failed it,
+    /// so no answer was billed) and when the request never left the machine, but not after a
+    /// timeout, a broken connection or a gateway's `502`/`504`, when Plaid may have answered,
+    /// and billed, already.
     BilledRead,
 }
 

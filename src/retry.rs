@@ -3,6 +3,9 @@
 //! A call is retried only when repeating it is safe:
 //!
 //! * reads (`…/get`, `…/list`, `…/sync`, …) on `429`, `5xx`, timeouts and network failures;
+//!   but a read Plaid bills per answer (`/accounts/balance/get`, `/processor/balance/get`,
+//!   `/asset_report/pdf/get`) only on `429`, `500` and `503`, never after a timeout, a broken
+//!   connection or a gateway's `502`/`504`, when Plaid may have answered and billed;
 //! * writes only when they carry an `idempotency_key` (sent unchanged on every attempt, so
 //!   Plaid performs the write once), under the same rules as reads;
 //! * any call whose connection could not be made at all: the request never left the machine.
@@ -300,9 +303,10 @@ pub(crate) enum Decision {
 pub(crate) enum Repeat {
     /// Whatever happened: a read, or a write with an idempotency key.
     Always,
-    /// After Plaid refused or failed it (`429`, `5xx`), or it was never sent; not after a
-    /// timeout or a broken connection, when Plaid may have answered: a read Plaid bills per
-    /// answer ([`OperationKind::BilledRead`](crate::OperationKind::BilledRead)).
+    /// After Plaid refused or failed it (`429`, `500`, `503`), or it was never sent; not after a
+    /// timeout, a broken connection or a gateway's `502`/`504` (a proxy that gave up on an
+    /// answer Plaid may have sent): a read Plaid bills per answer
+    /// ([`OperationKind::BilledRead`](crate::OperationKind::BilledRead)).
     AfterRefusal,
     /// Only when it was never sent: a write without a key.
     Never,
@@ -327,7 +331,12 @@ pub(crate) fn decide(
         Outcome::Status {
             status,
             retry_after,
-        } if repeat != Repeat::Never && crate::error::is_retryable_status(status) => retry_after,
+        } if repeat != Repeat::Never
+            && crate::error::is_retryable_status(status)
+            && !(repeat == Repeat::AfterRefusal && matches!(status, 502 | 504)) =>
+        {
+            retry_after
+        }
         _ => return Decision::Stop,
     };
     match retry_after {
@@ -492,11 +501,13 @@ mod tests {
                 "{outcome:?}"
             );
         }
-        assert_eq!(
-            decide(&P, 1, Repeat::AfterRefusal, Outcome::Interrupted, 0.5),
-            Decision::Stop,
-            "Plaid may have answered, and billed"
-        );
+        for outcome in [Outcome::Interrupted, status(502), status(504)] {
+            assert_eq!(
+                decide(&P, 1, Repeat::AfterRefusal, outcome, 0.5),
+                Decision::Stop,
+                "{outcome:?}: Plaid may have answered, and billed"
+            );
+        }
     }
 
     #[test]

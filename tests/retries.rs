@@ -182,6 +182,23 @@ async fn a_billed_read_is_retried_after_a_refusal_not_after_a_timeout() {
     assert_eq!(hits(&server).await.len(), 1, "not asked (and billed) twice");
 }
 
+/// The reads the generator marks as billed per answer are operations of the spec this build
+/// was made from (a renamed path would silently become a plain read).
+#[test]
+fn the_billed_reads_are_operations_of_the_spec() {
+    for path in [
+        "/accounts/balance/get",
+        "/processor/balance/get",
+        "/asset_report/pdf/get",
+    ] {
+        let info = plaid_sdk::operations::ALL
+            .iter()
+            .find(|info| info.path == path)
+            .unwrap_or_else(|| panic!("{path} is not in the spec"));
+        assert_eq!(info.kind, plaid_sdk::OperationKind::BilledRead, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn a_write_with_an_idempotency_key_is_retried_with_the_same_key() {
     let server = MockServer::start().await;

@@ -22,9 +22,15 @@ pub enum Kind {
 
 /// Reads that Plaid bills per successful answer, from Plaid's billing docs: Balance's
 /// `/accounts/balance/get` is a per-request product (plaid.com/docs/account/billing/, which
-/// sets it apart from the free `/accounts/get`), and each `/asset_report/pdf/get` is a
-/// billing event ("How is Plaid Assets billed?", Plaid support).
-pub const BILLED_READS: &[&str] = &["/accounts/balance/get", "/asset_report/pdf/get"];
+/// sets it apart from the free `/accounts/get`), as is its processor twin
+/// `/processor/balance/get` (the spec describes both as the same real-time refresh), and each
+/// `/asset_report/pdf/get` is a billing event ("How is Plaid Assets billed?", Plaid support).
+/// `tests/retries.rs` checks that each is still an operation of the spec.
+pub const BILLED_READS: &[&str] = &[
+    "/accounts/balance/get",
+    "/processor/balance/get",
+    "/asset_report/pdf/get",
+];
 
 /// The last path segment names the action: `/accounts/balance/get` -> `get`.
 fn action(path: &str) -> &str {

@@ -1060,8 +1060,9 @@ fn method_doc(
         }
         (Kind::Read, _, None) => "A read: retried on `429`, `5xx`, timeouts and network failures.",
         (Kind::BilledRead, _, None) => {
-            "A read Plaid bills per answer: retried on `429` and `5xx` and when it never reached \
-             Plaid, not after a timeout (an answer may have been billed already)."
+            "A read Plaid bills per answer: retried on `429`, `500` and `503` and when it never \
+             reached Plaid, not after a timeout or a gateway's `502`/`504` (an answer may have \
+             been billed already)."
         }
         (Kind::Write, true, None) => "A write: retried only with an `idempotency_key`.",
         (Kind::Write, false, None) => "A write: retried only when it never reached Plaid.",

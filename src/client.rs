@@ -848,7 +848,7 @@ impl PlaidClient {
         async move {
             let mut attempt = 1;
             // What this call's retries took from the budget, returned if it succeeds.
-            let mut spent = 0;
+            let mut spent: u32 = 0;
             loop {
                 tracing::Span::current().record("attempt", attempt);
                 let number = Attempt {
@@ -883,7 +883,7 @@ impl PlaidClient {
                         };
                         tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %DisplayErr(&result), "retrying");
                         tokio::time::sleep(wait).await;
-                        spent += reserved.map_or(0, retry::Reserved::sent);
+                        spent = spent.saturating_add(reserved.map_or(0, retry::Reserved::sent));
                         attempt += 1;
                     }
                     Decision::Stop => {

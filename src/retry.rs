@@ -106,6 +106,7 @@ impl RetryBudget {
 
 /// Tokens taken from the budget for a retry not yet sent: dropped, they go back.
 #[derive(Debug)]
+#[must_use = "dropped at once, the tokens go straight back: hold it through the wait, then call sent()"]
 pub(crate) struct Reserved<'a> {
     pool: &'a BudgetPool,
     cost: u32,

@@ -720,7 +720,9 @@ impl Loop {
             "transactions sync asks for the same page again"
         );
         tokio::time::sleep(wait).await;
-        self.budget_spent += reserved.map_or(0, crate::retry::Reserved::sent);
+        self.budget_spent = self
+            .budget_spent
+            .saturating_add(reserved.map_or(0, crate::retry::Reserved::sent));
         Next::Retry
     }
 

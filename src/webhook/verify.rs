@@ -18,7 +18,7 @@ pub const VERIFICATION_HEADER: &str = "plaid-verification";
 /// The longest JWT the verifier reads; Plaid's are a few hundred bytes.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
 
-/// The longest key id the verifier looks up; Plaid's are UUIDs (36 characters). A longer one
+/// The longest key id the verifier looks up, in bytes; Plaid's are UUIDs (36). A longer one
 /// is refused before any fetch, so the errors apps log never carry kilobytes of it.
 const MAX_KID_LEN: usize = 128;
 

@@ -119,6 +119,8 @@ pub(crate) fn numbers_of(
 /// UK sandbox accounts end in their mask, so each needs its own check digits (`GB29` belongs to
 /// `…31926819` only).
 fn iban(country: &str, bban: &str) -> String {
+    // A `user_custom` sort code may be written `60-16-13`: an IBAN has no separators.
+    let bban: String = bban.chars().filter(char::is_ascii_alphanumeric).collect();
     let rearranged = bban.chars().chain(country.chars()).chain("00".chars());
     let remainder = rearranged.fold(0u32, |acc, c| match c.to_digit(36) {
         Some(v) if v >= 10 => (acc * 100 + v) % 97,
@@ -744,5 +746,10 @@ mod tests {
         assert_eq!(iban("GB", "NWBK60161331926819"), "GB29NWBK60161331926819");
         assert_eq!(iban("GB", "BUKB20201555555555"), "GB33BUKB20201555555555");
         assert_eq!(iban("NL", "ABNA0417164300"), "NL91ABNA0417164300");
+        assert_eq!(
+            iban("GB", "NWBK60-16-1331926819"),
+            "GB29NWBK60161331926819",
+            "separators are left out"
+        );
     }
 }

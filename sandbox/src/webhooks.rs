@@ -312,9 +312,13 @@ pub(crate) fn deliver(
                 chaos.targets[rng.below(chaos.targets.len() as u64) as usize].clone()
             };
             let (low, high) = chaos.delay;
-            let span = high.saturating_sub(low).as_millis() as u64;
-            let delay =
-                low + Duration::from_millis(if span == 0 { 0 } else { rng.below(span + 1) });
+            // Saturating: the bounds are a caller's (up to `Duration::MAX`).
+            let span = u64::try_from(high.saturating_sub(low).as_millis()).unwrap_or(u64::MAX);
+            let delay = low.saturating_add(Duration::from_millis(if span == 0 {
+                0
+            } else {
+                rng.below(span.saturating_add(1))
+            }));
             let allowed = webhook_allowed(&url, &s.settings.webhook_hosts);
             s.webhooks.push(SentWebhook {
                 url: url.clone(),

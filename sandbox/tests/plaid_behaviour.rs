@@ -1229,6 +1229,42 @@ async fn webhook_chaos_duplicates_delays_and_spreads_over_targets() {
     );
 }
 
+/// A chaos delay bounded by the largest value a caller can give (the server's JSON takes any
+/// `u64` of milliseconds) delays the webhook; the call that sends it is answered as usual
+/// (review round 12: `[0, u64::MAX]` overflowed, and every call sending a webhook lost its
+/// connection).
+#[tokio::test]
+async fn a_chaos_delay_of_any_size_delays_the_webhook_and_answers_the_call() {
+    let api = Api::start().await;
+    let hooks = receiver().await;
+    let (access, _) = api
+        .item(
+            "ins_109508",
+            json!(["auth"]),
+            json!({ "webhook": format!("{}/h", hooks.uri()) }),
+        )
+        .await;
+    for (low, high) in [
+        (Duration::ZERO, Duration::from_millis(u64::MAX)),
+        (Duration::ZERO, Duration::MAX),
+        (Duration::MAX, Duration::MAX),
+    ] {
+        api.sandbox
+            .webhook_chaos(WebhookChaos::none().delay(low, high));
+        let before = api.sandbox.webhooks().len();
+        api.ok(
+            "/sandbox/item/fire_webhook",
+            json!({ "access_token": access, "webhook_code": "NEW_ACCOUNTS_AVAILABLE" }),
+        )
+        .await;
+        assert_eq!(
+            api.sandbox.webhooks().len(),
+            before + 1,
+            "{low:?}..{high:?}"
+        );
+    }
+}
+
 /// Plaid retries a webhook not answered with 200 (30 s, then 4x longer each time, for 24 h),
 /// signing each delivery anew; here the first wait is 50 ms.
 #[tokio::test]

@@ -35,7 +35,7 @@
 //!   honouring `Retry-After`, but only for calls that are safe to repeat: reads, and writes
 //!   that carry an `idempotency_key` (see [`RetryPolicy`]); a read Plaid bills per answer
 //!   (Balance) is not repeated after a timeout
-//!   ([`OperationKind::BilledRead`](crate::OperationKind::BilledRead));
+//!   ([`OperationKind::BilledRead`]);
 //! * opens a `tracing` span `plaid.request` with the operation, attempt, status and Plaid's
 //!   `request_id`; never a secret. A call that succeeds logs no event of its own: to see
 //!   each call, have the subscriber report spans as they close

@@ -105,16 +105,12 @@ async fn an_odd_optional_field_keeps_the_error_typed() {
         ("error_code_reason", json!(7)),
     ];
     for (field, value) in odd {
-        let server = MockServer::start().await;
         let mut body = json!({
             "error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED",
             "error_message": "login required", "display_message": null, "request_id": "r",
         });
         body[field] = value.clone();
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(400).set_body_json(body))
-            .mount(&server)
-            .await;
+        let server = common::answering(ResponseTemplate::new(400).set_body_json(body)).await;
         let e = client(&server)
             .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
             .await

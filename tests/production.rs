@@ -86,12 +86,8 @@ async fn an_outage_costs_at_most_the_budgets_retries_and_retries_come_back_with_
 
 #[tokio::test]
 async fn a_caller_that_gives_up_while_waiting_to_retry_gets_the_budget_back() {
-    let server = MockServer::start().await;
     // Plaid asks for 5 s; the caller waits 300 ms at most (a timeout, a `select!`).
-    Mock::given(method("POST"))
-        .respond_with(failing().insert_header("retry-after", "5"))
-        .mount(&server)
-        .await;
+    let server = common::answering(failing().insert_header("retry-after", "5")).await;
     // One retry's worth of tokens, none earned back by a success.
     let budget = RetryBudget::default()
         .capacity(5)
@@ -111,20 +107,9 @@ async fn a_caller_that_gives_up_while_waiting_to_retry_gets_the_budget_back() {
 
     // The retries never sent cost nothing: the next failure is still retried.
     server.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(failing())
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
     let spec = common::load_spec();
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(common::example_for(&spec, "/accounts/get")),
-        )
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let accounts = common::example_for(&spec, "/accounts/get");
+    common::flaky(&server, "/accounts/get", failing(), 1, accounts).await;
     client.accounts_get(&request).await.unwrap();
     assert_eq!(
         requests(&server).await.len(),

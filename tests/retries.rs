@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, plaid_error, ACCESS_TOKEN};
+use common::{answering, client, flaky, plaid_error, ACCESS_TOKEN};
 use plaid_sdk::types::{
     AccountsBalanceGetRequest, ItemGetRequest, ItemRemoveRequest, TransferCreateRequest,
 };
@@ -14,28 +14,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn hits(server: &MockServer) -> Vec<wiremock::Request> {
     server.received_requests().await.unwrap()
-}
-
-/// `failures` then success: the failing mock takes priority until it is used up.
-async fn flaky(
-    server: &MockServer,
-    route: &str,
-    failure: ResponseTemplate,
-    failures: u64,
-    success: serde_json::Value,
-) {
-    Mock::given(method("POST"))
-        .and(path(route))
-        .respond_with(failure)
-        .up_to_n_times(failures)
-        .with_priority(1)
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(200).set_body_json(success))
-        .mount(server)
-        .await;
 }
 
 #[tokio::test]
@@ -164,15 +142,12 @@ async fn a_billed_read_is_retried_after_a_refusal_not_after_a_timeout() {
         "two refusals, then the answer"
     );
 
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(balance)
-                .set_delay(Duration::from_secs(2)),
-        )
-        .mount(&server)
-        .await;
+    let server = answering(
+        ResponseTemplate::new(200)
+            .set_body_json(balance)
+            .set_delay(Duration::from_secs(2)),
+    )
+    .await;
     let slow = common::builder(&server)
         .slow_timeout(Duration::from_millis(200))
         .build()

@@ -8,14 +8,13 @@
 
 mod common;
 
-use common::{ACCESS_TOKEN, CLIENT_ID, SECRET};
+use common::{answering, ACCESS_TOKEN, CLIENT_ID, SECRET};
 use plaid_sdk::types::{TransactionsSyncRequest, WalletListRequest};
 use plaid_sdk::{Error, PlaidClient};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 /// The secret parts: the client secret and the token's random part.
 const NEEDLES: &[&str] = &[SECRET, "5cd6e1b1-1b5b-459d-9284-366e2da89755", "5cd6e1b1"];
@@ -75,15 +74,6 @@ fn poisoned_plaid_error(status: u16) -> Value {
         "extra_field": { "nested": { "deeper": [ACCESS_TOKEN, SECRET] }, SECRET: 1 },
         "another": [[[SECRET]]],
     })
-}
-
-async fn answering(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
 }
 
 fn client(server: &MockServer) -> PlaidClient {

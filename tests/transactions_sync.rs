@@ -897,14 +897,10 @@ async fn a_page_that_keeps_failing_ends_the_sync_with_its_error() {
 /// outage, with one retry's worth of tokens, send one retry between them, not eight each.
 #[tokio::test]
 async fn a_syncs_asks_again_are_paid_from_the_clients_retry_budget() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(503)
-                .set_body_json(plaid_error("API_ERROR", "INTERNAL_SERVER_ERROR")),
-        )
-        .mount(&server)
-        .await;
+    let server = common::answering(
+        ResponseTemplate::new(503).set_body_json(plaid_error("API_ERROR", "INTERNAL_SERVER_ERROR")),
+    )
+    .await;
     let client = common::builder(&server)
         .retry_policy(
             common::fast_retries(2).retry_budget(plaid_sdk::RetryBudget::default().capacity(5)),

@@ -93,6 +93,39 @@ impl Api {
         }
     }
 
+    /// What the page's Reconnect does: an update-mode link token for the Item, the user
+    /// through Link (played by the sandbox), a sync; then waits until the Item has no error.
+    async fn repair_in_update_mode(
+        &self,
+        sandbox: &Sandbox,
+        user: &str,
+        item_id: &str,
+        what: &str,
+    ) {
+        let (status, body) = self
+            .call(
+                "POST",
+                &format!("/api/items/{item_id}/link-token"),
+                Some(user),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        sandbox
+            .complete_update(body["link_token"].as_str().unwrap())
+            .unwrap();
+        let (status, body) = self
+            .call(
+                "POST",
+                &format!("/api/items/{item_id}/sync"),
+                Some(user),
+                None,
+            )
+            .await;
+        assert!(status == 202 || status == 409, "{status} {body}");
+        self.wait_item(user, what, |i| i["error"].is_null()).await;
+    }
+
     async fn wait_job(&self, user: &str, job: &Value) -> Value {
         let job = job.as_str().expect("a job id");
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -295,28 +328,7 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
         i["error"] == "ITEM_LOGIN_REQUIRED"
     })
     .await;
-    let (status, body) = api
-        .call(
-            "POST",
-            &format!("/api/items/{item_id}/link-token"),
-            Some("alice"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    sandbox
-        .complete_update(body["link_token"].as_str().unwrap())
-        .unwrap();
-    let (status, body) = api
-        .call(
-            "POST",
-            &format!("/api/items/{item_id}/sync"),
-            Some("alice"),
-            None,
-        )
-        .await;
-    assert!(status == 202 || status == 409, "{status} {body}");
-    api.wait_item("alice", "the repair", |i| i["error"].is_null())
+    api.repair_in_update_mode(&sandbox, "alice", &item_id, "the repair")
         .await;
 
     // Consent about to expire: recorded.
@@ -367,28 +379,7 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
     .await;
     // Update mode restores it (Plaid: "it can be sent through update mode"), as the page's
     // Reconnect button does.
-    let (status, body) = api
-        .call(
-            "POST",
-            &format!("/api/items/{item_id}/link-token"),
-            Some("alice"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    sandbox
-        .complete_update(body["link_token"].as_str().unwrap())
-        .unwrap();
-    let (status, body) = api
-        .call(
-            "POST",
-            &format!("/api/items/{item_id}/sync"),
-            Some("alice"),
-            None,
-        )
-        .await;
-    assert!(status == 202 || status == 409, "{status} {body}");
-    api.wait_item("alice", "the restored access", |i| i["error"].is_null())
+    api.repair_in_update_mode(&sandbox, "alice", &item_id, "the restored access")
         .await;
 
     // A webhook not signed by Plaid is refused.

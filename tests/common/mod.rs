@@ -114,3 +114,37 @@ pub fn plaid_error(status: u16, error_type: &str, code: &str) -> wiremock::Respo
         "display_message": null, "request_id": "req-fault",
     }))
 }
+
+/// A local server answering every `POST` with `template`.
+pub async fn answering(template: wiremock::ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// `failures` answers of `failure` on `route`, then `success` (a 200): the failing mock takes
+/// priority until it is used up.
+pub async fn flaky(
+    server: &MockServer,
+    route: &str,
+    failure: wiremock::ResponseTemplate,
+    failures: u64,
+    success: Value,
+) {
+    use wiremock::matchers::{method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(failure)
+        .up_to_n_times(failures)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(success))
+        .mount(server)
+        .await;
+}

@@ -161,8 +161,8 @@ impl BudgetPool {
             .map(|_| Reserved { pool: self, cost })
     }
 
-    /// Puts back tokens: those of a retry that was never sent, or those a sync's re-asks spent
-    /// once the page they were for arrives.
+    /// Puts back tokens, never above the capacity: those of a retry that was never sent, those
+    /// a sync's re-asks spent once the page they were for arrives, and a success's refund.
     pub(crate) fn give_back(&self, cost: u32) {
         let cap = self.budget.capacity;
         let _ = self.tokens.fetch_update(
@@ -174,13 +174,7 @@ impl BudgetPool {
 
     /// A call succeeded after its retries spent `spent`: returns that and the refund.
     pub(crate) fn refund(&self, spent: u32) {
-        let back = spent.saturating_add(self.budget.success_refund);
-        let cap = self.budget.capacity;
-        let _ = self.tokens.fetch_update(
-            std::sync::atomic::Ordering::AcqRel,
-            std::sync::atomic::Ordering::Acquire,
-            |left| (left < cap).then(|| left.saturating_add(back).min(cap)),
-        );
+        self.give_back(spent.saturating_add(self.budget.success_refund));
     }
 
     /// The tokens left.

@@ -257,6 +257,57 @@ async fn recurring_transactions_update_names_only_accounts_with_streams() {
     assert_eq!(named, with_streams, "{hook}");
 }
 
+/// TransactionsRecurringGetRequest.account_ids (a top-level field, not under `options`):
+/// "Retrieves all active accounts on item if no `account_id`s are provided. Note: An error will
+/// be returned if a provided `account_id` is not associated with the Item."
+#[tokio::test]
+async fn recurring_get_filters_by_its_top_level_account_ids() {
+    let sandbox = Sandbox::start().await;
+    let (_, access) = item(&sandbox, json!(["transactions"]), json!({})).await;
+    let accounts = |answer: &Value| {
+        let mut ids: Vec<String> = ["inflow_streams", "outflow_streams"]
+            .iter()
+            .flat_map(|k| answer[*k].as_array().unwrap())
+            .map(|s| s["account_id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let all = accounts(
+        &ok(
+            &sandbox,
+            "/transactions/recurring/get",
+            json!({ "access_token": access }),
+        )
+        .await,
+    );
+    assert!(all.len() > 1, "{all:?}");
+    let one = ok(
+        &sandbox,
+        "/transactions/recurring/get",
+        json!({ "access_token": access, "account_ids": [all[0]] }),
+    )
+    .await;
+    assert_eq!(accounts(&one), vec![all[0].clone()], "{one}");
+    let none_named = ok(
+        &sandbox,
+        "/transactions/recurring/get",
+        json!({ "access_token": access, "account_ids": [] }),
+    )
+    .await;
+    assert_eq!(accounts(&none_named), all, "{none_named}");
+    let (status, answer) = post(
+        &sandbox,
+        "/transactions/recurring/get",
+        json!({ "access_token": access, "account_ids": ["not-an-account"] }),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error_code"], "INVALID_ACCOUNT_ID", "{answer}");
+}
+
 /// TransactionsSyncResponse.accounts: "Only accounts that have associated transactions will be
 /// shown."
 #[tokio::test]

@@ -402,22 +402,34 @@ pub(crate) fn account_filter(
     body: &Body,
     field: &str,
 ) -> Result<Option<Vec<usize>>, Failure> {
+    accounts_named(item, body.option(field), &format!("options.{field}"))
+}
+
+/// The accounts a top-level `account_ids` names (`/transactions/recurring/get`: "Retrieves all
+/// active accounts on item if no `account_id`s are provided"), so an empty list is all of them.
+pub(crate) fn account_ids_filter(item: &Item, body: &Body) -> Result<Option<Vec<usize>>, Failure> {
+    Ok(accounts_named(item, body.get("account_ids"), "account_ids")?.filter(|f| !f.is_empty()))
+}
+
+/// The positions of the accounts `value` (an id, or a list of ids when `field` is plural)
+/// names; `INVALID_ACCOUNT_ID` if one is not the Item's.
+fn accounts_named(
+    item: &Item,
+    value: Option<&Value>,
+    field: &str,
+) -> Result<Option<Vec<usize>>, Failure> {
     let one = !field.ends_with('s');
-    let ids: Vec<String> = match body.option(field) {
+    let ids: Vec<String> = match value {
         None => return Ok(None),
         Some(Value::String(id)) if one => vec![id.clone()],
         Some(Value::Array(ids)) if !one => ids
             .iter()
             .map(|id| id.as_str().map(str::to_owned))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| {
-                Failure::invalid_field(format!("options.{field} must be a list of strings"))
-            })?,
+            .ok_or_else(|| Failure::invalid_field(format!("{field} must be a list of strings")))?,
         Some(_) => {
             let shape = if one { "a string" } else { "a list of strings" };
-            return Err(Failure::invalid_field(format!(
-                "options.{field} must be {shape}"
-            )));
+            return Err(Failure::invalid_field(format!("{field} must be {shape}")));
         }
     };
     ids.iter()

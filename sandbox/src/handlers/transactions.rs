@@ -2,8 +2,8 @@
 //! `/transactions/refresh`, `/transactions/recurring/get`, and `/sandbox/transactions/create`.
 
 use super::{
-    account_base, account_filter, add_product, item_for, item_object, json, offers_product, Answer,
-    Ctx,
+    account_base, account_filter, account_ids_filter, add_product, item_for, item_object, json,
+    offers_product, Answer, Ctx,
 };
 use crate::body::{offset, page_count, Body};
 use crate::failure::Failure;
@@ -459,7 +459,7 @@ pub(super) fn recurring_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     if !item.has_product("transactions") {
         return Err(Failure::code("PRODUCT_NOT_ENABLED"));
     }
-    let filter = account_filter(item, body, "account_ids")?;
+    let filter = account_ids_filter(item, body)?;
     let (inflow, outflow) = streams(item, filter.as_deref(), now.date_naive());
     json(&TransactionsRecurringGetResponse::new(
         inflow, outflow, now, request_id,

@@ -170,6 +170,21 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_queued ON jobs (item_id, kind) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_after);
+CREATE INDEX IF NOT EXISTS jobs_item ON jobs (item_id, kind, started_at);
+-- One running job per Item. Before this index two claims at the same moment (each skipping
+-- the row the other had locked) could both run a job of one Item: all but its first go back
+-- in the queue, or end superseded by the job of their kind queued already.
+UPDATE jobs SET state = 'superseded', owner = NULL, lease_until = NULL
+ WHERE state = 'running'
+   AND EXISTS (SELECT 1 FROM jobs r WHERE r.item_id = jobs.item_id AND r.state = 'running'
+               AND r.id < jobs.id)
+   AND EXISTS (SELECT 1 FROM jobs q WHERE q.item_id = jobs.item_id AND q.kind = jobs.kind
+               AND q.state = 'queued');
+UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL, run_after = 0
+ WHERE state = 'running'
+   AND EXISTS (SELECT 1 FROM jobs r WHERE r.item_id = jobs.item_id AND r.state = 'running'
+               AND r.id < jobs.id);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_running ON jobs (item_id) WHERE state = 'running';
 CREATE TABLE IF NOT EXISTS webhook_inbox (
     key TEXT PRIMARY KEY,             -- the body's SHA-256 and the JWT's iat
     item_id TEXT,

@@ -1,7 +1,10 @@
 //! Jobs any replica can run: a table, claimed one row at a time with `FOR UPDATE SKIP LOCKED`
 //! and a lease the worker renews while it works. A replica that dies loses its lease, and
 //! another claims the job again and resumes the Item from its stored cursor. A replica told
-//! to stop (SIGTERM: a deploy, a scaler) hands its running jobs back at once instead.
+//! to stop (SIGTERM: a deploy, a scaler) hands its running jobs back at once instead. One job
+//! of an Item runs at a time (a unique index on the running ones); a job that panics goes back
+//! in the queue like one that met a passing failure. Ended jobs are forgotten after a week,
+//! applied webhooks after a day.
 //!
 //! Forty lines of SQL rather than a queue crate: the queue must share transactions with the
 //! app's own tables (a webhook's effect and its inbox row commit together, and a sync's cursor
@@ -176,16 +179,23 @@ async fn claim(app: &App, owner: String) -> Result<Option<Claimed>, StoreError> 
              WHERE ((j.state = 'queued' AND j.run_after <= $3)
                     OR (j.state = 'running' AND j.lease_until < $3))
                AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.item_id = j.item_id
-                               AND r.id <> j.id AND r.state = 'running'
-                               AND r.lease_until >= $3)
+                               AND r.id <> j.id AND r.state = 'running')
              ORDER BY j.run_after, j.created_at
              LIMIT 1 {SKIP_LOCKED})
          RETURNING id, kind, item_id, attempts, created_at"
     );
-    let row = app
+    let claimed = app
         .db
         .query_one(&sql, params![owner.clone(), now + lease_ms(app), now])
-        .await?;
+        .await;
+    let row = match claimed {
+        Ok(row) => row,
+        // One job of an Item runs at a time (the `jobs_one_running` index). On PostgreSQL two
+        // claims at the same moment each skip the row the other locked, and may pick two jobs
+        // of one Item: the second to commit is refused, and claims nothing.
+        Err(e) if e.is_unique_violation() => return Ok(None),
+        Err(e) => return Err(e),
+    };
     Ok(row.map(|r| Claimed {
         id: r.text(0),
         kind: r.text(1),
@@ -477,10 +487,11 @@ async fn run(app: &Arc<App>, job: Claimed, stop: &mut tokio::sync::watch::Receiv
     if job.attempts > 1 {
         tracing::info!(job = %job.id, attempt = job.attempts, "resuming a job whose lease expired");
     }
-    // Renew the lease while the work runs.
+    // Renew the lease while the work runs (and not after: the guard stops it however `run`
+    // ends).
     let heartbeat = {
         let (app, id, owner) = (app.clone(), job.id.clone(), job.owner.clone());
-        tokio::spawn(async move {
+        AbortOnDrop(tokio::spawn(async move {
             let every = app.lease / 3;
             loop {
                 tokio::time::sleep(every).await;
@@ -502,23 +513,42 @@ async fn run(app: &Arc<App>, job: Claimed, stop: &mut tokio::sync::watch::Receiv
                     }
                 }
             }
-        })
+        }))
     };
-    let work = async {
-        match job.kind.as_str() {
-            "sync" => sync(app, &job.item_id).await,
-            "remove" => remove(app, &job.item_id).await,
-            "check" => check(app, &job.item_id).await,
-            other => Err(Failed::fatal(format!("unknown job kind {other}"))),
-        }
+    // The work runs as a task of its own, so that a panic in it ends this job, not the
+    // worker (which would leave the replica with one worker fewer for good, and the job's
+    // lease renewed forever by a heartbeat nobody stops).
+    let mut task = {
+        let (app, kind, item_id) = (app.clone(), job.kind.clone(), job.item_id.clone());
+        AbortOnDrop(tokio::spawn(async move {
+            match kind.as_str() {
+                "sync" => sync(&app, &item_id).await,
+                "remove" => remove(&app, &item_id).await,
+                "check" => check(&app, &item_id).await,
+                #[cfg(test)]
+                "panic" => panic!("a job that panics (a test)"),
+                other => Err(Failed::fatal(format!("unknown job kind {other}"))),
+            }
+        }))
     };
     // A replica told to stop drops the work where it is (a sync's changes commit with their
     // cursor, or not at all) and hands the job back, so another replica starts it now
     // rather than when the lease runs out, and the stop does not count as one of its tries.
     let outcome = tokio::select! {
-        outcome = work => outcome,
+        joined = &mut task.0 => match joined {
+            Ok(outcome) => outcome,
+            // A bug, not a passing failure: recorded on the job, and tried again after the
+            // backoff of any retry (a sync may be all that stands for a webhook).
+            Err(e) => {
+                tracing::error!(job = %job.id, item_id = %job.item_id, kind = %job.kind,
+                    error = %e, "a job panicked");
+                Err(Failed::retry(format!("the job panicked: {e}")))
+            }
+        },
         () = stopped(stop) => {
-            heartbeat.abort();
+            drop(heartbeat);
+            task.0.abort();
+            let _ = (&mut task.0).await; // ended where it was, before the job is handed back
             match requeue(app, &job, Requeue::HandBack).await {
                 Ok(true) => tracing::info!(job = %job.id, "stopping: the job is handed back"),
                 // Another claim holds it (this one's lease ran out), or another job of its
@@ -530,7 +560,7 @@ async fn run(app: &Arc<App>, job: Claimed, stop: &mut tokio::sync::watch::Receiv
             return;
         }
     };
-    heartbeat.abort();
+    drop(heartbeat);
     let finished = match outcome {
         Ok(done) => finish(app, &job, "done", done).await,
         // A removal Plaid did not confirm, a sync that met a passing failure (Plaid or the
@@ -547,6 +577,16 @@ async fn run(app: &Arc<App>, job: Claimed, stop: &mut tokio::sync::watch::Receiv
     };
     if let Err(e) = finished {
         tracing::warn!(job = %job.id, error = %e, "recording a job's end failed");
+    }
+}
+
+/// A task stopped when this is dropped (a [`tokio::task::JoinHandle`] dropped lets its task
+/// run on).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -953,34 +993,67 @@ async fn remove(app: &App, item_id: &str) -> Result<Done, Failed> {
 pub async fn sweep(app: Arc<App>) {
     loop {
         tokio::time::sleep(Duration::from_secs(30).min(app.lease)).await;
-        let stale = now_ms() - 10 * 60 * 1000;
-        let _ = app
-            .db
-            .execute(
-                "UPDATE items SET status = 'removing' WHERE status = 'linking' AND created_at < $1",
-                params![stale],
-            )
-            .await;
-        let rows = app
-            .db
-            .query(
-                "SELECT i.id FROM items i WHERE i.status = 'removing'
-                   AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.item_id = i.id
-                                   AND j.kind = 'remove'
-                                   AND j.state IN ('queued', 'running', 'failed'))",
-                params![],
-            )
-            .await;
-        for row in rows.unwrap_or_default() {
-            let _ = enqueue(
-                &app,
-                Kind::Remove,
-                &row.text(0),
-                "an Item to remove at Plaid",
-                Unless::Busy,
-            )
-            .await;
-        }
+        sweep_once(&app, now_ms()).await;
+    }
+}
+
+/// How long a webhook applied stays in the inbox: a copy delivered later is a duplicate only
+/// while the verifier takes it, five minutes after it was signed (and a minute of clocks'
+/// disagreement), so a day is ample.
+const INBOX_KEPT_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long a job that ended stays for `GET /api/jobs/{id}` to report. A removal that failed
+/// stays until a person sees to it (its Item waits in `removing`).
+const JOBS_KEPT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// One round of [`sweep`], at `now` (ms): also forgets what nobody needs any more, applied
+/// webhooks and ended jobs, or both tables grow by a row per webhook and per sync for ever
+/// (and each webhook's check for a job that covers it reads more).
+async fn sweep_once(app: &App, now: i64) {
+    let stale = now - 10 * 60 * 1000;
+    let _ = app
+        .db
+        .execute(
+            "UPDATE items SET status = 'removing' WHERE status = 'linking' AND created_at < $1",
+            params![stale],
+        )
+        .await;
+    let rows = app
+        .db
+        .query(
+            "SELECT i.id FROM items i WHERE i.status = 'removing'
+               AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.item_id = i.id
+                               AND j.kind = 'remove'
+                               AND j.state IN ('queued', 'running', 'failed'))",
+            params![],
+        )
+        .await;
+    for row in rows.unwrap_or_default() {
+        let _ = enqueue(
+            app,
+            Kind::Remove,
+            &row.text(0),
+            "an Item to remove at Plaid",
+            Unless::Busy,
+        )
+        .await;
+    }
+    let forgotten = app
+        .db
+        .transaction(vec![
+            Stmt::new(
+                "DELETE FROM webhook_inbox WHERE state = 'done' AND done_at < $1",
+                params![now.saturating_sub(INBOX_KEPT_MS)],
+            ),
+            Stmt::new(
+                "DELETE FROM jobs WHERE finished_at < $1
+                   AND (state IN ('done', 'superseded') OR (state = 'failed' AND kind <> 'remove'))",
+                params![now.saturating_sub(JOBS_KEPT_MS)],
+            ),
+        ])
+        .await;
+    if let Err(e) = forgotten {
+        tracing::warn!(error = %e, "forgetting old webhooks and jobs failed");
     }
 }
 
@@ -1118,5 +1191,131 @@ mod tests {
         );
         app.workers_stopped(Duration::from_secs(5)).await;
         assert!(*app.stopping().borrow());
+    }
+
+    /// LOW (review round 13): on PostgreSQL two claims at the same moment each skipped the
+    /// row the other had locked and could run two jobs of one Item (a sync and a check, or a
+    /// sync whose lease ran out and a newer one): the database now refuses a second running
+    /// job of an Item, and a claim takes the job whose lease ran out before any other of its
+    /// Item.
+    #[tokio::test]
+    async fn one_job_of_an_item_runs_at_a_time() {
+        let sandbox = plaid_sandbox::Sandbox::start().await;
+        let app = replica_and_job(&sandbox).await;
+        app.db
+            .execute(
+                "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at)
+                 VALUES ('job-2', 'check', 'item-1', 'a test', 'queued', 0, 0)",
+                params![],
+            )
+            .await
+            .unwrap();
+        let first = claim(&app, claim_owner(&app)).await.unwrap().unwrap();
+        let second = app
+            .db
+            .execute(
+                "UPDATE jobs SET state = 'running' WHERE id <> $1",
+                params![first.id.clone()],
+            )
+            .await
+            .expect_err("two jobs of one Item running");
+        assert!(second.is_unique_violation(), "{second}");
+        // Its replica died: the lease runs out, and that job is the one taken over.
+        app.db
+            .execute("UPDATE jobs SET lease_until = 0", params![])
+            .await
+            .unwrap();
+        let next = claim(&app, claim_owner(&app)).await.unwrap().unwrap();
+        assert_eq!(next.id, first.id);
+        assert!(claim(&app, claim_owner(&app)).await.unwrap().is_none());
+    }
+
+    /// LOW (review round 13): a job that panicked unwound the worker: the worker was gone for
+    /// good and the job's heartbeat, never stopped, renewed its lease for ever, so no replica
+    /// could run that Item's jobs again. Now the job goes back in the queue with the panic as
+    /// its error, and its lease ends.
+    #[tokio::test]
+    async fn a_job_that_panics_is_queued_again_and_its_lease_ends() {
+        let sandbox = plaid_sandbox::Sandbox::start().await;
+        let app = replica_and_job(&sandbox).await;
+        app.db
+            .execute("UPDATE jobs SET kind = 'panic'", params![])
+            .await
+            .unwrap();
+        let job = claim(&app, claim_owner(&app)).await.unwrap().unwrap();
+        let mut stop = app.stopping();
+        run(&app, job, &mut stop).await;
+        let row = app
+            .db
+            .query_one(
+                "SELECT state, owner, lease_until, error FROM jobs",
+                params![],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.text(0), "queued");
+        assert_eq!((row.opt_text(1), row.opt_int(2)), (None, None));
+        assert!(row.text(3).contains("panicked"), "{}", row.text(3));
+    }
+
+    /// MED (review round 13): every webhook left its inbox row and every sync its job row,
+    /// for ever; each webhook's check for a job covering it read them all. The sweeper
+    /// forgets applied webhooks after a day and ended jobs after a week, but not a removal
+    /// that failed (a person sees to it) nor anything still to do.
+    #[tokio::test]
+    async fn the_sweeper_forgets_old_webhooks_and_ended_jobs() {
+        let sandbox = plaid_sandbox::Sandbox::start().await;
+        let app = replica_and_job(&sandbox).await;
+        let now = now_ms();
+        let (old, recent) = (now - JOBS_KEPT_MS - 1, now - 60_000);
+        for (id, kind, state, finished) in [
+            ("done-old", "sync", "done", old),
+            ("done-new", "sync", "done", recent),
+            ("superseded-old", "sync", "superseded", old),
+            ("failed-old", "check", "failed", old),
+            ("remove-failed-old", "remove", "failed", old),
+        ] {
+            app.db
+                .execute(
+                    "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at,
+                                       finished_at)
+                     VALUES ($1, $2, $1, 'a test', $3, 0, 0, $4)",
+                    params![id, kind, state, finished],
+                )
+                .await
+                .unwrap();
+        }
+        for (key, state, done) in [
+            ("applied-old", "done", Some(now - INBOX_KEPT_MS - 1)),
+            ("applied-new", "done", Some(recent)),
+            ("waiting-old", "new", None),
+        ] {
+            app.db
+                .execute(
+                    "INSERT INTO webhook_inbox (key, webhook_type, webhook_code, iat, body, state,
+                                                received_at, done_at)
+                     VALUES ($1, 'TRANSACTIONS', 'SYNC_UPDATES_AVAILABLE', 0, '{}', $2, 0, $3)",
+                    params![key, state, done],
+                )
+                .await
+                .unwrap();
+        }
+        sweep_once(&app, now).await;
+        let ids = |sql: &'static str| {
+            let app = app.clone();
+            async move {
+                let rows = app.db.query(sql, params![]).await.unwrap();
+                rows.iter().map(|r| r.text(0)).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            ids("SELECT id FROM jobs ORDER BY id").await,
+            ["done-new", "job-1", "remove-failed-old"]
+        );
+        assert_eq!(
+            ids("SELECT key FROM webhook_inbox ORDER BY key").await,
+            ["applied-new", "waiting-old"]
+        );
     }
 }

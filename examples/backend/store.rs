@@ -142,6 +142,14 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+impl StoreError {
+    /// The database refused a row a unique index forbids (PostgreSQL's `23505`).
+    pub fn is_unique_violation(&self) -> bool {
+        self.0.starts_with("postgres: ") && self.0.ends_with("(23505)")
+            || self.0.starts_with("sqlite: UNIQUE constraint failed")
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError(format!("sqlite: {e}"))

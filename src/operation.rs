@@ -52,8 +52,8 @@ pub enum OperationKind {
     /// `/processor/balance/get`, Balance's per-request fee; `/asset_report/pdf/get`, a billing
     /// event per PDF): retried after a `429`, a `500` or a `503` (Plaid refused or failed it,
     /// so no answer was billed) and when the request never left the machine, but not after a
-    /// timeout, a broken connection or a gateway's `502`/`504`, when Plaid may have answered,
-    /// and billed, already.
+    /// timeout, a broken connection or any other `5xx` (a gateway's `502`/`504`, a CDN's
+    /// `520`-`524`), when Plaid may have answered, and billed, already.
     BilledRead,
 }
 

@@ -5,7 +5,8 @@
 //! * reads (`…/get`, `…/list`, `…/sync`, …) on `429`, `5xx`, timeouts and network failures;
 //!   but a read Plaid bills per answer (`/accounts/balance/get`, `/processor/balance/get`,
 //!   `/asset_report/pdf/get`) only on `429`, `500` and `503`, never after a timeout, a broken
-//!   connection or a gateway's `502`/`504`, when Plaid may have answered and billed;
+//!   connection or any other `5xx` (a gateway's or a CDN's), when Plaid may have answered and
+//!   billed;
 //! * writes only when they carry an `idempotency_key` (sent unchanged on every attempt, so
 //!   Plaid performs the write once), under the same rules as reads;
 //! * any call whose connection could not be made at all: the request never left the machine.
@@ -299,8 +300,9 @@ pub(crate) enum Repeat {
     /// Whatever happened: a read, or a write with an idempotency key.
     Always,
     /// After Plaid refused or failed it (`429`, `500`, `503`), or it was never sent; not after a
-    /// timeout, a broken connection or a gateway's `502`/`504` (a proxy that gave up on an
-    /// answer Plaid may have sent): a read Plaid bills per answer
+    /// timeout, a broken connection or any other `5xx` (a gateway's `502`/`504`, a CDN's
+    /// `520`-`524`: a proxy that gave up on an answer Plaid may have sent): a read Plaid bills
+    /// per answer
     /// ([`OperationKind::BilledRead`](crate::OperationKind::BilledRead)).
     AfterRefusal,
     /// Only when it was never sent: a write without a key.
@@ -327,8 +329,12 @@ pub(crate) fn decide(
             status,
             retry_after,
         } if repeat != Repeat::Never
-            && crate::error::is_retryable_status(status)
-            && !(repeat == Repeat::AfterRefusal && matches!(status, 502 | 504)) =>
+            && match repeat {
+                // Plaid's own refusals only: any other 5xx may be a proxy's that gave up on
+                // an answer (`502`, `504`, a CDN's `520`-`524`, `599`).
+                Repeat::AfterRefusal => matches!(status, 429 | 500 | 503),
+                _ => crate::error::is_retryable_status(status),
+            } =>
         {
             retry_after
         }
@@ -496,7 +502,17 @@ mod tests {
                 "{outcome:?}"
             );
         }
-        for outcome in [Outcome::Interrupted, status(502), status(504)] {
+        // Round 13: any other 5xx may be a proxy's or CDN's own (`520` unknown, `524` a
+        // timeout, `599` a network read timeout), as 502 and 504 are.
+        for outcome in [
+            Outcome::Interrupted,
+            status(501),
+            status(502),
+            status(504),
+            status(520),
+            status(524),
+            status(599),
+        ] {
             assert_eq!(
                 decide(&P, 1, Repeat::AfterRefusal, outcome, 0.5),
                 Decision::Stop,

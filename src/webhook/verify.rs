@@ -487,7 +487,11 @@ impl WebhookVerifier {
     /// Verifies a webhook like [`verify`](Self::verify), and also returns what the signature
     /// says about this delivery: when Plaid signed it (`iat`) and the body's SHA-256. A
     /// receiver that stores webhooks for workers (Plaid delivers at least once, in no
-    /// guaranteed order) keys them on both, and orders one Item's events by `issued_at`.
+    /// guaranteed order) can key them on both: that catches a replay of one delivery, not a
+    /// retry, which Plaid signs anew. So make each webhook's effect safe to apply twice (queue
+    /// a sync that is coalesced, not a second one), and do not take a later `issued_at` for a
+    /// newer state: a retry of an older `ERROR` is signed after a newer `LOGIN_REPAIRED`. Ask
+    /// Plaid (`/item/get`) for an Item's current state instead.
     ///
     /// ```no_run
     /// # async fn run(verifier: plaid_sdk::webhook::WebhookVerifier, headers: http::HeaderMap, body: bytes::Bytes) -> Result<(), plaid_sdk::webhook::WebhookError> {
@@ -980,8 +984,10 @@ pub struct VerifiedWebhook {
     /// The event, parsed.
     pub event: WebhookEvent,
     /// When Plaid signed this delivery: the token's `iat`, in seconds since the Unix epoch.
-    /// Plaid signs each delivery, retries included, so of two events about one Item the one
-    /// with the later `issued_at` is the newer; a replay of one delivery has the same value.
+    /// A replay of one delivery has the same value; Plaid signs each retry anew, so this is
+    /// when the delivery was made, not when its event happened: of two events about one
+    /// Item, the later `issued_at` may be a retry of the older event. The event happened
+    /// before it, so a sync that started after it has seen the event's news.
     pub issued_at: i64,
     /// The SHA-256 of the body, which the signature covers.
     pub body_sha256: [u8; 32],

@@ -91,6 +91,12 @@ pub struct Page<T> {
     /// Where the next page starts; `None` after the last page. Store it to resume with
     /// [`Paginator::resume_from`].
     pub next: Option<Position>,
+    /// For an `after_id` listing (`/transfer/event/sync` and its kin, polled for what is
+    /// new): where a later listing picks up the items added after this page, set on the last
+    /// page too (this page's last id, or where it started when it is empty). Store the last
+    /// page's and give it to [`Paginator::resume_from`] at the next poll. `None` for other
+    /// listings.
+    pub resume: Option<Position>,
 }
 
 /// A paginated request type: every generated `…Request` whose operation paginates implements
@@ -267,7 +273,25 @@ where
     R::Item: Send + 'static,
     R::Response: Send,
 {
-    /// Starts from a position stored from an earlier [`Page::next`].
+    /// Starts from a position stored from an earlier [`Page::next`], or, for an `after_id`
+    /// listing polled for what is new, from the last page's [`Page::resume`]:
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "transfer")]
+    /// # async fn run(client: plaid_sdk::PlaidClient, stored: Option<plaid_sdk::pagination::Position>) -> Result<(), plaid_sdk::Error> {
+    /// use futures_util::TryStreamExt;
+    /// use plaid_sdk::types::TransferEventSyncRequest;
+    ///
+    /// let mut listing = client.paginate(TransferEventSyncRequest::new(0));
+    /// if let Some(position) = stored {
+    ///     listing = listing.resume_from(position);
+    /// }
+    /// let pages: Vec<_> = listing.pages().try_collect().await?;
+    /// let events = pages.iter().map(|p| p.items.len()).sum::<usize>();
+    /// let store_for_next_poll = pages.last().and_then(|p| p.resume.clone());
+    /// # let _ = (events, store_for_next_poll);
+    /// # Ok(()) }
+    /// ```
     pub fn resume_from(mut self, position: Position) -> Self {
         self.start = Some(position);
         self
@@ -358,10 +382,15 @@ where
                         Some((Err(stop(reason)), (None, seen, pages)))
                     }
                     Ok(next) => {
+                        let resume = match R::PAGINATION.style {
+                            Style::AfterId => data.last_id.map(Position::AfterId).or(position),
+                            _ => None,
+                        };
                         let page = Page {
                             items: data.items,
                             total: data.total,
                             next: next.clone(),
+                            resume,
                         };
                         let state = next.map(Some);
                         Some((Ok(page), (state, seen, pages + 1)))

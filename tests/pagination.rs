@@ -282,6 +282,28 @@ async fn after_id_continues_after_the_last_event() {
         .map(|b| b["after_id"].as_u64().unwrap())
         .collect();
     assert_eq!(after, [0, 25, 50]);
+    // Round 13: the last page says where the next poll starts (its `next` is `None`).
+    let req: TransferEventSyncRequest = request(json!({ "after_id": 0, "count": 25 }));
+    let pages: Vec<_> = common::client(&server)
+        .paginate(req)
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    let last = pages.last().unwrap();
+    assert_eq!(last.next, None);
+    assert_eq!(last.resume, Some(Position::AfterId("61".into())));
+    let req: TransferEventSyncRequest = request(json!({ "after_id": 0, "count": 25 }));
+    let since = common::client(&server)
+        .paginate(req)
+        .resume_from(last.resume.clone().unwrap())
+        .pages()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    assert_eq!(since.len(), 1);
+    assert!(since[0].items.is_empty());
+    assert_eq!(since[0].resume, Some(Position::AfterId("61".into())));
 }
 
 #[tokio::test]

@@ -398,8 +398,26 @@ fn handle(
         outgoing,
         signer,
     };
+    let mut echoed = value;
     if let Some(token) = body.str("access_token") {
-        handlers::open_item(&mut ctx, token)?;
+        let item_id = handlers::open_item(&mut ctx, token)?;
+        // The answer talks about that Item: its id and its bank, where the response has those
+        // fields (and the request does not name others).
+        if let (Value::Object(map), Some(item)) = (&mut echoed, ctx.state.items.get(&item_id)) {
+            for (key, known) in [
+                ("item_id", item.item_id.as_str()),
+                ("institution_id", item.bank.id),
+                ("institution_name", item.bank.name),
+            ] {
+                map.entry(key)
+                    .or_insert_with(|| Value::String(known.to_owned()));
+            }
+        }
+    }
+    if let Some(Value::Array(tokens)) = body.get("access_tokens") {
+        for token in tokens.iter().filter_map(Value::as_str) {
+            handlers::open_item(&mut ctx, token)?;
+        }
     }
     if let Some(token) = body.str("processor_token") {
         if !ctx.state.processor_tokens.contains_key(token) {
@@ -407,7 +425,7 @@ fn handle(
         }
     }
     Ok(
-        match spec.answer(op, &value, request_id, ctx.state.settings.seed) {
+        match spec.answer(op, &echoed, request_id, ctx.state.settings.seed) {
             crate::spec::Answer::Json(value) => Reply::Json(value),
             crate::spec::Answer::Binary { content_type, body } => {
                 Reply::Binary { content_type, body }

@@ -308,6 +308,33 @@ async fn recurring_get_filters_by_its_top_level_account_ids() {
     assert_eq!(answer["error_code"], "INVALID_ACCOUNT_ID", "{answer}");
 }
 
+/// An operation answered from the spec talks about the Item its token opens (its `item_id`
+/// and bank), and every token of `access_tokens` must be the sandbox's own, as
+/// `access_token` must.
+#[tokio::test]
+async fn spec_answers_name_the_item_their_token_opens() {
+    let sandbox = Sandbox::start().await;
+    let (item_id, access) = item(&sandbox, json!(["transactions"]), json!({})).await;
+    let listed = ok(
+        &sandbox,
+        "/statements/list",
+        json!({ "access_token": access }),
+    )
+    .await;
+    assert_eq!(listed["item_id"], item_id.as_str(), "{listed}");
+    assert_eq!(listed["institution_id"], "ins_109508", "{listed}");
+    let (status, answer) = post(
+        &sandbox,
+        "/asset_report/create",
+        json!({ "access_tokens": [access, "access-sandbox-00000000-0000-0000-0000-000000000000"],
+                "days_requested": 30 }),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error_code"], "INVALID_ACCESS_TOKEN", "{answer}");
+}
+
 /// TransactionsSyncResponse.accounts: "Only accounts that have associated transactions will be
 /// shown."
 #[tokio::test]

@@ -155,6 +155,18 @@ async fn a_billed_read_is_retried_after_a_refusal_not_after_a_timeout() {
     let e = slow.accounts_balance_get(&request).await.unwrap_err();
     assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
     assert_eq!(hits(&server).await.len(), 1, "not asked (and billed) twice");
+
+    // A gateway's or a CDN's own 5xx (round 13: 520, 524 and 599 were retried): it may have
+    // given up on an answer Plaid sent, and billed.
+    for status in [502, 504, 520, 524, 599] {
+        let server = answering(ResponseTemplate::new(status)).await;
+        let e = client(&server)
+            .accounts_balance_get(&request)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Http { .. }), "{status}: {e:?}");
+        assert_eq!(hits(&server).await.len(), 1, "{status}: asked twice");
+    }
 }
 
 /// The reads the generator marks as billed per answer are operations of the spec this build

@@ -172,14 +172,21 @@ CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_queued ON jobs (item_id, kind) WHERE 
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_after);
 CREATE INDEX IF NOT EXISTS jobs_item ON jobs (item_id, kind, started_at);
 -- One running job per Item. Before this index two claims at the same moment (each skipping
--- the row the other had locked) could both run a job of one Item: all but its first go back
--- in the queue, or end superseded by the job of their kind queued already.
-UPDATE jobs SET state = 'superseded', owner = NULL, lease_until = NULL
+-- the row the other had locked) could both run a job of one Item. All but the Item's first
+-- running job end superseded when a job of their kind is queued or is put back before them,
+-- and the one left of each kind goes back in the queue.
+UPDATE jobs SET state = 'superseded', owner = NULL,
+                finished_at = COALESCE(lease_until, run_after),
+                error = 'another job of its Item was running'
  WHERE state = 'running'
    AND EXISTS (SELECT 1 FROM jobs r WHERE r.item_id = jobs.item_id AND r.state = 'running'
                AND r.id < jobs.id)
-   AND EXISTS (SELECT 1 FROM jobs q WHERE q.item_id = jobs.item_id AND q.kind = jobs.kind
-               AND q.state = 'queued');
+   AND (EXISTS (SELECT 1 FROM jobs q WHERE q.item_id = jobs.item_id AND q.kind = jobs.kind
+                AND q.state = 'queued')
+        OR EXISTS (SELECT 1 FROM jobs k WHERE k.item_id = jobs.item_id AND k.kind = jobs.kind
+                   AND k.state = 'running' AND k.id < jobs.id
+                   AND EXISTS (SELECT 1 FROM jobs r WHERE r.item_id = k.item_id
+                               AND r.state = 'running' AND r.id < k.id)));
 UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL, run_after = 0
  WHERE state = 'running'
    AND EXISTS (SELECT 1 FROM jobs r WHERE r.item_id = jobs.item_id AND r.state = 'running'

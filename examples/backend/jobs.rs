@@ -1318,4 +1318,74 @@ mod tests {
             ["applied-new", "waiting-old"]
         );
     }
+
+    /// The migration that adds the one-running-job index puts back what the old claims left:
+    /// an Item's first running job runs on, one job of each other kind goes back in the
+    /// queue, and the rest end superseded (review of round 13: two syncs of one kind both
+    /// queued again broke the one-queued-job index, and every start failed).
+    #[tokio::test]
+    async fn the_migration_leaves_one_running_job_per_item() {
+        let sandbox = plaid_sandbox::Sandbox::start().await;
+        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("jobs-{}.sqlite3", random_id()));
+        let start = || async {
+            let mut settings = Settings::new("http://127.0.0.1:9/webhooks/plaid", sandbox.uri());
+            settings.workers = 0;
+            App::start(sandbox.client(), Db::sqlite(&path).unwrap(), settings).await
+        };
+        let app = start().await.unwrap();
+        app.db
+            .execute("DROP INDEX jobs_one_running", params![])
+            .await
+            .unwrap();
+        for (id, kind, state) in [
+            ("a-check", "check", "running"),
+            ("b-sync", "sync", "running"),
+            ("c-sync", "sync", "running"),
+            ("d-remove", "remove", "running"),
+            ("e-remove", "remove", "queued"),
+        ] {
+            app.db
+                .execute(
+                    "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at,
+                                       lease_until)
+                     VALUES ($1, $2, 'item-1', 'a test', $3, 0, 0, 5)",
+                    params![id, kind, state],
+                )
+                .await
+                .unwrap();
+        }
+        app.db
+            .execute(
+                "UPDATE meta SET value = 'older' WHERE key = 'schema'",
+                params![],
+            )
+            .await
+            .unwrap();
+        app.stop_workers();
+        let app = start().await.expect("the migration runs");
+        let rows = app
+            .db
+            .query("SELECT id, state FROM jobs ORDER BY id", params![])
+            .await
+            .unwrap();
+        let states: Vec<(String, String)> = rows.iter().map(|r| (r.text(0), r.text(1))).collect();
+        let expected = [
+            ("a-check", "running"),
+            ("b-sync", "queued"),
+            ("c-sync", "superseded"),
+            ("d-remove", "superseded"),
+            ("e-remove", "queued"),
+        ];
+        assert_eq!(states, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
+        assert!(app
+            .db
+            .execute(
+                "UPDATE jobs SET state = 'running' WHERE id = 'b-sync'",
+                params![]
+            )
+            .await
+            .unwrap_err()
+            .is_unique_violation());
+    }
 }

@@ -1244,7 +1244,7 @@ impl Sandbox {
     /// Sends webhooks `with_item` made, unless a reset came since.
     fn send(&self, (outgoing, generation): (Vec<Outgoing>, u64)) {
         for hook in outgoing {
-            webhooks::deliver(&self.state, &self.signer, &self.outbox, hook, generation);
+            webhooks::deliver(&self.state, &self.outbox, hook, generation);
         }
     }
 }

@@ -213,7 +213,7 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
         }
     };
     for hook in outgoing {
-        webhooks::deliver(&app.state, &app.signer, &app.outbox, hook, generation);
+        webhooks::deliver(&app.state, &app.outbox, hook, generation);
     }
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
@@ -774,10 +774,25 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                 ))),
                 _ => None,
             };
-            match fault {
-                Some(fault) => {
+            // A path no request can have would make a fault that never fires, and a test
+            // that expects it pass for the wrong reason.
+            let path = match body.get("path") {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(path)) => match spec() {
+                    Ok(spec) if spec.operations().any(|op| op.path == *path) => {
+                        Ok(Some(path.clone()))
+                    }
+                    _ => Err(format!(
+                        "path {path:?} is not an operation of the spec (GET /__sandbox/operations lists them)"
+                    )),
+                },
+                Some(_) => Err("path must be a string".to_owned()),
+            };
+            match (fault, path) {
+                (_, Err(problem)) => (400, json!({ "error": problem })),
+                (Some(fault), Ok(path)) => {
                     state.faults.push(crate::state::Injected {
-                        path: body.get("path").and_then(Value::as_str).map(str::to_owned),
+                        path,
                         fault,
                         remaining: body
                             .get("times")
@@ -787,7 +802,7 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                     });
                     (200, json!({ "injected": true }))
                 }
-                None => (
+                (None, _) => (
                     400,
                     json!({ "error": "fault must be rate_limit, server_error, mutation or slow" }),
                 ),
@@ -835,7 +850,7 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
     };
     drop(state);
     for hook in outgoing {
-        webhooks::deliver(&app.state, &app.signer, &app.outbox, hook, generation);
+        webhooks::deliver(&app.state, &app.outbox, hook, generation);
     }
     json_response(status, &answer)
 }

@@ -127,7 +127,6 @@ pub(crate) struct Delivery {
     generation: u64,
     index: usize,
     url: String,
-    headers: http::HeaderMap,
     body: Vec<u8>,
     delay: Duration,
     /// Posts made so far (retries after the first).
@@ -229,9 +228,12 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
             return;
         }
     }
+    // Signed as it is sent, as Plaid signs each delivery (a retry too): a token signed when
+    // the webhook was queued would arrive as old as its wait behind a slow receiver or a
+    // chaos delay, and receivers refuse an `iat` over five minutes old.
     let status = match http
         .post(&delivery.url)
-        .headers(delivery.headers.clone())
+        .headers(signer.headers(&delivery.body))
         .body(delivery.body.clone())
         .timeout(Duration::from_secs(10))
         .send()
@@ -272,24 +274,17 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
         again.then_some(wait)
     };
     if let Some(wait) = retry_after {
-        // Plaid signs each delivery, a retry too.
-        delivery.headers = signer.headers(&delivery.body);
         delivery.attempt += 1;
         delivery.delay = wait;
         let _ = retries.send(delivery);
     }
 }
 
-/// Signs a webhook, records it, and queues it (and its copies, under chaos) for sending.
+/// Records a webhook and queues it (and its copies, under chaos) for sending; each post is
+/// signed as it is sent.
 /// `generation` is the state's when the webhook was made (under the same hold of the lock): a
 /// webhook made before a reset that came in between is dropped.
-pub(crate) fn deliver(
-    state: &Mutex<State>,
-    signer: &WebhookSigner,
-    outbox: &Outbox,
-    hook: Outgoing,
-    generation: u64,
-) {
+pub(crate) fn deliver(state: &Mutex<State>, outbox: &Outbox, hook: Outgoing, generation: u64) {
     let bytes = serde_json::to_vec_pretty(&hook.body).unwrap_or_default();
     let mut deliveries = Vec::new();
     {
@@ -329,12 +324,10 @@ pub(crate) fn deliver(
             });
             let index = s.webhooks.len() - 1;
             if allowed {
-                // Each copy signed on its own, as Plaid signs each delivery.
                 deliveries.push(Delivery {
                     generation: s.generation,
                     index,
                     url,
-                    headers: signer.headers(&bytes),
                     body: bytes.clone(),
                     delay,
                     attempt: 0,

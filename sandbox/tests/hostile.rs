@@ -78,6 +78,46 @@ async fn a_chaos_target_is_judged_by_the_parser_that_connects() {
     assert_eq!(status, 200);
 }
 
+/// LOW (round 13): a fault injected for a path no request can have (`institutions/get`, a
+/// trailing slash, another case, a number) was taken, `{"injected": true}`, and never fired:
+/// a test expecting it passed for the wrong reason.
+#[tokio::test]
+async fn a_fault_for_a_path_that_is_no_operation_is_refused() {
+    let sandbox = Sandbox::start().await;
+    for path in [
+        json!("institutions/get"),
+        json!("/transactions/sync/"),
+        json!("/Transactions/Sync"),
+        json!("/nope"),
+        json!(42),
+    ] {
+        let (status, answer) = post(
+            &sandbox,
+            "/__sandbox/faults",
+            json!({ "fault": "server_error", "path": path }),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 400, "{path}: {answer}");
+    }
+    let (status, _) = post(
+        &sandbox,
+        "/__sandbox/faults",
+        json!({ "fault": "server_error", "path": "/institutions/get" }),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = post(
+        &sandbox,
+        "/institutions/get",
+        json!({ "count": 1, "offset": 0, "country_codes": ["US"] }),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 500, "the fault fires");
+}
+
 /// MED: a retry went to whichever chaos target came up, checked by nothing; here a target
 /// that is not a loopback address to the check (an IPv4-mapped IPv6 address) but reaches one.
 #[tokio::test]

@@ -1265,6 +1265,71 @@ async fn a_chaos_delay_of_any_size_delays_the_webhook_and_answers_the_call() {
     }
 }
 
+/// A webhook is signed as it is sent: receivers refuse an `iat` over 5 minutes old (Plaid's
+/// docs), so a token signed when the webhook was queued went stale behind a slow receiver or
+/// a chaos delay (round 13: each webhook queued behind one answering in 4 s arrived 4 s
+/// older than the last; with a 305 s delay, 305 s old).
+#[tokio::test]
+async fn a_webhook_is_signed_when_it_is_sent_not_when_it_is_queued() {
+    use base64::Engine as _;
+    struct Arrivals(std::sync::Arc<std::sync::Mutex<Vec<(f64, String)>>>);
+    impl wiremock::Respond for Arrivals {
+        fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+            let token = request.headers.get("plaid-verification").unwrap();
+            self.0
+                .lock()
+                .unwrap()
+                .push((now, token.to_str().unwrap().to_owned()));
+            ResponseTemplate::new(200).set_delay(Duration::from_millis(1200))
+        }
+    }
+    let api = Api::start().await;
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let slow = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Arrivals(arrivals.clone()))
+        .mount(&slow)
+        .await;
+    let (access, _) = api
+        .item(
+            "ins_109508",
+            json!(["auth"]),
+            json!({ "webhook": format!("{}/h", slow.uri()) }),
+        )
+        .await;
+    let before = api.sandbox.webhooks().len();
+    for _ in 0..3 {
+        api.ok(
+            "/sandbox/item/fire_webhook",
+            json!({ "access_token": access, "webhook_code": "NEW_ACCOUNTS_AVAILABLE" }),
+        )
+        .await;
+    }
+    let all = api.sandbox.wait_for_webhooks(before + 3).await;
+    assert!(all.iter().all(|w| w.status == Some(200)), "{all:?}");
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert!(arrivals.len() >= 3, "{arrivals:?}");
+    for (arrived, token) in arrivals {
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        let iat = claims["iat"].as_f64().unwrap();
+        assert!(
+            arrived - iat < 1.5,
+            "signed {:.1} s before it arrived",
+            arrived - iat
+        );
+    }
+}
+
 /// Plaid retries a webhook not answered with 200 (30 s, then 4x longer each time, for 24 h),
 /// signing each delivery anew; here the first wait is 50 ms.
 #[tokio::test]

@@ -24,7 +24,7 @@ OPTIONS:
 
 The first line on stdout is the base URL to point a Plaid client at. POST /__sandbox/reset
 forgets every Item, token, fault and sent webhook, the clock's moves and the webhook chaos.
-Stops on Ctrl-C or SIGTERM.
+Stops on Ctrl-C or SIGTERM, after answering the requests in flight (at most 5 s).
 ";
 
 /// The settings the command line asked for. Its `Debug` output leaves the secret out.
@@ -190,8 +190,12 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> i32 {
         sandbox.client_id(),
     );
     shutdown_signal().await;
+    sandbox.stop_within(SHUTDOWN_GRACE).await;
     0
 }
+
+/// How long the binary, told to stop, waits for the requests it is answering.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn shutdown_signal() {
     #[cfg(unix)]

@@ -567,7 +567,7 @@ impl SandboxBuilder {
             hosts: self.hosts,
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             let _ = axum::serve(listener, server::router(app))
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
@@ -579,6 +579,7 @@ impl SandboxBuilder {
         Ok(Sandbox {
             uri,
             _stop: stop,
+            server,
             prism,
             state,
             signer,
@@ -601,6 +602,8 @@ pub struct Sandbox {
     uri: String,
     /// Dropped with the sandbox: the server then shuts down.
     _stop: tokio::sync::oneshot::Sender<()>,
+    /// The server's task: it ends once the requests being answered at shutdown are.
+    server: tokio::task::JoinHandle<()>,
     /// Prism's validating proxy in front of the server, in this project's conformance run only
     /// (see `proxy.rs`).
     prism: Option<proxy::PrismProxy>,
@@ -618,6 +621,19 @@ impl fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
+    /// Stops taking connections and waits, for at most `grace`, until the requests being
+    /// answered have been (the binary's SIGTERM and Ctrl-C: a test suite's last call gets its
+    /// answer, not a dropped connection).
+    pub(crate) async fn stop_within(self, grace: Duration) {
+        let Sandbox {
+            _stop: stop,
+            server,
+            ..
+        } = self;
+        drop(stop);
+        let _ = tokio::time::timeout(grace, server).await;
+    }
+
     /// Starts a sandbox with the default settings, on the current Tokio runtime. It stops when
     /// dropped or when that runtime ends (see [`Sandbox`]).
     ///

@@ -1498,6 +1498,63 @@ fn the_binary_prints_its_url_first_and_serves_any_language() {
     child.wait().unwrap();
 }
 
+/// The binary told to stop (SIGTERM, as a test runner or `docker stop` sends) answers the
+/// requests it is in the middle of, then exits 0 (round 13: it exited at once, and a slow
+/// call in flight got an empty reply).
+#[test]
+fn the_binary_answers_what_it_is_answering_before_it_stops() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plaid-sandbox"))
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let injected = http
+            .post(format!("{url}/__sandbox/faults"))
+            .body(
+                json!({ "fault": "slow", "path": "/institutions/get", "delay_ms": 1500 })
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(injected.status(), 200);
+        let slow = http
+            .post(format!("{url}/institutions/get"))
+            .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+            .header("PLAID-SECRET", plaid_sandbox::SECRET)
+            .body(json!({ "count": 1, "offset": 0, "country_codes": ["US"] }).to_string())
+            .send();
+        let terminate = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let sent = Command::new("kill")
+                .args(["-s", "TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success());
+        };
+        let (answer, ()) = tokio::join!(slow, terminate);
+        answer.map(|a| a.status().as_u16())
+    });
+    let exited = child.wait().unwrap();
+    assert_eq!(status.map_err(|e| e.to_string()), Ok(200));
+    assert!(exited.success(), "{exited:?}");
+}
+
 /// Plaid's docs: a new Item's transactions are pulled at once, and `INITIAL_UPDATE` and
 /// `HISTORICAL_UPDATE` say so; on an Item not created with Transactions, the first
 /// `/transactions/sync` adds the product and answers empty, and `SYNC_UPDATES_AVAILABLE` comes

@@ -65,12 +65,16 @@ impl Clock {
         }
     }
 
-    /// The time: at most [`clock_limit`] (where it stands, however far it is moved).
+    /// The time, in whole seconds as Plaid's timestamps are (`2020-03-27T12:56:34Z`; nine
+    /// digits of nanoseconds broke parsers written against Plaid's format): at most
+    /// [`clock_limit`] (where it stands, however far it is moved).
     pub(crate) fn now(&self) -> DateTime<Utc> {
+        use chrono::SubsecRound;
         let limit = clock_limit();
         self.unmoved()
             .checked_add_signed(self.added)
             .map_or(limit, |t| t.min(limit))
+            .trunc_subsecs(0)
     }
 
     /// The time without the moves `advance` made: the start, plus the time that flowed since

@@ -335,6 +335,28 @@ async fn spec_answers_name_the_item_their_token_opens() {
     assert_eq!(answer["error_code"], "INVALID_ACCESS_TOKEN", "{answer}");
 }
 
+/// Plaid's timestamps are whole seconds (`2020-03-27T12:56:34Z` in its examples); the
+/// sandbox's carried nine digits of nanoseconds, which parsers written against Plaid's format
+/// (Python's `strptime` with `%SZ` or `%S.%fZ`) refuse.
+#[tokio::test]
+async fn timestamps_are_whole_seconds_as_plaids_are() {
+    let sandbox = Sandbox::start().await;
+    let (_, access) = item(&sandbox, json!(["transactions"]), json!({})).await;
+    let link = ok(
+        &sandbox,
+        "/link/token/create",
+        json!({ "client_name": "t", "language": "en", "country_codes": ["US"],
+                "user": { "client_user_id": "u" }, "products": ["auth"] }),
+    )
+    .await;
+    let item = ok(&sandbox, "/item/get", json!({ "access_token": access })).await;
+    for stamp in [&link["expiration"], &item["item"]["created_at"]] {
+        let stamp = stamp.as_str().unwrap();
+        let parsed = chrono::NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H:%M:%SZ");
+        assert!(parsed.is_ok(), "{stamp}");
+    }
+}
+
 /// TransactionsSyncResponse.accounts: "Only accounts that have associated transactions will be
 /// shown."
 #[tokio::test]

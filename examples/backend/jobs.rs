@@ -1063,23 +1063,38 @@ mod tests {
     use crate::app::Settings;
     use crate::store::Db;
 
-    /// A replica with no job workers of its own, on a new SQLite file, and a queued job.
-    async fn replica_and_job(sandbox: &plaid_sandbox::Sandbox) -> Arc<App> {
-        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("jobs-{}.sqlite3", random_id()));
+    /// A new SQLite file's path.
+    fn new_database() -> std::path::PathBuf {
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("jobs-{}.sqlite3", random_id()))
+    }
+
+    /// A replica with no job workers of its own, on the SQLite file at `path`.
+    async fn replica(
+        sandbox: &plaid_sandbox::Sandbox,
+        path: &std::path::Path,
+    ) -> Result<Arc<App>, crate::app::StartError> {
         let mut settings = Settings::new("http://127.0.0.1:9/webhooks/plaid", sandbox.uri());
         settings.workers = 0;
-        let app = App::start(sandbox.client(), Db::sqlite(&path).unwrap(), settings)
-            .await
-            .unwrap();
+        App::start(sandbox.client(), Db::sqlite(path).unwrap(), settings).await
+    }
+
+    /// A job of `item-1`, made at time 0 to run from time 0.
+    async fn add_job(app: &App, id: &str, kind: &str, state: &str) {
         app.db
             .execute(
                 "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at)
-                 VALUES ('job-1', 'sync', 'item-1', 'a test', 'queued', 0, 0)",
-                params![],
+                 VALUES ($1, $2, 'item-1', 'a test', $3, 0, 0)",
+                params![id, kind, state],
             )
             .await
             .unwrap();
+    }
+
+    /// A replica with no job workers of its own, on a new SQLite file, and a queued job.
+    async fn replica_and_job(sandbox: &plaid_sandbox::Sandbox) -> Arc<App> {
+        let app = replica(sandbox, &new_database()).await.unwrap();
+        add_job(&app, "job-1", "sync", "queued").await;
         app
     }
 
@@ -1202,14 +1217,7 @@ mod tests {
     async fn one_job_of_an_item_runs_at_a_time() {
         let sandbox = plaid_sandbox::Sandbox::start().await;
         let app = replica_and_job(&sandbox).await;
-        app.db
-            .execute(
-                "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at)
-                 VALUES ('job-2', 'check', 'item-1', 'a test', 'queued', 0, 0)",
-                params![],
-            )
-            .await
-            .unwrap();
+        add_job(&app, "job-2", "check", "queued").await;
         let first = claim(&app, claim_owner(&app)).await.unwrap().unwrap();
         let second = app
             .db
@@ -1326,14 +1334,8 @@ mod tests {
     #[tokio::test]
     async fn the_migration_leaves_one_running_job_per_item() {
         let sandbox = plaid_sandbox::Sandbox::start().await;
-        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("jobs-{}.sqlite3", random_id()));
-        let start = || async {
-            let mut settings = Settings::new("http://127.0.0.1:9/webhooks/plaid", sandbox.uri());
-            settings.workers = 0;
-            App::start(sandbox.client(), Db::sqlite(&path).unwrap(), settings).await
-        };
-        let app = start().await.unwrap();
+        let path = new_database();
+        let app = replica(&sandbox, &path).await.unwrap();
         app.db
             .execute("DROP INDEX jobs_one_running", params![])
             .await
@@ -1345,15 +1347,7 @@ mod tests {
             ("d-remove", "remove", "running"),
             ("e-remove", "remove", "queued"),
         ] {
-            app.db
-                .execute(
-                    "INSERT INTO jobs (id, kind, item_id, reason, state, run_after, created_at,
-                                       lease_until)
-                     VALUES ($1, $2, 'item-1', 'a test', $3, 0, 0, 5)",
-                    params![id, kind, state],
-                )
-                .await
-                .unwrap();
+            add_job(&app, id, kind, state).await;
         }
         app.db
             .execute(
@@ -1363,7 +1357,7 @@ mod tests {
             .await
             .unwrap();
         app.stop_workers();
-        let app = start().await.expect("the migration runs");
+        let app = replica(&sandbox, &path).await.expect("the migration runs");
         let rows = app
             .db
             .query("SELECT id, state FROM jobs ORDER BY id", params![])

@@ -1424,24 +1424,17 @@ async fn a_webhook_not_answered_200_is_sent_again_signed_anew() {
     );
 }
 
-#[test]
-fn the_binary_prints_its_url_first_and_serves_any_language() {
+/// The binary with `args`, and the base URL it prints first. In a process group of its own,
+/// so a test can kill it as a group: under scripts/conformance.sh the binary starts Prism's
+/// proxy as its child, which a SIGKILL of the binary alone left running (found after a CI
+/// run).
+fn binary(args: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
-    // In a process group of its own, killed as a group at the end: under scripts/conformance.sh
-    // the binary starts Prism's proxy as its child, which a SIGKILL of the binary alone left
-    // running (found after a CI run).
     let mut child = Command::new(env!("CARGO_BIN_EXE_plaid-sandbox"))
         .process_group(0)
-        .args([
-            "--client-id",
-            "cli-id",
-            "--secret",
-            "cli-secret",
-            "--seed",
-            "5",
-        ])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -1450,13 +1443,30 @@ fn the_binary_prints_its_url_first_and_serves_any_language() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let url = line.trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    (child, line.trim().to_owned())
+}
+
+/// A runtime for a plain `#[test]` that drives the binary.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
-    runtime.block_on(async {
+        .unwrap()
+}
+
+#[test]
+fn the_binary_prints_its_url_first_and_serves_any_language() {
+    use std::process::Command;
+    let (mut child, url) = binary(&[
+        "--client-id",
+        "cli-id",
+        "--secret",
+        "cli-secret",
+        "--seed",
+        "5",
+    ]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    runtime().block_on(async {
         let http = reqwest::Client::new();
         let call = |path: &str, body: Value, secret: &'static str| {
             http.post(format!("{url}{path}"))
@@ -1503,25 +1513,9 @@ fn the_binary_prints_its_url_first_and_serves_any_language() {
 /// call in flight got an empty reply).
 #[test]
 fn the_binary_answers_what_it_is_answering_before_it_stops() {
-    use std::io::{BufRead, BufReader};
-    use std::os::unix::process::CommandExt;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plaid-sandbox"))
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().to_owned();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let status = runtime.block_on(async {
+    use std::process::Command;
+    let (mut child, url) = binary(&[]);
+    let status = runtime().block_on(async {
         let http = reqwest::Client::new();
         let injected = http
             .post(format!("{url}/__sandbox/faults"))

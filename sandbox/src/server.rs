@@ -775,15 +775,23 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                 _ => None,
             };
             // A path no request can have would make a fault that never fires, and a test
-            // that expects it pass for the wrong reason.
+            // that expects it pass for the wrong reason. A fault matches a request's path as
+            // written: an operation's path, or one its template takes (`/fdx/consents/c-1`
+            // for `/fdx/consents/{consentId}`), without a trailing slash.
             let path = match body.get("path") {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(path)) => match spec() {
-                    Ok(spec) if spec.operations().any(|op| op.path == *path) => {
+                    Ok(spec)
+                        if !path.contains(['{', '?', '#'])
+                            && (path == "/" || !path.ends_with('/'))
+                            && ["POST", "GET"]
+                                .iter()
+                                .any(|method| spec.find(method, path).is_some()) =>
+                    {
                         Ok(Some(path.clone()))
                     }
                     _ => Err(format!(
-                        "path {path:?} is not an operation of the spec (GET /__sandbox/operations lists them)"
+                        "path {path:?} is not a path of an operation of the spec (GET /__sandbox/operations lists them)"
                     )),
                 },
                 Some(_) => Err("path must be a string".to_owned()),

@@ -89,6 +89,7 @@ async fn a_fault_for_a_path_that_is_no_operation_is_refused() {
         json!("/transactions/sync/"),
         json!("/Transactions/Sync"),
         json!("/nope"),
+        json!("/fdx/consents/{consentId}"),
         json!(42),
     ] {
         let (status, answer) = post(
@@ -100,14 +101,28 @@ async fn a_fault_for_a_path_that_is_no_operation_is_refused() {
         .await;
         assert_eq!(status, 400, "{path}: {answer}");
     }
-    let (status, _) = post(
-        &sandbox,
-        "/__sandbox/faults",
-        json!({ "fault": "server_error", "path": "/institutions/get" }),
-        &[],
-    )
-    .await;
-    assert_eq!(status, 200);
+    for path in ["/fdx/consents/c-1", "/institutions/get"] {
+        let (status, answer) = post(
+            &sandbox,
+            "/__sandbox/faults",
+            json!({ "fault": "server_error", "path": path }),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 200, "{path}: {answer}");
+    }
+    let consent = reqwest::Client::new()
+        .get(format!("{}/fdx/consents/c-1", sandbox.uri()))
+        .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+        .header("PLAID-SECRET", plaid_sandbox::SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        consent.status(),
+        500,
+        "the fault for a templated path fires"
+    );
     let (status, _) = post(
         &sandbox,
         "/institutions/get",

@@ -55,10 +55,12 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    /// A clock from `base`, taken between 0001-01-01 and [`clock_limit`].
+    /// A clock from `base` in whole seconds (so that a frozen clock moves by exactly what
+    /// is added), taken between 0001-01-01 and [`clock_limit`].
     pub(crate) fn new(base: DateTime<Utc>, frozen: bool) -> Self {
+        use chrono::SubsecRound;
         Clock {
-            base: base.clamp(clock_floor(), clock_limit()),
+            base: base.clamp(clock_floor(), clock_limit()).trunc_subsecs(0),
             started: std::time::Instant::now(),
             frozen,
             added: chrono::Duration::zero(),
@@ -585,5 +587,24 @@ mod tests {
             later(DateTime::<Utc>::MAX_UTC, LOGIN_LIFE),
             DateTime::<Utc>::MAX_UTC
         );
+    }
+
+    /// The clock reads in whole seconds, as Plaid's timestamps are, and a frozen clock moves
+    /// by exactly what is added: two moves of 500 ms are one second, whatever fraction of a
+    /// second it started at.
+    #[test]
+    fn the_clock_reads_whole_seconds_and_a_frozen_one_moves_by_what_is_added() {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 2)
+            .unwrap()
+            .and_hms_milli_opt(12, 0, 0, 700)
+            .unwrap()
+            .and_utc();
+        let whole = chrono::Timelike::with_nanosecond(&start, 0).unwrap();
+        let mut clock = Clock::new(start, true);
+        assert_eq!(clock.now(), whole);
+        clock.advance(std::time::Duration::from_millis(500));
+        assert_eq!(clock.now(), whole);
+        clock.advance(std::time::Duration::from_millis(500));
+        assert_eq!(clock.now(), whole + chrono::Duration::seconds(1));
     }
 }

@@ -17,6 +17,25 @@ async fn ok(sandbox: &Sandbox, path: &str, body: Value) -> Value {
     answer
 }
 
+/// A call Plaid refuses with 400: its `error_code`.
+async fn refused(sandbox: &Sandbox, path: &str, body: Value) -> Value {
+    let (status, answer) = post(sandbox, path, body, &[]).await;
+    assert_eq!(status, 400, "{path}: {answer}");
+    answer["error_code"].clone()
+}
+
+/// The accounts a `/transactions/recurring/get` answer has streams on, sorted, each once.
+fn stream_accounts(answer: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = ["inflow_streams", "outflow_streams"]
+        .iter()
+        .flat_map(|k| answer[*k].as_array().unwrap())
+        .map(|s| s["account_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// The first webhook sent with `code` for `item_id` (waiting up to 10 s for it).
 async fn webhook(sandbox: &Sandbox, item_id: &str, code: &str) -> Value {
     for _ in 0..1000 {
@@ -232,13 +251,7 @@ async fn recurring_transactions_update_names_only_accounts_with_streams() {
         json!({ "access_token": access }),
     )
     .await;
-    let mut with_streams: Vec<&str> = ["inflow_streams", "outflow_streams"]
-        .iter()
-        .flat_map(|k| streams[*k].as_array().unwrap())
-        .map(|s| s["account_id"].as_str().unwrap())
-        .collect();
-    with_streams.sort_unstable();
-    with_streams.dedup();
+    let with_streams = stream_accounts(&streams);
     assert!(!with_streams.is_empty(), "{streams}");
     ok(
         &sandbox,
@@ -264,17 +277,7 @@ async fn recurring_transactions_update_names_only_accounts_with_streams() {
 async fn recurring_get_filters_by_its_top_level_account_ids() {
     let sandbox = Sandbox::start().await;
     let (_, access) = item(&sandbox, json!(["transactions"]), json!({})).await;
-    let accounts = |answer: &Value| {
-        let mut ids: Vec<String> = ["inflow_streams", "outflow_streams"]
-            .iter()
-            .flat_map(|k| answer[*k].as_array().unwrap())
-            .map(|s| s["account_id"].as_str().unwrap().to_owned())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    let all = accounts(
+    let all = stream_accounts(
         &ok(
             &sandbox,
             "/transactions/recurring/get",
@@ -289,23 +292,21 @@ async fn recurring_get_filters_by_its_top_level_account_ids() {
         json!({ "access_token": access, "account_ids": [all[0]] }),
     )
     .await;
-    assert_eq!(accounts(&one), vec![all[0].clone()], "{one}");
+    assert_eq!(stream_accounts(&one), vec![all[0].clone()], "{one}");
     let none_named = ok(
         &sandbox,
         "/transactions/recurring/get",
         json!({ "access_token": access, "account_ids": [] }),
     )
     .await;
-    assert_eq!(accounts(&none_named), all, "{none_named}");
-    let (status, answer) = post(
+    assert_eq!(stream_accounts(&none_named), all, "{none_named}");
+    let code = refused(
         &sandbox,
         "/transactions/recurring/get",
         json!({ "access_token": access, "account_ids": ["not-an-account"] }),
-        &[],
     )
     .await;
-    assert_eq!(status, 400, "{answer}");
-    assert_eq!(answer["error_code"], "INVALID_ACCOUNT_ID", "{answer}");
+    assert_eq!(code, "INVALID_ACCOUNT_ID");
 }
 
 /// An operation answered from the spec talks about the Item its token opens (its `item_id`
@@ -323,16 +324,14 @@ async fn spec_answers_name_the_item_their_token_opens() {
     .await;
     assert_eq!(listed["item_id"], item_id.as_str(), "{listed}");
     assert_eq!(listed["institution_id"], "ins_109508", "{listed}");
-    let (status, answer) = post(
+    let code = refused(
         &sandbox,
         "/asset_report/create",
         json!({ "access_tokens": [access, "access-sandbox-00000000-0000-0000-0000-000000000000"],
                 "days_requested": 30 }),
-        &[],
     )
     .await;
-    assert_eq!(status, 400, "{answer}");
-    assert_eq!(answer["error_code"], "INVALID_ACCESS_TOKEN", "{answer}");
+    assert_eq!(code, "INVALID_ACCESS_TOKEN");
 }
 
 /// Plaid's timestamps are whole seconds (`2020-03-27T12:56:34Z` in its examples); the

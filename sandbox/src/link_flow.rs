@@ -57,6 +57,18 @@ fn session<'s>(state: &'s mut State, body: &Value) -> Result<&'s mut LinkSession
         })
 }
 
+/// The session a call names, while it has no outcome: a Link session ends once (in a public
+/// token or an exit), and a finished session takes no further login, answer, choice or exit.
+fn open_session<'s>(state: &'s mut State, body: &Value) -> Result<&'s mut LinkSession, Failure> {
+    let session = session(state, body)?;
+    if session.outcome.is_some() {
+        return Err(Failure::invalid_field(
+            "this Link session has ended; open Link again for a new one",
+        ));
+    }
+    Ok(session)
+}
+
 /// Answers one `/__sandbox/link/<command>` call.
 pub(crate) fn handle(
     state_lock: &Mutex<State>,
@@ -226,6 +238,17 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
         .to_owned();
     let token = str_field(body, "link_token")?.to_owned();
     let link = handlers::live_link_token(state, &token)?.clone();
+    open_session(state, body)?;
+    // Link lists only the banks of the token's countries (see `search`); a login elsewhere is
+    // a bank the user could not have picked.
+    if link.item_id.is_none()
+        && !institutions::find(&institution_id)
+            .is_some_and(|b| link.country_codes.iter().any(|c| c == b.country))
+    {
+        return Err(Failure::code("INVALID_INSTITUTION").message(format!(
+            "{institution_id} is not offered in this link token's country_codes"
+        )));
+    }
     let (item, update_of) = match &link.item_id {
         Some(item_id) => {
             let existing = state
@@ -298,7 +321,7 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
         }
         None => accounts_step(&item, request_id),
     };
-    let session = session(state, body)?;
+    let session = open_session(state, body)?;
     session.login = Some(Login {
         item,
         mfa_rounds_done: 0,
@@ -318,7 +341,7 @@ fn mfa(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failu
                 .collect()
         })
         .unwrap_or_default();
-    let session = session(state, body)?;
+    let session = open_session(state, body)?;
     let login = session
         .login
         .as_mut()
@@ -361,7 +384,7 @@ fn complete(state: &mut State, body: &Value, request_id: &str) -> Result<Value, 
                 .collect()
         })
         .unwrap_or_default();
-    let login = session(state, body)?
+    let login = open_session(state, body)?
         .login
         .clone()
         .ok_or_else(|| Failure::invalid_field("log in before choosing accounts"))?;
@@ -467,8 +490,16 @@ fn exit(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fail
         .and_then(institutions::find)
         .map(|b| (b.id.to_owned(), b.name.to_owned()));
     let error = body.get("error").filter(|e| e.is_object()).cloned();
+    if error
+        .as_ref()
+        .is_some_and(|e| e.to_string().len() > MAX_EVENT_BYTES)
+    {
+        return Err(Failure::invalid_field(format!(
+            "an exit's error takes at most {MAX_EVENT_BYTES} bytes"
+        )));
+    }
     let now = state.now();
-    let session = session(state, body)?;
+    let session = open_session(state, body)?;
     session.finished_at = Some(now);
     session.outcome = Some(SessionOutcome::Exit {
         error,
@@ -493,6 +524,10 @@ const MAX_SESSIONS: usize = 100;
 /// The largest event a session records: Plaid's event metadata is a few hundred bytes.
 const MAX_EVENT_BYTES: usize = 16 * 1024;
 
+/// What a session's events take at most, all together (a Link session has a few dozen
+/// events): with [`MAX_SESSIONS`], a link token's record stays under 26 MB.
+const MAX_SESSION_EVENT_BYTES: usize = 256 * 1024;
+
 fn event(state: &mut State, body: &Value) -> Result<Value, Failure> {
     let name = str_field(body, "event_name")?.to_owned();
     let metadata = body.get("metadata").cloned().unwrap_or(Value::Null);
@@ -503,7 +538,13 @@ fn event(state: &mut State, body: &Value) -> Result<Value, Failure> {
     }
     let now = state.now();
     let session = session(state, body)?;
-    if session.events.len() < 1_000 {
+    let kept: usize = session
+        .events
+        .iter()
+        .map(|(name, _, metadata)| name.len() + metadata.to_string().len())
+        .sum();
+    let size = name.len() + metadata.to_string().len();
+    if session.events.len() < 1_000 && kept + size <= MAX_SESSION_EVENT_BYTES {
         session.events.push((name, now, metadata));
     }
     Ok(json!({}))

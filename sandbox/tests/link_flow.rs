@@ -459,3 +459,104 @@ async fn link_token_get_names_events_by_uuid_and_keeps_the_exits_request_id() {
         );
     }
 }
+
+/// Review round 14: `complete` never looked at the session's outcome, so one login completed
+/// three times gave three public tokens (two exchanged into two Items), and `exit` after a
+/// success overwrote it in `/link/token/get`. A Link session ends once: after its outcome,
+/// every call that would change it is refused.
+#[tokio::test]
+async fn a_session_ends_once() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let token = link_token(&client, None).await;
+    let id = session(&sandbox, &token).await;
+    let ids = json!({ "link_token": token, "link_session_id": id });
+    let mut login = ids.clone();
+    login["institution_id"] = json!("ins_109508");
+    login["username"] = json!("user_good");
+    login["password"] = json!("pass_good");
+    call(&sandbox, "login", login.clone()).await.unwrap();
+    let mut choose = ids.clone();
+    choose["accounts"] = json!([0]);
+    let done = call(&sandbox, "complete", choose.clone()).await.unwrap();
+    let public_token = done["public_token"].as_str().unwrap().to_owned();
+
+    for (command, body) in [
+        ("complete", choose),
+        ("login", login),
+        (
+            "mfa",
+            json!({ "link_token": token, "link_session_id": id, "answers": ["1234"] }),
+        ),
+        (
+            "exit",
+            json!({ "link_token": token, "link_session_id": id, "status": "requires_credentials" }),
+        ),
+    ] {
+        let (status, body) = call(&sandbox, command, body).await.expect_err(command);
+        assert_eq!(status, 400, "{command}: {body}");
+        assert_eq!(body["error_code"], "INVALID_FIELD", "{command}: {body}");
+        assert!(
+            body["error_message"].as_str().unwrap().contains("ended"),
+            "{command}: {body}"
+        );
+    }
+    // Events after the outcome (Link's HANDOFF comes just after it) are still recorded.
+    call(
+        &sandbox,
+        "event",
+        json!({ "link_token": token, "link_session_id": id, "event_name": "HANDOFF" }),
+    )
+    .await
+    .unwrap();
+
+    let report = client
+        .link_token_get(&LinkTokenGetRequest::new(token.as_str()))
+        .await
+        .unwrap();
+    let report = serde_json::to_value(&report).unwrap();
+    let session = &report["link_sessions"][0];
+    assert_eq!(
+        session["results"]["item_add_results"][0]["public_token"],
+        public_token.as_str(),
+        "{report}"
+    );
+    assert!(session["exit"].is_null(), "{report}");
+    assert_eq!(
+        session["results"]["item_add_results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Review round 14: institution search honoured the link token's `country_codes`, login did
+/// not: a US-only token logged in at a Canadian bank and got a public token for it.
+#[tokio::test]
+async fn login_is_refused_at_a_bank_outside_the_tokens_countries() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let token = link_token(&client, None).await;
+    let found = call(
+        &sandbox,
+        "institutions",
+        json!({ "link_token": token, "query": "ins_43" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found["institutions"], json!([]));
+    let id = session(&sandbox, &token).await;
+    let (status, body) = call(
+        &sandbox,
+        "login",
+        json!({
+            "link_token": token, "link_session_id": id, "institution_id": "ins_43",
+            "username": "user_good", "password": "pass_good",
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error_code"], "INVALID_INSTITUTION", "{body}");
+}

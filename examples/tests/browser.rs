@@ -246,6 +246,30 @@ impl Browser {
         }
     }
 
+    /// Waits until keyboard focus is on `want`: `<data-action, else id, else tag>@<item's li
+    /// id, if in one>`: a page that rebuilds its list must put focus back where the user was.
+    async fn wait_focus(&self, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = self
+                .page()
+                .execute(
+                    "var a = document.activeElement; if (!a) { return ''; } \
+                     var li = a.closest('li.item'); \
+                     return (a.getAttribute('data-action') || a.id || a.tagName.toLowerCase()) \
+                       + '@' + (li ? li.id : '');",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if now == want {
+                return;
+            }
+            assert!(Instant::now() < deadline, "focus is on {now}, never {want}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Saves a screenshot as `target/tmp/screenshots/<name>.png`, and as
     /// `docs/images/<name>.png` with `UPDATE_SCREENSHOTS=1` when `for_docs`.
     async fn screenshot(&self, name: &str, for_docs: bool) {
@@ -471,11 +495,25 @@ async fn a_new_user_links_a_bank_and_sees_transactions() {
         .status();
     assert_eq!(again.as_u16(), 409);
     b.status("Synced:").await;
+    // Review round 14: the list was rebuilt under the user's feet and focus fell to <body>.
+    b.wait_focus(&format!("sync@item-{item}")).await;
     b.click(&format!("#item-{item} [data-action=transactions]"))
         .await;
     b.wait_text(&format!("#item-{item} caption"), "transactions")
         .await;
     b.screenshot("backend-page", true).await;
+
+    // Disconnect asks once more, then the Item stays listed as disconnected, focus on its name.
+    b.click(&format!("#item-{item} [data-action=disconnect]"))
+        .await;
+    b.wait_text(&format!("#item-{item} [data-action=disconnect]"), "Really")
+        .await;
+    b.click(&format!("#item-{item} [data-action=disconnect]"))
+        .await;
+    b.status("Disconnected").await;
+    b.wait_text(&format!("#item-{item} .facts"), "disconnected")
+        .await;
+    b.wait_focus(&format!("h3@item-{item}")).await;
     b.close().await;
 }
 

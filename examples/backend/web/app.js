@@ -7,6 +7,8 @@
   var config = null;
   var linkLoaded = null;
   var user = sessionStorage.getItem('user') || '';
+  // The item button the user last pressed: where focus goes back when the list is rebuilt.
+  var lastAction = null;
   var $ = function (id) { return document.getElementById(id); };
 
   function status(text, isError) {
@@ -21,7 +23,12 @@
       init.headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    var response = await fetch(path, init);
+    var response;
+    try {
+      response = await fetch(path, init);
+    } catch (e) {
+      return { status: 0, body: { error: 'The backend could not be reached (' + e.message + ').' } };
+    }
     var data = null;
     try { data = await response.json(); } catch (e) { data = null; }
     return { status: response.status, body: data || {} };
@@ -112,22 +119,29 @@
 
   async function sync(item, button) {
     button.disabled = true;
-    var r = await api('POST', '/api/items/' + item.item_id + '/sync');
-    if (r.status === 202) {
-      status('Sync started.');
-      await follow(r.body.job_id);
-    } else if (r.status === 409) {
-      status('A sync of this bank is already running.', true);
-    } else {
-      status(r.body.error || 'Could not sync', true);
+    try {
+      var r = await api('POST', '/api/items/' + item.item_id + '/sync');
+      if (r.status === 202) {
+        status('Sync started.');
+        await follow(r.body.job_id);
+      } else if (r.status === 409) {
+        status('A sync of this bank is already running.', true);
+      } else {
+        status(r.body.error || 'Could not sync', true);
+      }
+    } finally {
+      button.disabled = false;
     }
-    button.disabled = false;
   }
 
   // Follows a sync job to its end, then shows the new state.
   async function follow(jobId) {
     for (var i = 0; i < 300; i++) {
       var r = await api('GET', '/api/jobs/' + jobId);
+      if (r.status !== 200) {
+        status(r.body.error || 'The sync could not be followed', true);
+        return refresh();
+      }
       if (r.body.state === 'done') {
         status('Synced: ' + r.body.added + ' new, ' + r.body.modified + ' changed, ' +
           r.body.removed + ' removed.');
@@ -161,6 +175,9 @@
     var open = li.querySelector('table');
     if (open) { open.remove(); button.textContent = 'Show transactions'; return; }
     var r = await api('GET', '/api/items/' + item.item_id + '/transactions');
+    if (r.status !== 200 || !Array.isArray(r.body.transactions)) {
+      return status(r.body.error || 'Could not load the transactions', true);
+    }
     var table = el('table', {}, [
       el('caption', { text: r.body.transactions.length + ' transactions, newest first' }),
       el('thead', {}, [el('tr', {}, ['Date', 'Description', 'Category', 'Amount'].map(function (h) {
@@ -194,8 +211,16 @@
 
   async function refresh() {
     var r = await api('GET', '/api/items');
+    if (r.status !== 200) {
+      status(r.body.error || 'Could not load your banks', true);
+      return [];
+    }
     var items = r.body.items || [];
     var list = $('items');
+    // Focus inside the list (or lost to <body> by a button disabled while it worked) goes back
+    // to the same button of the rebuilt Item, or to its name if the button is gone.
+    var active = document.activeElement;
+    var refocus = lastAction && (!active || active === document.body || list.contains(active));
     list.textContent = '';
     $('empty').hidden = items.length > 0;
     items.forEach(function (item) {
@@ -211,10 +236,13 @@
       var button = function (action, label, fn, cls) {
         var b = el('button', { type: 'button', 'data-action': action, className: cls || '' });
         b.textContent = label;
-        b.addEventListener('click', function () { fn(item, b, li); });
+        b.addEventListener('click', function () {
+          lastAction = { item: item.item_id, action: action };
+          Promise.resolve(fn(item, b, li)).catch(function (e) { status(e.message, true); });
+        });
         return b;
       };
-      li.appendChild(el('h3', { text: item.institution || 'A bank' }));
+      li.appendChild(el('h3', { text: item.institution || 'A bank', tabindex: '-1' }));
       li.appendChild(el('p', { className: 'facts muted', text: facts }));
       if (item.error) {
         li.appendChild(el('p', { className: 'warning', 'data-error': item.error, text: needsLogin
@@ -234,6 +262,12 @@
       li.appendChild(actions);
       list.appendChild(li);
     });
+    if (refocus) {
+      var again = document.getElementById('item-' + lastAction.item);
+      var target = again && (again.querySelector('[data-action="' + lastAction.action + '"]') ||
+        again.querySelector('h3'));
+      (target || $('connect')).focus();
+    }
     document.body.setAttribute('data-items', String(items.length));
     return items;
   }

@@ -1,8 +1,8 @@
 //! A guide to the crate, one page per topic, in reading order. Every example here is
 //! compiled as a doctest.
 //!
-//! 1. [Getting started](getting_started): add the crate, make a client, link a sandbox Item
-//!    and read its transactions, offline, in a few minutes.
+//! 1. [Getting started](getting_started): add the crate, make a client from your Plaid keys,
+//!    link an Item in Plaid's sandbox without the Link UI and read its accounts.
 //! 2. [Configuration](configuration): keys and environment from the environment or a
 //!    builder, timeouts, proxies, and what `build()` refuses.
 //! 3. [Errors](errors): what each `Error` variant means, which are retried, and how to match

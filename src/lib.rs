@@ -55,8 +55,8 @@
 //!
 //! Access, public, processor and user tokens and the client secret are newtypes
 //! ([`AccessToken`], …): `Debug` redacts the value and they have no `Display`, so the real
-//! value is text only through `expose_secret()`; error messages are scrubbed of anything that
-//! looks like a token.
+//! value is text only through `expose_secret()`, `into_secret()` or serializing it; error
+//! messages are scrubbed of anything that looks like a token.
 //!
 //! ## Building against a newer spec
 //!

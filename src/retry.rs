@@ -8,7 +8,11 @@
 //!   connection or any other `5xx` (a gateway's or a CDN's), when Plaid may have answered and
 //!   billed;
 //! * writes only when they carry an `idempotency_key` (sent unchanged on every attempt, so
-//!   Plaid performs the write once), under the same rules as reads;
+//!   Plaid performs the write once), under the same rules as reads; but a write whose key
+//!   Plaid honours only after a wait (`/wallet/transaction/execute` and
+//!   `/payment_initiation/payment/reverse`, one minute:
+//!   [`key_retry_delay`](crate::OperationInfo::key_retry_delay)) is never repeated once it
+//!   may have reached Plaid;
 //! * any call whose connection could not be made at all: the request never left the machine.
 //!
 //! The wait is exponential backoff with jitter, or the server's `Retry-After` when it sends one

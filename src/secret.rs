@@ -11,7 +11,8 @@
 //! let token = AccessToken::new("access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6");
 //! assert_eq!(format!("{token:?}"), "AccessToken(access-sandbox-[redacted])");
 //!
-//! // The one way to the value, to store it (encrypted) or hand it to another system:
+//! // The value, to store it (encrypted) or hand it to another system (`into_secret()` takes
+//! // the token and returns its `String`):
 //! let to_store: String = token.expose_secret().to_owned();
 //! assert_eq!(to_store, "access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6");
 //! // And back, when the stored value is used again:
@@ -96,10 +97,10 @@ macro_rules! token_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         ///
-        /// `Debug` redacts the value and there is no `Display`;
-        /// [`expose_secret`](Self::expose_secret) is the one way to read it. It serializes as
-        /// a plain JSON string, and refuses to serialize a redacted placeholder
-        /// (`…[redacted]`), which is never a token.
+        /// `Debug` redacts the value and there is no `Display`; read it with
+        /// [`expose_secret`](Self::expose_secret) or take it with
+        /// [`into_secret`](Self::into_secret). It serializes as a plain JSON string, and
+        /// refuses to serialize a redacted placeholder (`…[redacted]`), which is never a token.
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);

@@ -167,11 +167,13 @@ impl TransactionsSync {
         self
     }
 
-    /// The wait before asking again for a page that failed with a transient error, doubling
-    /// with each failure in a row up to 30 s, or longer when the error's `Retry-After` says so
-    /// (up to the client's [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)).
-    /// By default twice the client's [`RetryPolicy::initial_backoff`](crate::RetryPolicy::initial_backoff):
-    /// 1 s with the default policy. A restart after
+    /// The wait before asking again for a page that failed with a transient error: by default
+    /// twice the client's
+    /// [`RetryPolicy::initial_backoff`](crate::RetryPolicy::initial_backoff), 1 s with the
+    /// default policy. It doubles with each failure in a row, at most five times (to 32 times
+    /// the first wait), and is never more than 30 s, whatever is set here; an error's
+    /// `Retry-After`, when longer, is waited instead (up to the client's
+    /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)). A restart after
     /// `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION` does not wait.
     pub fn restart_backoff(mut self, backoff: Duration) -> Self {
         self.restart_backoff = Some(backoff);

@@ -288,7 +288,7 @@ impl Ledger {
     /// cursor (nothing lost, nothing doubled), and returns that position.
     fn assert_store_matches(
         &self,
-        store: &BTreeMap<String, (f64, String)>,
+        store: &BTreeMap<String, (f64, Option<String>)>,
         batch: &plaid_sdk::sync::SyncBatch,
         context: &str,
     ) -> usize {
@@ -304,7 +304,7 @@ impl Ledger {
 
 /// Applies a completed sync to the app's store, as an app does: upsert added and modified,
 /// delete removed.
-fn apply(store: &mut BTreeMap<String, (f64, String)>, batch: &plaid_sdk::sync::SyncBatch) {
+fn apply(store: &mut BTreeMap<String, (f64, Option<String>)>, batch: &plaid_sdk::sync::SyncBatch) {
     for t in batch.added.iter().chain(&batch.modified) {
         store.insert(t.transaction_id.clone(), (t.amount, t.name.clone()));
     }
@@ -327,7 +327,7 @@ fn parse_cursor(c: &str) -> Option<(usize, Option<u64>)> {
 }
 
 /// The state a correct client holds after applying `log`: id -> (amount, name).
-fn replay(log: &[Change]) -> BTreeMap<String, (f64, String)> {
+fn replay(log: &[Change]) -> BTreeMap<String, (f64, Option<String>)> {
     let mut state = BTreeMap::new();
     for change in log {
         match change {
@@ -336,7 +336,7 @@ fn replay(log: &[Change]) -> BTreeMap<String, (f64, String)> {
                     t["transaction_id"].as_str().unwrap().to_owned(),
                     (
                         t["amount"].as_f64().unwrap(),
-                        t["name"].as_str().unwrap().to_owned(),
+                        t["name"].as_str().map(str::to_owned),
                     ),
                 );
             }
@@ -387,7 +387,7 @@ async fn nothing_is_lost_or_doubled_whatever_fails_over_many_seeds() {
         let ledger = Arc::new(Mutex::new(Ledger::new(seed, template.clone(), 4, 8)));
         let server = fake(ledger.clone(), "/transactions/sync").await;
         let client = client(&server, 2);
-        let mut store: BTreeMap<String, (f64, String)> = BTreeMap::new();
+        let mut store: BTreeMap<String, (f64, Option<String>)> = BTreeMap::new();
         let mut cursor: Option<String> = None;
         // Small pages make long loops, which mutations interrupt more often.
         let count = 5 + seed % 9;
@@ -456,7 +456,7 @@ async fn nothing_is_lost_or_doubled_under_any_mix_of_faults() {
             .timeout(Duration::from_millis(150))
             .build()
             .unwrap();
-        let mut store: BTreeMap<String, (f64, String)> = BTreeMap::new();
+        let mut store: BTreeMap<String, (f64, Option<String>)> = BTreeMap::new();
         let mut cursor: Option<String> = None;
         let count = 5 + seed % 9;
         for round in 0..6 {

@@ -21,7 +21,9 @@
 //!    required beside its `allOf` (`PaymentInitiationPaymentGetResponse.bacs`).
 //! 5. `format: uuid`, `pattern`, `minLength`/`maxLength` and numeric bounds are dropped: they
 //!    would turn plain strings into validated newtypes that fail to parse when Plaid relaxes a
-//!    rule, and need extra crates.
+//!    rule, and need extra crates. `format: float` becomes `double`: the spec's floats are
+//!    amounts of money (`contribution_amount_12m`), which an `f32` rounds to the nearest 0.125
+//!    from 1,000,000 up (1234567.89 read back as 1234567.9).
 //! 6. `additionalProperties: false` is dropped: Plaid adds fields without notice.
 //! 7. The `client_id`/`secret` body fields are removed: the client sends credentials in headers.
 //!    A request left with no field is closed, so that it is an empty struct, not a map.
@@ -39,12 +41,14 @@
 //!     impls (a tenth of the crate's compile time) that users must unwrap with `.0`. The token
 //!     schemas are kept, for their redacting newtypes.
 //! 12. A success response whose schema is a binary string is a file, whatever media type it
-//!     declares: the vendored spec declares `/statements/download` (a PDF) as JSON. Its media
-//!     type becomes `application/octet-stream`, so the client returns the bytes.
-//! 13. An array whose items reference a nullable schema (rewrite 4 took the `nullable` off the
-//!     schema itself) gets items that are explicitly nullable, `{allOf: [$ref], nullable:
-//!     true}`, so a `null` item parses as `None` (`Vec<Option<T>>`) instead of failing the
-//!     whole response: rewrite 4's optional properties do not reach array items.
+//!     declares: spec 1.482.3 declares `/statements/download` (a PDF) as JSON (1.697.4 says
+//!     `application/pdf`). Its media type becomes `application/octet-stream`, so the client
+//!     returns the bytes.
+//! 13. An array in a response whose items reference a nullable schema (rewrite 4 took the
+//!     `nullable` off the schema itself) gets items that are explicitly nullable, `{allOf:
+//!     [$ref], nullable: true}`, so a `null` item parses as `None` (`Vec<Option<T>>`) instead
+//!     of failing the whole response: rewrite 4's optional properties do not reach array items.
+//!     Requests keep `Vec<T>`: a caller has no reason to send a `null` item.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -148,6 +152,8 @@ pub struct Stats {
     pub properties_made_optional: usize,
     /// Validation keywords dropped (rewrite 5).
     pub constraints_dropped: usize,
+    /// `format: float` numbers made `double` (rewrite 5).
+    pub floats_widened: usize,
     /// `additionalProperties: false` dropped (rewrite 6).
     pub closed_objects_opened: usize,
     /// `client_id` / `secret` body fields removed (rewrite 7).
@@ -182,7 +188,9 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
     let in_responses = response_schemas(spec);
     for_each_schema(spec, &mut |path, schema| {
         make_nullable_refs_optional(schema, &nullable, &mut stats);
-        make_nullable_items_nullable(schema, &nullable, &mut stats);
+        if is_response_schema(path, &in_responses) {
+            make_nullable_items_nullable(schema, &nullable, &mut stats);
+        }
         make_deprecated_optional(schema, &deprecated, &mut stats);
         inline_null_enums(path, schema, &mut stats);
         drop_constraints(schema, &mut stats);
@@ -198,6 +206,62 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
     add_token_schemas(spec);
     inline_aliases(spec, &mut stats)?;
     Ok(stats)
+}
+
+/// Fails when a rewrite keyed on Plaid's names found nothing to do in a real spec (a
+/// normalized one, with the [`Stats`] [`normalize`] returned): a renamed `APIClientID` would
+/// otherwise give every request `client_id` and `secret` fields, and a renamed schema of
+/// [`SCHEMA_SECRET_FIELDS`] a plain `String` secret, without a word. (The unit tests'
+/// small documents have neither, so [`normalize`] itself does not ask.)
+pub fn check_coverage(spec: &Value, stats: &Stats) -> Result<(), Error> {
+    if stats.credential_fields_removed == 0 {
+        let names: Vec<&str> = CREDENTIAL_REFS.iter().map(|(_, r)| *r).collect();
+        return Err(err(
+            "components/schemas",
+            format!(
+                "rewrite 7 removed no client_id/secret body field: no request references {}; \
+                 update CREDENTIAL_REFS to the spec's names",
+                names.join(" or ")
+            ),
+        ));
+    }
+    if stats.token_fields_typed == 0 {
+        return Err(err(
+            "components/schemas",
+            "rewrite 8 typed no token field: update TOKEN_FIELDS to the spec's names",
+        ));
+    }
+    // A listed field may be missing from an older spec (1.482.3's end customers had no
+    // production secret), but a schema that has none of its listed fields renamed them, and a
+    // listed field that is there must have been typed.
+    for (schema, field, canonical) in SCHEMA_SECRET_FIELDS {
+        let Some(target) = spec.pointer(&format!("/components/schemas/{schema}")) else {
+            continue; // not in this spec (the OAuth requests came after 1.482.3)
+        };
+        let at = format!("components/schemas/{schema}/properties/{field}");
+        match target.pointer(&format!("/properties/{field}")) {
+            None if !SCHEMA_SECRET_FIELDS.iter().any(|(s, f, _)| {
+                s == schema && target.pointer(&format!("/properties/{f}")).is_some()
+            }) =>
+            {
+                return Err(err(
+                    at,
+                    "SCHEMA_SECRET_FIELDS names it, but the schema has none of the fields \
+                     the list names for it: update the list",
+                ));
+            }
+            Some(p) if referenced(p) != Some(&format!("#/components/schemas/{canonical}")) => {
+                return Err(err(
+                    at,
+                    format!(
+                        "SCHEMA_SECRET_FIELDS names it as a secret, but it is not a string: {p}"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn check_shape(spec: &Value) -> Result<(), Error> {
@@ -540,6 +604,11 @@ fn drop_constraints(schema: &mut Map<String, Value>, stats: &mut Stats) {
         schema.remove("format");
         stats.constraints_dropped += 1;
     }
+    let is_number = schema.get("type").and_then(Value::as_str) == Some("number");
+    if is_number && schema.get("format").and_then(Value::as_str) == Some("float") {
+        schema.insert("format".into(), Value::String("double".into()));
+        stats.floats_widened += 1;
+    }
 }
 
 fn open_closed_objects(schema: &mut Map<String, Value>, stats: &mut Stats) {
@@ -743,17 +812,8 @@ fn make_inherited_optional(
             inherited(components, nested, depth + 1, out);
         }
     }
-    for_each_schema(spec, &mut |_, schema| {
-        let (Some(parts), Some(_)) = (
-            schema.get("allOf").and_then(Value::as_array),
-            schema.get("required"),
-        ) else {
-            return Ok(());
-        };
-        let mut props = Vec::new();
-        for part in parts {
-            inherited(&components, part, 0, &mut props);
-        }
+    // The names, among `props`, to make optional: (nullable by reference, deprecated).
+    let judge = |props: Vec<(&String, &Value)>| {
         let (mut to_null, mut to_deprecated) = (Vec::new(), Vec::new());
         for (name, p) in props {
             if referenced(p).is_some_and(|r| nullable.contains(r)) {
@@ -764,8 +824,41 @@ fn make_inherited_optional(
                 to_deprecated.push(name.clone());
             }
         }
-        stats.properties_made_optional += remove_required(schema, &to_null);
-        stats.deprecated_made_optional += remove_required(schema, &to_deprecated);
+        (to_null, to_deprecated)
+    };
+    for_each_schema(spec, &mut |_, schema| {
+        let Some(parts) = schema.get("allOf").and_then(Value::as_array).cloned() else {
+            return Ok(());
+        };
+        if schema.contains_key("required") {
+            let mut props = Vec::new();
+            for part in &parts {
+                inherited(&components, part, 0, &mut props);
+            }
+            let (to_null, to_deprecated) = judge(props);
+            stats.properties_made_optional += remove_required(schema, &to_null);
+            stats.deprecated_made_optional += remove_required(schema, &to_deprecated);
+        }
+        // An inline part may require what a sibling part defines (`Transaction`'s second part
+        // requires `name`, which `TransactionBase` defines as deprecated).
+        for (i, part) in parts.iter().enumerate() {
+            if part.get("$ref").is_some() || part.get("required").is_none() {
+                continue;
+            }
+            let mut props = Vec::new();
+            for sibling in parts.iter().enumerate().filter(|(j, _)| *j != i) {
+                inherited(&components, sibling.1, 0, &mut props);
+            }
+            let (to_null, to_deprecated) = judge(props);
+            if let Some(part) = schema
+                .get_mut("allOf")
+                .and_then(|p| p.get_mut(i))
+                .and_then(Value::as_object_mut)
+            {
+                stats.properties_made_optional += remove_required(part, &to_null);
+                stats.deprecated_made_optional += remove_required(part, &to_deprecated);
+            }
+        }
         Ok(())
     })
 }
@@ -1152,10 +1245,22 @@ mod tests {
                                  "items": { "allOf": [{ "$ref": "#/components/schemas/Score" }] } },
                     "plain": { "type": "array", "items": { "$ref": "#/components/schemas/Plain" } },
                 } },
+                "Filter": { "type": "object", "properties": {
+                    "scores": { "type": "array", "items": { "$ref": "#/components/schemas/Score" } },
+                } },
             }),
-            json!({}),
+            json!({ "/r": { "post": {
+                "requestBody": { "content": { "application/json": {
+                    "schema": { "$ref": "#/components/schemas/Filter" } } } },
+                "responses": { "200": { "content": { "application/json": {
+                    "schema": { "$ref": "#/components/schemas/Report" } } } } } } } }),
         );
         let stats = normalize(&mut v).unwrap();
+        // Review round 14: a request's list stays `Vec<T>` (this failed: `Vec<Option<T>>`).
+        assert_eq!(
+            schemas(&v)["Filter"]["properties"]["scores"]["items"],
+            json!({ "$ref": "#/components/schemas/Score" })
+        );
         let report = &schemas(&v)["Report"]["properties"];
         let nullable =
             json!({ "allOf": [{ "$ref": "#/components/schemas/Score" }], "nullable": true });
@@ -1396,6 +1501,161 @@ mod tests {
         let stats = normalize(&mut v).unwrap();
         assert_eq!(schemas(&v)["Risk"]["required"], json!(["score", "kept"]));
         assert_eq!(stats.deprecated_made_optional, 2);
+    }
+
+    /// Review round 14: `Transaction`'s second `allOf` part requires `name`, which its first
+    /// part (`TransactionBase`) defines as deprecated; rewrite 10 looked only at a `required`
+    /// beside the `allOf`, so `name` stayed a required `String` (this test failed).
+    #[test]
+    fn a_part_requiring_what_a_sibling_part_defines_as_deprecated_or_nullable() {
+        let mut v = spec_with(
+            json!({
+                "Loc": { "type": "object", "nullable": true, "properties": {} },
+                "Base": { "type": "object", "required": ["id"], "properties": {
+                    "id": { "type": "string" },
+                    "name": { "type": "string", "deprecated": true },
+                    "location": { "$ref": "#/components/schemas/Loc" } } },
+                "T": { "allOf": [
+                    { "$ref": "#/components/schemas/Base" },
+                    { "type": "object", "required": ["name", "location", "id", "own"],
+                      "properties": { "own": { "type": "string" } } },
+                ] },
+            }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        assert_eq!(
+            schemas(&v)["T"]["allOf"][1]["required"],
+            json!(["id", "own"])
+        );
+        assert_eq!(schemas(&v)["Base"]["required"], json!(["id"]));
+        assert_eq!(stats.deprecated_made_optional, 1);
+        assert_eq!(stats.properties_made_optional, 1);
+    }
+
+    /// Review round 14: `format: float` gave `f32` to amounts of money
+    /// (`InvestmentsAuth401kContributionDetails.contribution_amount_12m`); this test failed.
+    #[test]
+    fn floats_become_doubles() {
+        let mut v = spec_with(
+            json!({ "Fees": { "type": "object", "properties": {
+                "amount": { "type": "number", "format": "float" },
+                "rate": { "type": "number", "format": "double" },
+                "count": { "type": "integer", "format": "int32" } } } }),
+            json!({}),
+        );
+        let stats = normalize(&mut v).unwrap();
+        let p = &schemas(&v)["Fees"]["properties"];
+        assert_eq!(p["amount"], json!({ "type": "number", "format": "double" }));
+        assert_eq!(p["rate"], json!({ "type": "number", "format": "double" }));
+        assert_eq!(p["count"], json!({ "type": "integer", "format": "int32" }));
+        assert_eq!(stats.floats_widened, 1);
+        let as_f32: f32 = "1234567.89".parse().unwrap();
+        assert_eq!(f64::from(as_f32), 1_234_567.875, "what an f32 keeps of it");
+    }
+
+    /// Review round 14: a renamed `APIClientID` or a renamed secret schema would have made the
+    /// name-keyed rewrites do nothing, silently.
+    #[test]
+    fn a_name_keyed_rewrite_that_finds_nothing_fails_the_build() {
+        let request = |props: Value| {
+            spec_with(
+                json!({ "Req": { "type": "object", "properties": props },
+                        "APIClientID": { "type": "string" },
+                        "APISecret": { "type": "string" } }),
+                json!({ "/x": { "post": {
+                    "requestBody": { "content": { "application/json": {
+                        "schema": { "$ref": "#/components/schemas/Req" } } } },
+                    "responses": { "200": { "description": "ok" } } } } }),
+            )
+        };
+        let mut good = request(json!({
+            "client_id": { "$ref": "#/components/schemas/APIClientID" },
+            "secret": { "$ref": "#/components/schemas/APISecret" },
+            "access_token": { "type": "string" } }));
+        let stats = normalize(&mut good).unwrap();
+        check_coverage(&good, &stats).unwrap();
+
+        let mut renamed = request(json!({
+            "client_id": { "$ref": "#/components/schemas/ClientIdentifier" },
+            "access_token": { "type": "string" } }));
+        let stats = normalize(&mut renamed).unwrap();
+        let e = check_coverage(&renamed, &stats).unwrap_err();
+        assert!(e.problem.contains("CREDENTIAL_REFS"), "{e}");
+
+        let mut changed = request(json!({
+            "secret": { "$ref": "#/components/schemas/APISecret" },
+            "access_token": { "type": "string" } }));
+        changed["components"]["schemas"]["OAuthRevokeRequest"] = json!({ "type": "object", "properties": { "secret": { "type": "string" },
+                    "token": { "type": "object" } } });
+        let stats = normalize(&mut changed).unwrap();
+        let e = check_coverage(&changed, &stats).unwrap_err();
+        assert_eq!(
+            e.location,
+            "components/schemas/OAuthRevokeRequest/properties/token"
+        );
+    }
+
+    /// Every rewrite still finds its cases in the vendored spec and in the older spec CI also
+    /// builds (`../shared/specs`, beside the checkout), and the name-keyed ones all match.
+    #[test]
+    fn every_rewrite_finds_its_cases_in_the_real_specs() {
+        // The checkout: codegen's parent, or the SDK's own directory when plaid-sdk's tests
+        // compile this file.
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = [here, &here.join("..")]
+            .into_iter()
+            .find(|d| d.join("spec/plaid.json").is_file())
+            .expect("the vendored spec beside the generator")
+            .to_path_buf();
+        let mut specs = vec![root.join("spec/plaid.json")];
+        // The JSON ones (the shared YAML is the vendored spec's version); this file is also
+        // compiled into plaid-sdk's tests, which have no YAML reader.
+        if let Ok(shared) = std::fs::read_dir(root.join("../shared/specs")) {
+            specs.extend(
+                shared
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "json")),
+            );
+        }
+        for path in specs {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut spec: Value = serde_json::from_str(&text).unwrap();
+            let old = spec["info"]["version"]
+                .as_str()
+                .is_some_and(|v| v.ends_with("1.482.3"));
+            let stats = normalize(&mut spec).unwrap();
+            check_coverage(&spec, &stats).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let at = path.display();
+            for (rewrite, count) in [
+                ("3 default responses", stats.default_responses_split),
+                ("4 nullable schemas", stats.nullable_schemas),
+                ("4 optional properties", stats.properties_made_optional),
+                ("5 constraints", stats.constraints_dropped),
+                ("6 closed objects", stats.closed_objects_opened),
+                ("7 credentials", stats.credential_fields_removed),
+                ("8 tokens", stats.token_fields_typed),
+                ("9 defaults", stats.defaults_documented),
+                ("10 deprecated", stats.deprecated_made_optional),
+                ("11 aliases", stats.aliases_inlined),
+                ("13 nullable items", stats.nullable_items),
+            ] {
+                assert!(count > 0, "{at}: rewrite {rewrite} found nothing");
+            }
+            // Only the older spec declares a PDF as JSON; only the newer has floats and
+            // enum values YAML reads as numbers (`PrismCashScoreVersion`).
+            assert_eq!(stats.enum_values_stringified > 0, !old, "{at}: rewrite 1");
+            assert_eq!(stats.binary_responses > 0, old, "{at}: rewrite 12");
+            assert_eq!(stats.floats_widened > 0, !old, "{at}: rewrite 5's floats");
+            assert!(
+                old || spec
+                    .pointer("/components/schemas/Transaction/allOf/1/required")
+                    .and_then(Value::as_array)
+                    .is_none_or(|r| !r.iter().any(|n| n == "name")),
+                "{at}: Transaction.name is deprecated (since after 1.482.3)"
+            );
+        }
     }
 
     #[test]

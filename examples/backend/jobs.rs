@@ -751,7 +751,11 @@ async fn sync(app: &App, item_id: &str) -> Result<Done, Failed> {
                     item_id,
                     t.account_id.clone(),
                     t.date.to_string(),
-                    t.merchant_name.clone().unwrap_or_else(|| t.name.clone()),
+                    // `name` is deprecated (Plaid keeps sending it): the merchant first.
+                    t.merchant_name
+                        .clone()
+                        .or_else(|| t.name.clone())
+                        .unwrap_or_default(),
                     t.amount,
                     t.personal_finance_category
                         .as_ref()

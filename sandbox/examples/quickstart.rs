@@ -125,7 +125,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "  {} {:<30} {:>9.2} {}{}",
             t.date,
-            t.merchant_name.as_deref().unwrap_or(&t.name),
+            t.merchant_name
+                .as_deref()
+                .or(t.name.as_deref())
+                .unwrap_or(""),
             t.amount,
             t.iso_currency_code.as_deref().unwrap_or(""),
             if t.pending { "  (pending)" } else { "" }

@@ -126,7 +126,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for t in batch.added.iter().chain(&batch.modified) {
         saved.transactions.insert(
             t.transaction_id.clone(),
-            (t.date.to_string(), t.name.clone(), t.amount, t.pending),
+            (
+                t.date.to_string(),
+                t.merchant_name
+                    .clone()
+                    .or_else(|| t.name.clone())
+                    .unwrap_or_default(),
+                t.amount,
+                t.pending,
+            ),
         );
     }
     for id in batch.removed_ids() {

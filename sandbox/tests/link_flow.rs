@@ -50,6 +50,15 @@ async fn session(sandbox: &Sandbox, token: &str) -> String {
         .to_owned()
 }
 
+/// A login at First Platypus Bank as `user_good` with `password`, in the session `ids` names.
+fn login_body(ids: &Value, password: &str) -> Value {
+    let mut login = ids.clone();
+    login["institution_id"] = json!("ins_109508");
+    login["username"] = json!("user_good");
+    login["password"] = json!(password);
+    login
+}
+
 #[tokio::test]
 async fn a_session_ends_in_a_public_token_whose_accounts_link_promised() {
     let sandbox = Sandbox::start().await;
@@ -75,10 +84,7 @@ async fn a_session_ends_in_a_public_token_whose_accounts_link_promised() {
     assert_eq!(first["institution_id"], "ins_109508");
 
     let ids = json!({ "link_token": token, "link_session_id": id });
-    let mut login = ids.clone();
-    login["institution_id"] = json!("ins_109508");
-    login["username"] = json!("user_good");
-    login["password"] = json!("pass_good");
+    let login = login_body(&ids, "pass_good");
     let step = call(&sandbox, "login", login).await.unwrap();
     assert_eq!(step["next"], "select_account");
     let shown = step["accounts"].as_array().unwrap().len();
@@ -172,10 +178,7 @@ async fn mfa_questions_must_be_answered_before_accounts_are_shown() {
     let token = link_token(&sandbox.client(), None).await;
     let id = session(&sandbox, &token).await;
     let ids = json!({ "link_token": token, "link_session_id": id });
-    let mut login = ids.clone();
-    login["institution_id"] = json!("ins_109508");
-    login["username"] = json!("user_good");
-    login["password"] = json!("mfa_device");
+    let login = login_body(&ids, "mfa_device");
     let step = call(&sandbox, "login", login).await.unwrap();
     assert_eq!(step["next"], "mfa");
     assert_eq!(step["mfa"]["type"], "device");
@@ -227,10 +230,7 @@ async fn update_mode_repairs_the_item_and_keeps_its_accounts() {
     assert_eq!(started["account_selection_enabled"], false);
     let id = started["link_session_id"].as_str().unwrap();
     let ids = json!({ "link_token": token, "link_session_id": id });
-    let mut login = ids.clone();
-    login["institution_id"] = json!("ins_109508");
-    login["username"] = json!("user_good");
-    login["password"] = json!("pass_good");
+    let login = login_body(&ids, "pass_good");
     call(&sandbox, "login", login).await.unwrap();
     let mut choose = ids.clone();
     choose["accounts"] = json!([0]);
@@ -471,10 +471,7 @@ async fn a_session_ends_once() {
     let token = link_token(&client, None).await;
     let id = session(&sandbox, &token).await;
     let ids = json!({ "link_token": token, "link_session_id": id });
-    let mut login = ids.clone();
-    login["institution_id"] = json!("ins_109508");
-    login["username"] = json!("user_good");
-    login["password"] = json!("pass_good");
+    let login = login_body(&ids, "pass_good");
     call(&sandbox, "login", login.clone()).await.unwrap();
     let mut choose = ids.clone();
     choose["accounts"] = json!([0]);

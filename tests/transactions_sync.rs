@@ -306,7 +306,12 @@ impl Ledger {
 /// delete removed.
 fn apply(store: &mut BTreeMap<String, (f64, Option<String>)>, batch: &plaid_sdk::sync::SyncBatch) {
     for t in batch.added.iter().chain(&batch.modified) {
-        store.insert(t.transaction_id.clone(), (t.amount, t.name.clone()));
+        // Read through JSON: `name` is a `String` in specs before 1.697.4, an `Option` since
+        // it became deprecated, and these tests run against both.
+        let name = serde_json::to_value(&t.name)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned));
+        store.insert(t.transaction_id.clone(), (t.amount, name));
     }
     for id in batch.removed_ids() {
         store.remove(&id);

@@ -58,7 +58,8 @@ fn session<'s>(state: &'s mut State, body: &Value) -> Result<&'s mut LinkSession
 }
 
 /// The session a call names, while it has no outcome: a Link session ends once (in a public
-/// token or an exit), and a finished session takes no further login, answer, choice or exit.
+/// token or an exit), and a finished session takes no further login or MFA answer, nor a
+/// choice of accounts or an exit (but see [`replayed_success`]).
 fn open_session<'s>(state: &'s mut State, body: &Value) -> Result<&'s mut LinkSession, Failure> {
     let session = session(state, body)?;
     if session.outcome.is_some() {
@@ -67,6 +68,32 @@ fn open_session<'s>(state: &'s mut State, body: &Value) -> Result<&'s mut LinkSe
         ));
     }
     Ok(session)
+}
+
+/// A session's success, answered again as `complete` first answered it (same public token):
+/// to a `complete` whose answer was lost, and to an `exit` the user confirmed while that
+/// answer was on its way (the page then hands the app this success, which the sandbox has
+/// recorded, rather than an exit it has not).
+fn replayed_success(session: &LinkSession, request_id: &str) -> Option<Value> {
+    let Some(SessionOutcome::Success {
+        public_token,
+        institution_id,
+        institution_name,
+        accounts,
+    }) = &session.outcome
+    else {
+        return None;
+    };
+    Some(json!({
+        "public_token": public_token,
+        "request_id": request_id,
+        "metadata": {
+            "institution": { "name": institution_name, "institution_id": institution_id },
+            "accounts": accounts,
+            "link_session_id": session.id,
+            "transfer_status": null,
+        },
+    }))
 }
 
 /// Answers one `/__sandbox/link/<command>` call.
@@ -117,6 +144,7 @@ fn start(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
             started_at: now,
             finished_at: None,
             events: Vec::new(),
+            events_bytes: 0,
             outcome: None,
             login: None,
         });
@@ -384,6 +412,9 @@ fn complete(state: &mut State, body: &Value, request_id: &str) -> Result<Value, 
                 .collect()
         })
         .unwrap_or_default();
+    if let Some(done) = replayed_success(session(state, body)?, request_id) {
+        return Ok(done);
+    }
     let login = open_session(state, body)?
         .login
         .clone()
@@ -499,6 +530,9 @@ fn exit(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fail
         )));
     }
     let now = state.now();
+    if let Some(done) = replayed_success(session(state, body)?, request_id) {
+        return Ok(done);
+    }
     let session = open_session(state, body)?;
     session.finished_at = Some(now);
     session.outcome = Some(SessionOutcome::Exit {
@@ -524,27 +558,23 @@ const MAX_SESSIONS: usize = 100;
 /// The largest event a session records: Plaid's event metadata is a few hundred bytes.
 const MAX_EVENT_BYTES: usize = 16 * 1024;
 
-/// What a session's events take at most, all together (a Link session has a few dozen
-/// events): with [`MAX_SESSIONS`], a link token's record stays under 26 MB.
+/// What a session's events take at most, as JSON text, all together (a Link session has a
+/// few dozen events): with [`MAX_SESSIONS`], 25.6 MiB of text per link token at most.
 const MAX_SESSION_EVENT_BYTES: usize = 256 * 1024;
 
 fn event(state: &mut State, body: &Value) -> Result<Value, Failure> {
     let name = str_field(body, "event_name")?.to_owned();
     let metadata = body.get("metadata").cloned().unwrap_or(Value::Null);
-    if name.len() + metadata.to_string().len() > MAX_EVENT_BYTES {
+    let size = name.len() + metadata.to_string().len();
+    if size > MAX_EVENT_BYTES {
         return Err(Failure::invalid_field(format!(
             "an event's name and metadata take at most {MAX_EVENT_BYTES} bytes"
         )));
     }
     let now = state.now();
     let session = session(state, body)?;
-    let kept: usize = session
-        .events
-        .iter()
-        .map(|(name, _, metadata)| name.len() + metadata.to_string().len())
-        .sum();
-    let size = name.len() + metadata.to_string().len();
-    if session.events.len() < 1_000 && kept + size <= MAX_SESSION_EVENT_BYTES {
+    if session.events.len() < 1_000 && session.events_bytes + size <= MAX_SESSION_EVENT_BYTES {
+        session.events_bytes += size;
         session.events.push((name, now, metadata));
     }
     Ok(json!({}))

@@ -500,6 +500,7 @@ pub(crate) fn link_success(
         started_at: now,
         finished_at: Some(now),
         events: Vec::new(),
+        events_bytes: 0,
         outcome: None,
         login: None,
     };
@@ -644,6 +645,7 @@ pub(crate) fn link_update(
             started_at: now,
             finished_at: Some(now),
             events: Vec::new(),
+        events_bytes: 0,
             login: None,
             outcome: Some(SessionOutcome::Success {
                 public_token,

@@ -462,8 +462,9 @@ async fn link_token_get_names_events_by_uuid_and_keeps_the_exits_request_id() {
 
 /// Review round 14: `complete` never looked at the session's outcome, so one login completed
 /// three times gave three public tokens (two exchanged into two Items), and `exit` after a
-/// success overwrote it in `/link/token/get`. A Link session ends once: after its outcome,
-/// every call that would change it is refused.
+/// success overwrote it in `/link/token/get`. A Link session ends once: after a success,
+/// `complete` and `exit` answer that same success again (a lost answer, an exit confirmed
+/// while it was on its way), and a login or an MFA answer is refused; after an exit, all four.
 #[tokio::test]
 async fn a_session_ends_once() {
     let sandbox = Sandbox::start().await;
@@ -478,18 +479,17 @@ async fn a_session_ends_once() {
     let done = call(&sandbox, "complete", choose.clone()).await.unwrap();
     let public_token = done["public_token"].as_str().unwrap().to_owned();
 
-    for (command, body) in [
-        ("complete", choose),
-        ("login", login),
-        (
-            "mfa",
-            json!({ "link_token": token, "link_session_id": id, "answers": ["1234"] }),
-        ),
-        (
-            "exit",
-            json!({ "link_token": token, "link_session_id": id, "status": "requires_credentials" }),
-        ),
-    ] {
+    let mut other_choice = choose.clone();
+    other_choice["accounts"] = json!([0, 1]);
+    let mut exit = ids.clone();
+    exit["status"] = json!("requires_account_selection");
+    for (command, body) in [("complete", other_choice), ("exit", exit.clone())] {
+        let again = call(&sandbox, command, body).await.expect(command);
+        assert_eq!(again["public_token"], public_token.as_str(), "{command}");
+        assert_eq!(again["metadata"], done["metadata"], "{command}");
+    }
+    let mfa = json!({ "link_token": token, "link_session_id": id, "answers": ["1234"] });
+    for (command, body) in [("login", login), ("mfa", mfa)] {
         let (status, body) = call(&sandbox, command, body).await.expect_err(command);
         assert_eq!(status, 400, "{command}: {body}");
         assert_eq!(body["error_code"], "INVALID_FIELD", "{command}: {body}");
@@ -512,20 +512,64 @@ async fn a_session_ends_once() {
         .await
         .unwrap();
     let report = serde_json::to_value(&report).unwrap();
-    let session = &report["link_sessions"][0];
+    let recorded = &report["link_sessions"][0];
     assert_eq!(
-        session["results"]["item_add_results"][0]["public_token"],
+        recorded["results"]["item_add_results"][0]["public_token"],
         public_token.as_str(),
         "{report}"
     );
-    assert!(session["exit"].is_null(), "{report}");
+    assert!(recorded["exit"].is_null(), "{report}");
     assert_eq!(
-        session["results"]["item_add_results"]
+        recorded["results"]["item_add_results"]
             .as_array()
             .unwrap()
             .len(),
         1
     );
+
+    // A session that ended in an exit takes nothing more.
+    let id = session(&sandbox, &token).await;
+    let ids = json!({ "link_token": token, "link_session_id": id });
+    let mut exit = ids.clone();
+    exit["status"] = json!("requires_credentials");
+    call(&sandbox, "exit", exit.clone()).await.unwrap();
+    for (command, body) in [("exit", exit), ("login", login_body(&ids, "pass_good"))] {
+        let (status, body) = call(&sandbox, command, body).await.expect_err(command);
+        assert_eq!(status, 400, "{command}: {body}");
+    }
+}
+
+/// Review round 14: a session's events and an exit's error are bounded, so a page (or any
+/// client) cannot grow the sandbox's record of a link token without end.
+#[tokio::test]
+async fn a_sessions_events_and_exit_error_are_bounded() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let token = link_token(&client, None).await;
+    let id = session(&sandbox, &token).await;
+    let ids = json!({ "link_token": token, "link_session_id": id });
+    let filler = "x".repeat(15_000);
+    for _ in 0..20 {
+        let mut event = ids.clone();
+        event["event_name"] = json!("TRANSITION_VIEW");
+        event["metadata"] = json!({ "view_name": filler });
+        call(&sandbox, "event", event).await.unwrap();
+    }
+    let report = client
+        .link_token_get(&LinkTokenGetRequest::new(token.as_str()))
+        .await
+        .unwrap();
+    let report = serde_json::to_value(&report).unwrap();
+    let kept = report["link_sessions"][0]["events"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(kept, 17, "256 KiB of 15 kB events");
+
+    let mut exit = ids.clone();
+    exit["error"] = json!({ "error_code": "X", "error_message": "y".repeat(17_000) });
+    let (status, body) = call(&sandbox, "exit", exit).await.unwrap_err();
+    assert_eq!(status, 400, "{body}");
 }
 
 /// Review round 14: institution search honoured the link token's `country_codes`, login did

@@ -217,10 +217,17 @@
     }
     var items = r.body.items || [];
     var list = $('items');
-    // Focus inside the list (or lost to <body> by a button disabled while it worked) goes back
-    // to the same button of the rebuilt Item, or to its name if the button is gone.
+    // Focus inside the list goes back to the same button of the rebuilt Item, or to its name
+    // if the button is gone; focus lost to <body> (a button disabled while it worked) goes to
+    // the button the user last pressed.
     var active = document.activeElement;
-    var refocus = lastAction && (!active || active === document.body || list.contains(active));
+    var refocus = null;
+    if (active && active !== document.body && list.contains(active)) {
+      var holder = active.closest('li.item');
+      refocus = holder && { item: holder.id.replace(/^item-/, ''), action: active.getAttribute('data-action') };
+    } else if (!active || active === document.body) {
+      refocus = lastAction;
+    }
     list.textContent = '';
     $('empty').hidden = items.length > 0;
     items.forEach(function (item) {
@@ -263,8 +270,8 @@
       list.appendChild(li);
     });
     if (refocus) {
-      var again = document.getElementById('item-' + lastAction.item);
-      var target = again && (again.querySelector('[data-action="' + lastAction.action + '"]') ||
+      var again = document.getElementById('item-' + refocus.item);
+      var target = again && ((refocus.action && again.querySelector('[data-action="' + refocus.action + '"]')) ||
         again.querySelector('h3'));
       (target || $('connect')).focus();
     }
@@ -295,6 +302,7 @@
     });
     $('signout').addEventListener('click', function () {
       user = '';
+      lastAction = null;
       sessionStorage.removeItem('user');
       status('');
       show();

@@ -1010,6 +1010,20 @@ fn response_schemas(spec: &Value) -> BTreeSet<String> {
             }
         }
     }
+    // Webhook bodies (a schema with `webhook_type` and `webhook_code`, as webhooks.rs reads
+    // them) are parsed as responses are.
+    for (name, schema) in spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let props = schema.get("properties");
+        if props.is_some_and(|p| p.get("webhook_type").is_some() && p.get("webhook_code").is_some())
+        {
+            roots.insert(format!("#/components/schemas/{name}"));
+        }
+    }
     reachable(spec, roots)
 }
 
@@ -1248,6 +1262,10 @@ mod tests {
                 "Filter": { "type": "object", "properties": {
                     "scores": { "type": "array", "items": { "$ref": "#/components/schemas/Score" } },
                 } },
+                "ScoresWebhook": { "type": "object", "properties": {
+                    "webhook_type": { "type": "string" }, "webhook_code": { "type": "string" },
+                    "scores": { "type": "array", "items": { "$ref": "#/components/schemas/Score" } },
+                } },
             }),
             json!({ "/r": { "post": {
                 "requestBody": { "content": { "application/json": {
@@ -1256,10 +1274,15 @@ mod tests {
                     "schema": { "$ref": "#/components/schemas/Report" } } } } } } } }),
         );
         let stats = normalize(&mut v).unwrap();
-        // Review round 14: a request's list stays `Vec<T>` (this failed: `Vec<Option<T>>`).
+        // Review round 14: a request's list stays `Vec<T>` (this failed: `Vec<Option<T>>`); a
+        // webhook body's is read as a response's.
         assert_eq!(
             schemas(&v)["Filter"]["properties"]["scores"]["items"],
             json!({ "$ref": "#/components/schemas/Score" })
+        );
+        assert_eq!(
+            schemas(&v)["ScoresWebhook"]["properties"]["scores"]["items"]["nullable"],
+            true
         );
         let report = &schemas(&v)["Report"]["properties"];
         let nullable =
@@ -1275,7 +1298,7 @@ mod tests {
             json!(["scores"]),
             "the list itself stays required"
         );
-        assert_eq!(stats.nullable_items, 2);
+        assert_eq!(stats.nullable_items, 3);
     }
 
     #[test]

@@ -50,6 +50,15 @@ async fn session(sandbox: &Sandbox, token: &str) -> String {
         .to_owned()
 }
 
+/// What `/link/token/get` says of `token`, as JSON.
+async fn link_token_report(client: &PlaidClient, token: &str) -> Value {
+    let report = client
+        .link_token_get(&LinkTokenGetRequest::new(token))
+        .await
+        .unwrap();
+    serde_json::to_value(&report).unwrap()
+}
+
 /// A login at First Platypus Bank as `user_good` with `password`, in the session `ids` names.
 fn login_body(ids: &Value, password: &str) -> Value {
     let mut login = ids.clone();
@@ -127,11 +136,7 @@ async fn a_session_ends_in_a_public_token_whose_accounts_link_promised() {
     assert_eq!(got, want);
 
     // /link/token/get reports the session and its outcome.
-    let report = client
-        .link_token_get(&LinkTokenGetRequest::new(token.as_str()))
-        .await
-        .unwrap();
-    let report = serde_json::to_value(&report).unwrap();
+    let report = link_token_report(&client, &token).await;
     let sessions = report["link_sessions"].as_array().expect("sessions listed");
     assert_eq!(sessions.len(), 1, "{report}");
     assert_eq!(sessions[0]["link_session_id"], id.as_str());
@@ -306,11 +311,7 @@ async fn exit_is_recorded_with_its_status_and_institution() {
     .unwrap_err();
     assert_eq!(status, 400);
 
-    let report = client
-        .link_token_get(&LinkTokenGetRequest::new(token.as_str()))
-        .await
-        .unwrap();
-    let report = serde_json::to_value(&report).unwrap();
+    let report = link_token_report(&client, &token).await;
     assert_eq!(
         report["link_sessions"][0]["exit"]["metadata"]["status"], "institution_not_found",
         "{report}"
@@ -396,13 +397,9 @@ async fn account_select_shows_only_what_the_products_and_filters_allow() {
             .all(|a| a == "depository/checking" || a.starts_with("credit/")),
         "{filtered:?}"
     );
-    let got = client
-        .link_token_get(&LinkTokenGetRequest::new(token))
-        .await
-        .unwrap();
+    let got = link_token_report(&client, &token).await;
     assert_eq!(
-        serde_json::to_value(got.metadata.account_filters).unwrap(),
-        filters,
+        got["metadata"]["account_filters"], filters,
         "/link/token/get echoes the filters"
     );
     // Nothing left to show: Plaid's error, not an empty pane.
@@ -437,11 +434,7 @@ async fn link_token_get_names_events_by_uuid_and_keeps_the_exits_request_id() {
         .as_str()
         .unwrap()
         .to_owned();
-    let got = client
-        .link_token_get(&LinkTokenGetRequest::new(token))
-        .await
-        .unwrap();
-    let got = serde_json::to_value(&got).unwrap();
+    let got = link_token_report(&client, &token).await;
     let session = &got["link_sessions"][0];
     assert_eq!(
         session["exit"]["metadata"]["request_id"],
@@ -507,11 +500,7 @@ async fn a_session_ends_once() {
     .await
     .unwrap();
 
-    let report = client
-        .link_token_get(&LinkTokenGetRequest::new(token.as_str()))
-        .await
-        .unwrap();
-    let report = serde_json::to_value(&report).unwrap();
+    let report = link_token_report(&client, &token).await;
     let recorded = &report["link_sessions"][0];
     assert_eq!(
         recorded["results"]["item_add_results"][0]["public_token"],
@@ -555,11 +544,7 @@ async fn a_sessions_events_and_exit_error_are_bounded() {
         event["metadata"] = json!({ "view_name": filler });
         call(&sandbox, "event", event).await.unwrap();
     }
-    let report = client
-        .link_token_get(&LinkTokenGetRequest::new(token.as_str()))
-        .await
-        .unwrap();
-    let report = serde_json::to_value(&report).unwrap();
+    let report = link_token_report(&client, &token).await;
     let kept = report["link_sessions"][0]["events"]
         .as_array()
         .unwrap()

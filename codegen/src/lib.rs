@@ -107,7 +107,9 @@ pub fn run() -> Result<(), String> {
     let mut bounds = spec::bounds(&spec);
     let mut accepts = spec::accept_headers(&spec);
     let required_nullable = spec::required_nullable(&spec);
-    let stats = normalize::normalize(&mut spec).map_err(|e| format!("{at}: {e}"))?;
+    let webhook_bodies: Vec<String> = webhook_kinds.iter().map(|w| w.schema.clone()).collect();
+    let stats =
+        normalize::normalize(&mut spec, &webhook_bodies).map_err(|e| format!("{at}: {e}"))?;
     normalize::check_coverage(&spec, &stats).map_err(|e| format!("{at}: {e}"))?;
     // Product features: without `full`, generate only the enabled families (and the core).
     let enabled = |feature: &str| {

@@ -175,8 +175,9 @@ pub struct Stats {
     pub nullable_items: usize,
 }
 
-/// Applies every rewrite to `spec`, in place.
-pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
+/// Applies every rewrite to `spec`, in place. `webhook_bodies` names the schemas of webhook
+/// bodies (`webhooks::analyze`): they are parsed as responses are.
+pub fn normalize(spec: &mut Value, webhook_bodies: &[String]) -> Result<Stats, Error> {
     check_shape(spec)?;
     let mut stats = Stats::default();
     stringify_enum_values(spec, &mut stats)?;
@@ -185,7 +186,7 @@ pub fn normalize(spec: &mut Value) -> Result<Stats, Error> {
     mark_binary_responses(spec, &mut stats);
     let nullable = strip_schema_nullability(spec, &mut stats);
     let deprecated = deprecated_schemas(spec);
-    let in_responses = response_schemas(spec);
+    let in_responses = response_schemas(spec, webhook_bodies);
     for_each_schema(spec, &mut |path, schema| {
         make_nullable_refs_optional(schema, &nullable, &mut stats);
         if is_response_schema(path, &in_responses) {
@@ -997,7 +998,7 @@ pub(crate) fn reachable(spec: &Value, roots: BTreeSet<String>) -> BTreeSet<Strin
 }
 
 /// The component schemas a response can contain: every schema reachable from a response.
-fn response_schemas(spec: &Value) -> BTreeSet<String> {
+fn response_schemas(spec: &Value, webhook_bodies: &[String]) -> BTreeSet<String> {
     let mut roots = BTreeSet::new();
     for item in spec["paths"]
         .as_object()
@@ -1010,20 +1011,11 @@ fn response_schemas(spec: &Value) -> BTreeSet<String> {
             }
         }
     }
-    // Webhook bodies (a schema with `webhook_type` and `webhook_code`, as webhooks.rs reads
-    // them) are parsed as responses are.
-    for (name, schema) in spec
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let props = schema.get("properties");
-        if props.is_some_and(|p| p.get("webhook_type").is_some() && p.get("webhook_code").is_some())
-        {
-            roots.insert(format!("#/components/schemas/{name}"));
-        }
-    }
+    roots.extend(
+        webhook_bodies
+            .iter()
+            .map(|name| format!("#/components/schemas/{name}")),
+    );
     reachable(spec, roots)
 }
 
@@ -1083,12 +1075,12 @@ mod tests {
     #[test]
     fn rejects_documents_that_are_not_openapi_3_0() {
         let mut v = json!({ "swagger": "2.0" });
-        let e = normalize(&mut v).unwrap_err();
+        let e = normalize(&mut v, &[]).unwrap_err();
         assert_eq!(e.location, "openapi");
         assert!(e.problem.contains("3.0"), "{e}");
         let mut v = json!({ "openapi": "3.0.0", "paths": {} });
         assert_eq!(
-            normalize(&mut v).unwrap_err().location,
+            normalize(&mut v, &[]).unwrap_err().location,
             "components/schemas"
         );
     }
@@ -1104,7 +1096,7 @@ mod tests {
             }),
             json!({}),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let s = schemas(&v);
         assert_eq!(s["PrismVersion"]["enum"], json!(["3", "4", "4.1", "true"]));
         assert!(s["PrismVersion"]["description"]
@@ -1129,7 +1121,7 @@ mod tests {
             json!({ "Bad": { "type": "string", "enum": [{"a": 1}] } }),
             json!({}),
         );
-        let e = normalize(&mut v).unwrap_err();
+        let e = normalize(&mut v, &[]).unwrap_err();
         assert_eq!(e.location, "components/schemas/Bad");
     }
 
@@ -1143,7 +1135,7 @@ mod tests {
                     "examples": { "a": { "value": {} } } } },
                 "responses": { "200": { "content": { "application/json": {}, "examples": {} } } } } } }),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let op = &v["paths"]["/transfer/originator/get"]["post"];
         assert_eq!(op["requestBody"]["content"].as_object().unwrap().len(), 1);
         assert_eq!(
@@ -1160,7 +1152,7 @@ mod tests {
             json!({ "/x/get": { "post": { "requestBody": { "content": { "examples": {} } },
                 "responses": {} } } }),
         );
-        let e = normalize(&mut v).unwrap_err();
+        let e = normalize(&mut v, &[]).unwrap_err();
         assert_eq!(e.location, "operation POST /x/get");
     }
 
@@ -1173,7 +1165,7 @@ mod tests {
                 "/b": { "post": { "responses": { "default": { "description": "only" } } } },
             }),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let a = v["paths"]["/a"]["post"]["responses"].as_object().unwrap();
         assert!(a.contains_key("4XX") && a.contains_key("5XX") && !a.contains_key("default"));
         assert_eq!(a["5XX"]["description"], "err");
@@ -1206,7 +1198,7 @@ mod tests {
             }),
             json!({}),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let s = schemas(&v);
         assert_eq!(s["Subtype"]["enum"], json!(["checking"]));
         assert!(s["Subtype"].get("nullable").is_none());
@@ -1237,7 +1229,7 @@ mod tests {
             }),
             json!({}),
         );
-        normalize(&mut v).unwrap();
+        normalize(&mut v, &[]).unwrap();
         let s = schemas(&v);
         assert_eq!(s["Payment"]["required"], json!(["id"]));
         assert_eq!(
@@ -1263,7 +1255,8 @@ mod tests {
                     "scores": { "type": "array", "items": { "$ref": "#/components/schemas/Score" } },
                 } },
                 "ScoresWebhook": { "type": "object", "properties": {
-                    "webhook_type": { "type": "string" }, "webhook_code": { "type": "string" },
+                    "webhook_type": { "type": "string", "enum": ["SCORES"] },
+                    "webhook_code": { "type": "string", "enum": ["SCORES_READY"] },
                     "scores": { "type": "array", "items": { "$ref": "#/components/schemas/Score" } },
                 } },
             }),
@@ -1273,7 +1266,7 @@ mod tests {
                 "responses": { "200": { "content": { "application/json": {
                     "schema": { "$ref": "#/components/schemas/Report" } } } } } } } }),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &["ScoresWebhook".to_owned()]).unwrap();
         // Review round 14: a request's list stays `Vec<T>` (this failed: `Vec<Option<T>>`); a
         // webhook body's is read as a response's.
         assert_eq!(
@@ -1308,7 +1301,7 @@ mod tests {
                 "mode": { "type": "string", "enum": ["a", null] } } } }),
             json!({}),
         );
-        normalize(&mut v).unwrap();
+        normalize(&mut v, &[]).unwrap();
         let mode = &schemas(&v)["Holder"]["properties"]["mode"];
         assert_eq!(mode["enum"], json!(["a"]));
         assert_eq!(mode["nullable"], json!(true));
@@ -1325,7 +1318,7 @@ mod tests {
             } } }),
             json!({}),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let p = &schemas(&v)["S"]["properties"];
         assert_eq!(p["id"], json!({ "type": "string" }));
         assert_eq!(p["name"], json!({ "type": "string" }));
@@ -1348,7 +1341,7 @@ mod tests {
             }),
             json!({}),
         );
-        normalize(&mut v).unwrap();
+        normalize(&mut v, &[]).unwrap();
         let list = &schemas(&v)["ListRequest"];
         assert_eq!(list["properties"], json!({}));
         assert_eq!(list["additionalProperties"], json!(false));
@@ -1381,7 +1374,7 @@ mod tests {
                 "responses": { "200": { "content": { "application/json": { "schema":
                     { "$ref": "#/components/schemas/IntrospectResponse" } } } } } } } }),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let s = schemas(&v);
         let req = s["Req"]["properties"].as_object().unwrap();
         assert_eq!(req.keys().collect::<Vec<_>>(), ["access_token"]);
@@ -1412,7 +1405,7 @@ mod tests {
             }),
             json!({}),
         );
-        normalize(&mut v).unwrap();
+        normalize(&mut v, &[]).unwrap();
         let s = schemas(&v);
         let to = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
         let p = &s["PartnerEndCustomerSecrets"]["properties"];
@@ -1448,7 +1441,7 @@ mod tests {
             }),
             json!({}),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let s = schemas(&v);
         let p = &s["Resp"]["properties"];
         assert_eq!(
@@ -1493,7 +1486,7 @@ mod tests {
             } } }),
             json!({}),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let p = &schemas(&v)["Opts"]["properties"];
         assert_eq!(
             p["count"],
@@ -1521,7 +1514,7 @@ mod tests {
             }),
             json!({}),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         assert_eq!(schemas(&v)["Risk"]["required"], json!(["score", "kept"]));
         assert_eq!(stats.deprecated_made_optional, 2);
     }
@@ -1546,7 +1539,7 @@ mod tests {
             }),
             json!({}),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         assert_eq!(
             schemas(&v)["T"]["allOf"][1]["required"],
             json!(["id", "own"])
@@ -1567,7 +1560,7 @@ mod tests {
                 "count": { "type": "integer", "format": "int32" } } } }),
             json!({}),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let p = &schemas(&v)["Fees"]["properties"];
         assert_eq!(p["amount"], json!({ "type": "number", "format": "double" }));
         assert_eq!(p["rate"], json!({ "type": "number", "format": "double" }));
@@ -1596,13 +1589,13 @@ mod tests {
             "client_id": { "$ref": "#/components/schemas/APIClientID" },
             "secret": { "$ref": "#/components/schemas/APISecret" },
             "access_token": { "type": "string" } }));
-        let stats = normalize(&mut good).unwrap();
+        let stats = normalize(&mut good, &[]).unwrap();
         check_coverage(&good, &stats).unwrap();
 
         let mut renamed = request(json!({
             "client_id": { "$ref": "#/components/schemas/ClientIdentifier" },
             "access_token": { "type": "string" } }));
-        let stats = normalize(&mut renamed).unwrap();
+        let stats = normalize(&mut renamed, &[]).unwrap();
         let e = check_coverage(&renamed, &stats).unwrap_err();
         assert!(e.problem.contains("CREDENTIAL_REFS"), "{e}");
 
@@ -1611,12 +1604,21 @@ mod tests {
             "access_token": { "type": "string" } }));
         changed["components"]["schemas"]["OAuthRevokeRequest"] = json!({ "type": "object", "properties": { "secret": { "type": "string" },
                     "token": { "type": "object" } } });
-        let stats = normalize(&mut changed).unwrap();
+        let stats = normalize(&mut changed, &[]).unwrap();
         let e = check_coverage(&changed, &stats).unwrap_err();
         assert_eq!(
             e.location,
             "components/schemas/OAuthRevokeRequest/properties/token"
         );
+        // Renamed: none of the fields the list names is left.
+        let mut renamed = request(json!({
+            "secret": { "$ref": "#/components/schemas/APISecret" },
+            "access_token": { "type": "string" } }));
+        renamed["components"]["schemas"]["OAuthRevokeRequest"] =
+            json!({ "type": "object", "properties": { "revoked": { "type": "string" } } });
+        let stats = normalize(&mut renamed, &[]).unwrap();
+        let e = check_coverage(&renamed, &stats).unwrap_err();
+        assert!(e.problem.contains("none of the fields"), "{e}");
     }
 
     /// Every rewrite still finds its cases in the vendored spec and in the older spec CI also
@@ -1648,7 +1650,7 @@ mod tests {
             let old = spec["info"]["version"]
                 .as_str()
                 .is_some_and(|v| v.ends_with("1.482.3"));
-            let stats = normalize(&mut spec).unwrap();
+            let stats = normalize(&mut spec, &[]).unwrap();
             check_coverage(&spec, &stats).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let at = path.display();
             for (rewrite, count) in [
@@ -1700,7 +1702,7 @@ mod tests {
             json!({ "/x": { "post": { "responses": { "200": { "content": { "application/json": {
                 "schema": { "$ref": "#/components/schemas/Resp" } } } } } } } }),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let s = schemas(&v);
         let p = &s["Resp"]["properties"];
         assert_eq!(
@@ -1735,7 +1737,7 @@ mod tests {
             json!({ "/statements/download": { "post": { "responses": { "200": { "content": {
                 "application/json": { "schema": { "$ref": "#/components/schemas/Pdf" } } } } } } } }),
         );
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         let content = &v["paths"]["/statements/download"]["post"]["responses"]["200"]["content"];
         assert!(content.get("application/json").is_none());
         assert!(content.get("application/octet-stream").is_some());
@@ -1751,9 +1753,9 @@ mod tests {
                         "secret": { "$ref": "#/components/schemas/APISecret" } } } }),
             json!({ "/a": { "post": { "responses": { "200": {}, "default": {} } } } }),
         );
-        normalize(&mut v).unwrap();
+        normalize(&mut v, &[]).unwrap();
         let once = v.clone();
-        let stats = normalize(&mut v).unwrap();
+        let stats = normalize(&mut v, &[]).unwrap();
         assert_eq!(v, once);
         assert_eq!(stats, Stats::default());
     }

@@ -139,15 +139,8 @@ fn start(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
         if link.sessions.len() >= MAX_SESSIONS {
             link.sessions.remove(0);
         }
-        link.sessions.push(LinkSession {
-            id: session_id.clone(),
-            started_at: now,
-            finished_at: None,
-            events: Vec::new(),
-            events_bytes: 0,
-            outcome: None,
-            login: None,
-        });
+        link.sessions
+            .push(LinkSession::new(session_id.clone(), now));
     }
     Ok(json!({
         "link_session_id": session_id,

@@ -496,13 +496,8 @@ pub(crate) fn link_success(
     let now = state.now();
     let session_id = state.uuid();
     let mut session = LinkSession {
-        id: session_id,
-        started_at: now,
         finished_at: Some(now),
-        events: Vec::new(),
-        events_bytes: 0,
-        outcome: None,
-        login: None,
+        ..LinkSession::new(session_id, now)
     };
     let bank = crate::institutions::find(institution_id);
     let result = match prepared {
@@ -641,12 +636,7 @@ pub(crate) fn link_update(
     });
     if let Some(link) = state.link_tokens.get_mut(link_token) {
         link.sessions.push(LinkSession {
-            id: session_id,
-            started_at: now,
             finished_at: Some(now),
-            events: Vec::new(),
-        events_bytes: 0,
-            login: None,
             outcome: Some(SessionOutcome::Success {
                 public_token,
                 institution_id: bank.id.to_owned(),
@@ -656,6 +646,7 @@ pub(crate) fn link_update(
                     .map(|a| json!({ "id": a.id, "name": a.plan.name, "mask": a.plan.mask, "type": a.plan.kind, "subtype": a.plan.subtype }))
                     .collect(),
             }),
+            ..LinkSession::new(session_id, now)
         });
     }
     Ok(item_id)

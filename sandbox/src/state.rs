@@ -205,6 +205,21 @@ pub(crate) struct LinkSession {
     pub(crate) login: Option<crate::link_flow::Login>,
 }
 
+impl LinkSession {
+    /// A session started at `now`: no event, login or outcome yet.
+    pub(crate) fn new(id: String, now: DateTime<Utc>) -> Self {
+        LinkSession {
+            id,
+            started_at: now,
+            finished_at: None,
+            events: Vec::new(),
+            events_bytes: 0,
+            outcome: None,
+            login: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum SessionOutcome {
     Success {

@@ -50,6 +50,12 @@ async fn session(sandbox: &Sandbox, token: &str) -> String {
         .to_owned()
 }
 
+/// A new session of `token`: the two ids every later call of it names.
+async fn open_link(sandbox: &Sandbox, token: &str) -> Value {
+    let id = session(sandbox, token).await;
+    json!({ "link_token": token, "link_session_id": id })
+}
+
 /// What `/link/token/get` says of `token`, as JSON.
 async fn link_token_report(client: &PlaidClient, token: &str) -> Value {
     let report = client
@@ -181,8 +187,7 @@ async fn a_wrong_password_is_plaids_error_and_creates_nothing() {
 async fn mfa_questions_must_be_answered_before_accounts_are_shown() {
     let sandbox = Sandbox::start().await;
     let token = link_token(&sandbox.client(), None).await;
-    let id = session(&sandbox, &token).await;
-    let ids = json!({ "link_token": token, "link_session_id": id });
+    let ids = open_link(&sandbox, &token).await;
     let login = login_body(&ids, "mfa_device");
     let step = call(&sandbox, "login", login).await.unwrap();
     assert_eq!(step["next"], "mfa");
@@ -421,8 +426,7 @@ async fn link_token_get_names_events_by_uuid_and_keeps_the_exits_request_id() {
     let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let token = link_token(&client, None).await;
-    let id = session(&sandbox, &token).await;
-    let ids = json!({ "link_token": token, "link_session_id": id });
+    let ids = open_link(&sandbox, &token).await;
     let mut event = ids.clone();
     event["event_name"] = json!("OPEN");
     event["metadata"] = json!({ "view_name": "CONSENT" });
@@ -463,8 +467,7 @@ async fn a_session_ends_once() {
     let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let token = link_token(&client, None).await;
-    let id = session(&sandbox, &token).await;
-    let ids = json!({ "link_token": token, "link_session_id": id });
+    let ids = open_link(&sandbox, &token).await;
     let login = login_body(&ids, "pass_good");
     call(&sandbox, "login", login.clone()).await.unwrap();
     let mut choose = ids.clone();
@@ -481,7 +484,8 @@ async fn a_session_ends_once() {
         assert_eq!(again["public_token"], public_token.as_str(), "{command}");
         assert_eq!(again["metadata"], done["metadata"], "{command}");
     }
-    let mfa = json!({ "link_token": token, "link_session_id": id, "answers": ["1234"] });
+    let mut mfa = ids.clone();
+    mfa["answers"] = json!(["1234"]);
     for (command, body) in [("login", login), ("mfa", mfa)] {
         let (status, body) = call(&sandbox, command, body).await.expect_err(command);
         assert_eq!(status, 400, "{command}: {body}");
@@ -492,13 +496,9 @@ async fn a_session_ends_once() {
         );
     }
     // Events after the outcome (Link's HANDOFF comes just after it) are still recorded.
-    call(
-        &sandbox,
-        "event",
-        json!({ "link_token": token, "link_session_id": id, "event_name": "HANDOFF" }),
-    )
-    .await
-    .unwrap();
+    let mut handoff = ids.clone();
+    handoff["event_name"] = json!("HANDOFF");
+    call(&sandbox, "event", handoff).await.unwrap();
 
     let report = link_token_report(&client, &token).await;
     let recorded = &report["link_sessions"][0];
@@ -517,8 +517,7 @@ async fn a_session_ends_once() {
     );
 
     // A session that ended in an exit takes nothing more.
-    let id = session(&sandbox, &token).await;
-    let ids = json!({ "link_token": token, "link_session_id": id });
+    let ids = open_link(&sandbox, &token).await;
     let mut exit = ids.clone();
     exit["status"] = json!("requires_credentials");
     call(&sandbox, "exit", exit.clone()).await.unwrap();
@@ -535,8 +534,7 @@ async fn a_sessions_events_and_exit_error_are_bounded() {
     let sandbox = Sandbox::start().await;
     let client = sandbox.client();
     let token = link_token(&client, None).await;
-    let id = session(&sandbox, &token).await;
-    let ids = json!({ "link_token": token, "link_session_id": id });
+    let ids = open_link(&sandbox, &token).await;
     let filler = "x".repeat(15_000);
     for _ in 0..20 {
         let mut event = ids.clone();

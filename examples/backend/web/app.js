@@ -224,7 +224,7 @@
     var refocus = null;
     if (active && active !== document.body && list.contains(active)) {
       var holder = active.closest('li.item');
-      refocus = holder && { item: holder.id.replace(/^item-/, ''), action: active.getAttribute('data-action') };
+      refocus = holder && { id: holder.id, action: active.getAttribute('data-action') };
     } else if (!active || active === document.body) {
       refocus = lastAction;
     }
@@ -244,7 +244,7 @@
         var b = el('button', { type: 'button', 'data-action': action, className: cls || '' });
         b.textContent = label;
         b.addEventListener('click', function () {
-          lastAction = { item: item.item_id, action: action };
+          lastAction = { id: li.id, action: action };
           Promise.resolve(fn(item, b, li)).catch(function (e) { status(e.message, true); });
         });
         return b;
@@ -270,7 +270,7 @@
       list.appendChild(li);
     });
     if (refocus) {
-      var again = document.getElementById('item-' + refocus.item);
+      var again = document.getElementById(refocus.id);
       var target = again && ((refocus.action && again.querySelector('[data-action="' + refocus.action + '"]')) ||
         again.querySelector('h3'));
       (target || $('connect')).focus();

@@ -308,6 +308,35 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A request can name webhooks too: `SandboxItemFireWebhookRequest` has `webhook_type`
+    /// and `webhook_code` properties, but pins neither, so it is not a webhook body. Taken for
+    /// one (by a second reading of "webhook body" in normalize.rs, in 33fbce1), it counted as
+    /// a response and kept its `client_id` and `secret` body fields: a plain-`String` secret
+    /// setter on a request.
+    #[test]
+    fn a_request_that_names_webhooks_is_no_body_and_loses_its_credentials() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let path = [
+            here.join("spec/plaid.json"),
+            here.join("../spec/plaid.json"),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
+        .expect("the vendored spec");
+        let mut spec: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let bodies: Vec<String> = analyze(&spec).into_iter().map(|w| w.schema).collect();
+        assert!(bodies.iter().any(|b| b == "SyncUpdatesAvailableWebhook"));
+        assert!(!bodies.iter().any(|b| b == "SandboxItemFireWebhookRequest"));
+        crate::normalize::normalize(&mut spec, &bodies).unwrap();
+        let props = &spec["components"]["schemas"]["SandboxItemFireWebhookRequest"]["properties"];
+        assert!(props.get("webhook_code").is_some(), "{props}");
+        assert!(
+            props.get("client_id").is_none() && props.get("secret").is_none(),
+            "{props}"
+        );
+    }
+
     #[test]
     fn pairs_come_from_one_value_enums_or_descriptions() {
         let spec = json!({ "components": { "schemas": {

@@ -77,6 +77,23 @@ fn faults() -> Vec<(&'static str, ResponseTemplate, Expect, bool)> {
             false,
         ),
         (
+            // serde_json stops at 128 levels; a recursive walk past that would overflow the stack.
+            "JSON nested 100,000 deep",
+            ResponseTemplate::new(200).set_body_raw(nested(100_000), "application/json"),
+            Expect::Decode,
+            false,
+        ),
+        (
+            // Within the 64 KiB error-body cap, past serde_json's depth: not Plaid's shape.
+            "a 500 whose error message nests 10,000 deep",
+            ResponseTemplate::new(500).set_body_raw(
+                format!(r#"{{"error_type":"API_ERROR","error_code":"INTERNAL_SERVER_ERROR","error_message":{}}}"#, nested(10_000)),
+                "application/json",
+            ),
+            Expect::Http,
+            true,
+        ),
+        (
             "empty 200",
             ResponseTemplate::new(200),
             Expect::Decode,
@@ -89,6 +106,11 @@ fn faults() -> Vec<(&'static str, ResponseTemplate, Expect, bool)> {
             true,
         ),
     ]
+}
+
+/// `{"accounts":[[[…]]]}`: valid JSON, `depth` arrays deep.
+fn nested(depth: usize) -> String {
+    format!(r#"{{"accounts":{}{}}}"#, "[".repeat(depth), "]".repeat(depth))
 }
 
 fn kind(e: &Error) -> Option<Expect> {

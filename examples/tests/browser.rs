@@ -676,6 +676,69 @@ async fn the_user_closes_link_and_on_exit_is_handled() {
     b.close().await;
 }
 
+/// The user id travels in a header, so the backend takes plain ASCII only: the form says so
+/// before sending (before, "José" was sent and answered "sign in first").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and chromedriver (Debian's chromium, chromium-driver); .ci/run installs them"]
+async fn a_user_id_the_backend_cannot_take_is_refused_by_the_form() {
+    let stack = stack(None).await;
+    let b = browser("").await;
+    b.page().goto(&format!("{}/", stack.url)).await.unwrap();
+    b.css("body[data-ready=true]").await;
+    b.fill("#user", "José").await;
+    b.click("#signin-submit").await;
+    let refused = b
+        .page()
+        .execute(
+            "return document.getElementById('user').validity.patternMismatch \
+               && document.getElementById('account').hidden",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused,
+        json!(true),
+        "a non-ASCII user id is refused by the form"
+    );
+    b.screenshot("user-id-refused", false).await;
+    b.close().await;
+}
+
+/// Plaid documents `metadata.institution` in `onSuccess` as nullable. The page must exchange
+/// the public token anyway: an unexchanged token leaves the bank connected at Plaid with no
+/// record here. Link is wrapped in the page so that it hands over `institution: null`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and chromedriver (Debian's chromium, chromium-driver); .ci/run installs them"]
+async fn a_success_without_an_institution_still_connects_the_bank() {
+    let stack = stack(None).await;
+    let b = browser("").await;
+    b.sign_in(&stack, "frank").await;
+    b.page()
+        .execute(
+            "var kept; Object.defineProperty(window, 'Plaid', { configurable: true, \
+               get: function () { return kept; }, \
+               set: function (plaid) { var create = plaid.create; \
+                 plaid.create = function (config) { var done = config.onSuccess; \
+                   config.onSuccess = function (token, metadata) { \
+                     metadata.institution = null; return done(token, metadata); }; \
+                   return create.call(plaid, config); }; \
+                 kept = plaid; } });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.open_link("#connect").await;
+    b.choose_bank("platypus", "ins_109508").await;
+    b.log_in("user_good", "pass_good").await;
+    b.finish_link().await;
+    b.status("Synced:").await;
+    assert_eq!(b.items_shown().await, 1);
+    assert_eq!(stack.sandbox.connected_items().len(), 1);
+    b.screenshot("no-institution", false).await;
+    b.close().await;
+}
+
 /// A page that loads Link from Plaid's CDN URL, unchanged: the browser resolves
 /// `cdn.plaid.com` to a local TLS server that hands every request to the sandbox (the recipe
 /// for apps whose Link comes from `react-plaid-link`, which writes that URL itself).

@@ -60,7 +60,10 @@
         token: token,
         onSuccess: function (publicToken, metadata) {
           handler.destroy();
-          Promise.resolve(onSuccess(publicToken, metadata)).then(resolve, resolve);
+          // A failure here must show: the public token may not have reached the backend.
+          Promise.resolve().then(function () { return onSuccess(publicToken, metadata || {}); })
+            .catch(function (e) { status('The bank could not be connected (' + e.message + ').', true); })
+            .then(resolve);
         },
         onExit: function (error, metadata) {
           handler.destroy();
@@ -85,10 +88,12 @@
     var r = await api('POST', '/api/link-token');
     if (r.status !== 200) { return status(r.body.error || 'Could not start Link', true); }
     await openLink(r.body.link_token, async function (publicToken, metadata) {
-      status('Connecting ' + metadata.institution.name + '…');
+      // Plaid documents `institution` as nullable: the exchange must not depend on it.
+      var bank = (metadata.institution && metadata.institution.name) || 'your bank';
+      status('Connecting ' + bank + '…');
       var added = await api('POST', '/api/items', { public_token: publicToken });
       if (added.status === 201) {
-        status('Connected ' + metadata.institution.name + ': ' + added.body.accounts +
+        status('Connected ' + bank + ': ' + added.body.accounts +
           ' accounts. Fetching transactions…');
         await refresh();
         if (added.body.sync_job) { await follow(added.body.sync_job); }
@@ -157,6 +162,7 @@
       }
       await sleep(200);
     }
+    status('The sync is still running (it may be waiting to retry); reload the page later to see it.');
   }
 
   async function disconnect(item, button) {

@@ -110,7 +110,11 @@ fn faults() -> Vec<(&'static str, ResponseTemplate, Expect, bool)> {
 
 /// `{"accounts":[[[…]]]}`: valid JSON, `depth` arrays deep.
 fn nested(depth: usize) -> String {
-    format!(r#"{{"accounts":{}{}}}"#, "[".repeat(depth), "]".repeat(depth))
+    format!(
+        r#"{{"accounts":{}{}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    )
 }
 
 fn kind(e: &Error) -> Option<Expect> {

@@ -1305,4 +1305,54 @@ mod tests {
             .unwrap_err();
         assert_eq!(gone.error_code(), Some(&plaid_sdk::ErrorCode::ItemNotFound));
     }
+
+    /// MED (review round 15): a webhook delayed by chaos waited out its delay, holding its
+    /// body and the server's state, after a reset had made it moot: 5,000 webhooks under an
+    /// endless delay kept about 210 MB per reset cycle. A reset now ends those waits.
+    #[tokio::test]
+    async fn a_reset_ends_the_waits_of_delayed_webhooks() {
+        use plaid_sdk::types::ItemWebhookUpdateRequest;
+        let sandbox = Sandbox::start().await;
+        let client = sandbox.client();
+        let item = client
+            .sandbox_link_item("ins_109508", [Products::Transactions])
+            .await
+            .unwrap();
+        let hour = Duration::from_secs(3600);
+        sandbox.webhook_chaos(WebhookChaos::none().delay(hour, hour));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let baseline = Arc::strong_count(&sandbox.state);
+        client
+            .item_webhook_update(
+                &ItemWebhookUpdateRequest::new(item.access_token.clone())
+                    .webhook("http://127.0.0.1:9/hook".to_owned()),
+            )
+            .await
+            .unwrap();
+        for _ in 0..10 {
+            sandbox
+                .fire_webhook(&item.item_id, "NEW_ACCOUNTS_AVAILABLE")
+                .unwrap();
+        }
+        let waiting = || Arc::strong_count(&sandbox.state).saturating_sub(baseline);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while waiting() < 10 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} waiting",
+                waiting()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        sandbox.reset();
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while waiting() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} webhooks still wait after the reset",
+                waiting()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }

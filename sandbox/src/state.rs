@@ -354,6 +354,9 @@ pub(crate) struct State {
     /// Resets so far: a webhook made before the last one is neither sent nor recorded (its
     /// test is over, and its record's place now belongs to another).
     pub(crate) generation: u64,
+    /// The generation, watched by the webhooks waiting out a chaos delay or a retry: a reset
+    /// ends their waits at once (kept across resets, like the settings).
+    pub(crate) generations: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl State {
@@ -376,6 +379,7 @@ impl State {
             webhooks: Vec::new(),
             chaos: WebhookChaos::default(),
             generation: 0,
+            generations: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
         }
     }
 
@@ -387,9 +391,12 @@ impl State {
     pub(crate) fn reset(&mut self) {
         let unmoved = self.clock.unmoved();
         let generation = self.generation + 1;
+        let generations = std::sync::Arc::clone(&self.generations);
         *self = State::new(self.settings.clone());
         self.clock = Clock::new(unmoved, self.settings.frozen);
         self.generation = generation;
+        generations.send_replace(generation);
+        self.generations = generations;
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

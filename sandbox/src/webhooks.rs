@@ -155,15 +155,24 @@ pub(crate) fn start_outbox(
 ) -> Outbox {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Delivery>();
     let retries = tx.clone();
+    let generations = lock(&state).generations.subscribe();
     tokio::spawn(async move {
         let mut queues: HashMap<String, Outbox> = HashMap::new();
         while let Some(delivery) = rx.recv().await {
             let context = (Arc::clone(&state), http.clone(), Arc::clone(&signer));
             let retries = retries.clone();
             if !delivery.delay.is_zero() {
+                // A reset ends the wait (review round 15: waits outlived resets, and their
+                // bodies with them, for as long as a chaos delay or Plaid's retries said).
+                let mut generations = generations.clone();
                 tokio::spawn(async move {
-                    tokio::time::sleep(delivery.delay).await;
-                    post(&context, &retries, delivery).await;
+                    let made = delivery.generation;
+                    tokio::select! {
+                        () = tokio::time::sleep(delivery.delay) => {
+                            post(&context, &retries, delivery).await;
+                        }
+                        true = async { generations.wait_for(|now| *now != made).await.is_ok() } => {}
+                    }
                 });
                 continue;
             }

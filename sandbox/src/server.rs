@@ -669,11 +669,45 @@ fn query_number(request: &Request, name: &str) -> Result<Option<usize>, String> 
         .map_err(|_| format!("{name} must be a whole number, not {value:?}"))
 }
 
+/// The longest wait an admin command may ask for (a chaos delay, a slow fault): ten minutes.
+const MAX_DELAY_MS: u64 = 600_000;
+const DELAY_RANGE: &str = "delay_ms must be [low, high], whole milliseconds up to 600000";
+
+/// A field of an admin command's body; absent and `null` are the same.
+fn field<'a>(body: &'a Value, name: &str) -> Option<&'a Value> {
+    body.get(name).filter(|v| !v.is_null())
+}
+
+/// A whole-number field from `min` to `max`, if there is one; anything else is an error
+/// naming it (review round 15: `-1` and `"2"` read as absent, `0` as a fault that never fired).
+fn whole(body: &Value, name: &str, min: u64, max: u64) -> Result<Option<u64>, String> {
+    match field(body, name) {
+        None => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| (min..=max).contains(n))
+            .map(Some)
+            .ok_or_else(|| format!("{name} must be a whole number from {min} to {max}")),
+    }
+}
+
 /// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`], for tests in any language. The
 /// crate docs list them (lib.rs, "The admin API"), and so does the README: keep both in step
 /// with this.
 fn admin(app: &App, command: &str, request: &Request) -> axum::response::Response {
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    // Review round 15: a body that was not JSON read as `{}` (so `garbage{` turned the chaos
+    // off and answered `{"chaos": true}`), and a field of the wrong type as absent.
+    let body: Value = if request.body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        match serde_json::from_slice(&request.body) {
+            Ok(body @ Value::Object(_)) => body,
+            _ => {
+                let error = "the body must be a JSON object (or empty)";
+                return json_response(400, &json!({ "error": error }));
+            }
+        }
+    };
     let method = request.method.as_str();
     let mut state = lock(&app.state);
     let generation = state.generation;
@@ -696,16 +730,38 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
             ),
         },
         ("POST", "webhooks/chaos") => {
-            let targets: Vec<String> = body
-                .get("targets")
-                .and_then(Value::as_array)
-                .map(|t| {
-                    t.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let fields = (|| {
+                let duplicates = match field(&body, "duplicates") {
+                    None => 0.0,
+                    Some(v) => v
+                        .as_f64()
+                        .filter(|share| (0.0..=1.0).contains(share))
+                        .ok_or("duplicates must be a number from 0 to 1")?,
+                };
+                let max_copies = whole(&body, "max_copies", 1, 100)?.unwrap_or(2);
+                let delay = match field(&body, "delay_ms") {
+                    None => (0, 0),
+                    Some(v) => match v.as_array().map(Vec::as_slice) {
+                        Some([low, high]) => match (low.as_u64(), high.as_u64()) {
+                            (Some(low), Some(high)) if low.max(high) <= MAX_DELAY_MS => (low, high),
+                            _ => return Err(DELAY_RANGE.to_owned()),
+                        },
+                        _ => return Err(DELAY_RANGE.to_owned()),
+                    },
+                };
+                let targets: Vec<String> = match field(&body, "targets") {
+                    None => Vec::new(),
+                    Some(v) => v
+                        .as_array()
+                        .and_then(|t| t.iter().map(|t| t.as_str().map(str::to_owned)).collect())
+                        .ok_or("targets must be a list of URLs")?,
+                };
+                Ok::<_, String>((duplicates, max_copies, delay, targets))
+            })();
+            let (duplicates, max_copies, (low, high), targets) = match fields {
+                Ok(fields) => fields,
+                Err(error) => return json_response(400, &json!({ "error": error })),
+            };
             let hosts = &state.settings.webhook_hosts;
             if let Some(bad) = targets
                 .iter()
@@ -717,24 +773,9 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                 );
                 return json_response(400, &json!({ "error": error }));
             }
-            let ms = |v: Option<&Value>, n: usize| {
-                v.and_then(|d| d.get(n))
-                    .and_then(Value::as_u64)
-                    .map(Duration::from_millis)
-                    .unwrap_or_default()
-            };
-            let delay = body.get("delay_ms");
             state.chaos = WebhookChaos::none()
-                .duplicates(
-                    body.get("duplicates")
-                        .and_then(Value::as_f64)
-                        .unwrap_or(0.0),
-                    body.get("max_copies")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(2)
-                        .min(100) as u32,
-                )
-                .delay(ms(delay, 0), ms(delay, 1))
+                .duplicates(duplicates, max_copies as u32)
+                .delay(Duration::from_millis(low), Duration::from_millis(high))
                 .targets(targets);
             (200, json!({ "chaos": true }))
         }
@@ -755,16 +796,17 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
             }
         },
         ("POST", "faults") => {
+            let numbers = whole(&body, "times", 1, 1_000_000)
+                .and_then(|times| Ok((times, whole(&body, "delay_ms", 0, MAX_DELAY_MS)?)));
+            let (times, delay_ms) = match numbers {
+                Ok(numbers) => numbers,
+                Err(error) => return json_response(400, &json!({ "error": error })),
+            };
             let fault = match body.get("fault").and_then(Value::as_str) {
                 Some("rate_limit") => Some(Fault::RateLimit),
                 Some("server_error") => Some(Fault::ServerError),
                 Some("mutation") => Some(Fault::MutationDuringPagination),
-                Some("slow") => Some(Fault::Slow(Duration::from_millis(
-                    body.get("delay_ms")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(1000)
-                        .min(600_000),
-                ))),
+                Some("slow") => Some(Fault::Slow(Duration::from_millis(delay_ms.unwrap_or(1000)))),
                 _ => None,
             };
             // A path no request can have would make a fault that never fires, and a test
@@ -795,11 +837,7 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                     state.faults.push(crate::state::Injected {
                         path,
                         fault,
-                        remaining: body
-                            .get("times")
-                            .and_then(Value::as_u64)
-                            .unwrap_or(1)
-                            .min(1_000_000) as u32,
+                        remaining: times.unwrap_or(1) as u32,
                     });
                     (200, json!({ "injected": true }))
                 }
@@ -829,7 +867,13 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
             ),
             Err(f) => (500, f.to_json("admin")),
         },
-        ("GET", c) if c.starts_with("items/") && c.ends_with("/transactions") => {
+        // Review round 15: `items/transactions` passed both tests of a slice that then began
+        // after its end, a panic.
+        ("GET", c)
+            if c.strip_prefix("items/")
+                .and_then(|rest| rest.strip_suffix("/transactions"))
+                .is_some() =>
+        {
             let id = &c["items/".len()..c.len() - "/transactions".len()];
             match state.items.get(id).filter(|item| !item.removed) {
                 Some(item) => (

@@ -670,3 +670,93 @@ async fn fire_webhook_without_a_url_has_plaids_code_and_says_how_to_set_one() {
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["error_code"], "SANDBOX_WEBHOOK_INVALID");
 }
+
+/// LOW (round 15): the admin API took what it could not read. A body that was not JSON turned
+/// the chaos off and answered `{"chaos": true}`; a field of the wrong type (`"duplicates": "1"`,
+/// `"targets": "http://…"`), a negative number or one out of range was dropped or clamped
+/// without a word (`"times": 0` a fault that never fired, `delay_ms` without bound kept a
+/// webhook waiting for ever); and `GET /__sandbox/items/transactions` panicked on a slice.
+#[tokio::test]
+async fn the_admin_api_refuses_what_it_cannot_read() {
+    let sandbox = Sandbox::start().await;
+    let http = reqwest::Client::new();
+    let send = |path: &str, body: String| {
+        http.post(format!("{}/__sandbox/{path}", sandbox.uri()))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for path in ["webhooks/chaos", "faults", "clock"] {
+        for body in ["garbage{", "[1]", "\"x\"", "7"] {
+            let answer = send(path, body.to_owned()).await.unwrap();
+            assert_eq!(answer.status(), 400, "{path} {body}");
+        }
+    }
+    for body in [
+        json!({ "duplicates": "1" }),
+        json!({ "duplicates": 2 }),
+        json!({ "duplicates": -0.5 }),
+        json!({ "max_copies": 0 }),
+        json!({ "max_copies": 101 }),
+        json!({ "delay_ms": [1] }),
+        json!({ "delay_ms": [-5, 10] }),
+        json!({ "delay_ms": [0, 600_001] }),
+        json!({ "delay_ms": [0, u64::MAX] }),
+        json!({ "delay_ms": 10 }),
+        json!({ "targets": "http://127.0.0.1:9/" }),
+        json!({ "targets": ["http://127.0.0.1:9/", 1] }),
+    ] {
+        let answer = send("webhooks/chaos", body.to_string()).await.unwrap();
+        let status = answer.status();
+        let text = answer.text().await.unwrap();
+        assert_eq!(status, 400, "{body}: {text}");
+        assert!(text.contains("must be"), "{body}: {text}");
+    }
+    for body in [
+        json!({ "fault": "server_error", "times": 0 }),
+        json!({ "fault": "server_error", "times": -1 }),
+        json!({ "fault": "server_error", "times": "2" }),
+        json!({ "fault": "server_error", "times": 1.5 }),
+        json!({ "fault": "slow", "delay_ms": -5 }),
+        json!({ "fault": "slow", "delay_ms": 600_001 }),
+    ] {
+        let answer = send("faults", body.to_string()).await.unwrap();
+        assert_eq!(answer.status(), 400, "{body}");
+    }
+    // None of the refused faults was kept: the next call is answered.
+    let (status, _) = post(
+        &sandbox,
+        "/institutions/get",
+        json!({ "count": 1, "offset": 0, "country_codes": ["US"] }),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    for (path, body) in [
+        ("webhooks/chaos", "".to_owned()),
+        ("webhooks/chaos", "{}".to_owned()),
+        (
+            "webhooks/chaos",
+            json!({ "duplicates": null, "delay_ms": [0, 600_000], "max_copies": 100 }).to_string(),
+        ),
+        (
+            "faults",
+            json!({ "fault": "slow", "delay_ms": 0, "times": 2 }).to_string(),
+        ),
+    ] {
+        let answer = send(path, body.clone()).await.unwrap();
+        assert_eq!(answer.status(), 200, "{path} {body}");
+    }
+    for command in [
+        "items/transactions",
+        "items//transactions",
+        "items/x/transactions",
+    ] {
+        let answer = http
+            .get(format!("{}/__sandbox/{command}", sandbox.uri()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{command}: no answer ({e})"));
+        assert_eq!(answer.status(), 404, "{command}");
+    }
+}

@@ -1280,6 +1280,7 @@ pub struct ReadmeDoctests;
 mod tests {
     use super::*;
     use plaid_sdk::types::{AccountsGetRequest, ItemRemoveRequest, Products};
+    use serde_json::{json, Value};
 
     /// MED (review round 10): a removed Item kept its whole ledger (two copies of every
     /// transaction) until reset: a server run for hours grew by about 350 KB per Item
@@ -1304,6 +1305,56 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(gone.error_code(), Some(&plaid_sdk::ErrorCode::ItemNotFound));
+    }
+
+    /// HIGH (review round 15): an event kept its metadata whole, parsed, counted as text:
+    /// `[[],[],…]` takes about ten times its text as `Value`s, so one link token's sessions,
+    /// within their 256 KiB of text each, held 564 MB. An event keeps the fields
+    /// `/link/token/get` reports, and what it keeps is what counts.
+    #[tokio::test]
+    async fn a_link_event_keeps_only_what_link_token_get_reports() {
+        let sandbox = Sandbox::start().await;
+        let http = reqwest::Client::new();
+        let call = |path: &str, body: Value| {
+            let request = http
+                .post(format!("{}{path}", sandbox.uri()))
+                .header("PLAID-CLIENT-ID", CLIENT_ID)
+                .header("PLAID-SECRET", SECRET)
+                .json(&body)
+                .send();
+            async move { request.await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let made = call(
+            "/link/token/create",
+            json!({ "client_name": "App", "language": "en", "country_codes": ["US"],
+                    "user": { "client_user_id": "u" }, "products": ["transactions"] }),
+        )
+        .await;
+        let token = made["link_token"].as_str().unwrap().to_owned();
+        let session = call("/__sandbox/link/session", json!({ "link_token": token })).await;
+        let session = session["link_session_id"].as_str().unwrap().to_owned();
+        let padding: Vec<Value> = (0..5_000).map(|_| json!([])).collect();
+        for n in 0..20 {
+            call(
+                "/__sandbox/link/event",
+                json!({ "link_token": token, "link_session_id": session, "event_name": "OPEN",
+                        "metadata": { "view_name": "CONSENT", "padding": padding,
+                                      "request_id": format!("r{n}"), "nested": { "a": [1] } } }),
+            )
+            .await;
+        }
+        let state = lock(&sandbox.state);
+        let kept = &state.link_tokens[&token].sessions[0];
+        assert_eq!(
+            kept.events.len(),
+            20,
+            "each event kept, being small once read"
+        );
+        for (_, _, metadata) in &kept.events {
+            let keys: Vec<&String> = metadata.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["request_id", "view_name"], "{metadata}");
+        }
+        assert!(kept.events_bytes < 20 * 256, "{}", kept.events_bytes);
     }
 
     /// MED (review round 15): a webhook delayed by chaos waited out its delay, holding its

@@ -198,7 +198,7 @@ pub(crate) struct LinkSession {
     pub(crate) finished_at: Option<DateTime<Utc>>,
     /// `(event_name, timestamp, metadata)`, in order.
     pub(crate) events: Vec<(String, DateTime<Utc>, Value)>,
-    /// What `events` take, as JSON text (bounded by the Link emulator).
+    /// What `events` keep, as the Link emulator counts it (bounded there).
     pub(crate) events_bytes: usize,
     pub(crate) outcome: Option<SessionOutcome>,
     /// Where the user is in the Link emulator: logged in, through how much MFA.

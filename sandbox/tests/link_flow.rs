@@ -210,8 +210,11 @@ async fn mfa_questions_must_be_answered_before_accounts_are_shown() {
 
     let mut right = ids.clone();
     right["answers"] = json!(["1234"]);
-    let step = call(&sandbox, "mfa", right).await.unwrap();
+    let step = call(&sandbox, "mfa", right.clone()).await.unwrap();
     assert_eq!(step["next"], "select_account");
+    // Review round 15: once MFA was done, more answers were taken, each counted as a round.
+    let (status, again) = call(&sandbox, "mfa", right).await.unwrap_err();
+    assert_eq!(status, 400, "{again}");
     assert!(call(&sandbox, "complete", skip).await.is_ok());
 }
 

@@ -121,6 +121,14 @@ fn json_response(status: u16, body: &Value) -> axum::response::Response {
 pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::response::Response {
     if let Some((_, content_type, body)) = crate::link_flow::FILES.iter().find(|(p, ..)| *p == path)
     {
+        // Review round 15: a PUT or DELETE of a file was answered with the file.
+        if ![http::Method::GET, http::Method::HEAD].contains(&request.method) {
+            return (
+                http::StatusCode::METHOD_NOT_ALLOWED,
+                [(http::header::ALLOW, "GET, HEAD")],
+            )
+                .into_response();
+        }
         return (
             http::StatusCode::OK,
             [

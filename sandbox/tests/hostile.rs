@@ -675,7 +675,8 @@ async fn fire_webhook_without_a_url_has_plaids_code_and_says_how_to_set_one() {
 /// the chaos off and answered `{"chaos": true}`; a field of the wrong type (`"duplicates": "1"`,
 /// `"targets": "http://…"`), a negative number or one out of range was dropped or clamped
 /// without a word (`"times": 0` a fault that never fired, `delay_ms` without bound kept a
-/// webhook waiting for ever); and `GET /__sandbox/items/transactions` panicked on a slice.
+/// webhook waiting for ever); `GET /__sandbox/items/transactions` panicked on a slice; and
+/// Link's files answered a `PUT` or `DELETE` with the file.
 #[tokio::test]
 async fn the_admin_api_refuses_what_it_cannot_read() {
     let sandbox = Sandbox::start().await;
@@ -747,6 +748,17 @@ async fn the_admin_api_refuses_what_it_cannot_read() {
         let answer = send(path, body.clone()).await.unwrap();
         assert_eq!(answer.status(), 200, "{path} {body}");
     }
+    // Link's files are read, not written.
+    let script = format!("{}/link/v2/stable/link-initialize.js", sandbox.uri());
+    for method in [
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+        reqwest::Method::POST,
+    ] {
+        let answer = http.request(method.clone(), &script).send().await.unwrap();
+        assert_eq!(answer.status(), 405, "{method}");
+    }
+    assert_eq!(http.get(&script).send().await.unwrap().status(), 200);
     for command in [
         "items/transactions",
         "items//transactions",

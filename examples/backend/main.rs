@@ -46,7 +46,8 @@
 //!   sync, or tries again of one page, after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
 //!   (the longest wait between two tries of a job that keeps failing that way, 600),
 //!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body; also
-//!   how long a kept-alive connection may stay idle; 10).
+//!   how long a kept-alive connection may stay idle; 10). The three durations are whole seconds
+//!   from 1 to 86400.
 //!
 //! It listens on 127.0.0.1 only and bounds what one connection can hold: at most 1,024
 //! connections, a request's head and body each read within `REQUEST_READ_SECONDS`, bodies of
@@ -168,17 +169,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(n) = env_number("WORKERS")? {
         settings.workers = usize::try_from(n)?;
     }
-    if let Some(s) = env_number("JOB_LEASE_SECONDS")? {
-        settings.lease = Duration::from_secs(s.max(1));
+    if let Some(lease) = env_seconds("JOB_LEASE_SECONDS")? {
+        settings.lease = lease;
     }
-    if let Some(s) = env_number("JOB_RETRY_SECONDS")? {
-        settings.max_retry_wait = Duration::from_secs(s.max(1));
+    if let Some(wait) = env_seconds("JOB_RETRY_SECONDS")? {
+        settings.max_retry_wait = wait;
     }
     if let Some(n) = env_number("SYNC_RESTARTS")? {
         settings.sync_restarts = u32::try_from(n)?;
     }
-    let read_deadline =
-        Duration::from_secs(env_number("REQUEST_READ_SECONDS")?.unwrap_or(10).max(1));
+    let read_deadline = env_seconds("REQUEST_READ_SECONDS")?.unwrap_or(Duration::from_secs(10));
     let application = app::App::start(client, db, settings).await?;
     let replica = application.replica.clone();
     let workers = application.clone();
@@ -239,6 +239,18 @@ fn env_number(name: &str) -> Result<Option<u64>, String> {
             .map(Some)
             .map_err(|_| format!("{name} must be a number, got {v:?}")),
         _ => Ok(None),
+    }
+}
+
+/// A setting in whole seconds, from 1 to a day (review round 15: a lease of 2^64 − 1 s started
+/// and then panicked a worker on `Instant + lease`; 0 was read as 1 without a word).
+fn env_seconds(name: &str) -> Result<Option<Duration>, String> {
+    match env_number(name)? {
+        None => Ok(None),
+        Some(s @ 1..=86_400) => Ok(Some(Duration::from_secs(s))),
+        Some(s) => Err(format!(
+            "{name} must be whole seconds from 1 to 86400, got {s}"
+        )),
     }
 }
 

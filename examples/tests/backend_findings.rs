@@ -198,13 +198,23 @@ async fn an_offline_run_told_to_stop_leaves_no_database_behind() {
 async fn settings_mistakes_are_named_and_never_answered_by_a_fake_bank() {
     // (the settings, the words the refusal must contain)
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
-    let cases: [Case; 3] = [
+    let cases: [Case; 6] = [
         (
             &[("PLAID_SECRET", "s"), ("PLAID_ENV", "production")],
             &["PLAID_CLIENT_ID"],
         ),
         (&[("PLAID_ENV", "staging")], &["PLAID_ENV", "staging"]),
         (&[("PORT", "abc")], &["PORT", "abc"]),
+        // Review round 15: a lease of 2^64 - 1 s started, then a worker panicked on it.
+        (
+            &[("JOB_LEASE_SECONDS", "18446744073709551615")],
+            &["JOB_LEASE_SECONDS", "86400"],
+        ),
+        (&[("JOB_RETRY_SECONDS", "0")], &["JOB_RETRY_SECONDS"]),
+        (
+            &[("REQUEST_READ_SECONDS", "99999999999")],
+            &["REQUEST_READ_SECONDS"],
+        ),
     ];
     for (env, named) in cases {
         let start = env

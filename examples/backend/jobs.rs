@@ -1062,19 +1062,19 @@ async fn sweep_once(app: &App, now: i64) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::app::Settings;
     use crate::store::Db;
 
     /// A new SQLite file's path.
-    fn new_database() -> std::path::PathBuf {
+    pub(crate) fn new_database() -> std::path::PathBuf {
         std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("jobs-{}.sqlite3", random_id()))
     }
 
     /// A replica with no job workers of its own, on the SQLite file at `path`.
-    async fn replica(
+    pub(crate) async fn replica(
         sandbox: &plaid_sandbox::Sandbox,
         path: &std::path::Path,
     ) -> Result<Arc<App>, crate::app::StartError> {

@@ -745,6 +745,7 @@ async fn keep_item(
     item_id: &str,
     token: &AccessToken,
 ) -> Result<(usize, Option<String>), AppError> {
+    let asked_at = now_s();
     let item = app
         .plaid
         .item_get(&ItemGetRequest::new(token.clone()))
@@ -816,16 +817,26 @@ async fn keep_item(
             ],
         ));
     }
+    // The consent's end as Plaid reports it (webhooks for this Item wait until it is active,
+    // and apply over this only if signed after the call was made).
     stmts.push(Stmt::guard(
-        "UPDATE items SET institution_id = $1, institution_name = $2, status = 'active'
+        "UPDATE items SET institution_id = $1, institution_name = $2, status = 'active',
+                          consent_expires_at = $4, consent_at = $5
          WHERE id = $3 AND status = 'linking'",
-        params![institution_id.clone(), institution_name, item_id],
+        params![
+            institution_id.clone(),
+            institution_name,
+            item_id,
+            item.consent_expiration_time.map(jobs::consent_text),
+            asked_at
+        ],
     ));
     for a in &accounts {
         stmts.push(Stmt::new(
             "INSERT INTO accounts (id, item_id, name, mask, subtype) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, mask = excluded.mask,
-                                           subtype = excluded.subtype",
+                                           subtype = excluded.subtype
+             WHERE accounts.item_id = excluded.item_id",
             params![
                 a.account_id.clone(),
                 item_id,
@@ -959,8 +970,10 @@ async fn list_items(State(app): State<Arc<App>>, user: User) -> Result<Json<Valu
     Ok(Json(json!({ "items": items })))
 }
 
-/// POST /api/items/{id}/link-token: a link token in update mode, to repair a login or choose
-/// accounts again.
+/// POST /api/items/{id}/link-token: a link token in update mode, to repair a login or renew
+/// consent. (Account selection stays off: this app keeps the accounts it stored at link, so
+/// choosing accounts again would also need `update.account_selection_enabled` and a refresh
+/// of the stored accounts afterwards.)
 async fn update_link_token(
     State(app): State<Arc<App>>,
     user: User,

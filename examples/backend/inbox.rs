@@ -14,6 +14,11 @@
 //!   undoes a newer `LOGIN_REPAIRED`. A retry of an `ERROR` is signed anew, though, and then
 //!   looks newer than the repair, so an `ERROR` or `LOGIN_REPAIRED` also queues a check
 //!   (`/item/get`, [`Kind::Check`]) whose answer, Plaid's own, has the last word.
+//!
+//! "Started after the webhook was signed" compares this server's clock with Plaid's `iat`
+//! (whole seconds, so a second's margin): replicas need clocks kept by NTP. One running more
+//! than a second ahead of Plaid's can take a webhook as covered by a sync that began before
+//! the change it announces; that change then waits for the next webhook or sync.
 
 use crate::app::{now_ms, App};
 use crate::jobs::{enqueue_stmt, enqueue_stmt_at, Kind, LostClaims, Outage, Unless};

@@ -597,6 +597,23 @@ async fn auth_identity_investments_and_liabilities() {
         .unwrap()
         .iter()
         .any(|s| s["ticker_symbol"] == "DBLTX"));
+    // Review round 15: holdings added investments to the Item, but its status had no
+    // `last_successful_update` (only /investments/transactions/get recorded one).
+    let item = api.ok("/item/get", json!({ "access_token": access })).await;
+    assert!(
+        item["status"]["investments"]["last_successful_update"].is_string(),
+        "{}",
+        item["status"]
+    );
+    // Plaid's Item.products: Assets is added but not billed before /asset_report/create.
+    let (assets, _) = api
+        .item("ins_109508", json!(["assets", "transactions"]), json!({}))
+        .await;
+    let item = api.ok("/item/get", json!({ "access_token": assets })).await;
+    assert_eq!(
+        (&item["item"]["products"], &item["item"]["billed_products"]),
+        (&json!(["assets", "transactions"]), &json!(["transactions"])),
+    );
     let today = api.sandbox.now().date_naive();
     let txns = api
         .ok("/investments/transactions/get", json!({ "access_token": access, "start_date": (today - chrono::Days::new(365)).to_string(), "end_date": today.to_string() }))

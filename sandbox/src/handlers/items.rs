@@ -202,7 +202,7 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         .collect();
     let mut with_consent = ItemWithConsentFields::new(
         super::available_products(item),
-        products.clone(),
+        super::billed_products(item),
         item.item_id.clone(),
         ItemWithConsentFieldsUpdateType::Background,
     )

@@ -443,14 +443,22 @@ fn accounts_named(
         .map(Some)
 }
 
+/// The products Plaid bills an Item for: its products, but Assets, which Plaid adds to an
+/// Item without billing it before `/asset_report/create` (Plaid's `Item.products`), and the
+/// sandbox makes no reports an Item is billed for.
+pub(crate) fn billed_products(item: &Item) -> Vec<Products> {
+    item.products
+        .iter()
+        .filter(|p| *p != "assets")
+        .map(|p| Products::from(p.as_str()))
+        .collect()
+}
+
 /// The typed Item object (`item` of most answers).
 pub(crate) fn item_object(item: &Item) -> plaid_sdk::types::Item {
     let mut out = plaid_sdk::types::Item::new(
         available_products(item),
-        item.products
-            .iter()
-            .map(|p| Products::from(p.as_str()))
-            .collect::<Vec<_>>(),
+        billed_products(item),
         item.item_id.clone(),
         plaid_sdk::types::ItemUpdateType::Background,
     )

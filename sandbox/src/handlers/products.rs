@@ -432,11 +432,17 @@ fn securities<'a>(plans: impl Iterator<Item = &'a SecurityPlan>) -> Vec<Security
 
 pub(super) fn holdings_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
+    let now = ctx.state.now();
     let item = item_for(ctx, body, "/investments/holdings/get")?;
     offers_product(item, "investments")?;
     let filter = account_filter(item, body, "account_ids")?;
     let chosen = investment_accounts(item, &filter)?;
-    add_product(item, "investments");
+    if !item.has_product("investments") {
+        add_product(item, "investments");
+        // The first extraction, as /investments/transactions/get records it (review round 15:
+        // holdings left `status.investments` empty).
+        item.last_update.insert("investments", now);
+    }
     let plans: Vec<_> = item
         .profile
         .holdings

@@ -297,6 +297,7 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
             let pending = PendingItem {
                 bank,
                 products: Vec::new(),
+                consented: Vec::new(),
                 webhook: None,
                 profile: crate::users::Profile {
                     mfa: fresh.profile.mfa,
@@ -319,6 +320,7 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
                 link.webhook.clone(),
             )?;
             pending.history.days = link.days_requested;
+            pending.consented = link.consented.clone();
             // Account Select shows only the accounts the link token's products and
             // `account_filters` allow; none left is Plaid's error for it.
             let shown: Vec<usize> = (0..pending.profile.accounts.len())

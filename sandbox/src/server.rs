@@ -510,6 +510,7 @@ pub(crate) fn link_success(
     let bank = crate::institutions::find(institution_id);
     let result = match prepared {
         Ok(mut pending) => {
+            pending.consented = link.consented.clone();
             if let Some(picked) = accounts {
                 keep_accounts(&mut pending, picked);
             }
@@ -635,6 +636,7 @@ pub(crate) fn link_update(
     let public_token = state.new_public_token(PendingItem {
         bank,
         products: Vec::new(),
+        consented: Vec::new(),
         webhook: None,
         profile,
         created_at: now,

@@ -141,6 +141,8 @@ pub(crate) struct Item {
     pub(crate) bank: &'static Bank,
     /// Products added to the Item (billed), in the order added.
     pub(crate) products: Vec<String>,
+    /// Consent given in Link beyond `products` (see [`LinkToken::consented`]).
+    pub(crate) consented: Vec<String>,
     pub(crate) webhook: Option<String>,
     pub(crate) accounts: Vec<Account>,
     pub(crate) ledger: Ledger,
@@ -247,6 +249,9 @@ pub(crate) struct LinkToken {
     /// Update mode: the Item's id.
     pub(crate) item_id: Option<String>,
     pub(crate) products: Vec<String>,
+    /// Consent Link collects beyond `products`: `additional_consented_products`,
+    /// `optional_products`, `required_if_supported_products`.
+    pub(crate) consented: Vec<String>,
     pub(crate) webhook: Option<String>,
     pub(crate) country_codes: Vec<String>,
     pub(crate) language: String,
@@ -267,6 +272,8 @@ pub(crate) struct LinkToken {
 pub(crate) struct PendingItem {
     pub(crate) bank: &'static Bank,
     pub(crate) products: Vec<String>,
+    /// Consent given in Link beyond `products` (see [`LinkToken::consented`]).
+    pub(crate) consented: Vec<String>,
     pub(crate) webhook: Option<String>,
     pub(crate) profile: Profile,
     pub(crate) created_at: DateTime<Utc>,
@@ -529,6 +536,7 @@ impl State {
             access_token: access_token.clone(),
             bank: pending.bank,
             products,
+            consented: pending.consented,
             webhook: pending.webhook,
             accounts,
             ledger,

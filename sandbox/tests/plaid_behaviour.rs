@@ -211,6 +211,44 @@ async fn link_tokens_in_both_modes_and_the_sessions_link_token_get_reports() {
 /// Plaid checks every request against its schema, the stateful operations' too: an unknown
 /// field (a typo, a field of another version) is `UNKNOWN_FIELDS`, nested ones included, and
 /// a value outside an enum is `INVALID_FIELD`.
+/// Review round 15: the consent Link collects is for the link token's `products` and its
+/// `additional_consented_products`, `optional_products` and `required_if_supported_products`
+/// (the spec's `consented_products`: "all products where ... the user has consented"); the
+/// sandbox reported `products` only. The extra consent is not a product yet (nor billed).
+#[tokio::test]
+async fn consented_products_are_those_link_asked_consent_for() {
+    let api = Api::start().await;
+    let made = api
+        .ok(
+            "/link/token/create",
+            json!({ "client_name": "Acme", "language": "en", "country_codes": ["US"],
+                    "user": { "client_user_id": "user-8" }, "products": ["transactions"],
+                    "additional_consented_products": ["auth"],
+                    "optional_products": ["identity"] }),
+        )
+        .await;
+    let token = made["link_token"].as_str().unwrap();
+    let public = api.sandbox.complete_link(token, "ins_109508").unwrap();
+    let exchanged = api
+        .ok(
+            "/item/public_token/exchange",
+            json!({ "public_token": public.expose_secret() }),
+        )
+        .await;
+    let got = api
+        .ok(
+            "/item/get",
+            json!({ "access_token": exchanged["access_token"] }),
+        )
+        .await;
+    let mut consented: Vec<String> =
+        serde_json::from_value(got["item"]["consented_products"].clone()).unwrap();
+    consented.sort();
+    assert_eq!(consented, ["auth", "identity", "transactions"], "{got}");
+    assert_eq!(got["item"]["products"], json!(["transactions"]));
+    assert_eq!(got["item"]["billed_products"], json!(["transactions"]));
+}
+
 #[tokio::test]
 async fn stateful_operations_refuse_unknown_fields_and_values_outside_the_spec() {
     let api = Api::start().await;

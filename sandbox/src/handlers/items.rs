@@ -56,6 +56,7 @@ pub(crate) fn prepare(
     Ok(PendingItem {
         bank,
         products,
+        consented: Vec::new(),
         webhook,
         profile,
         created_at: state.now(),
@@ -209,7 +210,7 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     .institution_id(item.bank.id.to_owned())
     .institution_name(item.bank.name.to_owned())
     .products(products.clone())
-    .consented_products(products)
+    .consented_products(super::consented_products(item))
     .created_at(item.created_at);
     if let Some(url) = &base.webhook {
         with_consent = with_consent.webhook(url.clone());

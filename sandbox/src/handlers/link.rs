@@ -111,8 +111,18 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         (None, None) => return Err(Failure::missing("user")),
     };
     let products = body.strings("products")?;
+    // The consent Link collects beyond `products` (the spec's `consented_products`).
+    let mut consented = Vec::new();
+    for field in [
+        "additional_consented_products",
+        "optional_products",
+        "required_if_supported_products",
+    ] {
+        consented.extend(body.strings(field)?);
+    }
     if let Some(bad) = products
         .iter()
+        .chain(&consented)
         .find(|p| !LINK_PRODUCTS.contains(&p.as_str()))
     {
         return Err(Failure::code("INVALID_PRODUCT").message(format!(
@@ -158,6 +168,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             client_user_id,
             item_id,
             products,
+            consented,
             webhook,
             country_codes,
             language,

@@ -454,6 +454,21 @@ pub(crate) fn billed_products(item: &Item) -> Vec<Products> {
         .collect()
 }
 
+/// The products the user consented to in Link: the Item's products and the consent its link
+/// token asked for besides ([`Item::consented`]), each once.
+pub(crate) fn consented_products(item: &Item) -> Vec<Products> {
+    let mut consented: Vec<&String> = Vec::new();
+    for product in item.products.iter().chain(&item.consented) {
+        if !consented.contains(&product) {
+            consented.push(product);
+        }
+    }
+    consented
+        .into_iter()
+        .map(|p| Products::from(p.as_str()))
+        .collect()
+}
+
 /// The typed Item object (`item` of most answers).
 pub(crate) fn item_object(item: &Item) -> plaid_sdk::types::Item {
     let mut out = plaid_sdk::types::Item::new(
@@ -469,12 +484,7 @@ pub(crate) fn item_object(item: &Item) -> plaid_sdk::types::Item {
             .map(|p| Products::from(p.as_str()))
             .collect::<Vec<_>>(),
     )
-    .consented_products(
-        item.products
-            .iter()
-            .map(|p| Products::from(p.as_str()))
-            .collect::<Vec<_>>(),
-    );
+    .consented_products(consented_products(item));
     if let Some(url) = &item.webhook {
         out = out.webhook(url.clone());
     }

@@ -273,7 +273,9 @@ fn find_token(text: &str) -> Option<(usize, usize)> {
                 let Some(before) = text[..i].strip_suffix(kind) else {
                     continue;
                 };
-                if !before.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+                if !before.ends_with(|c: char| c.is_ascii_alphanumeric())
+                    || ends_with_escape(before)
+                {
                     return Some((before.len(), end - before.len()));
                 }
             }
@@ -283,11 +285,40 @@ fn find_token(text: &str) -> Option<(usize, usize)> {
     None
 }
 
+/// Whether `text` ends with an escaped character (`%22`, `\u0022`, `\x22`): a word starts
+/// after it, though its last character is a digit (review round 15: a gateway that echoed the
+/// request escaped, `\u0022access-…`, kept the token whole).
+fn ends_with_escape(text: &str) -> bool {
+    let b = text.as_bytes();
+    let n = b.len();
+    let hex = |s: &[u8]| s.iter().all(u8::is_ascii_hexdigit);
+    (n >= 3 && b[n - 3] == b'%' && hex(&b[n - 2..]))
+        || (n >= 6 && b[n - 6] == b'\\' && b[n - 5] == b'u' && hex(&b[n - 4..]))
+        || (n >= 4 && b[n - 4] == b'\\' && b[n - 3] == b'x' && hex(&b[n - 2..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const TOKEN: &str = "access-production-de3ce8ef-33f8-452c-a685-8671031fc0f6";
+
+    /// Review round 15: a token right after an escaped quote (a percent-encoded or JSON-escaped
+    /// echo of the request) ends the escape's digit, and was taken for part of a longer word.
+    #[test]
+    fn a_token_after_an_escaped_quote_is_scrubbed() {
+        for escape in ["%22", "%3D", "\\u0022", "\\x22", "&#34;", "&quot;"] {
+            let text = format!("x {escape}{TOKEN} y");
+            let out = scrub(&text, &[]);
+            assert!(!out.contains("de3ce8ef"), "{escape}: {out}");
+            assert!(
+                out.contains("access-production-[redacted]"),
+                "{escape}: {out}"
+            );
+        }
+        // Still not a token: a kind that is part of a longer word.
+        assert_eq!(find_token("xaccess-sandbox-c3 a1access-sandbox-c3"), None);
+    }
 
     /// A text dense with tokens is scrubbed whole, every token's prefix kept.
     #[test]

@@ -71,11 +71,19 @@ fn without_credentials(url: &url::Url) -> url::Url {
 }
 
 /// A value from a caller or the environment, fit to quote in a message: the part before an
-/// `@` (where a URL keeps its credentials) is left out.
+/// `@` (where a URL keeps its credentials) is left out; a long value that is not a URL is
+/// only counted, since it may be a secret in the wrong place (review round 15: `PLAID_ENV`
+/// and `PLAID_SECRET` swapped in a `.env` file printed the secret). A misspelt environment
+/// (`"sandox"`) is short, and shown.
 fn quoted(value: &str) -> String {
+    const SHOWN: usize = 16;
     match value.rfind('@') {
         Some(at) => format!("\"[redacted]{}\"", value[at..].escape_debug()),
-        None => format!("{value:?}"),
+        None if value.contains("://") || value.chars().count() <= SHOWN => format!("{value:?}"),
+        None => format!(
+            "a value of {} characters (not shown: it may be a secret)",
+            value.chars().count()
+        ),
     }
 }
 
@@ -1324,6 +1332,22 @@ mod tests {
                 "{value}: {text}"
             );
         }
+        // Review round 15: PLAID_ENV and PLAID_SECRET swapped printed the secret in the error.
+        let secret = "4f5e9d8c7b6a5f4e3d2c1b0a9f8e7d";
+        let e = config_error(PlaidClient::from_env_with(env(&[
+            ("PLAID_CLIENT_ID", "id"),
+            ("PLAID_SECRET", "sandbox"),
+            ("PLAID_ENV", secret),
+        ])));
+        let text = e.to_string();
+        assert!(
+            text.contains("PLAID_ENV") && text.contains("30 characters"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("4f5e9d8c") && !format!("{e:?}").contains("4f5e9d8c"),
+            "{text}"
+        );
         let e = config_error(PlaidClient::from_env_with(env(&[
             ("PLAID_CLIENT_ID", "id"),
             ("PLAID_SECRET", "bad\nsecret-value"),

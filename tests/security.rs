@@ -463,6 +463,57 @@ async fn a_restarted_verifier_given_the_stored_key_ids_is_not_starved_by_a_full_
         .expect("Plaid's key, stored before the restart, is fetched whatever the queue holds");
 }
 
+/// LOW (review round 15): a refused key id "keeps its place ... and is fetched when its turn
+/// comes, so Plaid's retry finds the key cached" (`KeyCachePolicy`'s docs), but the queue
+/// moved only while a webhook with a new key id waited in it: with none arriving, Plaid's key
+/// was never fetched, and Plaid's retry waited for the fetch itself. The queue now moves at
+/// the budget's pace on its own.
+#[tokio::test]
+async fn a_refused_key_is_fetched_in_its_turn_with_no_webhook_waiting() {
+    let server = MockServer::start().await;
+    let plaid = WebhookSigner::new();
+    plaid.mount(&server).await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(
+            KeyCachePolicy::default()
+                .fetches_per_minute(60)
+                .fetch_wait(Duration::ZERO),
+        )
+        .build();
+    forged_flood(&verifier, 60).await; // the burst of 60 fetches spent
+    let body = sync_body();
+    let refused = verifier
+        .verify(&plaid.headers(&body), &body)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, WebhookError::KeyFetchLimited { .. }),
+        "{refused:?}"
+    );
+    let fetches_of_plaids_key = || async {
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains(plaid.kid()))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while fetches_of_plaids_key().await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Plaid's key was never fetched (the budget refills one a second)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    verifier
+        .verify(&plaid.headers(&body), &body)
+        .await
+        .expect("Plaid's retry finds the key cached");
+    assert_eq!(fetches_of_plaids_key().await, 1);
+}
+
 #[tokio::test]
 async fn a_cached_key_past_its_ttl_is_refreshed_whatever_the_flood() {
     let server = MockServer::start().await;

@@ -410,6 +410,8 @@ struct Inner {
     /// Key ids Plaid has given a valid key for: refreshed without spending the budget.
     vouched: Mutex<std::collections::HashSet<String>>,
     admission: Mutex<Admission>,
+    /// Whether a task moves the queue on ([`WebhookVerifier::keep_queue_moving`]).
+    queue_moving: std::sync::atomic::AtomicBool,
 }
 
 impl Inner {
@@ -699,12 +701,48 @@ impl WebhookVerifier {
             if displaced || now >= deadline {
                 // Either way the webhook is refused; a kid that was not displaced keeps its
                 // place and is fetched in its turn, for Plaid's retry to find.
+                if !displaced {
+                    self.keep_queue_moving();
+                }
                 return Err(WebhookError::KeyFetchLimited {
                     kid: kid.to_owned(),
                 });
             }
             tokio::time::sleep(ADMISSION_POLL.min(deadline - now)).await;
         }
+    }
+
+    /// Makes sure the queue moves on while ids wait in it, with no webhook waiting for them:
+    /// one task, started here if none runs, that starts the fetches whose turn has come each
+    /// time the budget allows one more, and ends once the queue is empty (review round 15:
+    /// the queue moved only while a webhook waited in it, so an id refused and then left
+    /// alone was never fetched before Plaid's retry).
+    fn keep_queue_moving(&self) {
+        use std::sync::atomic::Ordering;
+        let per_minute = self.inner.policy.fetches_per_minute;
+        if per_minute == 0 || self.inner.queue_moving.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let tick = Duration::from_secs_f64(60.0 / f64::from(per_minute));
+        let inner = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(tick).await;
+                let Some(inner) = inner.upgrade() else {
+                    return; // the verifier is gone
+                };
+                let verifier = WebhookVerifier { inner };
+                verifier.dispatch();
+                if verifier.inner.admission().waiting.is_empty() {
+                    verifier.inner.queue_moving.store(false, Ordering::Release);
+                    // An id queued since the check above finds no task running: start again.
+                    let queued = !verifier.inner.admission().waiting.is_empty();
+                    if !queued || verifier.inner.queue_moving.swap(true, Ordering::AcqRel) {
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     /// Starts the fetches the budget allows, for the key ids whose turn it is.
@@ -928,6 +966,7 @@ impl WebhookVerifierBuilder {
                         .collect(),
                 ),
                 admission: Mutex::new(Admission::new(&self.policy)),
+                queue_moving: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }

@@ -1282,6 +1282,14 @@ mod tests {
     use plaid_sdk::types::{AccountsGetRequest, ItemRemoveRequest, Products};
     use serde_json::{json, Value};
 
+    /// An Item with Transactions at First Platypus Bank.
+    async fn linked(client: &PlaidClient) -> plaid_sdk::types::ItemPublicTokenExchangeResponse {
+        client
+            .sandbox_link_item("ins_109508", [Products::Transactions])
+            .await
+            .unwrap()
+    }
+
     /// MED (review round 10): a removed Item kept its whole ledger (two copies of every
     /// transaction) until reset: a server run for hours grew by about 350 KB per Item
     /// linked and removed. Only the removal is remembered.
@@ -1289,10 +1297,7 @@ mod tests {
     async fn a_removed_item_lets_its_transactions_go() {
         let sandbox = Sandbox::start().await;
         let client = sandbox.client();
-        let item = client
-            .sandbox_link_item("ins_109508", [Products::Transactions])
-            .await
-            .unwrap();
+        let item = linked(&client).await;
         let held = || lock(&sandbox.state).items[&item.item_id].ledger.log.len();
         assert!(held() > 100, "{}", held());
         client
@@ -1365,10 +1370,7 @@ mod tests {
         use plaid_sdk::types::ItemWebhookUpdateRequest;
         let sandbox = Sandbox::start().await;
         let client = sandbox.client();
-        let item = client
-            .sandbox_link_item("ins_109508", [Products::Transactions])
-            .await
-            .unwrap();
+        let item = linked(&client).await;
         let hour = Duration::from_secs(3600);
         sandbox.webhook_chaos(WebhookChaos::none().delay(hour, hour));
         tokio::time::sleep(Duration::from_millis(50)).await;

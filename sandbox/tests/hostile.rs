@@ -45,6 +45,18 @@ async fn receiver(status: u16) -> MockServer {
     server
 }
 
+/// The status `/institutions/get` answers (a call any fault can hit).
+async fn institutions_get(sandbox: &Sandbox) -> u16 {
+    post(
+        sandbox,
+        "/institutions/get",
+        json!({ "count": 1, "offset": 0, "country_codes": ["US"] }),
+        &[],
+    )
+    .await
+    .0
+}
+
 async fn posts(server: &MockServer) -> usize {
     server.received_requests().await.unwrap_or_default().len()
 }
@@ -115,13 +127,7 @@ async fn a_fault_for_a_path_that_is_no_operation_is_refused() {
         500,
         "the fault for a templated path fires"
     );
-    let (status, _) = post(
-        &sandbox,
-        "/institutions/get",
-        json!({ "count": 1, "offset": 0, "country_codes": ["US"] }),
-        &[],
-    )
-    .await;
+    let status = institutions_get(&sandbox).await;
     assert_eq!(status, 500, "the fault fires");
 }
 
@@ -725,13 +731,7 @@ async fn the_admin_api_refuses_what_it_cannot_read() {
         assert_eq!(answer.status(), 400, "{body}");
     }
     // None of the refused faults was kept: the next call is answered.
-    let (status, _) = post(
-        &sandbox,
-        "/institutions/get",
-        json!({ "count": 1, "offset": 0, "country_codes": ["US"] }),
-        &[],
-    )
-    .await;
+    let status = institutions_get(&sandbox).await;
     assert_eq!(status, 200);
     for (path, body) in [
         ("webhooks/chaos", "".to_owned()),

@@ -827,7 +827,7 @@ async fn keep_item(
             institution_id.clone(),
             institution_name,
             item_id,
-            item.consent_expiration_time.map(jobs::consent_text),
+            item.consent_expiration_time.map(consent_text),
             asked_at
         ],
     ));
@@ -968,6 +968,11 @@ async fn list_items(State(app): State<Arc<App>>, user: User) -> Result<Json<Valu
         })
         .collect();
     Ok(Json(json!({ "items": items })))
+}
+
+/// A consent's end as the Item stores it: what Plaid's webhooks carry, RFC 3339 in UTC.
+fn consent_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// POST /api/items/{id}/link-token: a link token in update mode, to repair a login or renew

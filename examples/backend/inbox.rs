@@ -306,6 +306,8 @@ mod tests {
     async fn an_item_webhook_waits_for_its_item_to_be_linked() {
         let sandbox = plaid_sandbox::Sandbox::start().await;
         let app = replica(&sandbox, &new_database()).await.unwrap();
+        // The claims below are this test's: the replica's own inbox worker stops first.
+        app.workers_stopped(Duration::from_secs(5)).await;
         app.db
             .execute(
                 "INSERT INTO items (id, user_id, access_token, status, created_at)

@@ -852,11 +852,8 @@ async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
         .plaid
         .item_get(&ItemGetRequest::new(AccessToken::new(row.text(0))))
         .await;
-    let (code, consent) = match answer {
-        Ok(got) => (
-            got.item.error.map(|e| e.error_code.as_str().to_owned()),
-            got.item.consent_expiration_time.map(consent_text),
-        ),
+    let code = match answer {
+        Ok(got) => got.item.error.map(|e| e.error_code.as_str().to_owned()),
         Err(e) if e.is_retryable() => {
             let error = e.api_error().map_or_else(
                 || "could not reach Plaid".to_owned(),
@@ -886,22 +883,7 @@ async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
     record_error(app, item_id, code, asked_at)
         .await
         .map_err(db_error)?;
-    // Plaid's answer on the consent's end, over a webhook's from an earlier second (a user who
-    // consented again in update mode has a later one, or none).
-    app.db
-        .execute(
-            "UPDATE items SET consent_expires_at = $1, consent_at = $2
-             WHERE id = $3 AND status = 'active' AND consent_at < $2",
-            params![consent, asked_at, item_id],
-        )
-        .await
-        .map_err(db_error)?;
     Ok(Done::default())
-}
-
-/// A consent's end as the Item stores it: what Plaid's webhooks carry, RFC 3339 in UTC.
-pub fn consent_text(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Records Plaid's answer on the Item's error (`None`: none), given by a call that started
@@ -1119,49 +1101,6 @@ pub(crate) mod tests {
         let app = replica(sandbox, &new_database()).await.unwrap();
         add_job(&app, "job-1", "sync", "queued").await;
         app
-    }
-
-    /// LOW (review round 15): an Item's consent expiry came only from `PENDING_EXPIRATION` and
-    /// `PENDING_DISCONNECT` webhooks, so a date Plaid no longer reported (the user consented
-    /// again in update mode) stayed on the Item for good. A check records Plaid's own answer.
-    #[tokio::test]
-    async fn a_check_records_the_consent_expiry_plaid_reports() {
-        use plaid_sdk::types::Products;
-        let sandbox = plaid_sandbox::Sandbox::start().await;
-        let app = replica(&sandbox, &new_database()).await.unwrap();
-        let linked = sandbox
-            .client()
-            .sandbox_link_item("ins_109508", [Products::Transactions])
-            .await
-            .unwrap();
-        app.db
-            .execute(
-                "INSERT INTO items (id, user_id, access_token, status, created_at,
-                                    consent_expires_at, consent_at)
-                 VALUES ($1, 'user-1', $2, 'active', 0, '2020-01-01T00:00:00Z', 5)",
-                params![
-                    linked.item_id.clone(),
-                    linked.access_token.expose_secret().to_owned()
-                ],
-            )
-            .await
-            .unwrap();
-        assert!(check(&app, &linked.item_id).await.is_ok());
-        let row = app
-            .db
-            .query_one(
-                "SELECT consent_expires_at, consent_at FROM items WHERE id = $1",
-                params![linked.item_id.clone()],
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            row.opt_text(0),
-            None,
-            "the sandbox's Items have no consent expiry"
-        );
-        assert!(row.int(1) > 5, "{}", row.int(1));
     }
 
     /// LOW (review round 9): leases were the replica's, not the claim's. After a database

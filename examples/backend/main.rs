@@ -10,7 +10,7 @@
 //! | `GET /` | the page: sign in, connect a bank through Link, Items, transactions, sync, repair, disconnect |
 //! | `POST /api/link-token` | link token for a new bank connection |
 //! | `POST /api/items` `{"public_token"}` | exchange, store the Item and accounts, queue the first sync (409 if already linked) |
-//! | `GET /api/items` | the caller's Items: institution, last sync, error, consent expiry (from `/item/get` at link and at each check, and `PENDING_*` webhooks), accounts |
+//! | `GET /api/items` | the caller's Items: institution, last sync, error, consent expiry or scheduled disconnection (from `/item/get` at link, then `PENDING_*` webhooks), accounts |
 //! | `POST /api/items/{id}/link-token` | link token in update mode |
 //! | `POST /api/items/{id}/sync` | 202 with a job id; 409 while one is queued or runs |
 //! | `GET /api/jobs/{id}` | a sync job's state |

@@ -630,6 +630,12 @@ pub(crate) fn link_update(
     };
     item.error = None;
     item.login_expires_at = crate::state::later(now, crate::state::LOGIN_LIFE);
+    // Update mode is how an app asks for more consent (`additional_consented_products`).
+    for product in &link.consented {
+        if !item.consented.contains(product) {
+            item.consented.push(product.clone());
+        }
+    }
     let (bank, accounts) = (item.bank, item.accounts.clone());
     let profile = item.profile.clone();
     let session_id = state.uuid();

@@ -247,6 +247,29 @@ async fn consented_products_are_those_link_asked_consent_for() {
     assert_eq!(consented, ["auth", "identity", "transactions"], "{got}");
     assert_eq!(got["item"]["products"], json!(["transactions"]));
     assert_eq!(got["item"]["billed_products"], json!(["transactions"]));
+
+    // Update mode is how an app asks for more consent.
+    let update = api
+        .ok(
+            "/link/token/create",
+            json!({ "client_name": "Acme", "language": "en", "country_codes": ["US"],
+                    "user": { "client_user_id": "user-8" },
+                    "access_token": exchanged["access_token"],
+                    "additional_consented_products": ["liabilities"] }),
+        )
+        .await;
+    api.sandbox
+        .complete_update(update["link_token"].as_str().unwrap())
+        .unwrap();
+    let got = api
+        .ok(
+            "/item/get",
+            json!({ "access_token": exchanged["access_token"] }),
+        )
+        .await;
+    let consented = got["item"]["consented_products"].as_array().unwrap();
+    assert!(consented.contains(&json!("liabilities")), "{got}");
+    assert_eq!(consented.len(), 4, "{got}");
 }
 
 #[tokio::test]

@@ -285,14 +285,15 @@ fn find_token(text: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// Whether `text` ends with an escaped character (`%22`, `\u0022`, `\x22`): a word starts
-/// after it, though its last character is a digit (review round 15: a gateway that echoed the
-/// request escaped, `\u0022access-…`, kept the token whole).
+/// Whether `text` ends with an escaped character (`%22`, `\u0022`, `\x22`, `\n`): a word
+/// starts after it, though its last character is a digit or a letter (review round 15: a
+/// gateway that echoed the request escaped, `\u0022access-…`, kept the token whole).
 fn ends_with_escape(text: &str) -> bool {
     let b = text.as_bytes();
     let n = b.len();
     let hex = |s: &[u8]| s.iter().all(u8::is_ascii_hexdigit);
-    (n >= 3 && b[n - 3] == b'%' && hex(&b[n - 2..]))
+    (n >= 2 && b[n - 2] == b'\\' && matches!(b[n - 1], b'n' | b'r' | b't' | b'b' | b'f'))
+        || (n >= 3 && b[n - 3] == b'%' && hex(&b[n - 2..]))
         || (n >= 6 && b[n - 6] == b'\\' && b[n - 5] == b'u' && hex(&b[n - 4..]))
         || (n >= 4 && b[n - 4] == b'\\' && b[n - 3] == b'x' && hex(&b[n - 2..]))
 }
@@ -307,7 +308,9 @@ mod tests {
     /// echo of the request) ends the escape's digit, and was taken for part of a longer word.
     #[test]
     fn a_token_after_an_escaped_quote_is_scrubbed() {
-        for escape in ["%22", "%3D", "\\u0022", "\\x22", "&#34;", "&quot;"] {
+        for escape in [
+            "%22", "%3D", "\\u0022", "\\x22", "&#34;", "&quot;", "\\n", "\\t", "\\r",
+        ] {
             let text = format!("x {escape}{TOKEN} y");
             let out = scrub(&text, &[]);
             assert!(!out.contains("de3ce8ef"), "{escape}: {out}");

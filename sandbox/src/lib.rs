@@ -749,7 +749,7 @@ impl Sandbox {
     pub fn advance_clock(&self, by: Duration) {
         let outgoing = {
             let mut state = lock(&self.state);
-            let generation = state.generation;
+            let generation = state.generation();
             (handlers::advance_clock(&mut state, by), generation)
         };
         self.send(outgoing);
@@ -1245,7 +1245,7 @@ impl Sandbox {
     ) -> Result<(Vec<Outgoing>, u64), SandboxError> {
         let mut state = lock(&self.state);
         let now = state.now();
-        let generation = state.generation;
+        let generation = state.generation();
         let item_id = item_id.as_ref();
         let item = state
             .items

@@ -167,7 +167,7 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
     let mut outgoing = Vec::new();
     let (status, body, delay, generation) = {
         let mut state = lock(&app.state);
-        let generation = state.generation;
+        let generation = state.generation();
         let fault = state.take_fault(path);
         let request_id = state.request_id();
         let mut delay = None;
@@ -726,7 +726,7 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
     };
     let method = request.method.as_str();
     let mut state = lock(&app.state);
-    let generation = state.generation;
+    let generation = state.generation();
     let mut outgoing = Vec::new();
     let (status, answer) = match (method, command) {
         ("POST", "reset") => {

@@ -358,11 +358,9 @@ pub(crate) struct State {
     pub(crate) faults: Vec<Injected>,
     pub(crate) webhooks: Vec<SentWebhook>,
     pub(crate) chaos: WebhookChaos,
-    /// Resets so far: a webhook made before the last one is neither sent nor recorded (its
-    /// test is over, and its record's place now belongs to another).
-    pub(crate) generation: u64,
-    /// The generation, watched by the webhooks waiting out a chaos delay or a retry: a reset
-    /// ends their waits at once (kept across resets, like the settings).
+    /// Resets so far ([`generation`](Self::generation)), watched by the webhooks waiting out a
+    /// chaos delay or a retry, so that a reset ends their waits at once (kept across resets,
+    /// like the settings).
     pub(crate) generations: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
@@ -385,7 +383,6 @@ impl State {
             faults: Vec::new(),
             webhooks: Vec::new(),
             chaos: WebhookChaos::default(),
-            generation: 0,
             generations: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
         }
     }
@@ -397,13 +394,17 @@ impl State {
     /// start.
     pub(crate) fn reset(&mut self) {
         let unmoved = self.clock.unmoved();
-        let generation = self.generation + 1;
         let generations = std::sync::Arc::clone(&self.generations);
         *self = State::new(self.settings.clone());
         self.clock = Clock::new(unmoved, self.settings.frozen);
-        self.generation = generation;
-        generations.send_replace(generation);
+        generations.send_modify(|generation| *generation += 1);
         self.generations = generations;
+    }
+
+    /// Resets so far: a webhook made before the last one is neither sent nor recorded (its
+    /// test is over, and its record's place now belongs to another).
+    pub(crate) fn generation(&self) -> u64 {
+        *self.generations.borrow()
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

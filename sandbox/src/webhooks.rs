@@ -225,7 +225,7 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
     let (state, http, signer) = context;
     {
         let mut s = lock(state);
-        if s.generation != delivery.generation {
+        if s.generation() != delivery.generation {
             return; // made before a reset
         }
         // Checked at each post: a retry may go to another of the chaos targets.
@@ -254,7 +254,7 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
     let first = *delivery.first.get_or_insert_with(std::time::Instant::now);
     let retry_after = {
         let mut s = lock(state);
-        if s.generation != delivery.generation {
+        if s.generation() != delivery.generation {
             return;
         }
         let wait = s
@@ -298,7 +298,7 @@ pub(crate) fn deliver(state: &Mutex<State>, outbox: &Outbox, hook: Outgoing, gen
     let mut deliveries = Vec::new();
     {
         let mut s = lock(state);
-        if s.generation != generation {
+        if s.generation() != generation {
             return;
         }
         let chaos = s.chaos.clone();
@@ -334,7 +334,7 @@ pub(crate) fn deliver(state: &Mutex<State>, outbox: &Outbox, hook: Outgoing, gen
             let index = s.webhooks.len() - 1;
             if allowed {
                 deliveries.push(Delivery {
-                    generation: s.generation,
+                    generation: s.generation(),
                     index,
                     url,
                     body: bytes.clone(),

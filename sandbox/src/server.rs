@@ -728,6 +728,11 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
     let mut state = lock(&app.state);
     let generation = state.generation();
     let mut outgoing = Vec::new();
+    // `items/<id>/transactions`: the Item's id (review round 15: `items/transactions` passed
+    // a prefix and a suffix test, and the slice between them began after its end, a panic).
+    let transactions_of = command
+        .strip_prefix("items/")
+        .and_then(|rest| rest.strip_suffix("/transactions"));
     let (status, answer) = match (method, command) {
         ("POST", "reset") => {
             state.reset();
@@ -883,14 +888,8 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
             ),
             Err(f) => (500, f.to_json("admin")),
         },
-        // Review round 15: `items/transactions` passed both tests of a slice that then began
-        // after its end, a panic.
-        ("GET", c)
-            if c.strip_prefix("items/")
-                .and_then(|rest| rest.strip_suffix("/transactions"))
-                .is_some() =>
-        {
-            let id = &c["items/".len()..c.len() - "/transactions".len()];
+        ("GET", _) if transactions_of.is_some() => {
+            let id = transactions_of.unwrap_or_default();
             match state.items.get(id).filter(|item| !item.removed) {
                 Some(item) => (
                     200,

@@ -707,6 +707,38 @@ fn whole(body: &Value, name: &str, min: u64, max: u64) -> Result<Option<u64>, St
     }
 }
 
+/// The chaos `POST /__sandbox/webhooks/chaos` asks for, each field checked (its targets are
+/// judged against the allowed hosts by the caller).
+fn chaos_from(body: &Value) -> Result<WebhookChaos, String> {
+    let duplicates = match field(body, "duplicates") {
+        None => 0.0,
+        Some(v) => v
+            .as_f64()
+            .filter(|share| (0.0..=1.0).contains(share))
+            .ok_or("duplicates must be a number from 0 to 1")?,
+    };
+    let max_copies = whole(body, "max_copies", 1, 100)?.unwrap_or(2);
+    let (low, high) = match field(body, "delay_ms").map(|v| v.as_array().map(Vec::as_slice)) {
+        None => (0, 0),
+        Some(Some([low, high])) => match (low.as_u64(), high.as_u64()) {
+            (Some(low), Some(high)) if low.max(high) <= MAX_DELAY_MS => (low, high),
+            _ => return Err(DELAY_RANGE.to_owned()),
+        },
+        Some(_) => return Err(DELAY_RANGE.to_owned()),
+    };
+    let targets: Vec<String> = match field(body, "targets") {
+        None => Vec::new(),
+        Some(v) => v
+            .as_array()
+            .and_then(|t| t.iter().map(|t| t.as_str().map(str::to_owned)).collect())
+            .ok_or("targets must be a list of URLs")?,
+    };
+    Ok(WebhookChaos::none()
+        .duplicates(duplicates, max_copies as u32)
+        .delay(Duration::from_millis(low), Duration::from_millis(high))
+        .targets(targets))
+}
+
 /// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`], for tests in any language. The
 /// crate docs list them (lib.rs, "The admin API"), and so does the README: keep both in step
 /// with this.
@@ -751,40 +783,13 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
             ),
         },
         ("POST", "webhooks/chaos") => {
-            let fields = (|| {
-                let duplicates = match field(&body, "duplicates") {
-                    None => 0.0,
-                    Some(v) => v
-                        .as_f64()
-                        .filter(|share| (0.0..=1.0).contains(share))
-                        .ok_or("duplicates must be a number from 0 to 1")?,
-                };
-                let max_copies = whole(&body, "max_copies", 1, 100)?.unwrap_or(2);
-                let delay = match field(&body, "delay_ms") {
-                    None => (0, 0),
-                    Some(v) => match v.as_array().map(Vec::as_slice) {
-                        Some([low, high]) => match (low.as_u64(), high.as_u64()) {
-                            (Some(low), Some(high)) if low.max(high) <= MAX_DELAY_MS => (low, high),
-                            _ => return Err(DELAY_RANGE.to_owned()),
-                        },
-                        _ => return Err(DELAY_RANGE.to_owned()),
-                    },
-                };
-                let targets: Vec<String> = match field(&body, "targets") {
-                    None => Vec::new(),
-                    Some(v) => v
-                        .as_array()
-                        .and_then(|t| t.iter().map(|t| t.as_str().map(str::to_owned)).collect())
-                        .ok_or("targets must be a list of URLs")?,
-                };
-                Ok::<_, String>((duplicates, max_copies, delay, targets))
-            })();
-            let (duplicates, max_copies, (low, high), targets) = match fields {
-                Ok(fields) => fields,
+            let chaos = match chaos_from(&body) {
+                Ok(chaos) => chaos,
                 Err(error) => return json_response(400, &json!({ "error": error })),
             };
             let hosts = &state.settings.webhook_hosts;
-            if let Some(bad) = targets
+            if let Some(bad) = chaos
+                .targets
                 .iter()
                 .find(|t| !webhooks::webhook_allowed(t, hosts))
             {
@@ -794,10 +799,7 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                 );
                 return json_response(400, &json!({ "error": error }));
             }
-            state.chaos = WebhookChaos::none()
-                .duplicates(duplicates, max_copies as u32)
-                .delay(Duration::from_millis(low), Duration::from_millis(high))
-                .targets(targets);
+            state.chaos = chaos;
             (200, json!({ "chaos": true }))
         }
         // `?since=N`: only the webhooks from index N on, so a test polling for new ones

@@ -22,8 +22,10 @@
 //! New here? The [`guide`] walks through [getting started](guide::getting_started),
 //! [configuration](guide::configuration), [errors](guide::errors), [Link](guide::link),
 //! [pagination](guide::pagination), [webhooks](guide::webhooks),
+//! [production behaviours](guide::production),
 //! [testing with the offline sandbox](guide::testing), [testing Link](guide::testing_link) in
-//! a real browser, and [building against a newer spec](guide::newer_spec).
+//! a real browser, [the sandbox as a server](guide::sandbox_server) for other languages, and
+//! [building against a newer spec](guide::newer_spec).
 //!
 //! What the client does on every call:
 //!
@@ -37,7 +39,8 @@
 //!   (Balance) is not repeated after a timeout
 //!   ([`OperationKind::BilledRead`]);
 //! * opens a `tracing` span `plaid.request` with the operation, attempt, status and Plaid's
-//!   `request_id`; never a secret. A call that succeeds logs no event of its own: to see
+//!   `request_id`; never a secret. Retries, and a retry refused for the spent budget, are
+//!   events; any other outcome, success or failure, is only the span's fields: to see
 //!   each call, have the subscriber report spans as they close
 //!   (`tracing_subscriber::fmt().with_span_events(FmtSpan::CLOSE)`);
 //! * returns one [`Error`] type whose variants say what happened: Plaid's own error

@@ -330,8 +330,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout for the operations Plaid documents as slow: `/accounts/balance/get`, the
-    /// `…/refresh` calls and `/investments/transactions/get` (default 300 s).
+    /// The timeout for the operations Plaid documents as slow (default 300 s): every one whose
+    /// spec description warns of its latency (`/accounts/balance/get`, the `…/refresh` calls,
+    /// `/investments/transactions/get`, `/signal/evaluate`, their processor twins), and
+    /// `/processor/balance/get`. [`OperationInfo::slow`](crate::OperationInfo::slow) tells.
     pub fn slow_timeout(mut self, timeout: Duration) -> Self {
         self.slow_timeout = timeout;
         self

@@ -5,7 +5,8 @@ mod common;
 
 use common::{answering, client, flaky, plaid_error, ACCESS_TOKEN};
 use plaid_sdk::types::{
-    AccountsBalanceGetRequest, ItemGetRequest, ItemRemoveRequest, TransferCreateRequest,
+    AccountsBalanceGetRequest, ItemGetRequest, ItemRemoveRequest,
+    ProcessorInvestmentsTransactionsGetRequest, TransferCreateRequest,
 };
 use plaid_sdk::{Error, RetryPolicy};
 use std::time::{Duration, Instant};
@@ -167,6 +168,55 @@ async fn a_billed_read_is_retried_after_a_refusal_not_after_a_timeout() {
         assert!(matches!(e, Error::Http { .. }), "{status}: {e:?}");
         assert_eq!(hits(&server).await.len(), 1, "{status}: asked twice");
     }
+}
+
+/// Every operation whose spec description warns of a long latency gets the slow timeout, the
+/// processor twins included (round 16: `/processor/investments/transactions/get`, "up to one to
+/// two minutes" right after Link, was cut off at the plain timeout and asked three times).
+#[tokio::test]
+async fn the_operations_the_spec_calls_slow_get_the_slow_timeout() {
+    let slow: Vec<&str> = plaid_sdk::operations::ALL
+        .iter()
+        .filter(|o| o.slow)
+        .map(|o| o.path)
+        .collect();
+    for path in [
+        "/accounts/balance/get",
+        "/processor/balance/get",
+        "/investments/transactions/get",
+        "/processor/investments/transactions/get",
+        "/signal/evaluate",
+        "/processor/signal/evaluate",
+        "/transactions/refresh",
+    ] {
+        assert!(slow.contains(&path), "{path} not slow: {slow:?}");
+    }
+    assert!(!slow.contains(&"/accounts/get"));
+
+    let spec = common::load_spec();
+    let answer = common::example_for(&spec, "/processor/investments/transactions/get");
+    let server = answering(
+        ResponseTemplate::new(200)
+            .set_body_json(answer)
+            .set_delay(Duration::from_millis(600)),
+    )
+    .await;
+    let client = common::builder(&server)
+        .timeout(Duration::from_millis(200))
+        .slow_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let request = ProcessorInvestmentsTransactionsGetRequest::new(
+        "processor-sandbox-0",
+        today - chrono::Days::new(30),
+        today,
+    );
+    client
+        .processor_investments_transactions_get(&request)
+        .await
+        .unwrap();
+    assert_eq!(hits(&server).await.len(), 1, "answered once, not cut off");
 }
 
 /// The reads the generator marks as billed per answer are operations of the spec this build

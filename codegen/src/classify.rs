@@ -57,13 +57,16 @@ pub fn kind(method: &str, path: &str) -> Kind {
     }
 }
 
-/// Operations Plaid documents as slow: balance checks and refreshes go to the institution and
-/// can take 30 s or more; `/investments/transactions/get` takes one to two minutes right after
-/// Link.
+/// Operations slow by their nature, whatever their description says: balance checks and
+/// refreshes go to the institution and can take 30 s or more (`/processor/balance/get` is
+/// `/accounts/balance/get` for a partner, whose description leaves the warning out);
+/// `/investments/transactions/get` takes one to two minutes right after Link. The generator
+/// adds every operation whose description warns of its latency
+/// ([`crate::spec::documents_latency`]).
 pub fn is_slow(path: &str) -> bool {
     matches!(
         path,
-        "/accounts/balance/get" | "/investments/transactions/get"
+        "/accounts/balance/get" | "/processor/balance/get" | "/investments/transactions/get"
     ) || action(path) == "refresh"
 }
 
@@ -126,6 +129,7 @@ mod tests {
         assert!(is_slow("/investments/transactions/get"));
         assert!(is_slow("/transactions/refresh"));
         assert!(is_slow("/investments/refresh"));
+        assert!(is_slow("/processor/balance/get"));
         assert!(!is_slow("/accounts/get"));
         assert!(!is_slow("/transactions/sync"));
         assert!(!is_slow("/refresh/token/create"));

@@ -60,6 +60,8 @@ pub struct Op {
     /// The seconds Plaid requires before a failed call is repeated with the same idempotency
     /// key ([`spec::key_retry_delay`]): the client never repeats such a call itself.
     pub key_retry_delay: Option<u64>,
+    /// Whether the spec warns of a long latency ([`spec::documents_latency`]).
+    pub documents_latency: bool,
     /// The success response.
     pub response: Response,
 }
@@ -138,6 +140,7 @@ pub fn extract(client: &ItemImpl, spec_ops: &[spec::Operation]) -> Result<Vec<Op
             bounds: spec_op.bounds.clone(),
             accept: spec_op.accept.clone(),
             key_retry_delay: spec_op.key_retry_delay,
+            documents_latency: spec_op.documents_latency,
             response,
         });
     }
@@ -625,7 +628,7 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
         let name_str = unraw(name);
         let (method, path) = (&op.method, &op.path);
         let kind = classify::kind(method, path);
-        let slow = classify::is_slow(path);
+        let slow = classify::is_slow(path) || op.documents_latency;
         let has_body = op.body.is_some();
         let kind_tokens = match kind {
             Kind::Read => quote!(crate::operation::OperationKind::Read),
@@ -1128,6 +1131,7 @@ mod tests {
             bounds: vec![],
             accept: "application/json".into(),
             key_retry_delay: None,
+            documents_latency: false,
             method: method.into(),
             path: path.into(),
             operation_id: None,
@@ -1206,7 +1210,7 @@ mod tests {
                 }
             }"#,
             ),
-            &[spec::Operation { method: "POST".into(), path: "/send".into(), operation_id: None, has_body: true, params: vec![], bounds: vec![], accept: "application/json".into(), key_retry_delay: None }],
+            &[spec::Operation { method: "POST".into(), path: "/send".into(), operation_id: None, has_body: true, params: vec![], bounds: vec![], accept: "application/json".into(), key_retry_delay: None, documents_latency: false }],
         )
         .unwrap_err();
         assert!(e.contains("shadow"), "{e}");

@@ -66,6 +66,9 @@ pub struct Operation {
     /// The seconds Plaid requires before a failed request is repeated with the same
     /// idempotency key (see [`key_retry_delay`]), if it names a wait.
     pub key_retry_delay: Option<u64>,
+    /// Whether its description warns of a latency beyond the usual (see
+    /// [`documents_latency`]).
+    pub documents_latency: bool,
 }
 
 /// A `minimum` and/or `maximum` on a numeric request body field.
@@ -279,10 +282,29 @@ pub fn operations(spec: &Value) -> Result<Vec<Operation>, String> {
                 bounds: Vec::new(),
                 accept: "application/json".to_owned(),
                 key_retry_delay: key_retry_delay(spec, op),
+                documents_latency: documents_latency(op),
             });
         }
     }
     Ok(out)
+}
+
+/// Whether the operation's description warns that it can take longer than a usual call, as
+/// Plaid words it: "up to 30 seconds or more" (real-time balance, the refreshes,
+/// `/signal/evaluate` with a Balance-only ruleset), "one to two minutes"
+/// (`/investments/transactions/get` and its processor twin right after Link) or "higher
+/// latency" (`/processor/signal/evaluate`). Such calls get the client's longer default
+/// timeout, so that a call Plaid is still answering is not cut off and repeated.
+pub fn documents_latency(op: &Value) -> bool {
+    let text = ["summary", "description"]
+        .iter()
+        .filter_map(|k| op.get(k).and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    ["seconds or more", "one to two minutes", "higher latency"]
+        .iter()
+        .any(|phrase| text.contains(phrase))
 }
 
 /// The wait Plaid requires before a failed request is repeated with the same idempotency key,
@@ -546,6 +568,49 @@ mod tests {
                     ("/wallet/transaction/execute".to_owned(), 60)
                 ]
             );
+        }
+    }
+
+    #[test]
+    fn a_documented_latency_is_read_from_the_operations_description() {
+        let op = |text: &str| serde_json::json!({ "description": text });
+        assert!(super::documents_latency(&op(
+            "latency may be higher (typically less than 10 seconds, but occasionally up to 30 \
+             seconds or more)"
+        )));
+        assert!(super::documents_latency(&op(
+            "calling it immediately after Link may take up to one to two minutes to return."
+        )));
+        assert!(super::documents_latency(&op(
+            "Note: This request may have Higher Latency for a new Item."
+        )));
+        assert!(!super::documents_latency(&op(
+            "A public_token expires after 30 minutes."
+        )));
+        assert!(!super::documents_latency(&serde_json::json!({})));
+        // The vendored spec: every operation that warns of its latency, the processor twins
+        // and `/signal/evaluate` among them.
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/plaid.json"));
+        if let Ok(text) = text {
+            let vendored: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let slow: Vec<String> = super::operations(&vendored)
+                .unwrap()
+                .into_iter()
+                .filter(|op| op.documents_latency)
+                .map(|op| op.path)
+                .collect();
+            for path in [
+                "/accounts/balance/get",
+                "/investments/transactions/get",
+                "/processor/investments/transactions/get",
+                "/signal/evaluate",
+                "/processor/signal/evaluate",
+                "/transactions/refresh",
+            ] {
+                assert!(slow.iter().any(|p| p == path), "{path} in {slow:?}");
+            }
+            assert!(!slow.iter().any(|p| p == "/accounts/get"), "{slow:?}");
         }
     }
 

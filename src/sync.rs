@@ -418,7 +418,10 @@ macro_rules! page_request_operation {
 page_request_operation!(ItemKind, &TRANSACTIONS_SYNC);
 page_request_operation!(ProcessorKind, &PROCESSOR_TRANSACTIONS_SYNC);
 
-/// One page as Plaid sends it; every field optional, so older and newer specs both parse.
+/// One page as Plaid sends it; every field but `next_cursor` optional, so older and newer
+/// specs both parse. Plaid sends `next_cursor` on every page (`""` while the Item is not
+/// ready), so a body without it, `{}` or an error object a proxy sent with 200, is a
+/// `Decode` error rather than "not ready".
 #[derive(Deserialize)]
 struct Page {
     #[serde(default, deserialize_with = "crate::de::null_as_default")]
@@ -429,8 +432,7 @@ struct Page {
     removed: Vec<RemovedTransaction>,
     #[serde(default, deserialize_with = "crate::de::null_as_default")]
     accounts: Vec<AccountBase>,
-    #[serde(default)]
-    next_cursor: Option<String>,
+    next_cursor: String,
     #[serde(default)]
     has_more: bool,
     #[serde(default)]
@@ -616,7 +618,7 @@ impl Loop {
             pool.give_back(std::mem::take(&mut self.budget_spent));
         }
         self.pages += 1;
-        let next = page.next_cursor.clone().unwrap_or_default();
+        let next = page.next_cursor.clone();
         let not_ready = next.is_empty()
             || (page.transactions_update_status == Some(UpdateStatus::NotReady)
                 && page.added.is_empty()

@@ -662,6 +662,38 @@ async fn not_ready_is_reported_as_such() {
     assert_eq!(not_ready.update_status, Some(UpdateStatus::NotReady));
 }
 
+/// A 200 that is not a sync page (an empty object, or Plaid's error object sent with 200 by a
+/// proxy) is an error, not "not ready": the app would wait for a webhook that never comes
+/// (round 16: both were `SyncOutcome::NotReady`, with or without a stored cursor).
+#[tokio::test]
+async fn a_200_that_is_not_a_page_is_an_error_not_not_ready() {
+    for (name, body) in [
+        ("empty object", json!({})),
+        (
+            "error object",
+            plaid_error("API_ERROR", "INTERNAL_SERVER_ERROR"),
+        ),
+        ("null cursor", json!({ "next_cursor": null, "has_more": false })),
+    ] {
+        for cursor in [None, Some("s3")] {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+                .mount(&server)
+                .await;
+            let mut request = sync();
+            if let Some(cursor) = cursor {
+                request = request.cursor(Some(cursor.to_owned()));
+            }
+            let outcome = client(&server, 1).transactions_sync_all(&request).await;
+            assert!(
+                matches!(outcome, Err(Error::Decode { .. })),
+                "{name}, cursor {cursor:?}: {outcome:?}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn one_account_at_a_time() {
     let ledger = Arc::new(Mutex::new(Ledger::new(3, template(), 0, 0)));

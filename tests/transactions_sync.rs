@@ -673,7 +673,10 @@ async fn a_200_that_is_not_a_page_is_an_error_not_not_ready() {
             "error object",
             plaid_error("API_ERROR", "INTERNAL_SERVER_ERROR"),
         ),
-        ("null cursor", json!({ "next_cursor": null, "has_more": false })),
+        (
+            "null cursor",
+            json!({ "next_cursor": null, "has_more": false }),
+        ),
     ] {
         for cursor in [None, Some("s3")] {
             let server = MockServer::start().await;

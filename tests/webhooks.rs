@@ -180,6 +180,83 @@ async fn an_unknown_key_is_refused_and_not_fetched_again() {
     );
 }
 
+/// Answers `/webhook_verification_key/get` from a list, one answer per call, the last one
+/// for every call after it.
+struct KeyAnswers(std::sync::Mutex<std::collections::VecDeque<Value>>);
+
+impl wiremock::Respond for KeyAnswers {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let mut answers = self.0.lock().unwrap();
+        let answer = if answers.len() > 1 {
+            answers.pop_front().unwrap()
+        } else {
+            answers[0].clone()
+        };
+        ResponseTemplate::new(200).set_body_json(answer)
+    }
+}
+
+/// A key answer that is not a usable P-256 key (a proxy's or a mock's glitch) is not kept for
+/// the life of the process (round 16: `InvalidKey` until restart). For a new key id it is
+/// remembered like an unknown id, for `unknown_ttl`; for a key already verified with, it is a
+/// failed refresh, and the key keeps serving within `stale_if_error`.
+#[tokio::test]
+async fn a_malformed_key_answer_is_not_kept_for_ever() {
+    let signer = WebhookSigner::new();
+    let good = signer.key_response();
+    let mut bad = good.clone();
+    bad["key"]["x"] = json!("bm90LWEtY29vcmRpbmF0ZQ"); // 16 bytes, not 32
+    let serve = |answers: Vec<Value>| async move {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/webhook_verification_key/get"))
+            .respond_with(KeyAnswers(std::sync::Mutex::new(answers.into())))
+            .mount(&server)
+            .await;
+        server
+    };
+    let body = sync_body();
+
+    // A new key id: refused, then verified once `unknown_ttl` has passed.
+    let server = serve(vec![bad.clone(), good.clone()]).await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(KeyCachePolicy::default().unknown_ttl(Duration::from_millis(200)))
+        .build();
+    let e = verifier
+        .verify(&signer.headers(&body), &body)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WebhookError::InvalidKey { .. }), "{e:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    verifier
+        .verify(&signer.headers(&body), &body)
+        .await
+        .expect("the key is fetched again after unknown_ttl");
+
+    // A key already verified with: a malformed refresh leaves it serving.
+    let server = serve(vec![good.clone(), bad.clone(), bad.clone(), good.clone()]).await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(
+            KeyCachePolicy::default()
+                .key_ttl(Duration::from_millis(100))
+                .unknown_ttl(Duration::from_secs(600)),
+        )
+        .build();
+    verifier
+        .verify(&signer.headers(&body), &body)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    for _ in 0..3 {
+        verifier
+            .verify(&signer.headers(&body), &body)
+            .await
+            .expect("the cached key serves after a malformed refresh");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(key_requests(&server).await >= 2, "the key was refreshed");
+}
+
 #[tokio::test]
 async fn an_expired_key_is_refused() {
     let server = MockServer::start().await;

@@ -266,7 +266,12 @@ enum Known {
         refresh_failed: Option<(Instant, Arc<Error>)>,
     },
     Expired,
-    Invalid(&'static str),
+    /// Plaid's answer was not a usable key: known as such for `unknown_ttl`, like an
+    /// unknown id, in case the answer was a proxy's glitch.
+    Invalid {
+        reason: &'static str,
+        at: Instant,
+    },
     Unknown {
         at: Instant,
     },
@@ -657,10 +662,12 @@ impl WebhookVerifier {
             Some(Known::Expired) => Step::Done(Err(WebhookError::KeyExpired {
                 kid: kid.to_owned(),
             })),
-            Some(Known::Invalid(reason)) => Step::Done(Err(WebhookError::InvalidKey {
-                kid: kid.to_owned(),
-                reason,
-            })),
+            Some(Known::Invalid { reason, at }) if since(at) < policy.unknown_ttl => {
+                Step::Done(Err(WebhookError::InvalidKey {
+                    kid: kid.to_owned(),
+                    reason,
+                }))
+            }
             Some(Known::Unknown { at }) if since(at) < policy.unknown_ttl => {
                 Step::Done(Err(WebhookError::UnknownKey {
                     kid: kid.to_owned(),
@@ -834,10 +841,27 @@ impl Inner {
                 fetched,
                 refresh_failed: Some((now, Arc::clone(error))),
             }),
+            // A key Plaid vouched for, answered with something that is not a key: more likely
+            // a proxy's glitch than Plaid withdrawing it (that is `expired_at`), so a failed
+            // refresh, and the key serves within `stale_if_error`.
+            (Fetched::Invalid(reason), Some(Known::Key { key, fetched, .. })) => Some(Known::Key {
+                key,
+                fetched,
+                refresh_failed: Some((
+                    now,
+                    Arc::new(Error::Decode {
+                        operation: WEBHOOK_VERIFICATION_KEY_GET.name,
+                        status: 200,
+                        path: "key".into(),
+                        message: format!("not a usable key: {reason}"),
+                        request_id: None,
+                    }),
+                )),
+            }),
             // Nothing learnt; an earlier answer (an unknown id's, say) stands.
             (Fetched::Failed(_), previous) => previous,
             (Fetched::Expired, _) => Some(Known::Expired),
-            (Fetched::Invalid(reason), _) => Some(Known::Invalid(reason)),
+            (Fetched::Invalid(reason), _) => Some(Known::Invalid { reason, at: now }),
             (Fetched::Unknown, _) => Some(Known::Unknown { at: now }),
         };
         match known {

@@ -409,6 +409,11 @@ fn handle(
     let mut echoed = value;
     if let Some(token) = body.str("access_token") {
         let item_id = handlers::open_item(&mut ctx, token)?;
+        if handlers::asks_the_bank(path) {
+            if let Some(error) = ctx.state.items.get(&item_id).and_then(|i| i.error.clone()) {
+                return Err(error);
+            }
+        }
         // The answer talks about that Item: its id and its bank, where the response has those
         // fields (and the request does not name others).
         if let (Value::Object(map), Some(item)) = (&mut echoed, ctx.state.items.get(&item_id)) {

@@ -970,6 +970,45 @@ async fn fire_webhook_sends_every_code_plaid_lists_and_refuses_products_the_item
     assert_eq!(item["item"]["error"]["error_code"], "ITEM_LOGIN_REQUIRED");
 }
 
+/// A refresh asks the bank for fresh data ("a synchronous request for fresh data", the spec
+/// says of each), so it fails with the Item's error, as Plaid's `ITEM_LOGIN_REQUIRED` "applies
+/// to all institution-based products"; the refreshes the spec tier answers too (round 16:
+/// `/identity/refresh` and `/investments/refresh` answered 200 after `reset_login`).
+#[tokio::test]
+async fn a_refresh_of_an_item_in_error_fails_with_its_error() {
+    let api = Api::start().await;
+    let (access, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions", "identity", "investments"]),
+            json!({}),
+        )
+        .await;
+    for path in ["/identity/refresh", "/investments/refresh"] {
+        api.ok(path, json!({ "access_token": access })).await;
+    }
+    api.ok(
+        "/sandbox/item/reset_login",
+        json!({ "access_token": access }),
+    )
+    .await;
+    for path in [
+        "/identity/refresh",
+        "/investments/refresh",
+        "/transactions/refresh",
+    ] {
+        assert_eq!(
+            api.refused(path, json!({ "access_token": access })).await,
+            "ITEM_LOGIN_REQUIRED",
+            "{path}"
+        );
+    }
+    // Calls that do not reach the bank still answer.
+    api.ok("/item/get", json!({ "access_token": access })).await;
+    api.ok("/item/activity/list", json!({ "access_token": access }))
+        .await;
+}
+
 #[tokio::test]
 async fn automated_micro_deposits_verify_when_the_sandbox_says_so() {
     let api = Api::start().await;

@@ -126,6 +126,14 @@ pub(crate) fn json<T: serde::Serialize>(answer: &T) -> Answer {
     })
 }
 
+/// Whether a call the spec tier answers asks the bank for fresh data, and so fails while its
+/// Item is in error: the refreshes, each "a synchronous request for fresh data" in the spec
+/// (Plaid's `ITEM_LOGIN_REQUIRED` "applies to all institution-based products"). The spec
+/// tier's other calls read what Plaid already holds, or act on the Item itself.
+pub(crate) fn asks_the_bank(path: &str) -> bool {
+    path.ends_with("/refresh")
+}
+
 /// Whether a call needs the bank (and so fails while the Item is in error): every data call.
 fn needs_login(path: &str) -> bool {
     !matches!(

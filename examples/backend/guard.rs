@@ -9,16 +9,24 @@
 //! `axum::serve` sets none of the connection limits (no header deadline, no cap), so a
 //! half-sent request head or a body sent a byte every few seconds held a connection, and its
 //! memory, for as long as the sender liked, 20,000 of them used every file the process could
-//! open, and one of them kept a process told to stop alive indefinitely.
+//! open, and one of them kept a process told to stop alive indefinitely. hyper's header
+//! deadline does not run while it writes, so answers are written under a deadline of their
+//! own ([`WriteDeadline`]): a client that sent requests and never read the answers held its
+//! slot for good.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Connections served at once; the next waits in the kernel's queue (default 1,024).
 pub const MAX_CONNECTIONS: usize = 1024;
@@ -196,13 +204,104 @@ async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
     response
 }
 
+/// A connection whose writes must make progress: a write the client has not made room for
+/// within `deadline` fails the connection (`TimedOut`), so a client that stops reading its
+/// answers gives its slot back. Each write that goes through starts the wait afresh.
+pub struct WriteDeadline {
+    stream: TcpStream,
+    deadline: Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl WriteDeadline {
+    /// `stream`, its writes bounded by `deadline`.
+    pub fn new(stream: TcpStream, deadline: Duration) -> Self {
+        Self {
+            stream,
+            deadline,
+            stalled: None,
+        }
+    }
+
+    /// A write's outcome: done, it clears the wait; pending, it starts or polls the wait.
+    fn progress<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if write.is_ready() {
+            self.stalled = None;
+            return write;
+        }
+        let deadline = self.deadline;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(deadline)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client has not read its answers",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncRead for WriteDeadline {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteDeadline {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let write = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.progress(cx, write)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let write = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.progress(cx, write)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let flush = Pin::new(&mut this.stream).poll_flush(cx);
+        this.progress(cx, flush)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let shutdown = Pin::new(&mut this.stream).poll_shutdown(cx);
+        this.progress(cx, shutdown)
+    }
+}
+
 /// Serves `router` on `listener` until `stop` completes, then lets the requests in flight
 /// finish for at most [`SHUTDOWN_GRACE`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     read_deadline: Duration,
-    stop: impl std::future::Future<Output = ()>,
+    stop: impl Future<Output = ()>,
 ) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
@@ -232,6 +331,7 @@ pub async fn serve(
             () = &mut stop => break,
         };
         let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let stream = WriteDeadline::new(stream, read_deadline);
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             let _ = connection.await;

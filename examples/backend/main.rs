@@ -45,18 +45,20 @@
 //!   `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
 //!   sync, or tries again of one page, after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
 //!   (the longest wait between two tries of a job that keeps failing that way, 600),
-//!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body; also
-//!   how long a kept-alive connection may stay idle; 10). The three durations are whole seconds
+//!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body, and
+//!   to make room for its answer; also how long a kept-alive connection may stay idle; 10). The three durations are whole seconds
 //!   from 1 to 86400.
 //!
 //! It listens on 127.0.0.1 only and bounds what one connection can hold: at most 1,024
-//! connections, a request's head and body each read within `REQUEST_READ_SECONDS`, bodies of
-//! at most 64 KiB, requests only for this server's own host names (its address, `localhost`,
-//! `PUBLIC_URL`'s host), and a stop waits 30 s at most for the requests in flight
-//! (`guard.rs`). It cannot tell clients apart behind the proxy that exposes it, so one client
-//! opening 1,024 slow connections fills every slot for about `REQUEST_READ_SECONDS` at a time:
-//! put it behind a reverse proxy that buffers whole requests and limits connections per
-//! client (nginx's `limit_conn`, a load balancer's equivalent).
+//! connections, a request's head and body each read within `REQUEST_READ_SECONDS`, answers
+//! written with progress at least every `REQUEST_READ_SECONDS` (a client that stops reading
+//! them is let go), bodies of at most 64 KiB, requests only for this server's own host names
+//! (its address, `localhost`, `PUBLIC_URL`'s host), and a stop waits 30 s at most for the
+//! requests in flight (`guard.rs`). It cannot tell clients apart behind the proxy that
+//! exposes it, so one client opening 1,024 slow connections (or reading its answers a trickle
+//! at a time) fills every slot: put it behind a reverse proxy that buffers whole requests and
+//! answers and limits connections per client (nginx's `limit_conn`, a load balancer's
+//! equivalent).
 
 mod app;
 mod guard;

@@ -320,6 +320,64 @@ async fn a_stranger_cannot_hold_the_server_or_borrow_its_name() {
     assert!(backend.wait_exit(10).await.success());
 }
 
+/// A client that sends requests and never reads the answers is let go once the server's
+/// writes have made no progress for `REQUEST_READ_SECONDS` (round 16: one connection with
+/// 400 pipelined requests held its slot for 300 s, 1,024 of them took the server offline).
+#[tokio::test]
+async fn a_client_that_never_reads_its_answers_is_let_go() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sandbox = sandbox().await;
+    let mut backend = on_sqlite(&sandbox, "slow-reader")
+        .env("REQUEST_READ_SECONDS", "1")
+        .spawn()
+        .unwrap();
+    let address: std::net::SocketAddr = backend.url.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(address).await.unwrap();
+    // About 13 MB of answers (app.js, 1,000 times): more than the kernel's buffers hold.
+    let requests = format!("GET /app.js HTTP/1.1\r\nHost: {address}\r\n\r\n").repeat(1000);
+    let (mut reader, mut writer) = stream.split();
+    let write = async {
+        let _ = writer.write_all(requests.as_bytes()).await;
+    };
+    let wait = tokio::time::sleep(Duration::from_secs(4));
+    let (_, ()) = tokio::join!(tokio::time::timeout(Duration::from_secs(4), write), wait);
+    // Now read: the connection must end (EOF or reset) before all 1,000 answers arrive.
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut received, mut ended) = (0usize, false);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(3), reader.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                ended = true;
+                break;
+            }
+            Ok(Ok(n)) => received += n,
+            Err(_) => break,
+        }
+    }
+    assert!(
+        ended,
+        "still open after reading {received} bytes: the stalled writes were waited on"
+    );
+    assert!(
+        received < 1000 * 13_000,
+        "{received} bytes: every answer was written"
+    );
+
+    // The server still answers others.
+    let listed = backend
+        .http
+        .get(format!("{}/api/items", backend.url))
+        .header("x-user-id", "user-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status().as_u16(), 200);
+    backend.terminate();
+    assert!(backend.wait_exit(10).await.success());
+}
+
 fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];

@@ -7,6 +7,7 @@ use crate::inbox::{self, Delivery};
 use crate::jobs::{self, Kind, Unless};
 use crate::store::{params, Db, Stmt, StoreError};
 use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -59,7 +60,23 @@ pub struct App {
     stopping: tokio::sync::watch::Sender<bool>,
     /// This replica's job and inbox workers.
     workers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Webhook refusals, logged at most once a minute.
+    refusals: std::sync::Mutex<Refusals>,
 }
+
+/// Anyone can post to the webhook route, so a log line for each refusal would let anyone fill
+/// the disk: the first refusal of each minute is logged, with the number refused since the
+/// last line; every one is logged at `debug`.
+#[derive(Default)]
+struct Refusals {
+    /// When the last line was written.
+    logged_at: Option<std::time::Instant>,
+    /// Refusals since then.
+    unlogged: u64,
+}
+
+/// The least time between two log lines about refused webhooks.
+const REFUSALS_LOGGED_EVERY: Duration = Duration::from_secs(60);
 
 /// Plaid Link's script on Plaid's CDN.
 pub const PLAID_LINK_SCRIPT: &str = "https://cdn.plaid.com/link/v2/stable/link-initialize.js";
@@ -314,6 +331,7 @@ impl App {
         let app = Arc::new(App {
             verifier,
             key_ids: std::sync::Mutex::new(key_ids.into_iter().collect()),
+            refusals: Default::default(),
             plaid,
             db,
             webhook_url: settings.webhook_url,
@@ -609,8 +627,16 @@ struct ExchangeBody {
 async fn exchange(
     State(app): State<Arc<App>>,
     user: User,
-    Json(body): Json<ExchangeBody>,
+    body: Result<Json<ExchangeBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    // The framework's own text names this app's types; the caller needs the shape.
+    let Json(body) = body.map_err(|rejection| {
+        let what = match rejection {
+            JsonRejection::MissingJsonContentType(_) => "a Content-Type of application/json and",
+            _ => "a JSON body:",
+        };
+        AppError::BadRequest(format!("send {what} {{\"public_token\": \"public-…\"}}"))
+    })?;
     if body.public_token.is_empty() {
         return Err(AppError::BadRequest("public_token is empty".into()));
     }
@@ -1173,7 +1199,23 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
             return StatusCode::SERVICE_UNAVAILABLE;
         }
         Err(e) => {
-            tracing::warn!(reason = %e, "webhook refused");
+            tracing::debug!(reason = %e, "webhook refused");
+            let mut refusals = app.refusals.lock().unwrap_or_else(|p| p.into_inner());
+            let now = std::time::Instant::now();
+            if refusals
+                .logged_at
+                .is_some_and(|at| now.duration_since(at) < REFUSALS_LOGGED_EVERY)
+            {
+                refusals.unlogged += 1;
+            } else {
+                let others = std::mem::take(&mut refusals.unlogged);
+                refusals.logged_at = Some(now);
+                tracing::warn!(
+                    reason = %e,
+                    others_since_last_line = others,
+                    "webhook refused (one line a minute at most)"
+                );
+            }
             return StatusCode::UNAUTHORIZED;
         }
     };

@@ -293,8 +293,12 @@ fn dev_routes(sandbox: Arc<Sandbox>) -> axum::Router {
     use serde_json::{json, Value};
     async fn complete(
         State(sandbox): State<Arc<Sandbox>>,
-        Json(body): Json<Value>,
+        body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
     ) -> (StatusCode, Json<Value>) {
+        let Ok(Json(body)) = body else {
+            let error = "send a JSON body: {\"link_token\": \"link-…\"}";
+            return (StatusCode::BAD_REQUEST, Json(json!({ "error": error })));
+        };
         let token = body["link_token"].as_str().unwrap_or_default();
         let institution = body["institution_id"].as_str().unwrap_or("ins_109508");
         let result = match sandbox.complete_link(token, institution) {

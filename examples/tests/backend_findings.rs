@@ -378,6 +378,50 @@ async fn a_client_that_never_reads_its_answers_is_let_go() {
     assert!(backend.wait_exit(10).await.success());
 }
 
+/// Anyone can post to the webhook route: what it refuses costs at most a log line a minute,
+/// with a count of the others (round 16: 5,000 forged posts wrote 5,000 lines, 675 kB, in
+/// 1.4 s). A body that is not the JSON a route takes gets the app's own JSON error, never
+/// the framework's text naming its types (round 16: `expected struct ExchangeBody`).
+#[tokio::test]
+async fn garbage_costs_a_log_line_a_minute_and_gets_the_apps_own_error() {
+    let sandbox = sandbox().await;
+    let backend = on_sqlite(&sandbox, "garbage").spawn().unwrap();
+    for _ in 0..300 {
+        assert_eq!(backend.post_webhook(b"{}", "a.b.c").await, 401);
+    }
+    eventually("the refusal logged", 5, async || {
+        backend.log_lines("webhook refused") > 0
+    })
+    .await;
+    let lines = backend.log_lines("webhook refused");
+    assert!(lines <= 2, "{lines} lines for 300 refusals");
+
+    for (content_type, body) in [
+        ("application/json", "[]"),
+        ("application/json", "{"),
+        ("application/json", r#"{"public_token": 7}"#),
+        ("text/plain", r#"{"public_token": "public-sandbox-x"}"#),
+    ] {
+        let response = backend
+            .http
+            .post(format!("{}/api/items", backend.url))
+            .header("x-user-id", "user-1")
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert!((400..500).contains(&status), "{body}: {status} {text}");
+        let answer: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{content_type} {body}: not JSON: {text}"));
+        let message = answer["error"].as_str().unwrap_or_default();
+        assert!(message.contains("public_token"), "{body}: {answer}");
+        assert!(!text.contains("ExchangeBody"), "{body}: {text}");
+    }
+}
+
 fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];

@@ -37,6 +37,8 @@ pub struct Backend {
     /// The replica name it prints (the owner of the jobs it claims).
     pub replica: String,
     pub http: reqwest::Client,
+    /// Its output after the start line, stdout and stderr (the first 100,000 lines).
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// How to start one.
@@ -105,15 +107,32 @@ impl Start {
                 }
             }
         };
-        // Keep draining its output so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining its output so it never blocks on a full pipe, and keep the start of it.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = |log: std::sync::Arc<std::sync::Mutex<Vec<String>>>| {
+            move |line: String| {
+                let mut log = log.lock().unwrap();
+                if log.len() < 100_000 {
+                    log.push(line);
+                }
+            }
+        };
+        let out = keep(log.clone());
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(out));
         let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || for _ in BufReader::new(stderr).lines() {});
+        let err = keep(log.clone());
+        std::thread::spawn(move || {
+            BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .for_each(err)
+        });
         Ok(Backend {
             child,
             url,
             replica,
             http: reqwest::Client::new(),
+            log,
         })
     }
 }
@@ -199,6 +218,16 @@ impl Backend {
             .unwrap()
             .status()
             .as_u16()
+    }
+
+    /// The lines of its output so far that contain `text`.
+    pub fn log_lines(&self, text: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(text))
+            .count()
     }
 
     pub fn kill(&mut self) {

@@ -319,8 +319,7 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
                 &password,
                 link.webhook.clone(),
             )?;
-            pending.history.days = link.days_requested;
-            pending.consented = link.consented.clone();
+            handlers::items::apply_link(&mut pending, &link);
             // Account Select shows only the accounts the link token's products and
             // `account_filters` allow; none left is Plaid's error for it.
             let shown: Vec<usize> = (0..pending.profile.accounts.len())

@@ -515,7 +515,7 @@ pub(crate) fn link_success(
     let bank = crate::institutions::find(institution_id);
     let result = match prepared {
         Ok(mut pending) => {
-            pending.consented = link.consented.clone();
+            handlers::items::apply_link(&mut pending, &link);
             if let Some(picked) = accounts {
                 keep_accounts(&mut pending, picked);
             }

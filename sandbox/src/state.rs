@@ -252,6 +252,9 @@ pub(crate) struct LinkToken {
     /// Consent Link collects beyond `products`: `additional_consented_products`,
     /// `optional_products`, `required_if_supported_products`.
     pub(crate) consented: Vec<String>,
+    /// `required_if_supported_products` and `optional_products`: extracted (and billed) at
+    /// an institution that supports them, for a user with accounts they work on.
+    pub(crate) if_supported: Vec<String>,
     pub(crate) webhook: Option<String>,
     pub(crate) country_codes: Vec<String>,
     pub(crate) language: String,

@@ -68,6 +68,25 @@ pub(crate) fn prepare(
 
 /// Plaid's `products`: "Item creation will fail if one or more listed products is ...
 /// incompatible with the account type"; each needs "at least one compatible account".
+/// What a new Item takes from the link token it is made through, whichever way Link finishes
+/// (the emulated pages or [`crate::Sandbox::complete_link`]): the history Transactions asks
+/// for, the consent given, and the products asked for only where supported
+/// (`required_if_supported_products`, `optional_products`): those its institution offers and
+/// the user's accounts serve are extracted; the others are left out, and the Item is made
+/// without them.
+pub(crate) fn apply_link(pending: &mut PendingItem, link: &crate::state::LinkToken) {
+    pending.history.days = link.days_requested;
+    pending.consented = link.consented.clone();
+    for product in &link.if_supported {
+        if !pending.products.contains(product)
+            && pending.bank.offers(product)
+            && needs_accounts_for(&pending.profile, std::slice::from_ref(product)).is_ok()
+        {
+            pending.products.push(product.clone());
+        }
+    }
+}
+
 fn needs_accounts_for(profile: &users::Profile, products: &[String]) -> Result<(), Failure> {
     for product in products {
         let (usable, code) = match product.as_str() {

@@ -112,14 +112,12 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     };
     let products = body.strings("products")?;
     // The consent Link collects beyond `products` (the spec's `consented_products`).
-    let mut consented = Vec::new();
-    for field in [
-        "additional_consented_products",
-        "optional_products",
-        "required_if_supported_products",
-    ] {
-        consented.extend(body.strings(field)?);
+    let mut consented = body.strings("additional_consented_products")?;
+    let mut if_supported = Vec::new();
+    for field in ["required_if_supported_products", "optional_products"] {
+        if_supported.extend(body.strings(field)?);
     }
+    consented.extend(if_supported.iter().cloned());
     if let Some(bad) = products
         .iter()
         .chain(&consented)
@@ -169,6 +167,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
             item_id,
             products,
             consented,
+            if_supported,
             webhook,
             country_codes,
             language,

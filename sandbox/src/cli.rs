@@ -20,6 +20,12 @@ OPTIONS:
                              addresses, localhost, *.localhost, cdn.plaid.com and requests
                              without a Host header); repeatable
     --no-rate-limits         do not enforce Plaid's sandbox rate limits per Item (for load tests)
+    --today YYYY-MM-DD       start the clock at noon UTC that day, standing still until moved
+                             (POST /__sandbox/clock), so data is the same on every run
+    --history-days N         days of transaction history a new user_good Item has (default
+                             90, at most 3650)
+    --not-ready-syncs N      transactions calls on a new Item answered \"not ready\" before its
+                             data arrives, as at Plaid right after Link (default 0)
     -h, --help               this text
 
 The first line on stdout is the base URL to point a Plaid client at. POST /__sandbox/reset
@@ -44,6 +50,12 @@ pub struct Options {
     pub hosts: Vec<String>,
     /// Not `--no-rate-limits`.
     pub rate_limits: bool,
+    /// `--today`.
+    pub today: Option<chrono::NaiveDate>,
+    /// `--history-days`.
+    pub history_days: Option<u64>,
+    /// `--not-ready-syncs`.
+    pub not_ready_syncs: u32,
     /// `--help`.
     pub help: bool,
 }
@@ -59,6 +71,9 @@ impl std::fmt::Debug for Options {
             .field("webhook_hosts", &self.webhook_hosts)
             .field("hosts", &self.hosts)
             .field("rate_limits", &self.rate_limits)
+            .field("today", &self.today)
+            .field("history_days", &self.history_days)
+            .field("not_ready_syncs", &self.not_ready_syncs)
             .field("help", &self.help)
             .finish()
     }
@@ -77,6 +92,9 @@ pub fn parse(
         webhook_hosts: Vec::new(),
         hosts: Vec::new(),
         rate_limits: true,
+        today: None,
+        history_days: None,
+        not_ready_syncs: 0,
         help: false,
     };
     if let Some(seed) = var("PLAID_SANDBOX_SEED").filter(|v| !v.is_empty()) {
@@ -129,6 +147,29 @@ pub fn parse(
                 options.hosts.push(text);
             }
             "--no-rate-limits" => options.rate_limits = false,
+            "--today" => {
+                let text = value("--today")?;
+                let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map_err(|_| format!("--today takes a date as 2026-12-01, got {text:?}"))?;
+                options.today = Some(date);
+            }
+            "--history-days" => {
+                let text = value("--history-days")?;
+                let days = text
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|d| (1..=3650).contains(d))
+                    .ok_or_else(|| {
+                        format!("--history-days takes a number from 1 to 3650, got {text:?}")
+                    })?;
+                options.history_days = Some(days);
+            }
+            "--not-ready-syncs" => {
+                let text = value("--not-ready-syncs")?;
+                options.not_ready_syncs = text.parse().map_err(|_| {
+                    format!("--not-ready-syncs takes a number of calls, got {text:?}")
+                })?;
+            }
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
     }
@@ -141,7 +182,14 @@ impl Options {
         let mut builder = SandboxBuilder::default()
             .listen(self.listen)
             .seed(self.seed)
-            .rate_limits(self.rate_limits);
+            .rate_limits(self.rate_limits)
+            .not_ready_syncs(self.not_ready_syncs);
+        if let Some(today) = self.today {
+            builder = builder.today(today);
+        }
+        if let Some(days) = self.history_days {
+            builder = builder.history_days(days);
+        }
         if let Some(id) = &self.client_id {
             builder = builder.client_id(id.clone());
         }
@@ -249,7 +297,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.hosts, ["sandbox", "app:8080"]);
+        let o = parse(
+            args(&[
+                "--today=2026-12-01",
+                "--history-days",
+                "30",
+                "--not-ready-syncs",
+                "2",
+            ]),
+            env,
+        )
+        .unwrap();
+        assert_eq!(o.today, chrono::NaiveDate::from_ymd_opt(2026, 12, 1));
+        assert_eq!((o.history_days, o.not_ready_syncs), (Some(30), 2));
         for bad in [
+            &["--today", "12/01/2026"][..],
+            &["--history-days", "0"],
+            &["--history-days", "3651"],
+            &["--not-ready-syncs", "-1"],
             &["--listen"][..],
             &["--listen", "nope"],
             &["--allow-host", "http://sandbox/"],

@@ -1693,6 +1693,66 @@ fn the_binary_prints_its_url_first_and_serves_any_language() {
     child.wait().unwrap();
 }
 
+/// The builder's settings a test in another language needs are flags of the binary too: a
+/// fixed date, the history's length, and "not ready" calls after Link (round 16: they were
+/// the Rust builder's only).
+#[test]
+fn the_binary_takes_the_date_the_history_and_not_ready_calls() {
+    use std::process::Command;
+    let (mut child, url) = binary(&[
+        "--today",
+        "2026-12-01",
+        "--history-days",
+        "10",
+        "--not-ready-syncs",
+        "1",
+    ]);
+    runtime().block_on(async {
+        let http = reqwest::Client::new();
+        let call = |path: &'static str, body: Value| {
+            let request = http
+                .post(format!("{url}{path}"))
+                .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+                .header("PLAID-SECRET", plaid_sandbox::SECRET)
+                .body(body.to_string());
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let public = call(
+            "/sandbox/public_token/create",
+            json!({ "institution_id": "ins_109508", "initial_products": ["transactions"] }),
+        )
+        .await;
+        let item = call(
+            "/item/public_token/exchange",
+            json!({ "public_token": public["public_token"] }),
+        )
+        .await;
+        let sync = json!({ "access_token": item["access_token"], "count": 500 });
+        let first = call("/transactions/sync", sync.clone()).await;
+        assert_eq!(first["next_cursor"], "", "{first}");
+        assert_eq!(first["transactions_update_status"], "NOT_READY", "{first}");
+        let second = call("/transactions/sync", sync).await;
+        let dates: Vec<&str> = second["added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["date"].as_str().unwrap())
+            .collect();
+        assert!(!dates.is_empty(), "{second}");
+        assert!(
+            dates
+                .iter()
+                .all(|d| ("2026-11-20"..="2026-12-01").contains(d)),
+            "{dates:?}"
+        );
+    });
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .status();
+    child.kill().ok();
+    child.wait().unwrap();
+}
+
 /// The binary told to stop (SIGTERM, as a test runner or `docker stop` sends) answers the
 /// requests it is in the middle of, then exits 0 (round 13: it exited at once, and a slow
 /// call in flight got an empty reply).

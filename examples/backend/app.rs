@@ -60,23 +60,46 @@ pub struct App {
     stopping: tokio::sync::watch::Sender<bool>,
     /// This replica's job and inbox workers.
     workers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
-    /// Webhook refusals, logged at most once a minute.
-    refusals: std::sync::Mutex<Refusals>,
+    /// Webhooks refused, logged at most once a minute.
+    refused: Throttled,
+    /// Webhooks answered 503 for want of their key, logged at most once a minute.
+    key_unfetched: Throttled,
 }
 
-/// Anyone can post to the webhook route, so a log line for each refusal would let anyone fill
-/// the disk: the first refusal of each minute is logged, with the number refused since the
-/// last line; every one is logged at `debug`.
+/// Anyone can post to the webhook route, so a log line for each webhook it turns away would
+/// let anyone fill the disk: forged tokens (refused) as much as forged key ids (which spend
+/// the key-fetch budget, so that the next ones wait for a key). The first of each minute is
+/// logged, with the number since the last line; every one is logged at `debug`.
 #[derive(Default)]
-struct Refusals {
+struct Throttled(std::sync::Mutex<ThrottledState>);
+
+#[derive(Default)]
+struct ThrottledState {
     /// When the last line was written.
     logged_at: Option<std::time::Instant>,
-    /// Refusals since then.
+    /// Occurrences since then.
     unlogged: u64,
 }
 
-/// The least time between two log lines about refused webhooks.
-const REFUSALS_LOGGED_EVERY: Duration = Duration::from_secs(60);
+/// The least time between two log lines of one [`Throttled`].
+const THROTTLED_EVERY: Duration = Duration::from_secs(60);
+
+impl Throttled {
+    /// Whether this occurrence gets a line, and how many went unlogged before it.
+    fn due(&self) -> Option<u64> {
+        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        if state
+            .logged_at
+            .is_some_and(|at| now.duration_since(at) < THROTTLED_EVERY)
+        {
+            state.unlogged += 1;
+            return None;
+        }
+        state.logged_at = Some(now);
+        Some(std::mem::take(&mut state.unlogged))
+    }
+}
 
 /// Plaid Link's script on Plaid's CDN.
 pub const PLAID_LINK_SCRIPT: &str = "https://cdn.plaid.com/link/v2/stable/link-initialize.js";
@@ -331,7 +354,8 @@ impl App {
         let app = Arc::new(App {
             verifier,
             key_ids: std::sync::Mutex::new(key_ids.into_iter().collect()),
-            refusals: Default::default(),
+            refused: Throttled::default(),
+            key_unfetched: Throttled::default(),
             plaid,
             db,
             webhook_url: settings.webhook_url,
@@ -1195,21 +1219,19 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
         // A key not fetched (Plaid unreachable, or the fetch budget spent on unknown key ids):
         // the webhook may be genuine, so 503 and Plaid retries.
         Err(e @ (WebhookError::KeyFetch(_) | WebhookError::KeyFetchLimited { .. })) => {
-            tracing::warn!(error = %e, "could not fetch Plaid's webhook key");
+            tracing::debug!(error = %e, "could not fetch Plaid's webhook key");
+            if let Some(others) = app.key_unfetched.due() {
+                tracing::warn!(
+                    error = %e,
+                    others_since_last_line = others,
+                    "could not fetch Plaid's webhook key (one line a minute at most)"
+                );
+            }
             return StatusCode::SERVICE_UNAVAILABLE;
         }
         Err(e) => {
             tracing::debug!(reason = %e, "webhook refused");
-            let mut refusals = app.refusals.lock().unwrap_or_else(|p| p.into_inner());
-            let now = std::time::Instant::now();
-            if refusals
-                .logged_at
-                .is_some_and(|at| now.duration_since(at) < REFUSALS_LOGGED_EVERY)
-            {
-                refusals.unlogged += 1;
-            } else {
-                let others = std::mem::take(&mut refusals.unlogged);
-                refusals.logged_at = Some(now);
+            if let Some(others) = app.refused.due() {
                 tracing::warn!(
                     reason = %e,
                     others_since_last_line = others,

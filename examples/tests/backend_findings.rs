@@ -1012,8 +1012,20 @@ async fn a_restarted_backend_still_verifies_plaids_webhooks_during_a_forged_key_
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    let (_, status) = tokio::join!(flood, genuine);
+    let (answers, status) = tokio::join!(flood, genuine);
     assert_eq!(status, Some(200), "Plaid's webhook during the flood");
+    // The forged ids turned away for want of a key (503: Plaid would retry a genuine one)
+    // cost a log line a minute, not one each (round 16: one each).
+    let unfetched = answers
+        .iter()
+        .filter(|a| a.as_ref().is_ok_and(|a| a.status() == 503))
+        .count();
+    assert!(unfetched > 10, "{unfetched} answered 503");
+    let lines = second.log_lines("could not fetch Plaid's webhook key");
+    assert!(
+        lines <= 2,
+        "{lines} lines for {unfetched} webhooks without a key"
+    );
 }
 
 /// What a [`proxy`] does to the answers of its path.

@@ -298,6 +298,8 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
                 bank,
                 products: Vec::new(),
                 consented: Vec::new(),
+                if_supported: Default::default(),
+                unbilled: Vec::new(),
                 webhook: None,
                 profile: crate::users::Profile {
                     mfa: fresh.profile.mfa,

@@ -654,6 +654,8 @@ pub(crate) fn link_update(
         account_ids: Vec::new(),
         update_of: Some(item_id.clone()),
         history: crate::state::History::default(),
+        if_supported: Default::default(),
+        unbilled: Vec::new(),
     });
     if let Some(link) = state.link_tokens.get_mut(link_token) {
         link.sessions.push(LinkSession {

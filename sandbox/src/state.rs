@@ -143,6 +143,9 @@ pub(crate) struct Item {
     pub(crate) products: Vec<String>,
     /// Consent given in Link beyond `products` (see [`LinkToken::consented`]).
     pub(crate) consented: Vec<String>,
+    /// Products it has but is not billed for until their first call: an optional Auth,
+    /// Identity or Signal ("you will only be billed if you use the product").
+    pub(crate) unbilled: Vec<String>,
     pub(crate) webhook: Option<String>,
     pub(crate) accounts: Vec<Account>,
     pub(crate) ledger: Ledger,
@@ -240,6 +243,20 @@ pub(crate) enum SessionOutcome {
     },
 }
 
+/// Products a link token asks for only where supported: extracted when Link hands over the
+/// public token ([`State::new_public_token`]), if the institution offers them and an account
+/// the user kept serves them; else the Item is made without them (the spec's
+/// `required_if_supported_products` and `optional_products`; Plaid's "Choosing how to
+/// initialize products").
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IfSupported {
+    /// `required_if_supported_products`: billed when extracted.
+    pub(crate) required: Vec<String>,
+    /// `optional_products`: billed when extracted, but Auth, Identity and Signal only once
+    /// used ([`Item::unbilled`]).
+    pub(crate) optional: Vec<String>,
+}
+
 /// What a Link token was created for.
 #[derive(Debug, Clone)]
 pub(crate) struct LinkToken {
@@ -252,9 +269,8 @@ pub(crate) struct LinkToken {
     /// Consent Link collects beyond `products`: `additional_consented_products`,
     /// `optional_products`, `required_if_supported_products`.
     pub(crate) consented: Vec<String>,
-    /// `required_if_supported_products` and `optional_products`: extracted (and billed) at
-    /// an institution that supports them, for a user with accounts they work on.
-    pub(crate) if_supported: Vec<String>,
+    /// `required_if_supported_products` and `optional_products`.
+    pub(crate) if_supported: IfSupported,
     pub(crate) webhook: Option<String>,
     pub(crate) country_codes: Vec<String>,
     pub(crate) language: String,
@@ -287,6 +303,10 @@ pub(crate) struct PendingItem {
     pub(crate) update_of: Option<String>,
     /// The transaction history asked for when Transactions is initialised at creation.
     pub(crate) history: History,
+    /// Products its link token asked for only where supported, until extracted.
+    pub(crate) if_supported: IfSupported,
+    /// Products extracted but not billed until used (see [`Item::unbilled`]).
+    pub(crate) unbilled: Vec<String>,
 }
 
 /// The transaction history an Item's Transactions asks for: `days_requested` (Link's
@@ -449,6 +469,7 @@ impl State {
 
     /// A public token for a new Item, as Link's `onSuccess` (or the sandbox shortcut) gives.
     pub(crate) fn new_public_token(&mut self, mut pending: PendingItem) -> String {
+        crate::handlers::items::extract_if_supported(&mut pending);
         if pending.account_ids.len() != pending.profile.accounts.len() {
             pending.account_ids = (0..pending.profile.accounts.len())
                 .map(|_| self.id(37))
@@ -541,6 +562,7 @@ impl State {
             bank: pending.bank,
             products,
             consented: pending.consented,
+            unbilled: pending.unbilled,
             webhook: pending.webhook,
             accounts,
             ledger,

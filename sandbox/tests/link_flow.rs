@@ -587,3 +587,52 @@ async fn login_is_refused_at_a_bank_outside_the_tokens_countries() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error_code"], "INVALID_INSTITUTION", "{body}");
 }
+
+/// A product the link token asks for only where supported is extracted only if an account
+/// the user kept on Account Select serves it (Plaid: "if the institution supports the
+/// products and an applicable account is selected"; round 16's own review: it was decided
+/// on every account the login had, so picking only the credit card still added Auth).
+#[tokio::test]
+async fn a_product_required_if_supported_needs_an_account_the_user_kept() {
+    let sandbox = Sandbox::start().await;
+    let client = sandbox.client();
+    let request = LinkTokenCreateRequest::new(
+        "Offline test app",
+        "en",
+        vec![CountryCode::Us],
+        LinkTokenCreateRequestUser::new("user-42"),
+    )
+    .products([Products::Transactions])
+    .required_if_supported_products([Products::Auth]);
+    let token = client.link_token_create(&request).await.unwrap().link_token;
+    let ids = open_link(&sandbox, &token).await;
+    let step = call(&sandbox, "login", login_body(&ids, "pass_good"))
+        .await
+        .unwrap();
+    let card = step["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|a| a["type"] == "credit")
+        .unwrap_or_else(|| panic!("no credit card shown: {step}"));
+    let mut choose = ids.clone();
+    choose["accounts"] = json!([card]);
+    let done = call(&sandbox, "complete", choose).await.unwrap();
+    let exchanged = client
+        .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(
+            done["public_token"].as_str().unwrap(),
+        ))
+        .await
+        .unwrap();
+    let item = client
+        .item_get(&plaid_sdk::types::ItemGetRequest::new(exchanged.access_token))
+        .await
+        .unwrap()
+        .item;
+    let products: Vec<String> = item
+        .products
+        .iter()
+        .map(|p| p.as_str().to_owned())
+        .collect();
+    assert_eq!(products, ["transactions"]);
+}

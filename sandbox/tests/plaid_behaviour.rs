@@ -118,15 +118,17 @@ fn codes(sandbox: &Sandbox) -> Vec<String> {
         .collect()
 }
 
-/// `required_if_supported_products` and `optional_products` are extracted (and billed) where
-/// the institution supports them, and left out where it does not; `additional_consented_products`
-/// is consent only (the spec's descriptions of the three; round 16: the first two were kept as
+/// `required_if_supported_products` and `optional_products` are extracted where the
+/// institution supports them and an account the user kept serves them, and left out
+/// elsewhere; `additional_consented_products` is consent only. Required ones are billed at
+/// once; an optional Auth, Identity or Signal only once used (the spec's descriptions and
+/// Plaid's "Choosing how to initialize products"; round 16: the first two were kept as
 /// consent only, so `/transactions/get` on such an Item was `PRODUCT_NOT_READY` at first and
 /// its transactions webhooks came late).
 #[tokio::test]
 async fn products_required_if_supported_or_optional_are_extracted_where_supported() {
     let api = Api::start().await;
-    let link = |institution: &'static str| {
+    let link = |institution: &'static str, username: &'static str, password: String| {
         let api = &api;
         async move {
             let made = api
@@ -140,16 +142,17 @@ async fn products_required_if_supported_or_optional_are_extracted_where_supporte
                 )
                 .await;
             let token = made["link_token"].as_str().unwrap();
-            let public = api.sandbox.complete_link(token, institution).unwrap();
+            let public = api
+                .sandbox
+                .complete_link_as(token, institution, username, &password)
+                .unwrap();
             let item = api
                 .ok(
                     "/item/public_token/exchange",
                     json!({ "public_token": public.expose_secret() }),
                 )
                 .await;
-            let access = item["access_token"].as_str().unwrap().to_owned();
-            let got = api.ok("/item/get", json!({ "access_token": access })).await;
-            (access, got["item"].clone())
+            item["access_token"].as_str().unwrap().to_owned()
         }
     };
     let sorted = |list: &Value| {
@@ -157,19 +160,39 @@ async fn products_required_if_supported_or_optional_are_extracted_where_supporte
         names.sort();
         names
     };
-    let (access, item) = link("ins_109508").await;
+    let item = async |access: &str| {
+        api.ok("/item/get", json!({ "access_token": access })).await["item"].clone()
+    };
+    let access = link("ins_109508", "user_good", "pass_good".into()).await;
+    let got = item(&access).await;
     assert_eq!(
-        sorted(&item["products"]),
+        sorted(&got["products"]),
         ["auth", "identity", "transactions"],
-        "{item}"
+        "{got}"
     );
-    assert_eq!(sorted(&item["billed_products"]), sorted(&item["products"]));
+    assert_eq!(sorted(&got["billed_products"]), ["auth", "transactions"]);
     api.ok("/auth/get", json!({ "access_token": access })).await;
     api.ok("/identity/get", json!({ "access_token": access }))
         .await;
+    let got = item(&access).await;
+    assert_eq!(
+        sorted(&got["billed_products"]),
+        ["auth", "identity", "transactions"],
+        "the optional Identity billed once used: {got}"
+    );
     // Tattersall offers neither Auth nor Identity: the Item is made without them.
-    let (_, item) = link("ins_109510").await;
-    assert_eq!(item["products"], json!(["transactions"]), "{item}");
+    let access = link("ins_109510", "user_good", "pass_good".into()).await;
+    assert_eq!(item(&access).await["products"], json!(["transactions"]));
+    // A user whose only account is a credit card: no account serves Auth.
+    let card = json!({ "override_accounts": [{ "type": "credit", "subtype": "credit card",
+                                                "starting_balance": 100 }] });
+    let access = link("ins_109508", "user_custom", card.to_string()).await;
+    let got = item(&access).await;
+    assert_eq!(
+        sorted(&got["products"]),
+        ["identity", "transactions"],
+        "{got}"
+    );
 }
 
 #[tokio::test]
@@ -302,10 +325,8 @@ async fn consented_products_are_those_link_asked_consent_for() {
     consented.sort();
     assert_eq!(consented, ["auth", "identity", "transactions"], "{got}");
     assert_eq!(got["item"]["products"], json!(["transactions", "identity"]));
-    assert_eq!(
-        got["item"]["billed_products"],
-        json!(["transactions", "identity"])
-    );
+    // An optional Identity is billed only once used.
+    assert_eq!(got["item"]["billed_products"], json!(["transactions"]));
 
     // Update mode is how an app asks for more consent.
     let update = api

@@ -57,6 +57,8 @@ pub(crate) fn prepare(
         bank,
         products,
         consented: Vec::new(),
+        if_supported: Default::default(),
+        unbilled: Vec::new(),
         webhook,
         profile,
         created_at: state.now(),
@@ -66,27 +68,41 @@ pub(crate) fn prepare(
     })
 }
 
-/// Plaid's `products`: "Item creation will fail if one or more listed products is ...
-/// incompatible with the account type"; each needs "at least one compatible account".
 /// What a new Item takes from the link token it is made through, whichever way Link finishes
 /// (the emulated pages or [`crate::Sandbox::complete_link`]): the history Transactions asks
-/// for, the consent given, and the products asked for only where supported
-/// (`required_if_supported_products`, `optional_products`): those its institution offers and
-/// the user's accounts serve are extracted; the others are left out, and the Item is made
-/// without them.
+/// for, the consent given, and the products asked for only where supported (extracted once
+/// the user has picked the accounts: [`extract_if_supported`]).
 pub(crate) fn apply_link(pending: &mut PendingItem, link: &crate::state::LinkToken) {
     pending.history.days = link.days_requested;
     pending.consented = link.consented.clone();
-    for product in &link.if_supported {
-        if !pending.products.contains(product)
-            && pending.bank.offers(product)
-            && needs_accounts_for(&pending.profile, std::slice::from_ref(product)).is_ok()
+    pending.if_supported = link.if_supported.clone();
+}
+
+/// Extracts the products the link token asked for only where supported
+/// ([`crate::state::IfSupported`]): each the institution offers and an account the user kept
+/// serves; an optional Auth, Identity or Signal unbilled until used.
+pub(crate) fn extract_if_supported(pending: &mut PendingItem) {
+    let wanted = std::mem::take(&mut pending.if_supported);
+    let asked = wanted
+        .required
+        .into_iter()
+        .map(|p| (p, false))
+        .chain(wanted.optional.into_iter().map(|p| (p, true)));
+    for (product, optional) in asked {
+        if !pending.products.contains(&product)
+            && pending.bank.offers(&product)
+            && needs_accounts_for(&pending.profile, std::slice::from_ref(&product)).is_ok()
         {
-            pending.products.push(product.clone());
+            if optional && matches!(product.as_str(), "auth" | "identity" | "signal") {
+                pending.unbilled.push(product.clone());
+            }
+            pending.products.push(product);
         }
     }
 }
 
+/// Plaid's `products`: "Item creation will fail if one or more listed products is ...
+/// incompatible with the account type"; each needs "at least one compatible account".
 fn needs_accounts_for(profile: &users::Profile, products: &[String]) -> Result<(), Failure> {
     for product in products {
         let (usable, code) = match product.as_str() {

@@ -112,12 +112,13 @@ pub(super) fn create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     };
     let products = body.strings("products")?;
     // The consent Link collects beyond `products` (the spec's `consented_products`).
+    let if_supported = crate::state::IfSupported {
+        required: body.strings("required_if_supported_products")?,
+        optional: body.strings("optional_products")?,
+    };
     let mut consented = body.strings("additional_consented_products")?;
-    let mut if_supported = Vec::new();
-    for field in ["required_if_supported_products", "optional_products"] {
-        if_supported.extend(body.strings(field)?);
-    }
-    consented.extend(if_supported.iter().cloned());
+    consented.extend(if_supported.required.iter().cloned());
+    consented.extend(if_supported.optional.iter().cloned());
     if let Some(bad) = products
         .iter()
         .chain(&consented)

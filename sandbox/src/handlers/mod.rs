@@ -315,6 +315,8 @@ pub(crate) fn add_product(item: &mut Item, product: &str) {
     if !item.has_product(product) {
         item.products.push(product.to_owned());
     }
+    // A product extracted but unbilled until used (an optional Auth, say) is used now.
+    item.unbilled.retain(|p| p != product);
 }
 
 /// The products Plaid lists as available to an Item: what the institution offers (`balance`
@@ -457,7 +459,7 @@ fn accounts_named(
 pub(crate) fn billed_products(item: &Item) -> Vec<Products> {
     item.products
         .iter()
-        .filter(|p| *p != "assets")
+        .filter(|p| *p != "assets" && !item.unbilled.contains(p))
         .map(|p| Products::from(p.as_str()))
         .collect()
 }

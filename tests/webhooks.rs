@@ -255,6 +255,30 @@ async fn a_malformed_key_answer_is_not_kept_for_ever() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(key_requests(&server).await >= 2, "the key was refreshed");
+
+    // Past `stale_if_error`, the webhook that waits for the refresh sees a failed fetch
+    // (`KeyFetch`: the app answers 503 and Plaid retries), as the next ones do, not a key
+    // Plaid withdrew (`InvalidKey`, 401).
+    let server = serve(vec![good.clone(), bad.clone()]).await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(
+            KeyCachePolicy::default()
+                .key_ttl(Duration::from_millis(100))
+                .stale_if_error(Duration::ZERO),
+        )
+        .build();
+    verifier
+        .verify(&signer.headers(&body), &body)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    for _ in 0..2 {
+        let e = verifier
+            .verify(&signer.headers(&body), &body)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, WebhookError::KeyFetch(_)), "{e:?}");
+    }
 }
 
 #[tokio::test]

@@ -625,7 +625,9 @@ async fn a_product_required_if_supported_needs_an_account_the_user_kept() {
         .await
         .unwrap();
     let item = client
-        .item_get(&plaid_sdk::types::ItemGetRequest::new(exchanged.access_token))
+        .item_get(&plaid_sdk::types::ItemGetRequest::new(
+            exchanged.access_token,
+        ))
         .await
         .unwrap()
         .item;

@@ -162,7 +162,8 @@ pub struct KeyCachePolicy {
     /// The longest one key fetch may take, its retries included (default 5 s: Plaid waits
     /// 10 s for a webhook's answer).
     pub fetch_timeout: Duration,
-    /// How long a `kid` Plaid does not know stays known as unknown (default 10 min).
+    /// How long a `kid` Plaid does not know, or answered with something that is not a usable
+    /// key, stays known as such before it is fetched again (default 10 min).
     pub unknown_ttl: Duration,
     /// The most keys kept (default 1,000).
     pub max_keys: usize,
@@ -792,10 +793,10 @@ impl WebhookVerifier {
                         message: "fetching the key panicked; the next webhook tries again".into(),
                     }))
                 });
-            if let Some(inner) = inner.upgrade() {
-                inner.settle(&owned, &fetched);
+            match inner.upgrade() {
+                Some(inner) => inner.settle(&owned, fetched),
+                None => fetched,
             }
-            fetched
         }
         .boxed()
         .shared();
@@ -813,11 +814,13 @@ enum Step {
 }
 
 impl Inner {
-    /// Records what a fetch of `kid` found, and that it is no longer in flight. A failed
-    /// refresh keeps the key it meant to refresh (served within `stale_if_error`).
-    fn settle(&self, kid: &str, fetched: &Fetched) {
+    /// Records what a fetch of `kid` found, and that it is no longer in flight, and returns
+    /// it as the webhooks waiting for it see it. A failed refresh keeps the key it meant to
+    /// refresh (served within `stale_if_error`); so does an answer that is not a usable key,
+    /// which those webhooks see as the failed fetch it is, as the next ones will.
+    fn settle(&self, kid: &str, fetched: Fetched) -> Fetched {
         let now = Instant::now();
-        if let Fetched::Key(_) = fetched {
+        if let Fetched::Key(_) = &fetched {
             let mut vouched = self.vouched.lock().unwrap_or_else(|p| p.into_inner());
             if vouched.len() >= self.policy.max_keys {
                 vouched.clear();
@@ -830,7 +833,22 @@ impl Inner {
         }
         let entry = keys.entry(kid.to_owned()).or_default();
         entry.fetching = None;
-        let known = match (fetched, entry.known.take()) {
+        let previous = entry.known.take();
+        // A key Plaid vouched for, answered with something that is not a key: more likely a
+        // proxy's glitch than Plaid withdrawing it (that is `expired_at`), so a failed refresh.
+        let fetched = match (fetched, &previous) {
+            (Fetched::Invalid(reason), Some(Known::Key { .. })) => {
+                Fetched::Failed(Arc::new(Error::Decode {
+                    operation: WEBHOOK_VERIFICATION_KEY_GET.name,
+                    status: 200,
+                    path: "key".into(),
+                    message: format!("not a usable key: {reason}"),
+                    request_id: None,
+                }))
+            }
+            (fetched, _) => fetched,
+        };
+        let known = match (&fetched, previous) {
             (Fetched::Key(key), _) => Some(Known::Key {
                 key: key.clone(),
                 fetched: now,
@@ -840,23 +858,6 @@ impl Inner {
                 key,
                 fetched,
                 refresh_failed: Some((now, Arc::clone(error))),
-            }),
-            // A key Plaid vouched for, answered with something that is not a key: more likely
-            // a proxy's glitch than Plaid withdrawing it (that is `expired_at`), so a failed
-            // refresh, and the key serves within `stale_if_error`.
-            (Fetched::Invalid(reason), Some(Known::Key { key, fetched, .. })) => Some(Known::Key {
-                key,
-                fetched,
-                refresh_failed: Some((
-                    now,
-                    Arc::new(Error::Decode {
-                        operation: WEBHOOK_VERIFICATION_KEY_GET.name,
-                        status: 200,
-                        path: "key".into(),
-                        message: format!("not a usable key: {reason}"),
-                        request_id: None,
-                    }),
-                )),
             }),
             // Nothing learnt; an earlier answer (an unknown id's, say) stands.
             (Fetched::Failed(_), previous) => previous,
@@ -870,6 +871,7 @@ impl Inner {
                 keys.remove(kid);
             }
         }
+        fetched
     }
 }
 

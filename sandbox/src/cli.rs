@@ -21,7 +21,9 @@ OPTIONS:
                              without a Host header); repeatable
     --no-rate-limits         do not enforce Plaid's sandbox rate limits per Item (for load tests)
     --today YYYY-MM-DD       start the clock at noon UTC that day, standing still until moved
-                             (POST /__sandbox/clock), so data is the same on every run
+                             (POST /__sandbox/clock), so data is the same on every run; a
+                             still clock never ends a rate limit's minute: move it, or add
+                             --no-rate-limits
     --history-days N         days of transaction history a new user_good Item has (default
                              90, at most 3650)
     --not-ready-syncs N      transactions calls on a new Item answered \"not ready\" before its

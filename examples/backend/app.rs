@@ -7,8 +7,8 @@ use crate::inbox::{self, Delivery};
 use crate::jobs::{self, Kind, Unless};
 use crate::store::{params, Db, Stmt, StoreError};
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -1106,19 +1106,49 @@ async fn job(
     })))
 }
 
-/// GET /api/items/{id}/transactions: the Item's stored transactions, newest first.
+/// `?limit=&offset=` of a listing.
+#[derive(Deserialize)]
+struct Paging {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// A page's default and largest size.
+const PAGE_DEFAULT: i64 = 100;
+const PAGE_MAX: i64 = 500;
+
+/// GET /api/items/{id}/transactions[?limit=100&offset=0]: a page of the Item's stored
+/// transactions, newest first (`limit` 1 to 500, default 100), with `total` and the
+/// `next_offset` of the next page (`null` after the last).
 async fn list_transactions(
     State(app): State<Arc<App>>,
     user: User,
     Path(item_id): Path<String>,
+    paging: Result<Query<Paging>, QueryRejection>,
 ) -> Result<Json<Value>, AppError> {
+    let bad = || AppError::BadRequest(format!("limit is 1 to {PAGE_MAX}, offset 0 or more"));
+    let Query(paging) = paging.map_err(|_| bad())?;
+    let limit = paging.limit.unwrap_or(PAGE_DEFAULT);
+    let offset = paging.offset.unwrap_or(0);
+    if !(1..=PAGE_MAX).contains(&limit) || offset < 0 {
+        return Err(bad());
+    }
     owned_item(&app, &user, &item_id).await?;
+    let total = app
+        .db
+        .query(
+            "SELECT COUNT(*) FROM transactions WHERE item_id = $1",
+            params![item_id.as_str()],
+        )
+        .await?
+        .first()
+        .map_or(0, |r| r.int(0));
     let rows = app
         .db
         .query(
             "SELECT id, account_id, date, name, amount, category, pending FROM transactions
-             WHERE item_id = $1 ORDER BY date DESC, id",
-            params![item_id],
+             WHERE item_id = $1 ORDER BY date DESC, id LIMIT $2 OFFSET $3",
+            params![item_id, limit, offset],
         )
         .await?;
     let transactions: Vec<Value> = rows
@@ -1135,7 +1165,13 @@ async fn list_transactions(
             })
         })
         .collect();
-    Ok(Json(json!({ "transactions": transactions })))
+    let end = offset.saturating_add(transactions.len() as i64);
+    let next_offset = (end < total && !transactions.is_empty()).then_some(end);
+    Ok(Json(json!({
+        "transactions": transactions,
+        "total": total,
+        "next_offset": next_offset,
+    })))
 }
 
 /// DELETE /api/items/{id}: remove the Item at Plaid (no more billing, no more access), keep

@@ -14,7 +14,7 @@
 //! | `POST /api/items/{id}/link-token` | link token in update mode |
 //! | `POST /api/items/{id}/sync` | 202 with a job id; 409 while one is queued or runs |
 //! | `GET /api/jobs/{id}` | a sync job's state |
-//! | `GET /api/items/{id}/transactions` | stored transactions |
+//! | `GET /api/items/{id}/transactions[?limit=100&offset=0]` | a page of the stored transactions, newest first (`limit` 1 to 500), with `total` and `next_offset` (`null` after the last page) |
 //! | `DELETE /api/items/{id}` | remove at Plaid, keep the data, mark disconnected |
 //! | `POST /webhooks/plaid` | verified webhooks, stored in an inbox and answered at once |
 //!

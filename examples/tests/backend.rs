@@ -71,6 +71,32 @@ impl Api {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// Every stored transaction of an Item, page by page (`limit` at a time), checking each
+    /// page's `total` and `next_offset`.
+    async fn transactions(&self, user: &str, item_id: &str, limit: usize) -> Vec<Value> {
+        let mut all: Vec<Value> = Vec::new();
+        let mut offset = 0;
+        loop {
+            let path = format!("/api/items/{item_id}/transactions?limit={limit}&offset={offset}");
+            let (status, body) = self.call("GET", &path, Some(user), None).await;
+            assert_eq!(status, 200, "{body}");
+            let page = body["transactions"].as_array().unwrap();
+            assert!(page.len() <= limit, "{}", page.len());
+            all.extend(page.iter().cloned());
+            let total = body["total"].as_u64().unwrap() as usize;
+            match body["next_offset"].as_u64() {
+                Some(next) => {
+                    assert_eq!(next as usize, all.len());
+                    offset = next;
+                }
+                None => {
+                    assert_eq!(all.len(), total, "the last page, and not all of them");
+                    return all;
+                }
+            }
+        }
+    }
+
     async fn items(&self, user: &str) -> Vec<Value> {
         let (status, body) = self.call("GET", "/api/items", Some(user), None).await;
         assert_eq!(status, 200);
@@ -348,11 +374,9 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
         .collect();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let path = format!("/api/items/{item_id}/transactions");
-        let (_, body) = api.call("GET", &path, Some("alice"), None).await;
-        let mut stored: Vec<String> = body["transactions"]
-            .as_array()
-            .unwrap()
+        let mut stored: Vec<String> = api
+            .transactions("alice", &item_id, 500)
+            .await
             .iter()
             .map(|t| t["transaction_id"].as_str().unwrap().to_owned())
             .collect();
@@ -417,6 +441,14 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
         )
         .await;
     assert_eq!(status, 409);
+    // The stored transactions, a page at a time (round 16: the list was unbounded): the
+    // same whatever the page size, newest first, each once.
+    let whole = api.transactions("alice", &item_id, 500).await;
+    assert_eq!(whole.len() as i64, truth);
+    let paged = api.transactions("alice", &item_id, 7).await;
+    assert_eq!(paged, whole);
+    let dates: Vec<&str> = whole.iter().map(|t| t["date"].as_str().unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first");
     let (status, body) = api
         .call(
             "GET",
@@ -426,7 +458,31 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(body["transactions"].as_array().unwrap().len() as i64, truth);
+    assert_eq!(
+        body["transactions"].as_array().unwrap().len(),
+        100.min(whole.len())
+    );
+    for bad in [
+        "limit=0",
+        "limit=501",
+        "offset=-1",
+        "limit=x",
+        "limit=99999999999999999999",
+    ] {
+        let (status, body) = api
+            .call(
+                "GET",
+                &format!("/api/items/{item_id}/transactions?{bad}"),
+                Some("alice"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("limit"),
+            "{bad}: {body}"
+        );
+    }
 
     // Every webhook the sandbox sent was accepted.
     let sent = sandbox.wait_for_webhooks(sandbox.webhooks().len()).await;

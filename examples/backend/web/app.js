@@ -180,16 +180,17 @@
   async function transactions(item, li, button) {
     var open = li.querySelector('table');
     if (open) { open.remove(); button.textContent = 'Show transactions'; return; }
-    var r = await api('GET', '/api/items/' + item.item_id + '/transactions');
+    var r = await api('GET', '/api/items/' + item.item_id + '/transactions?limit=50');
     if (r.status !== 200 || !Array.isArray(r.body.transactions)) {
       return status(r.body.error || 'Could not load the transactions', true);
     }
     var table = el('table', {}, [
-      el('caption', { text: r.body.transactions.length + ' transactions, newest first' }),
+      el('caption', { text: r.body.total + ' transactions, newest first' +
+        (r.body.total > r.body.transactions.length ? ' (the latest ' + r.body.transactions.length + ' shown)' : '') }),
       el('thead', {}, [el('tr', {}, ['Date', 'Description', 'Category', 'Amount'].map(function (h) {
         return el('th', { text: h, scope: 'col' });
       }))]),
-      el('tbody', {}, r.body.transactions.slice(0, 50).map(function (t) {
+      el('tbody', {}, r.body.transactions.map(function (t) {
         return el('tr', {}, [
           el('td', { text: t.date }),
           el('td', { text: t.name + (t.pending ? ' (pending)' : '') }),

@@ -58,7 +58,10 @@
 //! exposes it, so one client opening 1,024 slow connections (or reading its answers a trickle
 //! at a time) fills every slot: put it behind a reverse proxy that buffers whole requests and
 //! answers and limits connections per client (nginx's `limit_conn`, a load balancer's
-//! equivalent).
+//! equivalent). Nor does it limit how often a signed-in user makes it call Plaid (a link
+//! token per `POST /api/link-token`, 300 in 0.3 s in a review): Plaid's own rate limits
+//! answer `429` past theirs, which the app passes on; a limit per user belongs with the
+//! sign-in that replaces the `x-user-id` stand-in.
 
 mod app;
 mod guard;

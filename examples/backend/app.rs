@@ -20,7 +20,7 @@ use plaid_sdk::types::{
     LinkTokenCreateRequestUser, Products,
 };
 use plaid_sdk::webhook::{WebhookError, WebhookVerifier};
-use plaid_sdk::{AccessToken, Error as PlaidError, ErrorCode, PlaidClient, PublicToken};
+use plaid_sdk::{AccessToken, Error as PlaidError, ErrorCode, ErrorType, PlaidClient, PublicToken};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -543,6 +543,10 @@ impl IntoResponse for AppError {
                 let status = match e.api_error() {
                     Some(a) if a.error_code == ErrorCode::InvalidPublicToken => {
                         StatusCode::BAD_REQUEST
+                    }
+                    // Plaid's rate limit: the caller should back off, not take it for an outage.
+                    Some(a) if a.error_type == ErrorType::RateLimitExceeded => {
+                        StatusCode::TOO_MANY_REQUESTS
                     }
                     _ => StatusCode::BAD_GATEWAY,
                 };

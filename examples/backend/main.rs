@@ -60,8 +60,8 @@
 //! answers and limits connections per client (nginx's `limit_conn`, a load balancer's
 //! equivalent). Nor does it limit how often a signed-in user makes it call Plaid (a link
 //! token per `POST /api/link-token`, 300 in 0.3 s in a review): Plaid's own rate limits
-//! answer `429` past theirs, which the app passes on; a limit per user belongs with the
-//! sign-in that replaces the `x-user-id` stand-in.
+//! answer `429` past theirs, which the app passes on as its own `429` with Plaid's code; a
+//! limit per user belongs with the sign-in that replaces the `x-user-id` stand-in.
 
 mod app;
 mod guard;

@@ -422,6 +422,20 @@ async fn garbage_costs_a_log_line_a_minute_and_gets_the_apps_own_error() {
     }
 }
 
+/// Plaid's `429` reaches the app's client as a `429` with Plaid's code, so a page or a client
+/// backs off, rather than a `502` that reads as an outage (round 16).
+#[tokio::test]
+async fn plaids_rate_limit_is_passed_on_as_429() {
+    let sandbox = sandbox().await;
+    let backend = on_sqlite(&sandbox, "rate-limit").spawn().unwrap();
+    sandbox.inject(Some("/link/token/create"), Fault::RateLimit, 10);
+    let (status, body) = backend
+        .call("POST", "/api/link-token", "user-1", None)
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["code"], "RATE_LIMIT", "Plaid's code: {body}");
+}
+
 fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];

@@ -85,6 +85,19 @@ struct ThrottledState {
 const THROTTLED_EVERY: Duration = Duration::from_secs(60);
 
 impl Throttled {
+    /// Logs one occurrence: at `debug`, and at `warn` if a minute has passed since the last
+    /// line, with the number since.
+    fn warn(&self, what: &str, error: &WebhookError) {
+        tracing::debug!(error = %error, "{what}");
+        if let Some(others) = self.due() {
+            tracing::warn!(
+                error = %error,
+                others_since_last_line = others,
+                "{what} (one line a minute at most)"
+            );
+        }
+    }
+
     /// Whether this occurrence gets a line, and how many went unlogged before it.
     fn due(&self) -> Option<u64> {
         let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -1259,25 +1272,12 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
         // A key not fetched (Plaid unreachable, or the fetch budget spent on unknown key ids):
         // the webhook may be genuine, so 503 and Plaid retries.
         Err(e @ (WebhookError::KeyFetch(_) | WebhookError::KeyFetchLimited { .. })) => {
-            tracing::debug!(error = %e, "could not fetch Plaid's webhook key");
-            if let Some(others) = app.key_unfetched.due() {
-                tracing::warn!(
-                    error = %e,
-                    others_since_last_line = others,
-                    "could not fetch Plaid's webhook key (one line a minute at most)"
-                );
-            }
+            app.key_unfetched
+                .warn("could not fetch Plaid's webhook key", &e);
             return StatusCode::SERVICE_UNAVAILABLE;
         }
         Err(e) => {
-            tracing::debug!(reason = %e, "webhook refused");
-            if let Some(others) = app.refused.due() {
-                tracing::warn!(
-                    reason = %e,
-                    others_since_last_line = others,
-                    "webhook refused (one line a minute at most)"
-                );
-            }
+            app.refused.warn("webhook refused", &e);
             return StatusCode::UNAUTHORIZED;
         }
     };

@@ -57,17 +57,19 @@ pub fn kind(method: &str, path: &str) -> Kind {
     }
 }
 
-/// Operations slow by their nature, whatever their description says: balance checks and
-/// refreshes go to the institution and can take 30 s or more (`/processor/balance/get` is
-/// `/accounts/balance/get` for a partner, whose description leaves the warning out);
-/// `/investments/transactions/get` takes one to two minutes right after Link. The generator
-/// adds every operation whose description warns of its latency
-/// ([`crate::spec::documents_latency`]).
-pub fn is_slow(path: &str) -> bool {
-    matches!(
-        path,
-        "/accounts/balance/get" | "/processor/balance/get" | "/investments/transactions/get"
-    ) || action(path) == "refresh"
+/// Whether an operation gets the client's longer timeout: every one whose description warns
+/// of its latency (`documented`: [`crate::spec::documents_latency`]), and those slow by
+/// their nature whatever their description says: balance checks and refreshes go to the
+/// institution and can take 30 s or more (`/processor/balance/get` is `/accounts/balance/get`
+/// for a partner, whose description leaves the warning out); `/investments/transactions/get`
+/// takes one to two minutes right after Link (an older spec does not say so of each).
+pub fn is_slow(path: &str, documented: bool) -> bool {
+    documented
+        || matches!(
+            path,
+            "/accounts/balance/get" | "/processor/balance/get" | "/investments/transactions/get"
+        )
+        || action(path) == "refresh"
 }
 
 #[cfg(test)]
@@ -125,13 +127,14 @@ mod tests {
 
     #[test]
     fn slow_endpoints() {
-        assert!(is_slow("/accounts/balance/get"));
-        assert!(is_slow("/investments/transactions/get"));
-        assert!(is_slow("/transactions/refresh"));
-        assert!(is_slow("/investments/refresh"));
-        assert!(is_slow("/processor/balance/get"));
-        assert!(!is_slow("/accounts/get"));
-        assert!(!is_slow("/transactions/sync"));
-        assert!(!is_slow("/refresh/token/create"));
+        assert!(is_slow("/accounts/balance/get", false));
+        assert!(is_slow("/investments/transactions/get", false));
+        assert!(is_slow("/transactions/refresh", false));
+        assert!(is_slow("/investments/refresh", false));
+        assert!(is_slow("/processor/balance/get", false));
+        assert!(!is_slow("/accounts/get", false));
+        assert!(!is_slow("/transactions/sync", false));
+        assert!(!is_slow("/refresh/token/create", false));
+        assert!(is_slow("/signal/evaluate", true), "its description warns");
     }
 }

@@ -628,7 +628,7 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
         let name_str = unraw(name);
         let (method, path) = (&op.method, &op.path);
         let kind = classify::kind(method, path);
-        let slow = classify::is_slow(path) || op.documents_latency;
+        let slow = classify::is_slow(path, op.documents_latency);
         let has_body = op.body.is_some();
         let kind_tokens = match kind {
             Kind::Read => quote!(crate::operation::OperationKind::Read),

@@ -294,22 +294,16 @@ fn login(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Fai
                 &password,
                 None,
             )?;
-            let pending = PendingItem {
+            let pending = PendingItem::repair(
+                item_id,
                 bank,
-                products: Vec::new(),
-                consented: Vec::new(),
-                if_supported: Default::default(),
-                unbilled: Vec::new(),
-                webhook: None,
-                profile: crate::users::Profile {
+                crate::users::Profile {
                     mfa: fresh.profile.mfa,
                     ..profile
                 },
-                created_at: state.now(),
-                update_of: Some(item_id.clone()),
-                account_ids: existing_account_ids,
-                history: crate::state::History::default(),
-            };
+                existing_account_ids,
+                state.now(),
+            );
             (pending, Some(item_id.clone()))
         }
         None => {

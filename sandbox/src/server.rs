@@ -644,19 +644,13 @@ pub(crate) fn link_update(
     let (bank, accounts) = (item.bank, item.accounts.clone());
     let profile = item.profile.clone();
     let session_id = state.uuid();
-    let public_token = state.new_public_token(PendingItem {
+    let public_token = state.new_public_token(PendingItem::repair(
+        &item_id,
         bank,
-        products: Vec::new(),
-        consented: Vec::new(),
-        webhook: None,
         profile,
-        created_at: now,
-        account_ids: Vec::new(),
-        update_of: Some(item_id.clone()),
-        history: crate::state::History::default(),
-        if_supported: Default::default(),
-        unbilled: Vec::new(),
-    });
+        Vec::new(),
+        now,
+    ));
     if let Some(link) = state.link_tokens.get_mut(link_token) {
         link.sessions.push(LinkSession {
             finished_at: Some(now),

@@ -309,6 +309,48 @@ pub(crate) struct PendingItem {
     pub(crate) unbilled: Vec<String>,
 }
 
+impl PendingItem {
+    /// A new Item's, at `bank` for the login `profile`, with nothing yet from a link token
+    /// ([`crate::handlers::items::apply_link`]).
+    pub(crate) fn new(
+        bank: &'static Bank,
+        products: Vec<String>,
+        webhook: Option<String>,
+        profile: Profile,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        PendingItem {
+            bank,
+            products,
+            consented: Vec::new(),
+            webhook,
+            profile,
+            created_at,
+            account_ids: Vec::new(),
+            update_of: None,
+            history: History::default(),
+            if_supported: IfSupported::default(),
+            unbilled: Vec::new(),
+        }
+    }
+
+    /// An update-mode session's: the Item `item_id` repaired, with its bank, the login
+    /// `profile` and its accounts' ids.
+    pub(crate) fn repair(
+        item_id: &str,
+        bank: &'static Bank,
+        profile: Profile,
+        account_ids: Vec<String>,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        PendingItem {
+            update_of: Some(item_id.to_owned()),
+            account_ids,
+            ..PendingItem::new(bank, Vec::new(), None, profile, created_at)
+        }
+    }
+}
+
 /// The transaction history an Item's Transactions asks for: `days_requested` (Link's
 /// `transactions.days_requested`, the sandbox's `options.transactions.days_requested`, or a
 /// first `/transactions/sync` or `/transactions/get`'s `options.days_requested`) and the

@@ -53,19 +53,13 @@ pub(crate) fn prepare(
         profile.default_product_data = false;
     }
     needs_accounts_for(&profile, &products)?;
-    Ok(PendingItem {
+    Ok(PendingItem::new(
         bank,
         products,
-        consented: Vec::new(),
-        if_supported: Default::default(),
-        unbilled: Vec::new(),
         webhook,
         profile,
-        created_at: state.now(),
-        account_ids: Vec::new(),
-        update_of: None,
-        history: History::default(),
-    })
+        state.now(),
+    ))
 }
 
 /// What a new Item takes from the link token it is made through, whichever way Link finishes

@@ -430,6 +430,14 @@ fn securities<'a>(plans: impl Iterator<Item = &'a SecurityPlan>) -> Vec<Security
     out
 }
 
+/// Adds Investments to an Item, by its first holdings or transactions call: the first
+/// extraction, which `/item/get`'s `status.investments` reports (review round 15: holdings
+/// left it empty).
+fn add_investments(item: &mut crate::state::Item, now: chrono::DateTime<chrono::Utc>) {
+    add_product(item, "investments");
+    item.last_update.insert("investments", now);
+}
+
 pub(super) fn holdings_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let now = ctx.state.now();
@@ -438,10 +446,7 @@ pub(super) fn holdings_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let filter = account_filter(item, body, "account_ids")?;
     let chosen = investment_accounts(item, &filter)?;
     if !item.has_product("investments") {
-        add_product(item, "investments");
-        // The first extraction, as /investments/transactions/get records it (review round 15:
-        // holdings left `status.investments` empty).
-        item.last_update.insert("investments", now);
+        add_investments(item, now);
     }
     let plans: Vec<_> = item
         .profile
@@ -498,8 +503,7 @@ pub(super) fn investment_transactions_get(ctx: &mut Ctx<'_>, body: &Body) -> Ans
     let filter = account_filter(item, body, "account_ids")?;
     let chosen = investment_accounts(item, &filter)?;
     if !item.has_product("investments") {
-        add_product(item, "investments");
-        item.last_update.insert("investments", now);
+        add_investments(item, now);
         if asynchronous {
             // Plaid's docs (`options.async_update`): the first extraction runs in the
             // background, `PRODUCT_NOT_READY` until it is done, then `HISTORICAL_UPDATE`. Here

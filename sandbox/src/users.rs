@@ -265,8 +265,7 @@ pub(crate) fn from_credentials(
                 }
                 p if p.starts_with("error_") => {
                     let code = &p["error_".len()..];
-                    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
-                    {
+                    if !is_error_code(code) {
                         return Err(invalid());
                     }
                     profile.force_error = Some(code.to_owned());
@@ -860,6 +859,13 @@ const CUSTOM_ACCOUNT_TYPES: &[&str] = &[
     "other",
 ];
 
+/// Whether `code` has the shape of Plaid's error codes (`ITEM_LOGIN_REQUIRED`): what an
+/// `error_<CODE>` password or a `user_custom` config's `force_error` may name. Review round
+/// 17: `force_error` took any text, markup included, and answered it as the error's code.
+fn is_error_code(code: &str) -> bool {
+    (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+}
+
 /// `user_custom`: the JSON config Plaid documents at plaid.com/docs/sandbox/user-custom/.
 fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
     let bad = |why: String| {
@@ -904,8 +910,8 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
     if let Some(code) = config.get("force_error") {
         let code = code
             .as_str()
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| bad("force_error must be an error code".into()))?;
+            .filter(|c| is_error_code(c))
+            .ok_or_else(|| bad("force_error must be an error code (A-Z and _)".into()))?;
         profile.force_error = Some(code.to_owned());
     }
     if let Some(mfa) = config.get("mfa").filter(|m| !m.is_null()) {

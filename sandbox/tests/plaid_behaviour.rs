@@ -1198,6 +1198,16 @@ async fn plaids_test_users() {
         .post("/sandbox/public_token/create", json!({ "institution_id": "ins_109508", "initial_products": ["transactions"], "options": { "override_username": "user_custom", "override_password": forced } }))
         .await;
     assert_eq!(answer["error_code"], "INSTITUTION_NOT_RESPONDING");
+
+    // Review round 17: `force_error` came back verbatim as the error's code and in its
+    // documentation URL, markup included; like an `error_<CODE>` password, it is a code.
+    let forced = json!({ "force_error": "<img src=x onerror=alert(1)>" }).to_string();
+    let (status, answer) = api
+        .post("/sandbox/public_token/create", json!({ "institution_id": "ins_109508", "initial_products": ["transactions"], "options": { "override_username": "user_custom", "override_password": forced } }))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error_code"], "INVALID_CREDENTIALS", "{answer}");
+    assert!(!answer.to_string().contains('<'), "{answer}");
 }
 
 #[tokio::test]

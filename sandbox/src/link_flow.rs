@@ -118,7 +118,12 @@ pub(crate) fn handle(
 }
 
 fn start(state: &mut State, body: &Value, request_id: &str) -> Result<Value, Failure> {
-    let token = str_field(body, "link_token")?.to_owned();
+    // No token at all is a token Link cannot use: INVALID_LINK_TOKEN, as for an unknown one.
+    let token = body
+        .get("link_token")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let now = state.now();
     let session_id = state.uuid();
     let link = handlers::live_link_token(state, &token)?.clone();

@@ -326,6 +326,20 @@ async fn exit_is_recorded_with_its_status_and_institution() {
     );
 }
 
+/// Review round 17: Link opened with an empty or missing token exited with
+/// `MISSING_FIELDS`, where the guide (and Link, for a token it cannot use) says
+/// `INVALID_LINK_TOKEN`: `Plaid.create({token: undefined})` is how an app that did not wait
+/// for its link token fails.
+#[tokio::test]
+async fn an_empty_or_missing_link_token_is_invalid_link_token() {
+    let sandbox = Sandbox::start().await;
+    for body in [json!({ "link_token": "" }), json!({})] {
+        let (status, answer) = call(&sandbox, "session", body).await.unwrap_err();
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error_code"], "INVALID_LINK_TOKEN", "{answer}");
+    }
+}
+
 /// Review round 7: Account Select offered all 12 of `user_good`'s accounts whatever the link
 /// token's `auth` product or `account_filters` allowed, so `onSuccess` could name accounts
 /// the app never asked for, and `/link/token/get` did not echo the filters. Plaid's

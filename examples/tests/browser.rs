@@ -318,6 +318,23 @@ impl Browser {
         }
     }
 
+    /// The page's own top elements (not Link's frames, not scripts): how many are inert, of
+    /// how many.
+    async fn page_elements_inert(&self) -> (u64, u64) {
+        let answer = self
+            .page()
+            .execute(
+                "var els = Array.prototype.filter.call(document.body.children, function (e) { \
+                   return !/^plaid-link-iframe-/.test(e.id) && e.tagName !== 'SCRIPT'; }); \
+                 var inert = els.filter(function (e) { return e.hasAttribute('inert'); }); \
+                 return [inert.length, els.length];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        (answer[0].as_u64().unwrap(), answer[1].as_u64().unwrap())
+    }
+
     /// Opens Link from the page and steps into its frame.
     async fn open_link(&self, button: &str) {
         self.click(button).await;
@@ -624,6 +641,10 @@ async fn the_user_closes_link_and_on_exit_is_handled() {
     b.css("body[data-link-event=OPEN]").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     b.css("body[data-link-event=OPEN]").await;
+    // Link is a modal: the page behind it is inert while it is open (review round 17: a
+    // screen reader's browse mode could leave Link for the page), and given back after.
+    let (inert, all) = b.page_elements_inert().await;
+    assert!(all > 0 && inert == all, "Link open: {inert} of {all} inert");
     b.css("iframe[id^=plaid-link-iframe-]")
         .await
         .enter_frame()
@@ -645,6 +666,8 @@ async fn the_user_closes_link_and_on_exit_is_handled() {
         assert!(Instant::now() < deadline, "Link's frame stayed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let (inert, all) = b.page_elements_inert().await;
+    assert_eq!(inert, 0, "Link closed: {inert} of {all} inert");
     // Closed on the institution pane: Plaid's `institution_not_found`, whatever the user
     // did there (its current Link docs; review round 7).
     b.css("body[data-link-exit-status=institution_not_found]")

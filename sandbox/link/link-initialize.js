@@ -113,6 +113,9 @@
     var lastRequestId = null;
     var returnFocus = null;
     var savedOverflow = null;
+    // The page's own elements made inert while Link is open (a modal: a screen reader's
+    // browse mode and the keyboard stay in Link), given back when it closes.
+    var inerted = [];
 
     var token = config.token == null ? '' : String(config.token);
     var src =
@@ -160,8 +163,33 @@
       }
       iframe.style.display = 'block';
       iframe.removeAttribute('aria-hidden');
+      setPageInert(true);
       iframe.focus();
       post({ type: 'open' });
+    }
+
+    function setPageInert(on) {
+      var i;
+      if (!on) {
+        for (i = 0; i < inerted.length; i++) {
+          inerted[i].removeAttribute('inert');
+        }
+        inerted = [];
+        return;
+      }
+      if (!document.body) {
+        return;
+      }
+      var children = document.body.children;
+      for (i = 0; i < children.length; i++) {
+        var el = children[i];
+        // Another handler's iframe and what the app made inert itself are left as they are.
+        if (el === iframe || el.hasAttribute('inert') || /^plaid-link-iframe-/.test(el.id)) {
+          continue;
+        }
+        el.setAttribute('inert', '');
+        inerted.push(el);
+      }
     }
 
     function hide() {
@@ -171,6 +199,7 @@
       isOpen = false;
       iframe.style.display = 'none';
       iframe.setAttribute('aria-hidden', 'true');
+      setPageInert(false);
       if (document.body && savedOverflow !== null) {
         document.body.style.overflow = savedOverflow;
       }

@@ -60,6 +60,9 @@ pub struct App {
     stopping: tokio::sync::watch::Sender<bool>,
     /// This replica's job and inbox workers.
     workers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Request work that runs to its end whoever waits for it ([`to_the_end`]): shutdown
+    /// waits for it as it does for connections.
+    requests: tokio_util::task::TaskTracker,
     /// Webhooks refused, logged at most once a minute.
     refused: Throttled,
     /// Webhooks answered 503 for want of their key, logged at most once a minute.
@@ -382,6 +385,7 @@ impl App {
             link_script: settings.link_script,
             offline: settings.offline,
             stopping: tokio::sync::watch::Sender::new(false),
+            requests: tokio_util::task::TaskTracker::new(),
             workers: std::sync::Mutex::new(Vec::new()),
         });
         let mut workers: Vec<_> = (0..settings.workers)
@@ -404,6 +408,22 @@ impl App {
     /// of its tries).
     pub fn stop_workers(&self) {
         self.stopping.send_replace(true);
+    }
+
+    /// Waits, at most `within`, for request work that outlived its client (an exchange, a
+    /// disconnect) to finish; once the server has stopped taking requests.
+    pub async fn requests_finished(&self, within: Duration) {
+        self.requests.close();
+        if tokio::time::timeout(within, self.requests.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "{} requests still waiting on Plaid after {} s: stopped half-way",
+                self.requests.len(),
+                within.as_secs()
+            );
+        }
     }
 
     /// Waits, at most `within`, for the workers to have stopped and handed back their jobs;
@@ -681,17 +701,22 @@ async fn exchange(
     if body.public_token.is_empty() {
         return Err(AppError::BadRequest("public_token is empty".into()));
     }
-    to_the_end(exchange_item(app, user, body.public_token)).await
+    to_the_end(&app.clone(), exchange_item(app, user, body.public_token)).await
 }
 
 /// Runs a request's work in its own task, so that it finishes when the client goes away (axum
 /// drops a handler whose connection closed, wherever it is). From Plaid's exchange on, a
 /// request stopped half-way would leave a bank connected with no record, or an Item removed
-/// at Plaid and still active here.
+/// at Plaid and still active here. The task is tracked: with its client gone, no connection
+/// holds shutdown back, so [`App::requests_finished`] waits for it (review round 17).
 async fn to_the_end<T: Send + 'static>(
+    app: &App,
     work: impl std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 ) -> Result<T, AppError> {
-    tokio::spawn(work).await.unwrap_or(Err(AppError::Internal))
+    app.requests
+        .spawn(work)
+        .await
+        .unwrap_or(Err(AppError::Internal))
 }
 
 async fn exchange_item(
@@ -1200,7 +1225,7 @@ async fn disconnect(
 ) -> Result<Json<Value>, AppError> {
     let (token, status) = owned_item(&app, &user, &item_id).await?;
     if status == "active" {
-        to_the_end(disconnect_item(app, item_id.clone(), token)).await?;
+        to_the_end(&app.clone(), disconnect_item(app, item_id.clone(), token)).await?;
     }
     Ok(Json(
         json!({ "item_id": item_id, "status": "disconnected" }),

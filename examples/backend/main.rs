@@ -199,6 +199,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         workers.stop_workers(); // running jobs go back to the queue now
     };
     guard::serve(listener, router, read_deadline, stop).await;
+    workers.requests_finished(Duration::from_secs(10)).await;
     workers.workers_stopped(Duration::from_secs(10)).await;
     Ok(())
 }

@@ -894,6 +894,47 @@ async fn an_exchange_finishes_when_its_client_leaves_or_the_process_is_told_to_s
     assert_eq!(sandbox.connected_items().len(), 2);
 }
 
+/// MED (review round 17): an exchange whose client had left ran in a task nothing waited
+/// for, so SIGTERM then ended the process under it: Plaid's Item connected and billed, the
+/// public token spent, no row at all. Shutdown now waits for such work too.
+#[tokio::test]
+async fn an_exchange_whose_client_left_finishes_before_the_process_stops() {
+    let sandbox = sandbox().await;
+    let dir = temp_dir("left-then-stopped");
+    let start = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", dir.join("db.sqlite3"));
+    let mut backend = start.spawn().unwrap();
+    sandbox.inject(
+        Some("/item/public_token/exchange"),
+        Fault::Slow(Duration::from_secs(3)),
+        1,
+    );
+    let token = backend.link_token("user-1").await;
+    let public = sandbox.complete_link(&token, "ins_109508").unwrap();
+    let gone = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap()
+        .post(format!("{}/api/items", backend.url))
+        .header("x-user-id", "user-1")
+        .json(&json!({ "public_token": public.expose_secret() }))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the client timed out");
+    backend.terminate();
+    backend.wait_exit(15).await;
+
+    let backend = start.spawn().unwrap();
+    let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+    let stored = items["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        (stored, sandbox.connected_items().len()),
+        (1, 1),
+        "every Item connected at Plaid is stored: {items}"
+    );
+}
+
 /// MED (review round 5): a removal Plaid refused for about a minute was given up (the claim
 /// limit counted each retry as a crash) and nothing tried it again: the Item stayed connected,
 /// and billed, at Plaid. Now a passing failure is retried for as long as it lasts.

@@ -1245,9 +1245,12 @@ async fn disconnect_item(
     }
     app.db
         .transaction(vec![
-            // Plaid has invalidated the token: nothing to keep it for.
+            // Plaid has invalidated the token: nothing to keep it for. Nor the Item's error
+            // or its access's end: nothing can repair or renew it now (review round 17).
             Stmt::new(
-                "UPDATE items SET status = 'disconnected', access_token = '' WHERE id = $1",
+                "UPDATE items SET status = 'disconnected', access_token = '', error_code = NULL,
+                                  consent_expires_at = NULL
+                 WHERE id = $1",
                 params![item_id.clone()],
             ),
             // The same accounts may be linked again.

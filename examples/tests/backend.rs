@@ -419,7 +419,13 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
         .unwrap();
     assert_eq!(forged.status().as_u16(), 401);
 
-    // Disconnect: removed at Plaid, data kept, no more syncs.
+    // Disconnect: removed at Plaid, data kept, no more syncs. An error the Item had goes with
+    // it (review round 17: a disconnected Item still said "log in again", with no way to).
+    sandbox.require_login(&item).unwrap();
+    api.wait_item("alice", "the error before disconnecting", |i| {
+        i["error"] == "ITEM_LOGIN_REQUIRED"
+    })
+    .await;
     let (status, _) = api
         .call(
             "DELETE",
@@ -431,6 +437,8 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
     assert_eq!(status, 200);
     let items = api.items("alice").await;
     assert_eq!(items[0]["status"], "disconnected");
+    assert_eq!(items[0]["error"], Value::Null, "{items:?}");
+    assert_eq!(items[0]["consent_expires_at"], Value::Null, "{items:?}");
     assert_eq!(items[0]["transactions"], truth);
     let (status, _) = api
         .call(

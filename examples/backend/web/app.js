@@ -258,7 +258,7 @@
       };
       li.appendChild(el('h3', { text: item.institution || 'A bank', tabindex: '-1' }));
       li.appendChild(el('p', { className: 'facts muted', text: facts }));
-      if (item.error) {
+      if (item.error && item.status === 'active') {
         li.appendChild(el('p', { className: 'warning', 'data-error': item.error, text: needsLogin
           ? 'Your bank asks you to log in again before we can update it.'
           : revoked ? 'You took back our access to this bank. Reconnect to allow it again.'

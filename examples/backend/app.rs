@@ -71,7 +71,8 @@ pub struct App {
 
 /// Anyone can post to the webhook route, so a log line for each webhook it turns away would
 /// let anyone fill the disk: forged tokens (refused) as much as forged key ids (which spend
-/// the key-fetch budget, so that the next ones wait for a key). The first of each minute is
+/// the key-fetch budget, so that the next ones wait for a key); and anyone signed in can send
+/// public tokens Plaid refuses. The first of each minute is
 /// logged, with the number since the last line; every one is logged at `debug`.
 #[derive(Default)]
 struct Throttled(std::sync::Mutex<ThrottledState>);
@@ -88,9 +89,17 @@ struct ThrottledState {
 const THROTTLED_EVERY: Duration = Duration::from_secs(60);
 
 impl Throttled {
+    /// None yet.
+    const fn new() -> Self {
+        Throttled(std::sync::Mutex::new(ThrottledState {
+            logged_at: None,
+            unlogged: 0,
+        }))
+    }
+
     /// Logs one occurrence: at `debug`, and at `warn` if a minute has passed since the last
     /// line, with the number since.
-    fn warn(&self, what: &str, error: &WebhookError) {
+    fn warn(&self, what: &str, error: &dyn std::fmt::Display) {
         tracing::debug!(error = %error, "{what}");
         if let Some(others) = self.due() {
             tracing::warn!(
@@ -566,8 +575,16 @@ impl IntoResponse for AppError {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m, None),
             AppError::Plaid(e) => {
                 // Plaid's own message is for developers; log it (it is scrubbed of tokens)
-                // and show the user Plaid's display message when there is one.
-                tracing::warn!(error = %e, "Plaid call failed");
+                // and show the user Plaid's display message when there is one. A public
+                // token Plaid refuses is the caller's, and anyone signed in can send one: at
+                // most a line a minute (review round 17: a warning each).
+                static REFUSED_PUBLIC_TOKENS: Throttled = Throttled::new();
+                match e.api_error() {
+                    Some(a) if a.error_code == ErrorCode::InvalidPublicToken => {
+                        REFUSED_PUBLIC_TOKENS.warn("Plaid refused a public token", &e);
+                    }
+                    _ => tracing::warn!(error = %e, "Plaid call failed"),
+                }
                 let shown = e
                     .api_error()
                     .and_then(|a| a.display_message.clone())

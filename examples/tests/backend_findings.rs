@@ -396,6 +396,26 @@ async fn garbage_costs_a_log_line_a_minute_and_gets_the_apps_own_error() {
     let lines = backend.log_lines("webhook refused");
     assert!(lines <= 2, "{lines} lines for 300 refusals");
 
+    // Public tokens Plaid refuses, which anyone signed in can send (review round 17: a
+    // warning each).
+    for n in 0..100 {
+        let (status, _) = backend
+            .call(
+                "POST",
+                "/api/items",
+                "user-1",
+                Some(json!({ "public_token": format!("public-sandbox-{n}") })),
+            )
+            .await;
+        assert_eq!(status, 400);
+    }
+    eventually("the refused public token logged", 5, async || {
+        backend.log_lines("INVALID_PUBLIC_TOKEN") > 0
+    })
+    .await;
+    let lines = backend.log_lines("INVALID_PUBLIC_TOKEN");
+    assert!(lines <= 2, "{lines} lines for 100 refused public tokens");
+
     for (content_type, body) in [
         ("application/json", "[]"),
         ("application/json", "{"),

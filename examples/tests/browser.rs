@@ -520,6 +520,32 @@ async fn a_new_user_links_a_bank_and_sees_transactions() {
         .await;
     b.screenshot("backend-page", true).await;
 
+    // Review round 17: signing out while the page followed a sync left alice's banks on
+    // screen for the next user, and her loop went on under his id ("not found", in red).
+    stack.sandbox.inject(
+        Some("/transactions/sync"),
+        plaid_sandbox::Fault::Slow(Duration::from_millis(1500)),
+        1,
+    );
+    b.click(&format!("#item-{item} [data-action=sync]")).await;
+    b.status("Sync started").await;
+    b.click("#signout").await;
+    assert_eq!(b.items_shown().await, 0, "alice's banks after she signed out");
+    b.fill("#user", "bob").await;
+    b.click("#signin-submit").await;
+    b.css("body[data-items='0']").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let shown = b.css("#status").await.text().await.unwrap();
+    assert!(
+        !shown.contains("not found") && !shown.contains("Synced"),
+        "bob sees alice's sync: {shown:?}"
+    );
+    assert_eq!(b.items_shown().await, 0, "bob has no bank");
+    b.click("#signout").await;
+    b.fill("#user", "alice").await;
+    b.click("#signin-submit").await;
+    b.css(&format!("#item-{item}")).await;
+
     // Disconnect asks once more, then the Item stays listed as disconnected, focus on its name.
     b.click(&format!("#item-{item} [data-action=disconnect]"))
         .await;

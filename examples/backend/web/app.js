@@ -9,6 +9,9 @@
   var user = sessionStorage.getItem('user') || '';
   // The item button the user last pressed: where focus goes back when the list is rebuilt.
   var lastAction = null;
+  // Bumped at each sign-in and sign-out: a loop started for an earlier user (following a
+  // sync, checking a repair) stops rather than go on under the next user's id.
+  var session = 0;
   var $ = function (id) { return document.getElementById(id); };
 
   function status(text, isError) {
@@ -111,13 +114,24 @@
       // webhook for a repair made in the app's own Link (LOGIN_REPAIRED is for repairs made
       // elsewhere). A sync shows the login works again and clears the Item's error (409: one
       // is already queued, which does the same).
-      status('Checking the connection to ' + (item.institution || 'the bank') + '…');
-      await api('POST', '/api/items/' + item.item_id + '/sync');
+      var mine = session;
+      var bank = item.institution || 'the bank';
+      status('Checking the connection to ' + bank + '…');
+      var started = await api('POST', '/api/items/' + item.item_id + '/sync');
+      if (started.status !== 202 && started.status !== 409) {
+        return status(started.body.error || 'Could not check the connection to ' + bank, true);
+      }
       for (var i = 0; i < 50; i++) {
+        if (mine !== session) { return; }
         var items = await refresh();
         var now = items.find(function (x) { return x.item_id === item.item_id; });
-        if (now && !now.error) { return status('Reconnected ' + (item.institution || 'the bank') + '.'); }
+        if (now && !now.error) { return status('Reconnected ' + bank + '.'); }
         await sleep(200);
+      }
+      // Review round 17: the page said "Checking…" for good. A sync that started before
+      // the repair may have failed with the old error; the next one clears it.
+      if (mine === session) {
+        status(bank + ' still reports a problem; try Sync now in a moment.', true);
       }
     });
   }
@@ -141,8 +155,10 @@
 
   // Follows a sync job to its end, then shows the new state.
   async function follow(jobId) {
+    var mine = session;
     for (var i = 0; i < 300; i++) {
       var r = await api('GET', '/api/jobs/' + jobId);
+      if (mine !== session) { return; }
       if (r.status !== 200) {
         status(r.body.error || 'The sync could not be followed', true);
         return refresh();
@@ -161,6 +177,7 @@
         return refresh();
       }
       await sleep(200);
+      if (mine !== session) { return; }
     }
     status('The sync is still running (it may be waiting to retry); reload the page later to see it.');
   }
@@ -286,6 +303,16 @@
     return items;
   }
 
+  // Nothing of the previous user stays: their banks, the last message, their loops.
+  function forget() {
+    session += 1;
+    lastAction = null;
+    $('items').textContent = '';
+    $('empty').hidden = true;
+    document.body.setAttribute('data-items', '0');
+    status('');
+  }
+
   function show() {
     $('signin').hidden = !!user;
     $('account').hidden = !user;
@@ -303,15 +330,15 @@
     }
     $('signin-form').addEventListener('submit', function (e) {
       e.preventDefault();
+      forget();
       user = $('user').value.trim();
       sessionStorage.setItem('user', user);
       show();
     });
     $('signout').addEventListener('click', function () {
+      forget();
       user = '';
-      lastAction = null;
       sessionStorage.removeItem('user');
-      status('');
       show();
     });
     $('connect').addEventListener('click', function () {

@@ -772,3 +772,36 @@ async fn the_admin_api_refuses_what_it_cannot_read() {
         assert_eq!(answer.status(), 404, "{command}");
     }
 }
+
+/// HIGH (round 17): Identity Match compared every claimed word with every held one, with the
+/// sandbox's lock held: a `user_custom` owner named with 100,000 words against a claimed name
+/// of 100,000 took 75 s, and every other request (the admin API's too) waited as long. A
+/// liveness bound, not a measurement.
+#[tokio::test]
+async fn a_long_name_to_match_cannot_hold_the_sandbox() {
+    let sandbox = Sandbox::start().await;
+    let held = vec!["b"; 100_000].join(" ");
+    let claimed = vec!["a"; 100_000].join(" ");
+    let config = json!({ "override_accounts": [{
+        "type": "depository", "subtype": "checking", "starting_balance": 10,
+        "identity": { "names": [held] } }] });
+    let (_, access) = item(
+        &sandbox,
+        json!(["identity"]),
+        json!({ "override_username": "user_custom", "override_password": config.to_string() }),
+    )
+    .await;
+    let (status, body) = tokio::time::timeout(
+        Duration::from_secs(20),
+        post(
+            &sandbox,
+            "/identity/match",
+            json!({ "access_token": access, "user": { "legal_name": claimed } }),
+            &[],
+        ),
+    )
+    .await
+    .expect("answered while the sandbox still serves others");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["accounts"][0]["legal_name"]["score"], 0, "{body}");
+}

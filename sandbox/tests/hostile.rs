@@ -805,3 +805,60 @@ async fn a_long_name_to_match_cannot_hold_the_sandbox() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["accounts"][0]["legal_name"]["score"], 0, "{body}");
 }
+
+/// MED (round 17): recurring streams were grouped by a linear search over the groups so far,
+/// with the sandbox's lock held, and `/sandbox/transactions/create` adds ten at a time
+/// without end: 100,000 transactions of distinct descriptions made `/transactions/recurring/get`
+/// run past 30 s while everything else waited. A liveness bound, not a measurement.
+#[tokio::test]
+async fn many_distinct_transactions_cannot_hold_the_sandbox_in_recurring_get() {
+    let sandbox = Sandbox::start().await;
+    let (_, access) = item(
+        &sandbox,
+        json!(["transactions"]),
+        json!({ "override_username": "user_transactions_dynamic", "override_password": "pass_good" }),
+    )
+    .await;
+    let today = sandbox.now().date_naive().to_string();
+    let calls: Vec<_> = (0..8)
+        .map(|worker| {
+            let (uri, access, today) = (sandbox.uri(), access.clone(), today.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                for call in (worker..10_000).step_by(8) {
+                    let transactions: Vec<Value> = (0..10)
+                        .map(|n| {
+                            json!({ "date_transacted": today, "date_posted": today,
+                                         "amount": 1.5, "description": format!("shop {call} {n}") })
+                        })
+                        .collect();
+                    let status = http
+                        .post(format!("{uri}/sandbox/transactions/create"))
+                        .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+                        .header("PLAID-SECRET", plaid_sandbox::SECRET)
+                        .json(&json!({ "access_token": access, "transactions": transactions }))
+                        .send()
+                        .await
+                        .unwrap()
+                        .status();
+                    assert_eq!(status, 200);
+                }
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap();
+    }
+    let (status, body) = tokio::time::timeout(
+        Duration::from_secs(20),
+        post(
+            &sandbox,
+            "/transactions/recurring/get",
+            json!({ "access_token": access }),
+            &[],
+        ),
+    )
+    .await
+    .expect("answered while the sandbox still serves others");
+    assert_eq!(status, 200, "{body}");
+}

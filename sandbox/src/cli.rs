@@ -239,6 +239,13 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> i32 {
         plaid_sdk::SPEC_VERSION,
         sandbox.client_id(),
     );
+    if !options.listen.ip().is_loopback() {
+        eprintln!(
+            "plaid-sandbox: listening on {}: other machines reach it, and its admin API \
+             (/__sandbox/) answers them only with PLAID-CLIENT-ID and PLAID-SECRET",
+            options.listen
+        );
+    }
     shutdown_signal().await;
     sandbox.stop_within(SHUTDOWN_GRACE).await;
     0

@@ -568,7 +568,9 @@ impl SandboxBuilder {
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, server::router(app))
+            let router =
+                server::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let _ = axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
                 })

@@ -20,6 +20,9 @@ pub(crate) struct Request {
     pub(crate) body: bytes::Bytes,
     /// The URL's query string, if any (read by the admin API only).
     pub(crate) query: Option<String>,
+    /// Whether the connection came from this machine (a loopback address): the admin API
+    /// asks anyone else for the client id and secret.
+    pub(crate) local_peer: bool,
 }
 
 /// What a request is answered with.
@@ -64,6 +67,7 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
         move |method: http::Method,
               uri: http::Uri,
               headers: http::HeaderMap,
+              extensions: http::Extensions,
               body: Result<bytes::Bytes, axum::extract::rejection::BytesRejection>| {
             let app = Arc::clone(&app);
             async move {
@@ -73,11 +77,15 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
                 } else {
                     match body {
                         Ok(body) => {
+                            let peer = extensions
+                                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                                .map(|c| c.0);
                             let request = Request {
                                 method,
                                 headers,
                                 body,
                                 query: uri.query().map(str::to_owned),
+                                local_peer: peer.is_some_and(|p| is_loopback(p.ip())),
                             };
                             respond(&app, uri.path(), &request).await
                         }
@@ -743,7 +751,35 @@ fn chaos_from(body: &Value) -> Result<WebhookChaos, String> {
 /// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`], for tests in any language. The
 /// crate docs list them (lib.rs, "The admin API"), and so does the README: keep both in step
 /// with this.
+/// Whether `ip` is this machine's (IPv4-mapped IPv6 included).
+fn is_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+        v4 => v4.is_loopback(),
+    }
+}
+
+/// Whether the admin API answers `request`: from this machine, always; from another, with
+/// the sandbox's client id and secret in the API's headers.
+fn admin_allowed(request: &Request, settings: &crate::state::Settings) -> bool {
+    let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
+    request.local_peer
+        || (header("plaid-client-id") == Some(settings.client_id.as_str())
+            && header("plaid-secret") == Some(settings.secret.as_str()))
+}
+
 fn admin(app: &App, command: &str, request: &Request) -> axum::response::Response {
+    // Review round 17: listening on 0.0.0.0 (a container's setup), the admin API answered
+    // any host: a stranger moved the clock (every Item to ITEM_LOGIN_REQUIRED), reset it, or
+    // aimed signed webhooks at any loopback port with the chaos targets. From another
+    // machine it now takes the API's own PLAID-CLIENT-ID and PLAID-SECRET headers.
+    if !admin_allowed(request, &lock(&app.state).settings) {
+        let error = "the admin API answers another machine only with the sandbox's \
+                     PLAID-CLIENT-ID and PLAID-SECRET headers";
+        return json_response(401, &json!({ "error": error }));
+    }
     // Review round 15: a body that was not JSON read as `{}` (so `garbage{` turned the chaos
     // off and answered `{"chaos": true}`), and a field of the wrong type as absent.
     let body: Value = if request.body.iter().all(u8::is_ascii_whitespace) {
@@ -916,4 +952,72 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
         webhooks::deliver(&app.state, &app.outbox, hook, generation);
     }
     json_response(status, &answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> crate::state::Settings {
+        crate::state::Settings {
+            seed: 0,
+            history_days: 730,
+            not_ready_syncs: 0,
+            client_id: "id".into(),
+            secret: "secret".into(),
+            webhook_hosts: Vec::new(),
+            webhook_retry: std::time::Duration::ZERO,
+            start: chrono::DateTime::UNIX_EPOCH,
+            frozen: true,
+            rate_limits: false,
+        }
+    }
+
+    fn request(local_peer: bool, credentials: &[(&'static str, &'static str)]) -> Request {
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in credentials {
+            headers.insert(*name, http::HeaderValue::from_static(value));
+        }
+        Request {
+            method: http::Method::POST,
+            headers,
+            body: bytes::Bytes::new(),
+            query: None,
+            local_peer,
+        }
+    }
+
+    /// Review round 17: on 0.0.0.0 the admin API answered any host. This machine needs no
+    /// credentials (every loopback address, IPv4-mapped too); another needs the API's own.
+    #[test]
+    fn the_admin_api_asks_another_machine_for_the_client_id_and_secret() {
+        let settings = settings();
+        let good = [("plaid-client-id", "id"), ("plaid-secret", "secret")];
+        assert!(admin_allowed(&request(true, &[]), &settings));
+        assert!(admin_allowed(&request(false, &good), &settings));
+        assert!(!admin_allowed(&request(false, &[]), &settings));
+        assert!(!admin_allowed(
+            &request(
+                false,
+                &[("plaid-client-id", "id"), ("plaid-secret", "wrong")]
+            ),
+            &settings
+        ));
+        assert!(!admin_allowed(
+            &request(false, &[("plaid-client-id", "id")]),
+            &settings
+        ));
+        for local in ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_loopback(local.parse().unwrap()), "{local}");
+        }
+        for remote in [
+            "192.0.2.2",
+            "10.0.0.1",
+            "::ffff:192.0.2.2",
+            "2001:db8::1",
+            "0.0.0.0",
+        ] {
+            assert!(!is_loopback(remote.parse().unwrap()), "{remote}");
+        }
+    }
 }

@@ -588,8 +588,11 @@ impl State {
             }
         }
         let access_token = self.token("access");
+        // Each product once, in the order first named (review round 17: `dedup` removed only
+        // neighbours, so `auth, transactions, auth` listed auth twice).
         let mut products = pending.products;
-        products.dedup();
+        let mut seen = std::collections::HashSet::new();
+        products.retain(|p| seen.insert(p.clone()));
         let mut last_update = HashMap::new();
         if products.iter().any(|p| p == "transactions") {
             last_update.insert("transactions", now);

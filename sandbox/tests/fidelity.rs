@@ -734,3 +734,24 @@ async fn user_goods_securities_have_plaids_details() {
     assert_eq!(stock["market_identifier_code"], "XNAS");
     assert_eq!(named("U S Dollar")["subtype"], "cash");
 }
+
+/// LOW (round 17): a product named twice, not next to each other, was kept twice: `auth,
+/// transactions, auth` made `products` and `billed_products` list `auth` twice, and a long
+/// repeated list made every `/item/get` megabytes. Each product is listed once, in the order
+/// first named.
+#[tokio::test]
+async fn a_product_named_twice_is_listed_once() {
+    let sandbox = Sandbox::start().await;
+    let (_, access) = item(&sandbox, json!(["auth", "transactions", "auth"]), json!({})).await;
+    let got = ok(&sandbox, "/item/get", json!({ "access_token": access })).await;
+    assert_eq!(
+        got["item"]["products"],
+        json!(["auth", "transactions"]),
+        "{got}"
+    );
+    assert_eq!(
+        got["item"]["billed_products"],
+        json!(["auth", "transactions"]),
+        "{got}"
+    );
+}

@@ -357,6 +357,28 @@ fn check_request(
 /// Checks the credentials, parses the body and answers one call: with the path's stateful
 /// handler, or else the spec-driven answer (the request checked against the spec, the tokens it
 /// names checked against the sandbox's, and a spec-valid answer from the spec's example).
+/// A body sent as a type other than JSON is Plaid's `INVALID_BODY`: "The request content-type
+/// was not of type application/json" (plaid.com/docs/errors/invalid-request/). Review round
+/// 17: `text/plain`, or curl's default form type, was read as JSON all the same. No
+/// `Content-Type` at all is taken as JSON.
+fn sent_as_json(request: &Request) -> Result<(), Failure> {
+    let Some(value) = request.headers.get(http::header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let media = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
+    if media.is_some_and(|m| m.eq_ignore_ascii_case("application/json")) {
+        Ok(())
+    } else {
+        Err(Failure::code("INVALID_BODY").message(
+            "the request's content-type was not application/json: the Plaid API takes JSON only",
+        ))
+    }
+}
+
 fn handle(
     state: &mut State,
     signer: &WebhookSigner,
@@ -365,6 +387,9 @@ fn handle(
     request_id: &str,
     outgoing: &mut Vec<Outgoing>,
 ) -> Result<Reply, Failure> {
+    if request.method == http::Method::POST {
+        sent_as_json(request)?;
+    }
     if let Some(handler) = handlers::handler(path).filter(|_| request.method == http::Method::POST)
     {
         let body = Body::parse(&request.body)?;

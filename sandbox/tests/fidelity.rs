@@ -755,3 +755,38 @@ async fn a_product_named_twice_is_listed_once() {
         "{got}"
     );
 }
+
+/// LOW (round 17): a body sent as another type (`text/plain`, or curl's default form type)
+/// was read as JSON all the same. Plaid's INVALID_BODY: "The request content-type was not of
+/// type application/json" (plaid.com/docs/errors/invalid-request/). A JSON type with a
+/// charset, in any case, is JSON.
+#[tokio::test]
+async fn a_body_sent_as_another_type_is_invalid_body() {
+    let sandbox = Sandbox::start().await;
+    let body = json!({ "count": 1, "offset": 0, "country_codes": ["US"] }).to_string();
+    let send = |content_type: &'static str| {
+        let (uri, body) = (sandbox.uri(), body.clone());
+        async move {
+            let response = reqwest::Client::new()
+                .post(format!("{uri}/institutions/get"))
+                .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+                .header("PLAID-SECRET", plaid_sandbox::SECRET)
+                .header("Content-Type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    for refused in ["text/plain", "application/x-www-form-urlencoded"] {
+        let (status, answer) = send(refused).await;
+        assert_eq!(status, 400, "{refused}: {answer}");
+        assert_eq!(answer["error_code"], "INVALID_BODY", "{refused}: {answer}");
+    }
+    for taken in ["application/json; charset=utf-8", "Application/JSON"] {
+        let (status, answer) = send(taken).await;
+        assert_eq!(status, 200, "{taken}: {answer}");
+    }
+}

@@ -250,11 +250,26 @@ impl Violation {
     }
 }
 
-/// JSON equality with numbers compared by value (`1` equals `1.0`), as JSON Schema has it.
+/// A number's exact value when it is a whole number (an integer, or a float with no fraction:
+/// `1.0` is `1`). Review round 17: integers met floats as `f64`, so `2^63 + 1` equalled
+/// `2^63.0`.
+fn integral(n: &serde_json::Number) -> Option<i128> {
+    if let Some(i) = n.as_i64() {
+        return Some(i128::from(i));
+    }
+    if let Some(u) = n.as_u64() {
+        return Some(i128::from(u));
+    }
+    let f = n.as_f64()?;
+    // Below 2^126 every whole f64 is an exact i128 (the cast saturates beyond, so stop there).
+    (f.fract() == 0.0 && f.abs() < 8.5e37).then(|| f as i128)
+}
+
 /// Whether two items of `items` are equal ([`json_eq`]), in time linear in their size: items
-/// are bucketed by a canonical text (keys sorted, numbers as `f64`), and only items in one
-/// bucket are compared. Comparing every pair took 41 s for 100,000 numbers, with the
-/// sandbox's lock held (review round 7).
+/// are bucketed by a canonical text (keys sorted, whole numbers exactly, others as `f64`),
+/// and only items in one bucket are compared. Comparing every pair took 41 s for 100,000
+/// numbers, with the sandbox's lock held (review round 7); numbers bucketed as `f64` put
+/// distinct integers near 2^63 in few buckets (review round 17).
 fn has_duplicates(items: &[Value]) -> bool {
     let mut buckets: std::collections::HashMap<String, Vec<&Value>> =
         std::collections::HashMap::with_capacity(items.len());
@@ -272,10 +287,16 @@ fn has_duplicates(items: &[Value]) -> bool {
 fn canonical(value: &Value) -> String {
     fn write(value: &Value, out: &mut String) {
         match value {
-            Value::Number(n) => {
-                out.push('n');
-                out.push_str(&n.as_f64().unwrap_or(f64::NAN).to_string());
-            }
+            Value::Number(n) => match integral(n) {
+                Some(i) => {
+                    out.push('i');
+                    out.push_str(&i.to_string());
+                }
+                None => {
+                    out.push('n');
+                    out.push_str(&n.as_f64().unwrap_or(f64::NAN).to_string());
+                }
+            },
             Value::Array(items) => {
                 out.push('[');
                 for item in items {
@@ -304,14 +325,14 @@ fn canonical(value: &Value) -> String {
     out
 }
 
+/// JSON equality with numbers compared by exact value (`1` equals `1.0`), as JSON Schema has
+/// it.
 pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+        (Value::Number(x), Value::Number(y)) => match (integral(x), integral(y)) {
             (Some(i), Some(j)) => i == j,
-            _ => match (x.as_u64(), y.as_u64()) {
-                (Some(i), Some(j)) => i == j,
-                _ => x.as_f64() == y.as_f64(),
-            },
+            (None, None) => x.as_f64() == y.as_f64(),
+            _ => false,
         },
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))

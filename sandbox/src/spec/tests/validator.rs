@@ -371,6 +371,44 @@ fn string_and_array_lengths() {
     );
 }
 
+/// Review round 17: numbers were bucketed for `uniqueItems` by their `f64` text and an
+/// integer met a float as `f64`, so 2^63 + 1 and 2^63.0 were "duplicates", and 95,000
+/// distinct integers near 2^63 fell in few buckets, each compared pairwise under the
+/// sandbox's lock. Numbers are equal by exact value, as JSON Schema has it (`1` is `1.0`).
+#[test]
+fn unique_numbers_are_compared_by_exact_value() {
+    let s = req_spec(json!({"type": "object", "properties": {
+        "nums": {"type": "array", "uniqueItems": true, "items": {"type": "number"}},
+        "lists": {"type": "array", "uniqueItems": true, "items": {"type": "array"}},
+    }}));
+    let above: Value =
+        serde_json::from_str("[9223372036854775809, 9223372036854775808.0]").unwrap();
+    assert!(check(&s, json!({ "nums": above })).is_ok());
+    let near: Vec<u64> = (0..1_000).map(|k| (1 << 63) + k).collect();
+    assert!(check(&s, json!({ "nums": near })).is_ok());
+    let nested: Vec<Value> = (0..1_000u64).map(|k| json!([(1u64 << 63) + k])).collect();
+    assert!(check(&s, json!({ "lists": nested })).is_ok());
+    for same in [
+        "[1, 1.0]",
+        "[-3, -3.0]",
+        "[18446744073709551615, 18446744073709551615]",
+        "[0.5, 0.5]",
+    ] {
+        let nums: Value = serde_json::from_str(same).unwrap();
+        invalid(
+            &s,
+            json!({ "nums": nums }),
+            "nums must not contain duplicate items",
+        );
+    }
+    let lists: Value = serde_json::from_str("[[2, {\"a\": 1}], [2.0, {\"a\": 1.0}]]").unwrap();
+    invalid(
+        &s,
+        json!({ "lists": lists }),
+        "lists must not contain duplicate items",
+    );
+}
+
 #[test]
 fn formats_and_patterns() {
     let s = req_spec(json!({"type": "object", "properties": {

@@ -262,7 +262,7 @@ fn integral(n: &serde_json::Number) -> Option<i128> {
     }
     let f = n.as_f64()?;
     // Below 2^126 every whole f64 is an exact i128 (the cast saturates beyond, so stop there).
-    (f.fract() == 0.0 && f.abs() < 8.5e37).then(|| f as i128)
+    (f.fract() == 0.0 && f.abs() < 8.5e37).then_some(f as i128)
 }
 
 /// Whether two items of `items` are equal ([`json_eq`]), in time linear in their size: items

@@ -421,6 +421,13 @@ impl App {
 
     /// Waits, at most `within`, for request work that outlived its client (an exchange, a
     /// disconnect) to finish; once the server has stopped taking requests.
+    #[cfg_attr(
+        test,
+        allow(
+            dead_code,
+            reason = "main.rs calls it; the tests that compile this file stop no server"
+        )
+    )]
     pub async fn requests_finished(&self, within: Duration) {
         self.requests.close();
         if tokio::time::timeout(within, self.requests.wait())

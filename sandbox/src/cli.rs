@@ -240,9 +240,18 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> i32 {
         sandbox.client_id(),
     );
     if !options.listen.ip().is_loopback() {
+        let admin = if options
+            .secret
+            .as_deref()
+            .is_some_and(|s| s != crate::SECRET)
+        {
+            "only with PLAID-CLIENT-ID and PLAID-SECRET"
+        } else {
+            "not at all (start it with --secret for that)"
+        };
         eprintln!(
             "plaid-sandbox: listening on {}: other machines reach it, and its admin API \
-             (/__sandbox/) answers them only with PLAID-CLIENT-ID and PLAID-SECRET",
+             (/__sandbox/) answers them {admin}",
             options.listen
         );
     }

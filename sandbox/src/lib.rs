@@ -55,11 +55,14 @@
 //! # The admin API
 //!
 //! Tests in any language control the sandbox over HTTP, under [`ADMIN_PREFIX`] (`/__sandbox/`),
-//! as Rust tests do with the methods in the last column. These endpoints take no credentials.
-//! Like every path, they refuse a request addressed to a host name the sandbox was not given
-//! and one a web page of another site sends. A body is JSON. An error is `{"error": "…"}`
-//! with status 400 (a value it cannot take) or 404 (an unknown command or Item), not Plaid's
-//! error shape.
+//! as Rust tests do with the methods in the last column. From the sandbox's own machine (a
+//! loopback address) these endpoints take no credentials; from any other they take the API's
+//! `PLAID-CLIENT-ID` and `PLAID-SECRET` headers, and only when the server was started with a
+//! secret of its own ([`SECRET`] is published). Like every path, they refuse a request
+//! addressed to a host name the sandbox was not given and one a web page of another site
+//! sends. A body is JSON. An error is `{"error": "…"}` with status 400 (a value it cannot
+//! take), 401 (another machine without the credentials) or 404 (an unknown command or Item),
+//! not Plaid's error shape.
 //!
 //! | Method and path | Body | Answer | Rust |
 //! |---|---|---|---|

@@ -354,9 +354,6 @@ fn check_request(
     })
 }
 
-/// Checks the credentials, parses the body and answers one call: with the path's stateful
-/// handler, or else the spec-driven answer (the request checked against the spec, the tokens it
-/// names checked against the sandbox's, and a spec-valid answer from the spec's example).
 /// A body sent as a type other than JSON is Plaid's `INVALID_BODY`: "The request content-type
 /// was not of type application/json" (plaid.com/docs/errors/invalid-request/). Review round
 /// 17: `text/plain`, or curl's default form type, was read as JSON all the same. No
@@ -379,6 +376,9 @@ fn sent_as_json(request: &Request) -> Result<(), Failure> {
     }
 }
 
+/// Checks the credentials, parses the body and answers one call: with the path's stateful
+/// handler, or else the spec-driven answer (the request checked against the spec, the tokens it
+/// names checked against the sandbox's, and a spec-valid answer from the spec's example).
 fn handle(
     state: &mut State,
     signer: &WebhookSigner,
@@ -773,9 +773,6 @@ fn chaos_from(body: &Value) -> Result<WebhookChaos, String> {
         .targets(targets))
 }
 
-/// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`], for tests in any language. The
-/// crate docs list them (lib.rs, "The admin API"), and so does the README: keep both in step
-/// with this.
 /// Whether `ip` is this machine's (IPv4-mapped IPv6 included).
 fn is_loopback(ip: std::net::IpAddr) -> bool {
     match ip {
@@ -787,14 +784,19 @@ fn is_loopback(ip: std::net::IpAddr) -> bool {
 }
 
 /// Whether the admin API answers `request`: from this machine, always; from another, with
-/// the sandbox's client id and secret in the API's headers.
+/// the sandbox's client id and secret in the API's headers, and only once a secret of its
+/// own was set (the default, [`crate::SECRET`], is published).
 fn admin_allowed(request: &Request, settings: &crate::state::Settings) -> bool {
     let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
     request.local_peer
-        || (header("plaid-client-id") == Some(settings.client_id.as_str())
+        || (settings.secret != crate::SECRET
+            && header("plaid-client-id") == Some(settings.client_id.as_str())
             && header("plaid-secret") == Some(settings.secret.as_str()))
 }
 
+/// The sandbox's own endpoints, under [`crate::ADMIN_PREFIX`], for tests in any language. The
+/// crate docs list them (lib.rs, "The admin API"), and so does the README: keep both in step
+/// with this.
 fn admin(app: &App, command: &str, request: &Request) -> axum::response::Response {
     // Review round 17: listening on 0.0.0.0 (a container's setup), the admin API answered
     // any host: a stranger moved the clock (every Item to ITEM_LOGIN_REQUIRED), reset it, or
@@ -802,7 +804,8 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
     // machine it now takes the API's own PLAID-CLIENT-ID and PLAID-SECRET headers.
     if !admin_allowed(request, &lock(&app.state).settings) {
         let error = "the admin API answers another machine only with the sandbox's \
-                     PLAID-CLIENT-ID and PLAID-SECRET headers";
+                     PLAID-CLIENT-ID and PLAID-SECRET headers, and only when it was started \
+                     with a --secret of its own";
         return json_response(401, &json!({ "error": error }));
     }
     // Review round 15: a body that was not JSON read as `{}` (so `garbage{` turned the chaos
@@ -1032,6 +1035,12 @@ mod tests {
             &request(false, &[("plaid-client-id", "id")]),
             &settings
         ));
+        // The published default secret opens nothing from another machine.
+        let mut published = settings.clone();
+        published.secret = crate::SECRET.into();
+        let default = [("plaid-client-id", "id"), ("plaid-secret", crate::SECRET)];
+        assert!(!admin_allowed(&request(false, &default), &published));
+        assert!(admin_allowed(&request(true, &[]), &published));
         for local in ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"] {
             assert!(is_loopback(local.parse().unwrap()), "{local}");
         }

@@ -158,7 +158,9 @@ def admin(method, command, body=None):
     """One of the sandbox's own endpoints (under /__sandbox/), its JSON answer."""
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(f'{BASE}/__sandbox/{command}', data=data, method=method,
-                                 headers={'Content-Type': 'application/json'})
+                                 headers={'Content-Type': 'application/json',
+                                          'PLAID-CLIENT-ID': args.client_id,
+                                          'PLAID-SECRET': args.secret})
     with direct.open(req, timeout=30) as r:
         return json.loads(r.read())
 

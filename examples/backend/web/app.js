@@ -87,19 +87,22 @@
   }
 
   async function connect() {
+    var mine = session;
     status('Opening Plaid Link…');
     var r = await api('POST', '/api/link-token');
+    if (mine !== session) { return; }
     if (r.status !== 200) { return status(r.body.error || 'Could not start Link', true); }
     await openLink(r.body.link_token, async function (publicToken, metadata) {
       // Plaid documents `institution` as nullable: the exchange must not depend on it.
       var bank = (metadata.institution && metadata.institution.name) || 'your bank';
       status('Connecting ' + bank + '…');
       var added = await api('POST', '/api/items', { public_token: publicToken });
+      if (mine !== session) { return; }
       if (added.status === 201) {
         status('Connected ' + bank + ': ' + added.body.accounts +
           ' accounts. Fetching transactions…');
         await refresh();
-        if (added.body.sync_job) { await follow(added.body.sync_job); }
+        if (added.body.sync_job) { await follow(added.body.sync_job, mine); }
       } else {
         status(added.body.error || 'The bank could not be connected', true);
       }
@@ -107,17 +110,19 @@
   }
 
   async function reconnect(item) {
+    var mine = session;
     var r = await api('POST', '/api/items/' + item.item_id + '/link-token');
+    if (mine !== session) { return; }
     if (r.status !== 200) { return status(r.body.error || 'Could not start Link', true); }
     await openLink(r.body.link_token, async function () {
       // Update mode gives no new public token: the Item is the same, and Plaid sends no
       // webhook for a repair made in the app's own Link (LOGIN_REPAIRED is for repairs made
       // elsewhere). A sync shows the login works again and clears the Item's error (409: one
       // is already queued, which does the same).
-      var mine = session;
       var bank = item.institution || 'the bank';
       status('Checking the connection to ' + bank + '…');
       var started = await api('POST', '/api/items/' + item.item_id + '/sync');
+      if (mine !== session) { return; }
       if (started.status !== 202 && started.status !== 409) {
         return status(started.body.error || 'Could not check the connection to ' + bank, true);
       }
@@ -137,12 +142,14 @@
   }
 
   async function sync(item, button) {
+    var mine = session;
     button.disabled = true;
     try {
       var r = await api('POST', '/api/items/' + item.item_id + '/sync');
+      if (mine !== session) { return; }
       if (r.status === 202) {
         status('Sync started.');
-        await follow(r.body.job_id);
+        await follow(r.body.job_id, mine);
       } else if (r.status === 409) {
         status('A sync of this bank is already running.', true);
       } else {
@@ -153,9 +160,9 @@
     }
   }
 
-  // Follows a sync job to its end, then shows the new state.
-  async function follow(jobId) {
-    var mine = session;
+  // Follows a sync job to its end, then shows the new state; stops if the user who started it
+  // (session `mine`) signed out.
+  async function follow(jobId, mine) {
     for (var i = 0; i < 300; i++) {
       var r = await api('GET', '/api/jobs/' + jobId);
       if (mine !== session) { return; }
@@ -188,7 +195,9 @@
       button.textContent = 'Really disconnect?';
       return;
     }
+    var mine = session;
     var r = await api('DELETE', '/api/items/' + item.item_id);
+    if (mine !== session) { return; }
     status(r.status === 200 ? 'Disconnected ' + (item.institution || 'the bank') +
       '. Its transactions stay here.' : (r.body.error || 'Could not disconnect'), r.status !== 200);
     await refresh();
@@ -197,7 +206,9 @@
   async function transactions(item, li, button) {
     var open = li.querySelector('table');
     if (open) { open.remove(); button.textContent = 'Show transactions'; return; }
+    var mine = session;
     var r = await api('GET', '/api/items/' + item.item_id + '/transactions?limit=50');
+    if (mine !== session) { return; }
     if (r.status !== 200 || !Array.isArray(r.body.transactions)) {
       return status(r.body.error || 'Could not load the transactions', true);
     }
@@ -234,7 +245,10 @@
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
 
   async function refresh() {
+    var mine = session;
     var r = await api('GET', '/api/items');
+    // An answer for a user who has signed out since is not drawn.
+    if (mine !== session) { return []; }
     if (r.status !== 200) {
       status(r.body.error || 'Could not load your banks', true);
       return [];

@@ -31,6 +31,11 @@
   var SCRIPT_PATH = '/link/v2/stable/link-initialize.js';
   var MARK = 'plaidLinkEmulator';
   var FORCE_EXIT_TIMEOUT_MS = 3000;
+  // The page's own elements made inert while a Link is shown (a modal: a screen reader's
+  // browse mode and the keyboard stay in Link), shared by every handler and given back when
+  // the last one shown is hidden.
+  var inertHolders = 0;
+  var inerted = [];
 
   function scriptUrl() {
     var current = document.currentScript;
@@ -113,9 +118,8 @@
     var lastRequestId = null;
     var returnFocus = null;
     var savedOverflow = null;
-    // The page's own elements made inert while Link is open (a modal: a screen reader's
-    // browse mode and the keyboard stay in Link), given back when it closes.
-    var inerted = [];
+    // Whether this handler counts among inertHolders.
+    var holdsInert = false;
 
     var token = config.token == null ? '' : String(config.token);
     var src =
@@ -170,14 +174,23 @@
 
     function setPageInert(on) {
       var i;
+      if (on === holdsInert) {
+        return;
+      }
+      holdsInert = on;
       if (!on) {
+        inertHolders -= 1;
+        if (inertHolders > 0) {
+          return;
+        }
         for (i = 0; i < inerted.length; i++) {
           inerted[i].removeAttribute('inert');
         }
         inerted = [];
         return;
       }
-      if (!document.body) {
+      inertHolders += 1;
+      if (inertHolders > 1 || !document.body) {
         return;
       }
       var children = document.body.children;
@@ -355,6 +368,7 @@
       }
       if (force) {
         iframe.style.display = 'none';
+        setPageInert(false); // Link is out of sight: the page is the user's again
         post({ type: 'exit', force: true });
         if (!forceTimer) {
           // The page did not answer (gone or stuck): exit with what is known.

@@ -208,12 +208,28 @@ impl Browser {
     }
 
     async fn css(&self, css: &str) -> fantoccini::elements::Element {
-        self.page()
+        match self
+            .page()
             .wait()
             .at_most(Duration::from_secs(15))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+        {
+            Ok(element) => element,
+            // What the page (or Link's frame) showed instead, so that a failure in CI says
+            // where the flow stopped.
+            Err(e) => {
+                let shown = self
+                    .page()
+                    .execute(
+                        "return (document.body ? document.body.innerText : '').slice(0, 600)",
+                        vec![],
+                    )
+                    .await
+                    .unwrap_or_default();
+                panic!("{css} never appeared: {e}; the page showed: {shown}")
+            }
+        }
     }
 
     async fn click(&self, css: &str) {
@@ -530,7 +546,11 @@ async fn a_new_user_links_a_bank_and_sees_transactions() {
     b.click(&format!("#item-{item} [data-action=sync]")).await;
     b.status("Sync started").await;
     b.click("#signout").await;
-    assert_eq!(b.items_shown().await, 0, "alice's banks after she signed out");
+    assert_eq!(
+        b.items_shown().await,
+        0,
+        "alice's banks after she signed out"
+    );
     b.fill("#user", "bob").await;
     b.click("#signin-submit").await;
     b.css("body[data-items='0']").await;

@@ -250,8 +250,8 @@ impl Violation {
     }
 }
 
-/// A number's exact value when it is a whole number (an integer, or a float with no fraction:
-/// `1.0` is `1`). Review round 17: integers met floats as `f64`, so `2^63 + 1` equalled
+/// A number's value when it is a whole number (an integer, exactly; a float with no fraction,
+/// as its `f64`: `1.0` is `1`). Review round 17: integers met floats as `f64`, so `2^63 + 1` equalled
 /// `2^63.0`.
 fn integral(n: &serde_json::Number) -> Option<i128> {
     if let Some(i) = n.as_i64() {
@@ -325,8 +325,9 @@ fn canonical(value: &Value) -> String {
     out
 }
 
-/// JSON equality with numbers compared by exact value (`1` equals `1.0`), as JSON Schema has
-/// it.
+/// JSON equality with numbers compared by value (`1` equals `1.0`), as JSON Schema has it:
+/// integers exactly, a float as the `f64` it was read as (serde_json reads
+/// `9223372036854775809.0` as 2^63).
 pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => match (integral(x), integral(y)) {

@@ -387,11 +387,9 @@ fn handle(
     request_id: &str,
     outgoing: &mut Vec<Outgoing>,
 ) -> Result<Reply, Failure> {
-    if request.method == http::Method::POST {
-        sent_as_json(request)?;
-    }
     if let Some(handler) = handlers::handler(path).filter(|_| request.method == http::Method::POST)
     {
+        sent_as_json(request)?;
         let body = Body::parse(&request.body)?;
         check_credentials(state, request, &body)?;
         // The spec's checks first, as at Plaid: unknown fields (a typo, a field of another
@@ -419,6 +417,8 @@ fn handle(
         return Err(not_served(request.method.as_str(), path));
     };
     let value: Value = if request.method == http::Method::POST {
+        // A path that is no operation is NOT_FOUND (above) whatever its body's type.
+        sent_as_json(request)?;
         serde_json::from_slice(&request.body).map_err(|_| Failure::code("INVALID_BODY"))?
     } else {
         Value::Object(Default::default())

@@ -1688,6 +1688,7 @@ fn the_binary_prints_its_url_first_and_serves_any_language() {
             http.post(format!("{url}{path}"))
                 .header("PLAID-CLIENT-ID", "cli-id")
                 .header("PLAID-SECRET", secret)
+                .header("Content-Type", "application/json")
                 .body(body.to_string())
                 .send()
         };
@@ -1745,6 +1746,7 @@ fn the_binary_takes_the_date_the_history_and_not_ready_calls() {
                 .post(format!("{url}{path}"))
                 .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
                 .header("PLAID-SECRET", plaid_sandbox::SECRET)
+                .header("Content-Type", "application/json")
                 .body(body.to_string());
             async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
         };
@@ -1809,6 +1811,7 @@ fn the_binary_answers_what_it_is_answering_before_it_stops() {
             .post(format!("{url}/institutions/get"))
             .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
             .header("PLAID-SECRET", plaid_sandbox::SECRET)
+            .header("Content-Type", "application/json")
             .body(json!({ "count": 1, "offset": 0, "country_codes": ["US"] }).to_string())
             .send();
         let terminate = async {

@@ -9,8 +9,9 @@
   var user = sessionStorage.getItem('user') || '';
   // The item button the user last pressed: where focus goes back when the list is rebuilt.
   var lastAction = null;
-  // Bumped at each sign-in and sign-out: a loop started for an earlier user (following a
-  // sync, checking a repair) stops rather than go on under the next user's id.
+  // Bumped at each sign-in and sign-out. A wait begun for an earlier user (a call to the
+  // backend, a pause between polls) never ends (see settled), so whatever was waiting on it
+  // (following a sync, checking a repair) stops rather than go on under the next user's id.
   var session = 0;
   var $ = function (id) { return document.getElementById(id); };
 
@@ -20,7 +21,19 @@
     el.className = isError ? 'error' : '';
   }
 
-  async function api(method, path, body) {
+  // `promise`, settled only if the user is still the one who was signed in when it began.
+  function settled(promise) {
+    var began = session;
+    return promise.then(function (value) {
+      return began === session ? value : new Promise(function () {});
+    });
+  }
+
+  function api(method, path, body) {
+    return settled(call(method, path, body));
+  }
+
+  async function call(method, path, body) {
     var init = { method: method, headers: { 'x-user-id': user } };
     if (body !== undefined) {
       init.headers['content-type'] = 'application/json';
@@ -87,22 +100,19 @@
   }
 
   async function connect() {
-    var mine = session;
     status('Opening Plaid Link…');
     var r = await api('POST', '/api/link-token');
-    if (mine !== session) { return; }
     if (r.status !== 200) { return status(r.body.error || 'Could not start Link', true); }
     await openLink(r.body.link_token, async function (publicToken, metadata) {
       // Plaid documents `institution` as nullable: the exchange must not depend on it.
       var bank = (metadata.institution && metadata.institution.name) || 'your bank';
       status('Connecting ' + bank + '…');
       var added = await api('POST', '/api/items', { public_token: publicToken });
-      if (mine !== session) { return; }
       if (added.status === 201) {
         status('Connected ' + bank + ': ' + added.body.accounts +
           ' accounts. Fetching transactions…');
         await refresh();
-        if (added.body.sync_job) { await follow(added.body.sync_job, mine); }
+        if (added.body.sync_job) { await follow(added.body.sync_job); }
       } else {
         status(added.body.error || 'The bank could not be connected', true);
       }
@@ -110,9 +120,7 @@
   }
 
   async function reconnect(item) {
-    var mine = session;
     var r = await api('POST', '/api/items/' + item.item_id + '/link-token');
-    if (mine !== session) { return; }
     if (r.status !== 200) { return status(r.body.error || 'Could not start Link', true); }
     await openLink(r.body.link_token, async function () {
       // Update mode gives no new public token: the Item is the same, and Plaid sends no
@@ -122,12 +130,10 @@
       var bank = item.institution || 'the bank';
       status('Checking the connection to ' + bank + '…');
       var started = await api('POST', '/api/items/' + item.item_id + '/sync');
-      if (mine !== session) { return; }
       if (started.status !== 202 && started.status !== 409) {
         return status(started.body.error || 'Could not check the connection to ' + bank, true);
       }
       for (var i = 0; i < 50; i++) {
-        if (mine !== session) { return; }
         var items = await refresh();
         var now = items.find(function (x) { return x.item_id === item.item_id; });
         if (now && !now.error) { return status('Reconnected ' + bank + '.'); }
@@ -135,21 +141,17 @@
       }
       // Review round 17: the page said "Checking…" for good. A sync that started before
       // the repair may have failed with the old error; the next one clears it.
-      if (mine === session) {
-        status(bank + ' still reports a problem; try Sync now in a moment.', true);
-      }
+      status(bank + ' still reports a problem; try Sync now in a moment.', true);
     });
   }
 
   async function sync(item, button) {
-    var mine = session;
     button.disabled = true;
     try {
       var r = await api('POST', '/api/items/' + item.item_id + '/sync');
-      if (mine !== session) { return; }
       if (r.status === 202) {
         status('Sync started.');
-        await follow(r.body.job_id, mine);
+        await follow(r.body.job_id);
       } else if (r.status === 409) {
         status('A sync of this bank is already running.', true);
       } else {
@@ -160,12 +162,10 @@
     }
   }
 
-  // Follows a sync job to its end, then shows the new state; stops if the user who started it
-  // (session `mine`) signed out.
-  async function follow(jobId, mine) {
+  // Follows a sync job to its end, then shows the new state.
+  async function follow(jobId) {
     for (var i = 0; i < 300; i++) {
       var r = await api('GET', '/api/jobs/' + jobId);
-      if (mine !== session) { return; }
       if (r.status !== 200) {
         status(r.body.error || 'The sync could not be followed', true);
         return refresh();
@@ -184,7 +184,6 @@
         return refresh();
       }
       await sleep(200);
-      if (mine !== session) { return; }
     }
     status('The sync is still running (it may be waiting to retry); reload the page later to see it.');
   }
@@ -195,9 +194,7 @@
       button.textContent = 'Really disconnect?';
       return;
     }
-    var mine = session;
     var r = await api('DELETE', '/api/items/' + item.item_id);
-    if (mine !== session) { return; }
     status(r.status === 200 ? 'Disconnected ' + (item.institution || 'the bank') +
       '. Its transactions stay here.' : (r.body.error || 'Could not disconnect'), r.status !== 200);
     await refresh();
@@ -206,9 +203,7 @@
   async function transactions(item, li, button) {
     var open = li.querySelector('table');
     if (open) { open.remove(); button.textContent = 'Show transactions'; return; }
-    var mine = session;
     var r = await api('GET', '/api/items/' + item.item_id + '/transactions?limit=50');
-    if (mine !== session) { return; }
     if (r.status !== 200 || !Array.isArray(r.body.transactions)) {
       return status(r.body.error || 'Could not load the transactions', true);
     }
@@ -242,13 +237,10 @@
     return node;
   }
 
-  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+  function sleep(ms) { return settled(new Promise(function (r) { setTimeout(r, ms); })); }
 
   async function refresh() {
-    var mine = session;
     var r = await api('GET', '/api/items');
-    // An answer for a user who has signed out since is not drawn.
-    if (mine !== session) { return []; }
     if (r.status !== 200) {
       status(r.body.error || 'Could not load your banks', true);
       return [];

@@ -74,10 +74,8 @@ pub struct App {
 /// the key-fetch budget, so that the next ones wait for a key); and anyone signed in can send
 /// public tokens Plaid refuses. The first of each minute is
 /// logged, with the number since the last line; every one is logged at `debug`.
-#[derive(Default)]
 struct Throttled(std::sync::Mutex<ThrottledState>);
 
-#[derive(Default)]
 struct ThrottledState {
     /// When the last line was written.
     logged_at: Option<std::time::Instant>,
@@ -379,8 +377,8 @@ impl App {
         let app = Arc::new(App {
             verifier,
             key_ids: std::sync::Mutex::new(key_ids.into_iter().collect()),
-            refused: Throttled::default(),
-            key_unfetched: Throttled::default(),
+            refused: Throttled::new(),
+            key_unfetched: Throttled::new(),
             plaid,
             db,
             webhook_url: settings.webhook_url,

@@ -481,3 +481,39 @@ fn a_webhook_decode_error_quotes_no_value() {
         }
     }
 }
+
+/// LOW (review round 18): a webhook kept whole (`Unrecognized`: a pair this build has no type
+/// for, or a body that did not parse as its type) printed its whole body in `Debug`, public
+/// token included; typed webhooks redact theirs. `{event:?}` in a log line is what apps write.
+#[test]
+fn a_webhook_kept_whole_prints_no_token_in_debug() {
+    use plaid_sdk::webhook::WebhookEvent;
+    let bodies = [
+        // No `environment`: not the typed body, so kept whole.
+        json!({ "webhook_type": "LINK", "webhook_code": "ITEM_ADD_RESULT",
+                "link_session_id": "s", "link_token": "link-sandbox-0f1e2d3c-aaaa-bbbb-cccc-000000000001",
+                "public_token": PUBLIC_TOKEN }),
+        // A code this build has no type for, with the token under another name.
+        json!({ "webhook_type": "LINK", "webhook_code": "FUTURE_CODE",
+                "public_tokens": [PUBLIC_TOKEN], "user_secret": "not-a-token-shape-but-a-secret" }),
+    ];
+    for body in bodies {
+        let event = WebhookEvent::parse(&serde_json::to_vec(&body).unwrap()).unwrap();
+        let WebhookEvent::Unrecognized(raw) = &event else {
+            panic!("parsed: {event:?}");
+        };
+        for text in [
+            format!("{event:?}"),
+            format!("{raw:?}"),
+            format!("{raw:#?}"),
+        ] {
+            assert_clean("an unrecognized webhook's Debug", &text);
+            assert!(!text.contains("0f1e2d3c"), "{text}");
+            assert!(!text.contains("not-a-token-shape"), "{text}");
+            // What a reader needs to tell webhooks apart is still there.
+            assert!(text.contains("LINK"), "{text}");
+        }
+        // The body itself is kept whole, for the app to store or parse again.
+        assert_eq!(raw.body, body);
+    }
+}

@@ -68,7 +68,10 @@ pub mod testing;
 ///
 /// It serializes as the body Plaid sent, so that it can be stored and read back (or parsed
 /// again with [`WebhookEvent::parse`] by a newer build); `decode_error` is not stored.
-#[derive(Clone, Debug)]
+/// `Debug` shows the body with its tokens and secrets redacted (the value of any field whose
+/// name says `token` or `secret`, and any text shaped like a Plaid token), as the typed
+/// webhooks do; [`body`](Self::body) is whole.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct RawWebhook {
     /// `webhook_type` (empty if missing).
@@ -79,6 +82,44 @@ pub struct RawWebhook {
     pub body: serde_json::Value,
     /// Why the typed parse failed, if there was a type for this pair.
     pub decode_error: Option<String>,
+}
+
+impl std::fmt::Debug for RawWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawWebhook")
+            .field("webhook_type", &self.webhook_type)
+            .field("webhook_code", &self.webhook_code)
+            .field("body", &redacted(&self.body))
+            .field("decode_error", &self.decode_error)
+            .finish()
+    }
+}
+
+/// `value` as `Debug` may show it: a field named for a token or a secret has its value
+/// replaced, and text shaped like a Plaid token is redacted wherever it is.
+fn redacted(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => Value::String(crate::secret::scrub(text, &[])),
+        Value::Array(items) => Value::Array(items.iter().map(redacted).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, v)| {
+                    let lower = name.to_ascii_lowercase();
+                    let hidden =
+                        !v.is_null() && (lower.contains("token") || lower.contains("secret"));
+                    let shown = if hidden {
+                        Value::String("[redacted]".into())
+                    } else {
+                        redacted(v)
+                    };
+                    (crate::secret::scrub(name, &[]), shown)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 impl Serialize for RawWebhook {

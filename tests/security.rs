@@ -1246,3 +1246,129 @@ async fn no_waiting_places_still_lets_a_genuine_new_key_through() {
             .expect("a genuine key is fetched");
     }
 }
+
+/// The requests for one key id's key.
+async fn key_requests_for(server: &MockServer, kid: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/webhook_verification_key/get")
+        .filter(|r| String::from_utf8_lossy(&r.body).contains(kid))
+        .count()
+}
+
+/// A webhook for `body` whose token names `kid` but is signed by a key Plaid never issued.
+fn forged_for(kid: &str, body: &[u8]) -> String {
+    let claims = json!({
+        "iat": SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+        "request_body_sha256": sha256_hex(body),
+    });
+    WebhookSigner::new().sign_with_header(
+        &json!({ "alg": "ES256", "kid": kid, "typ": "JWT" }),
+        &claims,
+    )
+}
+
+/// MED (review round 18): a key id the verifier trusts (one passed to `vouched_key_ids`, as
+/// the reference backend does with the ids it stored, or one it fetched before) is fetched
+/// without the budget. While Plaid's key endpoint failed, nothing was remembered of the
+/// failure, so every forged webhook naming that id (ids are not secret: every webhook carries
+/// one) was a new request to Plaid, and the client's retry budget drained with them. A failed
+/// fetch is now the answer for `RETRY_AFTER_FAILURE` (10 s), as it is for a cached key.
+#[tokio::test]
+async fn forged_webhooks_naming_a_trusted_key_id_cannot_flood_a_failing_key_endpoint() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/webhook_verification_key/get"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let client = common::builder(&server)
+        .retry_policy(plaid_sdk::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let verifier = WebhookVerifier::builder(client)
+        .vouched_key_ids(["stored-kid-1"])
+        .build();
+    let body = sync_body();
+    for _ in 0..50 {
+        let e = verifier
+            .verify_token(&forged_for("stored-kid-1", &body), &body)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, WebhookError::KeyFetch(_)), "{e:?}");
+    }
+    let asked = key_requests(&server).await;
+    assert_eq!(
+        asked, 1,
+        "Plaid was asked {asked} times for one failing key id"
+    );
+}
+
+/// LOW (review round 18): making room in a full key cache forgot the ids that are not keys
+/// and then, always, the oldest key too, even with room already made: three forged ids
+/// pushed Plaid's current key out of a three-key cache, and its next webhook waited for a
+/// fetch (refused outright if Plaid was down at that moment).
+#[tokio::test]
+async fn making_room_in_the_key_cache_keeps_the_keys_when_forgetting_unknown_ids_is_enough() {
+    let server = MockServer::start().await;
+    let plaid = WebhookSigner::new();
+    plaid.mount(&server).await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(KeyCachePolicy::default().max_keys(3).fetches_per_minute(60))
+        .build();
+    let body = sync_body();
+    verifier.verify(&plaid.headers(&body), &body).await.unwrap();
+    for i in 0..3 {
+        let e = verifier
+            .verify_token(&forged_for(&format!("forged-{i}"), &body), &body)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, WebhookError::UnknownKey { .. }), "{e:?}");
+    }
+    verifier.verify(&plaid.headers(&body), &body).await.unwrap();
+    assert_eq!(
+        key_requests_for(&server, plaid.kid()).await,
+        1,
+        "Plaid's key was fetched again"
+    );
+}
+
+/// LOW (review round 18): a key Plaid expired was noticed only when that key itself was
+/// fetched again, a `key_ttl` (1 h) later, or later still while Plaid could not be reached:
+/// whoever held a retired key could sign webhooks that verified for that long. Plaid's own
+/// recipe: when a webhook names a key id not in the cache, fetch it and refresh the other
+/// cached keys, then reject the expired ones. A rotation (a new genuine key) now refreshes
+/// the others.
+#[tokio::test]
+async fn a_rotation_refreshes_the_other_keys_so_an_expired_one_is_refused() {
+    let server = MockServer::start().await;
+    let old = WebhookSigner::new();
+    old.mount(&server).await;
+    let verifier = WebhookVerifier::new(common::client(&server));
+    let body = sync_body();
+    verifier.verify(&old.headers(&body), &body).await.unwrap();
+
+    // Plaid rotates: the old key is now served as expired, and a new one signs.
+    server.reset().await;
+    let old = old.expired_since(SystemTime::now());
+    old.mount(&server).await;
+    let rotated = WebhookSigner::new();
+    rotated.mount(&server).await;
+    verifier
+        .verify(&rotated.headers(&body), &body)
+        .await
+        .expect("the rotated key verifies");
+
+    let mut last = None;
+    for _ in 0..100 {
+        match verifier.verify(&old.headers(&body), &body).await {
+            Err(WebhookError::KeyExpired { .. }) => return,
+            other => last = Some(other.map(|_| ())),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("a webhook signed with the expired key: {last:?}");
+}

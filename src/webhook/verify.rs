@@ -107,9 +107,11 @@ pub enum WebhookError {
 /// * A key Plaid has given the verifier is used for [`key_ttl`](Self::key_ttl), then fetched
 ///   again in the background while the cached key goes on serving (stale-while-revalidate);
 ///   if Plaid cannot be reached, the cached key serves for [`stale_if_error`](Self::stale_if_error)
-///   more (stale-if-error). Those fetches never spend the budget below: only Plaid's own key
-///   ids can be on that path. A fetch gives up after [`fetch_timeout`](Self::fetch_timeout),
-///   retries included.
+///   more (stale-if-error). When a new key of Plaid's arrives (a rotation), every other
+///   cached key is fetched again at once, so that one Plaid has expired is refused from then
+///   on, as Plaid's own recipe does. Those fetches never spend the budget below: only Plaid's
+///   own key ids can be on that path; a failed one is the answer for 10 s before the next
+///   try. A fetch gives up after [`fetch_timeout`](Self::fetch_timeout), retries included.
 /// * A key id never seen before spends one fetch from a budget of
 ///   [`fetches_per_minute`](Self::fetches_per_minute) (a burst of that many, refilled evenly
 ///   over the minute). When the budget is spent, the id takes a place in a queue of
@@ -276,11 +278,19 @@ enum Known {
     Unknown {
         at: Instant,
     },
+    /// A fetch of a key id the verifier trusts, with no key cached, failed: the answer for
+    /// [`RETRY_AFTER_FAILURE`], since such fetches spend no budget (review round 18: forged
+    /// webhooks naming a trusted id each made a request while Plaid's key endpoint failed).
+    FetchFailed {
+        at: Instant,
+        error: Arc<Error>,
+    },
 }
 
 /// How long after a failed refresh of a key Plaid vouched for the verifier tries again: until
 /// then the cached key serves (within `stale_if_error`) or the failure is the answer, so that
-/// webhooks arriving while Plaid is unreachable do not each wait out a fetch. A failed fetch
+/// webhooks arriving while Plaid is unreachable do not each wait out a fetch. The same holds
+/// for a trusted key id with no key cached (it is fetched without the budget). A failed fetch
 /// of a new key id is not remembered: the next webhook tries again, within the budget.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
 
@@ -674,6 +684,12 @@ impl WebhookVerifier {
                     kid: kid.to_owned(),
                 }))
             }
+            Some(Known::FetchFailed { at, error }) if since(at) < RETRY_AFTER_FAILURE => {
+                match fetching {
+                    Some(fetch) => Step::Await(fetch),
+                    None => Step::Done(Err(WebhookError::KeyFetch(error))),
+                }
+            }
             _ => match fetching {
                 Some(fetch) => Step::Await(fetch),
                 None if self.inner.vouched(kid) => Step::Await(self.start_fetch(&mut keys, kid)),
@@ -706,6 +722,15 @@ impl WebhookVerifier {
             }
             let now = Instant::now();
             let displaced = !self.inner.admission().waiting.contains_key(kid);
+            if displaced {
+                // Its turn may have come between the lookup above and that check: the fetch
+                // started then is this webhook's to wait for, not a reason to refuse it.
+                match self.lookup(kid) {
+                    Step::Done(result) => return result,
+                    Step::Await(fetch) => return outcome(kid, fetch.await),
+                    Step::Queue => {}
+                }
+            }
             if displaced || now >= deadline {
                 // Either way the webhook is refused; a kid that was not displaced keeps its
                 // place and is fetched in its turn, for Plaid's retry to find.
@@ -777,7 +802,7 @@ impl WebhookVerifier {
             return fetch;
         }
         if keys.len() >= self.inner.policy.max_keys && !keys.contains_key(kid) {
-            evict(keys);
+            evict(keys, self.inner.policy.max_keys);
         }
         let inner = Arc::downgrade(&self.inner);
         let client = self.inner.client.clone();
@@ -794,7 +819,13 @@ impl WebhookVerifier {
                     }))
                 });
             match inner.upgrade() {
-                Some(inner) => inner.settle(&owned, fetched),
+                Some(inner) => {
+                    let (fetched, rotated) = inner.settle(&owned, fetched);
+                    if rotated {
+                        WebhookVerifier { inner }.refresh_others(&owned);
+                    }
+                    fetched
+                }
                 None => fetched,
             }
         }
@@ -803,6 +834,28 @@ impl WebhookVerifier {
         keys.entry(kid.to_owned()).or_default().fetching = Some(fetch.clone());
         tokio::spawn(fetch.clone());
         fetch
+    }
+}
+
+impl WebhookVerifier {
+    /// Refreshes every cached key but `kid`, in the background: a new key id from Plaid means
+    /// a rotation, and Plaid's recipe is to refresh the other keys then and refuse the ones it
+    /// has expired (review round 18: an expired key verified until its own `key_ttl` ran out).
+    /// Only keys Plaid issued are refreshed, so this spends no budget.
+    fn refresh_others(&self, kid: &str) {
+        let mut keys = self.inner.keys();
+        let others: Vec<String> = keys
+            .iter()
+            .filter(|(other, entry)| {
+                other.as_str() != kid
+                    && entry.fetching.is_none()
+                    && matches!(entry.known, Some(Known::Key { .. }))
+            })
+            .map(|(other, _)| other.clone())
+            .collect();
+        for other in others {
+            let _refresh = self.start_fetch(&mut keys, &other);
+        }
     }
 }
 
@@ -817,9 +870,11 @@ impl Inner {
     /// Records what a fetch of `kid` found, and that it is no longer in flight, and returns
     /// it as the webhooks waiting for it see it. A failed refresh keeps the key it meant to
     /// refresh (served within `stale_if_error`); so does an answer that is not a usable key,
-    /// which those webhooks see as the failed fetch it is, as the next ones will.
-    fn settle(&self, kid: &str, fetched: Fetched) -> Fetched {
+    /// which those webhooks see as the failed fetch it is, as the next ones will. Also says
+    /// whether the answer is a key the verifier did not have (a rotation, or its first key).
+    fn settle(&self, kid: &str, fetched: Fetched) -> (Fetched, bool) {
         let now = Instant::now();
+        let vouched = self.vouched(kid);
         if let Fetched::Key(_) = &fetched {
             let mut vouched = self.vouched.lock().unwrap_or_else(|p| p.into_inner());
             if vouched.len() >= self.policy.max_keys {
@@ -829,7 +884,7 @@ impl Inner {
         }
         let mut keys = self.keys();
         if keys.len() >= self.policy.max_keys && !keys.contains_key(kid) {
-            evict(&mut keys);
+            evict(&mut keys, self.policy.max_keys);
         }
         let entry = keys.entry(kid.to_owned()).or_default();
         entry.fetching = None;
@@ -848,6 +903,8 @@ impl Inner {
             }
             (fetched, _) => fetched,
         };
+        let new_key =
+            matches!(fetched, Fetched::Key(_)) && !matches!(previous, Some(Known::Key { .. }));
         let known = match (&fetched, previous) {
             (Fetched::Key(key), _) => Some(Known::Key {
                 key: key.clone(),
@@ -859,6 +916,14 @@ impl Inner {
                 fetched,
                 refresh_failed: Some((now, Arc::clone(error))),
             }),
+            // A trusted id is fetched without the budget: its failure is the answer for a
+            // while, or every forged webhook naming it would be a request to Plaid.
+            (Fetched::Failed(error), None | Some(Known::FetchFailed { .. })) if vouched => {
+                Some(Known::FetchFailed {
+                    at: now,
+                    error: Arc::clone(error),
+                })
+            }
             // Nothing learnt; an earlier answer (an unknown id's, say) stands.
             (Fetched::Failed(_), previous) => previous,
             (Fetched::Expired, _) => Some(Known::Expired),
@@ -871,7 +936,7 @@ impl Inner {
                 keys.remove(kid);
             }
         }
-        fetched
+        (fetched, new_key)
     }
 }
 
@@ -887,12 +952,16 @@ fn outcome(kid: &str, fetched: Fetched) -> Result<ParsedPublicKey, WebhookError>
     }
 }
 
-/// Makes room in a full cache: forgets what is not a key first (unknown, invalid and expired
-/// ids), then the oldest key. Fetches in flight stay.
-fn evict(keys: &mut HashMap<String, Entry>) {
+/// Makes room in a full cache (of `max` entries): forgets what is not a key first (unknown,
+/// invalid and expired ids), then, only if that made no room, the oldest key. Fetches in
+/// flight stay.
+fn evict(keys: &mut HashMap<String, Entry>, max: usize) {
     keys.retain(|_, entry| {
         entry.fetching.is_some() || matches!(entry.known, Some(Known::Key { .. }))
     });
+    if keys.len() < max {
+        return;
+    }
     if let Some(oldest) = keys
         .iter()
         .filter(|(_, entry)| entry.fetching.is_none())

@@ -2,14 +2,28 @@
 //! `/institutions/get`, `/institutions/search` and `/institutions/get_by_id` answer about them.
 //!
 //! Plaid's docs give the ids, names and purpose of each test institution, Tartan Bank's URL and
-//! colour, and Houndstooth Bank's routing numbers; they do not give the others' products,
-//! routing numbers or colours, so those are the sandbox's own, chosen to fit each institution's
-//! purpose (an OAuth bank is `oauth`, the Canadian one is `CA`, the UK ones `GB` and OAuth).
+//! colour, and Houndstooth Bank's and Windowpane Bank's routing numbers; they do not give the
+//! others' products, routing numbers or colours, so those are the sandbox's own, chosen to fit
+//! each institution's purpose (an OAuth bank is `oauth`, the Canadian one is `CA`, the UK ones
+//! `GB` and OAuth). A US bank's routing number is the one its accounts' Auth numbers carry,
+//! Plaid's sandbox `011401533`.
 
 use plaid_sdk::types::{
-    CountryCode, Institution, InstitutionStatus, ProductStatus, ProductStatusBreakdown,
-    ProductStatusStatus, Products,
+    AuthMetadata, AuthSupportedMethods, CountryCode, Institution, InstitutionStatus, ProductStatus,
+    ProductStatusBreakdown, ProductStatusStatus, Products,
 };
+
+/// What an institution's answer includes beyond its fixed fields: the `include_*` options
+/// of the institution operations.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Include {
+    /// `include_optional_metadata`: url, logo and primary colour.
+    pub(crate) optional_metadata: bool,
+    /// `include_status` (`/institutions/get_by_id` only).
+    pub(crate) status: bool,
+    /// `include_auth_metadata`: the Auth methods it supports.
+    pub(crate) auth_metadata: bool,
+}
 
 /// How an institution behaves when an Item is linked at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,13 +119,13 @@ pub(crate) const BANKS: &[Bank] = &[
     bank(
         "ins_130016",
         "First Platypus Balance Bank",
-        &["011401534"],
+        &["011401533"],
         "#2a7f62",
     ),
     bank(
         "ins_109509",
         "First Gingham Credit Union",
-        &["011401535"],
+        &["011401533"],
         "#8b1e3f",
     ),
     Bank {
@@ -120,11 +134,11 @@ pub(crate) const BANKS: &[Bank] = &[
         ..bank(
             "ins_109510",
             "Tattersall Federal Credit Union",
-            &["011401536"],
+            &["011401533"],
             "#5b3a29",
         )
     },
-    bank("ins_109511", "Tartan Bank", &["011401537"], "#174e7c"),
+    bank("ins_109511", "Tartan Bank", &["011401533"], "#174e7c"),
     bank(
         "ins_109512",
         "Houndstooth Bank",
@@ -161,7 +175,7 @@ pub(crate) const BANKS: &[Bank] = &[
         ..bank(
             "ins_127287",
             "Platypus OAuth Bank",
-            &["011401538"],
+            &["011401533"],
             "#ee6c4d",
         )
     },
@@ -170,7 +184,7 @@ pub(crate) const BANKS: &[Bank] = &[
         ..bank(
             "ins_132241",
             "First Platypus OAuth App2App Bank",
-            &["011401539"],
+            &["011401533"],
             "#98c1d9",
         )
     },
@@ -195,7 +209,7 @@ pub(crate) const BANKS: &[Bank] = &[
         ..bank(
             "ins_132363",
             "Unhealthy Platypus Bank - Degraded",
-            &["011401540"],
+            &["011401533"],
             "#e09f3e",
         )
     },
@@ -204,7 +218,7 @@ pub(crate) const BANKS: &[Bank] = &[
         ..bank(
             "ins_132361",
             "Unhealthy Platypus Bank - Down",
-            &["011401541"],
+            &["011401533"],
             "#9e2a2b",
         )
     },
@@ -213,20 +227,20 @@ pub(crate) const BANKS: &[Bank] = &[
         ..bank(
             "ins_133402",
             "Unsupported Platypus Bank - Institution Not Supported",
-            &["011401542"],
+            &["011401533"],
             "#540b0e",
         )
     },
     bank(
         "ins_133502",
         "Platypus Bank RUX Auth",
-        &["011401543"],
+        &["011401533"],
         "#335c67",
     ),
     bank(
         "ins_133503",
         "Platypus Bank RUX Match",
-        &["011401544"],
+        &["011401533"],
         "#335c67",
     ),
 ];
@@ -243,8 +257,9 @@ impl Bank {
     }
 
     /// The institution object, with `url`, `logo` and `primary_color` when asked for (else
-    /// left out: the spec's nullable, optional fields), and its status when asked for.
-    pub(crate) fn institution(&self, optional_metadata: bool, status: bool) -> Institution {
+    /// left out: the spec's nullable, optional fields), and its status and Auth methods when
+    /// asked for.
+    pub(crate) fn institution(&self, include: Include) -> Institution {
         let mut institution = Institution::new(
             self.id,
             self.name,
@@ -259,16 +274,34 @@ impl Bank {
                 .collect::<Vec<_>>(),
             self.oauth,
         );
-        if optional_metadata {
+        if include.auth_metadata {
+            institution = institution.auth_metadata(self.auth_metadata());
+        }
+        if include.optional_metadata {
             institution = institution
                 .url(self.url.to_owned())
                 .primary_color(self.color.to_owned())
                 .logo(logo_png_base64(self.color));
         }
-        if status {
+        if include.status {
             institution = institution.status(self.status());
         }
         institution
+    }
+
+    /// The Auth methods it supports, as the purposes Plaid's docs give its test institutions
+    /// say: Houndstooth Bank for Instant Match and automated micro-deposits, Windowpane Bank
+    /// for instant micro-deposits, Instant Auth elsewhere; none where there is no Auth.
+    fn auth_metadata(&self) -> AuthMetadata {
+        if !self.offers("auth") {
+            return AuthMetadata::new();
+        }
+        let methods = match self.id {
+            "ins_109512" => AuthSupportedMethods::new(false, true, true, false),
+            "ins_135858" => AuthSupportedMethods::new(false, false, false, true),
+            _ => AuthSupportedMethods::new(true, false, false, false),
+        };
+        AuthMetadata::new().supported_methods(methods)
     }
 
     fn status(&self) -> InstitutionStatus {

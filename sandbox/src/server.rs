@@ -603,11 +603,7 @@ pub(crate) fn keep_accounts(pending: &mut PendingItem, picked: &[usize]) {
     for t in &mut profile.investment_transactions {
         t.account = remap(t.account).unwrap_or(0);
     }
-    profile.liabilities.retain(|l| match l {
-        crate::users::LiabilityPlan::Credit { account, .. }
-        | crate::users::LiabilityPlan::Student { account, .. }
-        | crate::users::LiabilityPlan::Mortgage { account } => keep.contains(account),
-    });
+    profile.liabilities.retain(|l| keep.contains(&l.account()));
     for l in &mut profile.liabilities {
         match l {
             crate::users::LiabilityPlan::Credit { account, .. }

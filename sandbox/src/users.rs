@@ -152,10 +152,59 @@ pub(crate) enum LiabilityPlan {
         minimum_payment_amount: f64,
         is_overdue: bool,
         repayment_type: String,
+        terms: Box<StudentTerms>,
     },
     Mortgage {
         account: usize,
     },
+}
+
+impl LiabilityPlan {
+    /// The account (its index in the Item) this liability is on.
+    pub(crate) fn account(&self) -> usize {
+        match self {
+            LiabilityPlan::Credit { account, .. }
+            | LiabilityPlan::Student { account, .. }
+            | LiabilityPlan::Mortgage { account } => *account,
+        }
+    }
+}
+
+/// What a student loan's `/liabilities/get` entry says beyond its amounts and dates: Plaid's
+/// example values, or a `user_custom` config's `LiabilityOverride`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StudentTerms {
+    /// `loan_status.type`, and its `end_date` (the payoff date when `None`).
+    pub(crate) status: String,
+    pub(crate) status_end: Option<NaiveDate>,
+    /// `repayment_plan.description`.
+    pub(crate) plan_description: String,
+    /// `pslf_status`: the estimated eligibility date (the payoff date when `None`), payments
+    /// made and remaining.
+    pub(crate) pslf_date: Option<NaiveDate>,
+    pub(crate) pslf_made: Option<i64>,
+    pub(crate) pslf_remaining: Option<i64>,
+    /// The servicer's address (Plaid's example address when `None`).
+    pub(crate) servicer: Option<AddressPlan>,
+    /// `payment_reference_number` (the account number when `None`).
+    pub(crate) reference: Option<String>,
+    pub(crate) sequence: String,
+}
+
+impl Default for StudentTerms {
+    fn default() -> Self {
+        Self {
+            status: "repayment".into(),
+            status_end: None,
+            plan_description: "Standard Repayment".into(),
+            pslf_date: None,
+            pslf_made: Some(12),
+            pslf_remaining: Some(108),
+            servicer: None,
+            reference: None,
+            sequence: "1".into(),
+        }
+    }
 }
 
 /// Where an Item's transactions come from.
@@ -757,6 +806,7 @@ fn default_liabilities(today: NaiveDate) -> Vec<LiabilityPlan> {
             minimum_payment_amount: 25.0,
             is_overdue: false,
             repayment_type: "standard".into(),
+            terms: Box::default(),
         },
         LiabilityPlan::Mortgage { account: 8 },
     ]
@@ -893,6 +943,9 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
     }
     let seed_text = config.get("seed").and_then(Value::as_str).unwrap_or("");
     let mut rng = Rng::new(Rng::hash(seed_text), 0x6375_7374, 0);
+    // Every security the config names, once: a holding and the trades of one security share
+    // its `security_id` ("used to associate securities with holdings").
+    let mut securities: Vec<SecurityPlan> = Vec::new();
     let mut profile = Profile {
         username: "user_custom".into(),
         accounts: Vec::new(),
@@ -1083,12 +1136,12 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
             .flatten()
             .enumerate()
         {
-            let security =
-                security_from(h.get("security"), &currency, &mut rng).map_err(|why| {
-                    bad(format!(
-                        "override_accounts[{index}].holdings[{n}].security: {why}"
-                    ))
-                })?;
+            let security = security_from(h.get("security"), &currency, &mut rng, &mut securities)
+                .map_err(|why| {
+                bad(format!(
+                    "override_accounts[{index}].holdings[{n}].security: {why}"
+                ))
+            })?;
             profile.holdings.push(HoldingPlan {
                 account: index,
                 price: h
@@ -1115,11 +1168,15 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
             .enumerate()
         {
             let security = match t.get("security").filter(|s| !s.is_null()) {
-                Some(s) => Some(security_from(Some(s), &currency, &mut rng).map_err(|why| {
-                    bad(format!(
+                Some(s) => Some(
+                    security_from(Some(s), &currency, &mut rng, &mut securities).map_err(
+                        |why| {
+                            bad(format!(
                         "override_accounts[{index}].investment_transactions[{n}].security: {why}"
                     ))
-                })?),
+                        },
+                    )?,
+                ),
                 None => None,
             };
             let quantity = t.get("quantity").and_then(Value::as_f64).unwrap_or(0.0);
@@ -1130,6 +1187,13 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
                 .and_then(Value::as_str)
                 .unwrap_or("cash")
                 .to_owned();
+            let amount = crate::ledger::round2(quantity * price + fees);
+            let subtype = investment_subtype(&kind, amount).ok_or_else(|| {
+                bad(format!(
+                    "override_accounts[{index}].investment_transactions[{n}].type {kind:?}: \
+                     the types are buy, sell, cash, fee and transfer"
+                ))
+            })?;
             profile.investment_transactions.push(InvestmentTxnPlan {
                 account: index,
                 date: t
@@ -1145,8 +1209,8 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
                 quantity,
                 price,
                 fees,
-                amount: crate::ledger::round2(quantity * price + fees),
-                subtype: kind.clone(),
+                amount,
+                subtype: subtype.to_owned(),
                 kind,
                 security,
                 currency: t
@@ -1162,6 +1226,30 @@ fn user_custom(config: &str, today: NaiveDate) -> Result<Profile, Failure> {
             );
         }
         profile.accounts.push(plan);
+    }
+    // A credit card or a student loan without a `liability` block is a Liabilities account
+    // all the same: "other products will have fixed or empty data" (`override_accounts`).
+    for (index, account) in profile.accounts.iter().enumerate() {
+        if profile.liabilities.iter().any(|l| l.account() == index) {
+            continue;
+        }
+        match (account.kind.as_str(), account.subtype.as_str()) {
+            ("credit", "credit card" | "paypal") => {
+                profile.liabilities.push(LiabilityPlan::Credit {
+                    account: index,
+                    aprs: Vec::new(),
+                    is_overdue: false,
+                    last_payment_amount: None,
+                    last_statement_balance: None,
+                    minimum_payment_amount: None,
+                })
+            }
+            ("loan", "student") => profile.liabilities.push(
+                liability_from(&serde_json::json!({ "type": "student" }), index, today)
+                    .map_err(bad)?,
+            ),
+            _ => {}
+        }
     }
     profile.ledger = if any_transactions {
         LedgerPlan::Custom(planned)
@@ -1244,10 +1332,29 @@ fn owner_from(identity: &Value) -> Result<OwnerPlan, String> {
     })
 }
 
+/// The subtype of a `user_custom` investment transaction of this type (the override has no
+/// subtype; the spec's `InvestmentTransactionSubtype` has no `cash` or `fee`): a cash
+/// movement is a deposit when it credits the account (a negative amount), else a withdrawal.
+/// `None` for a type the override does not list.
+fn investment_subtype(kind: &str, amount: f64) -> Option<&'static str> {
+    Some(match kind {
+        "buy" => "buy",
+        "sell" => "sell",
+        "cash" if amount < 0.0 => "deposit",
+        "cash" => "withdrawal",
+        "fee" => "account fee",
+        "transfer" => "transfer",
+        _ => return None,
+    })
+}
+
+/// The security a config names: one already named (the same ticker, CUSIP or ISIN) is the
+/// same security, with the same id; a new one is added to `known`.
 fn security_from(
     value: Option<&Value>,
     currency: &str,
     rng: &mut Rng,
+    known: &mut Vec<SecurityPlan>,
 ) -> Result<SecurityPlan, String> {
     let s = value
         .filter(|v| v.is_object())
@@ -1257,7 +1364,14 @@ fn security_from(
     if ticker.is_none() && cusip.is_none() && isin.is_none() {
         return Err("a ticker_symbol, cusip or isin is required".into());
     }
-    Ok(SecurityPlan {
+    let same = |mine: &Option<String>, theirs: &Option<String>| mine.is_some() && mine == theirs;
+    if let Some(seen) = known
+        .iter()
+        .find(|k| same(&ticker, &k.ticker) || same(&cusip, &k.cusip) || same(&isin, &k.isin))
+    {
+        return Ok(seen.clone());
+    }
+    let security = SecurityPlan {
         id: rng.id(37),
         name: get("name")
             .or_else(|| ticker.clone())
@@ -1269,7 +1383,9 @@ fn security_from(
         close_price: None,
         currency: get("currency").unwrap_or_else(|| currency.to_owned()),
         cash_equivalent: false,
-    })
+    };
+    known.push(security.clone());
+    Ok(security)
 }
 
 fn liability_from(l: &Value, account: usize, today: NaiveDate) -> Result<LiabilityPlan, String> {
@@ -1312,10 +1428,84 @@ fn liability_from(l: &Value, account: usize, today: NaiveDate) -> Result<Liabili
             minimum_payment_amount: num("minimum_payment_amount").unwrap_or(25.0),
             is_overdue: l.get("is_overdue").and_then(Value::as_bool).unwrap_or(false),
             repayment_type: l.get("repayment_plan_type").and_then(Value::as_str).unwrap_or("standard").to_owned(),
+            terms: Box::new(student_terms(l)?),
+        })
+        .and_then(|plan| match &plan {
+            LiabilityPlan::Student { repayment_type, .. }
+                if plaid_sdk::types::StudentRepaymentPlanType::from(repayment_type.as_str())
+                    .is_unrecognized() =>
+            {
+                Err(format!("repayment_plan_type {repayment_type:?} is not one of the spec's"))
+            }
+            _ => Ok(plan),
         }),
         Some(other) => Err(format!("type {other:?}: the sandbox models credit and student (Plaid's custom sandbox does not support mortgages)")),
         None => Err("type is required (credit or student)".into()),
     }
+}
+
+/// The student loan terms a `LiabilityOverride` sets; Plaid's example values for the rest.
+fn student_terms(l: &Value) -> Result<StudentTerms, String> {
+    let mut terms = StudentTerms::default();
+    let text = |v: &Value, at: &str| -> Result<Option<String>, String> {
+        match v.get(at) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("{at} must be text")),
+        }
+    };
+    let date = |v: &Value, at: &str| -> Result<Option<NaiveDate>, String> {
+        text(v, at)?
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|_| format!("{at} must be a date (YYYY-MM-DD)"))
+            })
+            .transpose()
+    };
+    let count = |v: &Value, at: &str| -> Result<Option<i64>, String> {
+        match v.get(at) {
+            None | Some(Value::Null) => Ok(None),
+            Some(n) => n
+                .as_i64()
+                .filter(|n| (0..=10_000).contains(n))
+                .map(Some)
+                .ok_or_else(|| format!("{at} must be a whole number from 0 to 10000")),
+        }
+    };
+    if let Some(status) = l.get("loan_status").filter(|v| !v.is_null()) {
+        if let Some(kind) = text(status, "type")? {
+            if plaid_sdk::types::StudentLoanStatusType::from(kind.as_str()).is_unrecognized() {
+                return Err(format!(
+                    "loan_status.type {kind:?} is not one of the spec's"
+                ));
+            }
+            terms.status = kind;
+        }
+        terms.status_end = date(status, "end_date")?;
+    }
+    if let Some(description) = text(l, "repayment_plan_description")? {
+        terms.plan_description = description;
+    }
+    if let Some(pslf) = l.get("pslf_status").filter(|v| !v.is_null()) {
+        terms.pslf_date = date(pslf, "estimated_eligibility_date")?;
+        terms.pslf_made = count(pslf, "payments_made")?;
+        terms.pslf_remaining = count(pslf, "payments_remaining")?;
+    }
+    if let Some(address) = l.get("servicer_address").filter(|v| !v.is_null()) {
+        let data = address.get("data").unwrap_or(address);
+        terms.servicer = Some(AddressPlan {
+            street: text(data, "street")?.unwrap_or_default(),
+            city: text(data, "city")?,
+            region: text(data, "region")?,
+            postal_code: text(data, "postal_code")?,
+            country: text(data, "country")?,
+        });
+    }
+    terms.reference = text(l, "payment_reference_number")?;
+    if let Some(sequence) = text(l, "sequence_number")? {
+        terms.sequence = sequence;
+    }
+    Ok(terms)
 }
 
 #[cfg(test)]

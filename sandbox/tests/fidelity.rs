@@ -790,3 +790,375 @@ async fn a_body_sent_as_another_type_is_invalid_body() {
         assert_eq!(status, 200, "{taken}: {answer}");
     }
 }
+
+/// A `user_custom` Item made from this config, with these products: (access token, item id).
+async fn custom_item(sandbox: &Sandbox, products: Value, config: Value) -> (String, String) {
+    let (item_id, access) = item(
+        sandbox,
+        products,
+        json!({ "override_username": "user_custom", "override_password": config.to_string() }),
+    )
+    .await;
+    (access, item_id)
+}
+
+/// MED (review round 18): an empty `options.account_ids` answered 200 with no accounts.
+/// Plaid refuses it: "options.account_ids must be a non-empty array of valid account ids"
+/// (an INVALID_REQUEST quoted in frappe/erpnext#23376), so an app that sends an empty
+/// selection passed here and failed at Plaid.
+#[tokio::test]
+async fn an_empty_account_ids_list_is_refused_as_plaid_refuses_it() {
+    let sandbox = Sandbox::start().await;
+    let (access, _, _) = good_item(
+        &sandbox,
+        json!([
+            "auth",
+            "transactions",
+            "identity",
+            "investments",
+            "liabilities"
+        ]),
+    )
+    .await;
+    let dates = json!({ "start_date": "2020-01-01", "end_date": "2030-01-01" });
+    for (path, extra) in [
+        ("/accounts/get", json!({})),
+        ("/accounts/balance/get", json!({})),
+        ("/auth/get", json!({})),
+        ("/identity/get", json!({})),
+        ("/investments/holdings/get", json!({})),
+        ("/investments/transactions/get", dates.clone()),
+        ("/liabilities/get", json!({})),
+        ("/transactions/get", dates.clone()),
+    ] {
+        let mut body = json!({ "access_token": access, "options": { "account_ids": [] } });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (status, answer) = post(&sandbox, path, body, &[]).await;
+        assert_eq!(
+            (
+                status,
+                answer["error_type"].as_str(),
+                answer["error_code"].as_str()
+            ),
+            (400, Some("INVALID_REQUEST"), Some("INVALID_FIELD")),
+            "{path}: {answer}"
+        );
+        assert!(
+            answer["error_message"]
+                .as_str()
+                .unwrap()
+                .contains("options.account_ids must be a non-empty array"),
+            "{path}: {answer}"
+        );
+    }
+    // `/transactions/recurring/get`'s top-level list: empty is every account, as documented.
+    let (status, answer) = post(
+        &sandbox,
+        "/transactions/recurring/get",
+        json!({ "access_token": access, "account_ids": [] }),
+        &[],
+    )
+    .await;
+    assert_ne!(answer["error_code"], "INVALID_FIELD", "{status}: {answer}");
+}
+
+/// MED (review round 18): `user_custom` investments gave one security a new `security_id`
+/// at each mention, so the holding of ABC and the buy of ABC named different securities
+/// (the spec: `security_id` is "used to associate securities with holdings"); and a `cash`
+/// or `fee` transaction had the subtype `cash` or `fee`, outside the spec's
+/// `InvestmentTransactionSubtype` enum.
+#[tokio::test]
+async fn user_custom_investments_name_one_security_once_with_subtypes_from_the_spec() {
+    let sandbox = Sandbox::builder()
+        .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
+        .start()
+        .await;
+    let abc = json!({ "ticker_symbol": "ABC", "name": "ABC Corp", "currency": "USD" });
+    let config = json!({ "override_accounts": [{
+        "type": "investment", "subtype": "brokerage", "starting_balance": 1000,
+        "holdings": [{ "institution_price": 10, "quantity": 5, "currency": "USD", "security": abc }],
+        "investment_transactions": [
+            { "date": "2026-03-01", "name": "buy ABC", "quantity": 3, "price": 10, "fees": 0,
+              "type": "buy", "currency": "USD", "security": abc },
+            { "date": "2026-03-02", "name": "buy more ABC", "quantity": 2, "price": 10, "fees": 0,
+              "type": "buy", "currency": "USD", "security": { "ticker_symbol": "ABC" } },
+            { "date": "2026-03-03", "name": "deposit", "quantity": 1, "price": -500, "fees": 0,
+              "type": "cash", "currency": "USD" },
+            { "date": "2026-03-04", "name": "withdrawal", "quantity": 1, "price": 100, "fees": 0,
+              "type": "cash", "currency": "USD" },
+            { "date": "2026-03-05", "name": "fee", "quantity": 0, "price": 0, "fees": 2,
+              "type": "fee", "currency": "USD" },
+        ],
+    }] });
+    let (access, _) = custom_item(&sandbox, json!(["investments"]), config).await;
+    let holdings = ok(
+        &sandbox,
+        "/investments/holdings/get",
+        json!({ "access_token": access }),
+    )
+    .await;
+    let held = holdings["holdings"][0]["security_id"].clone();
+    assert_eq!(
+        holdings["securities"].as_array().unwrap().len(),
+        1,
+        "{holdings}"
+    );
+    let mut listed = Value::Null;
+    for _ in 0..100 {
+        let (status, answer) = post(
+            &sandbox,
+            "/investments/transactions/get",
+            json!({ "access_token": access, "start_date": "2026-01-01", "end_date": "2026-03-10" }),
+            &[],
+        )
+        .await;
+        if status == 200 {
+            listed = answer;
+            break;
+        }
+        assert_eq!(answer["error_code"], "PRODUCT_NOT_READY", "{answer}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let txns = listed["investment_transactions"]
+        .as_array()
+        .expect("an answer");
+    let by_name = |name: &str| txns.iter().find(|t| t["name"] == name).unwrap().clone();
+    assert_eq!(by_name("buy ABC")["security_id"], held, "{listed}");
+    assert_eq!(by_name("buy more ABC")["security_id"], held, "{listed}");
+    assert_eq!(
+        listed["securities"].as_array().unwrap().len(),
+        1,
+        "{listed}"
+    );
+    for (name, kind, subtype) in [
+        ("buy ABC", "buy", "buy"),
+        ("deposit", "cash", "deposit"),
+        ("withdrawal", "cash", "withdrawal"),
+        ("fee", "fee", "account fee"),
+    ] {
+        let t = by_name(name);
+        assert_eq!(
+            (t["type"].as_str(), t["subtype"].as_str()),
+            (Some(kind), Some(subtype)),
+            "{t}"
+        );
+    }
+    // A type Plaid's override does not list is refused when the Item is made.
+    let (status, answer) = post(
+        &sandbox,
+        "/sandbox/public_token/create",
+        json!({ "institution_id": "ins_109508", "initial_products": ["investments"],
+                "options": { "override_username": "user_custom", "override_password": json!({
+                    "override_accounts": [{ "type": "investment", "subtype": "brokerage",
+                        "investment_transactions": [{ "date": "2026-03-01", "name": "x",
+                            "quantity": 1, "price": 1, "type": "dividend", "currency": "USD" }] }]
+                }).to_string() } }),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error_message"].as_str().unwrap().contains("type"),
+        "{answer}"
+    );
+}
+
+/// MED (review round 18): a student loan's overrides beyond a few were ignored: the
+/// spec's `LiabilityOverride` sets `loan_status`, `repayment_plan_description`,
+/// `pslf_status`, `servicer_address`, `payment_reference_number` and `sequence_number`,
+/// and `/liabilities/get` answered fixed values for each.
+#[tokio::test]
+async fn user_custom_student_loans_take_every_override_the_spec_lists() {
+    let sandbox = Sandbox::start().await;
+    let config = json!({ "override_accounts": [{
+        "type": "loan", "subtype": "student", "starting_balance": 12000,
+        "liability": {
+            "type": "student", "loan_name": "Grad", "nominal_apr": 4.5,
+            "loan_status": { "type": "in school", "end_date": "2026-05-31" },
+            "repayment_plan_type": "income-based repayment",
+            "repayment_plan_description": "Income-Based",
+            "pslf_status": { "estimated_eligibility_date": "2031-01-01",
+                             "payments_made": 3, "payments_remaining": 117 },
+            "servicer_address": { "data": { "street": "1 Main St", "city": "Austin",
+                                            "region": "TX", "postal_code": "78701",
+                                            "country": "US" } },
+            "payment_reference_number": "REF-123",
+            "sequence_number": "7",
+        },
+    }] });
+    let (access, _) = custom_item(&sandbox, json!(["liabilities"]), config).await;
+    let got = ok(
+        &sandbox,
+        "/liabilities/get",
+        json!({ "access_token": access }),
+    )
+    .await;
+    let loan = &got["liabilities"]["student"][0];
+    assert_eq!(loan["loan_name"], "Grad", "{loan}");
+    assert_eq!(
+        loan["loan_status"],
+        json!({ "type": "in school", "end_date": "2026-05-31" })
+    );
+    assert_eq!(loan["repayment_plan"]["description"], "Income-Based");
+    assert_eq!(
+        loan["pslf_status"],
+        json!({ "estimated_eligibility_date": "2031-01-01", "payments_made": 3,
+                "payments_remaining": 117 })
+    );
+    assert_eq!(loan["servicer_address"]["street"], "1 Main St", "{loan}");
+    assert_eq!(loan["servicer_address"]["city"], "Austin");
+    assert_eq!(loan["payment_reference_number"], "REF-123");
+    assert_eq!(loan["sequence_number"], "7");
+}
+
+/// LOW (review round 18): a `user_custom` credit card without a `liability` block could not
+/// be linked with Liabilities (`NO_LIABILITY_ACCOUNTS`), though a credit card is a
+/// Liabilities account and the override's docs say products without overrides "will have
+/// fixed or empty data".
+#[tokio::test]
+async fn a_user_custom_credit_card_links_with_liabilities() {
+    let sandbox = Sandbox::start().await;
+    let config = json!({ "override_accounts": [
+        { "type": "credit", "subtype": "credit card", "starting_balance": 10, "meta": { "limit": 100 } },
+    ] });
+    let (access, _) = custom_item(&sandbox, json!(["liabilities"]), config).await;
+    let got = ok(
+        &sandbox,
+        "/liabilities/get",
+        json!({ "access_token": access }),
+    )
+    .await;
+    let credit = got["liabilities"]["credit"].as_array().unwrap();
+    assert_eq!(credit.len(), 1, "{got}");
+    assert_eq!(credit[0]["account_id"], got["accounts"][0]["account_id"]);
+}
+
+/// LOW (review round 18): `include_auth_metadata` ("returns metadata related to the Auth
+/// product indicating which auth methods are supported") was ignored by all three
+/// institution operations; Houndstooth (instant match, automated micro-deposits) and
+/// Windowpane (instant micro-deposits) are where an app checks it.
+#[tokio::test]
+async fn institutions_answer_auth_metadata_when_asked() {
+    let sandbox = Sandbox::start().await;
+    let by_id = |id: &str, asked: bool| {
+        json!({ "institution_id": id, "country_codes": ["US"],
+                "options": { "include_auth_metadata": asked } })
+    };
+    let methods =
+        |answer: &Value| answer["institution"]["auth_metadata"]["supported_methods"].clone();
+    let got = ok(
+        &sandbox,
+        "/institutions/get_by_id",
+        by_id("ins_109512", true),
+    )
+    .await;
+    assert_eq!(methods(&got)["instant_match"], true, "{got}");
+    assert_eq!(methods(&got)["automated_micro_deposits"], true, "{got}");
+    let got = ok(
+        &sandbox,
+        "/institutions/get_by_id",
+        by_id("ins_135858", true),
+    )
+    .await;
+    assert_eq!(methods(&got)["instant_micro_deposits"], true, "{got}");
+    let got = ok(
+        &sandbox,
+        "/institutions/get_by_id",
+        by_id("ins_109508", true),
+    )
+    .await;
+    assert_eq!(methods(&got)["instant_auth"], true, "{got}");
+    let got = ok(
+        &sandbox,
+        "/institutions/get_by_id",
+        by_id("ins_109508", false),
+    )
+    .await;
+    assert!(
+        got["institution"]
+            .get("auth_metadata")
+            .is_none_or(Value::is_null),
+        "{got}"
+    );
+    let found = ok(
+        &sandbox,
+        "/institutions/search",
+        json!({ "query": "Houndstooth", "country_codes": ["US"], "products": ["auth"],
+                "options": { "include_auth_metadata": true } }),
+    )
+    .await;
+    assert_eq!(
+        found["institutions"][0]["auth_metadata"]["supported_methods"]["instant_match"], true,
+        "{found}"
+    );
+    let listed = ok(
+        &sandbox,
+        "/institutions/get",
+        json!({ "count": 20, "offset": 0, "country_codes": ["US"],
+                "options": { "include_auth_metadata": true } }),
+    )
+    .await;
+    for i in listed["institutions"].as_array().unwrap() {
+        assert!(i["auth_metadata"].is_object(), "{i}");
+    }
+}
+
+/// LOW (review round 18): Auth's routing number at a bank was not one of that bank's own
+/// `routing_numbers` (Tartan Bank answered 011401533 from `/auth/get` and `["011401537"]`
+/// from `/institutions/get_by_id`), so an app matching the two found no bank. Plaid's docs
+/// give the numbers of Houndstooth Bank (its Instant Match numbers, typed in by the user)
+/// and Windowpane; the others' were the sandbox's own, now the number Auth answers there.
+#[tokio::test]
+async fn auth_routing_numbers_are_the_banks_own() {
+    let sandbox = Sandbox::start().await;
+    let listed = ok(
+        &sandbox,
+        "/institutions/get",
+        json!({ "count": 50, "offset": 0, "country_codes": ["US"], "options": { "products": ["auth"] } }),
+    )
+    .await;
+    let mut checked = 0;
+    for bank in listed["institutions"].as_array().unwrap() {
+        let id = bank["institution_id"].as_str().unwrap();
+        if id == "ins_109512" {
+            continue;
+        }
+        let (status, public) = post(
+            &sandbox,
+            "/sandbox/public_token/create",
+            json!({ "institution_id": id, "initial_products": ["auth"] }),
+            &[],
+        )
+        .await;
+        if status != 200 {
+            continue; // a bank that refuses every login (down, no longer supported)
+        }
+        let made = ok(
+            &sandbox,
+            "/item/public_token/exchange",
+            json!({ "public_token": public["public_token"] }),
+        )
+        .await;
+        let auth = ok(
+            &sandbox,
+            "/auth/get",
+            json!({ "access_token": made["access_token"] }),
+        )
+        .await;
+        for ach in auth["numbers"]["ach"].as_array().unwrap() {
+            assert!(
+                bank["routing_numbers"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&ach["routing"]),
+                "{id}: {} not in {}",
+                ach["routing"],
+                bank["routing_numbers"]
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 6, "{checked} banks checked");
+}

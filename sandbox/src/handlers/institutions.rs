@@ -4,7 +4,7 @@
 use super::{json, Answer, Ctx};
 use crate::body::{offset, page_count, Body};
 use crate::failure::Failure;
-use crate::institutions::{self, Bank, BANKS};
+use crate::institutions::{self, Bank, Include, BANKS};
 use plaid_sdk::types::{
     Institution, InstitutionsGetByIdResponse, InstitutionsGetResponse, InstitutionsSearchResponse,
 };
@@ -54,6 +54,16 @@ fn oauth(body: &Body) -> Result<Option<bool>, Failure> {
     }
 }
 
+/// What `options` asks every institution operation to add (`include_status` is
+/// `/institutions/get_by_id`'s alone).
+fn include(body: &Body) -> Result<Include, Failure> {
+    Ok(Include {
+        optional_metadata: body.option_flag("include_optional_metadata")?,
+        auth_metadata: body.option_flag("include_auth_metadata")?,
+        status: false,
+    })
+}
+
 pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let count = page_count(body.get("count"), "count", 100, 500)?;
     let skip = offset(body.get("offset"), "offset")?;
@@ -67,7 +77,7 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let wanted = products(body.option("products"), "options.products")?;
     let routing = products(body.option("routing_numbers"), "options.routing_numbers")?;
     let oauth = oauth(body)?;
-    let metadata = body.option_flag("include_optional_metadata")?;
+    let include = include(body)?;
     let matching: Vec<&Bank> = BANKS
         .iter()
         .filter(|b| keeps(b, &countries, &wanted, oauth))
@@ -81,7 +91,7 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
         .iter()
         .skip(skip)
         .take(count)
-        .map(|b| b.institution(metadata, false))
+        .map(|b| b.institution(include))
         .collect();
     json(&InstitutionsGetResponse::new(
         page,
@@ -96,12 +106,12 @@ pub(super) fn search(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let countries = countries(body)?;
     let wanted = products(body.get("products"), "products")?;
     let oauth = oauth(body)?;
-    let metadata = body.option_flag("include_optional_metadata")?;
+    let include = include(body)?;
     let found: Vec<Institution> = BANKS
         .iter()
         .filter(|b| keeps(b, &countries, &wanted, oauth) && institutions::matches(b, query))
         .take(10)
-        .map(|b| b.institution(metadata, false))
+        .map(|b| b.institution(include))
         .collect();
     json(&InstitutionsSearchResponse::new(
         found,
@@ -112,13 +122,15 @@ pub(super) fn search(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
 pub(super) fn get_by_id(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let id = body.required("institution_id")?;
     let countries = countries(body)?;
-    let metadata = body.option_flag("include_optional_metadata")?;
-    let status = body.option_flag("include_status")?;
+    let include = Include {
+        status: body.option_flag("include_status")?,
+        ..include(body)?
+    };
     let bank = institutions::find(id)
         .filter(|b| countries.iter().any(|c| c == b.country))
         .ok_or_else(|| Failure::code("INVALID_INSTITUTION"))?;
     json(&InstitutionsGetByIdResponse::new(
-        bank.institution(metadata, status),
+        bank.institution(include),
         ctx.request_id.clone(),
     ))
 }

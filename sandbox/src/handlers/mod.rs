@@ -406,7 +406,8 @@ pub(crate) fn account_base(item: &Item, index: usize) -> AccountBase {
 
 /// The accounts a request limits itself to (`options.account_ids`, or the single
 /// `options.account_id` of `/transactions/sync`), as indexes; all of the Item's when it names
-/// none. An id that is not one of the Item's accounts is `INVALID_ACCOUNT_ID`.
+/// none. An id that is not one of the Item's accounts is `INVALID_ACCOUNT_ID`; an empty list
+/// is `INVALID_FIELD`, as at Plaid.
 pub(crate) fn account_filter(
     item: &Item,
     body: &Body,
@@ -442,6 +443,12 @@ fn accounts_named(
             return Err(Failure::invalid_field(format!("{field} must be {shape}")));
         }
     };
+    if ids.is_empty() && field.starts_with("options.") && !one {
+        // Plaid's words (its answer quoted in frappe/erpnext#23376).
+        return Err(Failure::invalid_field(format!(
+            "{field} must be a non-empty array of valid account ids"
+        )));
+    }
     ids.iter()
         .map(|id| {
             item.accounts

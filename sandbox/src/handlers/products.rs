@@ -571,11 +571,7 @@ pub(super) fn liabilities_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     }
     add_product(item, "liabilities");
     let plans: Vec<&LiabilityPlan> = item.profile.liabilities.iter().collect();
-    let account_of = |p: &LiabilityPlan| match p {
-        LiabilityPlan::Credit { account, .. }
-        | LiabilityPlan::Student { account, .. }
-        | LiabilityPlan::Mortgage { account } => *account,
-    };
+    let account_of = LiabilityPlan::account;
     let chosen: Vec<&LiabilityPlan> = plans
         .into_iter()
         .filter(|p| filter.as_ref().is_none_or(|f| f.contains(&account_of(p))))
@@ -637,32 +633,57 @@ pub(super) fn liabilities_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
                 minimum_payment_amount,
                 is_overdue,
                 repayment_type,
+                terms,
                 ..
             } => {
                 let number = format!("42770756{}", item.accounts[account_of(plan)].plan.mask);
+                let mut pslf = PslfStatus::new()
+                    .estimated_eligibility_date(terms.pslf_date.unwrap_or(*payoff));
+                if let Some(made) = terms.pslf_made {
+                    pslf = pslf.payments_made(made);
+                }
+                if let Some(remaining) = terms.pslf_remaining {
+                    pslf = pslf.payments_remaining(remaining);
+                }
+                let servicer = match &terms.servicer {
+                    Some(a) => {
+                        let mut address = ServicerAddressData::new().street(a.street.clone());
+                        if let Some(v) = &a.city {
+                            address = address.city(v.clone());
+                        }
+                        if let Some(v) = &a.region {
+                            address = address.region(v.clone());
+                        }
+                        if let Some(v) = &a.postal_code {
+                            address = address.postal_code(v.clone());
+                        }
+                        if let Some(v) = &a.country {
+                            address = address.country(v.clone());
+                        }
+                        address
+                    }
+                    None => ServicerAddressData::new()
+                        .street("123 Relaxation Road".to_owned())
+                        .city("San Matias".to_owned())
+                        .region("CA".to_owned())
+                        .postal_code("99415".to_owned())
+                        .country("US".to_owned()),
+                };
                 student.push(
                     StudentLoan::new(
                         *interest_rate,
                         StudentLoanStatus::new()
-                            .end_date(*payoff)
-                            .type_(StudentLoanStatusType::Repayment),
-                        PslfStatus::new()
-                            .estimated_eligibility_date(*payoff)
-                            .payments_made(12)
-                            .payments_remaining(108),
+                            .end_date(terms.status_end.unwrap_or(*payoff))
+                            .type_(StudentLoanStatusType::from(terms.status.as_str())),
+                        pslf,
                         StudentRepaymentPlan::new()
-                            .description("Standard Repayment".to_owned())
+                            .description(terms.plan_description.clone())
                             .type_(StudentRepaymentPlanType::from(repayment_type.as_str())),
-                        ServicerAddressData::new()
-                            .street("123 Relaxation Road".to_owned())
-                            .city("San Matias".to_owned())
-                            .region("CA".to_owned())
-                            .postal_code("99415".to_owned())
-                            .country("US".to_owned()),
+                        servicer,
                     )
                     .account_id(id)
                     .account_number(number.clone())
-                    .payment_reference_number(number)
+                    .payment_reference_number(terms.reference.clone().unwrap_or(number))
                     .disbursement_dates(vec![*origination])
                     .expected_payoff_date(*payoff)
                     .guarantor(guarantor.clone())
@@ -677,7 +698,7 @@ pub(super) fn liabilities_get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
                     .origination_date(*origination)
                     .origination_principal_amount(*principal)
                     .outstanding_interest_amount(6_227.36)
-                    .sequence_number("1".to_owned())
+                    .sequence_number(terms.sequence.clone())
                     .ytd_interest_paid(280.55)
                     .ytd_principal_paid(271.65),
                 );

@@ -28,7 +28,8 @@
 //! 7. The `client_id`/`secret` body fields are removed: the client sends credentials in headers.
 //!    A request left with no field is closed, so that it is an empty struct, not a map.
 //! 8. Properties that hold access, public, processor or user tokens point at one canonical
-//!    schema per kind, which `build.rs` replaces with the SDK's redacting newtypes.
+//!    schema per kind, which `build.rs` replaces with the SDK's redacting newtypes; any
+//!    string property named `…_access_token` is an access token.
 //! 9. `default` values move into the description ("Default: `100`."). typify would otherwise
 //!    make such fields non-optional and always send them (`"include_original_description":
 //!    null` included), where Plaid expects an omitted field to mean "use the default".
@@ -49,6 +50,13 @@
 //!     [$ref], nullable: true}`, so a `null` item parses as `None` (`Vec<Option<T>>`) instead
 //!     of failing the whole response: rewrite 4's optional properties do not reach array items.
 //!     Requests keep `Vec<T>`: a caller has no reason to send a `null` item.
+//! 14. A field a schema lists as required but an example the spec gives for that schema (its
+//!     `example` or `x-examples`, at any depth) leaves out is optional: Plaid's own `Warning`
+//!     example has a `cause` with no `item_id`, which `Cause` requires, and one such warning
+//!     would fail a whole `/asset_report/get`. Not for schemas a request body reaches (a
+//!     caller's `new` keeps Plaid's required fields) nor webhook bodies (one that fails its
+//!     typed parse is kept whole, and a field changing type between two specs would break
+//!     code across a refresh).
 
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -173,6 +181,9 @@ pub struct Stats {
     /// Arrays given nullable items because their items reference a nullable schema
     /// (rewrite 13).
     pub nullable_items: usize,
+    /// Required fields made optional because the spec's own example leaves them out
+    /// (rewrite 14).
+    pub omitted_by_examples: usize,
 }
 
 /// Applies every rewrite to `spec`, in place. `webhook_bodies` names the schemas of webhook
@@ -184,6 +195,7 @@ pub fn normalize(spec: &mut Value, webhook_bodies: &[String]) -> Result<Stats, E
     keep_media_types(spec, &mut stats)?;
     split_default_responses(spec, &mut stats);
     mark_binary_responses(spec, &mut stats);
+    make_omitted_by_examples_optional(spec, webhook_bodies, &mut stats);
     let nullable = strip_schema_nullability(spec, &mut stats);
     let deprecated = deprecated_schemas(spec);
     let in_responses = response_schemas(spec, webhook_bodies);
@@ -675,7 +687,19 @@ fn type_token_fields(
         .iter()
         .filter(|(schema, _, _)| path.strip_prefix("components/schemas/") == Some(*schema))
         .map(|(_, field, canonical)| (*field, *canonical));
-    let fields: Vec<(&str, &str)> = TOKEN_FIELDS.iter().copied().chain(here).collect();
+    // Any other `…_access_token` is an access token too (1.482.3's `/deposit_switch/create`
+    // has `target_access_token`): a name nobody listed must not print a token in `Debug`.
+    let suffixed: Vec<String> = props
+        .keys()
+        .filter(|k| k.ends_with("_access_token") && !TOKEN_FIELDS.iter().any(|(f, _)| f == k))
+        .cloned()
+        .collect();
+    let fields: Vec<(&str, &str)> = TOKEN_FIELDS
+        .iter()
+        .copied()
+        .chain(here)
+        .chain(suffixed.iter().map(|k| (k.as_str(), "AccessToken")))
+        .collect();
     let mut optional = Vec::new();
     for (field, canonical) in &fields {
         let Some(p) = props.get_mut(*field) else {
@@ -862,6 +886,148 @@ fn make_inherited_optional(
         }
         Ok(())
     })
+}
+
+// 14 -----------------------------------------------------------------------------------------
+
+/// The (component schema, field) pairs a schema requires but an example of a schema leaves
+/// out, found by walking each schema-level example along its schema (`$ref`s, `allOf` parts,
+/// properties, array items). An empty object is a placeholder, not an example.
+fn omitted_by_examples(spec: &Value) -> BTreeSet<(String, String)> {
+    fn walk(
+        schemas: &Map<String, Value>,
+        schema: &Value,
+        name: Option<&str>,
+        example: &Value,
+        depth: usize,
+        out: &mut BTreeSet<(String, String)>,
+    ) {
+        if depth > 64 {
+            return;
+        }
+        if let Some(target) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        {
+            if let Some(resolved) = schemas.get(target) {
+                walk(schemas, resolved, Some(target), example, depth + 1, out);
+            }
+            return;
+        }
+        for part in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            walk(schemas, part, name, example, depth + 1, out);
+        }
+        match example {
+            Value::Object(fields) => {
+                if let Some(name) = name {
+                    for field in schema
+                        .get("required")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .filter(|f| !fields.contains_key(*f))
+                    {
+                        out.insert((name.to_owned(), field.to_owned()));
+                    }
+                }
+                let props = schema.get("properties").and_then(Value::as_object);
+                for (field, value) in fields {
+                    if let Some(p) = props.and_then(|p| p.get(field)) {
+                        walk(schemas, p, None, value, depth + 1, out);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item) = schema.get("items") {
+                    for value in items {
+                        walk(schemas, item, None, value, depth + 1, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return out;
+    };
+    for (name, schema) in schemas {
+        let examples = schema.get("example").into_iter().chain(
+            schema
+                .get("x-examples")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|m| m.values()),
+        );
+        // `{}` is a placeholder (`AccountBase`'s), not an example of a body without fields.
+        for example in examples.filter(|e| e.as_object().is_none_or(|m| !m.is_empty())) {
+            walk(schemas, schema, Some(name), example, 0, &mut out);
+        }
+    }
+    out
+}
+
+/// The component schemas a request body reaches.
+fn request_schemas(spec: &Value) -> BTreeSet<String> {
+    let mut roots = BTreeSet::new();
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|m| m.values()) {
+            if let Some(body) = op.get("requestBody") {
+                collect_refs(body, &mut roots);
+            }
+        }
+    }
+    reachable(spec, roots)
+}
+
+fn make_omitted_by_examples_optional(
+    spec: &mut Value,
+    webhook_bodies: &[String],
+    stats: &mut Stats,
+) {
+    let omitted = omitted_by_examples(spec);
+    if omitted.is_empty() {
+        return;
+    }
+    let in_requests = request_schemas(spec);
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, field) in omitted {
+        if in_requests.contains(&name) || webhook_bodies.contains(&name) {
+            continue;
+        }
+        let Some(schema) = schemas.get_mut(&name).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        stats.omitted_by_examples += remove_required(schema, std::slice::from_ref(&field));
+        for part in schema
+            .get_mut("allOf")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object_mut)
+        {
+            stats.omitted_by_examples += remove_required(part, std::slice::from_ref(&field));
+        }
+    }
 }
 
 // 12 -----------------------------------------------------------------------------------------
@@ -1665,6 +1831,7 @@ mod tests {
                 ("10 deprecated", stats.deprecated_made_optional),
                 ("11 aliases", stats.aliases_inlined),
                 ("13 nullable items", stats.nullable_items),
+                ("14 omitted by examples", stats.omitted_by_examples),
             ] {
                 assert!(count > 0, "{at}: rewrite {rewrite} found nothing");
             }
@@ -1673,6 +1840,14 @@ mod tests {
             assert_eq!(stats.enum_values_stringified > 0, !old, "{at}: rewrite 1");
             assert_eq!(stats.binary_responses > 0, old, "{at}: rewrite 12");
             assert_eq!(stats.floats_widened > 0, !old, "{at}: rewrite 5's floats");
+            assert_eq!(
+                spec.pointer(
+                    "/components/schemas/DepositSwitchCreateRequest/properties/target_access_token"
+                ),
+                old.then(|| json!({ "$ref": "#/components/schemas/AccessToken" }))
+                    .as_ref(),
+                "{at}: rewrite 8's suffix"
+            );
             assert!(
                 old || spec
                     .pointer("/components/schemas/Transaction/allOf/1/required")
@@ -1681,6 +1856,86 @@ mod tests {
                 "{at}: Transaction.name is deprecated (since after 1.482.3)"
             );
         }
+    }
+
+    /// Rewrite 14: Plaid's `Warning` example has a `cause` with no `item_id`.
+    #[test]
+    fn a_field_the_specs_own_example_leaves_out_is_optional_in_responses_only() {
+        let example_without = |field: &str| json!({ "x-examples": { "example-1": { "cause": { "other": 1 }, "why": field } } });
+        let mut defs = json!({
+            // Plaid's shape: an `allOf` of the error and a part with the id, required beside.
+            "Base": { "type": "object", "properties": { "other": { "type": "integer" } } },
+            "Cause": { "type": "object", "required": ["item_id", "other"],
+                       "allOf": [{ "$ref": "#/components/schemas/Base" },
+                                 { "type": "object", "properties": { "item_id": { "type": "string" } } }] },
+            "Placeholder": { "type": "object", "required": ["a"],
+                             "properties": { "a": { "type": "string" } }, "example": {} },
+            "Warning": { "type": "object", "required": ["cause"],
+                         "properties": { "cause": { "$ref": "#/components/schemas/Cause" },
+                                         "why": { "type": "string" } } },
+            "AskCause": { "type": "object", "required": ["item_id"],
+                          "properties": { "item_id": { "type": "string" } } },
+            "Ask": { "type": "object", "required": ["cause"],
+                     "properties": { "cause": { "$ref": "#/components/schemas/AskCause" } },
+                     "example": { "cause": {} } },
+            "SomeWebhook": { "type": "object", "required": ["environment"],
+                             "properties": { "environment": { "type": "string" } },
+                             "example": {} },
+        });
+        for (k, v) in example_without("w").as_object().unwrap() {
+            defs["Warning"][k] = v.clone();
+        }
+        let mut v = spec_with(
+            defs,
+            json!({ "/w": { "post": {
+                "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Ask" } } } },
+                "responses": { "200": { "content": { "application/json": {
+                    "schema": { "type": "object", "properties": {
+                        "w": { "$ref": "#/components/schemas/Warning" },
+                        "p": { "$ref": "#/components/schemas/Placeholder" } } } } } } } } } }),
+        );
+        let stats = normalize(&mut v, &["SomeWebhook".to_owned()]).unwrap();
+        let s = schemas(&v);
+        assert_eq!(
+            s["Cause"]["required"],
+            json!(["other"]),
+            "the example leaves item_id out"
+        );
+        assert_eq!(s["Warning"]["required"], json!(["cause"]));
+        assert_eq!(
+            s["AskCause"]["required"],
+            json!(["item_id"]),
+            "a request keeps its fields"
+        );
+        assert_eq!(
+            s["SomeWebhook"]["required"],
+            json!(["environment"]),
+            "a webhook too"
+        );
+        assert_eq!(
+            s["Placeholder"]["required"],
+            json!(["a"]),
+            "an empty example is a placeholder"
+        );
+        assert_eq!(stats.omitted_by_examples, 1);
+    }
+
+    /// Rewrite 8: 1.482.3's `target_access_token` was a plain `String`, printed by `Debug`.
+    #[test]
+    fn any_access_token_by_its_suffix_is_typed() {
+        let mut v = spec_with(
+            json!({ "Switch": { "type": "object", "required": ["target_access_token"],
+                                "properties": { "target_access_token": { "type": "string" },
+                                                "access_token_note": { "type": "string" } } } }),
+            json!({}),
+        );
+        normalize(&mut v, &[]).unwrap();
+        let p = &schemas(&v)["Switch"]["properties"];
+        assert_eq!(
+            p["target_access_token"],
+            json!({ "$ref": "#/components/schemas/AccessToken" })
+        );
+        assert_eq!(p["access_token_note"], json!({ "type": "string" }));
     }
 
     #[test]

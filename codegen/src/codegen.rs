@@ -19,7 +19,7 @@
 //!   timeout behaviour, and errors.
 
 use crate::classify::{self, Kind};
-use crate::postprocess::{doc_strings, is_option, is_required, unraw};
+use crate::postprocess::{doc_strings, is_option, unraw};
 use crate::spec::{self, Location, Param, ParamType};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -606,7 +606,12 @@ fn param_methods(op: &Op, token_fields: &[&syn::Ident], bounds: Vec<TokenStream>
 /// Generates the operation layer for `ops` (see the module docs). `extra` goes into the
 /// `operations` module (the pagination lists). Returns one token stream per item, so the
 /// build can write each on its own line (see `build.rs`).
-pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<String>, String> {
+pub fn generate(
+    ops: &[Op],
+    types: &[Item],
+    extra: TokenStream,
+    required: &crate::postprocess::Required,
+) -> Result<Vec<String>, String> {
     let mut seen = std::collections::BTreeMap::new();
     for op in ops {
         if let Some(other) = seen.insert(op.request().to_string(), op.name.to_string()) {
@@ -727,14 +732,21 @@ pub fn generate(ops: &[Op], types: &[Item], extra: TokenStream) -> Result<Vec<St
             }
         });
 
-        let response_fields = match &op.response {
-            Response::Json(t) => value_type_name(t).and_then(|name| struct_fields(types, &name)),
+        let response_name = match &op.response {
+            Response::Json(t) => value_type_name(t),
             _ => None,
         };
+        let response_fields = response_name
+            .as_ref()
+            .and_then(|name| struct_fields(types, name));
+        let none = Default::default();
+        let required_in = |name: &syn::Ident| required.get(&name.to_string()).unwrap_or(&none);
         let doc = method_doc(
             op,
             &fields,
+            required_in(&request),
             response_fields.as_deref(),
+            response_name.as_ref().map(required_in),
             kind,
             slow,
             key_field.is_some(),
@@ -975,14 +987,25 @@ fn error_codes(op: &Op, fields: &[&syn::Field]) -> Vec<&'static str> {
     codes
 }
 
+/// `required` names the request's fields a value must have and `response_required` the
+/// response's (`postprocess::Stats::required`: by the time this runs, the serde attributes
+/// that say a field defaults are gone).
+#[allow(clippy::too_many_arguments)]
 fn method_doc(
     op: &Op,
     fields: &[&syn::Field],
+    required: &std::collections::BTreeSet<String>,
     response_fields: Option<&[&syn::Field]>,
+    response_required: Option<&std::collections::BTreeSet<String>>,
     kind: Kind,
     slow: bool,
     has_key: bool,
 ) -> String {
+    let is_required = |f: &syn::Field| {
+        f.ident
+            .as_ref()
+            .is_some_and(|i| required.contains(&unraw(i)))
+    };
     // The summary: the first line of the spec's text (progenitor puts the summary first,
     // sometimes with the description in the same doc string).
     let summary = operation_text(op)
@@ -993,6 +1016,7 @@ fn method_doc(
         .unwrap_or_else(|| format!("`{} {}`", op.method, op.path));
     let (required, optional): (Vec<&&syn::Field>, Vec<&&syn::Field>) =
         fields.iter().partition(|f| is_required(f));
+    let response_required = response_required.cloned().unwrap_or_default();
     let names = |fs: Vec<&&syn::Field>| -> String {
         if fs.is_empty() {
             return "none".to_owned();
@@ -1020,9 +1044,8 @@ fn method_doc(
     let holds = response_fields
         .map(|fs| {
             fs.iter()
-                .filter(|f| is_required(f))
                 .map(|f| unraw(f.ident.as_ref().expect("named")))
-                .filter(|n| n != "request_id")
+                .filter(|n| response_required.contains(n) && n != "request_id")
                 .map(|n| format!("`{n}`"))
                 .collect::<Vec<_>>()
         })
@@ -1260,7 +1283,12 @@ mod tests {
         let ops = extract(&client_impl(METHOD), &spec_ops()).unwrap();
         let mut types = types();
         add_request_types(&ops, &mut types).unwrap();
-        let out = render(generate(&ops, &types, quote!()).unwrap());
+        let required = [(
+            "TransactionsSyncRequest".to_owned(),
+            ["access_token".to_owned()].into(),
+        )]
+        .into();
+        let out = render(generate(&ops, &types, quote!(), &required).unwrap());
         assert!(
             out.contains("pub const TRANSACTIONS_SYNC : OperationInfo"),
             "{out}"
@@ -1317,7 +1345,7 @@ mod tests {
     fn a_request_type_shared_by_two_operations_is_an_error() {
         let mut ops = extract(&client_impl(METHOD), &spec_ops()).unwrap();
         ops[1].body = ops[0].body.clone();
-        let e = generate(&ops, &types(), quote!()).unwrap_err();
+        let e = generate(&ops, &types(), quote!(), &Default::default()).unwrap_err();
         assert!(
             e.contains("share the request type TransactionsSyncRequest"),
             "{e}"

@@ -216,8 +216,8 @@ pub fn run() -> Result<(), String> {
     timings.lap("request types, postprocess");
     let (pagination_impls, pagination_lists) =
         pagination::generate(&pages, &ops, &types).map_err(|e| format!("{at}: {e}"))?;
-    let operations =
-        codegen::generate(&ops, &types, pagination_lists).map_err(|e| format!("{at}: {e}"))?;
+    let operations = codegen::generate(&ops, &types, pagination_lists, &stats.required)
+        .map_err(|e| format!("{at}: {e}"))?;
     timings.lap("operation layer");
 
     // One item per line, so a compile error in generated code points at a readable line.

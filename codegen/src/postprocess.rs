@@ -66,7 +66,14 @@ pub struct Stats {
     pub setters: usize,
     /// `new`'s parameters per type, as generated: the frozen ones kept.
     pub signatures: Signatures,
+    /// The fields of each struct a value must have (neither `Option` nor defaulted), read
+    /// before the lean impls strip serde's attributes, after which a defaulted `Vec` looks
+    /// required: what the operation docs call required, and what an answer always holds.
+    pub required: Required,
 }
+
+/// Field names (without `r#`) per struct name.
+pub type Required = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
 
 /// The open-enum fallback variant (`Unrecognized(String)`).
 const FALLBACK: &str = "Unrecognized";
@@ -101,6 +108,24 @@ pub fn rewrite(
                 remove_serde_items(&mut s.attrs, |m| m.path().is_ident("deny_unknown_fields"));
         }
     }
+    stats.required = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => match &s.fields {
+                Fields::Named(fields) => Some((
+                    s.ident.to_string(),
+                    fields
+                        .named
+                        .iter()
+                        .filter(|f| is_required(f))
+                        .filter_map(|f| f.ident.as_ref().map(unraw))
+                        .collect(),
+                )),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
     let lean = lean_deserialize(items);
     stats.lean_deserialize = lean.len();
     let conversions = str_conversions(items);
@@ -1176,6 +1201,35 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("FromStr for AccountSubtype"));
+    }
+
+    /// Review round 18: the operation docs read "required" off the fields after the lean
+    /// impls had stripped `#[serde(default)]`, so a defaulted `Vec` (`access_tokens` of
+    /// `/link/token/create`) was listed as required. `Stats::required` is read before.
+    #[test]
+    fn the_required_fields_are_read_before_serdes_attributes_go() {
+        let mut it = items(
+            r#"
+            #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+            pub struct LinkTokenCreateRequest {
+                pub client_name: ::std::string::String,
+                #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+                pub access_tokens: ::std::vec::Vec<::std::string::String>,
+                #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                pub webhook: ::std::option::Option<::std::string::String>,
+                pub r#type: ::std::string::String,
+            }
+            "#,
+        );
+        let (stats, _) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+        assert_eq!(
+            stats.required["LinkTokenCreateRequest"],
+            ["client_name".to_owned(), "type".to_owned()].into()
+        );
+        assert!(
+            !render(&it).contains("serde (default"),
+            "the attributes are gone after"
+        );
     }
 
     #[test]

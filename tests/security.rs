@@ -299,13 +299,7 @@ fn sync_body() -> Vec<u8> {
 }
 
 async fn key_requests(server: &MockServer) -> usize {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/webhook_verification_key/get")
-        .count()
+    key_requests_for(server, "").await
 }
 
 /// Verifies `count` webhooks at once, each signed with a key of its own that Plaid never
@@ -1247,7 +1241,7 @@ async fn no_waiting_places_still_lets_a_genuine_new_key_through() {
     }
 }
 
-/// The requests for one key id's key.
+/// The requests for one key id's key (any key's, for `""`).
 async fn key_requests_for(server: &MockServer, kid: &str) -> usize {
     server
         .received_requests()

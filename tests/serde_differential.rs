@@ -45,14 +45,19 @@ fn ref_name(schema: &Value) -> Option<&str> {
         .and_then(|r| r.strip_prefix("#/components/schemas/"))
 }
 
+/// Each struct's differential check, by its name as [`key`] reads it.
+fn checks() -> HashMap<String, (&'static str, Check)> {
+    __SERDE_DIFFERENTIAL
+        .iter()
+        .map(|(name, check)| (key(name), (*name, *check)))
+        .collect()
+}
+
 #[test]
 fn the_lean_serde_impls_agree_with_serdes_derive_on_every_input() {
     let spec = common::load_spec();
     let schemas = spec["components"]["schemas"].as_object().unwrap();
-    let checks: HashMap<String, (&str, Check)> = __SERDE_DIFFERENTIAL
-        .iter()
-        .map(|(name, check)| (key(name), (*name, *check)))
-        .collect();
+    let checks = checks();
     let mut failures = Vec::new();
     let (mut accepted, mut refused, mut direct, mut arrays) = (0usize, 0usize, 0usize, 0usize);
     let mut run = |what: &str, check: Check, value: &Value| match check(value) {
@@ -154,10 +159,7 @@ fn the_lean_serde_impls_agree_with_serdes_derive_on_every_input() {
 fn every_schema_example_in_the_spec_parses_into_its_type() {
     let spec = common::load_spec();
     let schemas = spec["components"]["schemas"].as_object().unwrap();
-    let checks: HashMap<String, (&str, Check)> = __SERDE_DIFFERENTIAL
-        .iter()
-        .map(|(name, check)| (key(name), (*name, *check)))
-        .collect();
+    let checks = checks();
     let (mut parsed, mut failures) = (0, Vec::new());
     for (schema_name, schema) in schemas {
         let Some((type_name, check)) = checks.get(&key(schema_name)) else {

@@ -28,15 +28,7 @@ fn every_operation_of_the_spec_is_a_client_method() {
         "operations::ALL differs from the spec's operations"
     );
 
-    // The generated code: plaid_api.rs and the files it includes (plaid_api_*.rs).
-    let mut source = String::new();
-    for entry in std::fs::read_dir(env!("OUT_DIR")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("plaid_api") && name.ends_with(".rs") {
-            source.push_str(&std::fs::read_to_string(&path).unwrap());
-        }
-    }
+    let source = generated_source();
     // The hidden `operations::__send_json` dispatcher is not a client method.
     let methods =
         source.matches("pub async fn ").count() - source.matches("pub async fn __").count();

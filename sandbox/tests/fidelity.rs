@@ -1046,30 +1046,16 @@ async fn institutions_answer_auth_metadata_when_asked() {
         json!({ "institution_id": id, "country_codes": ["US"],
                 "options": { "include_auth_metadata": asked } })
     };
-    let methods =
-        |answer: &Value| answer["institution"]["auth_metadata"]["supported_methods"].clone();
-    let got = ok(
-        &sandbox,
-        "/institutions/get_by_id",
-        by_id("ins_109512", true),
-    )
-    .await;
-    assert_eq!(methods(&got)["instant_match"], true, "{got}");
-    assert_eq!(methods(&got)["automated_micro_deposits"], true, "{got}");
-    let got = ok(
-        &sandbox,
-        "/institutions/get_by_id",
-        by_id("ins_135858", true),
-    )
-    .await;
-    assert_eq!(methods(&got)["instant_micro_deposits"], true, "{got}");
-    let got = ok(
-        &sandbox,
-        "/institutions/get_by_id",
-        by_id("ins_109508", true),
-    )
-    .await;
-    assert_eq!(methods(&got)["instant_auth"], true, "{got}");
+    for (id, method) in [
+        ("ins_109512", "instant_match"),
+        ("ins_109512", "automated_micro_deposits"),
+        ("ins_135858", "instant_micro_deposits"),
+        ("ins_109508", "instant_auth"),
+    ] {
+        let got = ok(&sandbox, "/institutions/get_by_id", by_id(id, true)).await;
+        let methods = &got["institution"]["auth_metadata"]["supported_methods"];
+        assert_eq!(methods[method], true, "{id}: {got}");
+    }
     let got = ok(
         &sandbox,
         "/institutions/get_by_id",

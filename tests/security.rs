@@ -1301,6 +1301,56 @@ async fn forged_webhooks_naming_a_trusted_key_id_cannot_flood_a_failing_key_endp
     );
 }
 
+/// The same, for a trusted id Plaid once answered "unknown" (an old id the app stored): once
+/// that answer went stale, a failed fetch left it standing, so each forged webhook naming the
+/// id fetched again (51 requests for 51 webhooks; review of round 18).
+#[tokio::test]
+async fn a_stale_unknown_answer_for_a_trusted_id_does_not_reopen_the_flood() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/webhook_verification_key/get"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error_type": "INVALID_INPUT",
+            "error_code": "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
+            "error_message": "invalid key_id provided",
+            "display_message": null,
+            "request_id": "r",
+        })))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/webhook_verification_key/get"))
+        .respond_with(ResponseTemplate::new(503))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let client = common::builder(&server)
+        .retry_policy(plaid_sdk::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let verifier = WebhookVerifier::builder(client)
+        .vouched_key_ids(["stored-kid-1"])
+        .key_cache(KeyCachePolicy::default().unknown_ttl(Duration::from_millis(100)))
+        .build();
+    let body = sync_body();
+    let e = verifier
+        .verify_token(&forged_for("stored-kid-1", &body), &body)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WebhookError::UnknownKey { .. }), "{e:?}");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    for _ in 0..50 {
+        assert!(verifier
+            .verify_token(&forged_for("stored-kid-1", &body), &body)
+            .await
+            .is_err());
+    }
+    let asked = key_requests(&server).await;
+    assert_eq!(asked, 2, "Plaid was asked {asked} times");
+}
+
 /// LOW (review round 18): making room in a full key cache forgot the ids that are not keys
 /// and then, always, the oldest key too, even with room already made: three forged ids
 /// pushed Plaid's current key out of a three-key cache, and its next webhook waited for a

@@ -779,12 +779,14 @@ impl WebhookVerifier {
     }
 
     /// Starts the fetches the budget allows, for the key ids whose turn it is.
+    ///
+    /// The queue's lock is held until the fetches are in the cache (locks in the order queue,
+    /// then cache; nothing takes them the other way): a webhook that finds its id gone from
+    /// the queue then finds its fetch, never neither.
     fn dispatch(&self) {
-        let picked: Vec<String> = {
-            let mut admission = self.inner.admission();
-            admission.refill(Instant::now(), &self.inner.policy);
-            std::iter::from_fn(|| admission.take_next()).collect()
-        };
+        let mut admission = self.inner.admission();
+        admission.refill(Instant::now(), &self.inner.policy);
+        let picked: Vec<String> = std::iter::from_fn(|| admission.take_next()).collect();
         if picked.is_empty() {
             return;
         }
@@ -792,6 +794,8 @@ impl WebhookVerifier {
         for kid in picked {
             let _started = self.start_fetch(&mut keys, &kid);
         }
+        drop(keys);
+        drop(admission);
     }
 
     /// The fetch of `kid` in flight, started if there is none. It runs on its own task, so it
@@ -917,13 +921,16 @@ impl Inner {
                 refresh_failed: Some((now, Arc::clone(error))),
             }),
             // A trusted id is fetched without the budget: its failure is the answer for a
-            // while, or every forged webhook naming it would be a request to Plaid.
-            (Fetched::Failed(error), None | Some(Known::FetchFailed { .. })) if vouched => {
-                Some(Known::FetchFailed {
-                    at: now,
-                    error: Arc::clone(error),
-                })
-            }
+            // while, or every forged webhook naming it would be a request to Plaid (also
+            // when an earlier answer, an unknown id's, has gone stale: it would be refetched).
+            (
+                Fetched::Failed(error),
+                None
+                | Some(Known::FetchFailed { .. } | Known::Unknown { .. } | Known::Invalid { .. }),
+            ) if vouched => Some(Known::FetchFailed {
+                at: now,
+                error: Arc::clone(error),
+            }),
             // Nothing learnt; an earlier answer (an unknown id's, say) stands.
             (Fetched::Failed(_), previous) => previous,
             (Fetched::Expired, _) => Some(Known::Expired),

@@ -153,19 +153,23 @@ fn the_lean_serde_impls_agree_with_serdes_derive_on_every_input() {
 /// parses into the schema's type, as serde's derive reads it too. Review round 18: Plaid's
 /// `Warning` example has a `cause` with no `item_id`, which `Cause` required, so one such
 /// warning failed a whole `/asset_report/get` (the generator's rewrite 14 now makes such a
-/// field optional). Placeholder examples (`{}`) and webhook bodies (kept whole by
-/// `WebhookEvent::parse` when their typed parse fails) aside.
+/// field optional). Placeholder examples (`{}`), webhook bodies (kept whole by
+/// `WebhookEvent::parse` when their typed parse fails) and schemas nothing references (the
+/// spec documents errors with some: 1.482.3's `Recaptcha_RequiredError` example has a number
+/// for a string) aside.
 #[test]
 fn every_schema_example_in_the_spec_parses_into_its_type() {
     let spec = common::load_spec();
     let schemas = spec["components"]["schemas"].as_object().unwrap();
     let checks = checks();
-    let (mut parsed, mut failures) = (0, Vec::new());
+    let referenced = spec.to_string();
+    let (mut parsed, mut failures, mut warning) = (0, Vec::new(), false);
     for (schema_name, schema) in schemas {
         let Some((type_name, check)) = checks.get(&key(schema_name)) else {
             continue;
         };
-        if schema_name.ends_with("Webhook") {
+        let reference = format!("\"#/components/schemas/{schema_name}\"");
+        if schema_name.ends_with("Webhook") || !referenced.contains(&reference) {
             continue;
         }
         let examples = schema.get("example").into_iter().chain(
@@ -175,6 +179,7 @@ fn every_schema_example_in_the_spec_parses_into_its_type() {
                 .flat_map(|m| m.values()),
         );
         for example in examples.filter(|e| **e != json!({})) {
+            warning |= schema_name == "Warning";
             match check(example) {
                 Ok(true) => parsed += 1,
                 Ok(false) => failures.push(format!("{type_name}: refused by both")),
@@ -184,5 +189,6 @@ fn every_schema_example_in_the_spec_parses_into_its_type() {
     }
     println!("{parsed} schema examples parsed");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(parsed >= 5, "{parsed} schema examples");
+    // Both specs CI builds have `Warning`'s (the example that failed).
+    assert!(parsed >= 3 && warning, "{parsed} schema examples; Warning's: {warning}");
 }

@@ -42,7 +42,8 @@
 //! | `/institutions/get_by_id` | the sandbox institutions |
 //!
 //! Every account filter (`options.account_ids`, `options.account_id`) is read the same way: an
-//! id that is not one of the Item's accounts is `INVALID_ACCOUNT_ID`. Every request is checked
+//! id that is not one of the Item's accounts is `INVALID_ACCOUNT_ID`, and an empty
+//! `options.account_ids` is `INVALID_FIELD`, as at Plaid. Every request is checked
 //! against the spec first (unknown fields, nested ones too, are `UNKNOWN_FIELDS`), and Plaid's
 //! sandbox rate limits per Item apply ([`SandboxBuilder::rate_limits`]).
 //!

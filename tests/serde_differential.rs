@@ -190,5 +190,8 @@ fn every_schema_example_in_the_spec_parses_into_its_type() {
     println!("{parsed} schema examples parsed");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Both specs CI builds have `Warning`'s (the example that failed).
-    assert!(parsed >= 3 && warning, "{parsed} schema examples; Warning's: {warning}");
+    assert!(
+        parsed >= 3 && warning,
+        "{parsed} schema examples; Warning's: {warning}"
+    );
 }

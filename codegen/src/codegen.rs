@@ -450,34 +450,60 @@ fn bound_checks(op: &Op, types: &[Item], fields: &[&syn::Field]) -> Vec<TokenStr
             check(quote!(&#owner.#ident))
         }
     }
+    // The check of the field at `path` below `owner` (whose fields are `fields`), reached
+    // through each object on the way (`o0`, `o1`, … name them) when it is there.
+    fn nested_check(
+        types: &[Item],
+        fields: &[&syn::Field],
+        owner: TokenStream,
+        path: &[String],
+        depth: usize,
+        check: &dyn Fn(TokenStream) -> TokenStream,
+    ) -> Option<TokenStream> {
+        let (name, rest) = path.split_first()?;
+        let field = find(fields, name)?;
+        if rest.is_empty() {
+            return Some(access(field, owner, check));
+        }
+        // Through newtypes (`PaymentAmountToRefund(PaymentAmountNullable)`, an `allOf` of a
+        // `$ref` and a description) to the struct with the fields.
+        let mut ty = value_type_name(&field.ty)?;
+        let mut hops = 0;
+        let inner_fields = loop {
+            match newtype_inner(types, &ty) {
+                Some(inner) if hops < 4 => {
+                    ty = value_type_name(inner)?;
+                    hops += 1;
+                }
+                _ => break struct_fields(types, &ty)?,
+            }
+        };
+        let var = format_ident!("o{depth}");
+        let inner = nested_check(types, &inner_fields, quote!(#var), rest, depth + 1, check)?;
+        let unwrap: Vec<TokenStream> = std::iter::repeat_n(quote!(.0), hops).collect();
+        Some(access(
+            field,
+            owner,
+            |value| quote!({ let #var = &(#value) #(#unwrap)*; #inner }),
+        ))
+    }
+    // The type a one-field tuple struct wraps.
+    fn newtype_inner<'a>(types: &'a [Item], name: &syn::Ident) -> Option<&'a Type> {
+        types.iter().find_map(|item| match item {
+            Item::Struct(s) if &s.ident == name => match &s.fields {
+                Fields::Unnamed(f) if f.unnamed.len() == 1 => Some(&f.unnamed[0].ty),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
     let mut checks = Vec::new();
     for bound in &op.bounds {
         let label = bound.path.join(".");
         let (min, max) = (literal(&bound.min), literal(&bound.max));
         let check = move |value: TokenStream| quote!(crate::operation::check_bound(#label, #value, #min, #max)?;);
-        match bound.path.as_slice() {
-            [name] => {
-                if let Some(field) = find(fields, name) {
-                    checks.push(access(field, quote!(self), check));
-                }
-            }
-            [outer, name] => {
-                let Some(outer_field) = find(fields, outer) else {
-                    continue;
-                };
-                let Some(inner_fields) =
-                    value_type_name(&outer_field.ty).and_then(|t| struct_fields(types, &t))
-                else {
-                    continue;
-                };
-                let Some(field) = find(&inner_fields, name) else {
-                    continue;
-                };
-                let inner = access(field, quote!(o), check);
-                let outer_check = move |value: TokenStream| quote!({ let o = #value; #inner });
-                checks.push(access(outer_field, quote!(self), outer_check));
-            }
-            _ => {}
+        if let Some(checked) = nested_check(types, fields, quote!(self), &bound.path, 0, &check) {
+            checks.push(checked);
         }
     }
     // A date range must not end before it starts (Plaid answers INVALID_FIELD otherwise).

@@ -175,38 +175,68 @@ pub fn bounds(spec: &Value) -> std::collections::BTreeMap<(String, String), Vec<
     out
 }
 
-/// The bounds on a request body's numeric fields, one object level deep.
+/// How deep [`body_bounds`] looks for bounds: Plaid's deepest is five fields down
+/// (`cra_options.base_report.home_lending_report_options.employment_refresh_options.
+/// days_requested` of `/link/token/create`).
+const BOUND_DEPTH: usize = 8;
+
+/// The properties of an object schema: its own and those of every `allOf` part, `$ref`s
+/// followed (`PaymentAmountToRefund` is an `allOf` of `PaymentAmountNullable` and a
+/// description).
+fn all_properties<'a>(
+    spec: &'a Value,
+    schema: &'a Value,
+    depth: usize,
+) -> Vec<(&'a String, &'a Value)> {
+    let schema = follow(spec, schema);
+    let mut out = Vec::new();
+    if depth > BOUND_DEPTH {
+        return out;
+    }
+    for part in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        out.extend(all_properties(spec, part, depth + 1));
+    }
+    for (name, prop) in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        out.retain(|(n, _)| *n != name);
+        out.push((name, prop));
+    }
+    out
+}
+
+/// The bounds on a request body's numeric fields, at any depth of objects.
 fn body_bounds(spec: &Value, op: &Value) -> Vec<Bound> {
+    fn visit(spec: &Value, schema: &Value, prefix: &[String], out: &mut Vec<Bound>) {
+        if prefix.len() > BOUND_DEPTH {
+            return;
+        }
+        for (name, prop) in all_properties(spec, schema, 0) {
+            let mut path = prefix.to_vec();
+            path.push(name.clone());
+            let prop = follow(spec, prop);
+            let number = |k: &str| prop.get(k).and_then(Value::as_number).cloned();
+            let (min, max) = (number("minimum"), number("maximum"));
+            if min.is_some() || max.is_some() {
+                out.push(Bound { path, min, max });
+            } else if !all_properties(spec, prop, 0).is_empty() {
+                visit(spec, prop, &path, out);
+            }
+        }
+    }
     let Some(body) = op.pointer("/requestBody/content/application~1json/schema") else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let visit =
-        |schema: &Value, prefix: Vec<String>, out: &mut Vec<Bound>| -> Vec<(String, Value)> {
-            let mut nested = Vec::new();
-            let Some(props) = follow(spec, schema)
-                .get("properties")
-                .and_then(Value::as_object)
-            else {
-                return nested;
-            };
-            for (name, prop) in props {
-                let prop = follow(spec, prop);
-                let number = |k: &str| prop.get(k).and_then(Value::as_number).cloned();
-                let (min, max) = (number("minimum"), number("maximum"));
-                if min.is_some() || max.is_some() {
-                    let mut path = prefix.clone();
-                    path.push(name.clone());
-                    out.push(Bound { path, min, max });
-                } else if prop.get("properties").is_some() {
-                    nested.push((name.clone(), prop.clone()));
-                }
-            }
-            nested
-        };
-    for (name, object) in visit(body, Vec::new(), &mut out) {
-        visit(&object, vec![name], &mut out);
-    }
+    visit(spec, body, &[], &mut out);
     out
 }
 
@@ -643,7 +673,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn bounds_come_from_body_fields_and_their_objects() {
+    fn bounds_come_from_body_fields_and_their_objects_at_any_depth() {
         let spec = json!({
             "paths": { "/t/get": { "post": { "requestBody": { "content": { "application/json": {
                 "schema": { "$ref": "#/components/schemas/Req" } } } } } } },
@@ -653,16 +683,28 @@ mod tests {
                     "name": { "type": "string", "maxLength": 3 },
                     "options": { "$ref": "#/components/schemas/Opts" } } },
                 "Opts": { "type": "object", "properties": {
-                    "offset": { "allOf": [{ "$ref": "#/components/schemas/Offset" }] } } },
+                    "offset": { "allOf": [{ "$ref": "#/components/schemas/Offset" }] },
+                    "deep": { "type": "object", "properties": {
+                        "amount": { "$ref": "#/components/schemas/Refund" } } } } },
                 "Offset": { "type": "integer", "minimum": 0 },
+                // Review round 18: bounds two objects down, and in an `allOf` of a `$ref`
+                // and a description, were not read.
+                "Refund": { "allOf": [{ "$ref": "#/components/schemas/Amount" },
+                                      { "type": "object", "description": "d" }] },
+                "Amount": { "type": "object", "properties": {
+                    "value": { "type": "number", "minimum": 0.01 } } },
             } },
         });
         let found = &bounds(&spec)[&("POST".to_owned(), "/t/get".to_owned())];
         let paths: Vec<String> = found.iter().map(|b| b.path.join(".")).collect();
-        assert_eq!(paths, ["count", "options.offset"]);
+        assert_eq!(
+            paths,
+            ["count", "options.deep.amount.value", "options.offset"]
+        );
         assert_eq!(found[0].max.as_ref().and_then(|n| n.as_i64()), Some(500));
-        assert_eq!(found[1].min.as_ref().and_then(|n| n.as_i64()), Some(0));
-        assert!(found[1].max.is_none());
+        assert_eq!(found[1].min.as_ref().and_then(|n| n.as_f64()), Some(0.01));
+        assert_eq!(found[2].min.as_ref().and_then(|n| n.as_i64()), Some(0));
+        assert!(found[2].max.is_none());
     }
 
     #[test]

@@ -782,7 +782,9 @@ impl WebhookVerifier {
     ///
     /// The queue's lock is held until the fetches are in the cache (locks in the order queue,
     /// then cache; nothing takes them the other way): a webhook that finds its id gone from
-    /// the queue then finds its fetch, never neither.
+    /// the queue then finds its fetch in flight, or what it settled to (a failed fetch of an
+    /// id not trusted leaves nothing, and that webhook is refused as one the budget could not
+    /// serve).
     fn dispatch(&self) {
         let mut admission = self.inner.admission();
         admission.refill(Instant::now(), &self.inner.policy);

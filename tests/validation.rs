@@ -145,7 +145,16 @@ fn bounded(spec: &serde_json::Value, schema: &serde_json::Value, at: &str, out: 
             format!("{at}.{name}")
         };
         let p = resolve(spec, p);
-        if p.get("minimum").is_some() || p.get("maximum").is_some() {
+        let bounded_here = std::iter::once(p)
+            .chain(
+                p["allOf"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|q| resolve(spec, q)),
+            )
+            .any(|q| q.get("minimum").is_some() || q.get("maximum").is_some());
+        if bounded_here {
             out.push(label);
         } else if label.matches('.').count() < 8 {
             bounded(spec, p, &label, out);

@@ -223,7 +223,19 @@ fn body_bounds(spec: &Value, op: &Value) -> Vec<Bound> {
             let mut path = prefix.to_vec();
             path.push(name.clone());
             let prop = follow(spec, prop);
-            let number = |k: &str| prop.get(k).and_then(Value::as_number).cloned();
+            // On the schema, or on an `allOf` part of it (`{allOf: [{$ref: Days}, {description}]}`).
+            let parts = std::iter::once(prop).chain(
+                prop.get("allOf")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|part| follow(spec, part)),
+            );
+            let number = |k: &str| {
+                parts
+                    .clone()
+                    .find_map(|p| p.get(k).and_then(Value::as_number).cloned())
+            };
             let (min, max) = (number("minimum"), number("maximum"));
             if min.is_some() || max.is_some() {
                 out.push(Bound { path, min, max });
@@ -685,12 +697,16 @@ mod tests {
                 "Opts": { "type": "object", "properties": {
                     "offset": { "allOf": [{ "$ref": "#/components/schemas/Offset" }] },
                     "deep": { "type": "object", "properties": {
-                        "amount": { "$ref": "#/components/schemas/Refund" } } } } },
+                        "amount": { "$ref": "#/components/schemas/Refund" },
+                        "days": { "allOf": [{ "$ref": "#/components/schemas/Days" },
+                                            { "description": "How many days." }] } } } } },
                 "Offset": { "type": "integer", "minimum": 0 },
                 // Review round 18: bounds two objects down, and in an `allOf` of a `$ref`
                 // and a description, were not read.
                 "Refund": { "allOf": [{ "$ref": "#/components/schemas/Amount" },
                                       { "type": "object", "description": "d" }] },
+                // A bounded number given as an `allOf` of a `$ref` and a description.
+                "Days": { "type": "integer", "minimum": 1, "maximum": 730 },
                 "Amount": { "type": "object", "properties": {
                     "value": { "type": "number", "minimum": 0.01 } } },
             } },
@@ -699,12 +715,18 @@ mod tests {
         let paths: Vec<String> = found.iter().map(|b| b.path.join(".")).collect();
         assert_eq!(
             paths,
-            ["count", "options.deep.amount.value", "options.offset"]
+            [
+                "count",
+                "options.deep.amount.value",
+                "options.deep.days",
+                "options.offset"
+            ]
         );
         assert_eq!(found[0].max.as_ref().and_then(|n| n.as_i64()), Some(500));
         assert_eq!(found[1].min.as_ref().and_then(|n| n.as_f64()), Some(0.01));
-        assert_eq!(found[2].min.as_ref().and_then(|n| n.as_i64()), Some(0));
-        assert!(found[2].max.is_none());
+        assert_eq!(found[2].max.as_ref().and_then(|n| n.as_i64()), Some(730));
+        assert_eq!(found[3].min.as_ref().and_then(|n| n.as_i64()), Some(0));
+        assert!(found[3].max.is_none());
     }
 
     #[test]

@@ -413,7 +413,14 @@ pub(crate) fn account_filter(
     body: &Body,
     field: &str,
 ) -> Result<Option<Vec<usize>>, Failure> {
-    accounts_named(item, body.option(field), &format!("options.{field}"))
+    let named = format!("options.{field}");
+    match accounts_named(item, body.option(field), &named)? {
+        // Plaid's words (its answer quoted in frappe/erpnext#23376).
+        Some(chosen) if chosen.is_empty() => Err(Failure::invalid_field(format!(
+            "{named} must be a non-empty array of valid account ids"
+        ))),
+        chosen => Ok(chosen),
+    }
 }
 
 /// The accounts a top-level `account_ids` names (`/transactions/recurring/get`: "Retrieves all
@@ -443,12 +450,6 @@ fn accounts_named(
             return Err(Failure::invalid_field(format!("{field} must be {shape}")));
         }
     };
-    if ids.is_empty() && field.starts_with("options.") && !one {
-        // Plaid's words (its answer quoted in frappe/erpnext#23376).
-        return Err(Failure::invalid_field(format!(
-            "{field} must be a non-empty array of valid account ids"
-        )));
-    }
     ids.iter()
         .map(|id| {
             item.accounts

@@ -621,7 +621,7 @@ pub(crate) fn request_values(body: &[u8]) -> Vec<String> {
 }
 
 /// Scrubs every string of a JSON value, object keys included, at any depth.
-fn scrub_value(value: serde_json::Value, secrets: &[&str]) -> serde_json::Value {
+pub(crate) fn scrub_value(value: serde_json::Value, secrets: &[&str]) -> serde_json::Value {
     use serde_json::Value;
     match value {
         Value::String(s) => Value::String(scrub(&s, secrets)),

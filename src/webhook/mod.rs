@@ -96,30 +96,27 @@ impl std::fmt::Debug for RawWebhook {
 }
 
 /// `value` as `Debug` may show it: a field named for a token or a secret has its value
-/// replaced, and text shaped like a Plaid token is redacted wherever it is.
+/// replaced, then text shaped like a Plaid token is scrubbed wherever it is, as in errors.
 fn redacted(value: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::String(text) => Value::String(crate::secret::scrub(text, &[])),
-        Value::Array(items) => Value::Array(items.iter().map(redacted).collect()),
-        Value::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(name, v)| {
+    fn hide_named(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Array(items) => items.iter_mut().for_each(hide_named),
+            serde_json::Value::Object(fields) => {
+                for (name, v) in fields.iter_mut() {
                     let lower = name.to_ascii_lowercase();
-                    let hidden =
-                        !v.is_null() && (lower.contains("token") || lower.contains("secret"));
-                    let shown = if hidden {
-                        Value::String("[redacted]".into())
+                    if !v.is_null() && (lower.contains("token") || lower.contains("secret")) {
+                        *v = serde_json::Value::String("[redacted]".into());
                     } else {
-                        redacted(v)
-                    };
-                    (crate::secret::scrub(name, &[]), shown)
-                })
-                .collect(),
-        ),
-        other => other.clone(),
+                        hide_named(v);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
+    let mut shown = value.clone();
+    hide_named(&mut shown);
+    crate::error::scrub_value(shown, &[])
 }
 
 impl Serialize for RawWebhook {

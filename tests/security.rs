@@ -299,7 +299,7 @@ fn sync_body() -> Vec<u8> {
 }
 
 async fn key_requests(server: &MockServer) -> usize {
-    key_requests_for(server, "").await
+    common::key_requests_for(server, "").await
 }
 
 /// Verifies `count` webhooks at once, each signed with a key of its own that Plaid never
@@ -1241,18 +1241,6 @@ async fn no_waiting_places_still_lets_a_genuine_new_key_through() {
     }
 }
 
-/// The requests for one key id's key (any key's, for `""`).
-async fn key_requests_for(server: &MockServer, kid: &str) -> usize {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/webhook_verification_key/get")
-        .filter(|r| String::from_utf8_lossy(&r.body).contains(kid))
-        .count()
-}
-
 /// A webhook for `body` whose token names `kid` but is signed by a key Plaid never issued.
 fn forged_for(kid: &str, body: &[u8]) -> String {
     let claims = json!({
@@ -1309,13 +1297,11 @@ async fn a_stale_unknown_answer_for_a_trusted_id_does_not_reopen_the_flood() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/webhook_verification_key/get"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
-            "error_type": "INVALID_INPUT",
-            "error_code": "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
-            "error_message": "invalid key_id provided",
-            "display_message": null,
-            "request_id": "r",
-        })))
+        .respond_with(common::plaid_error(
+            400,
+            "INVALID_INPUT",
+            "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
+        ))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
@@ -1374,7 +1360,7 @@ async fn making_room_in_the_key_cache_keeps_the_keys_when_forgetting_unknown_ids
     }
     verifier.verify(&plaid.headers(&body), &body).await.unwrap();
     assert_eq!(
-        key_requests_for(&server, plaid.kid()).await,
+        common::key_requests_for(&server, plaid.kid()).await,
         1,
         "Plaid's key was fetched again"
     );

@@ -280,6 +280,7 @@ fn generated_source() -> String {
 /// The `required` names of a schema (its `allOf` parts' too), each with whether the schema
 /// marks the property deprecated.
 fn spec_required(spec: &Value, schema: &Value, out: &mut Vec<String>) {
+    // A `$ref` followed, not an `allOf` of one: `required` may stand beside the `allOf`.
     let schema = match schema.get("$ref").and_then(Value::as_str) {
         Some(r) => spec.pointer(&r[1..]).unwrap(),
         None => schema,
@@ -337,10 +338,7 @@ fn the_operation_docs_call_required_only_what_the_spec_requires() {
             spec_required(&spec, schema, &mut allowed);
         }
         for p in op["parameters"].as_array().into_iter().flatten() {
-            let p = match p.get("$ref").and_then(Value::as_str) {
-                Some(r) => spec.pointer(&r[1..]).unwrap(),
-                None => p,
-            };
+            let p = common::resolve(&spec, p);
             if p["required"] == true {
                 allowed.push(p["name"].as_str().unwrap().to_owned());
             }

@@ -105,7 +105,7 @@ fn properties<'a>(
     spec: &'a serde_json::Value,
     schema: &'a serde_json::Value,
 ) -> Vec<(&'a String, &'a serde_json::Value)> {
-    let schema = resolve(spec, schema);
+    let schema = common::resolve(spec, schema);
     let mut out: Vec<(&String, &serde_json::Value)> = Vec::new();
     for part in schema["allOf"].as_array().into_iter().flatten() {
         out.extend(properties(spec, part));
@@ -117,26 +117,6 @@ fn properties<'a>(
     out
 }
 
-fn resolve<'a>(
-    spec: &'a serde_json::Value,
-    mut schema: &'a serde_json::Value,
-) -> &'a serde_json::Value {
-    loop {
-        let next = schema
-            .get("$ref")
-            .or_else(|| match schema["allOf"].as_array().map(Vec::as_slice) {
-                Some([one]) => one.get("$ref"),
-                _ => None,
-            })
-            .and_then(serde_json::Value::as_str)
-            .and_then(|r| spec.pointer(&r[1..]));
-        match next {
-            Some(next) => schema = next,
-            None => return schema,
-        }
-    }
-}
-
 fn bounded(spec: &serde_json::Value, schema: &serde_json::Value, at: &str, out: &mut Vec<String>) {
     for (name, p) in properties(spec, schema) {
         let label = if at.is_empty() {
@@ -144,14 +124,14 @@ fn bounded(spec: &serde_json::Value, schema: &serde_json::Value, at: &str, out: 
         } else {
             format!("{at}.{name}")
         };
-        let p = resolve(spec, p);
+        let p = common::resolve(spec, p);
         let bounded_here = std::iter::once(p)
             .chain(
                 p["allOf"]
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .map(|q| resolve(spec, q)),
+                    .map(|q| common::resolve(spec, q)),
             )
             .any(|q| q.get("minimum").is_some() || q.get("maximum").is_some());
         if bounded_here {

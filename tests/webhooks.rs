@@ -33,13 +33,7 @@ async fn setup() -> (MockServer, WebhookSigner, WebhookVerifier) {
 }
 
 async fn key_requests(server: &MockServer) -> usize {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/webhook_verification_key/get")
-        .count()
+    common::key_requests_for(server, "").await
 }
 
 fn b64(bytes: &[u8]) -> String {

@@ -148,3 +148,34 @@ pub async fn flaky(
         .mount(server)
         .await;
 }
+
+/// The requests `server` got for a webhook verification key: for `kid`'s, or any key's for `""`.
+pub async fn key_requests_for(server: &MockServer, kid: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/webhook_verification_key/get")
+        .filter(|r| String::from_utf8_lossy(&r.body).contains(kid))
+        .count()
+}
+
+/// The schema a `$ref` (or an `allOf` of one) names, followed to the end; anything else as
+/// it is.
+pub fn resolve<'a>(spec: &'a Value, mut schema: &'a Value) -> &'a Value {
+    loop {
+        let next = schema
+            .get("$ref")
+            .or_else(|| match schema["allOf"].as_array().map(Vec::as_slice) {
+                Some([one]) => one.get("$ref"),
+                _ => None,
+            })
+            .and_then(Value::as_str)
+            .and_then(|r| spec.pointer(&r[1..]));
+        match next {
+            Some(next) => schema = next,
+            None => return schema,
+        }
+    }
+}

@@ -985,19 +985,7 @@ fn omitted_by_examples(spec: &Value) -> BTreeSet<(String, String)> {
 
 /// The component schemas a request body reaches.
 fn request_schemas(spec: &Value) -> BTreeSet<String> {
-    let mut roots = BTreeSet::new();
-    for item in spec["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|m| m.values())
-    {
-        for op in item.as_object().into_iter().flat_map(|m| m.values()) {
-            if let Some(body) = op.get("requestBody") {
-                collect_refs(body, &mut roots);
-            }
-        }
-    }
-    reachable(spec, roots)
+    reachable(spec, operation_refs(spec, "requestBody"))
 }
 
 fn make_omitted_by_examples_optional(
@@ -1010,13 +998,7 @@ fn make_omitted_by_examples_optional(
         return;
     }
     let in_requests = request_schemas(spec);
-    let in_webhooks = reachable(
-        spec,
-        webhook_bodies
-            .iter()
-            .map(|name| format!("#/components/schemas/{name}"))
-            .collect(),
-    );
+    let in_webhooks = reachable(spec, schema_refs(webhook_bodies));
     let Some(schemas) = spec
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -1181,24 +1163,34 @@ pub(crate) fn reachable(spec: &Value, roots: BTreeSet<String>) -> BTreeSet<Strin
 
 /// The component schemas a response can contain: every schema reachable from a response.
 fn response_schemas(spec: &Value, webhook_bodies: &[String]) -> BTreeSet<String> {
-    let mut roots = BTreeSet::new();
+    let mut roots = operation_refs(spec, "responses");
+    roots.extend(schema_refs(webhook_bodies));
+    reachable(spec, roots)
+}
+
+/// The `$ref`s under the `part` (`requestBody`, `responses`) of every operation.
+fn operation_refs(spec: &Value, part: &str) -> BTreeSet<String> {
+    let mut refs = BTreeSet::new();
     for item in spec["paths"]
         .as_object()
         .into_iter()
         .flat_map(|m| m.values())
     {
         for op in item.as_object().into_iter().flat_map(|m| m.values()) {
-            if let Some(responses) = op.get("responses") {
-                collect_refs(responses, &mut roots);
+            if let Some(value) = op.get(part) {
+                collect_refs(value, &mut refs);
             }
         }
     }
-    roots.extend(
-        webhook_bodies
-            .iter()
-            .map(|name| format!("#/components/schemas/{name}")),
-    );
-    reachable(spec, roots)
+    refs
+}
+
+/// The `$ref`s of these component schemas.
+fn schema_refs(names: &[String]) -> BTreeSet<String> {
+    names
+        .iter()
+        .map(|name| format!("#/components/schemas/{name}"))
+        .collect()
 }
 
 /// Every `$ref` target in the document.

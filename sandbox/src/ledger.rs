@@ -236,7 +236,12 @@ pub(crate) struct Refreshed {
 
 impl Refreshed {
     pub(crate) fn any(&self) -> bool {
-        self.added + self.modified + self.removed.len() > 0
+        self.count() > 0
+    }
+
+    /// How many changes: transactions added, modified and removed.
+    pub(crate) fn count(&self) -> usize {
+        self.added + self.modified + self.removed.len()
     }
 }
 
@@ -456,26 +461,32 @@ impl Ledger {
         self.date(self.day)
     }
 
-    /// Brings the ledger up to `today`, a day at a time. The number of changes.
+    /// Brings the ledger up to `today`, a day at a time. What changed.
     ///
     /// A ledger more than [`REACH_DAYS`] behind (an Item Plaid could not reach for that long,
     /// in error until repaired) jumps to `REACH_DAYS` before `today` first: the bank gives
     /// Plaid that much history when it reaches it again, and the days before are never
     /// pulled. So any gap costs at most `REACH_DAYS` generated days, however long.
-    pub(crate) fn catch_up(&mut self, today: NaiveDate) -> usize {
+    pub(crate) fn catch_up(&mut self, today: NaiveDate) -> Refreshed {
         let behind = today.signed_duration_since(self.today()).num_days();
         let Ok(mut behind) = u64::try_from(behind) else {
-            return 0; // already there, or past it
+            return Refreshed::default(); // already there, or past it
         };
         if behind > REACH_DAYS {
             self.day = self.day.saturating_add(behind - REACH_DAYS);
             behind = REACH_DAYS;
         }
-        let mut changes = 0;
-        for _ in 0..behind {
-            changes += self.advance_day();
+        self.advance_days(behind)
+    }
+
+    /// `days` more days, one after the other ([`advance_day`](Self::advance_day)): what they
+    /// changed, for the webhooks Plaid sends about them.
+    pub(crate) fn advance_days(&mut self, days: u64) -> Refreshed {
+        let before = self.log.len();
+        for _ in 0..days {
+            self.advance_day();
         }
-        changes
+        summarize(&self.log[before..])
     }
 
     /// One more day. Generated ledgers get the day's activity; every kind posts what is due.
@@ -963,7 +974,7 @@ mod tests {
         let mut ledger = Ledger::generated(3, 0, day0(), 30, SLOTS);
         let before = ledger.log.len();
         let target = day0().checked_add_days(Days::new(36_500)).unwrap();
-        let changes = ledger.catch_up(target);
+        let changes = ledger.catch_up(target).count();
         assert_eq!(ledger.today(), target, "caught up in one call");
         assert_eq!(changes, ledger.log.len() - before);
         let from = target.checked_sub_days(Days::new(REACH_DAYS)).unwrap();
@@ -976,9 +987,8 @@ mod tests {
         );
         // A day brings a handful of changes: the whole catch-up is a window's worth.
         assert!(changes < REACH_DAYS as usize * 20, "{changes}");
-        assert_eq!(
-            ledger.catch_up(target),
-            0,
+        assert!(
+            !ledger.catch_up(target).any(),
             "twice at one time changes nothing"
         );
     }

@@ -970,18 +970,17 @@ impl Sandbox {
     }
 
     /// Moves one Item's data `days` days forward: new purchases, pending transactions posting,
-    /// corrections. Sends `SYNC_UPDATES_AVAILABLE` if anything changed (once the Item has been
-    /// synced). Returns the number of changes. ([`advance_clock`](Self::advance_clock) moves
+    /// corrections. If anything changed, sends what Plaid sends: `SYNC_UPDATES_AVAILABLE` (once
+    /// the Item has been synced), `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED`. Returns the
+    /// number of changes. ([`advance_clock`](Self::advance_clock) moves
     /// every Item, and time itself.)
     pub fn advance_days(&self, item_id: impl AsRef<str>, days: u32) -> Result<usize, SandboxError> {
         let mut changes = 0;
         let outgoing = self.with_item(item_id, |item, now, out| {
-            for _ in 0..days {
-                changes += item.ledger.advance_day();
-            }
-            if changes > 0 {
-                item.last_update.insert("transactions", now);
-                webhooks::sync_updates(item, out, now);
+            let changed = item.ledger.advance_days(days.into());
+            changes = changed.count();
+            if item.has_product("transactions") {
+                handlers::transactions::refreshed_webhooks(item, &changed, out, now);
             }
             Ok(())
         })?;

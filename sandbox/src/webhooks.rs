@@ -359,14 +359,25 @@ pub(crate) fn deliver(state: &Mutex<State>, outbox: &Outbox, hook: Outgoing, gen
 }
 
 fn refused(url: &str) {
-    let host = reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned));
-    eprintln!(
-        "plaid-sandbox: not delivering a webhook to {}: only loopback hosts, and hosts allowed \
-         by name, receive webhooks",
-        host.as_deref().unwrap_or("an unparsable URL")
-    );
+    eprintln!("plaid-sandbox: not delivering a webhook {}", refusal(url));
+}
+
+/// Why a webhook to `url` is refused, naming what is wrong with it (never the whole URL,
+/// which may carry a secret in its path or query).
+fn refusal(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Err(_) => "to an unparsable URL".to_owned(),
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+            format!(
+                "to a {}: URL: only http and https URLs receive webhooks",
+                u.scheme()
+            )
+        }
+        Ok(u) => format!(
+            "to {}: only loopback hosts, and hosts allowed by name, receive webhooks",
+            u.host_str().unwrap_or("a URL without a host")
+        ),
+    }
 }
 
 /// Whether a webhook may go to `url`: an http(s) URL to a loopback host, or to a host named in
@@ -391,6 +402,18 @@ pub(crate) fn webhook_allowed(url: &str, allowed: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refusal names what is wrong: a URL on another scheme was once said to be refused for
+    /// its host (a loopback one).
+    #[test]
+    fn a_refusal_names_the_scheme_or_the_host() {
+        assert_eq!(
+            refusal("ftp://127.0.0.1/x?secret=1"),
+            "to a ftp: URL: only http and https URLs receive webhooks"
+        );
+        assert!(refusal("http://example.com/h?k=s").starts_with("to example.com: only loopback"));
+        assert_eq!(refusal("nonsense"), "to an unparsable URL");
+    }
 
     #[test]
     fn webhooks_go_to_loopback_or_named_hosts_only() {

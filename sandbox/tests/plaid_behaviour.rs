@@ -1276,6 +1276,141 @@ async fn the_clock_posts_pending_transactions_and_ends_logins_after_30_days() {
             && w.body["error"]["error_code"] == "ITEM_LOGIN_REQUIRED"));
 }
 
+/// Review round 19: days passing changed an Item's transactions (new ones, pending ones
+/// posted) without a word to an app on `/transactions/get`: only `SYNC_UPDATES_AVAILABLE`
+/// went, and only to an Item synced once. Plaid's `DEFAULT_UPDATE` ("fired when new
+/// transaction data is available") and `TRANSACTIONS_REMOVED` go to every app. Likewise a fired
+/// `DEFAULT_UPDATE` removed transactions without `TRANSACTIONS_REMOVED`.
+#[tokio::test]
+async fn days_passing_tell_an_app_on_transactions_get_what_changed() {
+    let api = Api::with(
+        Sandbox::builder()
+            .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
+            .start()
+            .await,
+    );
+    let hooks = receiver().await;
+    let (access, _) = api
+        .item(
+            "ins_109508",
+            json!(["transactions"]),
+            json!({ "webhook": format!("{}/h", hooks.uri()) }),
+        )
+        .await;
+    let window = json!({ "access_token": access, "start_date": "2024-01-01", "end_date": "2026-12-31", "options": { "count": 500 } });
+    let before = api.ok("/transactions/get", window.clone()).await;
+    let pending: Vec<&str> = before["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["pending"] == true)
+        .map(|t| t["transaction_id"].as_str().unwrap())
+        .collect();
+    assert!(!pending.is_empty());
+    let from = api.sandbox.wait_for_webhooks(2).await.len();
+    api.sandbox.advance_clock(Duration::from_secs(3 * 86_400));
+    let default = api
+        .sandbox
+        .wait_for_webhook(from, "DEFAULT_UPDATE")
+        .await
+        .expect("DEFAULT_UPDATE after new days");
+    assert!(
+        default.body["new_transactions"].as_u64().unwrap() > 0,
+        "{}",
+        default.body
+    );
+    let removed = api
+        .sandbox
+        .wait_for_webhook(from, "TRANSACTIONS_REMOVED")
+        .await
+        .expect("TRANSACTIONS_REMOVED once pending ones posted");
+    let ids: Vec<&str> = removed.body["removed_transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        pending.iter().all(|p| ids.contains(p)),
+        "{ids:?} {pending:?}"
+    );
+    let after = api.ok("/transactions/get", window).await;
+    assert!(after["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| !ids.contains(&t["transaction_id"].as_str().unwrap())));
+    assert!(
+        !codes(&api.sandbox).contains(&"SYNC_UPDATES_AVAILABLE".to_owned()),
+        "never synced: no SYNC_UPDATES_AVAILABLE"
+    );
+
+    // A fired DEFAULT_UPDATE on a dynamic Item posts its pending ones: TRANSACTIONS_REMOVED too.
+    let (dynamic, _) = api
+        .item("ins_109508", json!(["transactions"]), json!({ "override_username": "user_transactions_dynamic", "override_password": "x", "webhook": format!("{}/h", hooks.uri()) }))
+        .await;
+    api.sync_all(&dynamic, json!({})).await;
+    let from = api.sandbox.webhooks().len();
+    api.ok(
+        "/sandbox/item/fire_webhook",
+        json!({ "access_token": dynamic, "webhook_code": "DEFAULT_UPDATE", "webhook_type": "TRANSACTIONS" }),
+    )
+    .await;
+    let removed = api
+        .sandbox
+        .wait_for_webhook(from, "TRANSACTIONS_REMOVED")
+        .await
+        .expect("TRANSACTIONS_REMOVED with a fired DEFAULT_UPDATE");
+    assert!(!removed.body["removed_transactions"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+/// Review round 19: Assets webhooks carried `item_id`, which their schemas lack; a webhook
+/// URL on another scheme than http(s) was taken by `fire_webhook`, which answered 200 and sent
+/// nothing (Plaid: `SANDBOX_WEBHOOK_INVALID` when the webhook "is either not set up, or
+/// invalid").
+#[tokio::test]
+async fn assets_webhooks_name_no_item_and_an_invalid_webhook_is_refused() {
+    let api = Api::start().await;
+    let hooks = receiver().await;
+    let (assets, _) = api
+        .item(
+            "ins_109508",
+            json!(["assets"]),
+            json!({ "webhook": format!("{}/h", hooks.uri()) }),
+        )
+        .await;
+    let from = api.sandbox.webhooks().len();
+    api.ok(
+        "/sandbox/item/fire_webhook",
+        json!({ "access_token": assets, "webhook_code": "PRODUCT_READY", "webhook_type": "ASSETS" }),
+    )
+    .await;
+    let ready = api
+        .sandbox
+        .wait_for_webhook(from, "PRODUCT_READY")
+        .await
+        .unwrap();
+    assert!(ready.body.get("item_id").is_none(), "{}", ready.body);
+    assert!(ready.body["asset_report_id"].is_string(), "{}", ready.body);
+
+    api.ok(
+        "/item/webhook/update",
+        json!({ "access_token": assets, "webhook": "ftp://127.0.0.1/h" }),
+    )
+    .await;
+    assert_eq!(
+        api.refused(
+            "/sandbox/item/fire_webhook",
+            json!({ "access_token": assets, "webhook_code": "PRODUCT_READY", "webhook_type": "ASSETS" }),
+        )
+        .await,
+        "SANDBOX_WEBHOOK_INVALID"
+    );
+}
+
 /// A sandbox whose clock stands at 2026-03-10, and a Transactions Item with webhooks to a
 /// receiver, synced once (Plaid sends `SYNC_UPDATES_AVAILABLE` only to an Item synced once).
 async fn synced_on_a_still_clock() -> (Api, MockServer, String, String) {
@@ -1413,8 +1548,10 @@ async fn webhook_chaos_duplicates_delays_and_spreads_over_targets() {
         )
         .await;
     }
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let sent = api.sandbox.webhooks();
+    // Every copy is recorded when it is queued: wait until each has its answer (a fixed sleep
+    // here could end with delayed copies still in flight).
+    let queued = api.sandbox.webhooks().len();
+    let sent = api.sandbox.wait_for_webhooks(queued).await;
     let originals = sent.iter().filter(|w| w.copy == 0).count();
     let copies = sent.len() - originals;
     assert_eq!(originals, 20);

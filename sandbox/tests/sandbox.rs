@@ -601,9 +601,11 @@ async fn webhooks_are_signed_like_plaids_and_typed() {
         ))
         .await
         .unwrap();
+    // A day of new data, pending ones posted: SYNC_UPDATES_AVAILABLE, DEFAULT_UPDATE and
+    // TRANSACTIONS_REMOVED.
     sandbox.advance_days(&item.item_id, 1).unwrap();
-    let sent = sandbox.wait_for_webhooks(8).await;
-    assert_eq!(sent.len(), 8);
+    let sent = sandbox.wait_for_webhooks(10).await;
+    assert_eq!(sent.len(), 10);
     assert!(sent
         .iter()
         .all(|w| w.status == Some(200) && w.url == hook_url));
@@ -619,6 +621,10 @@ async fn webhooks_are_signed_like_plaids_and_typed() {
             WebhookEvent::DefaultUpdate(h) => {
                 assert!(h.new_transactions > 0.0);
                 "default"
+            }
+            WebhookEvent::TransactionsRemoved(h) => {
+                assert!(!h.removed_transactions.is_empty());
+                "removed"
             }
             WebhookEvent::PendingExpiration(_) => "expiration",
             // What Plaid sends once it has pulled the new Item's transactions.
@@ -643,10 +649,12 @@ async fn webhooks_are_signed_like_plaids_and_typed() {
         kinds,
         [
             "default",
+            "default",
             "error",
             "expiration",
             "historical",
             "initial",
+            "removed",
             "sync",
             "sync",
             "sync"

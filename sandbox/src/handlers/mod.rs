@@ -177,8 +177,8 @@ pub(crate) fn open_item(ctx: &mut Ctx<'_>, token: &str) -> Result<String, Failur
 }
 
 /// Brings one Item up to the clock, with the webhooks Plaid would send on its own: its ledger
-/// caught up to today (`SYNC_UPDATES_AVAILABLE` if that changed anything, once the Item has
-/// been synced), and `ITEM_LOGIN_REQUIRED` (with the `ITEM` `ERROR` webhook) once 30 days
+/// caught up to today (if that changed anything, `SYNC_UPDATES_AVAILABLE` once the Item has
+/// been synced, and `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED` to every app), and `ITEM_LOGIN_REQUIRED` (with the `ITEM` `ERROR` webhook) once 30 days
 /// have passed since its login. Plaid reaches the bank only while the login holds: an Item in
 /// error gets no new days until it is repaired (then it catches up), and one whose login
 /// expires meanwhile gets the days up to then. Doing it twice at one time changes nothing the
@@ -188,11 +188,13 @@ fn catch_up(item: &mut Item, now: DateTime<Utc>, outgoing: &mut Vec<Outgoing>) {
         return;
     }
     let reached = now.min(item.login_expires_at);
-    let changed = item.ledger.catch_up(reached.date_naive());
-    if changed > 0 && item.has_product("transactions") {
-        // The last update Plaid made: not after the login ran out.
-        item.last_update.insert("transactions", reached);
-        crate::webhooks::sync_updates(item, outgoing, now);
+    let changes = item.ledger.catch_up(reached.date_naive());
+    if item.has_product("transactions") {
+        transactions::refreshed_webhooks(item, &changes, outgoing, now);
+        if changes.any() {
+            // The last update Plaid made: not after the login ran out.
+            item.last_update.insert("transactions", reached);
+        }
     }
     if item.error.is_none() && now >= item.login_expires_at {
         let error = Failure::code("ITEM_LOGIN_REQUIRED");

@@ -106,22 +106,17 @@ pub(crate) fn fire(
         .first()
         .map(|a| a.id.clone())
         .unwrap_or_default();
-    let body = match (kind, code) {
+    let mut body = match (kind, code) {
         ("TRANSACTIONS", "DEFAULT_UPDATE") => {
-            // The data really changes, as the webhook says; SYNC_UPDATES_AVAILABLE goes too.
+            // The data really changes, as the webhook says; SYNC_UPDATES_AVAILABLE goes too, and
+            // TRANSACTIONS_REMOVED for what the refresh removed (pending ones posting).
             let changes = item.ledger.refresh();
             if changes.any() {
                 item.last_update.insert("transactions", now);
                 webhooks::sync_updates(item, outgoing, now);
             }
-            item.webhook_body(
-                kind,
-                code,
-                &[
-                    ("new_transactions", value!(changes.added)),
-                    ("error", Value::Null),
-                ],
-            )
+            super::transactions::removed_webhook(item, &changes, outgoing, now);
+            super::transactions::default_update_body(item, changes.added)
         }
         ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE") => webhooks::sync_updates_body(item, true),
         ("TRANSACTIONS", "RECURRING_TRANSACTIONS_UPDATE") => {
@@ -259,6 +254,10 @@ pub(crate) fn fire(
             )))
         }
     };
+    // Assets webhooks name the report, not an Item (their schemas have no `item_id`).
+    if let (Value::Object(map), "ASSETS") = (&mut body, kind) {
+        map.remove("item_id");
+    }
     Ok(body)
 }
 
@@ -268,7 +267,11 @@ pub(super) fn fire_webhook(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let now = ctx.state.now();
     let item = item_for(ctx, body, "/sandbox/item/fire_webhook")?;
-    if item.webhook.is_none() {
+    // Plaid: the webhook "is either not set up, or invalid". Only http(s) URLs receive one.
+    let http = |url: &String| {
+        reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    };
+    if !item.webhook.as_ref().is_some_and(http) {
         return Err(Failure::code("SANDBOX_WEBHOOK_INVALID"));
     }
     let mut hooks = Vec::new();

@@ -397,8 +397,9 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     ))
 }
 
-/// The webhooks a refresh that found changes sends: `SYNC_UPDATES_AVAILABLE`, and the older
-/// `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED`, as Plaid documents.
+/// The webhooks a refresh (or a day's update) that found changes sends:
+/// `SYNC_UPDATES_AVAILABLE`, and the older `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED`, as
+/// Plaid documents.
 pub(crate) fn refreshed_webhooks(
     item: &mut Item,
     changes: &Refreshed,
@@ -411,16 +412,28 @@ pub(crate) fn refreshed_webhooks(
     item.last_update.insert("transactions", now);
     webhooks::sync_updates(item, outgoing, now);
     if changes.added > 0 {
-        let body = item.webhook_body(
-            "TRANSACTIONS",
-            "DEFAULT_UPDATE",
-            &[
-                ("new_transactions", value!(changes.added)),
-                ("error", Value::Null),
-            ],
-        );
+        let body = default_update_body(item, changes.added);
         webhooks::queue(item, outgoing, body, now);
     }
+    removed_webhook(item, changes, outgoing, now);
+}
+
+/// `TRANSACTIONS` `DEFAULT_UPDATE`: `added` new transactions.
+pub(crate) fn default_update_body(item: &Item, added: usize) -> Value {
+    item.webhook_body(
+        "TRANSACTIONS",
+        "DEFAULT_UPDATE",
+        &[("new_transactions", value!(added)), ("error", Value::Null)],
+    )
+}
+
+/// `TRANSACTIONS_REMOVED`, if the changes removed any transaction.
+pub(crate) fn removed_webhook(
+    item: &mut Item,
+    changes: &Refreshed,
+    outgoing: &mut Vec<Outgoing>,
+    now: DateTime<Utc>,
+) {
     if !changes.removed.is_empty() {
         let body = item.webhook_body(
             "TRANSACTIONS",

@@ -59,7 +59,8 @@ impl<'a, O: Operation> UntilReady<'a, O> {
     /// The longest the whole wait may take, from the first call (default 5 minutes): calls,
     /// their retries and the waits between them included. Each call gets only the time left
     /// (as its timeout, and for its retries); when that runs out, or the next wait would pass
-    /// the deadline, [`Error::NotReady`] is returned.
+    /// the deadline, [`Error::NotReady`] is returned if Plaid said "not ready" at least once,
+    /// and [`Error::Timeout`] (with the time the call had) if no call was answered at all.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
@@ -101,10 +102,22 @@ where
         Box::pin(async move {
             let started = Instant::now();
             let mut polls = 0u32;
-            let not_ready_after = |polls| Error::NotReady {
-                operation: O::INFO.name,
-                waited: started.elapsed(),
-                polls,
+            // Whether Plaid has said "not ready" yet: a deadline that cuts the first call short
+            // (a server that hangs, an outage retried) is a timeout, not Plaid's answer.
+            let mut said_not_ready = false;
+            let cut_short = |polls, said_not_ready, timeout| {
+                if said_not_ready {
+                    Error::NotReady {
+                        operation: O::INFO.name,
+                        waited: started.elapsed(),
+                        polls,
+                    }
+                } else {
+                    Error::Timeout {
+                        operation: O::INFO.name,
+                        timeout,
+                    }
+                }
             };
             loop {
                 polls += 1;
@@ -114,7 +127,7 @@ where
                 let client = self.client.with_timeout(timeout);
                 let answer = match tokio::time::timeout(left, client.send(self.request)).await {
                     Ok(answer) => answer,
-                    Err(_) => return Err(not_ready_after(polls)),
+                    Err(_) => return Err(cut_short(polls, said_not_ready, left)),
                 };
                 match answer {
                     Ok(response) => {
@@ -123,12 +136,13 @@ where
                         }
                     }
                     Err(e) if not_ready(&e) => {}
-                    // The deadline cut the call short: the wait is over, not the call broken.
+                    // The deadline cut the call short: the wait is over.
                     Err(Error::Timeout { .. }) if timeout >= left => {
-                        return Err(not_ready_after(polls))
+                        return Err(cut_short(polls, said_not_ready, left))
                     }
                     Err(e) => return Err(e),
                 }
+                said_not_ready = true;
                 let wait = retry::backoff(self.initial, self.max, polls, retry::jitter());
                 let waited = started.elapsed();
                 if waited.saturating_add(wait) > self.deadline {

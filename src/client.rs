@@ -730,7 +730,9 @@ impl PlaidClient {
             .filter(|_| self.effective_retry_policy().budget().is_some())
     }
 
-    /// A handle to the same client whose calls are attempted once.
+    /// A handle to the same client whose calls are attempted once. Drivers made of several
+    /// calls keep their own settings: a `/transactions/sync` loop still asks again for a failed
+    /// page unless its [`max_retries`](crate::sync::TransactionsSync::max_retries) is `0`.
     pub fn without_retries(&self) -> Self {
         self.with_retry_policy(RetryPolicy::none())
     }

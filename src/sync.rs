@@ -5,9 +5,17 @@
 //! call until `has_more` is false, apply every page, and store the last `next_cursor` with the
 //! changes it covers. If a page fails mid-loop with
 //! `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION`, the pages already taken are no longer valid:
-//! the loop must start again from its *first* cursor. A page that fails transiently (a rate
-//! limit, a `5xx`) is asked for again with its own cursor, keeping the pages taken. Every other
-//! Plaid SDK leaves that to you.
+//! the loop must start again from its *first* cursor. Every other Plaid SDK leaves that to you.
+//!
+//! One departure from Plaid's advice, on purpose: Plaid says any failed page restarts the
+//! whole loop. Here a page that fails transiently (a rate limit, a `5xx`, a timeout) is asked
+//! for again with its own cursor, after a jittered backoff paid from the client's retry
+//! budget, keeping the pages taken; only `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION` starts
+//! over. Restarting on every `429` meant a loop longer than Plaid's per-minute limit could
+//! never finish; and if the data changed meanwhile, Plaid answers the page with that mutation
+//! error, which restarts. These asks are the driver's, apart from the client's own retries of
+//! each call: [`TransactionsSync::max_retries`] sets them (`0` for none), and a client made
+//! [`without_retries`](crate::PlaidClient::without_retries) still makes them.
 //!
 //! ```no_run
 //! use plaid_sdk::sync::{SyncOutcome, TransactionsSync};
@@ -713,9 +721,13 @@ impl Loop {
             .sync
             .restart_backoff
             .unwrap_or_else(|| policy.first_backoff().saturating_mul(2));
-        let backoff = first
-            .saturating_mul(1 << (self.failures - 1).min(5))
-            .min(Duration::from_secs(30));
+        // Jittered as the client's retries are, so loops failing together do not ask together.
+        let backoff = crate::retry::backoff(
+            first,
+            Duration::from_secs(30),
+            self.failures,
+            crate::retry::jitter(),
+        );
         let wait = backoff.max(e.retry_after().unwrap_or_default());
         tracing::info!(
             failures = self.failures,

@@ -483,6 +483,16 @@ async fn sync_jobs(db: &Path, item_id: &str) -> i64 {
     .unwrap()
 }
 
+/// Whether at least `received` webhooks (duplicates counted) reached the inbox, all handled, and no job is
+/// queued or running: what a test waits for before it looks at what they did.
+fn worked_off(db: &Path, received: i64) -> bool {
+    let db = rusqlite::Connection::open(db).unwrap();
+    let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    count("SELECT COALESCE(SUM(deliveries), 0) FROM webhook_inbox") >= received
+        && count("SELECT COUNT(*) FROM webhook_inbox WHERE state <> 'done'") == 0
+        && count("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')") == 0
+}
+
 /// LOW: a replayed or late `ERROR` webhook undid a `LOGIN_REPAIRED`; one
 /// `SYNC_UPDATES_AVAILABLE` delivered 10 times made 10 sync jobs.
 #[tokio::test]
@@ -535,14 +545,18 @@ async fn replays_and_duplicates_have_one_effect_and_never_undo_a_newer_state() {
     for _ in 0..10 {
         assert_eq!(backend.post_webhook(sync.as_bytes(), &sync_jwt).await, 200);
     }
-    // Let every webhook be worked off.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Every webhook worked off, and every job it queued (a sleep here once let the test pass
+    // before any of them ran).
+    eventually("the webhooks and their jobs worked off", 20, async || {
+        worked_off(&db, 14)
+    })
+    .await;
     let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
     assert_eq!(items["items"][0]["error"], Value::Null, "{items}");
     let made = sync_jobs(&db, &item_id).await - jobs_before;
     // LOGIN_REPAIRED queues a sync too, which the duplicates may coalesce with.
     assert!(
-        made <= 2,
+        (1..=2).contains(&made),
         "{made} sync jobs for one repair and one sync webhook delivered 10 times"
     );
 }
@@ -1415,7 +1429,12 @@ async fn an_error_plaid_reports_while_a_sync_runs_stays_on_the_item() {
 #[tokio::test]
 async fn a_retried_error_signed_after_the_repair_does_not_break_the_item() {
     let sandbox = sandbox().await;
-    let backend = on_sqlite(&sandbox, "error-retried").spawn().unwrap();
+    let db = temp_dir("error-retried").join("db.sqlite3");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", &db)
+        .spawn()
+        .unwrap();
     let item_id = linked_and_synced(&backend, &sandbox).await;
     let signer = sandbox.signer();
     let now = SystemTime::now();
@@ -1433,13 +1452,20 @@ async fn a_retried_error_signed_after_the_repair_does_not_break_the_item() {
         backend.post_webhook(error.as_bytes(), &retry_jwt).await,
         200
     );
-    eventually("the Item healthy, as Plaid has it", 10, async || {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        first_item(&backend).await["error"].is_null()
-    })
-    .await;
-    // And stays so.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Both webhooks handled and the check they queued done (the Item was healthy before them,
+    // so waiting for "healthy" alone passed before anything ran).
+    let checked = async || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let checks: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM jobs WHERE kind = 'check' AND state = 'done'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        checks > 0 && worked_off(&db, 2)
+    };
+    eventually("the webhooks and the check worked off", 20, checked).await;
     let item = first_item(&backend).await;
     assert!(item["error"].is_null(), "{item}");
 }

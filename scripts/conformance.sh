@@ -73,6 +73,8 @@ unset PLAID_SANDBOX_PRISM PLAID_SANDBOX_PRISM_SPEC PLAID_SANDBOX_PRISM_REPORT
 # Prism runs (Ajv), not by the sandbox's own.
 PRISM_NODE_MODULES="$PRISM_HOME/node_modules" cargo test -p plaid-sandbox --lib \
   every_answer_passes_prisms_validator -- --ignored --nocapture >"$log" 2>&1 || failed 60
+# A renamed test would match nothing and pass: exactly one ran.
+grep -q '^test result: ok. 1 passed' "$log" || { echo "the Ajv check did not run"; failed 20; }
 grep -iE 'answers|valid|agree' "$log" | head -8 || true
 python3 scripts/sandbox_report.py "$report" "$version"
 rm -f "$log"

@@ -35,6 +35,10 @@ removals = {"struct_missing", "enum_missing", "enum_variant_missing", "inherent_
             "struct_pub_field_missing", "pub_module_level_const_missing"}
 changed_new = {c.split("::new")[0] for c in summary["changed_new"]}
 found, problems = {}, []
+# The tool ends every completed comparison with its `Summary` line; without it (a crash, a
+# rustdoc JSON it cannot read) there are no failure blocks, which must not read as "none".
+if not re.search(r"^\s*Summary ", report, re.M):
+    problems.append("cargo-semver-checks did not finish: " + " | ".join(report.strip().splitlines()[-5:]))
 for block in re.split(r"\n--- failure ", report)[1:]:
     lint = block.split(":")[0]
     items = [l.strip() for l in block.split("Failed in:")[-1].strip().splitlines()]

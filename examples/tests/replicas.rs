@@ -150,6 +150,11 @@ async fn three_replicas_lose_nothing_double_nothing_and_survive_a_kill() {
         replicas[0].call("POST", &path, user, None).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    replicas[0].kill();
+    let killed_at = Instant::now();
+    // The jobs the kill interrupted: still `running` under replica 0's name. At least one (a
+    // job that finished in the instant before the kill is not one; none would leave the
+    // recovery below checking nothing).
     let interrupted: Vec<String> = db
         .query(
             "SELECT id FROM jobs WHERE state = 'running' AND owner LIKE $1",
@@ -160,8 +165,7 @@ async fn three_replicas_lose_nothing_double_nothing_and_survive_a_kill() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    replicas[0].kill();
-    let killed_at = Instant::now();
+    assert!(!interrupted.is_empty(), "the kill interrupted no job");
     // The load balancer notices and sends webhooks to the two left.
     balance(&sandbox, &[&replicas[1], &replicas[2]]);
     for (_, item) in items.iter().step_by(2) {

@@ -94,6 +94,11 @@ class Spec:
             return None
         return operation.get('responses', {}).get(str(status), {}).get('content', {})
 
+    def documents_status(self, path, method, status):
+        """Whether the operation `method path` documents an answer with `status`."""
+        operation = self.raw['paths'].get(path, {}).get(method.lower())
+        return isinstance(operation, dict) and str(status) in operation.get('responses', {})
+
     def response_errors(self, path, method, status, body):
         """How a JSON answer of the operation `method path` with `status` differs from the spec;
         None if the spec gives that answer no JSON schema (nothing to check it against)."""

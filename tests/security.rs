@@ -120,14 +120,17 @@ async fn a_callers_http_client_cannot_turn_redirects_back_on() {
 
 // --- 2. Response size ----------------------------------------------------------------------------
 
-/// The peak resident memory of this process so far (`VmHWM`), in bytes.
+/// The peak resident memory of this process so far (`VmHWM`), in bytes. Panics where it
+/// cannot be read: a 0 would make every "grew by less than" check pass. (It is process-wide:
+/// the bounded-memory checks also bound what the server wrote, which no other test changes.)
 fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+        .map(|kb| kb * 1024)
+        .expect("VmHWM in /proc/self/status")
 }
 
 /// A server whose 200 answer is a JSON array that never ends (chunked), or that declares a

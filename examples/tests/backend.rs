@@ -721,6 +721,8 @@ async fn a_claim_whose_commit_outlived_its_time_limit_is_not_a_try() {
     while hang.elapsed() < Duration::from_secs(10) {
         let (job, attempts) = state().await;
         assert_ne!(job, "failed");
+        // Done while commits hang would mean they did not: the path below was never taken.
+        assert_ne!(job, "done", "the job ran while commits were to hang");
         most = most.max(attempts);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -741,5 +743,9 @@ async fn a_claim_whose_commit_outlived_its_time_limit_is_not_a_try() {
     eprintln!("most tries seen while commits hung: {most}; at the end: {job}, {attempts}");
     assert_eq!(job, "done", "{attempts} tries");
     assert!(most <= 2, "lost claims counted as tries: {most}");
+    assert!(
+        most >= 1,
+        "no claim was committed while commits hung: nothing was tested"
+    );
     app.workers_stopped(Duration::from_secs(5)).await;
 }

@@ -613,7 +613,11 @@ async fn a_wrong_password_shows_plaids_error_and_creates_nothing() {
     b.choose_bank("platypus", "ins_109508").await;
     b.log_in("user_good", "not-the-password").await;
     let shown = b.wait_text("#error-message", "INVALID_CREDENTIALS").await;
-    assert!(!shown.is_empty());
+    // Plaid's words for the user, and the error's type with its code.
+    assert!(
+        shown.contains("The provided credentials were not correct") && shown.contains("ITEM_ERROR"),
+        "{shown:?}"
+    );
     b.screenshot("wrong-password", false).await;
     // The user gives up: Link's onExit carries Plaid's error, and the page shows it.
     b.exit_link().await;

@@ -146,13 +146,34 @@ async fn a_retry_goes_only_where_a_first_delivery_may() {
         elsewhere.address().port()
     );
     let (item_id, _) = item_with_webhook(&sandbox, &format!("{}/h", failing.uri())).await;
-    sandbox.webhook_chaos(WebhookChaos::none().targets([format!("{}/h", failing.uri()), mapped]));
+    sandbox.webhook_chaos(
+        WebhookChaos::none().targets([format!("{}/h", failing.uri()), mapped.clone()]),
+    );
     for _ in 0..4 {
         sandbox
             .fire_webhook(&item_id, "NEW_ACCOUNTS_AVAILABLE")
             .unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Wait until a retry was aimed at the mapped address and refused (its record says so:
+    // that URL, a try made before, no answer); a fixed sleep once let this pass on first
+    // deliveries alone.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !sandbox
+        .webhooks()
+        .iter()
+        .any(|w| w.url == mapped && w.attempts >= 1 && w.status == Some(0))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no retry was aimed at the mapped address: {:?}",
+            sandbox
+                .webhooks()
+                .iter()
+                .map(|w| (&w.url, w.attempts, w.status))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
         posts(&failing).await >= 2,
         "the failing receiver saw retries"

@@ -129,12 +129,14 @@ function receiver() {
   const added = await step('transactionsSync (every page)', async () => {
     let cursor = undefined;
     let added = 0;
-    for (let page = 0; page < 100; page++) {
+    let more = true;
+    for (let page = 0; page < 100 && more; page++) {
       const r = await plaid.transactionsSync({ access_token: accessToken, cursor, count: 100 });
       added += r.data.added.length;
       cursor = r.data.next_cursor;
-      if (!r.data.has_more) break;
+      more = r.data.has_more;
     }
+    assert.ok(!more, 'the loop ended at 100 pages with has_more still true');
     assert.ok(added > 100, `${added} transactions`);
     return added;
   });

@@ -36,7 +36,7 @@
 //! | `/accounts/get`, `/accounts/balance/get` | Plaid's twelve `user_good` accounts (checking, savings, CD, credit card, money market, IRA, 401k, student loan, mortgage, HSA, cash management, a second credit card); balances from the ledger; `options.account_ids` |
 //! | `/transactions/sync` | a ledger of realistic transactions (merchants, categories, pending → posted), cursors, `count`, `options.account_id` |
 //! | `/transactions/get` | the same ledger by date, newest first, `options.count`/`offset`/`account_ids`; `PRODUCT_NOT_READY` while a new Item is not ready ([`SandboxBuilder::not_ready_syncs`]) |
-//! | `/transactions/refresh` | one more day of transactions, and `SYNC_UPDATES_AVAILABLE` |
+//! | `/transactions/refresh` | one more day of transactions, and `SYNC_UPDATES_AVAILABLE`, `DEFAULT_UPDATE`, `TRANSACTIONS_REMOVED` |
 //! | `/sandbox/item/fire_webhook`, `/sandbox/item/reset_login` | webhooks signed like Plaid's, sent to the Item's URL |
 //! | `/webhook_verification_key/get` | the signer's key, so `plaid_sdk::webhook::WebhookVerifier` works unchanged |
 //! | `/institutions/get_by_id` | the sandbox institutions |
@@ -721,7 +721,9 @@ impl Sandbox {
 
     /// Moves the sandbox's clock forward, and brings every Item up to it at once, as time
     /// passing at Plaid would. Pending transactions post and new days of activity arrive
-    /// (`SYNC_UPDATES_AVAILABLE`, to an Item synced once). An Item's login ends 30 days after it
+    /// (`SYNC_UPDATES_AVAILABLE` to an Item synced once; `DEFAULT_UPDATE` and
+    /// `TRANSACTIONS_REMOVED` to every Transactions Item past its "not ready" phase). An Item's
+    /// login ends 30 days after it
     /// was linked or repaired (`ITEM_LOGIN_REQUIRED`, with the `ITEM` `ERROR` webhook); an Item
     /// in error gets no new days until it is repaired, as Plaid cannot reach its bank. These
     /// webhooks go out at once, with no other call. Public tokens expire after 30 minutes, and
@@ -947,11 +949,11 @@ impl Sandbox {
     /// access token. [`wait_for_webhooks`](Self::wait_for_webhooks)'s example shows it.
     pub fn fire_webhook(&self, item_id: impl AsRef<str>, code: &str) -> Result<(), SandboxError> {
         let outgoing = self.with_item(item_id, |item, now, out| {
-            if item.webhook.is_none() {
+            if !handlers::webhook_usable(item) {
                 // The code `/sandbox/item/fire_webhook` answers, with what to do about it.
                 let failure = failure::Failure::code("SANDBOX_WEBHOOK_INVALID").message(format!(
-                    "Item {} has no webhook URL: set one with .webhook(url) on the link token \
-                     (or /sandbox/public_token/create's options.webhook), or call \
+                    "Item {} has no http(s) webhook URL: set one with .webhook(url) on the link \
+                     token (or /sandbox/public_token/create's options.webhook), or call \
                      /item/webhook/update",
                     item.item_id
                 ));
@@ -970,13 +972,17 @@ impl Sandbox {
     }
 
     /// Moves one Item's data `days` days forward: new purchases, pending transactions posting,
-    /// corrections. If anything changed, sends what Plaid sends: `SYNC_UPDATES_AVAILABLE` (once
-    /// the Item has been synced), `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED`. Returns the
-    /// number of changes. ([`advance_clock`](Self::advance_clock) moves
-    /// every Item, and time itself.)
+    /// corrections. If anything changed, sends what Plaid sends (to a Transactions Item past
+    /// its "not ready" phase): `SYNC_UPDATES_AVAILABLE` (once the Item has been synced),
+    /// `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED`. Returns the number of changes. An Item in
+    /// error (a login needed) gets no new days, as Plaid cannot reach its bank: 0.
+    /// ([`advance_clock`](Self::advance_clock) moves every Item, and time itself.)
     pub fn advance_days(&self, item_id: impl AsRef<str>, days: u32) -> Result<usize, SandboxError> {
         let mut changes = 0;
         let outgoing = self.with_item(item_id, |item, now, out| {
+            if item.error.is_some() {
+                return Ok(());
+            }
             let changed = item.ledger.advance_days(days.into());
             changes = changed.count();
             if item.has_product("transactions") {

@@ -12,7 +12,7 @@ mod sandbox_ops;
 pub(crate) mod transactions;
 
 pub(crate) use link::{live_link_token, shown_client_name};
-pub(crate) use sandbox_ops::{fire, require_login};
+pub(crate) use sandbox_ops::{fire, require_login, webhook_usable};
 
 use crate::body::Body;
 use crate::failure::Failure;
@@ -178,8 +178,9 @@ pub(crate) fn open_item(ctx: &mut Ctx<'_>, token: &str) -> Result<String, Failur
 
 /// Brings one Item up to the clock, with the webhooks Plaid would send on its own: its ledger
 /// caught up to today (if that changed anything, `SYNC_UPDATES_AVAILABLE` once the Item has
-/// been synced, and `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED` to every app), and `ITEM_LOGIN_REQUIRED` (with the `ITEM` `ERROR` webhook) once 30 days
-/// have passed since its login. Plaid reaches the bank only while the login holds: an Item in
+/// been synced, and `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED` to every app), and
+/// `ITEM_LOGIN_REQUIRED` (with the `ITEM` `ERROR` webhook) once 30 days have passed since its
+/// login. Plaid reaches the bank only while the login holds: an Item in
 /// error gets no new days until it is repaired (then it catches up), and one whose login
 /// expires meanwhile gets the days up to then. Doing it twice at one time changes nothing the
 /// second time.

@@ -261,17 +261,21 @@ pub(crate) fn fire(
     Ok(body)
 }
 
+/// Whether the Item has a webhook URL a webhook can be fired at: set, and http(s). Plaid's
+/// `SANDBOX_WEBHOOK_INVALID` is for a webhook that "is either not set up, or invalid".
+pub(crate) fn webhook_usable(item: &Item) -> bool {
+    item.webhook.as_deref().is_some_and(|url| {
+        reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    })
+}
+
 pub(super) fn fire_webhook(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let code = body.required("webhook_code")?.to_owned();
     let webhook_type = body.optional("webhook_type")?.map(str::to_owned);
     let request_id = ctx.request_id.clone();
     let now = ctx.state.now();
     let item = item_for(ctx, body, "/sandbox/item/fire_webhook")?;
-    // Plaid: the webhook "is either not set up, or invalid". Only http(s) URLs receive one.
-    let http = |url: &String| {
-        reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
-    };
-    if !item.webhook.as_ref().is_some_and(http) {
+    if !webhook_usable(item) {
         return Err(Failure::code("SANDBOX_WEBHOOK_INVALID"));
     }
     let mut hooks = Vec::new();

@@ -411,6 +411,11 @@ pub(crate) fn refreshed_webhooks(
     }
     item.last_update.insert("transactions", now);
     webhooks::sync_updates(item, outgoing, now);
+    // While the Item still answers "not ready", nothing is announced: its INITIAL_UPDATE and
+    // HISTORICAL_UPDATE come first, when it is ready ([`webhooks::transactions_ready`]).
+    if item.not_ready > 0 {
+        return;
+    }
     if changes.added > 0 {
         let body = default_update_body(item, changes.added);
         webhooks::queue(item, outgoing, body, now);

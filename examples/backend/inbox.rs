@@ -220,14 +220,18 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
     };
     let body: serde_json::Value = serde_json::from_str(&hook.body).unwrap_or_default();
     match (hook.webhook_type.as_str(), hook.webhook_code.as_str()) {
-        ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE" | "DEFAULT_UPDATE") => (
+        ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE") => (
             vec![sync()],
             "sync queued, unless one queued or started since",
         ),
-        // Plaid sends these to every app when it has pulled a new Item's history; an app on
-        // /transactions/sync waits for SYNC_UPDATES_AVAILABLE instead (Plaid's docs), and its
-        // link already queued the first sync.
-        ("TRANSACTIONS", "INITIAL_UPDATE" | "HISTORICAL_UPDATE") => (
+        // Plaid sends these to every app, for /transactions/get; an app on /transactions/sync
+        // needs only SYNC_UPDATES_AVAILABLE, which comes with them (Plaid: "it is not necessary
+        // to listen for and respond to those webhooks"), and its link already queued the first
+        // sync. Acting on both made two sync jobs for one day's data.
+        (
+            "TRANSACTIONS",
+            "INITIAL_UPDATE" | "HISTORICAL_UPDATE" | "DEFAULT_UPDATE" | "TRANSACTIONS_REMOVED",
+        ) => (
             Vec::new(),
             "not needed: this app syncs with /transactions/sync",
         ),
@@ -297,6 +301,37 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
 mod tests {
     use super::*;
     use crate::jobs::tests::{new_database, replica};
+
+    fn transactions_hook(code: &str) -> Claimed {
+        Claimed {
+            key: "key".into(),
+            owner: "owner".into(),
+            item_id: Some("item-1".into()),
+            webhook_type: "TRANSACTIONS".into(),
+            webhook_code: code.into(),
+            iat: 1_700_000_000,
+            body: "{}".into(),
+        }
+    }
+
+    /// Review round 19: `DEFAULT_UPDATE` queued a sync like `SYNC_UPDATES_AVAILABLE`, which
+    /// Plaid sends with it, so one day of new data made two sync jobs once the sandbox sent
+    /// both as Plaid does. An app on `/transactions/sync` acts on `SYNC_UPDATES_AVAILABLE`
+    /// alone (Plaid: the older webhooks need no answer).
+    #[test]
+    fn only_sync_updates_available_queues_a_sync() {
+        let (effects, _) = effect(&transactions_hook("SYNC_UPDATES_AVAILABLE"));
+        assert_eq!(effects.len(), 1);
+        for code in [
+            "DEFAULT_UPDATE",
+            "TRANSACTIONS_REMOVED",
+            "INITIAL_UPDATE",
+            "HISTORICAL_UPDATE",
+        ] {
+            let (effects, outcome) = effect(&transactions_hook(code));
+            assert!(effects.is_empty(), "{code}: {outcome}");
+        }
+    }
 
     /// LOW (review round 15): an `ITEM` `ERROR` that arrived while its Item was still being
     /// kept (`linking`: the exchange done, `/item/get` and `/accounts/get` under way) was

@@ -364,7 +364,8 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
     })
     .await;
 
-    // DEFAULT_UPDATE (new transactions, the older webhook) also makes the backend sync.
+    // DEFAULT_UPDATE (new transactions, the older webhook): the backend syncs on the
+    // SYNC_UPDATES_AVAILABLE that comes with it (it needs only that one, as Plaid says).
     sandbox.fire_webhook(&item, "DEFAULT_UPDATE").unwrap();
     let ids: Vec<String> = sandbox
         .transactions(&item)

@@ -167,8 +167,9 @@ where
 impl PlaidClient {
     /// Sends `request` until Plaid has the data: while it answers `PRODUCT_NOT_READY` (or, with
     /// [`ready_when`](UntilReady::ready_when), data that says it is not ready), the call is
-    /// repeated with backoff until the deadline ([`Error::NotReady`]); any other error ends it
-    /// at once. Each call still gets the client's retries for transient failures. Prefer the
+    /// repeated with backoff until the deadline ([`Error::NotReady`], or [`Error::Timeout`] if
+    /// no call was answered by then); any other error ends it at once. Each call still gets
+    /// the client's retries for transient failures. Prefer the
     /// product's webhook where you can (see [`ready`](crate::ready)).
     ///
     /// ```no_run

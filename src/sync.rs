@@ -722,10 +722,11 @@ impl Loop {
             .restart_backoff
             .unwrap_or_else(|| policy.first_backoff().saturating_mul(2));
         // Jittered as the client's retries are, so loops failing together do not ask together.
+        // At most five doublings (32 times the first wait), as `restart_backoff` says.
         let backoff = crate::retry::backoff(
             first,
             Duration::from_secs(30),
-            self.failures,
+            self.failures.min(6),
             crate::retry::jitter(),
         );
         let wait = backoff.max(e.retry_after().unwrap_or_default());

@@ -1212,20 +1212,7 @@ async fn plaids_test_users() {
 
 #[tokio::test]
 async fn the_clock_posts_pending_transactions_and_ends_logins_after_30_days() {
-    let api = Api::with(
-        Sandbox::builder()
-            .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
-            .start()
-            .await,
-    );
-    let hooks = receiver().await;
-    let (access, _) = api
-        .item(
-            "ins_109508",
-            json!(["transactions"]),
-            json!({ "webhook": format!("{}/h", hooks.uri()) }),
-        )
-        .await;
+    let (api, _hooks, access, _) = on_a_still_clock().await;
     let first = api
         .ok(
             "/transactions/sync",
@@ -1283,20 +1270,7 @@ async fn the_clock_posts_pending_transactions_and_ends_logins_after_30_days() {
 /// `DEFAULT_UPDATE` removed transactions without `TRANSACTIONS_REMOVED`.
 #[tokio::test]
 async fn days_passing_tell_an_app_on_transactions_get_what_changed() {
-    let api = Api::with(
-        Sandbox::builder()
-            .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
-            .start()
-            .await,
-    );
-    let hooks = receiver().await;
-    let (access, _) = api
-        .item(
-            "ins_109508",
-            json!(["transactions"]),
-            json!({ "webhook": format!("{}/h", hooks.uri()) }),
-        )
-        .await;
+    let (api, hooks, access, _) = on_a_still_clock().await;
     let window = json!({ "access_token": access, "start_date": "2024-01-01", "end_date": "2026-12-31", "options": { "count": 500 } });
     let before = api.ok("/transactions/get", window.clone()).await;
     let pending: Vec<&str> = before["transactions"]
@@ -1412,8 +1386,8 @@ async fn assets_webhooks_name_no_item_and_an_invalid_webhook_is_refused() {
 }
 
 /// A sandbox whose clock stands at 2026-03-10, and a Transactions Item with webhooks to a
-/// receiver, synced once (Plaid sends `SYNC_UPDATES_AVAILABLE` only to an Item synced once).
-async fn synced_on_a_still_clock() -> (Api, MockServer, String, String) {
+/// receiver: the sandbox, the receiver, the access token and the Item id.
+async fn on_a_still_clock() -> (Api, MockServer, String, String) {
     let api = Api::with(
         Sandbox::builder()
             .today(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap())
@@ -1428,6 +1402,13 @@ async fn synced_on_a_still_clock() -> (Api, MockServer, String, String) {
             json!({ "webhook": format!("{}/h", hooks.uri()) }),
         )
         .await;
+    (api, hooks, access, item_id)
+}
+
+/// [`on_a_still_clock`], the Item synced once (Plaid sends `SYNC_UPDATES_AVAILABLE` only to
+/// an Item synced once).
+async fn synced_on_a_still_clock() -> (Api, MockServer, String, String) {
+    let (api, hooks, access, item_id) = on_a_still_clock().await;
     api.sync_all(&access, json!({})).await;
     (api, hooks, access, item_id)
 }

@@ -1059,13 +1059,15 @@ impl PlaidClient {
         if let Some(id) = error.request_id() {
             span.record("request_id", id);
         }
-        (
-            Err(error),
-            Outcome::Status {
+        // Plaid's error says no wait helps (`CREDITS_EXHAUSTED` is a 429): not repeated.
+        let outcome = match &error {
+            Error::Api(e) if !e.is_retryable() => Outcome::Final,
+            _ => Outcome::Status {
                 status,
                 retry_after,
             },
-        )
+        };
+        (Err(error), outcome)
     }
 
     /// Maps an error response: Plaid's error object when the body is one, else the status, the

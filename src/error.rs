@@ -747,8 +747,13 @@ impl ApiError {
     /// uses for transient failures (`RATE_LIMIT_EXCEEDED`, `API_ERROR`), or a code that says
     /// to wait for the bank or for Plaid's data ([`waits_on_the_bank`](Self::waits_on_the_bank):
     /// `INSTITUTION_DOWN` and the like arrive as `400`). The client repeats none of the
-    /// latter by itself: they pass in minutes or hours, not seconds.
+    /// latter by itself: they pass in minutes or hours, not seconds. Never for
+    /// `CREDITS_EXHAUSTED` (a `429` no wait ends), which the client does not repeat either.
     pub fn is_retryable(&self) -> bool {
+        // A spent allowance answers 429, but no wait ends it.
+        if self.error_code == ErrorCode::CreditsExhausted {
+            return false;
+        }
         is_retryable_status(self.status)
             || matches!(
                 self.error_type,
@@ -852,14 +857,16 @@ open_enum! {
         /// revoked, or (in the sandbox) the Item is over 30 days old or was reset. Send the user
         /// through Link in update mode
         /// ([`LinkTokenCreateRequest::update_mode`](crate::types::LinkTokenCreateRequest::update_mode));
-        /// Link's `onSuccess` says it worked (there is no public token to exchange). The
-        /// `LOGIN_REPAIRED` webhook comes only when the user repaired it elsewhere.
+        /// Link's `onSuccess` says it worked (it passes a public token too: do not exchange it,
+        /// the Item keeps its access token). The `LOGIN_REPAIRED` webhook comes only when the
+        /// user repaired it elsewhere. At an OAuth bank, the user linking the same account again
+        /// can break the older Item this way: remove the old Item instead.
         ItemLoginRequired = "ITEM_LOGIN_REQUIRED",
         /// The Item no longer exists: removed with `/item/remove`, by the user at my.plaid.com, or
         /// by Plaid. Delete your record and send the user through Link for a new Item.
         ItemNotFound = "ITEM_NOT_FOUND",
         /// The bank locked the account after repeated failed logins. The user unlocks it on the
-        /// bank's site, then links again.
+        /// bank's site, then logs in again through Link (update mode for an existing Item).
         ItemLocked = "ITEM_LOCKED",
         /// Plaid cannot connect this kind of account at this bank. Nothing to retry; the user picks
         /// another account or bank.
@@ -870,7 +877,8 @@ open_enum! {
         /// The answer to the bank's MFA challenge was wrong. The user tries again in Link.
         InvalidMfa = "INVALID_MFA",
         /// In update mode, the user logged in with a different username from the Item's. The user
-        /// logs in as the Item's owner, or links a new Item.
+        /// logs in as the Item's owner; to link another login instead, delete the original Item
+        /// (`/item/remove`) before linking the new one.
         InvalidUpdatedUsername = "INVALID_UPDATED_USERNAME",
         /// The user did not give the bank enough authorization (an OAuth flow not finished). Send
         /// the user through Link again.
@@ -881,32 +889,46 @@ open_enum! {
         /// No open, eligible account was found (closed, filtered by `account_filters`, or access
         /// revoked). Check your account filters; the user can pick other accounts in update mode.
         NoAccounts = "NO_ACCOUNTS",
-        /// The Item has no checking or savings account, which Auth needs. The user links a bank
-        /// with one.
+        /// The Item has no checking or savings account Auth can use: none at the bank, none
+        /// shared at an OAuth bank, or access since revoked. The user links a bank with one,
+        /// or shares it through update mode.
         NoAuthAccounts = "NO_AUTH_ACCOUNTS",
         /// The Item has no investment account, which Investments needs. The user links one.
         NoInvestmentAccounts = "NO_INVESTMENT_ACCOUNTS",
         /// The Item has no credit card, student loan or mortgage account, which Liabilities needs.
         /// The user links one.
         NoLiabilityAccounts = "NO_LIABILITY_ACCOUNTS",
-        /// The data is not extracted yet (transactions just after linking, Auth before micro-
-        /// deposits are verified, investment transactions). Wait for the product's webhook
-        /// (`INITIAL_UPDATE`, `HISTORICAL_UPDATE`, `SYNC_UPDATES_AVAILABLE`) or retry later;
-        /// [`PlaidClient::until_ready`](crate::PlaidClient::until_ready) does the waiting.
+        /// The data is not extracted yet: transactions just after linking (or the first
+        /// `/transactions/get` of an Item linked without Transactions), investment
+        /// transactions. Wait for the product's webhook (`INITIAL_UPDATE`, `HISTORICAL_UPDATE`)
+        /// or retry later; [`PlaidClient::until_ready`](crate::PlaidClient::until_ready) does the
+        /// waiting. (`/transactions/sync` never answers it: it says "not ready" in its data.) For
+        /// Auth it means micro-deposits are not verified yet: automatic verification ends with
+        /// a webhook, manual verification needs the user in Link, which no polling replaces.
         ProductNotReady = "PRODUCT_NOT_READY",
-        /// This bank (or this Item) does not support the product you called. Check
-        /// `/institutions/get_by_id` before Link, and put products you cannot do without in
-        /// `products` when creating the link token.
+        /// The Item was not set up for the product you called: it was in neither `products` nor
+        /// `optional_products` when the link token was made, or the bank does not offer it.
+        /// `/item/get` says which products the Item has and could have. Put products you cannot
+        /// do without in `products` (each one there narrows the banks Link offers, so keep
+        /// the rest optional).
         ProductsNotSupported = "PRODUCTS_NOT_SUPPORTED",
         /// The user did not grant the permission this product needs (an OAuth consent screen). Send
         /// the user through update mode to grant it.
         AccessNotGranted = "ACCESS_NOT_GRANTED",
         /// The user's account is not fully set up at the bank. The user finishes the setup on the
-        /// bank's site, then links again.
+        /// bank's site, then logs in again through Link (update mode for an existing Item).
         UserSetupRequired = "USER_SETUP_REQUIRED",
         /// The bank requires the user to reset their password. The user does so on the bank's site,
         /// then goes through update mode.
         PasswordResetRequired = "PASSWORD_RESET_REQUIRED",
+        /// The Item was linked without the product you called (not in the link token's
+        /// `products` or `optional_products`). Update mode does not add it: include it when
+        /// creating the link token and link the Item again.
+        ProductNotEnabled = "PRODUCT_NOT_ENABLED",
+        /// The user revoked the app's access to the Item (at the bank or at my.plaid.com).
+        /// The Item cannot be reactivated: delete your record (and call `/item/remove`); a new
+        /// link makes a new Item.
+        UserPermissionRevoked = "USER_PERMISSION_REVOKED",
         // Institution errors
         /// The bank is down (maintenance or outage). Retry in a few hours; tell the user it is the
         /// bank, not your app.
@@ -922,7 +944,9 @@ open_enum! {
         InstitutionNotEnabledInEnvironment = "INSTITUTION_NOT_ENABLED_IN_ENVIRONMENT",
         // API errors
         /// Plaid or the bank failed unexpectedly (HTTP 500). The client retries it within its
-        /// budget; writes are retried only with an idempotency key.
+        /// budget; writes are retried only with an idempotency key. At an OAuth bank it can also
+        /// mean the user did not authorize the Item for this product: then only the user
+        /// granting it (update mode) helps.
         InternalServerError = "INTERNAL_SERVER_ERROR",
         /// Plaid is down for planned maintenance (HTTP 503); see status.plaid.com. Retry later.
         PlannedMaintenance = "PLANNED_MAINTENANCE",
@@ -932,9 +956,6 @@ open_enum! {
         /// [`TransactionsSync`](crate::sync::TransactionsSync) does this for you.
         TransactionsSyncMutationDuringPagination = "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
         // Invalid request errors
-        /// The client id or secret is wrong, or belongs to another environment. Use the keys of
-        /// this environment from the Plaid dashboard.
-        InvalidApiKeys = "INVALID_API_KEYS",
         /// The body was not JSON, or not sent as `application/json`. The generated calls always
         /// send JSON; seen with a hand-built request or a proxy that rewrites bodies.
         InvalidBody = "INVALID_BODY",
@@ -957,6 +978,9 @@ open_enum! {
         /// A `/sandbox/…` operation was called outside the sandbox. Call it only in tests.
         SandboxOnly = "SANDBOX_ONLY",
         // Invalid input errors
+        /// The client id or secret is wrong, or belongs to another environment. Use the keys of
+        /// this environment from the Plaid dashboard.
+        InvalidApiKeys = "INVALID_API_KEYS",
         /// The access token is not one Plaid knows here: malformed, from another environment, or
         /// for another client id. Check the environment and that the stored token is the one
         /// `expose_secret()` gave; an Item removed earlier answers `ITEM_NOT_FOUND` instead.
@@ -964,8 +988,9 @@ open_enum! {
         /// The public token is unknown, from another environment, or expired (30 minutes after
         /// Link). Send the user through Link for a new one.
         InvalidPublicToken = "INVALID_PUBLIC_TOKEN",
-        /// The link token expired (4 hours), was used already, belongs to another environment, or
-        /// saw too many wrong logins. Create a new link token and open Link again.
+        /// The link token expired (4 hours; 30 minutes in update mode), was used already, belongs
+        /// to another environment, or saw too many wrong logins. Create a new link token and
+        /// open Link again.
         InvalidLinkToken = "INVALID_LINK_TOKEN",
         /// The processor token is unknown or from another environment. Create it again with
         /// `/processor/token/create` in this environment.
@@ -980,6 +1005,11 @@ open_enum! {
         /// `/link/token/create`, which is not a Link product). Fix the list, or ask Plaid to enable
         /// the product.
         InvalidProduct = "INVALID_PRODUCT",
+        /// The Item was not granted consent for the product you called (it was in none of the
+        /// link token's `products`, `optional_products` or `additional_consented_products`).
+        /// Send the user through update mode with a link token listing it in
+        /// `additional_consented_products`.
+        AdditionalConsentRequired = "ADDITIONAL_CONSENT_REQUIRED",
         /// The key id is not one Plaid issued in this environment. Pass the `kid` of the webhook's
         /// JWT to the environment the webhook came from;
         /// [`WebhookVerifier`](crate::webhook::WebhookVerifier) does.
@@ -994,7 +1024,8 @@ open_enum! {
         DirectIntegrationNotEnabled = "DIRECT_INTEGRATION_NOT_ENABLED",
         // Rate limits
         /// A rate limit was hit (HTTP 429). The client backs off and retries within its budget;
-        /// make fewer calls for the Item.
+        /// make fewer calls for the Item. Plaid also answers it when it suspects abuse, or when
+        /// sandbox credentials are tried at a production bank: then the user waits a day or two.
         RateLimit = "RATE_LIMIT",
         /// Too many `/accounts/get` calls for this Item (HTTP 429). Back off; cache accounts
         /// between webhooks.
@@ -1021,14 +1052,20 @@ open_enum! {
         /// Too many `/item/get` calls for this Item (HTTP 429). Back off; the Item's webhooks
         /// report changes.
         ItemGetLimit = "ITEM_GET_LIMIT",
-        /// Too many `/transactions/get` calls for this Item (HTTP 429). Back off, or move to
-        /// `/transactions/sync`.
+        /// Too many `/transactions/get` (or `/transactions/refresh`) calls for this Item (HTTP
+        /// 429). Back off, or move to `/transactions/sync`.
         TransactionsLimit = "TRANSACTIONS_LIMIT",
         /// Too many `/transactions/sync` calls for this Item (HTTP 429). Sync on
         /// `SYNC_UPDATES_AVAILABLE` rather than on a timer, with `count` 500.
         TransactionsSyncLimit = "TRANSACTIONS_SYNC_LIMIT",
         /// A rate limit was hit (HTTP 429). The client backs off and retries within its budget.
+        /// (Plaid documents `RATE_LIMIT_EXCEEDED` as the error *type* of the codes above; this
+        /// code is kept for answers that carry it as the code.)
         RateLimitExceeded = "RATE_LIMIT_EXCEEDED",
+        /// The free API usage of Limited Production is spent (HTTP 429). Waiting does not help:
+        /// request full Production access in Plaid's dashboard. Not
+        /// [`is_retryable`](crate::ApiError::is_retryable), and the client never repeats it.
+        CreditsExhausted = "CREDITS_EXHAUSTED",
     }
 }
 

@@ -69,6 +69,33 @@ async fn a_plaid_error_is_typed() {
     assert_eq!(hits(&server).await, 1, "a 400 is not retried");
 }
 
+/// Review round 19: a `429` was retried and called retryable by its status alone, also
+/// `CREDITS_EXHAUSTED` (Limited Production's free allowance spent), which no wait ends. A rate
+/// limit is still retried.
+#[tokio::test]
+async fn a_spent_allowance_is_not_retried_though_it_is_a_429() {
+    for (code, retried) in [("CREDITS_EXHAUSTED", false), ("RATE_LIMIT", true)] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(429).set_body_json(json!({
+                "error_type": "RATE_LIMIT_EXCEEDED",
+                "error_code": code,
+                "error_message": "limit",
+                "display_message": null,
+                "request_id": "r",
+            })))
+            .mount(&server)
+            .await;
+        let e = client(&server)
+            .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
+            .await
+            .unwrap_err();
+        assert_eq!(e.is_retryable(), retried, "{code}: {e}");
+        let sent = hits(&server).await;
+        assert_eq!(sent > 1, retried, "{code}: {sent} requests");
+    }
+}
+
 #[tokio::test]
 async fn an_unknown_error_type_and_code_are_kept() {
     let server = MockServer::start().await;

@@ -15,7 +15,11 @@ OPTIONS:
     --client-id ID           the client id it accepts   [env PLAID_SANDBOX_CLIENT_ID]
     --secret SECRET          the secret it accepts      [env PLAID_SANDBOX_SECRET]
     --seed N                 the seed all data derives from (default 0) [env PLAID_SANDBOX_SEED]
-    --allow-webhook-host H   also deliver webhooks to host H (default: loopback only); repeatable
+    --allow-webhook-host H   also deliver webhooks to host H, a name or an IP address without
+                             scheme or port (default: loopback only); repeatable
+    --webhook-retry SECS     wait before a webhook the receiver did not answer 200 is sent
+                             again, four times longer each time, for 24 h (default 30, as
+                             Plaid; 0 sends each webhook once)
     --allow-host H           also answer requests addressed to host name H (default: IP
                              addresses, localhost, *.localhost, cdn.plaid.com and requests
                              without a Host header); repeatable
@@ -58,6 +62,8 @@ pub struct Options {
     pub history_days: Option<u64>,
     /// `--not-ready-syncs`.
     pub not_ready_syncs: u32,
+    /// `--webhook-retry`.
+    pub webhook_retry: Option<std::time::Duration>,
     /// `--help`.
     pub help: bool,
 }
@@ -76,6 +82,7 @@ impl std::fmt::Debug for Options {
             .field("today", &self.today)
             .field("history_days", &self.history_days)
             .field("not_ready_syncs", &self.not_ready_syncs)
+            .field("webhook_retry", &self.webhook_retry)
             .field("help", &self.help)
             .finish()
     }
@@ -97,13 +104,10 @@ pub fn parse(
         today: None,
         history_days: None,
         not_ready_syncs: 0,
+        webhook_retry: None,
         help: false,
     };
-    if let Some(seed) = var("PLAID_SANDBOX_SEED").filter(|v| !v.is_empty()) {
-        options.seed = seed
-            .parse()
-            .map_err(|_| format!("PLAID_SANDBOX_SEED must be a number, got {seed:?}"))?;
-    }
+    let mut seed_given = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -130,15 +134,43 @@ pub fn parse(
                         )
                     })?;
             }
-            "--client-id" => options.client_id = Some(value("--client-id")?),
-            "--secret" => options.secret = Some(value("--secret")?),
+            // An empty secret would be one anybody can send (and would open the admin API
+            // to other machines); an empty client id, one nobody means.
+            "--client-id" => {
+                options.client_id = Some(non_empty("--client-id", value("--client-id")?)?)
+            }
+            "--secret" => options.secret = Some(non_empty("--secret", value("--secret")?)?),
             "--seed" => {
                 let text = value("--seed")?;
                 options.seed = text
                     .parse()
                     .map_err(|_| format!("--seed must be a number, got {text:?}"))?;
+                seed_given = true;
             }
-            "--allow-webhook-host" => options.webhook_hosts.push(value("--allow-webhook-host")?),
+            "--allow-webhook-host" => {
+                let text = value("--allow-webhook-host")?;
+                // Compared with a webhook URL's host: a port or a scheme here never matches.
+                let bare = crate::server::host_of(text.trim())
+                    .is_some_and(|h| h.to_string().eq_ignore_ascii_case(text.trim()));
+                if !bare {
+                    return Err(format!(
+                        "--allow-webhook-host takes a host name or IP address without scheme or \
+                         port (app, or 10.0.0.5), got {text:?}"
+                    ));
+                }
+                options.webhook_hosts.push(text.trim().to_owned());
+            }
+            "--webhook-retry" => {
+                let text = value("--webhook-retry")?;
+                let secs = text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| (0.0..=86_400.0).contains(s))
+                    .ok_or_else(|| {
+                        format!("--webhook-retry takes seconds from 0 to 86400, got {text:?}")
+                    })?;
+                options.webhook_retry = Some(std::time::Duration::from_secs_f64(secs));
+            }
             "--allow-host" => {
                 let text = value("--allow-host")?;
                 if crate::server::host_of(text.trim()).is_none() {
@@ -152,7 +184,15 @@ pub fn parse(
             "--today" => {
                 let text = value("--today")?;
                 let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                    .map_err(|_| format!("--today takes a date as 2026-12-01, got {text:?}"))?;
+                    .ok()
+                    // The clock's range: noon of any day in it (a date outside was taken as
+                    // its end, at midnight).
+                    .filter(|d| (1..9000).contains(&chrono::Datelike::year(d)))
+                    .ok_or_else(|| {
+                        format!(
+                            "--today takes a date from 0001-01-01 to 8999-12-31 as 2026-12-01, got {text:?}"
+                        )
+                    })?;
                 options.today = Some(date);
             }
             "--history-days" => {
@@ -175,7 +215,24 @@ pub fn parse(
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
     }
+    // The environment's seed only when no flag gave one (a bad value there is then an error).
+    if !seed_given {
+        if let Some(seed) = var("PLAID_SANDBOX_SEED").filter(|v| !v.is_empty()) {
+            options.seed = seed
+                .parse()
+                .map_err(|_| format!("PLAID_SANDBOX_SEED must be a number, got {seed:?}"))?;
+        }
+    }
     Ok(options)
+}
+
+/// `value`, unless it is empty: the flag's error then.
+fn non_empty(flag: &str, value: String) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err(format!("{flag} takes a value that is not empty"))
+    } else {
+        Ok(value)
+    }
 }
 
 impl Options {
@@ -191,6 +248,9 @@ impl Options {
         }
         if let Some(days) = self.history_days {
             builder = builder.history_days(days);
+        }
+        if let Some(wait) = self.webhook_retry {
+            builder = builder.webhook_retry(wait);
         }
         if let Some(id) = &self.client_id {
             builder = builder.client_id(id.clone());
@@ -345,5 +405,44 @@ mod tests {
         assert!(parse(args(&[]), |n| (n == "PLAID_SANDBOX_SEED")
             .then(|| "x".into()))
         .is_err());
+    }
+
+    /// Review round 19 (the binary tried as a Node or Python user would): an empty
+    /// `--secret` was taken (a secret anybody can send); `--allow-webhook-host app:3000`
+    /// started and then never matched a webhook's host; a bad `PLAID_SANDBOX_SEED` failed a
+    /// start whose `--seed` overrode it; the webhook retry wait had no flag, so a receiver
+    /// failing on purpose left its webhook unanswered for 30 s.
+    #[test]
+    fn values_that_cannot_work_are_refused_and_retries_can_be_set() {
+        for bad in [
+            &["--secret", ""][..],
+            &["--secret="],
+            &["--client-id", " "],
+            &["--allow-webhook-host", "app:3000"],
+            &["--allow-webhook-host", "http://app"],
+            &["--allow-webhook-host", ""],
+            &["--webhook-retry", "-1"],
+            &["--webhook-retry", "x"],
+            &["--webhook-retry", "86401"],
+            &["--today", "9999-12-31"],
+            &["--today", "0000-01-01"],
+        ] {
+            assert!(parse(args(bad), |_| None).is_err(), "{bad:?}");
+        }
+        let o = parse(
+            args(&[
+                "--allow-webhook-host",
+                "app",
+                "--allow-webhook-host=10.0.0.5",
+                "--webhook-retry",
+                "0.5",
+            ]),
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(o.webhook_hosts, ["app", "10.0.0.5"]);
+        assert_eq!(o.webhook_retry, Some(std::time::Duration::from_millis(500)));
+        let seed_env = |n: &str| (n == "PLAID_SANDBOX_SEED").then(|| "x".to_owned());
+        assert_eq!(parse(args(&["--seed", "3"]), seed_env).unwrap().seed, 3);
     }
 }

@@ -581,7 +581,9 @@ impl SandboxBuilder {
                 .await;
         });
         let uri = format!("http://{address}");
-        let prism = proxy::start_if_configured(&uri).await;
+        let prism = proxy::start_if_configured(&uri)
+            .await
+            .map_err(SandboxError::new)?;
         Ok(Sandbox {
             uri,
             _stop: stop,

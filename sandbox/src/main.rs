@@ -3,7 +3,11 @@
 //! ```text
 //! plaid-sandbox [--listen 127.0.0.1:0] [--client-id ID] [--secret SECRET] [--seed N]
 //!               [--allow-webhook-host H]... [--allow-host H]... [--no-rate-limits]
+//!               [--today YYYY-MM-DD] [--history-days N] [--not-ready-syncs N]
+//!               [--webhook-retry SECS]
 //! ```
+//!
+//! `plaid-sandbox --help` explains each.
 //!
 //! Prints its base URL as the first line on stdout, then serves until interrupted.
 

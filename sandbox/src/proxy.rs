@@ -26,34 +26,43 @@ pub(crate) struct PrismProxy {
 }
 
 /// Starts Prism in front of `upstream` if the environment asks for it (see the module docs).
-///
-/// # Panics
-///
-/// When asked for and Prism cannot start: a conformance run must not quietly test the sandbox
-/// without it.
-pub(crate) async fn start_if_configured(upstream: &str) -> Option<PrismProxy> {
-    let bin = std::env::var_os("PLAID_SANDBOX_PRISM")?;
-    let spec = std::env::var_os("PLAID_SANDBOX_PRISM_SPEC")
-        .expect("PLAID_SANDBOX_PRISM is set: PLAID_SANDBOX_PRISM_SPEC must name the spec");
+/// When asked for and Prism cannot start, an error (the sandbox does not start: a conformance
+/// run must not quietly test the sandbox without it), never a panic.
+pub(crate) async fn start_if_configured(upstream: &str) -> Result<Option<PrismProxy>, String> {
+    let Some(bin) = std::env::var_os("PLAID_SANDBOX_PRISM") else {
+        return Ok(None);
+    };
+    let spec = std::env::var_os("PLAID_SANDBOX_PRISM_SPEC").ok_or(
+        "PLAID_SANDBOX_PRISM is set (a conformance run): PLAID_SANDBOX_PRISM_SPEC must name the spec",
+    )?;
     let report = std::env::var_os("PLAID_SANDBOX_PRISM_REPORT").map(PathBuf::from);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
+        .map_err(|e| format!("no free loopback port for Prism: {e}"))?
         .port();
     let log = std::env::temp_dir().join(format!(
         "plaid-sandbox-prism-{}-{port}.log",
         std::process::id()
     ));
-    let out = std::fs::File::create(&log).expect("Prism's log file");
-    let child = Command::new(bin)
+    let out = std::fs::File::create(&log)
+        .map_err(|e| format!("cannot create Prism's log {}: {e}", log.display()))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| format!("cannot share Prism's log: {e}"))?;
+    let child = Command::new(&bin)
         .args(["proxy", "-h", "127.0.0.1", "-p", &port.to_string()])
         .arg(&spec)
         .arg(upstream)
         .stdin(Stdio::null())
-        .stdout(out.try_clone().expect("log file handle"))
-        .stderr(out)
+        .stdout(out)
+        .stderr(err)
         .spawn()
-        .expect("Prism starts (PLAID_SANDBOX_PRISM)");
+        .map_err(|e| {
+            format!(
+                "cannot start Prism (PLAID_SANDBOX_PRISM={}): {e}",
+                bin.to_string_lossy()
+            )
+        })?;
     let mut proxy = PrismProxy {
         child,
         url: format!("http://127.0.0.1:{port}"),
@@ -63,16 +72,20 @@ pub(crate) async fn start_if_configured(upstream: &str) -> Option<PrismProxy> {
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = proxy.child.try_wait() {
-            panic!("Prism exited with {status}; see {}", proxy.log.display());
+            return Err(format!(
+                "Prism exited with {status}; see {}",
+                proxy.log.display()
+            ));
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "Prism did not start in 180 s; see {}",
-            proxy.log.display()
-        );
+        if started.elapsed() > Duration::from_secs(180) {
+            return Err(format!(
+                "Prism did not start in 180 s; see {}",
+                proxy.log.display()
+            ));
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Some(proxy)
+    Ok(Some(proxy))
 }
 
 /// What one Prism log says: the answers it forwarded and the violations it found, each with the

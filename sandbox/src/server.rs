@@ -818,6 +818,27 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
         }
     };
     let method = request.method.as_str();
+    // Review round 19: a misspelt field was ignored (`{"dupes": 1}` turned the chaos off and
+    // answered 200): a field the command does not take is refused, named.
+    let known: &[&str] = match (method, command) {
+        ("POST", "clock") => &["advance_seconds"],
+        ("POST", "webhooks/chaos") => &["duplicates", "max_copies", "delay_ms", "targets"],
+        ("POST", "faults") => &["fault", "path", "times", "delay_ms"],
+        _ => &[],
+    };
+    if let Some(unknown) = body
+        .as_object()
+        .and_then(|map| map.keys().find(|k| !known.contains(&k.as_str())))
+    {
+        let takes = if known.is_empty() {
+            "no fields".to_owned()
+        } else {
+            known.join(", ")
+        };
+        let error =
+            format!("unknown field {unknown:?}: {method} /__sandbox/{command} takes {takes}");
+        return json_response(400, &json!({ "error": error }));
+    }
     let mut state = lock(&app.state);
     let generation = state.generation();
     let mut outgoing = Vec::new();
@@ -871,7 +892,7 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                 let since = since.unwrap_or(0).min(state.webhooks.len());
                 let webhooks: Vec<Value> = state.webhooks[since..]
                     .iter()
-                    .map(|w| json!({ "url": w.url, "body": w.body, "status": w.status, "copy": w.copy }))
+                    .map(|w| json!({ "url": w.url, "body": w.body, "status": w.status, "copy": w.copy, "attempts": w.attempts }))
                     .collect();
                 (
                     200,
@@ -886,7 +907,12 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                 Ok(numbers) => numbers,
                 Err(error) => return json_response(400, &json!({ "error": error })),
             };
-            let fault = match body.get("fault").and_then(Value::as_str) {
+            let kind = body.get("fault").and_then(Value::as_str);
+            if delay_ms.is_some() && kind != Some("slow") {
+                let error = "delay_ms applies to the slow fault only";
+                return json_response(400, &json!({ "error": error }));
+            }
+            let fault = match kind {
                 Some("rate_limit") => Some(Fault::RateLimit),
                 Some("server_error") => Some(Fault::ServerError),
                 Some("mutation") => Some(Fault::MutationDuringPagination),

@@ -747,9 +747,25 @@ async fn the_admin_api_refuses_what_it_cannot_read() {
         json!({ "fault": "server_error", "times": 1.5 }),
         json!({ "fault": "slow", "delay_ms": -5 }),
         json!({ "fault": "slow", "delay_ms": 600_001 }),
+        // Round 19: a field the fault does not use, or that no command has, was ignored.
+        json!({ "fault": "server_error", "delay_ms": 5 }),
+        json!({ "fault": "server_error", "tims": 2 }),
     ] {
         let answer = send("faults", body.to_string()).await.unwrap();
         assert_eq!(answer.status(), 400, "{body}");
+    }
+    // Round 19: a misspelt field turned the chaos off and answered 200; any unknown field is
+    // refused, named, whatever the command.
+    for (path, body) in [
+        ("webhooks/chaos", json!({ "dupes": 1 })),
+        ("clock", json!({ "advance_secs": 60 })),
+        ("reset", json!({ "all": true })),
+    ] {
+        let answer = send(path, body.to_string()).await.unwrap();
+        let status = answer.status();
+        let text = answer.text().await.unwrap();
+        assert_eq!(status, 400, "{path} {body}: {text}");
+        assert!(text.contains("unknown field"), "{path} {body}: {text}");
     }
     // None of the refused faults was kept: the next call is answered.
     let status = institutions_get(&sandbox).await;

@@ -1824,6 +1824,74 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Review round 19: the binary had no way to change the webhook retry wait, so a webhook to
+/// a receiver that failed on purpose stayed unanswered (`status: null`) for 30 s, and the
+/// admin API's webhook records lacked `attempts`. `--webhook-retry 0` sends each webhook once.
+#[test]
+fn the_binarys_webhook_retry_flag_reaches_the_admin_records() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (_child, url) = binary(&["--webhook-retry", "0"]);
+    runtime().block_on(async {
+        let http = reqwest::Client::new();
+        let call = |path: &str, body: Value| {
+            http.post(format!("{url}{path}"))
+                .header("PLAID-CLIENT-ID", plaid_sandbox::CLIENT_ID)
+                .header("PLAID-SECRET", plaid_sandbox::SECRET)
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+        };
+        let answer = |r: reqwest::Response| async move { r.json::<Value>().await.unwrap() };
+        let public = answer(
+            call(
+                "/sandbox/public_token/create",
+                json!({ "institution_id": "ins_109508", "initial_products": ["auth"],
+                        "options": { "webhook": format!("http://127.0.0.1:{closed}/h") } }),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        let item = answer(
+            call(
+                "/item/public_token/exchange",
+                json!({ "public_token": public["public_token"] }),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        let fired = call(
+            "/sandbox/item/fire_webhook",
+            json!({ "access_token": item["access_token"], "webhook_code": "NEW_ACCOUNTS_AVAILABLE" }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(fired.status(), 200);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let records = answer(
+                http.get(format!("{url}/__sandbox/webhooks"))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            let last = records["webhooks"].as_array().unwrap().last().cloned();
+            if let Some(w) = last.filter(|w| !w["status"].is_null()) {
+                assert_eq!((w["status"].clone(), w["attempts"].clone()), (json!(0), json!(1)), "{w}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no answer recorded: {records}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+}
+
 #[test]
 fn the_binary_prints_its_url_first_and_serves_any_language() {
     use std::process::Command;

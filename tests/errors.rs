@@ -75,17 +75,7 @@ async fn a_plaid_error_is_typed() {
 #[tokio::test]
 async fn a_spent_allowance_is_not_retried_though_it_is_a_429() {
     for (code, retried) in [("CREDITS_EXHAUSTED", false), ("RATE_LIMIT", true)] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(429).set_body_json(json!({
-                "error_type": "RATE_LIMIT_EXCEEDED",
-                "error_code": code,
-                "error_message": "limit",
-                "display_message": null,
-                "request_id": "r",
-            })))
-            .mount(&server)
-            .await;
+        let server = common::answering(common::plaid_error(429, "RATE_LIMIT_EXCEEDED", code)).await;
         let e = client(&server)
             .item_get(&ItemGetRequest::new(ACCESS_TOKEN))
             .await

@@ -95,8 +95,9 @@ pub fn parse(
 ) -> Result<Options, String> {
     let mut options = Options {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        client_id: var("PLAID_SANDBOX_CLIENT_ID").filter(|v| !v.is_empty()),
-        secret: var("PLAID_SANDBOX_SECRET").filter(|v| !v.is_empty()),
+        // Empty (or blank) counts as unset, as for any variable here.
+        client_id: var("PLAID_SANDBOX_CLIENT_ID").filter(|v| !v.trim().is_empty()),
+        secret: var("PLAID_SANDBOX_SECRET").filter(|v| !v.trim().is_empty()),
         seed: 0,
         webhook_hosts: Vec::new(),
         hosts: Vec::new(),
@@ -149,25 +150,26 @@ pub fn parse(
             }
             "--allow-webhook-host" => {
                 let text = value("--allow-webhook-host")?;
-                // Compared with a webhook URL's host: a port or a scheme here never matches.
-                let bare = crate::server::host_of(text.trim())
-                    .is_some_and(|h| h.to_string().eq_ignore_ascii_case(text.trim()));
-                if !bare {
-                    return Err(format!(
+                options
+                    .webhook_hosts
+                    .push(webhook_host(&text).ok_or_else(|| {
+                        format!(
                         "--allow-webhook-host takes a host name or IP address without scheme or \
-                         port (app, or 10.0.0.5), got {text:?}"
-                    ));
-                }
-                options.webhook_hosts.push(text.trim().to_owned());
+                         port (app, 10.0.0.5 or fd00::5), got {text:?}"
+                    )
+                    })?);
             }
             "--webhook-retry" => {
                 let text = value("--webhook-retry")?;
                 let secs = text
                     .parse::<f64>()
                     .ok()
-                    .filter(|s| (0.0..=86_400.0).contains(s))
+                    // A wait under a millisecond would read as 0 and turn retries off unasked.
+                    .filter(|s| *s == 0.0 || (0.001..=86_400.0).contains(s))
                     .ok_or_else(|| {
-                        format!("--webhook-retry takes seconds from 0 to 86400, got {text:?}")
+                        format!(
+                            "--webhook-retry takes 0 or seconds from 0.001 to 86400, got {text:?}"
+                        )
                     })?;
                 options.webhook_retry = Some(std::time::Duration::from_secs_f64(secs));
             }
@@ -224,6 +226,23 @@ pub fn parse(
         }
     }
     Ok(options)
+}
+
+/// An `--allow-webhook-host` value as a webhook URL's host is compared with it: an IP address
+/// as the address prints (`fd00::5`, with or without brackets), a name as itself. `None` for
+/// anything with a scheme, a port or a path, which would never match.
+fn webhook_host(text: &str) -> Option<String> {
+    let text = text.trim();
+    let unbracketed = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    if let Ok(ip) = unbracketed.parse::<std::net::IpAddr>() {
+        return Some(ip.to_string());
+    }
+    crate::server::host_of(text)
+        .filter(|h| h.to_string().eq_ignore_ascii_case(text))
+        .map(|_| text.to_owned())
 }
 
 /// `value`, unless it is empty: the flag's error then.
@@ -424,6 +443,8 @@ mod tests {
             &["--webhook-retry", "-1"],
             &["--webhook-retry", "x"],
             &["--webhook-retry", "86401"],
+            &["--webhook-retry", "1e-12"],
+            &["--allow-webhook-host", "[fd00::5]:9"],
             &["--today", "9999-12-31"],
             &["--today", "0000-01-01"],
         ] {
@@ -434,13 +455,25 @@ mod tests {
                 "--allow-webhook-host",
                 "app",
                 "--allow-webhook-host=10.0.0.5",
+                "--allow-webhook-host=fd00::5",
+                "--allow-webhook-host=[FD00::6]",
                 "--webhook-retry",
                 "0.5",
             ]),
             |_| None,
         )
         .unwrap();
-        assert_eq!(o.webhook_hosts, ["app", "10.0.0.5"]);
+        assert_eq!(o.webhook_hosts, ["app", "10.0.0.5", "fd00::5", "fd00::6"]);
+        // As a webhook's host is compared with it.
+        for (host, url) in [
+            ("fd00::5", "http://[fd00::5]:9/h"),
+            ("app", "http://app:3000/h"),
+        ] {
+            assert!(
+                crate::webhooks::webhook_allowed(url, &[host.to_owned()]),
+                "{host} {url}"
+            );
+        }
         assert_eq!(o.webhook_retry, Some(std::time::Duration::from_millis(500)));
         let seed_env = |n: &str| (n == "PLAID_SANDBOX_SEED").then(|| "x".to_owned());
         assert_eq!(parse(args(&["--seed", "3"]), seed_env).unwrap().seed, 3);

@@ -62,17 +62,19 @@
 //! secret of its own ([`SECRET`] is published). Like every path, they refuse a request
 //! addressed to a host name the sandbox was not given and one a web page of another site
 //! sends. A body is JSON. An error is `{"error": "…"}` with status 400 (a value it cannot
-//! take), 401 (another machine without the credentials) or 404 (an unknown command or Item),
-//! not Plaid's error shape.
+//! take, or a field the command does not take: a misspelt one is never ignored), 401 (another
+//! machine without the credentials) or 404 (an unknown command or Item), not Plaid's error
+//! shape. The two refusals every path shares answer in Plaid's shape: 421 `INVALID_HEADERS`
+//! for a host name it was not given, 400 for a request a web page of another site sends.
 //!
 //! | Method and path | Body | Answer | Rust |
 //! |---|---|---|---|
 //! | `POST /__sandbox/reset` | none | `{"reset": true}`: every Item, token, Link session, fault and sent webhook forgotten; the clock's moves and the webhook chaos undone | [`Sandbox::reset`] |
 //! | `GET /__sandbox/clock` | none | `{"now": "2025-03-14T12:00:00Z"}` | [`Sandbox::now`] |
-//! | `POST /__sandbox/clock` | `{"advance_seconds": n}`: a number ≥ 0, fractions allowed | `{"now": …}`: the clock moved forward and every Item brought up to it, with its webhooks | [`Sandbox::advance_clock`] |
+//! | `POST /__sandbox/clock` | `{"advance_seconds": n}`: a number ≥ 0, fractions allowed; the clock moves at most 100 years at once and stops at 9000-01-01 | `{"now": …}`: the clock moved forward and every Item brought up to it, with its webhooks | [`Sandbox::advance_clock`] |
 //! | `POST /__sandbox/webhooks/chaos` | `{"duplicates": 0.3, "max_copies": 3, "delay_ms": [low, high], "targets": [url, …]}`, each optional (`max_copies` defaults to 2); `{}` turns chaos off | `{"chaos": true}`; 400 for a target neither on loopback nor allowed, a body that is not a JSON object, or a field of another type or out of range (`duplicates` 0 to 1, `max_copies` 1 to 100, `delay_ms` up to 600000) | [`Sandbox::webhook_chaos`] |
-//! | `GET /__sandbox/webhooks[?since=N]` | none | `{"webhooks": [{"url", "body", "status", "copy"}, …], "since", "next"}`, oldest first, from index `N` (0) on; poll with `since` = the last `next` to read only new ones; `status` is `null` while a post is in flight or a retry waits | [`Sandbox::webhooks`] |
-//! | `POST /__sandbox/faults` | `{"fault": "rate_limit" \| "server_error" \| "mutation" \| "slow", "path": "/accounts/get", "times": n, "delay_ms": n}`: no `path`, any path; `times` defaults to 1; `delay_ms`, for `slow`, to 1000 | `{"injected": true}`; 400 for another fault name, `times` outside 1 to 1000000, `delay_ms` over 600000, or a `path` that is not an operation of the spec | [`Sandbox::inject`] |
+//! | `GET /__sandbox/webhooks[?since=N]` | none | `{"webhooks": [{"url", "body", "status", "copy", "attempts"}, …], "since", "next"}`, oldest first, from index `N` (0) on; poll with `since` = the last `next` to read only new ones; `status` is `null` while a post is in flight or a retry waits (0 when no answer came); `attempts` counts the posts made | [`Sandbox::webhooks`] |
+//! | `POST /__sandbox/faults` | `{"fault": "rate_limit" \| "server_error" \| "mutation" \| "slow", "path": "/accounts/get", "times": n, "delay_ms": n}`: no `path`, any path; `times` defaults to 1; `delay_ms`, for `slow`, to 1000 | `{"injected": true}`; 400 for another fault name, `times` outside 1 to 1000000, `delay_ms` over 600000 or with another fault than `slow`, or a `path` that is not an operation of the spec | [`Sandbox::inject`] |
 //! | `GET /__sandbox/items/<item_id>/transactions` | none | `{"transactions": [{"transaction_id", "account_id", "amount", "date", "pending", "name"}, …]}`: the Item's transactions as a sync returns them; 404 for an Item it does not have or that was removed | [`Sandbox::transactions`] |
 //! | `GET /__sandbox/version` | none | `{"plaid_sandbox": "0.1.0", "spec": "2020-09-14_1.697.4"}`: this crate's version and the spec it serves | |
 //! | `GET /__sandbox/operations` | none | `{"spec", "operations": [{"method", "path", "operation_id", "answer": "stateful" \| "spec", "content_type"}, …]}`: every operation of the spec, and where its answer comes from | [`STATEFUL_PATHS`] |

@@ -820,16 +820,19 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
     let method = request.method.as_str();
     // Review round 19: a misspelt field was ignored (`{"dupes": 1}` turned the chaos off and
     // answered 200): a field the command does not take is refused, named.
-    let known: &[&str] = match (method, command) {
-        ("POST", "clock") => &["advance_seconds"],
-        ("POST", "webhooks/chaos") => &["duplicates", "max_copies", "delay_ms", "targets"],
-        ("POST", "faults") => &["fault", "path", "times", "delay_ms"],
-        _ => &[],
+    // (Only for the commands that exist: an unknown one is a 404, below.)
+    let known: Option<&[&str]> = match (method, command) {
+        ("POST", "clock") => Some(&["advance_seconds"]),
+        ("POST", "webhooks/chaos") => Some(&["duplicates", "max_copies", "delay_ms", "targets"]),
+        ("POST", "faults") => Some(&["fault", "path", "times", "delay_ms"]),
+        ("POST", "reset") => Some(&[]),
+        _ => None,
     };
-    if let Some(unknown) = body
-        .as_object()
-        .and_then(|map| map.keys().find(|k| !known.contains(&k.as_str())))
-    {
+    if let Some((known, unknown)) = known.and_then(|known| {
+        body.as_object()
+            .and_then(|map| map.keys().find(|k| !known.contains(&k.as_str())))
+            .map(|unknown| (known, unknown))
+    }) {
         let takes = if known.is_empty() {
             "no fields".to_owned()
         } else {
@@ -908,7 +911,11 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                 Err(error) => return json_response(400, &json!({ "error": error })),
             };
             let kind = body.get("fault").and_then(Value::as_str);
-            if delay_ms.is_some() && kind != Some("slow") {
+            let known_kind = matches!(
+                kind,
+                Some("rate_limit" | "server_error" | "mutation" | "slow")
+            );
+            if delay_ms.is_some() && known_kind && kind != Some("slow") {
                 let error = "delay_ms applies to the slow fault only";
                 return json_response(400, &json!({ "error": error }));
             }

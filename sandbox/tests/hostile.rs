@@ -767,6 +767,11 @@ async fn the_admin_api_refuses_what_it_cannot_read() {
         assert_eq!(status, 400, "{path} {body}: {text}");
         assert!(text.contains("unknown field"), "{path} {body}: {text}");
     }
+    // An unknown command is still a 404, whatever its body.
+    let answer = send("fault", json!({ "fault": "rate_limit" }).to_string())
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 404);
     // None of the refused faults was kept: the next call is answered.
     let status = institutions_get(&sandbox).await;
     assert_eq!(status, 200);

@@ -33,7 +33,8 @@
 //!   marked sensitive), `Plaid-Version: 2020-09-14` and a `User-Agent` naming this crate;
 //! * applies a timeout (60 s; 300 s for the calls Plaid documents as slow), changeable per
 //!   client and per call ([`PlaidClient::with_timeout`]);
-//! * retries `429`, `5xx`, timeouts and network failures with exponential backoff and jitter,
+//! * retries `429` (not `CREDITS_EXHAUSTED`), `5xx`, timeouts and network failures with
+//!   exponential backoff and jitter,
 //!   honouring `Retry-After`, but only for calls that are safe to repeat: reads, and writes
 //!   that carry an `idempotency_key` (see [`RetryPolicy`]); a read Plaid bills per answer
 //!   (Balance) is not repeated after a timeout

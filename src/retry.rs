@@ -2,7 +2,8 @@
 //!
 //! A call is retried only when repeating it is safe:
 //!
-//! * reads (`…/get`, `…/list`, `…/sync`, …) on `429`, `5xx`, timeouts and network failures;
+//! * reads (`…/get`, `…/list`, `…/sync`, …) on `429`, `5xx`, timeouts and network failures
+//!   (not on a Plaid error that says no wait helps: `CREDITS_EXHAUSTED`, a `429`);
 //!   but a read Plaid bills per answer (`/accounts/balance/get`, `/processor/balance/get`,
 //!   `/asset_report/pdf/get`) only on `429`, `500` and `503`, never after a timeout, a broken
 //!   connection or any other `5xx` (a gateway's or a CDN's), when Plaid may have answered and

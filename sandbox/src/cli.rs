@@ -152,7 +152,7 @@ pub fn parse(
                 let text = value("--allow-webhook-host")?;
                 options
                     .webhook_hosts
-                    .push(webhook_host(&text).ok_or_else(|| {
+                    .push(crate::webhooks::webhook_host(&text).ok_or_else(|| {
                         format!(
                         "--allow-webhook-host takes a host name or IP address without scheme or \
                          port (app, 10.0.0.5 or fd00::5), got {text:?}"
@@ -226,23 +226,6 @@ pub fn parse(
         }
     }
     Ok(options)
-}
-
-/// An `--allow-webhook-host` value as a webhook URL's host is compared with it: an IP address
-/// as the address prints (`fd00::5`, with or without brackets), a name as itself. `None` for
-/// anything with a scheme, a port or a path, which would never match.
-fn webhook_host(text: &str) -> Option<String> {
-    let text = text.trim();
-    let unbracketed = text
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .unwrap_or(text);
-    if let Ok(ip) = unbracketed.parse::<std::net::IpAddr>() {
-        return Some(ip.to_string());
-    }
-    crate::server::host_of(text)
-        .filter(|h| h.to_string().eq_ignore_ascii_case(text))
-        .map(|_| text.to_owned())
 }
 
 /// `value`, unless it is empty: the flag's error then.

@@ -384,9 +384,13 @@ impl SandboxBuilder {
 
     /// Also delivers webhooks to this host (by name, as in the URL). By default webhooks go
     /// to loopback addresses only (`localhost`, `127.0.0.0/8`, `::1`); one for any other host
-    /// is recorded as undelivered, so a test cannot post to the internet by mistake.
+    /// is recorded as undelivered, so a test cannot post to the internet by mistake. An IP
+    /// address is taken with or without brackets; a value with a scheme, a port or a path
+    /// never matches a host, and is ignored (the binary refuses it).
     pub fn allow_webhook_host(mut self, host: impl Into<String>) -> Self {
-        self.webhook_hosts.push(host.into());
+        if let Some(host) = webhooks::webhook_host(&host.into()) {
+            self.webhook_hosts.push(host);
+        }
         self
     }
 
@@ -953,21 +957,21 @@ impl Sandbox {
     /// access token. [`wait_for_webhooks`](Self::wait_for_webhooks)'s example shows it.
     pub fn fire_webhook(&self, item_id: impl AsRef<str>, code: &str) -> Result<(), SandboxError> {
         let outgoing = self.with_item(item_id, |item, now, out| {
-            if !handlers::webhook_usable(item) {
-                // The code `/sandbox/item/fire_webhook` answers, with what to do about it.
-                let failure = failure::Failure::code("SANDBOX_WEBHOOK_INVALID").message(format!(
-                    "Item {} has no http(s) webhook URL: set one with .webhook(url) on the link \
-                     token (or /sandbox/public_token/create's options.webhook), or call \
-                     /item/webhook/update",
-                    item.item_id
-                ));
-                return Err(SandboxError::plaid(
-                    &format!("cannot fire webhook {code}: "),
-                    &failure,
-                ));
-            }
-            let body = handlers::fire(item, code, None, now, out)
-                .map_err(|f| SandboxError::plaid(&format!("cannot fire webhook {code}: "), &f))?;
+            // The error `/sandbox/item/fire_webhook` answers; without a usable webhook URL, with
+            // what to do about it.
+            let body = handlers::fire(item, code, None, now, out).map_err(|f| {
+                let f = if f.code == "SANDBOX_WEBHOOK_INVALID" {
+                    f.message(format!(
+                        "Item {} has no http(s) webhook URL: set one with .webhook(url) on the \
+                         link token (or /sandbox/public_token/create's options.webhook), or call \
+                         /item/webhook/update",
+                        item.item_id
+                    ))
+                } else {
+                    f
+                };
+                SandboxError::plaid(&format!("cannot fire webhook {code}: "), &f)
+            })?;
             webhooks::queue(item, out, body, now);
             Ok(())
         })?;
@@ -990,7 +994,7 @@ impl Sandbox {
             let changed = item.ledger.advance_days(days.into());
             changes = changed.count();
             if item.has_product("transactions") {
-                handlers::transactions::refreshed_webhooks(item, &changed, out, now);
+                handlers::transactions::refreshed_webhooks(item, &changed, now, out, now);
             }
             Ok(())
         })?;

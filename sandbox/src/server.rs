@@ -910,22 +910,17 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
                 Ok(numbers) => numbers,
                 Err(error) => return json_response(400, &json!({ "error": error })),
             };
-            let kind = body.get("fault").and_then(Value::as_str);
-            let known_kind = matches!(
-                kind,
-                Some("rate_limit" | "server_error" | "mutation" | "slow")
-            );
-            if delay_ms.is_some() && known_kind && kind != Some("slow") {
-                let error = "delay_ms applies to the slow fault only";
-                return json_response(400, &json!({ "error": error }));
-            }
-            let fault = match kind {
+            let fault = match body.get("fault").and_then(Value::as_str) {
                 Some("rate_limit") => Some(Fault::RateLimit),
                 Some("server_error") => Some(Fault::ServerError),
                 Some("mutation") => Some(Fault::MutationDuringPagination),
                 Some("slow") => Some(Fault::Slow(Duration::from_millis(delay_ms.unwrap_or(1000)))),
                 _ => None,
             };
+            if delay_ms.is_some() && fault.as_ref().is_some_and(|f| !matches!(f, Fault::Slow(_))) {
+                let error = "delay_ms applies to the slow fault only";
+                return json_response(400, &json!({ "error": error }));
+            }
             // A path no request can have would make a fault that never fires, and a test
             // that expects it pass for the wrong reason. A fault matches a request's path as
             // written: an operation's path, or one its template takes (`/fdx/consents/c-1`

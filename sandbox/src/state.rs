@@ -180,19 +180,32 @@ impl Item {
         code: &str,
         extra: &[(&str, Value)],
     ) -> Value {
-        let mut body = serde_json::json!({
-            "webhook_type": webhook_type,
-            "webhook_code": code,
-            "item_id": self.item_id,
-            "environment": "sandbox",
-        });
+        let mut body = report_webhook_body(webhook_type, code, extra);
         if let Value::Object(map) = &mut body {
-            for (k, v) in extra {
-                map.insert((*k).to_owned(), v.clone());
-            }
+            map.insert("item_id".to_owned(), Value::String(self.item_id.clone()));
         }
         body
     }
+}
+
+/// A webhook's body about a report rather than an Item (Assets: its schemas have no
+/// `item_id`): its type, code and environment, and `extra`.
+pub(crate) fn report_webhook_body(
+    webhook_type: &str,
+    code: &str,
+    extra: &[(&str, Value)],
+) -> Value {
+    let mut body = serde_json::json!({
+        "webhook_type": webhook_type,
+        "webhook_code": code,
+        "environment": "sandbox",
+    });
+    if let Value::Object(map) = &mut body {
+        for (k, v) in extra {
+            map.insert((*k).to_owned(), v.clone());
+        }
+    }
+    body
 }
 
 /// What a Link session did, for `/link/token/get` and the Link emulator.

@@ -358,6 +358,31 @@ pub(crate) fn deliver(state: &Mutex<State>, outbox: &Outbox, hook: Outgoing, gen
     }
 }
 
+/// An allowed webhook host (`--allow-webhook-host`, `allow_webhook_host`) as a webhook URL's
+/// host is compared with it: an IP address as the address prints (`fd00::5`, with or without
+/// brackets), a name as itself. `None` for anything with a scheme, a port or a path, which
+/// would never match.
+pub(crate) fn webhook_host(text: &str) -> Option<String> {
+    let text = text.trim();
+    let unbracketed = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    if let Ok(ip) = unbracketed.parse::<std::net::IpAddr>() {
+        return Some(ip.to_string());
+    }
+    crate::server::host_of(text)
+        .filter(|h| h.to_string().eq_ignore_ascii_case(text))
+        .map(|_| text.to_owned())
+}
+
+/// `url` parsed, if it is an http(s) URL: the only kind a webhook goes to.
+pub(crate) fn http_url(url: &str) -> Option<reqwest::Url> {
+    reqwest::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
 fn refused(url: &str) {
     eprintln!("plaid-sandbox: not delivering a webhook {}", refusal(url));
 }
@@ -384,12 +409,9 @@ fn refusal(url: &str) -> String {
 /// `allowed`. The URL is read by the parser the sender connects with (a hand-split authority
 /// once read `http://evil\@127.0.0.1/` as loopback, where the sender reached `evil`).
 pub(crate) fn webhook_allowed(url: &str, allowed: &[String]) -> bool {
-    let Ok(url) = reqwest::Url::parse(url) else {
+    let Some(url) = http_url(url) else {
         return false;
     };
-    if !matches!(url.scheme(), "http" | "https") {
-        return false;
-    }
     let named = |host: &str| allowed.iter().any(|h| h.eq_ignore_ascii_case(host));
     match url.host() {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost") || named(name),

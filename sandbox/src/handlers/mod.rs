@@ -12,7 +12,7 @@ mod sandbox_ops;
 pub(crate) mod transactions;
 
 pub(crate) use link::{live_link_token, shown_client_name};
-pub(crate) use sandbox_ops::{fire, require_login, webhook_usable};
+pub(crate) use sandbox_ops::{fire, require_login};
 
 use crate::body::Body;
 use crate::failure::Failure;
@@ -191,11 +191,8 @@ fn catch_up(item: &mut Item, now: DateTime<Utc>, outgoing: &mut Vec<Outgoing>) {
     let reached = now.min(item.login_expires_at);
     let changes = item.ledger.catch_up(reached.date_naive());
     if item.has_product("transactions") {
-        transactions::refreshed_webhooks(item, &changes, outgoing, now);
-        if changes.any() {
-            // The last update Plaid made: not after the login ran out.
-            item.last_update.insert("transactions", reached);
-        }
+        // The last update Plaid made: not after the login ran out.
+        transactions::refreshed_webhooks(item, &changes, reached, outgoing, now);
     }
     if item.error.is_none() && now >= item.login_expires_at {
         let error = Failure::code("ITEM_LOGIN_REQUIRED");

@@ -3,7 +3,7 @@
 use super::{item_for, json, Answer, Ctx};
 use crate::body::Body;
 use crate::failure::Failure;
-use crate::state::Item;
+use crate::state::{report_webhook_body, Item};
 use crate::webhooks::{self, Outgoing};
 use chrono::{DateTime, Utc};
 use plaid_sdk::types::{
@@ -75,7 +75,8 @@ fn product_for(webhook_type: &str) -> Option<&'static str> {
 
 /// The webhook `code` (of `webhook_type`, or the code's own type) fires for `item`, with its
 /// effect on the Item: Plaid's `/sandbox/item/fire_webhook`. `SANDBOX_PRODUCT_NOT_ENABLED` when
-/// the Item lacks the webhook's product.
+/// the Item lacks the webhook's product; `SANDBOX_WEBHOOK_INVALID` when its webhook "is either
+/// not set up, or invalid" (Plaid), here: not an http(s) URL.
 pub(crate) fn fire(
     item: &mut Item,
     code: &str,
@@ -83,6 +84,14 @@ pub(crate) fn fire(
     now: DateTime<Utc>,
     outgoing: &mut Vec<Outgoing>,
 ) -> Result<Value, Failure> {
+    if item
+        .webhook
+        .as_deref()
+        .and_then(webhooks::http_url)
+        .is_none()
+    {
+        return Err(Failure::code("SANDBOX_WEBHOOK_INVALID"));
+    }
     let kind = match (webhook_type, code) {
         (Some(t), _) => t,
         (None, "DEFAULT_UPDATE" | "SYNC_UPDATES_AVAILABLE" | "RECURRING_TRANSACTIONS_UPDATE") => {
@@ -106,7 +115,7 @@ pub(crate) fn fire(
         .first()
         .map(|a| a.id.clone())
         .unwrap_or_default();
-    let mut body = match (kind, code) {
+    let body = match (kind, code) {
         ("TRANSACTIONS", "DEFAULT_UPDATE") => {
             // The data really changes, as the webhook says; SYNC_UPDATES_AVAILABLE goes too, and
             // TRANSACTIONS_REMOVED for what the refresh removed (pending ones posting).
@@ -176,7 +185,7 @@ pub(crate) fn fire(
                 ("error", Value::Null),
             ],
         ),
-        ("ASSETS", "PRODUCT_READY") => item.webhook_body(
+        ("ASSETS", "PRODUCT_READY") => report_webhook_body(
             kind,
             code,
             &[
@@ -187,7 +196,7 @@ pub(crate) fn fire(
                 ("report_type", value!("FULL")),
             ],
         ),
-        ("ASSETS", "ERROR") => item.webhook_body(
+        ("ASSETS", "ERROR") => report_webhook_body(
             kind,
             code,
             &[
@@ -254,19 +263,7 @@ pub(crate) fn fire(
             )))
         }
     };
-    // Assets webhooks name the report, not an Item (their schemas have no `item_id`).
-    if let (Value::Object(map), "ASSETS") = (&mut body, kind) {
-        map.remove("item_id");
-    }
     Ok(body)
-}
-
-/// Whether the Item has a webhook URL a webhook can be fired at: set, and http(s). Plaid's
-/// `SANDBOX_WEBHOOK_INVALID` is for a webhook that "is either not set up, or invalid".
-pub(crate) fn webhook_usable(item: &Item) -> bool {
-    item.webhook.as_deref().is_some_and(|url| {
-        reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
-    })
 }
 
 pub(super) fn fire_webhook(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
@@ -275,9 +272,6 @@ pub(super) fn fire_webhook(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     let request_id = ctx.request_id.clone();
     let now = ctx.state.now();
     let item = item_for(ctx, body, "/sandbox/item/fire_webhook")?;
-    if !webhook_usable(item) {
-        return Err(Failure::code("SANDBOX_WEBHOOK_INVALID"));
-    }
     let mut hooks = Vec::new();
     let hook = fire(item, &code, webhook_type.as_deref(), now, &mut hooks)?;
     webhooks::queue(item, &mut hooks, hook, now);

@@ -397,25 +397,26 @@ pub(super) fn get(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     ))
 }
 
-/// The webhooks a refresh (or a day's update) that found changes sends:
-/// `SYNC_UPDATES_AVAILABLE`, and the older `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED`, as
-/// Plaid documents.
+/// What a refresh (or days passing) that found changes leaves: the product's last update
+/// at `updated_at`, and the webhooks: `SYNC_UPDATES_AVAILABLE`, and the older `DEFAULT_UPDATE`
+/// and `TRANSACTIONS_REMOVED`, as Plaid documents.
 pub(crate) fn refreshed_webhooks(
     item: &mut Item,
     changes: &Refreshed,
+    updated_at: DateTime<Utc>,
     outgoing: &mut Vec<Outgoing>,
     now: DateTime<Utc>,
 ) {
     if !changes.any() {
         return;
     }
-    item.last_update.insert("transactions", now);
-    webhooks::sync_updates(item, outgoing, now);
+    item.last_update.insert("transactions", updated_at);
     // While the Item still answers "not ready", nothing is announced: its INITIAL_UPDATE and
     // HISTORICAL_UPDATE come first, when it is ready ([`webhooks::transactions_ready`]).
     if item.not_ready > 0 {
         return;
     }
+    webhooks::sync_updates(item, outgoing, now);
     if changes.added > 0 {
         let body = default_update_body(item, changes.added);
         webhooks::queue(item, outgoing, body, now);
@@ -461,7 +462,7 @@ pub(super) fn refresh(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     }
     let changes = item.ledger.refresh();
     let mut hooks = Vec::new();
-    refreshed_webhooks(item, &changes, &mut hooks, now);
+    refreshed_webhooks(item, &changes, now, &mut hooks, now);
     ctx.outgoing.extend(hooks);
     json(&TransactionsRefreshResponse::new(request_id))
 }
@@ -683,7 +684,7 @@ pub(super) fn sandbox_create(ctx: &mut Ctx<'_>, body: &Body) -> Answer {
     }
     let changes = item.ledger.add_planned(&planned);
     let mut hooks = Vec::new();
-    refreshed_webhooks(item, &changes, &mut hooks, now);
+    refreshed_webhooks(item, &changes, now, &mut hooks, now);
     ctx.outgoing.extend(hooks);
     json(&SandboxTransactionsCreateResponse::new(request_id))
 }

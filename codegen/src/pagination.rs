@@ -82,19 +82,12 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
     s
 }
 
-/// The properties of a schema, `allOf` members merged.
+/// The properties of a schema, `allOf` members merged ([`crate::spec::all_properties`]).
 fn properties(spec: &Value, schema: &Value) -> Map<String, Value> {
-    let s = resolve(spec, schema);
-    let mut out = Map::new();
-    if let Some(all) = s.get("allOf").and_then(Value::as_array) {
-        for member in all {
-            out.extend(properties(spec, member));
-        }
-    }
-    if let Some(props) = s.get("properties").and_then(Value::as_object) {
-        out.extend(props.clone());
-    }
-    out
+    crate::spec::all_properties(spec, schema)
+        .into_iter()
+        .map(|(name, prop)| (name.clone(), prop.clone()))
+        .collect()
 }
 
 fn is_type(spec: &Value, schema: &Value, ty: &str) -> bool {

@@ -182,16 +182,36 @@ const BOUND_DEPTH: usize = 8;
 
 /// The properties of an object schema: its own and those of every `allOf` part, `$ref`s
 /// followed (`PaymentAmountToRefund` is an `allOf` of `PaymentAmountNullable` and a
-/// description).
-fn all_properties<'a>(
+/// description); its own win over its parts'. The generator's one reading of "the fields of
+/// an object" (request bounds, pagination).
+pub(crate) fn all_properties<'a>(
+    spec: &'a Value,
+    schema: &'a Value,
+) -> Vec<(&'a String, &'a Value)> {
+    properties_at(spec, schema, 0)
+}
+
+fn properties_at<'a>(
     spec: &'a Value,
     schema: &'a Value,
     depth: usize,
 ) -> Vec<(&'a String, &'a Value)> {
-    let schema = follow(spec, schema);
     let mut out = Vec::new();
-    if depth > BOUND_DEPTH {
+    if depth > 16 {
         return out;
+    }
+    // `$ref`s only: an `allOf` of one may have properties beside it, merged below.
+    let mut schema = schema;
+    for _ in 0..16 {
+        match schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| spec.pointer(p))
+        {
+            Some(next) => schema = next,
+            None => break,
+        }
     }
     for part in schema
         .get("allOf")
@@ -199,7 +219,7 @@ fn all_properties<'a>(
         .into_iter()
         .flatten()
     {
-        out.extend(all_properties(spec, part, depth + 1));
+        out.extend(properties_at(spec, part, depth + 1));
     }
     for (name, prop) in schema
         .get("properties")
@@ -219,7 +239,7 @@ fn body_bounds(spec: &Value, op: &Value) -> Vec<Bound> {
         if prefix.len() > BOUND_DEPTH {
             return;
         }
-        for (name, prop) in all_properties(spec, schema, 0) {
+        for (name, prop) in all_properties(spec, schema) {
             let mut path = prefix.to_vec();
             path.push(name.clone());
             let prop = follow(spec, prop);
@@ -239,7 +259,7 @@ fn body_bounds(spec: &Value, op: &Value) -> Vec<Bound> {
             let (min, max) = (number("minimum"), number("maximum"));
             if min.is_some() || max.is_some() {
                 out.push(Bound { path, min, max });
-            } else if !all_properties(spec, prop, 0).is_empty() {
+            } else {
                 visit(spec, prop, &path, out);
             }
         }

@@ -8,15 +8,8 @@ use plaid_sdk::operations;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-fn resolve<'a>(spec: &'a Value, mut s: &'a Value) -> &'a Value {
-    while let Some(r) = s.get("$ref").and_then(Value::as_str) {
-        s = spec.pointer(&r[1..]).expect("ref resolves");
-    }
-    s
-}
-
 fn fields(spec: &Value, schema: &Value) -> BTreeSet<String> {
-    let s = resolve(spec, schema);
+    let s = common::resolve(spec, schema);
     let mut out: BTreeSet<String> = s
         .get("properties")
         .and_then(Value::as_object)
@@ -34,7 +27,7 @@ fn fields(spec: &Value, schema: &Value) -> BTreeSet<String> {
 }
 
 fn property<'a>(spec: &'a Value, schema: &'a Value, name: &str) -> Option<&'a Value> {
-    let s = resolve(spec, schema);
+    let s = common::resolve(spec, schema);
     s.pointer(&format!("/properties/{name}")).or_else(|| {
         s.get("allOf")?
             .as_array()?

@@ -28,7 +28,7 @@ fn every_operation_of_the_spec_is_a_client_method() {
         "operations::ALL differs from the spec's operations"
     );
 
-    let source = generated_source();
+    let source = common::generated_source();
     // The hidden `operations::__send_json` dispatcher is not a client method.
     let methods =
         source.matches("pub async fn ").count() - source.matches("pub async fn __").count();
@@ -264,19 +264,6 @@ fn declares(spec: &Value, root: &Value, at: &[Step], key: &str) -> bool {
     here.iter().any(|s| s["properties"].get(key).is_some())
 }
 
-/// The generated source (`plaid_api.rs` and the files it includes).
-fn generated_source() -> String {
-    let mut source = String::new();
-    for entry in std::fs::read_dir(env!("OUT_DIR")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("plaid_api") && name.ends_with(".rs") {
-            source.push_str(&std::fs::read_to_string(&path).unwrap());
-        }
-    }
-    source
-}
-
 /// The `required` names of a schema (its `allOf` parts' too), each with whether the schema
 /// marks the property deprecated.
 fn spec_required(spec: &Value, schema: &Value, out: &mut Vec<String>) {
@@ -309,7 +296,7 @@ fn plain(name: &str) -> String {
 #[test]
 fn the_operation_docs_call_required_only_what_the_spec_requires() {
     let spec = common::load_spec();
-    let source = generated_source();
+    let source = common::generated_source();
     let (mut checked, mut named, mut failures) = (0, 0, Vec::new());
     let pieces: Vec<&str> = source.split("(required: ").collect();
     for (before, after) in pieces.iter().zip(pieces.iter().skip(1)) {

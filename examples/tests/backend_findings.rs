@@ -493,6 +493,18 @@ fn worked_off(db: &Path, received: i64) -> bool {
         && count("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')") == 0
 }
 
+/// Whether a check (`/item/get`, queued by an `ITEM` webhook) has run to the end.
+fn a_check_done(db: &Path) -> bool {
+    let db = rusqlite::Connection::open(db).unwrap();
+    db.query_row(
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'check' AND state = 'done'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap()
+        > 0
+}
+
 /// LOW: a replayed or late `ERROR` webhook undid a `LOGIN_REPAIRED`; one
 /// `SYNC_UPDATES_AVAILABLE` delivered 10 times made 10 sync jobs.
 #[tokio::test]
@@ -1454,17 +1466,7 @@ async fn a_retried_error_signed_after_the_repair_does_not_break_the_item() {
     );
     // Both webhooks handled and the check they queued done (the Item was healthy before them,
     // so waiting for "healthy" alone passed before anything ran).
-    let checked = async || {
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        let checks: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM jobs WHERE kind = 'check' AND state = 'done'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        checks > 0 && worked_off(&db, 2)
-    };
+    let checked = async || a_check_done(&db) && worked_off(&db, 2);
     eventually("the webhooks and the check worked off", 20, checked).await;
     let item = first_item(&backend).await;
     assert!(item["error"].is_null(), "{item}");
@@ -1580,12 +1582,7 @@ async fn plaids_no_error_leaves_the_apps_own_sync_failure() {
     let repaired = login_repaired_webhook(&item_id);
     let jwt = sandbox.signer().sign(repaired.as_bytes());
     assert_eq!(backend.post_webhook(repaired.as_bytes(), &jwt).await, 200);
-    let checked = async || {
-        let db = rusqlite::Connection::open(&db).unwrap();
-        let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
-        count("SELECT COUNT(*) FROM jobs WHERE kind = 'check' AND state = 'done'") > 0
-            && count("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')") == 0
-    };
+    let checked = async || a_check_done(&db) && worked_off(&db, 1);
     eventually("the repair's sync and check done", 20, checked).await;
     let item = first_item(&backend).await;
     assert_eq!(item["error"], "SYNC_FAILED", "{item}");

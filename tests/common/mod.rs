@@ -35,6 +35,19 @@ pub fn fast_retries(attempts: u32) -> RetryPolicy {
         .max_backoff(Duration::from_millis(2))
 }
 
+/// The generated source (`plaid_api.rs` and the files it includes).
+pub fn generated_source() -> String {
+    let mut source = String::new();
+    for entry in std::fs::read_dir(env!("OUT_DIR")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("plaid_api") && name.ends_with(".rs") {
+            source.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    source
+}
+
 /// The spec the crate was built from: `PLAID_OPENAPI_SPEC`, or the vendored one.
 pub fn spec_path() -> PathBuf {
     match std::env::var_os("PLAID_OPENAPI_SPEC") {

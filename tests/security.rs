@@ -1275,11 +1275,7 @@ async fn forged_webhooks_naming_a_trusted_key_id_cannot_flood_a_failing_key_endp
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
-    let client = common::builder(&server)
-        .retry_policy(plaid_sdk::RetryPolicy::none())
-        .build()
-        .unwrap();
-    let verifier = WebhookVerifier::builder(client)
+    let verifier = WebhookVerifier::builder(common::client(&server).without_retries())
         .vouched_key_ids(["stored-kid-1"])
         .build();
     let body = sync_body();
@@ -1320,11 +1316,7 @@ async fn a_stale_unknown_answer_for_a_trusted_id_does_not_reopen_the_flood() {
         .with_priority(2)
         .mount(&server)
         .await;
-    let client = common::builder(&server)
-        .retry_policy(plaid_sdk::RetryPolicy::none())
-        .build()
-        .unwrap();
-    let verifier = WebhookVerifier::builder(client)
+    let verifier = WebhookVerifier::builder(common::client(&server).without_retries())
         .vouched_key_ids(["stored-kid-1"])
         .key_cache(KeyCachePolicy::default().unknown_ttl(Duration::from_millis(100)))
         .build();

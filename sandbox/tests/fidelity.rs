@@ -17,6 +17,35 @@ async fn ok(sandbox: &Sandbox, path: &str, body: Value) -> Value {
     answer
 }
 
+/// `/auth/get` of a new Auth Item at `institution`; `None` if the bank refuses the login
+/// (down, or no longer supported).
+async fn auth_at(sandbox: &Sandbox, institution: &str) -> Option<Value> {
+    let (status, public) = post(
+        sandbox,
+        "/sandbox/public_token/create",
+        json!({ "institution_id": institution, "initial_products": ["auth"] }),
+        &[],
+    )
+    .await;
+    if status != 200 {
+        return None;
+    }
+    let made = ok(
+        sandbox,
+        "/item/public_token/exchange",
+        json!({ "public_token": public["public_token"] }),
+    )
+    .await;
+    Some(
+        ok(
+            sandbox,
+            "/auth/get",
+            json!({ "access_token": made["access_token"] }),
+        )
+        .await,
+    )
+}
+
 /// A call Plaid refuses with 400: its `error_code`.
 async fn refused(sandbox: &Sandbox, path: &str, body: Value) -> Value {
     let (status, answer) = post(sandbox, path, body, &[]).await;
@@ -640,24 +669,9 @@ async fn item_import_takes_any_user_and_pulls_transactions() {
 #[tokio::test]
 async fn windowpane_answers_its_own_routing_number() {
     let sandbox = Sandbox::start().await;
-    let public = ok(
-        &sandbox,
-        "/sandbox/public_token/create",
-        json!({ "institution_id": "ins_135858", "initial_products": ["auth"] }),
-    )
-    .await;
-    let made = ok(
-        &sandbox,
-        "/item/public_token/exchange",
-        json!({ "public_token": public["public_token"] }),
-    )
-    .await;
-    let auth = ok(
-        &sandbox,
-        "/auth/get",
-        json!({ "access_token": made["access_token"] }),
-    )
-    .await;
+    let auth = auth_at(&sandbox, "ins_135858")
+        .await
+        .expect("Windowpane links");
     assert_eq!(auth["numbers"]["ach"][0]["routing"], "333333334", "{auth}");
     let (_, access) = item(&sandbox, json!(["auth"]), json!({})).await;
     let auth = ok(&sandbox, "/auth/get", json!({ "access_token": access })).await;
@@ -1111,28 +1125,9 @@ async fn auth_routing_numbers_are_the_banks_own() {
         if id == "ins_109512" {
             continue;
         }
-        let (status, public) = post(
-            &sandbox,
-            "/sandbox/public_token/create",
-            json!({ "institution_id": id, "initial_products": ["auth"] }),
-            &[],
-        )
-        .await;
-        if status != 200 {
+        let Some(auth) = auth_at(&sandbox, id).await else {
             continue; // a bank that refuses every login (down, no longer supported)
-        }
-        let made = ok(
-            &sandbox,
-            "/item/public_token/exchange",
-            json!({ "public_token": public["public_token"] }),
-        )
-        .await;
-        let auth = ok(
-            &sandbox,
-            "/auth/get",
-            json!({ "access_token": made["access_token"] }),
-        )
-        .await;
+        };
         for ach in auth["numbers"]["ach"].as_array().unwrap() {
             assert!(
                 bank["routing_numbers"]

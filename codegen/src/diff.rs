@@ -96,22 +96,6 @@ fn operations(spec: &Value) -> BTreeMap<String, Op<'_>> {
     out
 }
 
-fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
-    let mut schema = schema;
-    for _ in 0..16 {
-        match schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| spec.pointer(p))
-        {
-            Some(target) => schema = target,
-            None => break,
-        }
-    }
-    schema
-}
-
 /// The properties and required names of an object schema, its `allOf` parts merged.
 fn object<'a>(
     spec: &'a Value,
@@ -120,7 +104,7 @@ fn object<'a>(
     required: &mut BTreeSet<String>,
     depth: usize,
 ) {
-    let schema = resolve(spec, schema);
+    let schema = crate::spec::follow_refs(spec, schema);
     if depth > 16 {
         return;
     }
@@ -155,7 +139,7 @@ fn fields(spec: &Value, schema: &Value, prefix: &str, depth: usize, out: &mut Fi
             format!("{prefix}.{name}")
         };
         out.insert(path.clone(), required.contains(&name));
-        let resolved = resolve(spec, prop);
+        let resolved = crate::spec::follow_refs(spec, prop);
         match resolved.get("items") {
             Some(items) => fields(spec, items, &format!("{path}[]"), depth + 1, out),
             None => fields(spec, prop, &path, depth + 1, out),

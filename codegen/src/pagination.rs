@@ -68,20 +68,6 @@ pub struct Paginated {
     pub item_id: Option<String>,
 }
 
-fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
-    let mut s = schema;
-    for _ in 0..16 {
-        match s.get("$ref").and_then(Value::as_str) {
-            Some(r) => match r.strip_prefix('#').and_then(|p| spec.pointer(p)) {
-                Some(target) => s = target,
-                None => return s,
-            },
-            None => return s,
-        }
-    }
-    s
-}
-
 /// The properties of a schema, `allOf` members merged ([`crate::spec::all_properties`]).
 fn properties(spec: &Value, schema: &Value) -> Map<String, Value> {
     crate::spec::all_properties(spec, schema)
@@ -91,7 +77,10 @@ fn properties(spec: &Value, schema: &Value) -> Map<String, Value> {
 }
 
 fn is_type(spec: &Value, schema: &Value, ty: &str) -> bool {
-    resolve(spec, schema).get("type").and_then(Value::as_str) == Some(ty)
+    crate::spec::follow_refs(spec, schema)
+        .get("type")
+        .and_then(Value::as_str)
+        == Some(ty)
 }
 
 /// Every paginated operation of the spec. Run it on the spec before normalization, which drops
@@ -160,7 +149,9 @@ pub fn analyze(spec: &Value) -> Result<Vec<Paginated>, String> {
                     None => request.get(&c.field),
                     Some(_) => options.get(&c.field),
                 }?;
-                resolve(spec, schema).get("maximum").and_then(Value::as_u64)
+                crate::spec::follow_refs(spec, schema)
+                    .get("maximum")
+                    .and_then(Value::as_u64)
             });
             let total = reply
                 .iter()
@@ -198,7 +189,7 @@ pub fn analyze(spec: &Value) -> Result<Vec<Paginated>, String> {
                 let list = reply
                     .get(&items)
                     .ok_or_else(|| format!("{at}: no `{items}`"))?;
-                let item_schema = resolve(spec, list)
+                let item_schema = crate::spec::follow_refs(spec, list)
                     .get("items")
                     .cloned()
                     .unwrap_or(Value::Null);

@@ -82,6 +82,23 @@ pub struct Bound {
     pub max: Option<serde_json::Number>,
 }
 
+/// A schema with its `$ref`s followed (at most 16); anything else as it is.
+pub(crate) fn follow_refs<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..16 {
+        match schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| spec.pointer(p))
+        {
+            Some(next) => schema = next,
+            None => break,
+        }
+    }
+    schema
+}
+
 /// A schema with a `$ref` (or an `allOf` of one) followed; anything else as it is.
 fn follow<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
     let mut schema = schema;
@@ -201,18 +218,7 @@ fn properties_at<'a>(
         return out;
     }
     // `$ref`s only: an `allOf` of one may have properties beside it, merged below.
-    let mut schema = schema;
-    for _ in 0..16 {
-        match schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| spec.pointer(p))
-        {
-            Some(next) => schema = next,
-            None => break,
-        }
-    }
+    let schema = follow_refs(spec, schema);
     for part in schema
         .get("allOf")
         .and_then(Value::as_array)

@@ -873,7 +873,13 @@ impl PlaidClient {
                     hook.before_attempt(&number, &mut extra);
                 }
                 let started = std::time::Instant::now();
+                let in_flight = InFlight {
+                    hooks: &self.inner.hooks,
+                    attempt: number,
+                    started,
+                };
                 let (result, outcome) = self.attempt(&call, timeout, extra).await;
+                in_flight.answered();
                 if !self.inner.hooks.is_empty() {
                     self.report(&number, &result, outcome, started.elapsed());
                 }
@@ -1186,6 +1192,40 @@ fn transport_error(
             }),
             Outcome::Interrupted,
         )
+    }
+}
+
+/// An attempt in flight, for the hooks: dropped before [`InFlight::answered`] (the caller
+/// dropped the call: a `timeout`, a `select!`, a cancelled handler), it reports the attempt as
+/// [`FailureKind::Cancelled`], so every `before_attempt` has its `after_attempt`.
+struct InFlight<'a> {
+    hooks: &'a [Arc<dyn CallHook>],
+    attempt: Attempt,
+    started: std::time::Instant,
+}
+
+impl InFlight<'_> {
+    /// The attempt ended with an answer or an error: the caller reports it.
+    fn answered(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        // Dropped while unwinding from a panic: a hook that panicked too would abort.
+        if std::thread::panicking() {
+            return;
+        }
+        let outcome = AttemptOutcome {
+            status: None,
+            request_id: None,
+            latency: self.started.elapsed(),
+            failure: Some(FailureKind::Cancelled),
+        };
+        for hook in self.hooks {
+            hook.after_attempt(&self.attempt, &outcome);
+        }
     }
 }
 

@@ -61,7 +61,9 @@ pub trait CallHook: Send + Sync + 'static {
         let _ = (attempt, headers);
     }
 
-    /// After an attempt, whatever its outcome, before the client decides to retry.
+    /// After an attempt, whatever its outcome, before the client decides to retry. An attempt
+    /// still in flight when the caller drops the call is reported too, as
+    /// [`FailureKind::Cancelled`], so every `before_attempt` has its `after_attempt`.
     fn after_attempt(&self, attempt: &Attempt, outcome: &AttemptOutcome<'_>) {
         let _ = (attempt, outcome);
     }
@@ -112,6 +114,9 @@ pub enum FailureKind {
     Connect,
     /// The connection failed after the request was sent.
     Transport,
+    /// The caller dropped the call while this attempt was in flight (a `timeout` around it,
+    /// a `select!`, a handler whose client went away). The request may have reached Plaid.
+    Cancelled,
     /// Anything else.
     Other,
 }

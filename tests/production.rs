@@ -398,3 +398,33 @@ async fn a_hook_sees_every_attempt_adds_headers_and_never_a_secret() {
     }
     let _ = FailureKind::Timeout;
 }
+
+/// A call dropped while an attempt is in flight (a `timeout` around it, a `select!`, a
+/// cancelled handler) still reports that attempt, as `Cancelled`: hooks that pair the two
+/// calls (in-flight gauges, spans) do not leak (review round 20).
+#[tokio::test]
+async fn a_hook_hears_of_an_attempt_whose_call_was_dropped() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let recorder = Recorder::default();
+    let client = common::builder(&server)
+        .hook(recorder.clone())
+        .build()
+        .unwrap();
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(200),
+        client.accounts_get(&AccountsGetRequest::new(ACCESS_TOKEN)),
+    )
+    .await;
+    assert!(dropped.is_err(), "the call was still waiting");
+    let log = recorder.0.lock().unwrap().clone();
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert_eq!(log[0], "before accounts_get #1");
+    assert_eq!(
+        log[1],
+        "after accounts_get #1 status=None request_id=None failure=Some(Cancelled) latency=true"
+    );
+}

@@ -27,6 +27,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Each attempt of a Plaid call a request's work makes before the app has a record of its
+/// effect (the exchange, a removal). With one retry after a refusal and a wait of at most 1 s
+/// ([`App::plaid_unrecorded`]), such a call ends within [`UNRECORDED_WORST`], inside the time
+/// a stop waits for requests in flight (review round 20: with the client's 60 s, a stop cut
+/// an exchange off and left a bank connected with no record).
+pub const UNRECORDED_ATTEMPT: Duration = Duration::from_secs(12);
+
+/// The longest a call of [`App::plaid_unrecorded`] takes: two attempts and a wait.
+pub const UNRECORDED_WORST: Duration = Duration::from_secs(2 * UNRECORDED_ATTEMPT.as_secs() + 1);
+
 /// Everything the handlers and workers share.
 pub struct App {
     pub plaid: PlaidClient,
@@ -417,8 +427,21 @@ impl App {
         self.stopping.send_replace(true);
     }
 
-    /// Waits, at most `within`, for request work that outlived its client (an exchange, a
-    /// disconnect) to finish; once the server has stopped taking requests.
+    /// The client, for a call whose effect the app has no record of yet (the exchange, a
+    /// removal): bounded by [`UNRECORDED_WORST`], so a stop never cuts it off.
+    fn plaid_unrecorded(&self) -> PlaidClient {
+        self.plaid
+            .with_timeout(UNRECORDED_ATTEMPT)
+            .with_retry_policy(
+                plaid_sdk::RetryPolicy::default()
+                    .max_attempts(2)
+                    .max_backoff(Duration::from_secs(1))
+                    .max_retry_after(Duration::from_secs(1)),
+            )
+    }
+
+    /// Waits, until `deadline` at most, for request work that outlived its client (an
+    /// exchange, a disconnect) to finish; once the server has stopped taking requests.
     #[cfg_attr(
         test,
         allow(
@@ -426,16 +449,15 @@ impl App {
             reason = "main.rs calls it; the tests that compile this file stop no server"
         )
     )]
-    pub async fn requests_finished(&self, within: Duration) {
+    pub async fn requests_finished(&self, deadline: tokio::time::Instant) {
         self.requests.close();
-        if tokio::time::timeout(within, self.requests.wait())
+        if tokio::time::timeout_at(deadline, self.requests.wait())
             .await
             .is_err()
         {
             tracing::warn!(
-                "{} requests still waiting on Plaid after {} s: stopped half-way",
+                "{} requests still waiting on Plaid at the end of the stop's grace: stopped half-way",
                 self.requests.len(),
-                within.as_secs()
             );
         }
     }
@@ -747,7 +769,7 @@ async fn exchange_item(
     public_token: String,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let linked = app
-        .plaid
+        .plaid_unrecorded()
         .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(PublicToken::new(
             public_token,
         )))
@@ -1260,7 +1282,11 @@ async fn disconnect_item(
     item_id: String,
     token: AccessToken,
 ) -> Result<(), AppError> {
-    match app.plaid.item_remove(&ItemRemoveRequest::new(token)).await {
+    match app
+        .plaid_unrecorded()
+        .item_remove(&ItemRemoveRequest::new(token))
+        .await
+    {
         // Already gone at Plaid (removed elsewhere): disconnected all the same.
         Err(PlaidError::Api(e)) if e.error_code == ErrorCode::ItemNotFound => {}
         other => drop(other?),

@@ -35,8 +35,10 @@ pub const MAX_CONNECTIONS: usize = 1024;
 /// kilobytes.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// How long a process told to stop waits for the requests in flight.
+/// How long a process told to stop waits for the requests in flight, and for the work of
+/// those whose clients left, from the signal on. Longer than the Plaid calls of that work.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+const _: () = assert!(crate::app::UNRECORDED_WORST.as_secs() + 3 <= SHUTDOWN_GRACE.as_secs());
 
 /// The guard's settings.
 #[derive(Clone, Debug)]

@@ -194,12 +194,21 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let router = guard::layer(router, guard::Guard::new(bound, &public_url, read_deadline));
     println!("Backend on {local} (database {shown}, replica {replica})");
     println!("Open {local}/ in a browser to connect a bank through Link.");
+    // One grace from the signal, for the connections and for the work their clients left.
+    let stopped_at = std::sync::OnceLock::new();
     let stop = async {
         shutdown().await;
+        let _ = stopped_at.set(tokio::time::Instant::now());
         workers.stop_workers(); // running jobs go back to the queue now
     };
     guard::serve(listener, router, read_deadline, stop).await;
-    workers.requests_finished(Duration::from_secs(10)).await;
+    let since = stopped_at
+        .get()
+        .copied()
+        .unwrap_or_else(tokio::time::Instant::now);
+    workers
+        .requests_finished(since + guard::SHUTDOWN_GRACE)
+        .await;
     workers.workers_stopped(Duration::from_secs(10)).await;
     Ok(())
 }
@@ -217,8 +226,9 @@ impl Drop for OfflineFolder {
 }
 
 /// SIGTERM (a deploy, a scaler) or Ctrl-C: stop taking connections and let the requests in
-/// flight finish, for at most 30 s (an exchange stopped half-way would leave a bank connected
-/// with no record).
+/// flight finish, and the work of those whose clients left, for at most 30 s from the signal
+/// (an exchange stopped half-way would leave a bank connected with no record; its calls to
+/// Plaid end within [`app::UNRECORDED_WORST`], which fits).
 /// Jobs running in this process are not waited for: they are handed back to the queue at
 /// once, and another replica, or this one restarted, resumes them from their stored cursors
 /// (a replica killed outright keeps them until their leases run out).

@@ -943,6 +943,9 @@ async fn an_exchange_finishes_when_its_client_leaves_or_the_process_is_told_to_s
 /// MED (review round 17): an exchange whose client had left ran in a task nothing waited
 /// for, so SIGTERM then ended the process under it: Plaid's Item connected and billed, the
 /// public token spent, no row at all. Shutdown now waits for such work too.
+/// MED (review round 20): it waited 10 s only, while the exchange could take 60 s: an
+/// exchange Plaid answered after 11 s was cut off the same way. The stop now waits its whole
+/// grace (30 s from the signal) and the exchange is bounded to fit in it.
 #[tokio::test]
 async fn an_exchange_whose_client_left_finishes_before_the_process_stops() {
     let sandbox = sandbox().await;
@@ -953,7 +956,7 @@ async fn an_exchange_whose_client_left_finishes_before_the_process_stops() {
     let mut backend = start.spawn().unwrap();
     sandbox.inject(
         Some("/item/public_token/exchange"),
-        Fault::Slow(Duration::from_secs(3)),
+        Fault::Slow(Duration::from_secs(11)),
         1,
     );
     let token = backend.link_token("user-1").await;
@@ -969,7 +972,7 @@ async fn an_exchange_whose_client_left_finishes_before_the_process_stops() {
         .await;
     assert!(gone.is_err(), "the client timed out");
     backend.terminate();
-    backend.wait_exit(15).await;
+    backend.wait_exit(40).await;
 
     let backend = start.spawn().unwrap();
     let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;

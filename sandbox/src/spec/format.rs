@@ -16,6 +16,7 @@ pub(crate) fn described(format: &str) -> String {
         "uuid" => "a UUID".to_owned(),
         "email" => "an email address".to_owned(),
         "uri" | "url" => "an absolute URL".to_owned(),
+        "web-url" => "an absolute http(s) URL".to_owned(),
         "uri-reference" => "a URI reference".to_owned(),
         "ipv4" => "an IPv4 address".to_owned(),
         "ipv6" => "an IPv6 address".to_owned(),
@@ -55,6 +56,7 @@ fn check_str(format: &str, s: &str) -> bool {
         "email" => email(s),
         "uri" => uri(s),
         "url" => url(s),
+        "web-url" => web_url(s),
         "uri-reference" => uri_reference(s),
         "ipv4" => ipv4(s),
         "ipv6" => ipv6(s),
@@ -189,9 +191,88 @@ fn uri_chars(s: &str) -> bool {
         .all(|c| !c.is_whitespace() && !c.is_control() && !"<>\"{}|\\^`".contains(c))
 }
 
-/// An absolute URI: a scheme, `:`, and no characters a URI cannot hold.
+/// Every `%` starts an escape of two hex digits.
+fn escapes_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().all(|(i, &c)| {
+        c != b'%'
+            || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    })
+}
+
+/// The authority after `scheme://`, up to the path, query or fragment.
+fn authority(rest: &str) -> &str {
+    rest.find(['/', '?', '#']).map_or(rest, |i| &rest[..i])
+}
+
+/// An authority's host and port are well formed: an IPv6 literal's brackets close, and a
+/// port is digits.
+fn host_port_ok(authority: &str, host_required: bool) -> bool {
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
+        let Some((literal, after)) = inner.split_once(']') else {
+            return false;
+        };
+        if !ipv6(literal) {
+            return false;
+        }
+        match after {
+            "" => (literal, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (literal, Some(port)),
+                None => return false,
+            },
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, port)) => (h, Some(port)),
+            None => (hostport, None),
+        }
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && digits(p).is_some());
+    let host_ok = if hostport.starts_with('[') {
+        true
+    } else if host_required {
+        !host.is_empty()
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+            })
+    } else {
+        !host.contains(['[', ']'])
+    };
+    port_ok && host_ok
+}
+
+/// An absolute URI: a scheme, `:`, no characters a URI cannot hold, escapes of two hex
+/// digits, and an authority (after `//`) whose brackets close (as ajv-formats' `uri`).
 fn uri(s: &str) -> bool {
-    scheme_len(s).is_some() && uri_chars(s)
+    let Some(colon) = scheme_len(s) else {
+        return false;
+    };
+    let authority_ok = s[colon + 1..]
+        .strip_prefix("//")
+        .is_none_or(|rest| host_port_ok(authority(rest), false));
+    uri_chars(s) && escapes_ok(s) && authority_ok
+}
+
+/// A request's URL (review round 20): `http` or `https` (or `ftp`, as ajv's `url`), `://`, a
+/// host of any kind (a name with one label or more, an IPv4 or bracketed IPv6 address:
+/// loopback and private ones too, where a test's webhook receiver listens), an optional
+/// port, and a path, query and fragment a URI can hold.
+fn web_url(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let Some(rest) = ["http://", "https://", "ftp://"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+    else {
+        return false;
+    };
+    uri_chars(s) && escapes_ok(s) && host_port_ok(authority(rest), true)
 }
 
 fn uri_reference(s: &str) -> bool {

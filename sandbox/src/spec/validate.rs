@@ -8,7 +8,7 @@
 //!   `secret` are neither checked nor required (the server checks credentials itself), fields
 //!   the body schema does not declare are *unknown* (whatever `additionalProperties` says,
 //!   unless it is a schema), and so are those of a nested object that declares its fields; a
-//!   `url` is any absolute URI (a webhook may be on a loopback host); and a `null` given for a
+//!   `url` is an http(s) URL on any host (a webhook may be on a loopback host); and a `null` given for a
 //!   property that is not nullable counts as absent (missing if required, ignored if
 //!   optional).
 //!
@@ -399,10 +399,11 @@ impl<'a> Validator<'a> {
     /// Every violation of `value` against `id`, deduplicated, in document order. A request
     /// body is read as a top-level body (`Mode::Request`).
     /// The format a request's value is checked against: a `url` (ajv's, public hosts only) is
-    /// any absolute URI in a request, as Plaid takes a webhook on a private or loopback host.
+    /// a web URL on any host in a request (`web-url`), as Plaid takes a webhook on a private or
+    /// loopback host; not any URI (review round 20: `javascript:alert(1)` was a webhook).
     fn request_format<'f>(&self, format: &'f str) -> &'f str {
         match (self.mode, format) {
-            (Mode::Request, "url") => "uri",
+            (Mode::Request, "url") => "web-url",
             _ => format,
         }
     }
@@ -529,8 +530,9 @@ impl<'a> Validator<'a> {
                     }
                 }
                 if let Some(fmt) = &s.format {
-                    if !format::check(self.request_format(fmt), value) {
-                        self.push(Kind::Format(fmt.clone()));
+                    let fmt = self.request_format(fmt);
+                    if !format::check(fmt, value) {
+                        self.push(Kind::Format(fmt.to_owned()));
                     }
                 }
                 if let Some(p) = &s.pattern {

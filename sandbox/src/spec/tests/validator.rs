@@ -456,7 +456,7 @@ fn formats_and_patterns() {
     invalid(
         &s,
         json!({"webhook": "example.com/hook"}),
-        "webhook must be an absolute URL",
+        "webhook must be an absolute http(s) URL",
     );
     invalid(
         &s,
@@ -464,6 +464,55 @@ fn formats_and_patterns() {
         "mask must match the pattern ^$|^[A-Za-z0-9]{2,4}$",
     );
     assert!(check(&s, json!({"mask": ""})).is_ok());
+}
+
+/// Review round 20 (a differential against Prism's mock): a request's `url` field took any
+/// absolute URI, so `/link/token/create` stored `javascript:alert(1)` as a webhook, and a
+/// `uri` took broken escapes and brackets. A request's URL is now a web URL on any host
+/// (loopback and private ones too, as a test's webhook receiver is).
+#[test]
+fn a_requests_url_is_a_web_url_on_any_host() {
+    let s = req_spec(json!({"type": "object", "properties": {
+        "webhook": {"type": "string", "format": "url"},
+        "link": {"type": "string", "format": "uri"},
+    }}));
+    for good in [
+        "https://example.com/hook",
+        "http://localhost:8000/h",
+        "http://127.0.0.1/h",
+        "https://10.0.0.1/h",
+        "http://[::1]:9000/webhooks/plaid?x=1#f",
+        "http://receiver/h",
+        "https://user@example.com/a%20b",
+        "HTTPS://Example.COM",
+    ] {
+        assert!(check(&s, json!({ "webhook": good })).is_ok(), "{good}");
+    }
+    for bad in [
+        "javascript:alert(1)",
+        "foo:bar",
+        "mailto:a@example.com",
+        "http:///path",
+        "http://",
+        "http://[::1",
+        "http://[::1]x/",
+        "http://host:port/",
+        "http://host:/",
+        "https://example.com/%zz",
+        "https://exa mple.com/",
+        "https://-bad-.com/",
+    ] {
+        invalid(
+            &s,
+            json!({ "webhook": bad }),
+            "webhook must be an absolute http(s) URL",
+        );
+    }
+    assert!(check(&s, json!({"link": "urn:isbn:0451450523"})).is_ok());
+    assert!(check(&s, json!({"link": "https://example.com/a%2Fb"})).is_ok());
+    for bad in ["https://example.com/%zz", "http://[::1/x", "https://a/%4"] {
+        invalid(&s, json!({ "link": bad }), "link must be an absolute URL");
+    }
 }
 
 #[test]

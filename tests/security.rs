@@ -1249,6 +1249,44 @@ async fn no_waiting_places_still_lets_a_genuine_new_key_through() {
     }
 }
 
+/// LOW (review round 20): the setters keep `fetches_per_minute` and `max_keys` at 1 or more,
+/// but the fields set to 0 went around them: `fetches_per_minute = 0` fetched no key ever, and
+/// `max_keys = 0` dropped every vouched key id. The verifier reads 0 as 1 however it was set.
+#[tokio::test]
+async fn limits_set_to_zero_by_field_count_as_one() {
+    let server = MockServer::start().await;
+    let plaid = WebhookSigner::new();
+    plaid.mount(&server).await;
+    let body = sync_body();
+    let mut no_fetches = KeyCachePolicy::default().fetch_wait(Duration::ZERO);
+    no_fetches.fetches_per_minute = 0;
+    WebhookVerifier::builder(common::client(&server))
+        .key_cache(no_fetches)
+        .build()
+        .verify(&plaid.headers(&body), &body)
+        .await
+        .expect("a genuine key is fetched");
+
+    // One fetch a minute, spent on a forged id: Plaid's key, vouched for, is fetched all the
+    // same, if the vouched ids were kept.
+    let mut no_keys = KeyCachePolicy::default()
+        .fetches_per_minute(1)
+        .fetch_wait(Duration::ZERO);
+    no_keys.max_keys = 0;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(no_keys)
+        .vouched_key_ids([plaid.kid()])
+        .build();
+    let _ = verifier
+        .verify_token(&forged_for("forged-kid-1", &body), &body)
+        .await
+        .unwrap_err();
+    verifier
+        .verify(&plaid.headers(&body), &body)
+        .await
+        .expect("the vouched key id was kept");
+}
+
 /// A webhook for `body` whose token names `kid` but is signed by a key Plaid never issued.
 fn forged_for(kid: &str, body: &[u8]) -> String {
     let claims = json!({

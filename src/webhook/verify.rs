@@ -146,9 +146,11 @@ pub enum WebhookError {
 ///   ([`WebhookVerifierBuilder::vouched_key_ids`]): then only a rotation is exposed.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
+#[must_use = "a setter returns the changed policy; the one it was called on is unchanged"]
 pub struct KeyCachePolicy {
-    /// Fetches of new key ids per minute, and the burst allowed at once (default 10). Plaid
-    /// rotates keys rarely; more than a few new `kid`s a minute means forged tokens.
+    /// Fetches of new key ids per minute, and the burst allowed at once (default 10; 0 counts
+    /// as 1). Plaid rotates keys rarely; more than a few new `kid`s a minute means forged
+    /// tokens.
     pub fetches_per_minute: u32,
     /// How long a webhook with a new key id waits for a fetch when the budget is spent
     /// (default 10 s). Zero refuses it at once (its id still keeps its place in the queue).
@@ -167,7 +169,7 @@ pub struct KeyCachePolicy {
     /// How long a `kid` Plaid does not know, or answered with something that is not a usable
     /// key, stays known as such before it is fetched again (default 10 min).
     pub unknown_ttl: Duration,
-    /// The most keys kept (default 1,000).
+    /// The most keys kept (default 1,000; 0 counts as 1).
     pub max_keys: usize,
 }
 
@@ -189,7 +191,7 @@ impl Default for KeyCachePolicy {
 impl KeyCachePolicy {
     /// Sets [`fetches_per_minute`](Self::fetches_per_minute).
     pub fn fetches_per_minute(mut self, fetches: u32) -> Self {
-        self.fetches_per_minute = fetches;
+        self.fetches_per_minute = fetches.max(1);
         self
     }
 
@@ -1023,9 +1025,14 @@ impl WebhookVerifierBuilder {
         self
     }
 
-    /// How keys are fetched and cached.
+    /// How keys are fetched and cached. A limit set to 0 through a field counts as 1, as the
+    /// setters have it (review round 20: no key was ever fetched, or every vouched id dropped).
     pub fn key_cache(mut self, policy: KeyCachePolicy) -> Self {
-        self.policy = policy;
+        self.policy = KeyCachePolicy {
+            fetches_per_minute: policy.fetches_per_minute.max(1),
+            max_keys: policy.max_keys.max(1),
+            ..policy
+        };
         self
     }
 

@@ -38,7 +38,17 @@ use std::time::Duration;
 /// assert_eq!(policy.attempts(), 5);
 /// assert_eq!(RetryPolicy::none().attempts(), 1);
 /// ```
+///
+/// A setter returns the changed policy and leaves its receiver alone (the type is `Copy`), so
+/// a result thrown away is a mistake the compiler points out:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// let policy = plaid_sdk::RetryPolicy::default();
+/// policy.max_attempts(5); // `policy` still makes 3 attempts
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a setter returns the changed policy; the one it was called on is unchanged"]
 pub struct RetryPolicy {
     max_attempts: u32,
     initial_backoff: Duration,
@@ -64,6 +74,7 @@ pub struct RetryPolicy {
 /// # let _ = (tight, unbounded);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a setter returns the changed budget; the one it was called on is unchanged"]
 pub struct RetryBudget {
     capacity: u32,
     retry_cost: u32,

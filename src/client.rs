@@ -148,6 +148,30 @@ impl Environment {
     }
 }
 
+/// [`Environment::parse`] as `str::parse`, its error a [`ConfigError::Invalid`] of the
+/// `environment` setting, so that `?` makes it an [`Error`] and argument parsers take it.
+///
+/// ```
+/// # fn run() -> Result<(), plaid_sdk::Error> {
+/// use plaid_sdk::Environment;
+/// let environment: Environment = "sandbox".parse()?;
+/// assert_eq!(environment, Environment::Sandbox);
+/// let wrong = "sandox".parse::<Environment>().unwrap_err();
+/// assert!(wrong.to_string().starts_with("invalid environment: expected sandbox, production"));
+/// # Ok(()) }
+/// # run().unwrap();
+/// ```
+impl std::str::FromStr for Environment {
+    type Err = ConfigError;
+
+    fn from_str(value: &str) -> Result<Self, ConfigError> {
+        Environment::parse(value).map_err(|reason| ConfigError::Invalid {
+            setting: "environment",
+            reason,
+        })
+    }
+}
+
 /// Builds a [`PlaidClient`].
 ///
 /// The client follows no redirect (Plaid's API never sends one; a `3xx` answer is

@@ -86,6 +86,9 @@ pub struct TransactionsSync {
     count: u32,
     account_id: Option<String>,
     options: Map<String, Value>,
+    /// An [`option`](Self::option) whose value could not be made JSON: the sync fails with
+    /// it before sending.
+    unserializable: Option<String>,
     max_restarts: u32,
     max_retries: u32,
     max_pages: u32,
@@ -112,6 +115,7 @@ impl TransactionsSync {
             count: MAX_COUNT,
             account_id: None,
             options: Map::new(),
+            unserializable: None,
             max_restarts: 8,
             max_retries: 8,
             max_pages: 10_000,
@@ -140,12 +144,21 @@ impl TransactionsSync {
     }
 
     /// Sets another field of the request's `options` by name (`include_original_description`,
-    /// `days_requested`, `include_personal_finance_category`, …).
+    /// `days_requested`, `include_personal_finance_category`, …). A value that cannot be made
+    /// JSON (a map whose keys are not strings) fails the sync before anything is sent
+    /// ([`Error::InvalidRequest`](crate::Error::InvalidRequest), naming the option).
     pub fn option(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
-        self.options.insert(
-            name.into(),
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        );
+        let name = name.into();
+        match serde_json::to_value(value) {
+            Ok(value) => {
+                self.options.insert(name, value);
+            }
+            Err(e) => {
+                self.options.remove(&name);
+                self.unserializable
+                    .get_or_insert_with(|| format!("options.{name}: {e}"));
+            }
+        }
         self
     }
 
@@ -392,6 +405,9 @@ struct ProcessorKind;
 
 impl<K> Serialize for PageRequest<'_, K> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(problem) = &self.sync.unserializable {
+            return Err(serde::ser::Error::custom(problem));
+        }
         let mut map = serializer.serialize_map(None)?;
         match &self.sync.source {
             Source::Item(t) => map.serialize_entry("access_token", t)?,

@@ -986,3 +986,26 @@ async fn a_retry_after_longer_than_the_client_waits_ends_the_sync() {
     assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+/// LOW (review round 20): an `option` whose value cannot be JSON (a map with keys that are not
+/// strings) was sent as `null`, silently. The sync now fails before sending anything, naming
+/// the option.
+#[tokio::test]
+async fn an_option_that_cannot_be_json_fails_the_sync_before_sending() {
+    let server = MockServer::start().await;
+    let client = common::client(&server);
+    let bad: BTreeMap<Vec<u8>, u8> = BTreeMap::from([(vec![1], 1)]);
+    let e = client
+        .transactions_sync_all(
+            &TransactionsSync::new(plaid_sdk::AccessToken::new(ACCESS_TOKEN))
+                .option("include_original_description", true)
+                .option("days_requested", bad),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { message, .. } if message.contains("days_requested")),
+        "{e:?}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

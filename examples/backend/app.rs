@@ -773,7 +773,22 @@ async fn exchange_item(
         .item_public_token_exchange(&ItemPublicTokenExchangeRequest::new(PublicToken::new(
             public_token,
         )))
-        .await?;
+        .await
+        .inspect_err(|e| {
+            // Sent, and no answer of Plaid's own read: Plaid may have made the Item, whose
+            // access token is lost with the answer. Its webhooks name it ([`inbox`]).
+            if !matches!(
+                e,
+                PlaidError::Api(_)
+                    | PlaidError::Connect { .. }
+                    | PlaidError::InvalidRequest { .. }
+                    | PlaidError::Config(_)
+            ) {
+                tracing::error!(user_id = %user.0, error = %e,
+                    "the exchange's answer was lost: Plaid may have connected an Item this \
+                     app has no record of (a webhook naming it is logged as such)");
+            }
+        })?;
     let item_id = linked.item_id.as_str().to_owned();
     let token = linked.access_token;
     let kept = app

@@ -15,6 +15,11 @@
 //!   looks newer than the repair, so an `ERROR` or `LOGIN_REPAIRED` also queues a check
 //!   (`/item/get`, [`Kind::Check`]) whose answer, Plaid's own, has the last word.
 //!
+//! A webhook naming an Item the app has no row for is applied like any other and logged with
+//! the Item's id: an Item whose exchange answer was lost is connected at Plaid with no access
+//! token kept, and its webhooks are how it shows (`SELECT DISTINCT item_id FROM webhook_inbox
+//! WHERE item_id NOT IN (SELECT id FROM items)` lists them all).
+//!
 //! "Started after the webhook was signed" compares this server's clock with Plaid's `iat`
 //! (whole seconds, so a second's margin): replicas need clocks kept by NTP. One running more
 //! than a second ahead of Plaid's can take a webhook as covered by a sync that began before
@@ -157,30 +162,38 @@ async fn apply(app: &App, hook: &Claimed) -> Result<(), StoreError> {
     // waits for that, claimable again after the wait, its try not counted (review round 15:
     // it was marked done and changed nothing). A sync webhook needs no wait: the link queues
     // the first sync itself.
-    if hook.webhook_type == "ITEM" {
-        if let Some(item_id) = &hook.item_id {
-            let linking = app
-                .db
-                .query_one(
-                    "SELECT 1 FROM items WHERE id = $1 AND status = 'linking'",
-                    params![item_id.clone()],
+    if let Some(item_id) = &hook.item_id {
+        let status = app
+            .db
+            .query_one(
+                "SELECT status FROM items WHERE id = $1",
+                params![item_id.clone()],
+            )
+            .await?
+            .map(|r| r.text(0));
+        if status.is_none() {
+            // An Item connected at Plaid with no row here: one whose exchange answer was lost
+            // (the app never had its access token), or whose link the user has not finished
+            // yet. The inbox row keeps the id; the log says it once per webhook (review round
+            // 20: it was marked "not needed" like any other).
+            tracing::warn!(item_id = %item_id, webhook_code = %hook.webhook_code,
+                "a webhook names an Item, but there is no record of Item {item_id} here: if \
+                 no link of it completes, it is connected at Plaid with no access token kept; \
+                 have it removed");
+        }
+        if hook.webhook_type == "ITEM" && status.as_deref() == Some("linking") {
+            app.db
+                .execute(
+                    "UPDATE webhook_inbox SET lease_until = $1, attempts = attempts - 1
+                     WHERE key = $2 AND owner = $3 AND state = 'running'",
+                    params![
+                        now_ms() + LINKING_WAIT_MS,
+                        hook.key.clone(),
+                        hook.owner.clone()
+                    ],
                 )
-                .await?
-                .is_some();
-            if linking {
-                app.db
-                    .execute(
-                        "UPDATE webhook_inbox SET lease_until = $1, attempts = attempts - 1
-                         WHERE key = $2 AND owner = $3 AND state = 'running'",
-                        params![
-                            now_ms() + LINKING_WAIT_MS,
-                            hook.key.clone(),
-                            hook.owner.clone()
-                        ],
-                    )
-                    .await?;
-                return Ok(());
-            }
+                .await?;
+            return Ok(());
         }
     }
     let (effect, outcome) = effect(hook);

@@ -984,6 +984,39 @@ async fn an_exchange_whose_client_left_finishes_before_the_process_stops() {
     );
 }
 
+/// LOW (review round 20): an exchange Plaid applied but answered too late for the client (its
+/// timeout) leaves an Item connected at Plaid that the app cannot remove: the access token
+/// never arrived. The log said only that the call timed out, and the Item's webhooks were
+/// marked "not needed" as if nothing were wrong. Now the lost answer is logged as such, and a
+/// webhook naming an Item the app has no record of is logged with the Item's id, so that
+/// whoever runs the app can have it removed.
+#[tokio::test]
+async fn an_item_whose_exchange_answer_was_lost_is_named_in_the_log() {
+    let sandbox = sandbox().await;
+    let backend = on_sqlite(&sandbox, "lost-answer").spawn().unwrap();
+    sandbox.inject(
+        Some("/item/public_token/exchange"),
+        Fault::Slow(Duration::from_secs(14)),
+        1,
+    );
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 502, "{body}");
+    eventually("the lost answer logged", 5, async || {
+        backend.log_lines("may have connected an Item") == 1
+    })
+    .await;
+    let items = sandbox.connected_items();
+    assert_eq!(items.len(), 1, "connected at Plaid");
+    let item_id = items[0].to_string();
+    let hook = sync_updates_webhook(&item_id);
+    let jwt = sandbox.signer().sign(hook.as_bytes());
+    assert_eq!(backend.post_webhook(hook.as_bytes(), &jwt).await, 200);
+    eventually("the unknown Item named in the log", 10, async || {
+        backend.log_lines(&format!("no record of Item {item_id}")) > 0
+    })
+    .await;
+}
+
 /// MED (review round 5): a removal Plaid refused for about a minute was given up (the claim
 /// limit counted each retry as a crash) and nothing tried it again: the Item stayed connected,
 /// and billed, at Plaid. Now a passing failure is retried for as long as it lasts.

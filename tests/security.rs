@@ -513,6 +513,49 @@ async fn a_refused_key_is_fetched_in_its_turn_with_no_webhook_waiting() {
     assert_eq!(fetches_of_plaids_key().await, 1);
 }
 
+/// INFO (review round 20): the same when the webhook waiting for its turn is dropped (Plaid
+/// hangs up after 10 s, as long as the default wait, so its verification is dropped in the
+/// wait): the queue was set moving only at the wait's end, which never came, and Plaid's key
+/// waited for the next webhook naming it.
+#[tokio::test]
+async fn a_key_whose_webhook_gave_up_waiting_is_fetched_in_its_turn() {
+    let server = MockServer::start().await;
+    let plaid = WebhookSigner::new();
+    plaid.mount(&server).await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(
+            KeyCachePolicy::default()
+                .fetches_per_minute(20)
+                .fetch_wait(Duration::from_secs(30)),
+        )
+        .build();
+    forged_flood(&verifier, 20).await;
+    let body = sync_body();
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(200),
+        verifier.verify(&plaid.headers(&body), &body),
+    )
+    .await;
+    assert!(dropped.is_err(), "still waiting for its turn");
+    let fetches_of_plaids_key = || async {
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains(plaid.kid()))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    while fetches_of_plaids_key().await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Plaid's key was never fetched (the budget refills one in 3 s)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_cached_key_past_its_ttl_is_refreshed_whatever_the_flood() {
     let server = MockServer::start().await;

@@ -302,6 +302,32 @@ const PLACE_TTL: Duration = Duration::from_secs(3600);
 /// How often a waiting webhook looks again whether its key id's turn has come.
 const ADMISSION_POLL: Duration = Duration::from_millis(50);
 
+/// A webhook waiting in the queue for its key id's turn: when it ends, however it ends (a
+/// refusal, or dropped by its caller), an id still waiting keeps the queue moving (review
+/// round 20: a dropped wait never started it).
+struct QueuedWebhook<'a> {
+    verifier: &'a WebhookVerifier,
+    kid: &'a str,
+}
+
+impl Drop for QueuedWebhook<'_> {
+    fn drop(&mut self) {
+        // Outside a runtime (one shut down under it) no task can be started.
+        if tokio::runtime::Handle::try_current().is_err() || std::thread::panicking() {
+            return;
+        }
+        let waits = self
+            .verifier
+            .inner
+            .admission()
+            .waiting
+            .contains_key(self.kid);
+        if waits {
+            self.verifier.keep_queue_moving();
+        }
+    }
+}
+
 /// `now + wait`, or a time so far ahead it is never reached when that overflows.
 fn saturating_deadline(now: Instant, wait: Duration) -> Instant {
     now.checked_add(wait)
@@ -714,6 +740,12 @@ impl WebhookVerifier {
                 });
             }
         }
+        // Dropped while it waits (Plaid hung up first: its 10 s are the default wait), the
+        // webhook leaves its id in the queue: the queue is kept moving for it then too.
+        let _queued = QueuedWebhook {
+            verifier: self,
+            kid,
+        };
         let deadline = saturating_deadline(started, policy.fetch_wait);
         loop {
             self.dispatch();
@@ -735,10 +767,8 @@ impl WebhookVerifier {
             }
             if displaced || now >= deadline {
                 // Either way the webhook is refused; a kid that was not displaced keeps its
-                // place and is fetched in its turn, for Plaid's retry to find.
-                if !displaced {
-                    self.keep_queue_moving();
-                }
+                // place and is fetched in its turn, for Plaid's retry to find (`_queued`
+                // keeps the queue moving).
                 return Err(WebhookError::KeyFetchLimited {
                     kid: kid.to_owned(),
                 });

@@ -40,7 +40,16 @@ Stops on Ctrl-C or SIGTERM, after answering the requests in flight (at most 5 s)
 ";
 
 /// The settings the command line asked for. Its `Debug` output leaves the secret out.
+///
+/// Made by [`parse`] only, so that a new flag is not a breaking change (review round 20:
+/// `--webhook-retry` was one):
+///
+/// ```compile_fail
+/// let parsed = plaid_sandbox::cli::parse(Vec::<String>::new(), |_| None).unwrap();
+/// let _ = plaid_sandbox::cli::Options { seed: 7, ..parsed };
+/// ```
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Options {
     /// `--listen`.
     pub listen: SocketAddr,

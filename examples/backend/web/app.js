@@ -192,6 +192,8 @@
     if (button.getAttribute('data-confirm') !== 'yes') {
       button.setAttribute('data-confirm', 'yes');
       button.textContent = 'Really disconnect?';
+      // A name changed under focus is not always read out: the status line says it too.
+      status('Press “Really disconnect?” to disconnect ' + (item.institution || 'the bank') + '.');
       return;
     }
     var r = await api('DELETE', '/api/items/' + item.item_id);
@@ -201,8 +203,13 @@
   }
 
   async function transactions(item, li, button) {
-    var open = li.querySelector('table');
-    if (open) { open.remove(); button.textContent = 'Show transactions'; return; }
+    var open = li.querySelector('.table-scroll');
+    if (open) {
+      open.remove();
+      button.textContent = 'Show transactions';
+      button.setAttribute('aria-expanded', 'false');
+      return;
+    }
     var r = await api('GET', '/api/items/' + item.item_id + '/transactions?limit=50');
     if (r.status !== 200 || !Array.isArray(r.body.transactions)) {
       return status(r.body.error || 'Could not load the transactions', true);
@@ -222,8 +229,12 @@
         ]);
       }))
     ]);
-    li.appendChild(table);
+    // Its own scrolling box, reachable by keyboard, so a narrow screen scrolls the table
+    // alone (review round 20: at 320 px the whole card scrolled sideways).
+    li.appendChild(el('div', { id: li.id + '-transactions', className: 'table-scroll', role: 'region',
+      tabindex: '0', 'aria-label': 'Transactions at ' + (item.institution || 'the bank') }, [table]));
     button.textContent = 'Hide transactions';
+    button.setAttribute('aria-expanded', 'true');
   }
 
   function el(tag, props, children) {
@@ -271,7 +282,9 @@
         (item.last_synced_at ? 'synced ' + new Date(item.last_synced_at).toLocaleString() : 'not synced yet') +
         (item.status === 'disconnected' ? ' · disconnected' : '');
       var button = function (action, label, fn, cls) {
-        var b = el('button', { type: 'button', 'data-action': action, className: cls || '' });
+        // Named with its bank for a screen reader's list of buttons ("Sync now" × 3 says little).
+        var b = el('button', { type: 'button', 'data-action': action, className: cls || '',
+          'aria-describedby': li.id + '-name' });
         b.textContent = label;
         b.addEventListener('click', function () {
           lastAction = { id: li.id, action: action };
@@ -279,7 +292,7 @@
         });
         return b;
       };
-      li.appendChild(el('h3', { text: item.institution || 'A bank', tabindex: '-1' }));
+      li.appendChild(el('h3', { id: li.id + '-name', text: item.institution || 'A bank', tabindex: '-1' }));
       li.appendChild(el('p', { className: 'facts muted', text: facts }));
       if (item.error && item.status === 'active') {
         li.appendChild(el('p', { className: 'warning', 'data-error': item.error, text: needsLogin
@@ -292,7 +305,10 @@
         if (needsLogin || revoked) { actions.appendChild(button('reconnect', 'Reconnect', reconnect, 'primary')); }
         actions.appendChild(button('sync', 'Sync now', sync));
       }
-      actions.appendChild(button('transactions', 'Show transactions', function (i, b, l) { return transactions(i, l, b); }));
+      var shows = button('transactions', 'Show transactions', function (i, b, l) { return transactions(i, l, b); });
+      shows.setAttribute('aria-expanded', 'false');
+      shows.setAttribute('aria-controls', li.id + '-transactions');
+      actions.appendChild(shows);
       if (item.status === 'active') {
         actions.appendChild(button('disconnect', 'Disconnect', disconnect, 'danger'));
       }
@@ -340,12 +356,16 @@
       user = $('user').value.trim();
       sessionStorage.setItem('user', user);
       show();
+      // The form is hidden with the focus in it: focus goes to what replaced it (review round
+      // 20: it fell to <body>, and a screen reader said nothing).
+      $('account-heading').focus();
     });
     $('signout').addEventListener('click', function () {
       forget();
       user = '';
       sessionStorage.removeItem('user');
       show();
+      $('user').focus();
     });
     $('connect').addEventListener('click', function () {
       connect().catch(function (e) { status(e.message, true); });

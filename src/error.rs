@@ -24,6 +24,25 @@ use std::time::Duration;
 ///
 /// `Display` gives one line that says what happened, where and why; no variant ever contains
 /// the client secret or a token.
+///
+/// Variants and their fields may be added in a minor release (each variant with fields is
+/// `#[non_exhaustive]`, as [`ConfigError`]'s and
+/// [`WebhookError`](crate::webhook::WebhookError)'s are): a pattern names the fields it reads
+/// and ends with `..`:
+///
+/// ```
+/// # fn f(e: plaid_sdk::Error) {
+/// if let plaid_sdk::Error::Timeout { timeout, .. } = e {
+///     eprintln!("no answer within {timeout:?}");
+/// }
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// # fn f(e: plaid_sdk::Error) {
+/// if let plaid_sdk::Error::Timeout { operation, timeout } = e {}
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -40,6 +59,7 @@ pub enum Error {
     /// value of the request is left out too. The body itself, scrubbed of the secret and of
     /// tokens but not of personal data, is behind [`ErrorBody::text`].
     #[error("{operation}: HTTP {status}{} with a body that is not a Plaid error{}", reason_phrase(*.status), title_suffix(.title))]
+    #[non_exhaustive]
     Http {
         /// The operation called (`transactions_sync`).
         operation: &'static str,
@@ -56,6 +76,7 @@ pub enum Error {
 
     /// A successful response that does not have the shape the spec promises.
     #[error("{operation}: cannot decode the response (HTTP {status}) at `{path}`: {message}{}", request_id_suffix(.request_id))]
+    #[non_exhaustive]
     Decode {
         /// The operation called.
         operation: &'static str,
@@ -71,6 +92,7 @@ pub enum Error {
 
     /// The call did not finish within its timeout.
     #[error("{operation}: timed out after {timeout:?}")]
+    #[non_exhaustive]
     Timeout {
         /// The operation called.
         operation: &'static str,
@@ -81,6 +103,7 @@ pub enum Error {
     /// No connection to Plaid could be made (refused, DNS failure, TLS failure, connect
     /// timeout). The request was not sent.
     #[error("{operation}: cannot connect: {source}")]
+    #[non_exhaustive]
     Connect {
         /// The operation called.
         operation: &'static str,
@@ -91,6 +114,7 @@ pub enum Error {
 
     /// The connection failed after the request was sent: reset, closed mid-body, …
     #[error("{operation}: network error: {source}")]
+    #[non_exhaustive]
     Transport {
         /// The operation called.
         operation: &'static str,
@@ -103,6 +127,7 @@ pub enum Error {
     /// follows none: the credentials and the body went to the configured base URL only. Not
     /// retried.
     #[error("{operation}: HTTP {status} redirect refused (Plaid's API never redirects){}", location_suffix(.location_host))]
+    #[non_exhaustive]
     Redirect {
         /// The operation called.
         operation: &'static str,
@@ -117,6 +142,7 @@ pub enum Error {
     /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)). The
     /// rest was not read and the connection was dropped. Not retried.
     #[error("{operation}: the response (HTTP {status}) is larger than the {limit}-byte limit; it was not read")]
+    #[non_exhaustive]
     ResponseTooLarge {
         /// The operation called.
         operation: &'static str,
@@ -129,6 +155,7 @@ pub enum Error {
     /// The request was rejected before anything was sent: a caller mistake the client can see
     /// (an empty access token, a `count` out of range) or a body that cannot be serialized.
     #[error("{operation}: invalid request: {message}")]
+    #[non_exhaustive]
     InvalidRequest {
         /// The operation called.
         operation: &'static str,
@@ -139,6 +166,7 @@ pub enum Error {
     /// A paginated listing or a sync loop stopped making progress: the server repeated a
     /// cursor or an offset, or the page limit was reached. Nothing partial is returned.
     #[error("{operation}: pagination stopped: {reason}")]
+    #[non_exhaustive]
     Pagination {
         /// The operation called.
         operation: &'static str,
@@ -149,6 +177,7 @@ pub enum Error {
     /// Plaid still answered "not ready" when the deadline of
     /// [`PlaidClient::until_ready`](crate::PlaidClient::until_ready) came.
     #[error("{operation}: still not ready after {waited:?} ({polls} calls)")]
+    #[non_exhaustive]
     NotReady {
         /// The operation called.
         operation: &'static str,
@@ -160,6 +189,7 @@ pub enum Error {
 
     /// A `/transactions/sync` loop failed again after every restart it was allowed.
     #[error("{operation}: gave up after {restarts} restarts: {source}")]
+    #[non_exhaustive]
     SyncRestarts {
         /// The operation called.
         operation: &'static str,
@@ -1076,6 +1106,7 @@ open_enum! {
 pub enum ConfigError {
     /// An environment variable `from_env` needs is not set.
     #[error("environment variable {name} is not set: {hint}")]
+    #[non_exhaustive]
     MissingVar {
         /// The variable.
         name: &'static str,
@@ -1084,6 +1115,7 @@ pub enum ConfigError {
     },
     /// An environment variable has a value the client cannot use.
     #[error("environment variable {name} is invalid: {reason}")]
+    #[non_exhaustive]
     InvalidVar {
         /// The variable.
         name: &'static str,
@@ -1092,12 +1124,14 @@ pub enum ConfigError {
     },
     /// A required builder setting was not given.
     #[error("no {setting} given: call ClientBuilder::{setting}")]
+    #[non_exhaustive]
     Missing {
         /// The builder method to call.
         setting: &'static str,
     },
     /// A builder setting has a value the client cannot use.
     #[error("invalid {setting}: {reason}")]
+    #[non_exhaustive]
     Invalid {
         /// The builder method.
         setting: &'static str,

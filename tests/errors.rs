@@ -280,7 +280,7 @@ async fn a_slow_response_times_out() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::Timeout { operation: "item_get", timeout } if timeout == Duration::from_millis(200)),
+        matches!(e, Error::Timeout { operation: "item_get", timeout, .. } if timeout == Duration::from_millis(200)),
         "{e:?}"
     );
     assert!(

@@ -264,7 +264,7 @@ async fn caller_mistakes_are_rejected_before_anything_is_sent() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidRequest { operation: "beta_thing_get", message } if message == "thing_id is empty"),
+        matches!(&e, Error::InvalidRequest { operation: "beta_thing_get", message, .. } if message == "thing_id is empty"),
         "{e:?}"
     );
     let e = client(&server)

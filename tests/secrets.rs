@@ -320,7 +320,9 @@ async fn a_token_turned_into_text_is_kept_or_refused_before_sending() {
             .await
             .expect_err(how);
         match &e {
-            Error::InvalidRequest { operation, message } => {
+            Error::InvalidRequest {
+                operation, message, ..
+            } => {
                 assert_eq!(*operation, "transactions_sync");
                 assert!(
                     message.contains("AccessToken holds the redacted text"),

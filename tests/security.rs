@@ -1034,7 +1034,7 @@ async fn until_ready_ends_at_its_deadline_whatever_the_calls_and_their_retries_t
     // Plaid never said "not ready": a timeout, not `NotReady` (which once came back here, and
     // sent the caller to wait for a webhook during an outage).
     assert!(
-        matches!(e, Error::Timeout { operation: "item_get", timeout } if timeout <= Duration::from_secs(1)),
+        matches!(e, Error::Timeout { operation: "item_get", timeout, .. } if timeout <= Duration::from_secs(1)),
         "{e:?}"
     );
     assert!(

@@ -163,7 +163,7 @@ async fn an_unknown_key_is_refused_and_not_fetched_again() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&e, WebhookError::UnknownKey { kid } if kid == stranger.kid()),
+            matches!(&e, WebhookError::UnknownKey { kid, .. } if kid == stranger.kid()),
             "{e:?}"
         );
     }
@@ -317,7 +317,7 @@ async fn old_and_future_tokens_are_refused_by_the_injected_clock() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, WebhookError::TooOld { age, max } if age == Duration::from_secs(301) && max == Duration::from_secs(300)),
+        matches!(e, WebhookError::TooOld { age, max, .. } if age == Duration::from_secs(301) && max == Duration::from_secs(300)),
         "{e:?}"
     );
     verifier

@@ -45,18 +45,21 @@ pub enum WebhookError {
     MissingKeyId,
     /// Plaid does not know the key the JWT names.
     #[error("Plaid has no webhook verification key {kid:?}")]
+    #[non_exhaustive]
     UnknownKey {
         /// The key id.
         kid: String,
     },
     /// The key has expired.
     #[error("webhook verification key {kid:?} has expired")]
+    #[non_exhaustive]
     KeyExpired {
         /// The key id.
         kid: String,
     },
     /// The key Plaid returned is not an ES256 (P-256) key.
     #[error("webhook verification key {kid:?} is unusable: {reason}")]
+    #[non_exhaustive]
     InvalidKey {
         /// The key id.
         kid: String,
@@ -69,6 +72,7 @@ pub enum WebhookError {
     /// Too many new key ids in too short a time: the fetch was not attempted (see
     /// [`KeyCachePolicy`]). A genuine webhook refused this way is retried by Plaid.
     #[error("too many webhook verification key fetches; not fetching {kid:?}")]
+    #[non_exhaustive]
     KeyFetchLimited {
         /// The key id.
         kid: String,
@@ -81,6 +85,7 @@ pub enum WebhookError {
     MalformedClaims(&'static str),
     /// The JWT is older than the allowed age.
     #[error("the webhook was signed {age:?} ago, more than the {max:?} allowed")]
+    #[non_exhaustive]
     TooOld {
         /// How old it is.
         age: Duration,

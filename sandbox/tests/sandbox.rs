@@ -1118,3 +1118,16 @@ async fn a_receiver_that_hangs_holds_up_only_its_own_webhooks() {
         .expect("the healthy receiver's webhook is not held back");
     assert_eq!(hook.body["item_id"], healthy.item_id);
 }
+
+/// The sandbox and its errors go into spawned tasks and shared fixtures (`Arc<Sandbox>`, a
+/// `OnceLock`): they stay `Send + Sync` (review round 20: nothing asserted it).
+#[test]
+fn the_sandbox_and_its_errors_are_send_and_sync() {
+    fn shared<T: Send + Sync + 'static>() {}
+    fn sendable<T: Send>(_: &T) {}
+    shared::<Sandbox>();
+    shared::<plaid_sandbox::SandboxError>();
+    shared::<Fault>();
+    sendable(&Sandbox::builder().try_start());
+    sendable(&Sandbox::builder().start());
+}

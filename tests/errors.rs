@@ -367,3 +367,26 @@ async fn a_refused_connection_is_a_connect_error() {
         "the URL is stripped from transport errors: {e}"
     );
 }
+
+/// Review round 20: the generated `PlaidErrorType` duplicated the hand-written `ErrorType`
+/// (the same 24 values), so a `types::Cause`'s `error_type` and an `ApiError`'s were two types
+/// to match on. The generator now uses `ErrorType` for the spec's `PlaidErrorType`, which
+/// names every value the spec lists (a refresh that adds one fails here).
+#[test]
+fn one_error_type_names_every_value_of_the_spec() {
+    fn cause_type(cause: &plaid_sdk::types::Cause) -> &ErrorType {
+        &cause.error_type
+    }
+    let _ = cause_type;
+    let spec = common::load_spec();
+    let values = spec["components"]["schemas"]["PlaidErrorType"]["enum"]
+        .as_array()
+        .expect("the spec's PlaidErrorType");
+    for value in values {
+        let value = value.as_str().unwrap();
+        assert!(
+            !ErrorType::from(value).is_unrecognized(),
+            "ErrorType does not name {value}"
+        );
+    }
+}

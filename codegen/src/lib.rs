@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 const SPEC_VAR: &str = "PLAID_OPENAPI_SPEC";
 
 /// Schemas replaced by the SDK's own types: secret-holding newtypes that redact themselves, and
-/// Plaid's error object.
+/// Plaid's error object and its category.
 const REPLACEMENTS: &[(&str, &str)] = &[
     ("AccessToken", "crate::secret::AccessToken"),
     ("PublicToken", "crate::secret::PublicToken"),
@@ -53,6 +53,9 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     // `error`, an `ITEM` `ERROR` webhook's `error` are all `ApiError`, with the open
     // `ErrorType` and `ErrorCode` (the spec's `PlaidError` has plain strings).
     ("PlaidError", "crate::ApiError"),
+    // And its category, wherever else the spec uses it (a `Cause`'s `error_type`): one
+    // `ErrorType` to match on, not a generated twin of it (review round 20).
+    ("PlaidErrorType", "crate::ErrorType"),
 ];
 
 /// Prints how long each step took when `PLAID_SDK_BUILD_TIMINGS` is set (see it with

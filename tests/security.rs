@@ -460,6 +460,19 @@ async fn a_restarted_verifier_given_the_stored_key_ids_is_not_starved_by_a_full_
         .expect("Plaid's key, stored before the restart, is fetched whatever the queue holds");
 }
 
+/// Waits until the key `kid` has been asked of Plaid, at most `within` (the budget refills
+/// one fetch every 3 s in these tests).
+async fn key_fetched_within(server: &MockServer, kid: &str, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    while common::key_requests_for(server, kid).await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the key {kid} was never fetched"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// LOW (review round 15): a refused key id "keeps its place ... and is fetched when its turn
 /// comes, so Plaid's retry finds the key cached" (`KeyCachePolicy`'s docs), but the queue
 /// moved only while a webhook with a new key id waited in it: with none arriving, Plaid's key
@@ -489,28 +502,12 @@ async fn a_refused_key_is_fetched_in_its_turn_with_no_webhook_waiting() {
         matches!(refused, WebhookError::KeyFetchLimited { .. }),
         "{refused:?}"
     );
-    let fetches_of_plaids_key = || async {
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .iter()
-            .filter(|r| String::from_utf8_lossy(&r.body).contains(plaid.kid()))
-            .count()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(8);
-    while fetches_of_plaids_key().await == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Plaid's key was never fetched (the budget refills one in 3 s)"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    key_fetched_within(&server, plaid.kid(), Duration::from_secs(8)).await;
     verifier
         .verify(&plaid.headers(&body), &body)
         .await
         .expect("Plaid's retry finds the key cached");
-    assert_eq!(fetches_of_plaids_key().await, 1);
+    assert_eq!(common::key_requests_for(&server, plaid.kid()).await, 1);
 }
 
 /// INFO (review round 20): the same when the webhook waiting for its turn is dropped (Plaid
@@ -537,23 +534,7 @@ async fn a_key_whose_webhook_gave_up_waiting_is_fetched_in_its_turn() {
     )
     .await;
     assert!(dropped.is_err(), "still waiting for its turn");
-    let fetches_of_plaids_key = || async {
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .iter()
-            .filter(|r| String::from_utf8_lossy(&r.body).contains(plaid.kid()))
-            .count()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(8);
-    while fetches_of_plaids_key().await == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Plaid's key was never fetched (the budget refills one in 3 s)"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    key_fetched_within(&server, plaid.kid(), Duration::from_secs(8)).await;
 }
 
 #[tokio::test]

@@ -266,13 +266,17 @@ fn uri(s: &str) -> bool {
 /// port, and a path, query and fragment a URI can hold.
 fn web_url(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    let Some(rest) = ["http://", "https://", "ftp://"]
-        .iter()
-        .find_map(|p| lower.strip_prefix(p))
-    else {
+    let Some(rest) = after_web_scheme(&lower) else {
         return false;
     };
     uri_chars(s) && escapes_ok(s) && host_port_ok(authority(rest), true)
+}
+
+/// What follows `http://`, `https://` or `ftp://` (the schemes of ajv's `url`).
+fn after_web_scheme(lower: &str) -> Option<&str> {
+    ["http://", "https://", "ftp://"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
 }
 
 fn uri_reference(s: &str) -> bool {
@@ -283,10 +287,7 @@ fn uri_reference(s: &str) -> bool {
 /// label is at least two letters, or a public IPv4 address), an optional port, a path.
 fn url(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    let Some(rest) = ["http://", "https://", "ftp://"]
-        .iter()
-        .find_map(|p| lower.strip_prefix(p))
-    else {
+    let Some(rest) = after_web_scheme(&lower) else {
         return false;
     };
     let (authority, path) = match rest.find('/') {

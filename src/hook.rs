@@ -40,8 +40,9 @@
 //! A hook is a plain trait object with two synchronous methods, as aws-smithy's interceptors
 //! (`read_before_attempt`, `read_after_attempt`) and progenitor's `ClientHooks` are: no
 //! generic parameter on the client, nothing to `.await`, and a default for each method. It is
-//! called on the task making the call, so it must be quick; hand the data to a channel or an
-//! atomic for anything slow. It never sees a secret: the operation, the attempt, the status,
+//! called on the task making the call (an attempt cut short by a dropped call is reported
+//! where the call is dropped: an aborted task's runtime, say), so it must be quick; hand the
+//! data to a channel or an atomic for anything slow. It never sees a secret: the operation, the attempt, the status,
 //! Plaid's `request_id` (left out when it looks like a token), the latency and what kind of
 //! failure it was; and an empty header map for what it adds, not the request's own headers,
 //! which carry the credentials.

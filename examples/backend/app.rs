@@ -831,9 +831,11 @@ async fn exchange_item(
                 // No row, or the database cannot say: removed now, or it stays connected with
                 // no record. (Unreadable, an update-mode token of a kept Item would be
                 // removed too: the app's own page never sends one.)
+                // Bounded like the exchange; the two together can outlast a stop's grace,
+                // on this path only (the database failing as the Item was recorded).
                 Ok(None) | Err(_) => {
                     if let Err(removal) = app
-                        .plaid
+                        .plaid_unrecorded()
                         .item_remove(&ItemRemoveRequest::new(token.clone()))
                         .await
                     {

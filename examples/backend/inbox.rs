@@ -16,9 +16,12 @@
 //!   (`/item/get`, [`Kind::Check`]) whose answer, Plaid's own, has the last word.
 //!
 //! A webhook naming an Item the app has no row for is applied like any other and logged with
-//! the Item's id: an Item whose exchange answer was lost is connected at Plaid with no access
-//! token kept, and its webhooks are how it shows (`SELECT DISTINCT item_id FROM webhook_inbox
-//! WHERE item_id NOT IN (SELECT id FROM items)` lists them all).
+//! the Item's id (at `info`: most are an exchange still under way): an Item whose exchange
+//! answer was lost (logged as an error by the exchange) is connected at Plaid with no access
+//! token kept, and its webhooks are how it shows. Those of the last day are listed by
+//! `SELECT DISTINCT item_id FROM webhook_inbox WHERE item_id NOT IN (SELECT id FROM items)
+//! AND item_id NOT IN (SELECT item_id FROM jobs WHERE kind = 'remove')` (the second part
+//! leaves out the Items this app removed itself).
 //!
 //! "Started after the webhook was signed" compares this server's clock with Plaid's `iat`
 //! (whole seconds, so a second's margin): replicas need clocks kept by NTP. One running more
@@ -172,14 +175,14 @@ async fn apply(app: &App, hook: &Claimed) -> Result<(), StoreError> {
             .await?
             .map(|r| r.text(0));
         if status.is_none() {
-            // An Item connected at Plaid with no row here: one whose exchange answer was lost
-            // (the app never had its access token), or whose link the user has not finished
-            // yet. The inbox row keeps the id; the log says it once per webhook (review round
-            // 20: it was marked "not needed" like any other).
-            tracing::warn!(item_id = %item_id, webhook_code = %hook.webhook_code,
-                "a webhook names an Item, but there is no record of Item {item_id} here: if \
-                 no link of it completes, it is connected at Plaid with no access token kept; \
-                 have it removed");
+            // No row: an Item whose exchange is still under way (Plaid makes the Item when
+            // Link succeeds, and may send its webhooks before the exchange), one this app
+            // removed after a failed link (its row deleted), or one whose exchange answer was
+            // lost (no access token kept: connected at Plaid for good). Only the last is
+            // wrong, and the exchange logs it as an error; this line names the Item for it
+            // (review round 20: such webhooks were marked "not needed" like any other).
+            tracing::info!(item_id = %item_id, webhook_code = %hook.webhook_code,
+                "a webhook names an Item with no record of Item {item_id} here (yet)");
         }
         if hook.webhook_type == "ITEM" && status.as_deref() == Some("linking") {
             app.db

@@ -54,7 +54,13 @@
 //! written with progress at least every `REQUEST_READ_SECONDS` (a client that stops reading
 //! them is let go), bodies of at most 64 KiB, requests only for this server's own host names
 //! (its address, `localhost`, `PUBLIC_URL`'s host), and a stop waits 30 s at most for the
-//! requests in flight (`guard.rs`). It cannot tell clients apart behind the proxy that
+//! requests in flight and for the work of those whose clients left (`guard.rs`). So that a
+//! stop never cuts an exchange off between Plaid's answer and its row, the calls made before
+//! the app has a record of their effect (the exchange, `/item/remove`) take 12 s an attempt,
+//! with one retry after a refusal (a `Retry-After` over 1 s is not waited for): 25 s in all.
+//! An exchange Plaid answers later than that has its answer lost: it is logged as an error,
+//! and the Item it made is named by its webhooks (`inbox.rs`). Give the process at least 30 s
+//! between SIGTERM and SIGKILL (Kubernetes' default `terminationGracePeriodSeconds`). It cannot tell clients apart behind the proxy that
 //! exposes it, so one client opening 1,024 slow connections (or reading its answers a trickle
 //! at a time) fills every slot: put it behind a reverse proxy that buffers whole requests and
 //! answers and limits connections per client (nginx's `limit_conn`, a load balancer's

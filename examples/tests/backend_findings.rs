@@ -987,9 +987,9 @@ async fn an_exchange_whose_client_left_finishes_before_the_process_stops() {
 /// LOW (review round 20): an exchange Plaid applied but answered too late for the client (its
 /// timeout) leaves an Item connected at Plaid that the app cannot remove: the access token
 /// never arrived. The log said only that the call timed out, and the Item's webhooks were
-/// marked "not needed" as if nothing were wrong. Now the lost answer is logged as such, and a
-/// webhook naming an Item the app has no record of is logged with the Item's id, so that
-/// whoever runs the app can have it removed.
+/// marked "not needed" as if nothing were wrong. Now the lost answer is logged as an error,
+/// and a webhook naming an Item the app has no record of is logged with the Item's id, so
+/// that whoever runs the app can find it and have it removed.
 #[tokio::test]
 async fn an_item_whose_exchange_answer_was_lost_is_named_in_the_log() {
     let sandbox = sandbox().await;

@@ -230,10 +230,13 @@ fn host_port_ok(authority: &str, host_required: bool) -> bool {
             None => (hostport, None),
         }
     };
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && digits(p).is_some());
+    // RFC 3986 allows an empty port (`http://h:/`); a number is at most 65535.
+    let port_ok = port.is_none_or(|p| p.is_empty() || digits(p).is_some_and(|n| n <= 65_535));
     let host_ok = if hostport.starts_with('[') {
         true
     } else if host_required {
+        // A fully qualified name may end with its root's dot (`example.com.`).
+        let host = host.strip_suffix('.').unwrap_or(host);
         !host.is_empty()
             && host.split('.').all(|l| {
                 !l.is_empty()

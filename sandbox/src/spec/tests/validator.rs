@@ -485,6 +485,9 @@ fn a_requests_url_is_a_web_url_on_any_host() {
         "http://receiver/h",
         "https://user@example.com/a%20b",
         "HTTPS://Example.COM",
+        "http://example.com./h",
+        "http://h:/empty-port",
+        "http://h?x=1",
     ] {
         assert!(check(&s, json!({ "webhook": good })).is_ok(), "{good}");
     }
@@ -497,7 +500,8 @@ fn a_requests_url_is_a_web_url_on_any_host() {
         "http://[::1",
         "http://[::1]x/",
         "http://host:port/",
-        "http://host:/",
+        "http://host:65536/",
+        "http://./",
         "https://example.com/%zz",
         "https://exa mple.com/",
         "https://-bad-.com/",

@@ -146,7 +146,7 @@ impl TransactionsSync {
     /// Sets another field of the request's `options` by name (`include_original_description`,
     /// `days_requested`, `include_personal_finance_category`, …). A value that cannot be made
     /// JSON (a map whose keys are not strings) fails the sync before anything is sent
-    /// ([`Error::InvalidRequest`](crate::Error::InvalidRequest), naming the option).
+    /// ([`Error::InvalidRequest`], naming the option).
     pub fn option(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
         let name = name.into();
         match serde_json::to_value(value) {

@@ -40,8 +40,9 @@ import json, sys
 work = sys.argv[1]
 old, new = json.load(open(f"{work}/old.json")), json.load(open(f"{work}/new.json"))
 def rust(ty):
-    return (ty.replace("crate :: secret ::", "plaid_sdk ::")
-              .replace("crate :: ApiError", "plaid_sdk :: ApiError"))
+    # The generator's replacements name the SDK's own types by crate path (codegen's
+    # REPLACEMENTS): the secret newtypes, ApiError and ErrorType, all re-exported at the root.
+    return ty.replace("crate :: secret ::", "plaid_sdk ::").replace("crate ::", "plaid_sdk ::")
 def ident(name):
     keywords = {"type", "ref", "match", "move", "fn", "impl", "use", "mod", "where", "loop",
                 "return", "static", "struct", "enum", "trait", "self", "super", "crate", "as",

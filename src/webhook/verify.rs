@@ -243,6 +243,18 @@ impl KeyCachePolicy {
         self.max_keys = keys.max(1);
         self
     }
+
+    /// The policy with each limit that counts from 1 at 1 or more, however it was set (a
+    /// field set to 0 goes around the setters): what the verifier runs on, so that none of
+    /// its uses has to check.
+    fn at_least_one(self) -> Self {
+        Self {
+            fetches_per_minute: self.fetches_per_minute.max(1),
+            waiting_keys: self.waiting_keys.max(1),
+            max_keys: self.max_keys.max(1),
+            ..self
+        }
+    }
 }
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -739,7 +751,7 @@ impl WebhookVerifier {
         {
             let mut admission = self.inner.admission();
             admission.refill(started, &policy);
-            if !admission.present(kid, started, policy.waiting_keys.max(1)) {
+            if !admission.present(kid, started, policy.waiting_keys) {
                 return Err(WebhookError::KeyFetchLimited {
                     kid: kid.to_owned(),
                 });
@@ -790,7 +802,7 @@ impl WebhookVerifier {
     fn keep_queue_moving(&self) {
         use std::sync::atomic::Ordering;
         let per_minute = self.inner.policy.fetches_per_minute;
-        if per_minute == 0 || self.inner.queue_moving.swap(true, Ordering::AcqRel) {
+        if self.inner.queue_moving.swap(true, Ordering::AcqRel) {
             return;
         }
         let tick = Duration::from_secs_f64(60.0 / f64::from(per_minute));
@@ -1063,11 +1075,7 @@ impl WebhookVerifierBuilder {
     /// How keys are fetched and cached. A limit set to 0 through a field counts as 1, as the
     /// setters have it (review round 20: no key was ever fetched, or every vouched id dropped).
     pub fn key_cache(mut self, policy: KeyCachePolicy) -> Self {
-        self.policy = KeyCachePolicy {
-            fetches_per_minute: policy.fetches_per_minute.max(1),
-            max_keys: policy.max_keys.max(1),
-            ..policy
-        };
+        self.policy = policy.at_least_one();
         self
     }
 

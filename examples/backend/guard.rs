@@ -298,13 +298,14 @@ impl AsyncWrite for WriteDeadline {
 }
 
 /// Serves `router` on `listener` until `stop` completes, then lets the requests in flight
-/// finish for at most [`SHUTDOWN_GRACE`].
+/// finish within [`SHUTDOWN_GRACE`]; returns when that grace ends, for the work the requests
+/// left behind to have the rest of it.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     read_deadline: Duration,
     stop: impl Future<Output = ()>,
-) {
+) -> tokio::time::Instant {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -341,7 +342,8 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    let grace_ends = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    if tokio::time::timeout_at(grace_ends, graceful.shutdown())
         .await
         .is_err()
     {
@@ -350,6 +352,7 @@ pub async fn serve(
             SHUTDOWN_GRACE.as_secs()
         );
     }
+    grace_ends
 }
 
 #[cfg(test)]

@@ -200,21 +200,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let router = guard::layer(router, guard::Guard::new(bound, &public_url, read_deadline));
     println!("Backend on {local} (database {shown}, replica {replica})");
     println!("Open {local}/ in a browser to connect a bank through Link.");
-    // One grace from the signal, for the connections and for the work their clients left.
-    let stopped_at = std::sync::OnceLock::new();
     let stop = async {
         shutdown().await;
-        let _ = stopped_at.set(tokio::time::Instant::now());
         workers.stop_workers(); // running jobs go back to the queue now
     };
-    guard::serve(listener, router, read_deadline, stop).await;
-    let since = stopped_at
-        .get()
-        .copied()
-        .unwrap_or_else(tokio::time::Instant::now);
-    workers
-        .requests_finished(since + guard::SHUTDOWN_GRACE)
-        .await;
+    // One grace from the signal, for the connections and for the work their clients left.
+    let grace_ends = guard::serve(listener, router, read_deadline, stop).await;
+    workers.requests_finished(grace_ends).await;
     workers.workers_stopped(Duration::from_secs(10)).await;
     Ok(())
 }

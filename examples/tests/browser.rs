@@ -39,7 +39,7 @@ const LINK_PATH: &str = "/link/v2/stable/link-initialize.js";
 struct Stack {
     sandbox: Sandbox,
     url: String,
-    server: tokio::task::JoinHandle<()>,
+    server: tokio::task::JoinHandle<tokio::time::Instant>,
 }
 
 impl Drop for Stack {

@@ -82,16 +82,20 @@ pub struct Bound {
     pub max: Option<serde_json::Number>,
 }
 
+/// What a schema's own `$ref` names in `spec`, if it has one that resolves.
+fn ref_target<'a>(spec: &'a Value, schema: &Value) -> Option<&'a Value> {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|p| spec.pointer(p))
+}
+
 /// A schema with its `$ref`s followed (at most 16); anything else as it is.
 pub(crate) fn follow_refs<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
     let mut schema = schema;
     for _ in 0..16 {
-        match schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| spec.pointer(p))
-        {
+        match ref_target(spec, schema) {
             Some(next) => schema = next,
             None => break,
         }
@@ -107,12 +111,7 @@ fn follow<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
             Some(parts) if parts.len() == 1 => &parts[0],
             _ => schema,
         };
-        match target
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| spec.pointer(p))
-        {
+        match ref_target(spec, target) {
             Some(next) => schema = next,
             None => return target,
         }

@@ -305,6 +305,18 @@ async fn until_ready_gives_up_at_its_deadline_and_stops_at_any_other_error() {
 #[derive(Default, Clone)]
 struct Recorder(Arc<Mutex<Vec<String>>>);
 
+impl Recorder {
+    /// A recorder, and a client against `server` that reports to it.
+    fn on(server: &MockServer) -> (Self, plaid_sdk::PlaidClient) {
+        let recorder = Recorder::default();
+        let client = common::builder(server)
+            .hook(recorder.clone())
+            .build()
+            .unwrap();
+        (recorder, client)
+    }
+}
+
 impl CallHook for Recorder {
     fn before_attempt(&self, attempt: &Attempt, headers: &mut http::HeaderMap) {
         headers.insert("x-proxy-route", http::HeaderValue::from_static("plaid"));
@@ -356,11 +368,7 @@ async fn a_hook_sees_every_attempt_adds_headers_and_never_a_secret() {
         )
         .mount(&server)
         .await;
-    let recorder = Recorder::default();
-    let client = common::builder(&server)
-        .hook(recorder.clone())
-        .build()
-        .unwrap();
+    let (recorder, client) = Recorder::on(&server);
     client
         .accounts_get(&AccountsGetRequest::new(ACCESS_TOKEN))
         .await
@@ -409,11 +417,7 @@ async fn a_hook_hears_of_an_attempt_whose_call_was_dropped() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
         .mount(&server)
         .await;
-    let recorder = Recorder::default();
-    let client = common::builder(&server)
-        .hook(recorder.clone())
-        .build()
-        .unwrap();
+    let (recorder, client) = Recorder::on(&server);
     let dropped = tokio::time::timeout(
         Duration::from_millis(200),
         client.accounts_get(&AccountsGetRequest::new(ACCESS_TOKEN)),

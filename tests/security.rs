@@ -305,6 +305,20 @@ async fn key_requests(server: &MockServer) -> usize {
     common::key_requests_for(server, "").await
 }
 
+/// A Plaid stand-in serving one signer's key (keep it bound: dropped, it stops), and a
+/// verifier with `policy` against it.
+async fn plaid_and_verifier(
+    policy: KeyCachePolicy,
+) -> (MockServer, WebhookSigner, WebhookVerifier) {
+    let server = MockServer::start().await;
+    let signer = WebhookSigner::new();
+    signer.mount(&server).await;
+    let verifier = WebhookVerifier::builder(common::client(&server))
+        .key_cache(policy)
+        .build();
+    (server, signer, verifier)
+}
+
 /// Verifies `count` webhooks at once, each signed with a key of its own that Plaid never
 /// issued, and returns how they were refused: (unknown to Plaid, refused for the budget).
 async fn forged_flood(verifier: &WebhookVerifier, count: usize) -> (usize, usize) {
@@ -480,16 +494,12 @@ async fn key_fetched_within(server: &MockServer, kid: &str, within: Duration) {
 /// the budget's pace on its own.
 #[tokio::test]
 async fn a_refused_key_is_fetched_in_its_turn_with_no_webhook_waiting() {
-    let server = MockServer::start().await;
-    let plaid = WebhookSigner::new();
-    plaid.mount(&server).await;
-    let verifier = WebhookVerifier::builder(common::client(&server))
-        .key_cache(
-            KeyCachePolicy::default()
-                .fetches_per_minute(20)
-                .fetch_wait(Duration::ZERO),
-        )
-        .build();
+    let (server, plaid, verifier) = plaid_and_verifier(
+        KeyCachePolicy::default()
+            .fetches_per_minute(20)
+            .fetch_wait(Duration::ZERO),
+    )
+    .await;
     // The burst of 20 fetches spent; the next comes back 3 s later, after the webhook below
     // (a budget that refilled during a slow flood would fetch the key at once).
     forged_flood(&verifier, 20).await;
@@ -516,16 +526,12 @@ async fn a_refused_key_is_fetched_in_its_turn_with_no_webhook_waiting() {
 /// waited for the next webhook naming it.
 #[tokio::test]
 async fn a_key_whose_webhook_gave_up_waiting_is_fetched_in_its_turn() {
-    let server = MockServer::start().await;
-    let plaid = WebhookSigner::new();
-    plaid.mount(&server).await;
-    let verifier = WebhookVerifier::builder(common::client(&server))
-        .key_cache(
-            KeyCachePolicy::default()
-                .fetches_per_minute(20)
-                .fetch_wait(Duration::from_secs(30)),
-        )
-        .build();
+    let (server, plaid, verifier) = plaid_and_verifier(
+        KeyCachePolicy::default()
+            .fetches_per_minute(20)
+            .fetch_wait(Duration::from_secs(30)),
+    )
+    .await;
     forged_flood(&verifier, 20).await;
     let body = sync_body();
     let dropped = tokio::time::timeout(
@@ -539,17 +545,13 @@ async fn a_key_whose_webhook_gave_up_waiting_is_fetched_in_its_turn() {
 
 #[tokio::test]
 async fn a_cached_key_past_its_ttl_is_refreshed_whatever_the_flood() {
-    let server = MockServer::start().await;
-    let signer = WebhookSigner::new();
-    signer.mount(&server).await;
-    let verifier = WebhookVerifier::builder(common::client(&server))
-        .key_cache(
-            KeyCachePolicy::default()
-                .fetches_per_minute(5)
-                .fetch_wait(Duration::ZERO)
-                .key_ttl(Duration::from_millis(200)),
-        )
-        .build();
+    let (_plaid, signer, verifier) = plaid_and_verifier(
+        KeyCachePolicy::default()
+            .fetches_per_minute(5)
+            .fetch_wait(Duration::ZERO)
+            .key_ttl(Duration::from_millis(200)),
+    )
+    .await;
     let body = sync_body();
     verifier
         .verify(&signer.headers(&body), &body)
@@ -855,16 +857,12 @@ async fn a_key_past_its_ttl_serves_while_it_is_refreshed_and_for_a_grace_while_p
 /// second.
 #[tokio::test]
 async fn a_repeated_forged_key_id_cannot_outrank_a_freshly_rotated_key() {
-    let server = MockServer::start().await;
-    let rotated = WebhookSigner::new();
-    rotated.mount(&server).await;
-    let verifier = WebhookVerifier::builder(common::client(&server))
-        .key_cache(
-            KeyCachePolicy::default()
-                .fetches_per_minute(60)
-                .fetch_wait(Duration::from_secs(2)),
-        )
-        .build();
+    let (_plaid, rotated, verifier) = plaid_and_verifier(
+        KeyCachePolicy::default()
+            .fetches_per_minute(60)
+            .fetch_wait(Duration::from_secs(2)),
+    )
+    .await;
     // The burst is spent first, as a flood would.
     let (unknown, limited) = forged_flood(&verifier, 200).await;
     assert_eq!(unknown + limited, 200);
@@ -1405,12 +1403,8 @@ async fn a_stale_unknown_answer_for_a_trusted_id_does_not_reopen_the_flood() {
 /// fetch (refused outright if Plaid was down at that moment).
 #[tokio::test]
 async fn making_room_in_the_key_cache_keeps_the_keys_when_forgetting_unknown_ids_is_enough() {
-    let server = MockServer::start().await;
-    let plaid = WebhookSigner::new();
-    plaid.mount(&server).await;
-    let verifier = WebhookVerifier::builder(common::client(&server))
-        .key_cache(KeyCachePolicy::default().max_keys(3).fetches_per_minute(60))
-        .build();
+    let (server, plaid, verifier) =
+        plaid_and_verifier(KeyCachePolicy::default().max_keys(3).fetches_per_minute(60)).await;
     let body = sync_body();
     verifier.verify(&plaid.headers(&body), &body).await.unwrap();
     for i in 0..3 {

@@ -371,7 +371,7 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
         .transactions(&item)
         .unwrap()
         .into_iter()
-        .map(|t| t.0)
+        .map(|t| t.transaction_id)
         .collect();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

@@ -243,7 +243,12 @@ async fn three_replicas_lose_nothing_double_nothing_and_survive_a_kill() {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get::<_, i64>(2) != 0))
             .collect();
-        let truth = sandbox.transactions(item).unwrap();
+        let truth: Vec<(String, f64, bool)> = sandbox
+            .transactions(item)
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.transaction_id, t.amount, t.pending))
+            .collect();
         assert_eq!(stored.len(), truth.len(), "Item {item}: count");
         assert_eq!(
             stored, truth,

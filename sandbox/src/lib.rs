@@ -243,6 +243,26 @@ impl WebhookChaos {
     }
 }
 
+/// One transaction as the sandbox holds it ([`Sandbox::transactions`]): the fields a test
+/// checks a synced copy against. Its JSON (`GET /__sandbox/items/<item_id>/transactions`)
+/// has these names; `date` is `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct LedgerTransaction {
+    /// Plaid's `transaction_id`.
+    pub transaction_id: String,
+    /// The account it is on.
+    pub account_id: String,
+    /// Plaid's sign: positive for money out of the account.
+    pub amount: f64,
+    /// The date it posted (or, while pending, was made).
+    pub date: NaiveDate,
+    /// Whether it is still pending.
+    pub pending: bool,
+    /// Its `name`.
+    pub name: String,
+}
+
 /// Why a control method of the sandbox failed, or why it could not start: something it does
 /// not have (an Item id, a Link token), an error Plaid would give (see
 /// [`error_code`](Self::error_code)), or an address it cannot listen on.
@@ -1003,8 +1023,8 @@ impl Sandbox {
     }
 
     /// The Item's transactions as they stand, on the accounts Transactions covers (as a sync
-    /// returns them): `(transaction_id, amount, pending)` sorted by id, for tests that check a
-    /// sync result against the truth.
+    /// returns them), sorted by id: for tests that check a sync result against the truth.
+    /// `GET /__sandbox/items/<item_id>/transactions` answers the same list.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -1019,25 +1039,18 @@ impl Sandbox {
     /// let mut synced: Vec<String> = batch.added.into_iter().map(|t| t.transaction_id).collect();
     /// synced.sort();
     /// let truth = sandbox.transactions(&item.item_id)?;
-    /// assert_eq!(synced, truth.into_iter().map(|(id, _, _)| id).collect::<Vec<_>>());
+    /// assert_eq!(synced, truth.into_iter().map(|t| t.transaction_id).collect::<Vec<_>>());
     /// # Ok(()) }
     /// ```
     pub fn transactions(
         &self,
         item_id: impl AsRef<str>,
-    ) -> Result<Vec<(String, f64, bool)>, SandboxError> {
+    ) -> Result<Vec<LedgerTransaction>, SandboxError> {
         let mut out = Vec::new();
         self.with_item(item_id, |item, _, _| {
-            out = item
-                .ledger
-                .current()
-                .into_iter()
-                .filter(|t| handlers::transactions::covered(item, t.account))
-                .map(|t| (t.id, t.amount, t.pending))
-                .collect();
+            out = handlers::transactions::ledger(item);
             Ok(())
         })?;
-        out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
 

@@ -984,12 +984,7 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
             match state.items.get(id).filter(|item| !item.removed) {
                 Some(item) => (
                     200,
-                    json!({ "transactions": item.ledger.current().iter()
-                        .filter(|t| handlers::transactions::covered(item, t.account))
-                        .map(|t| json!({
-                        "transaction_id": t.id, "account_id": item.accounts.get(t.account).map(|a| a.id.clone()),
-                        "amount": t.amount, "date": t.date, "pending": t.pending, "name": t.name,
-                    })).collect::<Vec<_>>() }),
+                    json!({ "transactions": handlers::transactions::ledger(item) }),
                 ),
                 None => (404, json!({ "error": format!("no Item {id}") })),
             }

@@ -2498,14 +2498,14 @@ async fn original_descriptions_when_asked_and_only_the_accounts_transactions_cov
         .json()
         .await
         .unwrap();
-    let truth: Vec<&str> = truth["transactions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(truth, ["COFFEE"]);
-    assert_eq!(api.sandbox.transactions(&custom_item).unwrap().len(), 1);
+    let in_process = api.sandbox.transactions(&custom_item).unwrap();
+    assert_eq!(truth["transactions"], json!(in_process));
+    assert_eq!(in_process.len(), 1);
+    assert_eq!(in_process[0].name, "COFFEE");
+    assert_eq!(
+        in_process[0].account_id,
+        last_custom["accounts"][0]["account_id"]
+    );
     assert_eq!(last_custom["accounts"].as_array().unwrap().len(), 1);
 
     for listed in [&last["accounts"], &get["accounts"]] {

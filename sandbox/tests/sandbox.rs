@@ -34,7 +34,7 @@ fn truth(sandbox: &Sandbox, item: &str) -> BTreeMap<String, (f64, bool)> {
         .transactions(item)
         .unwrap()
         .into_iter()
-        .map(|(id, amount, pending)| (id, (amount, pending)))
+        .map(|t| (t.transaction_id, (t.amount, t.pending)))
         .collect()
 }
 

@@ -107,6 +107,31 @@ pub(crate) fn covered(item: &Item, index: usize) -> bool {
     }
 }
 
+/// The Item's transactions as they stand, on the accounts Transactions covers, sorted by id:
+/// the truth `Sandbox::transactions` and `GET /__sandbox/items/<id>/transactions` give.
+pub(crate) fn ledger(item: &Item) -> Vec<crate::LedgerTransaction> {
+    let mut out: Vec<crate::LedgerTransaction> = item
+        .ledger
+        .current()
+        .into_iter()
+        .filter(|t| covered(item, t.account))
+        .map(|t| crate::LedgerTransaction {
+            account_id: item
+                .accounts
+                .get(t.account)
+                .map(|a| a.id.clone())
+                .unwrap_or_default(),
+            transaction_id: t.id,
+            amount: t.amount,
+            date: t.date,
+            pending: t.pending,
+            name: t.name,
+        })
+        .collect();
+    out.sort_by(|a, b| a.transaction_id.cmp(&b.transaction_id));
+    out
+}
+
 /// The accounts a transactions answer lists: those `keep` selects.
 fn accounts(item: &Item, keep: impl Fn(usize) -> bool) -> Vec<AccountBase> {
     (0..item.accounts.len())

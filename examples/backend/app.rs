@@ -1383,7 +1383,8 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
     // The key is what the signature vouches for: the body and when Plaid signed it. Not the
     // token's text: an ECDSA signature has a second valid form, (r, n - s), and base64 can be
     // padded, so a replay could otherwise come back under as many keys as it has spellings.
-    // Two events with the same body in the same second have the same effect: one is enough.
+    // Two events with the same body in the same second share a key; the inbox queues a sync
+    // for a copy that comes once the first is applied (inbox::store).
     let delivery = Delivery {
         key: format!("{}:{}", verified.body_sha256_hex(), verified.issued_at),
         item_id,

@@ -8,7 +8,14 @@
 //! often it arrives:
 //! - a sync request queues a sync, unless one is queued or started after the webhook was
 //!   signed (it sees the change the webhook announces): copies and retries coalesce, and a
-//!   new change is never mistaken for a copy;
+//!   new change is never mistaken for a copy. Two changes Plaid announces in one second have
+//!   one body and one `iat`, so one key: the second is stored as a copy of the first. So the
+//!   sync a webhook queues waits for the end of the second it was signed in (2 s at most),
+//!   and then covers both; and a copy that arrives once the first is applied queues a sync
+//!   too (reason `webhook again`), on the same terms, in case the first's sync began before
+//!   (a user's sync it coalesced with; review round 21: such a copy was dropped, and its
+//!   change waited for the next webhook). Once a sync has started after that second, a copy
+//!   has no effect;
 //! - an Item's state (its error, its consent expiry) changes only if the webhook's `iat` is
 //!   not older than the state's, and only while the Item is active: a late `ERROR` never
 //!   undoes a newer `LOGIN_REPAIRED`. A retry of an `ERROR` is signed anew, though, and then
@@ -29,7 +36,7 @@
 //! the change it announces; that change then waits for the next webhook or sync.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{enqueue_stmt, enqueue_stmt_at, Kind, LostClaims, Outage, Unless};
+use crate::jobs::{enqueue_stmt_at, Kind, LostClaims, Outage, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,7 +55,9 @@ pub struct Delivery<'a> {
     pub body: &'a str,
 }
 
-/// Stores a webhook; `true` if it is new, `false` for a duplicate (counted, not stored again).
+/// Stores a webhook; `true` if it is new, `false` for a copy of one stored (counted, not
+/// stored again). A copy of a sync request whose first delivery was applied already queues a
+/// sync unless one started after the second it was signed in (the module's docs say why).
 pub async fn store(app: &App, d: Delivery<'_>) -> Result<bool, StoreError> {
     let row = app
         .db
@@ -57,10 +66,10 @@ pub async fn store(app: &App, d: Delivery<'_>) -> Result<bool, StoreError> {
                  (key, item_id, webhook_type, webhook_code, iat, body, state, received_at)
              VALUES ($1, $2, $3, $4, $5, $6, 'new', $7)
              ON CONFLICT (key) DO UPDATE SET deliveries = webhook_inbox.deliveries + 1
-             RETURNING deliveries",
+             RETURNING deliveries, state",
             params![
                 d.key,
-                d.item_id,
+                d.item_id.clone(),
                 d.webhook_type,
                 d.webhook_code,
                 d.iat,
@@ -69,11 +78,45 @@ pub async fn store(app: &App, d: Delivery<'_>) -> Result<bool, StoreError> {
             ],
         )
         .await?;
-    let new = row.is_some_and(|r| r.int(0) == 1);
-    if new {
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    if row.int(0) == 1 {
         app.inbox_wake.notify_waiters();
+        return Ok(true);
     }
-    Ok(new)
+    // Not applied yet ('new', 'running'): its sync is queued after this copy arrived, so it
+    // covers this copy's change too.
+    if row.text(1) == "done" && (d.webhook_type, d.webhook_code) == SYNC_REQUEST {
+        if let Some(item_id) = d.item_id.as_deref() {
+            let queued = app
+                .db
+                .transaction(sync_stmts(item_id, "webhook again", d.iat))
+                .await?;
+            if queued.is_some_and(|counts| counts.iter().any(|n| *n > 0)) {
+                app.wake.notify_waiters();
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// The webhook that asks an app on `/transactions/sync` to sync.
+const SYNC_REQUEST: (&str, &str) = ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE");
+
+/// The longest a sync a webhook asks for waits for the end of the second it was signed in.
+const SECOND_END_WAIT_MS: i64 = 2_000;
+
+/// A sync for a webhook signed at `iat` (s): none if one is queued or started after the end
+/// of that second (it sees the change the webhook announces), else one that starts after it,
+/// so that it also covers any other change announced in that second (same body, same key).
+/// A queued one is moved to that time, too. The wait is at most [`SECOND_END_WAIT_MS`]:
+/// Plaid's clock running ahead of this one must not hold syncs back for long.
+fn sync_stmts(item_id: &str, reason: &str, iat: i64) -> Vec<Stmt> {
+    let second_end = iat.saturating_add(1).saturating_mul(1000);
+    let covered = Unless::StartedAfter(second_end);
+    let not_before = second_end.min(now_ms().saturating_add(SECOND_END_WAIT_MS));
+    enqueue_stmt_at(Kind::Sync, item_id, reason, covered, not_before).1
 }
 
 struct Claimed {
@@ -217,7 +260,7 @@ async fn apply(app: &App, hook: &Claimed) -> Result<(), StoreError> {
 }
 
 enum Effect {
-    /// A job queued ([`enqueue_stmt`]'s statements).
+    /// A job queued ([`enqueue_stmt_at`]'s statements).
     Job(Vec<Stmt>),
     State(Stmt),
 }
@@ -228,7 +271,7 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
         return (Vec::new(), "no Item named");
     };
     let covered = Unless::StartedAfter(hook.iat.saturating_add(1).saturating_mul(1000));
-    let sync = || Effect::Job(enqueue_stmt(Kind::Sync, item_id, "webhook", covered).1);
+    let sync = || Effect::Job(sync_stmts(item_id, "webhook", hook.iat));
     // A check asks Plaid after the second the webhook was signed in, so its answer is newer.
     let check = || {
         let after = hook.iat.saturating_add(1).saturating_mul(1000);

@@ -125,16 +125,22 @@ pub fn enqueue_stmt_at(
             run_after
         ],
     );
-    let run_now = Stmt::new(
-        if kind == Kind::Check {
+    let run_now = if kind == Kind::Check {
+        Stmt::new(
             "UPDATE jobs SET run_after = $1
-             WHERE item_id = $2 AND kind = $3 AND state = 'queued' AND run_after < $1"
-        } else {
+             WHERE item_id = $2 AND kind = $3 AND state = 'queued' AND run_after < $1",
+            params![run_after, item_id, kind.as_str()],
+        )
+    } else {
+        // Sooner: a retry's backoff cut short. Or later, when a time is asked for: a sync a
+        // webhook asks for starts after the second it was signed in (inbox::sync_stmts).
+        Stmt::new(
             "UPDATE jobs SET run_after = $1
-             WHERE item_id = $2 AND kind = $3 AND state = 'queued' AND run_after > $1"
-        },
-        params![run_after, item_id, kind.as_str()],
-    );
+             WHERE item_id = $2 AND kind = $3 AND state = 'queued'
+               AND (run_after > $1 OR run_after < $4)",
+            params![run_after, item_id, kind.as_str(), not_before],
+        )
+    };
     (id, vec![insert, run_now])
 }
 

@@ -303,12 +303,24 @@ async fn three_replicas_lose_nothing_double_nothing_and_survive_a_kill() {
         "{deliveries} deliveries stored, {answered} answered 200"
     );
     let webhook_jobs = count(&db, "SELECT COUNT(*) FROM jobs WHERE reason = 'webhook'").await;
+    // Copies that came after their first was applied, and before any sync began after the
+    // second they were signed in: each may announce a change of its own.
+    let again_jobs = count(
+        &db,
+        "SELECT COUNT(*) FROM jobs WHERE reason = 'webhook again'",
+    )
+    .await;
     let sync_hooks = count(
         &db,
         "SELECT COUNT(*) FROM webhook_inbox
          WHERE webhook_code IN ('SYNC_UPDATES_AVAILABLE', 'LOGIN_REPAIRED')",
     )
     .await;
+    assert!(
+        again_jobs <= deliveries - stored_hooks,
+        "{again_jobs} jobs from {} copies",
+        deliveries - stored_hooks
+    );
     assert!(
         webhook_jobs <= sync_hooks,
         "{webhook_jobs} jobs from {sync_hooks} sync webhooks"
@@ -330,7 +342,7 @@ async fn three_replicas_lose_nothing_double_nothing_and_survive_a_kill() {
          posts ({} retried after no answer); {deliveries} deliveries stored as {stored_hooks} \
          rows (replays deduplicated: {}), each applied once; {webhook_jobs} sync jobs from \
          {sync_hooks} sync webhooks ({} coalesced with a queued or later sync; {idle_jobs} ran \
-         and found nothing new)",
+         and found nothing new), {again_jobs} for copies that came once their first was applied",
         sent.iter().filter(|w| w.copy == 0).count(),
         posts as usize - answered,
         deliveries - stored_hooks,

@@ -551,10 +551,13 @@ impl WebhookVerifier {
     /// says about this delivery: when Plaid signed it (`iat`) and the body's SHA-256. A
     /// receiver that stores webhooks for workers (Plaid delivers at least once, in no
     /// guaranteed order) can key them on both: that catches a replay of one delivery, not a
-    /// retry, which Plaid signs anew. So make each webhook's effect safe to apply twice (queue
-    /// a sync that is coalesced, not a second one), and do not take a later `issued_at` for a
-    /// newer state: a retry of an older `ERROR` is signed after a newer `LOGIN_REPAIRED`. Ask
-    /// Plaid (`/item/get`) for an Item's current state instead.
+    /// retry, which Plaid signs anew. It also takes two events with one body signed in one
+    /// second for one (two `SYNC_UPDATES_AVAILABLE` for an Item: the body says only which
+    /// Item), so a copy that comes after the first was acted on must still ask for a sync,
+    /// unless one began after that second. So make each webhook's effect safe to apply twice
+    /// (queue a sync that is coalesced, not a second one), and do not take a later
+    /// `issued_at` for a newer state: a retry of an older `ERROR` is signed after a newer
+    /// `LOGIN_REPAIRED`. Ask Plaid (`/item/get`) for an Item's current state instead.
     ///
     /// ```no_run
     /// # async fn run(verifier: plaid_sdk::webhook::WebhookVerifier, headers: http::HeaderMap, body: bytes::Bytes) -> Result<(), plaid_sdk::webhook::WebhookError> {

@@ -21,19 +21,34 @@ old=$(realpath "${1:?usage: scripts/compat.sh OLD_SPEC [NEW_SPEC]}")
 new=${2:+$(realpath "$2")}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
+# The command with PLAID_OPENAPI_SPEC set to the spec, or unset for the vendored one (set but
+# empty means the same to build.rs, not to cargo, which would rebuild the crate for it).
+with_spec() { # spec command...
+  local spec=$1
+  shift
+  if [ -n "$spec" ]; then PLAID_OPENAPI_SPEC=$spec "$@"; else env -u PLAID_OPENAPI_SPEC "$@"; fi
+}
 inventory() { # spec (empty: vendored) -> path of that build's inventory.json
-  PLAID_OPENAPI_SPEC=$1 cargo check -p plaid-sdk --lib --message-format=json 2>/dev/null | python3 -c '
+  # A build that fails fails this (pipefail, and the caller assigns the result before using
+  # it), with the compiler's errors on stderr.
+  with_spec "$1" cargo check -q -p plaid-sdk --lib --message-format=json | python3 -c '
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)
+    if m.get("reason") == "compiler-message" and m["message"]["level"] == "error":
+        sys.stderr.write(m["message"]["rendered"])
     if m.get("reason") == "build-script-executed" and "#plaid-sdk@" in m.get("package_id", ""):
         print(m["out_dir"] + "/inventory.json")' | tail -n 1
 }
 work="$CARGO_TARGET_DIR/compat"
 mkdir -p "$work/src"
 cp "$root/Cargo.lock" "$work/Cargo.lock"
-cp "$(inventory "$old")" "$work/old.json"
-cp "$(inventory "$new")" "$work/new.json"
+# Not `cp "$(inventory …)"`: a command's status inside another's arguments is lost. Each copied
+# before the next build: both builds write to the same OUT_DIR.
+old_inventory=$(inventory "$old")
+cp "$old_inventory" "$work/old.json"
+new_inventory=$(inventory "$new")
+cp "$new_inventory" "$work/new.json"
 
 python3 - "$work" <<'PY'
 import json, sys

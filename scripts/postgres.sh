@@ -26,6 +26,13 @@ start)
     if command -v apt-get >/dev/null; then
       apt-get update -qq >/dev/null
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+      # Where services start on install, the package started its default cluster: stopped,
+      # as this script starts only its own.
+      if command -v pg_lsclusters >/dev/null; then
+        pg_lsclusters -h 2>/dev/null | while read -r version name _; do
+          pg_ctlcluster "$version" "$name" stop >/dev/null 2>&1 || true
+        done
+      fi
     else
       echo "postgres.sh: no initdb and no apt-get; install PostgreSQL" >&2
       exit 1
@@ -37,11 +44,14 @@ start)
   chmod 700 "$dir"
   [ "$(id -u)" = 0 ] && chown postgres "$dir"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # A start that fails part-way leaves nothing behind: no caller learns the folder then. (A
+  # server pg_ctl gave up waiting for may still come up; `stop` stops it.)
+  abandon() { cat "$1" >&2 || true; bash "$0" stop "$dir"; exit 1; }
   as_owner "$initdb" -D "$dir/data" -A trust -U app >"$dir/initdb.log" 2>&1 \
-    || { cat "$dir/initdb.log" >&2; exit 1; }
+    || abandon "$dir/initdb.log"
   as_owner "$pg_ctl" -D "$dir/data" -w -l "$dir/log" \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${PG_FSYNC:-off}" start >/dev/null \
-    || { cat "$dir/log" >&2; exit 1; }
+    || abandon "$dir/log"
   echo "export PG_DIR=$dir PG_PORT=$port"
   echo "export BACKEND_TEST_DATABASE_URL=postgres://app@127.0.0.1:$port/postgres"
   ;;

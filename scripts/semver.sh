@@ -20,8 +20,9 @@ if ! cargo semver-checks --version 2>/dev/null | grep -q "$version"; then
 fi
 work="$CARGO_TARGET_DIR/semver"
 mkdir -p "$work"
-rustdoc_json() { # spec (empty: vendored) -> file
-  PLAID_OPENAPI_SPEC=$1 RUSTC_BOOTSTRAP=1 cargo rustdoc -q -p plaid-sdk --lib -- -Zunstable-options --output-format json
+rustdoc_json() { # spec (empty: vendored, PLAID_OPENAPI_SPEC unset as in other builds) -> file
+  if [ -n "$1" ]; then export PLAID_OPENAPI_SPEC=$1; else unset PLAID_OPENAPI_SPEC; fi
+  RUSTC_BOOTSTRAP=1 cargo rustdoc -q -p plaid-sdk --lib -- -Zunstable-options --output-format json
   cp "$CARGO_TARGET_DIR/doc/plaid_sdk.json" "$2"
 }
 rustdoc_json "$old" "$work/baseline.json"

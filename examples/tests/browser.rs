@@ -25,6 +25,8 @@ mod jobs;
 #[allow(dead_code)]
 mod store;
 
+mod support;
+
 use fantoccini::{Client, ClientBuilder, Locator};
 use plaid_sandbox::Sandbox;
 use serde_json::{json, Value};
@@ -92,7 +94,7 @@ struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // Chromium's processes are the driver's children, in its process group.
+        // Chromium's processes are the driver's children, in the group its shell leads.
         let _ = Command::new("kill")
             .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
             .status();
@@ -135,8 +137,18 @@ async fn browser(host_rules: &str) -> Browser {
         &["/usr/lib/chromium/chromium", "/usr/bin/chromium"],
     );
     let port = free_port();
-    let mut command = Command::new(chromedriver);
-    command.arg(format!("--port={port}"));
+    // chromedriver runs in a process group of its own with Chromium, for `Drop` to end them
+    // all at once; so no signal meant for this test's group (a Ctrl-C, CI's kill) reaches
+    // them. A shell leads the group instead and holds a pipe from this process: when this
+    // process ends, however it ends (a SIGKILL runs no `Drop`), the pipe closes, `read`
+    // returns, and the shell kills its group.
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#""$@" & read -r _; kill -s KILL 0"#)
+        .arg("chromedriver")
+        .arg(chromedriver)
+        .arg(format!("--port={port}"));
     // CHROMEDRIVER_LOG=<file>: chromedriver's verbose log, to see what Chromium did.
     if let Some(log) = std::env::var_os("CHROMEDRIVER_LOG") {
         command
@@ -144,6 +156,7 @@ async fn browser(host_rules: &str) -> Browser {
             .arg(format!("--log-path={}", log.to_string_lossy()));
     }
     let driver = command
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
@@ -1041,4 +1054,59 @@ async fn cdn_stand_in(sandbox: &str) -> u16 {
         }
     });
     port
+}
+
+/// The processes of a process group (`/proc/<pid>/stat`'s fifth field).
+fn group_members(pgid: u32) -> Vec<u32> {
+    let mut members = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // After the command's name in parentheses: state, ppid, pgrp.
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap_or(0) + 1..]
+            .split_whitespace()
+            .collect();
+        // A zombie is gone already; only its parent has not read its status.
+        if fields.get(2) == Some(&pgid.to_string().as_str()) && fields.first() != Some(&"Z") {
+            members.push(pid);
+        }
+    }
+    members
+}
+
+/// chromedriver and Chromium end with the test process that started them, also one killed
+/// outright (SIGKILL: no `Drop` runs). They run in a process group of their own, for `Drop`
+/// to end them all at once, so a Ctrl-C or CI's kill does not reach them (review round 21:
+/// they outlived the test for good).
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver (Debian's chromium, chromium-driver); .ci/run installs them"]
+async fn the_browser_ends_with_a_test_process_killed_outright() {
+    const NAME: &str = "the_browser_ends_with_a_test_process_killed_outright";
+    const HOLD: &str = "BROWSER_TEST_HOLD";
+    // The held run: starts a browser, says which group it is in, and waits to be killed.
+    if let Some(report) = std::env::var_os(HOLD) {
+        let browser = browser("").await;
+        std::fs::write(report, browser.driver.id().to_string()).unwrap();
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        return;
+    }
+    let (pgid, mut held) = support::held_run(NAME, HOLD).await;
+    let pgid: u32 = pgid.parse().unwrap();
+    assert!(!group_members(pgid).is_empty(), "no browser to watch");
+    held.kill().unwrap();
+    held.wait().unwrap();
+    if !support::ended_within_10s(|| group_members(pgid).is_empty()).await {
+        // Not left behind by this test either.
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{pgid}")])
+            .status();
+        panic!(
+            "{} processes of the browser's group outlived the killed test",
+            group_members(pgid).len()
+        );
+    }
 }

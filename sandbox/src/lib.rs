@@ -1004,7 +1004,11 @@ impl Sandbox {
     /// its "not ready" phase): `SYNC_UPDATES_AVAILABLE` (once the Item has been synced),
     /// `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED`. Returns the number of changes. An Item in
     /// error (a login needed) gets no new days, as Plaid cannot reach its bank: 0.
-    /// ([`advance_clock`](Self::advance_clock) moves every Item, and time itself.)
+    /// ([`advance_clock`](Self::advance_clock) moves every Item, and time itself. This does
+    /// not move the clock: the Item's new transactions are dated up to `days` days after
+    /// [`now`](Self::now), so a `/transactions/get` meant to see them needs an `end_date`
+    /// that far ahead, while recurring streams and `/sandbox/transactions/create` go by the
+    /// clock's date.)
     pub fn advance_days(&self, item_id: impl AsRef<str>, days: u32) -> Result<usize, SandboxError> {
         let mut changes = 0;
         let outgoing = self.with_item(item_id, |item, now, out| {

@@ -266,3 +266,47 @@ impl Drop for Backend {
         self.kill();
     }
 }
+
+/// Runs the test `name` of this test binary again, as a process of its own, with `var` set to
+/// a file the test writes when it holds what it started (the file's text: an id for the
+/// caller to watch). Returns that text and the process, still running: for tests that kill a
+/// test process outright (SIGKILL: no `Drop` runs) and check what it started ends anyway.
+pub async fn held_run(name: &str, var: &str) -> (String, Child) {
+    let report = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("held-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&report);
+    let mut held = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", name])
+        .env(var, &report)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(text) = std::fs::read_to_string(&report)
+            .ok()
+            .filter(|t| !t.is_empty())
+        {
+            let _ = std::fs::remove_file(&report);
+            return (text, held);
+        }
+        if std::time::Instant::now() > deadline || !matches!(held.try_wait(), Ok(None)) {
+            let _ = held.kill();
+            panic!("the held run of {name} never reported");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether `gone` holds within 10 s: what a killed test process started has ended.
+pub async fn ended_within_10s(mut gone: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !gone() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    true
+}

@@ -615,6 +615,7 @@ impl SandboxBuilder {
             _stop: stop,
             server,
             prism,
+            _webhooks: EndWebhooks(Arc::clone(&state)),
             state,
             signer,
             outbox,
@@ -644,6 +645,18 @@ pub struct Sandbox {
     state: Arc<Mutex<State>>,
     signer: Arc<WebhookSigner>,
     outbox: webhooks::Outbox,
+    /// Dropped with the sandbox: webhooks waiting out a delay or a retry, and those queued,
+    /// are not sent (review round 21: they were, after the sandbox was gone).
+    _webhooks: EndWebhooks,
+}
+
+/// Ends the sandbox's webhooks when dropped ([`State::end_webhooks`]).
+struct EndWebhooks(Arc<Mutex<State>>);
+
+impl Drop for EndWebhooks {
+    fn drop(&mut self) {
+        lock(&self.0).end_webhooks();
+    }
 }
 
 impl fmt::Debug for Sandbox {
@@ -1443,5 +1456,52 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Review round 21: the webhook sender held a sender of its own queue, so it never ended,
+    /// and with it the state, and delayed webhooks and retries were still posted after the
+    /// sandbox was dropped (on a runtime that outlives it: a shared one, a bench's loop).
+    #[test]
+    fn a_dropped_sandbox_lets_go_of_its_state_and_its_webhooks() {
+        use plaid_sdk::types::ItemWebhookUpdateRequest;
+        // One runtime for two sandboxes, in turn, as a harness or a bench keeps one.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let receiver = wiremock::MockServer::start().await;
+            let sandbox = Sandbox::start().await;
+            let client = sandbox.client();
+            let item = linked(&client).await;
+            sandbox.webhook_chaos(
+                WebhookChaos::none().delay(Duration::from_millis(300), Duration::from_millis(300)),
+            );
+            client
+                .item_webhook_update(
+                    &ItemWebhookUpdateRequest::new(item.access_token.clone())
+                        .webhook(format!("{}/hook", receiver.uri())),
+                )
+                .await
+                .unwrap();
+            sandbox
+                .fire_webhook(&item.item_id, "NEW_ACCOUNTS_AVAILABLE")
+                .unwrap();
+            let state = Arc::downgrade(&sandbox.state);
+            drop(client);
+            drop(sandbox);
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            let posted = receiver.received_requests().await.unwrap_or_default().len();
+            assert_eq!(posted, 0, "webhooks posted after the sandbox was dropped");
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            while state.upgrade().is_some() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the dropped sandbox's state is still held"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
     }
 }

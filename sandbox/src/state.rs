@@ -479,6 +479,12 @@ impl State {
         self.generations = generations;
     }
 
+    /// Ends what the webhook sender waits on and drops what it was about to post, as a reset
+    /// does: the sandbox is being dropped.
+    pub(crate) fn end_webhooks(&self) {
+        self.generations.send_modify(|generation| *generation += 1);
+    }
+
     /// Resets so far: a webhook made before the last one is neither sent nor recorded (its
     /// test is over, and its record's place now belongs to another).
     pub(crate) fn generation(&self) -> u64 {

@@ -154,7 +154,9 @@ pub(crate) fn start_outbox(
     signer: Arc<WebhookSigner>,
 ) -> Outbox {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Delivery>();
-    let retries = tx.clone();
+    // Weak: a sender of its own queue would keep this task waiting for ever, and the state
+    // with it (review round 21). It ends once the sandbox and its server let go of theirs.
+    let retries = tx.downgrade();
     let generations = lock(&state).generations.subscribe();
     tokio::spawn(async move {
         let mut queues: HashMap<String, Outbox> = HashMap::new();
@@ -200,7 +202,7 @@ const QUEUE_IDLE: Duration = Duration::from_secs(60);
 /// Posts one receiver's webhooks, one at a time, in order; ends once idle.
 async fn receiver_queue(
     context: Context,
-    retries: Outbox,
+    retries: Retries,
     mut waiting: tokio::sync::mpsc::UnboundedReceiver<Delivery>,
 ) {
     loop {
@@ -221,7 +223,10 @@ async fn receiver_queue(
 
 type Context = (Arc<Mutex<State>>, reqwest::Client, Arc<WebhookSigner>);
 
-async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
+/// Where a retry is queued: the webhook sender's own queue, while the sandbox is there.
+type Retries = tokio::sync::mpsc::WeakUnboundedSender<Delivery>;
+
+async fn post(context: &Context, retries: &Retries, mut delivery: Delivery) {
     let (state, http, signer) = context;
     {
         let mut s = lock(state);
@@ -285,7 +290,9 @@ async fn post(context: &Context, retries: &Outbox, mut delivery: Delivery) {
     if let Some(wait) = retry_after {
         delivery.attempt += 1;
         delivery.delay = wait;
-        let _ = retries.send(delivery);
+        if let Some(retries) = retries.upgrade() {
+            let _ = retries.send(delivery);
+        }
     }
 }
 

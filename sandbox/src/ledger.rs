@@ -469,14 +469,20 @@ impl Ledger {
     /// pulled. So any gap costs at most `REACH_DAYS` generated days, however long.
     pub(crate) fn catch_up(&mut self, today: NaiveDate) -> Refreshed {
         let behind = today.signed_duration_since(self.today()).num_days();
-        let Ok(mut behind) = u64::try_from(behind) else {
+        let Ok(behind) = u64::try_from(behind) else {
             return Refreshed::default(); // already there, or past it
         };
-        if behind > REACH_DAYS {
-            self.day = self.day.saturating_add(behind - REACH_DAYS);
-            behind = REACH_DAYS;
+        self.leap(behind)
+    }
+
+    /// `days` days forward, of which at most the last [`REACH_DAYS`] are generated, as
+    /// [`catch_up`](Self::catch_up) does.
+    pub(crate) fn leap(&mut self, mut days: u64) -> Refreshed {
+        if days > REACH_DAYS {
+            self.day = self.day.saturating_add(days - REACH_DAYS);
+            days = REACH_DAYS;
         }
-        self.advance_days(behind)
+        self.advance_days(days)
     }
 
     /// `days` more days, one after the other ([`advance_day`](Self::advance_day)): what they

@@ -74,7 +74,7 @@
 //! | `POST /__sandbox/clock` | `{"advance_seconds": n}`: a number ≥ 0, fractions allowed; the clock moves at most 100 years at once and stops at 9000-01-01 | `{"now": …}`: the clock moved forward and every Item brought up to it, with its webhooks | [`Sandbox::advance_clock`] |
 //! | `POST /__sandbox/webhooks/chaos` | `{"duplicates": 0.3, "max_copies": 3, "delay_ms": [low, high], "targets": [url, …]}`, each optional (`max_copies` defaults to 2); `{}` turns chaos off | `{"chaos": true}`; 400 for a target neither on loopback nor allowed, a body that is not a JSON object, or a field of another type or out of range (`duplicates` 0 to 1, `max_copies` 1 to 100, `delay_ms` up to 600000) | [`Sandbox::webhook_chaos`] |
 //! | `GET /__sandbox/webhooks[?since=N]` | none | `{"webhooks": [{"url", "body", "status", "copy", "attempts"}, …], "since", "next"}`, oldest first, from index `N` (0) on; poll with `since` = the last `next` to read only new ones; `status` is `null` while a post is in flight or a retry waits (0 when no answer came); `attempts` counts the posts made | [`Sandbox::webhooks`] |
-//! | `POST /__sandbox/faults` | `{"fault": "rate_limit" \| "server_error" \| "mutation" \| "slow", "path": "/accounts/get", "times": n, "delay_ms": n}`: no `path`, any path; `times` defaults to 1; `delay_ms`, for `slow`, to 1000 | `{"injected": true}`; 400 for another fault name, `times` outside 1 to 1000000, `delay_ms` over 600000 or with another fault than `slow`, or a `path` that is not an operation of the spec | [`Sandbox::inject`] |
+//! | `POST /__sandbox/faults` | `{"fault": "rate_limit" \| "server_error" \| "mutation" \| "slow", "path": "/accounts/get", "times": n, "delay_ms": n}`: no `path`, any operation (a request that is no operation takes no fault); `times` defaults to 1; `delay_ms`, for `slow`, to 1000 | `{"injected": true}`; 400 for another fault name, `times` outside 1 to 1000000, `delay_ms` over 600000 or with another fault than `slow`, or a `path` that is not an operation of the spec | [`Sandbox::inject`] |
 //! | `GET /__sandbox/items/<item_id>/transactions` | none | `{"transactions": [{"transaction_id", "account_id", "amount", "date", "pending", "name"}, …]}`: the Item's transactions as a sync returns them; 404 for an Item it does not have or that was removed | [`Sandbox::transactions`] |
 //! | `GET /__sandbox/version` | none | `{"plaid_sandbox": "0.1.0", "spec": "2020-09-14_1.697.4"}`: this crate's version and the spec it serves | |
 //! | `GET /__sandbox/operations` | none | `{"spec", "operations": [{"method", "path", "operation_id", "answer": "stateful" \| "spec", "content_type"}, …]}`: every operation of the spec, and where its answer comes from | [`STATEFUL_PATHS`] |
@@ -1016,7 +1016,9 @@ impl Sandbox {
     /// corrections. If anything changed, sends what Plaid sends (to a Transactions Item past
     /// its "not ready" phase): `SYNC_UPDATES_AVAILABLE` (once the Item has been synced),
     /// `DEFAULT_UPDATE` and `TRANSACTIONS_REMOVED`. Returns the number of changes. An Item in
-    /// error (a login needed) gets no new days, as Plaid cannot reach its bank: 0.
+    /// error (a login needed) gets no new days, as Plaid cannot reach its bank: 0. Past two
+    /// years, only the last two years' days are made (as for an Item Plaid could not reach
+    /// for that long): the bank gives Plaid no more history.
     /// ([`advance_clock`](Self::advance_clock) moves every Item, and time itself. This does
     /// not move the clock: the Item's new transactions are dated up to `days` days after
     /// [`now`](Self::now), so a `/transactions/get` meant to see them needs an `end_date`
@@ -1028,7 +1030,7 @@ impl Sandbox {
             if item.error.is_some() {
                 return Ok(());
             }
-            let changed = item.ledger.advance_days(days.into());
+            let changed = item.ledger.leap(days.into());
             changes = changed.count();
             if item.has_product("transactions") {
                 handlers::transactions::refreshed_webhooks(item, &changed, now, out, now);
@@ -1116,8 +1118,9 @@ impl Sandbox {
         lock(&self.state).reset();
     }
 
-    /// Answers the next `times` requests to `path` (or to any path, with `None`) with `fault`.
-    /// Faults queue in the order injected. The client's retries meet them too: see [`Fault`]
+    /// Answers the next `times` calls of the operation at `path` (or of any operation, with
+    /// `None`) with `fault`; a request that is no operation (`GET /`, a typo'd path, the Link
+    /// emulator's and the admin API's) takes none. Faults queue in the order injected. The client's retries meet them too: see [`Fault`]
     /// for what a fault that lasts does to a `/transactions/sync` loop.
     ///
     /// ```
@@ -1503,5 +1506,18 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         });
+    }
+
+    /// Review round 21: `advance_days` generated every day it was asked for, under the
+    /// state's lock (a century: every other request waited, and memory grew by the century's
+    /// transactions). It goes as a ledger that fell behind catches up: one window of history.
+    #[tokio::test]
+    async fn advancing_a_century_costs_one_window_of_history() {
+        let sandbox = Sandbox::start().await;
+        let client = sandbox.client();
+        let item = linked(&client).await;
+        let changes = sandbox.advance_days(&item.item_id, 36_500).unwrap();
+        let window = crate::ledger::REACH_DAYS as usize;
+        assert!(changes > 0 && changes < window * 20, "{changes} changes");
     }
 }

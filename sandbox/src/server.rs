@@ -172,11 +172,19 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
     if let Some(command) = path.strip_prefix(crate::ADMIN_PREFIX) {
         return admin(app, command, request);
     }
+    // Only an operation's call takes an injected fault: a request that is none (a probe, a
+    // favicon, a typo'd path) must not use up the one a test set (review round 21).
+    let operation = (request.method == http::Method::POST && handlers::handler(path).is_some())
+        || spec().is_ok_and(|spec| spec.find(request.method.as_str(), path).is_some());
     let mut outgoing = Vec::new();
     let (status, body, delay, generation) = {
         let mut state = lock(&app.state);
         let generation = state.generation();
-        let fault = state.take_fault(path);
+        let fault = if operation {
+            state.take_fault(path)
+        } else {
+            None
+        };
         let request_id = state.request_id();
         let mut delay = None;
         let result = match fault {

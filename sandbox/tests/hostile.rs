@@ -131,6 +131,27 @@ async fn a_fault_for_a_path_that_is_no_operation_is_refused() {
     assert_eq!(status, 500, "the fault fires");
 }
 
+/// LOW (review round 21): a fault for every path was taken by any request, one that is no
+/// operation too (a health probe, a favicon, a typo'd path, the Link emulator's pages), and
+/// then never fired for the call the test meant.
+#[tokio::test]
+async fn a_fault_is_taken_only_by_an_operations_call() {
+    let sandbox = Sandbox::start().await;
+    sandbox.inject(None, plaid_sandbox::Fault::ServerError, 1);
+    let http = reqwest::Client::new();
+    for stray in ["/", "/favicon.ico", "/institutions/gett"] {
+        let _ = http
+            .get(format!("{}{stray}", sandbox.uri()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (status, _) = post(&sandbox, "/institutions/gett", json!({}), &[]).await;
+    assert_eq!(status, 404);
+    assert_eq!(institutions_get(&sandbox).await, 500, "the fault fires");
+    assert_eq!(institutions_get(&sandbox).await, 200, "once");
+}
+
 /// MED: a retry went to whichever chaos target came up, checked by nothing; here a target
 /// that is not a loopback address to the check (an IPv4-mapped IPv6 address) but reaches one.
 #[tokio::test]

@@ -1272,19 +1272,23 @@ impl Sandbox {
     }
 
     /// The webhooks sent so far, looked at every 10 ms until `done` finds what it waits for
-    /// (`Ok`) or 10 s have passed (`Err` with the webhooks sent by then).
+    /// (`Ok`) or 10 s have passed (`Err` with the webhooks sent by then). `done` looks at the
+    /// record in place, under the lock: copying it at each look held the lock for a copy of
+    /// every webhook body, 100 times a second (review round 21).
     async fn watch_webhooks<T>(
         &self,
         mut done: impl FnMut(&[SentWebhook]) -> Option<T>,
     ) -> Result<T, Vec<SentWebhook>> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let sent = self.webhooks();
-            if let Some(found) = done(&sent) {
-                return Ok(found);
-            }
-            if Instant::now() >= deadline {
-                return Err(sent);
+            {
+                let state = lock(&self.state);
+                if let Some(found) = done(&state.webhooks) {
+                    return Ok(found);
+                }
+                if Instant::now() >= deadline {
+                    return Err(state.webhooks.clone());
+                }
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

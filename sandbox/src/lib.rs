@@ -796,12 +796,9 @@ impl Sandbox {
     /// # Ok(()) }
     /// ```
     pub fn advance_clock(&self, by: Duration) {
-        let outgoing = {
-            let mut state = lock(&self.state);
-            let generation = state.generation();
-            (handlers::advance_clock(&mut state, by), generation)
-        };
-        self.send(outgoing);
+        let mut state = lock(&self.state);
+        let outgoing = handlers::advance_clock(&mut state, by);
+        webhooks::send(&mut state, &self.outbox, outgoing);
     }
 
     /// How webhooks are delivered from now on (see [`WebhookChaos`]).
@@ -977,19 +974,17 @@ impl Sandbox {
     /// it the `ITEM` `ERROR` webhook. [`complete_update`](Self::complete_update)'s example
     /// shows it, and the repair.
     pub fn require_login(&self, item_id: impl AsRef<str>) -> Result<(), SandboxError> {
-        let outgoing = self.with_item(item_id, |item, now, out| {
+        self.with_item(item_id, |item, now, out| {
             handlers::require_login(item, out, now);
             Ok(())
-        })?;
-        self.send(outgoing);
-        Ok(())
+        })
     }
 
     /// Sends an Item the webhook `/sandbox/item/fire_webhook` would for `code` (with its
     /// code's own webhook type), with the same effect on the Item, by Item id rather than
     /// access token. [`wait_for_webhooks`](Self::wait_for_webhooks)'s example shows it.
     pub fn fire_webhook(&self, item_id: impl AsRef<str>, code: &str) -> Result<(), SandboxError> {
-        let outgoing = self.with_item(item_id, |item, now, out| {
+        self.with_item(item_id, |item, now, out| {
             // The error `/sandbox/item/fire_webhook` answers; without a usable webhook URL, with
             // what to do about it.
             let body = handlers::fire(item, code, None, now, out).map_err(|f| {
@@ -1007,9 +1002,7 @@ impl Sandbox {
             })?;
             webhooks::queue(item, out, body, now);
             Ok(())
-        })?;
-        self.send(outgoing);
-        Ok(())
+        })
     }
 
     /// Moves one Item's data `days` days forward: new purchases, pending transactions posting,
@@ -1026,7 +1019,7 @@ impl Sandbox {
     /// clock's date.)
     pub fn advance_days(&self, item_id: impl AsRef<str>, days: u32) -> Result<usize, SandboxError> {
         let mut changes = 0;
-        let outgoing = self.with_item(item_id, |item, now, out| {
+        self.with_item(item_id, |item, now, out| {
             if item.error.is_some() {
                 return Ok(());
             }
@@ -1037,7 +1030,6 @@ impl Sandbox {
             }
             Ok(())
         })?;
-        self.send(outgoing);
         Ok(changes)
     }
 
@@ -1298,10 +1290,9 @@ impl Sandbox {
         &self,
         item_id: impl AsRef<str>,
         f: impl FnOnce(&mut state::Item, DateTime<Utc>, &mut Vec<Outgoing>) -> Result<(), SandboxError>,
-    ) -> Result<(Vec<Outgoing>, u64), SandboxError> {
+    ) -> Result<(), SandboxError> {
         let mut state = lock(&self.state);
         let now = state.now();
-        let generation = state.generation();
         let item_id = item_id.as_ref();
         let item = state
             .items
@@ -1310,14 +1301,8 @@ impl Sandbox {
             .ok_or_else(|| SandboxError::new(format!("no Item {item_id}")))?;
         let mut outgoing = Vec::new();
         f(item, now, &mut outgoing)?;
-        Ok((outgoing, generation))
-    }
-
-    /// Sends webhooks `with_item` made, unless a reset came since.
-    fn send(&self, (outgoing, generation): (Vec<Outgoing>, u64)) {
-        for hook in outgoing {
-            webhooks::deliver(&self.state, &self.outbox, hook, generation);
-        }
+        webhooks::send(&mut state, &self.outbox, outgoing);
+        Ok(())
     }
 }
 

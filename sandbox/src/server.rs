@@ -177,9 +177,8 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
     let operation = (request.method == http::Method::POST && handlers::handler(path).is_some())
         || spec().is_ok_and(|spec| spec.find(request.method.as_str(), path).is_some());
     let mut outgoing = Vec::new();
-    let (status, body, delay, generation) = {
+    let (status, body, delay) = {
         let mut state = lock(&app.state);
-        let generation = state.generation();
         let fault = if operation {
             state.take_fault(path)
         } else {
@@ -219,26 +218,19 @@ pub(crate) async fn respond(app: &App, path: &str, request: &Request) -> axum::r
                 &mut outgoing,
             ),
         };
+        webhooks::send(&mut state, &app.outbox, outgoing);
         match result {
             Ok(Reply::Json(mut value)) => {
                 if let Value::Object(map) = &mut value {
                     map.entry("request_id")
                         .or_insert_with(|| Value::String(request_id.clone()));
                 }
-                (200, Reply::Json(value), delay, generation)
+                (200, Reply::Json(value), delay)
             }
-            Ok(binary) => (200, binary, delay, generation),
-            Err(f) => (
-                f.status,
-                Reply::Json(f.to_json(&request_id)),
-                delay,
-                generation,
-            ),
+            Ok(binary) => (200, binary, delay),
+            Err(f) => (f.status, Reply::Json(f.to_json(&request_id)), delay),
         }
     };
-    for hook in outgoing {
-        webhooks::deliver(&app.state, &app.outbox, hook, generation);
-    }
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
@@ -851,7 +843,6 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
         return json_response(400, &json!({ "error": error }));
     }
     let mut state = lock(&app.state);
-    let generation = state.generation();
     let mut outgoing = Vec::new();
     // `items/<id>/transactions`: the Item's id (review round 15: `items/transactions` passed
     // a prefix and a suffix test, and the slice between them began after its end, a panic).
@@ -1002,10 +993,8 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
             json!({ "error": format!("no sandbox command {method} {command}") }),
         ),
     };
+    webhooks::send(&mut state, &app.outbox, outgoing);
     drop(state);
-    for hook in outgoing {
-        webhooks::deliver(&app.state, &app.outbox, hook, generation);
-    }
     json_response(status, &answer)
 }
 

@@ -31,11 +31,13 @@
   var SCRIPT_PATH = '/link/v2/stable/link-initialize.js';
   var MARK = 'plaidLinkEmulator';
   var FORCE_EXIT_TIMEOUT_MS = 3000;
-  // The page's own elements made inert while a Link is shown (a modal: a screen reader's
-  // browse mode and the keyboard stay in Link), shared by every handler and given back when
-  // the last one shown is hidden.
-  var inertHolders = 0;
-  var inerted = [];
+  // The page's scrolling, stopped while a Link is shown, shared by every handler and given
+  // back when the last one shown is hidden (review round 21: each handler saved and gave it
+  // back on its own, and two at once, as react-plaid-link makes on a token change, left the
+  // page unscrollable). The page is not made inert: Plaid's Link leaves it as it is, and an
+  // app's modal that traps focus fights Plaid's frame for it, so it must fight this one.
+  var overflowHolders = 0;
+  var savedPageOverflow = null;
 
   function scriptUrl() {
     var current = document.currentScript;
@@ -117,9 +119,8 @@
     var lastSessionId = null;
     var lastRequestId = null;
     var returnFocus = null;
-    var savedOverflow = null;
-    // Whether this handler counts among inertHolders.
-    var holdsInert = false;
+    // Whether this handler counts among overflowHolders.
+    var holdsPage = false;
 
     var token = config.token == null ? '' : String(config.token);
     var src =
@@ -161,47 +162,32 @@
       }
       isOpen = true;
       returnFocus = document.activeElement;
-      if (document.body) {
-        savedOverflow = document.body.style.overflow;
-        document.body.style.overflow = 'hidden';
-      }
+      holdPage(true);
       iframe.style.display = 'block';
       iframe.removeAttribute('aria-hidden');
-      setPageInert(true);
       iframe.focus();
       post({ type: 'open' });
     }
 
-    function setPageInert(on) {
-      var i;
-      if (on === holdsInert) {
+    function holdPage(on) {
+      if (on === holdsPage) {
         return;
       }
-      holdsInert = on;
-      if (!on) {
-        inertHolders -= 1;
-        if (inertHolders > 0) {
-          return;
+      holdsPage = on;
+      if (on) {
+        overflowHolders += 1;
+        if (overflowHolders === 1 && document.body) {
+          savedPageOverflow = document.body.style.overflow;
+          document.body.style.overflow = 'hidden';
         }
-        for (i = 0; i < inerted.length; i++) {
-          inerted[i].removeAttribute('inert');
-        }
-        inerted = [];
         return;
       }
-      inertHolders += 1;
-      if (inertHolders > 1 || !document.body) {
-        return;
-      }
-      var children = document.body.children;
-      for (i = 0; i < children.length; i++) {
-        var el = children[i];
-        // Another handler's iframe and what the app made inert itself are left as they are.
-        if (el === iframe || el.hasAttribute('inert') || /^plaid-link-iframe-/.test(el.id)) {
-          continue;
+      overflowHolders -= 1;
+      if (overflowHolders === 0) {
+        if (document.body && savedPageOverflow !== null) {
+          document.body.style.overflow = savedPageOverflow;
         }
-        el.setAttribute('inert', '');
-        inerted.push(el);
+        savedPageOverflow = null;
       }
     }
 
@@ -212,11 +198,7 @@
       isOpen = false;
       iframe.style.display = 'none';
       iframe.setAttribute('aria-hidden', 'true');
-      setPageInert(false);
-      if (document.body && savedOverflow !== null) {
-        document.body.style.overflow = savedOverflow;
-      }
-      savedOverflow = null;
+      holdPage(false);
       var target = returnFocus;
       returnFocus = null;
       if (target && typeof target.focus === 'function' && document.contains(target)) {
@@ -368,7 +350,7 @@
       }
       if (force) {
         iframe.style.display = 'none';
-        setPageInert(false); // Link is out of sight: the page is the user's again
+        holdPage(false); // Link is out of sight: the page is the user's again
         post({ type: 'exit', force: true });
         if (!forceTimer) {
           // The page did not answer (gone or stuck): exit with what is known.
@@ -377,33 +359,12 @@
             if (!isOpen) {
               return;
             }
-            finished();
             // Start the page afresh, so that nothing it still had pending (its own EXIT and
             // onExit) comes late and closes a Link opened again; open() waits for it.
             loaded = false;
             restarting = true;
             iframe.src = src;
-            // Every onExit comes with an EXIT event (Plaid's event list).
-            call(config.onEvent, [
-              'EXIT',
-              {
-                exit_status: null,
-                view_name: 'EXIT',
-                link_session_id: lastSessionId,
-                request_id: lastRequestId,
-                timestamp: new Date().toISOString()
-              }
-            ]);
-            call(config.onExit, [
-              null,
-              {
-                institution: null,
-                status: null,
-                link_session_id: lastSessionId,
-                request_id: lastRequestId
-              }
-            ]);
-            runExitCallbacks();
+            exitWithWhatIsKnown();
           }, FORCE_EXIT_TIMEOUT_MS);
         }
       } else {
@@ -411,16 +372,50 @@
       }
     }
 
+    // A forced exit the page did not answer in time, or a handler destroyed before it did:
+    // onExit with what this side knows (Plaid: an exit calls onExit).
+    function exitWithWhatIsKnown() {
+      finished();
+      // Every onExit comes with an EXIT event (Plaid's event list).
+      call(config.onEvent, [
+        'EXIT',
+        {
+          exit_status: null,
+          view_name: 'EXIT',
+          link_session_id: lastSessionId,
+          request_id: lastRequestId,
+          timestamp: new Date().toISOString()
+        }
+      ]);
+      call(config.onExit, [
+        null,
+        {
+          institution: null,
+          status: null,
+          link_session_id: lastSessionId,
+          request_id: lastRequestId
+        }
+      ]);
+      runExitCallbacks();
+    }
+
     function destroy() {
       if (destroyed) {
         return;
+      }
+      // Destroyed right after exit({force: true}), before the page answered: the onExit that
+      // exit owes comes now (review round 21: it was dropped). Destroyed first, so that a
+      // callback calling destroy() or open() again finds it so.
+      var owed = forceTimer !== null && isOpen;
+      destroyed = true;
+      if (owed) {
+        exitWithWhatIsKnown();
       }
       if (forceTimer) {
         clearTimeout(forceTimer);
         forceTimer = null;
       }
       hide();
-      destroyed = true;
       openQueued = false;
       exitCallbacks = [];
       heldEvents = [];

@@ -118,7 +118,7 @@ bytes = "1"
 TOML
 
 log="$work/check.log"
-if ! (cd "$work" && PLAID_OPENAPI_SPEC=$new cargo check --lib >"$log" 2>&1); then
+if ! (cd "$work" && with_spec "$new" cargo check --lib >"$log" 2>&1); then
   grep -E '^error' -A6 "$log" | head -80
   echo "code written against $(basename "$old") does NOT compile against ${new:-the vendored spec}"
   exit 1

@@ -476,8 +476,14 @@ impl Ledger {
     }
 
     /// `days` days forward, of which at most the last [`REACH_DAYS`] are generated, as
-    /// [`catch_up`](Self::catch_up) does.
-    pub(crate) fn leap(&mut self, mut days: u64) -> Refreshed {
+    /// [`catch_up`](Self::catch_up) does; never past the clock's limit (a day beyond chrono's
+    /// dates would read as the ledger's first).
+    pub(crate) fn leap(&mut self, days: u64) -> Refreshed {
+        let room = crate::state::clock_limit()
+            .date_naive()
+            .signed_duration_since(self.today())
+            .num_days();
+        let mut days = days.min(u64::try_from(room).unwrap_or(0));
         if days > REACH_DAYS {
             self.day = self.day.saturating_add(days - REACH_DAYS);
             days = REACH_DAYS;

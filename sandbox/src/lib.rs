@@ -1508,5 +1508,19 @@ mod tests {
         let changes = sandbox.advance_days(&item.item_id, 36_500).unwrap();
         let window = crate::ledger::REACH_DAYS as usize;
         assert!(changes > 0 && changes < window * 20, "{changes} changes");
+        // As far as a caller can ask: up to the clock's limit, not round to the first day
+        // (a day past chrono's dates read as the ledger's first).
+        sandbox.advance_days(&item.item_id, u32::MAX).unwrap();
+        let newest = sandbox
+            .transactions(&item.item_id)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.date)
+            .max();
+        let limit = crate::state::clock_limit().date_naive();
+        assert!(
+            newest.is_some_and(|d| d <= limit && d > limit - chrono::Days::new(30)),
+            "{newest:?}"
+        );
     }
 }

@@ -440,6 +440,9 @@ pub(crate) struct State {
     /// chaos delay or a retry, so that a reset ends their waits at once (kept across resets,
     /// like the settings).
     pub(crate) generations: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// Set when the sandbox is dropped: webhooks made after it (by a request still being
+    /// answered as the server shuts down) are neither recorded nor sent.
+    pub(crate) webhooks_ended: bool,
 }
 
 impl State {
@@ -462,6 +465,7 @@ impl State {
             webhooks: Vec::new(),
             chaos: WebhookChaos::default(),
             generations: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
+            webhooks_ended: false,
         }
     }
 
@@ -473,7 +477,9 @@ impl State {
     pub(crate) fn reset(&mut self) {
         let unmoved = self.clock.unmoved();
         let generations = std::sync::Arc::clone(&self.generations);
+        let webhooks_ended = self.webhooks_ended;
         *self = State::new(self.settings.clone());
+        self.webhooks_ended = webhooks_ended;
         self.clock = Clock::new(unmoved, self.settings.frozen);
         generations.send_modify(|generation| *generation += 1);
         self.generations = generations;
@@ -481,7 +487,8 @@ impl State {
 
     /// Ends what the webhook sender waits on and drops what it was about to post, as a reset
     /// does: the sandbox is being dropped.
-    pub(crate) fn end_webhooks(&self) {
+    pub(crate) fn end_webhooks(&mut self) {
+        self.webhooks_ended = true;
         self.generations.send_modify(|generation| *generation += 1);
     }
 

@@ -303,6 +303,9 @@ async fn post(context: &Context, retries: &Retries, mut delivery: Delivery) {
 /// length, differ for one seed (review round 21). Queueing is a send on an unbounded channel:
 /// it never waits.
 pub(crate) fn send(s: &mut State, outbox: &Outbox, hooks: Vec<Outgoing>) {
+    if s.webhooks_ended {
+        return; // the sandbox was dropped: a request answered as its server stops
+    }
     for hook in hooks {
         let bytes = serde_json::to_vec_pretty(&hook.body).unwrap_or_default();
         let chaos = s.chaos.clone();

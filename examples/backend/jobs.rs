@@ -72,7 +72,8 @@ pub enum Unless {
 /// (its count says whether it queued), then one that makes a job of its kind queued already
 /// and waiting out a retry's backoff run now: a request for one is a reason to try again
 /// (a user asking, a webhook with news; Plaid may be back). A check is the other way round:
-/// one queued already waits until the latest second it was asked to wait out.
+/// one queued already waits until the latest second it was asked to wait out. (A sync asked
+/// for at a time, [`enqueue_stmt_at`], is moved to that time either way.)
 pub fn enqueue_stmt(
     kind: Kind,
     item_id: &str,
@@ -83,7 +84,9 @@ pub fn enqueue_stmt(
 }
 
 /// [`enqueue_stmt`] for a job that must not start before `not_before` (ms): a check that must
-/// ask Plaid after a given second.
+/// ask Plaid after a given second, or a sync a webhook asks for, which starts after the
+/// second the webhook was signed in (`inbox::sync_stmts`); a sync of the Item queued already
+/// is moved to that time, sooner or later.
 pub fn enqueue_stmt_at(
     kind: Kind,
     item_id: &str,

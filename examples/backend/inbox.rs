@@ -36,7 +36,7 @@
 //! the change it announces; that change then waits for the next webhook or sync.
 
 use crate::app::{now_ms, App};
-use crate::jobs::{enqueue_stmt_at, Kind, LostClaims, Outage, Unless};
+use crate::jobs::{enqueue_stmt_at, second_end_ms, Kind, LostClaims, Outage, Unless};
 use crate::store::{params, Stmt, StoreError, SKIP_LOCKED};
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,7 +113,7 @@ const SECOND_END_WAIT_MS: i64 = 2_000;
 /// A queued one is moved to that time, too. The wait is at most [`SECOND_END_WAIT_MS`]:
 /// Plaid's clock running ahead of this one must not hold syncs back for long.
 fn sync_stmts(item_id: &str, reason: &str, iat: i64) -> Vec<Stmt> {
-    let second_end = iat.saturating_add(1).saturating_mul(1000);
+    let second_end = second_end_ms(iat);
     let covered = Unless::StartedAfter(second_end);
     let not_before = second_end.min(now_ms().saturating_add(SECOND_END_WAIT_MS));
     enqueue_stmt_at(Kind::Sync, item_id, reason, covered, not_before).1
@@ -270,11 +270,11 @@ fn effect(hook: &Claimed) -> (Vec<Effect>, &'static str) {
     let Some(item_id) = hook.item_id.as_deref() else {
         return (Vec::new(), "no Item named");
     };
-    let covered = Unless::StartedAfter(hook.iat.saturating_add(1).saturating_mul(1000));
+    let after = second_end_ms(hook.iat);
     let sync = || Effect::Job(sync_stmts(item_id, "webhook", hook.iat));
     // A check asks Plaid after the second the webhook was signed in, so its answer is newer.
     let check = || {
-        let after = hook.iat.saturating_add(1).saturating_mul(1000);
+        let covered = Unless::StartedAfter(after);
         Effect::Job(enqueue_stmt_at(Kind::Check, item_id, "webhook", covered, after).1)
     };
     let body: serde_json::Value = serde_json::from_str(&hook.body).unwrap_or_default();

@@ -67,6 +67,12 @@ pub enum Unless {
     StartedAfter(i64),
 }
 
+/// The end of the second `s` (a webhook's `iat`, a call's start, whole seconds), in ms: a
+/// job that starts after it sees what happened in that second.
+pub fn second_end_ms(s: i64) -> i64 {
+    s.saturating_add(1).saturating_mul(1000)
+}
+
 /// Queues a job for the Item, while the Item is in the state the job needs, unless `unless`
 /// says one is not needed. The job's id and the statements, for a transaction: the insert
 /// (its count says whether it queued), then one that makes a job of its kind queued already
@@ -937,7 +943,7 @@ async fn settle_later(app: &App, item_id: &str, asked_at: i64, only_errors: bool
     if !matches!(unsure, Ok(Some(_))) {
         return;
     }
-    let after = asked_at.saturating_add(1).saturating_mul(1000);
+    let after = second_end_ms(asked_at);
     let (_, stmts) = enqueue_stmt_at(
         Kind::Check,
         item_id,

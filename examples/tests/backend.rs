@@ -710,16 +710,9 @@ async fn a_tests_own_postgres_ends_with_a_test_process_killed_outright() {
     held.wait().unwrap();
     // Ended: the process gone (or a zombie nobody reaped yet) and its folder removed (after
     // the process, once `pg_ctl` has seen it go).
-    let alive = move || {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-            stat[stat.rfind(')').unwrap_or(0) + 1..]
-                .split_whitespace()
-                .next()
-                != Some("Z")
-        })
-    };
     let folder = dir.clone();
-    let gone = move || !alive() && !std::path::Path::new(&folder).exists();
+    let gone =
+        move || support::running_in_group(pid).is_none() && !std::path::Path::new(&folder).exists();
     if !support::ended_within_10s(gone).await {
         // Not left behind by this test either.
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres.sh");

@@ -472,22 +472,25 @@ fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
     out
 }
 
+/// The one number `sql` selects from the backend's SQLite database.
+fn count(db: &Path, sql: &str, params: impl rusqlite::Params) -> i64 {
+    let db = rusqlite::Connection::open(db).unwrap();
+    db.query_row(sql, params, |r| r.get(0)).unwrap()
+}
+
 /// Waits for the Item's first sync and returns the number of its sync jobs in the database.
 async fn sync_jobs(db: &Path, item_id: &str) -> i64 {
-    let db = rusqlite::Connection::open(db).unwrap();
-    db.query_row(
+    count(
+        db,
         "SELECT COUNT(*) FROM jobs WHERE item_id = ?1 AND kind = 'sync'",
         [item_id],
-        |r| r.get(0),
     )
-    .unwrap()
 }
 
 /// Whether at least `received` webhooks (duplicates counted) reached the inbox, all handled, and no job is
 /// queued or running: what a test waits for before it looks at what they did.
 fn worked_off(db: &Path, received: i64) -> bool {
-    let db = rusqlite::Connection::open(db).unwrap();
-    let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    let count = |sql: &str| count(db, sql, []);
     count("SELECT COALESCE(SUM(deliveries), 0) FROM webhook_inbox") >= received
         && count("SELECT COUNT(*) FROM webhook_inbox WHERE state <> 'done'") == 0
         && count("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')") == 0
@@ -495,25 +498,20 @@ fn worked_off(db: &Path, received: i64) -> bool {
 
 /// The sync jobs copies of an applied sync webhook queued (reason `webhook again`).
 fn again_jobs(db: &Path) -> i64 {
-    let db = rusqlite::Connection::open(db).unwrap();
-    db.query_row(
+    count(
+        db,
         "SELECT COUNT(*) FROM jobs WHERE reason = 'webhook again'",
         [],
-        |r| r.get::<_, i64>(0),
     )
-    .unwrap()
 }
 
 /// Whether a check (`/item/get`, queued by an `ITEM` webhook) has run to the end.
 fn a_check_done(db: &Path) -> bool {
-    let db = rusqlite::Connection::open(db).unwrap();
-    db.query_row(
+    count(
+        db,
         "SELECT COUNT(*) FROM jobs WHERE kind = 'check' AND state = 'done'",
         [],
-        |r| r.get::<_, i64>(0),
-    )
-    .unwrap()
-        > 0
+    ) > 0
 }
 
 /// LOW: a replayed or late `ERROR` webhook undid a `LOGIN_REPAIRED`; one
@@ -528,14 +526,7 @@ async fn replays_and_duplicates_have_one_effect_and_never_undo_a_newer_state() {
         .env("DATABASE", &db)
         .spawn()
         .unwrap();
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
-    let item_id = body["item_id"].as_str().unwrap().to_owned();
-    eventually("the first sync", 10, async || {
-        let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
-        items["items"][0]["last_synced_at"].is_string()
-    })
-    .await;
+    let item_id = linked_and_synced(&backend, &sandbox).await;
     let jobs_before = sync_jobs(&db, &item_id).await;
 
     let signer = sandbox.signer();
@@ -618,14 +609,7 @@ async fn a_second_sync_webhook_signed_in_the_same_second_is_not_taken_for_a_copy
         .env("DATABASE", &db)
         .spawn()
         .unwrap();
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
-    let item_id = body["item_id"].as_str().unwrap().to_owned();
-    eventually("the first sync", 10, async || {
-        let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
-        items["items"][0]["last_synced_at"].is_string()
-    })
-    .await;
+    let item_id = linked_and_synced(&backend, &sandbox).await;
     // The sandbox's own webhooks wait an hour: this test delivers the two it means.
     let hour = Duration::from_secs(3600);
     sandbox.webhook_chaos(plaid_sandbox::WebhookChaos::none().delay(hour, hour));

@@ -1134,26 +1134,14 @@ async fn cdn_stand_in(sandbox: &str) -> u16 {
     port
 }
 
-/// The processes of a process group (`/proc/<pid>/stat`'s fifth field).
+/// The running processes of a process group.
 fn group_members(pgid: u32) -> Vec<u32> {
-    let mut members = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // After the command's name in parentheses: state, ppid, pgrp.
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap_or(0) + 1..]
-            .split_whitespace()
-            .collect();
-        // A zombie is gone already; only its parent has not read its status.
-        if fields.get(2) == Some(&pgid.to_string().as_str()) && fields.first() != Some(&"Z") {
-            members.push(pid);
-        }
-    }
-    members
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| support::running_in_group(*pid).is_some_and(|group| group == pgid))
+        .collect()
 }
 
 /// chromedriver and Chromium end with the test process that started them, also one killed

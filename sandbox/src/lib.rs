@@ -1456,7 +1456,7 @@ mod tests {
     #[test]
     fn a_dropped_sandbox_lets_go_of_its_state_and_its_webhooks() {
         use plaid_sdk::types::ItemWebhookUpdateRequest;
-        // One runtime for two sandboxes, in turn, as a harness or a bench keeps one.
+        // A runtime that outlives the sandbox, as a shared one or a bench's loop does.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

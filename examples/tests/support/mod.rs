@@ -310,3 +310,14 @@ pub async fn ended_within_10s(mut gone: impl FnMut() -> bool) -> bool {
     }
     true
 }
+
+/// The process group of process `pid` while it runs (`/proc/<pid>/stat`); `None` once it has
+/// ended, a zombie included (only its parent has not read its status yet).
+pub fn running_in_group(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command's name in parentheses: state, ppid, pgrp.
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = fields.next()?;
+    let group = fields.nth(1)?.parse().ok()?;
+    (state != "Z").then_some(group)
+}

@@ -1095,6 +1095,7 @@ impl PlaidClient {
             _ => Outcome::Status {
                 status,
                 retry_after,
+                plaid: matches!(error, Error::Api(_)),
             },
         };
         (Err(error), outcome)

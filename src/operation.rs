@@ -50,10 +50,11 @@ pub enum OperationKind {
     Write,
     /// Reads state, but Plaid bills each answer (`/accounts/balance/get` and
     /// `/processor/balance/get`, Balance's per-request fee; `/asset_report/pdf/get`, a billing
-    /// event per PDF): retried after a `429`, a `500` or a `503` (Plaid refused or failed it,
-    /// so no answer was billed) and when the request never left the machine, but not after a
-    /// timeout, a broken connection or any other `5xx` (a gateway's `502`/`504`, a CDN's
-    /// `520`-`524`), when Plaid may have answered, and billed, already.
+    /// event per PDF): retried after a `429`, or a `500` or `503` carrying Plaid's error object
+    /// (Plaid refused or failed it, so no answer was billed), and when the request never left
+    /// the machine, but not after a timeout, a broken connection or any other `5xx` (a
+    /// gateway's `502`/`504`, a CDN's `520`-`524`, a proxy's own `500`/`503` page), when Plaid
+    /// may have answered, and billed, already.
     BilledRead,
 }
 

@@ -5,9 +5,9 @@
 //! * reads (`…/get`, `…/list`, `…/sync`, …) on `429`, `5xx`, timeouts and network failures
 //!   (not on a Plaid error that says no wait helps: `CREDITS_EXHAUSTED`, a `429`);
 //!   but a read Plaid bills per answer (`/accounts/balance/get`, `/processor/balance/get`,
-//!   `/asset_report/pdf/get`) only on `429`, `500` and `503`, never after a timeout, a broken
-//!   connection or any other `5xx` (a gateway's or a CDN's), when Plaid may have answered and
-//!   billed;
+//!   `/asset_report/pdf/get`) only on a `429`, or a `500` or `503` carrying Plaid's error
+//!   object, never after a timeout, a broken connection or any other `5xx` (a gateway's or a
+//!   CDN's, or a `500`/`503` page a proxy wrote), when Plaid may have answered and billed;
 //! * writes only when they carry an `idempotency_key` (sent unchanged on every attempt, so
 //!   Plaid performs the write once), under the same rules as reads; but a write whose key
 //!   Plaid honours only after a wait (`/wallet/transaction/execute` and
@@ -292,6 +292,8 @@ pub(crate) enum Outcome {
         status: u16,
         /// The server's `Retry-After`, if any.
         retry_after: Option<Duration>,
+        /// The body was Plaid's error object (not a proxy's page).
+        plaid: bool,
     },
     /// No connection could be made: the request was not sent.
     ConnectFailed,
@@ -315,10 +317,10 @@ pub(crate) enum Decision {
 pub(crate) enum Repeat {
     /// Whatever happened: a read, or a write with an idempotency key.
     Always,
-    /// After Plaid refused or failed it (`429`, `500`, `503`), or it was never sent; not after a
-    /// timeout, a broken connection or any other `5xx` (a gateway's `502`/`504`, a CDN's
-    /// `520`-`524`: a proxy that gave up on an answer Plaid may have sent): a read Plaid bills
-    /// per answer
+    /// After Plaid refused or failed it (`429`; `500` or `503` with Plaid's error object), or it
+    /// was never sent; not after a timeout, a broken connection or any other `5xx` (a gateway's
+    /// `502`/`504`, a CDN's `520`-`524`, a proxy's own `500`/`503` page: a proxy that gave up on
+    /// an answer Plaid may have sent): a read Plaid bills per answer
     /// ([`OperationKind::BilledRead`](crate::OperationKind::BilledRead)).
     AfterRefusal,
     /// Only when it was never sent: a write without a key.
@@ -344,11 +346,15 @@ pub(crate) fn decide(
         Outcome::Status {
             status,
             retry_after,
+            plaid,
         } if repeat != Repeat::Never
             && match repeat {
                 // Plaid's own refusals only: any other 5xx may be a proxy's that gave up on
-                // an answer (`502`, `504`, a CDN's `520`-`524`, `599`).
-                Repeat::AfterRefusal => matches!(status, 429 | 500 | 503),
+                // an answer (`502`, `504`, a CDN's `520`-`524`, `599`), and a `500` or `503`
+                // that is not Plaid's error object a proxy's too (Envoy answers `503` when
+                // the upstream reset after the request went on). A `429` is a refusal
+                // whoever sends it.
+                Repeat::AfterRefusal => status == 429 || (plaid && matches!(status, 500 | 503)),
                 _ => crate::error::is_retryable_status(status),
             } =>
         {
@@ -433,6 +439,7 @@ mod tests {
         Outcome::Status {
             status,
             retry_after: None,
+            plaid: true,
         }
     }
 
@@ -519,8 +526,16 @@ mod tests {
             );
         }
         // Round 13: any other 5xx may be a proxy's or CDN's own (`520` unknown, `524` a
-        // timeout, `599` a network read timeout), as 502 and 504 are.
+        // timeout, `599` a network read timeout), as 502 and 504 are; round 22: so may a 500 or
+        // 503 that is not Plaid's error object.
+        let page = |status| Outcome::Status {
+            status,
+            retry_after: None,
+            plaid: false,
+        };
         for outcome in [
+            page(500),
+            page(503),
             Outcome::Interrupted,
             status(501),
             status(502),
@@ -581,6 +596,7 @@ mod tests {
         let with = |secs| Outcome::Status {
             status: 429,
             retry_after: Some(Duration::from_secs(secs)),
+            plaid: true,
         };
         assert_eq!(
             decide(&P, 1, Repeat::Always, with(7), 0.5),

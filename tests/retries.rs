@@ -168,6 +168,23 @@ async fn a_billed_read_is_retried_after_a_refusal_not_after_a_timeout() {
         assert!(matches!(e, Error::Http { .. }), "{status}: {e:?}");
         assert_eq!(hits(&server).await.len(), 1, "{status}: asked twice");
     }
+
+    // Round 22: a 500 or 503 whose body is not Plaid's error is a proxy's page (Envoy's
+    // "upstream reset before headers" is a 503 sent after the request went on): Plaid may have
+    // answered and billed. Only Plaid's own refusal is asked again.
+    for status in [500, 503] {
+        let server = answering(
+            ResponseTemplate::new(status)
+                .set_body_raw("<html><title>Upstream reset</title></html>", "text/html"),
+        )
+        .await;
+        let e = client(&server)
+            .accounts_balance_get(&request)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Http { .. }), "{status}: {e:?}");
+        assert_eq!(hits(&server).await.len(), 1, "{status}: asked twice");
+    }
 }
 
 /// Every operation whose spec description warns of a long latency gets the slow timeout, and

@@ -615,10 +615,16 @@ impl Drop for Lent<'_> {
 
 impl Pool {
     async fn get(&self) -> Result<Lent<'_>, StoreError> {
-        let permit = self
-            .permits
-            .acquire()
+        // Waiting for a connection counts against a step's limit: while the database hangs,
+        // the calls queued behind the pool fail in time instead of each waiting its turn.
+        let permit = tokio::time::timeout(self.step_timeout, self.permits.acquire())
             .await
+            .map_err(|_| {
+                StoreError(format!(
+                    "postgres: every connection busy for {} ms",
+                    self.step_timeout.as_millis()
+                ))
+            })?
             .map_err(|_| StoreError("the connection pool is closed".into()))?;
         let idle = {
             let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -868,6 +874,39 @@ mod tests {
         while seen.cancels.load(Ordering::SeqCst) < 2 {
             assert!(std::time::Instant::now() < deadline, "no cancel request");
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// MED (review round 22): while PostgreSQL hung, a call waited for one of the pool's
+    /// connections without a limit, so the calls queued behind the pool's size each took a
+    /// whole step's limit in turn (48 requests on 8 connections: the last answered after about
+    /// 40 s, a webhook long past Plaid's 10 s). Waiting for a connection now counts against the
+    /// same limit as a step: every call ends within about two steps, whatever is queued.
+    #[tokio::test]
+    async fn calls_queued_behind_a_hanging_pool_fail_in_time() {
+        use std::time::Duration;
+        let (url, _) = hanging_server(true).await;
+        let step = Duration::from_millis(800);
+        let db = Arc::new(
+            Db::postgres_timed(&url, 1, Duration::from_secs(5), step)
+                .await
+                .unwrap(),
+        );
+        let calls: Vec<_> = (0..5)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    tokio::time::timeout(step * 3, db.query("SELECT 1", params![])).await
+                })
+            })
+            .collect();
+        for call in calls {
+            let failed = call.await.unwrap().expect("a queued call outlived its limit");
+            let e = failed.unwrap_err();
+            assert!(
+                e.0.contains("did not answer within") || e.0.contains("busy"),
+                "{e}"
+            );
         }
     }
 }

@@ -1393,10 +1393,13 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
         iat: verified.issued_at,
         body: &body,
     };
+    let item_id = delivery.item_id.clone();
     match inbox::store(&app, delivery).await {
         Ok(_) => StatusCode::OK,
         Err(e) => {
-            tracing::error!(error = %e, "could not store a webhook");
+            tracing::error!(item_id = ?item_id, webhook_type = %webhook_type,
+                webhook_code = %webhook_code, error = %e,
+                "could not store a webhook; Plaid sends it again");
             StatusCode::SERVICE_UNAVAILABLE // Plaid retries
         }
     }

@@ -191,9 +191,13 @@ async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
                 .into_response()
         }
     };
-    let mut response = next
-        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-        .await;
+    // Whatever a handler logs names the request it served (the path: ids, never a token).
+    let span = tracing::info_span!("request", method = %parts.method, path = %parts.uri.path());
+    let mut response = tracing::Instrument::instrument(
+        next.run(Request::from_parts(parts, axum::body::Body::from(bytes))),
+        span,
+    )
+    .await;
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

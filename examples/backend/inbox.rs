@@ -168,7 +168,9 @@ pub async fn worker(app: Arc<App>) {
             Ok(Some(hook)) => {
                 if let Err(e) = apply(&app, &hook).await {
                     // The lease runs out and a worker tries again.
-                    tracing::warn!(error = %e, "applying a webhook failed");
+                    tracing::warn!(key = %hook.key, item_id = ?hook.item_id,
+                        webhook_type = %hook.webhook_type, webhook_code = %hook.webhook_code,
+                        error = %e, "applying a webhook failed; again when its lease ends");
                 }
                 Ok(true)
             }

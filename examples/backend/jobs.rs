@@ -709,7 +709,7 @@ async fn requeue(app: &App, job: &Claimed, why: Requeue) -> Result<bool, StoreEr
 /// sync starts again from the new cursor.
 async fn sync(app: &App, item_id: &str) -> Result<Done, Failed> {
     let db_error = |e: StoreError| {
-        tracing::warn!(error = %e, "database error during a sync");
+        tracing::warn!(item_id = %item_id, error = %e, "database error during a sync");
         Failed::retry("database error".to_owned())
     };
     for _ in 0..3 {
@@ -850,7 +850,10 @@ async fn sync_failed(app: &App, item_id: &str, e: &PlaidError, asked_at: i64) ->
 /// `/item/get` of an Item an `ITEM` webhook spoke of: its error as Plaid has it when the call
 /// starts, recorded unless a newer state was (a webhook signed after the call started).
 async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
-    let db_error = |e: StoreError| Failed::retry(e.to_string());
+    let db_error = |e: StoreError| {
+        tracing::warn!(item_id = %item_id, error = %e, "database error during a check");
+        Failed::retry(e.to_string())
+    };
     let row = app
         .db
         .query_one(
@@ -870,6 +873,7 @@ async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
     let code = match answer {
         Ok(got) => got.item.error.map(|e| e.error_code.as_str().to_owned()),
         Err(e) if e.is_retryable() => {
+            tracing::warn!(item_id = %item_id, error = %e, "checking an Item failed; again later");
             let error = e.api_error().map_or_else(
                 || "could not reach Plaid".to_owned(),
                 |a| a.error_code.as_str().to_owned(),
@@ -888,6 +892,7 @@ async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
             if still_active.is_none() {
                 return Ok(Done::default()); // disconnected while Plaid was asked
             }
+            tracing::error!(item_id = %item_id, error = %e, "checking an Item failed for good");
             let error = e.api_error().map_or_else(
                 || "could not read Plaid's answer".to_owned(),
                 |a| a.error_code.as_str().to_owned(),
@@ -991,6 +996,8 @@ async fn remove(app: &App, item_id: &str) -> Result<Done, Failed> {
                     "Plaid refused to remove an Item the app does not keep: remove it by hand");
                 return Err(Failed::fatal(error));
             }
+            tracing::warn!(item_id = %item_id, error = %e,
+                "removing an Item the app does not keep failed; again later");
             return Err(Failed::retry(error));
         }
     }

@@ -1105,6 +1105,12 @@ async fn a_removal_plaid_refuses_for_long_is_retried_until_plaid_confirms() {
         async || sandbox.connected_items().is_empty(),
     )
     .await;
+    // Round 22: while Plaid refused, an Item connected (and billed) with no record here left
+    // no line in the log.
+    assert!(
+        backend.log_lines("removing an Item the app does not keep failed; again later") > 0,
+        "the refused removals were not logged"
+    );
 }
 
 /// MED (review round 5): a sync that kept meeting a passing failure was given up after five

@@ -48,6 +48,8 @@
 //!   `REQUEST_READ_SECONDS` (the time a client has to send a request's head, and its body, and
 //!   to make room for its answer; also how long a kept-alive connection may stay idle; 10). The three durations are whole seconds
 //!   from 1 to 86400.
+//! - `RUST_LOG`: what the log (stdout) shows, `info` by default (`debug` adds each refused
+//!   webhook and given-up database statement; `warn` only what needs a look).
 //!
 //! It listens on 127.0.0.1 only and bounds what one connection can hold: at most 1,024
 //! connections, a request's head and body each read within `REQUEST_READ_SECONDS`, answers
@@ -83,7 +85,21 @@ use std::time::Duration;
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt().with_target(false).init();
+    // `RUST_LOG` says what the log shows (`info` when unset); one it cannot read stops the
+    // start rather than hiding the lines it asked for.
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.trim().is_empty() => {
+            tracing_subscriber::EnvFilter::try_new(&v).unwrap_or_else(|e| {
+                eprintln!("backend: RUST_LOG={v:?} cannot be read: {e}");
+                std::process::exit(1);
+            })
+        }
+        _ => tracing_subscriber::EnvFilter::new("info"),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
     if let Err(e) = run().await {
         eprintln!("backend: {e}");
         std::process::exit(1);

@@ -378,6 +378,32 @@ async fn a_client_that_never_reads_its_answers_is_let_go() {
     assert!(backend.wait_exit(10).await.success());
 }
 
+/// LOW (review round 22): `RUST_LOG` was ignored, so the lines the backend logs at `debug`
+/// (each refused webhook past the first of the minute) could never be seen, and a mistyped
+/// one went unnoticed. Now it sets what the log shows, and one it cannot read stops the start.
+#[tokio::test]
+async fn rust_log_sets_what_the_log_shows() {
+    let sandbox = sandbox().await;
+    let refused = on_sqlite(&sandbox, "log-unreadable")
+        .env("RUST_LOG", "backend=loudest")
+        .spawn()
+        .err()
+        .expect("started with a RUST_LOG it cannot read");
+    assert!(refused.contains("RUST_LOG"), "{refused}");
+
+    let backend = on_sqlite(&sandbox, "log-debug")
+        .env("RUST_LOG", "debug")
+        .spawn()
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(backend.post_webhook(b"{}", "a.b.c").await, 401);
+    }
+    eventually("each refusal logged at debug", 5, async || {
+        backend.log_lines("webhook refused") >= 3
+    })
+    .await;
+}
+
 /// Anyone can post to the webhook route: what it refuses costs at most a log line a minute,
 /// with a count of the others (round 16: 5,000 forged posts wrote 5,000 lines, 675 kB, in
 /// 1.4 s). A body that is not the JSON a route takes gets the app's own JSON error, never

@@ -69,7 +69,8 @@ impl Start {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("PORT", "0")
-            .env("RUST_LOG", "warn")
+            // What the tests read from the log includes `info` lines.
+            .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -41,7 +41,8 @@
 //! - `PORT` (8000; 0 picks a free port), `PUBLIC_URL` (where Plaid and browsers reach this
 //!   server, scheme included: a write from a page whose origin is not exactly this one, or
 //!   `http://` on the server's own address, is refused with 403),
-//!   `WORKERS` (job workers, 2; 0 for a replica that runs no jobs, only HTTP and webhooks),
+//!   `WORKERS` (job workers, 2; 0 for a replica that runs no jobs, only HTTP and webhooks;
+//!   at most 64),
 //!   `JOB_LEASE_SECONDS` (30), `SYNC_RESTARTS` (restarts of one
 //!   sync, or tries again of one page, after a passing failure before its job is tried again later, 8), `JOB_RETRY_SECONDS`
 //!   (the longest wait between two tries of a job that keeps failing that way, 600),
@@ -194,6 +195,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         settings.link_script = url;
     }
     if let Some(n) = env_number("WORKERS")? {
+        // Each worker polls the database: thousands would crowd requests out of the pool.
+        if n > MAX_WORKERS {
+            return Err(format!("WORKERS must be 0 to {MAX_WORKERS}, got {n}").into());
+        }
         settings.workers = usize::try_from(n)?;
     }
     if let Some(lease) = env_seconds("JOB_LEASE_SECONDS")? {
@@ -272,6 +277,9 @@ fn env_number(name: &str) -> Result<Option<u64>, String> {
     }
 }
 
+/// The most job workers one replica runs (`WORKERS`).
+const MAX_WORKERS: u64 = 64;
+
 /// A setting in whole seconds, from 1 to a day (review round 15: a lease of 2^64 − 1 s started
 /// and then panicked a worker on `Instant + lease`; 0 was read as 1 without a word).
 fn env_seconds(name: &str) -> Result<Option<Duration>, String> {
@@ -309,7 +317,14 @@ fn sqlite_path(offline: bool) -> Result<SqlitePath, Box<dyn std::error::Error>> 
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
-        .create(&dir)?;
+        .create(&dir)
+        .map_err(|e| {
+            format!(
+                "cannot create the database's folder {} ({e}): set DATABASE to a file \
+                 elsewhere, or DATABASE_URL",
+                dir.display()
+            )
+        })?;
     Ok((dir.join("backend.sqlite3"), offline.then(|| dir.clone())))
 }
 

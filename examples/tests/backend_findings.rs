@@ -378,6 +378,30 @@ async fn a_client_that_never_reads_its_answers_is_let_go() {
     assert!(backend.wait_exit(10).await.success());
 }
 
+/// LOW (review round 22): a default database folder that could not be made stopped the start
+/// with `Permission denied (os error 13)` and no path; `WORKERS` had no bound (a typo's
+/// thousands of pollers crowd requests out of the database's connections).
+#[tokio::test]
+async fn start_errors_name_the_folder_and_bound_the_workers() {
+    let sandbox = sandbox().await;
+    let refused = Start::default()
+        .plaid(&sandbox)
+        .env("XDG_DATA_HOME", "/proc/self/no-folders-here")
+        .spawn()
+        .err()
+        .expect("started without a folder for its database");
+    assert!(
+        refused.contains("/proc/self/no-folders-here/plaid-sdk-backend"),
+        "{refused}"
+    );
+    let refused = on_sqlite(&sandbox, "many-workers")
+        .env("WORKERS", "100000")
+        .spawn()
+        .err()
+        .expect("started 100,000 workers");
+    assert!(refused.contains("WORKERS must be 0 to 64"), "{refused}");
+}
+
 /// LOW (review round 22): `RUST_LOG` was ignored, so the lines the backend logs at `debug`
 /// (each refused webhook past the first of the minute) could never be seen, and a mistyped
 /// one went unnoticed. Now it sets what the log shows, and one it cannot read stops the start.

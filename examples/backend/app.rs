@@ -1098,7 +1098,10 @@ async fn list_items(State(app): State<Arc<App>>, user: User) -> Result<Json<Valu
                     (SELECT COUNT(*) FROM accounts a WHERE a.item_id = i.id),
                     (SELECT COUNT(*) FROM transactions t WHERE t.item_id = i.id),
                     (SELECT COUNT(*) FROM jobs j WHERE j.item_id = i.id AND j.kind = 'sync'
-                        AND j.state IN ('queued', 'running'))
+                        AND j.state IN ('queued', 'running')),
+                    (SELECT j.error FROM jobs j WHERE j.item_id = i.id AND j.kind = 'sync'
+                        AND j.state IN ('queued', 'running') AND j.error IS NOT NULL
+                        ORDER BY j.created_at DESC LIMIT 1)
              FROM items i WHERE i.user_id = $1 AND i.status IN ('active', 'disconnected')
              ORDER BY i.created_at, i.id",
             params![user.0],
@@ -1117,6 +1120,9 @@ async fn list_items(State(app): State<Arc<App>>, user: User) -> Result<Json<Valu
                 "accounts": r.int(6),
                 "transactions": r.int(7),
                 "syncing": r.int(8) > 0,
+                // Why the sync waiting to be tried again failed last (Plaid's code, or the
+                // app's words): the Item's data is stale until it succeeds.
+                "sync_error": r.opt_text(9),
             })
         })
         .collect();
@@ -1150,7 +1156,8 @@ async fn update_link_token(
 }
 
 /// POST /api/items/{id}/sync: 202 with a job id; 409 while a sync of the Item is queued or
-/// running.
+/// running, with that job's id to follow (a queued one waiting to be tried again is tried
+/// now).
 async fn start_sync(
     State(app): State<Arc<App>>,
     user: User,
@@ -1160,10 +1167,30 @@ async fn start_sync(
     if status != "active" {
         return Err(AppError::Conflict("the Item is disconnected".into()));
     }
-    let job_id = jobs::enqueue(&app, Kind::Sync, &item_id, "user", Unless::Busy)
-        .await?
-        .ok_or_else(|| AppError::Conflict("a sync of this Item is running".into()))?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))))
+    if let Some(job_id) = jobs::enqueue(&app, Kind::Sync, &item_id, "user", Unless::Busy).await? {
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))));
+    }
+    let busy = app
+        .db
+        .query_one(
+            "SELECT id, state FROM jobs WHERE item_id = $1 AND kind = 'sync'
+               AND state IN ('queued', 'running')
+             ORDER BY created_at DESC LIMIT 1",
+            params![item_id],
+        )
+        .await?;
+    let (job_id, error) = match &busy {
+        Some(row) if row.text(1) == "running" => {
+            (Some(row.text(0)), "a sync of this Item is running")
+        }
+        Some(row) => (Some(row.text(0)), "a sync of this Item is queued"),
+        // Ended between the two statements: the next click starts one.
+        None => (None, "a sync of this Item just ended"),
+    };
+    Ok((
+        StatusCode::CONFLICT,
+        Json(json!({ "error": error, "job_id": job_id })),
+    ))
 }
 
 /// GET /api/jobs/{id}: a sync job's state and counts.

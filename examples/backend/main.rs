@@ -10,9 +10,9 @@
 //! | `GET /` | the page: sign in, connect a bank through Link, Items, transactions, sync, repair, disconnect |
 //! | `POST /api/link-token` | link token for a new bank connection |
 //! | `POST /api/items` `{"public_token"}` | exchange, store the Item and accounts, queue the first sync (409 if already linked) |
-//! | `GET /api/items` | the caller's Items: institution, last sync, error, consent expiry or scheduled disconnection (from `/item/get` at link, then `PENDING_*` webhooks), accounts |
+//! | `GET /api/items` | the caller's Items: institution, last sync, error, consent expiry or scheduled disconnection (from `/item/get` at link, then `PENDING_*` webhooks), accounts, why a sync waits to be tried again (`sync_error`) |
 //! | `POST /api/items/{id}/link-token` | link token in update mode |
-//! | `POST /api/items/{id}/sync` | 202 with a job id; 409 while one is queued or runs |
+//! | `POST /api/items/{id}/sync` | 202 with a job id; 409 while one is queued or runs, with its `job_id` (a queued one is tried now) |
 //! | `GET /api/jobs/{id}` | a sync job's state |
 //! | `GET /api/items/{id}/transactions[?limit=100&offset=0]` | a page of the stored transactions, newest first (`limit` 1 to 500), with `total` and `next_offset` (`null` after the last page) |
 //! | `DELETE /api/items/{id}` | remove at Plaid, keep the data, mark disconnected |

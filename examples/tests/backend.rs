@@ -337,7 +337,7 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
         )
         .await;
     assert_eq!(status, 202, "{body}");
-    let (again, _) = api
+    let (again, running) = api
         .call(
             "POST",
             &format!("/api/items/{item_id}/sync"),
@@ -346,6 +346,8 @@ async fn the_whole_backend_flow_over_http(postgres: bool) {
         )
         .await;
     assert_eq!(again, 409);
+    // Round 22: with the job to follow (the page said "already running" and nothing else).
+    assert_eq!(running["job_id"], body["job_id"], "{running}");
     let done = api.wait_job("alice", &body["job_id"]).await;
     assert_eq!(done["state"], "done");
 

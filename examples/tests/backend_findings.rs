@@ -1188,6 +1188,39 @@ async fn a_sync_is_tried_until_plaid_answers_however_long_it_fails() {
     assert_stored_equals_ledger(&backend, &sandbox, &item_id).await;
 }
 
+/// LOW (review round 22): a sync that kept meeting a passing failure was invisible: the Item
+/// showed no error, and "Sync now" answered 409 "running" with nothing to follow while the job
+/// waited to be tried again. The Item now shows why its sync is waiting, and the 409 names
+/// the job.
+#[tokio::test]
+async fn a_sync_waiting_to_be_tried_again_shows_why() {
+    let sandbox = sandbox().await;
+    let backend = on_sqlite(&sandbox, "sync-waits")
+        .env("SYNC_RESTARTS", "0")
+        .env("JOB_RETRY_SECONDS", "60")
+        .spawn()
+        .unwrap();
+    sandbox.inject(Some("/transactions/sync"), Fault::ServerError, 1_000);
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    let item_id = body["item_id"].as_str().unwrap().to_owned();
+    eventually("the sync's failure shown on the Item", 30, async || {
+        let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
+        items["items"][0]["sync_error"] == "INTERNAL_SERVER_ERROR"
+    })
+    .await;
+    let (status, busy) = backend
+        .call(
+            "POST",
+            &format!("/api/items/{item_id}/sync"),
+            "user-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{busy}");
+    assert_eq!(busy["job_id"], body["sync_job"], "{busy}");
+}
+
 /// LOW (review round 6): a sync that failed for good on an answer the backend cannot read
 /// (here `/transactions/sync` with a string where Plaid's spec has a list) ended its job
 /// `failed` while the Item showed no error, and every later sync failed the same way unseen.

@@ -152,8 +152,11 @@
       if (r.status === 202) {
         status('Sync started.');
         await follow(r.body.job_id);
+      } else if (r.status === 409 && r.body.job_id) {
+        status('A sync of this bank is already under way; following it.');
+        await follow(r.body.job_id);
       } else if (r.status === 409) {
-        status('A sync of this bank is already running.', true);
+        status(r.body.error || 'A sync of this bank is already under way.', true);
       } else {
         status(r.body.error || 'Could not sync', true);
       }
@@ -299,6 +302,9 @@
           ? 'Your bank asks you to log in again before we can update it.'
           : revoked ? 'You took back our access to this bank. Reconnect to allow it again.'
           : 'The bank connection has a problem (' + item.error + ').' }));
+      } else if (item.sync_error && item.status === 'active') {
+        li.appendChild(el('p', { className: 'warning', 'data-sync-error': item.sync_error,
+          text: 'Updating this bank failed (' + item.sync_error + '); it is tried again.' }));
       }
       var actions = el('div', { className: 'actions' });
       if (item.status === 'active') {

@@ -901,7 +901,10 @@ mod tests {
             })
             .collect();
         for call in calls {
-            let failed = call.await.unwrap().expect("a queued call outlived its limit");
+            let failed = call
+                .await
+                .unwrap()
+                .expect("a queued call outlived its limit");
             let e = failed.unwrap_err();
             assert!(
                 e.0.contains("did not answer within") || e.0.contains("busy"),

@@ -981,8 +981,14 @@ impl Sandbox {
     }
 
     /// Sends an Item the webhook `/sandbox/item/fire_webhook` would for `code` (with its
-    /// code's own webhook type), with the same effect on the Item, by Item id rather than
-    /// access token. [`wait_for_webhooks`](Self::wait_for_webhooks)'s example shows it.
+    /// code's own webhook type), by Item id rather than access token.
+    /// [`wait_for_webhooks`](Self::wait_for_webhooks)'s example shows it.
+    ///
+    /// Beyond Plaid's documentation (which describes only the webhook), here and in
+    /// `/sandbox/item/fire_webhook` the Item also takes the state the webhook reports, so that
+    /// `/item/get` agrees with it: `ERROR` and `USER_PERMISSION_REVOKED` set the Item's error,
+    /// `LOGIN_REPAIRED` clears it, `PENDING_EXPIRATION` sets the consent's end. Against Plaid's
+    /// sandbox, reach those states with `/sandbox/item/reset_login` and update mode instead.
     pub fn fire_webhook(&self, item_id: impl AsRef<str>, code: &str) -> Result<(), SandboxError> {
         self.with_item(item_id, |item, now, out| {
             // The error `/sandbox/item/fire_webhook` answers; without a usable webhook URL, with

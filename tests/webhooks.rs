@@ -596,9 +596,18 @@ async fn common_webhooks_are_typed_and_unknown_ones_kept() {
         json!({ "webhook_type": "ITEM", "webhook_code": "USER_PERMISSION_REVOKED", "item_id": item, "error": error, "environment": "production" }),
         json!({ "webhook_type": "ITEM", "webhook_code": "WEBHOOK_UPDATE_ACKNOWLEDGED", "item_id": item, "new_webhook_url": "https://example.com/h", "error": null, "environment": "production" }),
         json!({ "webhook_type": "HOLDINGS", "webhook_code": "DEFAULT_UPDATE", "item_id": item, "error": null, "new_holdings": 19, "updated_holdings": 0, "environment": "production" }),
+        // Round 22: spelled "canceled" in 1.482.3 and Plaid's older docs, "cancelled" in
+        // 1.697.4; a body with either is typed, whichever spec the SDK was built from (sending
+        // both hid that only one was read).
         json!({ "webhook_type": "INVESTMENTS_TRANSACTIONS", "webhook_code": "DEFAULT_UPDATE", "item_id": item, "error": null, "new_investments_transactions": 16,
-            // Spelled "canceled" in older specs and "cancelled" in newer ones: send both.
-            "canceled_investments_transactions": 0, "cancelled_investments_transactions": 0, "environment": "production" }),
+            "canceled_investments_transactions": 0, "environment": "production" }),
+        json!({ "webhook_type": "INVESTMENTS_TRANSACTIONS", "webhook_code": "HISTORICAL_UPDATE", "item_id": item, "error": null, "new_investments_transactions": 16,
+            "cancelled_investments_transactions": 0, "environment": "production" }),
+        json!({ "webhook_type": "INVESTMENTS_TRANSACTIONS", "webhook_code": "HISTORICAL_UPDATE", "item_id": item, "error": null, "new_investments_transactions": 16,
+            "canceled_investments_transactions": 0, "environment": "production" }),
+        // The same for `screening_id` (1.482.3) and `entity_screening_id` (1.697.4).
+        json!({ "webhook_type": "ENTITY_SCREENING", "webhook_code": "STATUS_UPDATED", "screening_id": "entscr_52xR9LKo77r1Np", "environment": "production" }),
+        json!({ "webhook_type": "ENTITY_SCREENING", "webhook_code": "STATUS_UPDATED", "entity_screening_id": "entscr_52xR9LKo77r1Np", "environment": "production" }),
         json!({ "webhook_type": "AUTH", "webhook_code": "AUTOMATICALLY_VERIFIED", "item_id": item, "account_id": "dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK", "environment": "production" }),
         json!({ "webhook_type": "TRANSFER", "webhook_code": "TRANSFER_EVENTS_UPDATE", "environment": "production" }),
     ];

@@ -180,6 +180,8 @@ pub fn run() -> Result<(), String> {
     codegen::add_request_types(&ops, &mut types).map_err(|e| format!("{at}: {e}"))?;
     // Fields the spec requires but allows null: written as null, not left out.
     postprocess::write_required_nulls(&mut types, &required_nullable);
+    // Webhook fields the spec has spelled two ways: read under both.
+    postprocess::older_spellings(&mut types);
     // serde's derive of every struct, for the differential test only.
     let reference = enabled("serde-reference").then(|| postprocess::serde_reference(&types));
     // `new`'s frozen parameters (see postprocess::Signatures).

@@ -22,6 +22,9 @@
 //!   serde's derive writes the same fields but leaves the crate one `?` per field and a call of
 //!   `skip_field` per skipped one (a no-op in every format this SDK writes); with ~1,900
 //!   optional fields that was the largest part of type checking left.
+//! * **Older spellings.** A webhook field Plaid's spec has spelled two ways within one API
+//!   version ([`OLDER_SPELLINGS`]) is read under either (`#[serde(alias)]`), so a body Plaid
+//!   sends with the other spelling is typed rather than `Unrecognized`.
 //! * **Required nulls.** A field the spec requires and allows to be `null` is written as `null`
 //!   when empty, not left out (`write_required_nulls`): normalization made it optional so a
 //!   missing key parses, but Plaid's answers carry the key (`Transaction.transaction_code`).
@@ -531,6 +534,11 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<String> {
                 continue;
             }
             let wire = literal(&wire_name(field));
+            // The key and its aliases (`older_spellings`), as serde's derive reads them.
+            let keys = std::iter::once(wire.clone())
+                .chain(serde_aliases(&field.attrs).iter().map(|a| literal(a)))
+                .collect::<Vec<_>>()
+                .join(" | ");
             let ty_src = field.ty.to_token_stream().to_string();
             let chrono = is_chrono(&field.ty);
             let default = serde_default(&field.attrs);
@@ -563,7 +571,7 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<String> {
             nones.push_str("::std::option::Option::None,");
             let _ = writeln!(
                 arms,
-                "{wire} => match map.next_value::<{asked}>() {{ \
+                "{keys} => match map.next_value::<{asked}>() {{ \
                  ::std::result::Result::Ok(__v) => __s.{i} = {stored}, \
                  ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e), }},"
             );
@@ -839,6 +847,81 @@ fn string_derefs(items: &mut [Item]) -> Vec<TokenStream> {
 /// Whether a field must be given to `new`: neither `Option` nor defaulted by serde.
 pub fn is_required(field: &Field) -> bool {
     !is_option(&field.ty) && serde_default(&field.attrs).is_none()
+}
+
+/// Webhook fields Plaid's spec spells two ways within API version `2020-09-14`: (struct, one
+/// spelling, the other). 1.482.3 has `canceled_investments_transactions` and `screening_id`,
+/// 1.697.4 `cancelled_investments_transactions` and `entity_screening_id`, each required, and a
+/// webhook body carries one version's spelling whatever spec the SDK was built from (Plaid's
+/// older docs and every SDK generated before the change read `canceled_`). Whichever the spec
+/// has names the field; the other is read too.
+pub const OLDER_SPELLINGS: &[(&str, &str, &str)] = &[
+    (
+        "InvestmentsDefaultUpdateWebhook",
+        "cancelled_investments_transactions",
+        "canceled_investments_transactions",
+    ),
+    (
+        "InvestmentsHistoricalUpdateWebhook",
+        "cancelled_investments_transactions",
+        "canceled_investments_transactions",
+    ),
+    (
+        "EntityScreeningStatusUpdatedWebhook",
+        "entity_screening_id",
+        "screening_id",
+    ),
+];
+
+/// Gives each field [`OLDER_SPELLINGS`] names an alias for its other spelling. Runs before the
+/// lean `Deserialize` and the serde reference copy are made, so both read it. Returns how many
+/// fields got one.
+pub fn older_spellings(items: &mut [Item]) -> usize {
+    let mut changed = 0;
+    for item in items.iter_mut() {
+        let Item::Struct(s) = item else { continue };
+        let name = s.ident.to_string();
+        let Fields::Named(fields) = &mut s.fields else {
+            continue;
+        };
+        for field in fields.named.iter_mut() {
+            let wire = wire_name(field);
+            let other = OLDER_SPELLINGS.iter().find_map(|(ty, a, b)| {
+                (*ty == name)
+                    .then(|| {
+                        if wire == *a {
+                            Some(*b)
+                        } else if wire == *b {
+                            Some(*a)
+                        } else {
+                            None
+                        }
+                    })
+                    .flatten()
+            });
+            if let Some(other) = other {
+                field
+                    .attrs
+                    .push(syn::parse_quote!(#[serde(alias = #other)]));
+                changed += 1;
+            }
+        }
+    }
+    changed
+}
+
+/// The `alias` values of a field's `#[serde(...)]` attributes.
+fn serde_aliases(attrs: &[Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter_map(serde_items)
+        .flat_map(|metas| {
+            metas
+                .iter()
+                .filter_map(|m| name_value_str(m, "alias"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Makes the generated `Serialize` write `null` for an empty `Option` field the spec requires
@@ -1326,6 +1409,43 @@ mod tests {
             de.contains("plaid_new_user_api_enabled : :: std :: default :: Default :: default ()"),
             "{de}"
         );
+    }
+
+    #[test]
+    fn a_field_spelled_two_ways_is_read_under_both() {
+        for spelling in [
+            "cancelled_investments_transactions",
+            "canceled_investments_transactions",
+        ] {
+            let mut it = items(&format!(
+                r#"
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                pub struct InvestmentsDefaultUpdateWebhook {{
+                    pub {spelling}: f64,
+                    pub new_investments_transactions: f64,
+                }}
+                "#
+            ));
+            assert_eq!(older_spellings(&mut it), 1, "{spelling}");
+            let (reference, _) = serde_reference(&it);
+            let copy = render(&reference);
+            let (_, extra) = rewrite(&mut it, &RequiredOrders::new(), &Signatures::new()).unwrap();
+            let de = normalized(&extra);
+            assert!(
+                de.contains(
+                    "\"cancelled_investments_transactions\" | \"canceled_investments_transactions\" =>"
+                ) || de.contains(
+                    "\"canceled_investments_transactions\" | \"cancelled_investments_transactions\" =>"
+                ),
+                "{de}"
+            );
+            assert!(
+                copy.contains("alias"),
+                "serde's derive reads it too: {copy}"
+            );
+        }
+        let mut other = items("pub struct Unrelated { pub screening_id: String }");
+        assert_eq!(older_spellings(&mut other), 0, "only the structs named");
     }
 
     #[test]

@@ -848,7 +848,9 @@ async fn sync_failed(app: &App, item_id: &str, e: &PlaidError, asked_at: i64) ->
 }
 
 /// `/item/get` of an Item an `ITEM` webhook spoke of: its error as Plaid has it when the call
-/// starts, recorded unless a newer state was (a webhook signed after the call started).
+/// starts, recorded unless a newer state was (a webhook signed after the call started). A
+/// refusal no retry changes (`INVALID_ACCESS_TOKEN`, `ITEM_NOT_FOUND`) is recorded the same
+/// way, and ends the job `failed`.
 async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
     let db_error = |e: StoreError| {
         tracing::warn!(item_id = %item_id, error = %e, "database error during a check");
@@ -897,6 +899,13 @@ async fn check(app: &App, item_id: &str) -> Result<Done, Failed> {
                 || "could not read Plaid's answer".to_owned(),
                 |a| a.error_code.as_str().to_owned(),
             );
+            // Plaid's refusal (a token rotated elsewhere, an Item removed in Plaid's portal) is
+            // the Item's state now, over the webhook's older word.
+            if e.api_error().is_some() {
+                record_error(app, item_id, Some(error.clone()), asked_at)
+                    .await
+                    .map_err(db_error)?;
+            }
             return Err(Failed::fatal(error));
         }
     };

@@ -1558,6 +1558,45 @@ async fn a_failed_sync_with_another_queued_hands_its_work_over() {
     assert_stored_equals_ledger(&backend, &sandbox, &item_id).await;
 }
 
+/// LOW (review round 22): a check of an Item (queued by an `ITEM` webhook) that Plaid refused
+/// for good, here `INVALID_ACCESS_TOKEN` for a token rotated elsewhere, ended its job `failed`
+/// and left the Item showing the webhook's `ITEM_LOGIN_REQUIRED`, which update mode cannot fix
+/// without a working token. Plaid's answer is now the Item's error.
+#[tokio::test]
+async fn a_check_plaid_refuses_for_good_shows_on_the_item() {
+    let sandbox = sandbox().await;
+    let db = temp_dir("check-refused").join("db.sqlite3");
+    let backend = Start::default()
+        .plaid(&sandbox)
+        .env("DATABASE", &db)
+        .spawn()
+        .unwrap();
+    let item_id = linked_and_synced(&backend, &sandbox).await;
+    let token: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT access_token FROM items WHERE id = ?1",
+            [&item_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // Rotated by someone else: the stored token no longer opens the Item.
+    sandbox
+        .client()
+        .item_access_token_invalidate(&plaid_sdk::types::ItemAccessTokenInvalidateRequest::new(
+            plaid_sdk::AccessToken::new(token),
+        ))
+        .await
+        .unwrap();
+    let hook = item_error_webhook(&item_id);
+    let jwt = sandbox.signer().sign(hook.as_bytes());
+    assert_eq!(backend.post_webhook(hook.as_bytes(), &jwt).await, 200);
+    eventually("Plaid's answer to the check shown", 30, async || {
+        first_item(&backend).await["error"] == "INVALID_ACCESS_TOKEN"
+    })
+    .await;
+}
+
 /// user-1's first Item, linked and synced once: its id.
 async fn linked_and_synced(backend: &Backend, sandbox: &Sandbox) -> String {
     let (status, body) = backend.link(sandbox, "user-1", "ins_109508").await;

@@ -385,8 +385,31 @@ pub(crate) fn http_url(url: &str) -> Option<reqwest::Url> {
         .filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
+/// Says on stderr why a webhook to `url` is not delivered: once per reason (a host, a scheme),
+/// as this runs under the state's lock and a harness may pipe stderr without reading it, where
+/// a line per webhook filled the pipe and stopped the whole server (review round 22). Each
+/// webhook's record has its status (`0`) whatever is written. A write that fails is dropped.
 fn refused(url: &str) {
-    eprintln!("plaid-sandbox: not delivering a webhook {}", refusal(url));
+    use std::io::Write as _;
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    /// Reasons remembered; past them, nothing more is written.
+    const MOST: usize = 64;
+    let reason = refusal(url);
+    let mut said = SAID.lock().unwrap_or_else(|p| p.into_inner());
+    if said.len() >= MOST || said.contains(&reason) {
+        return;
+    }
+    let last = said.len() + 1 == MOST;
+    let _ = writeln!(
+        std::io::stderr(),
+        "plaid-sandbox: not delivering a webhook {reason}{}",
+        if last {
+            " (and no more such lines: the webhooks' records have their status)"
+        } else {
+            " (said once: the webhooks' records have each one's status)"
+        }
+    );
+    said.push(reason);
 }
 
 /// Why a webhook to `url` is refused, naming what is wrong with it (never the whole URL,

@@ -1763,7 +1763,7 @@ fn binary(args: &[&str]) -> (Running, String) {
     binary_with(args, |command| command)
 }
 
-/// [`binary`], its command changed by `adjust` first.
+/// [`binary`], its command changed by `adjust` (which may change its stderr, `null` here).
 fn binary_with(
     args: &[&str],
     adjust: impl FnOnce(&mut std::process::Command) -> &mut std::process::Command,
@@ -1772,13 +1772,12 @@ fn binary_with(
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     let mut command = Command::new(env!("CARGO_BIN_EXE_plaid-sandbox"));
-    let mut child = adjust(&mut command)
+    command
         .process_group(0)
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    let mut child = adjust(&mut command).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -1889,6 +1888,55 @@ fn the_binarys_webhook_retry_flag_reaches_the_admin_records() {
             assert!(std::time::Instant::now() < deadline, "no answer recorded: {records}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    });
+}
+
+/// MED (review round 22): the binary wrote a line to stderr for every webhook it would not
+/// deliver, while holding the lock every request takes: a harness that pipes stderr and never
+/// reads it (Python's `stderr=PIPE`, a Node `spawn` left on its pipes) hung the whole server
+/// once the pipe filled (about 64 KiB, some 600 lines). Each reason is now written once.
+#[test]
+fn a_stderr_nobody_reads_never_stops_the_server() {
+    let (_child, url) = binary_with(&[], |command| command.stderr(std::process::Stdio::piped()));
+    runtime().block_on(async {
+        let http = reqwest::Client::new();
+        let call = |path: &str, body: Value| {
+            let request = http
+                .post(format!("{url}{path}"))
+                .header("PLAID-CLIENT-ID", "offline-sandbox-client")
+                .header("PLAID-SECRET", "offline-sandbox-secret")
+                .json(&body)
+                .send();
+            async move {
+                let answer = tokio::time::timeout(Duration::from_secs(10), request)
+                    .await
+                    .expect("the server stopped answering")
+                    .unwrap();
+                assert_eq!(answer.status(), 200);
+                answer.json::<Value>().await.unwrap()
+            }
+        };
+        // A production-style webhook URL: not loopback, so never delivered.
+        let made = call(
+            "/sandbox/public_token/create",
+            json!({ "institution_id": "ins_109508", "initial_products": ["transactions"],
+                    "options": { "webhook": "https://example.com/plaid/hook" } }),
+        )
+        .await;
+        let access = call(
+            "/item/public_token/exchange",
+            json!({ "public_token": made["public_token"] }),
+        )
+        .await["access_token"]
+            .clone();
+        for _ in 0..1_500 {
+            call(
+                "/sandbox/item/fire_webhook",
+                json!({ "access_token": access, "webhook_code": "SYNC_UPDATES_AVAILABLE" }),
+            )
+            .await;
+        }
+        call("/item/get", json!({ "access_token": access })).await;
     });
 }
 

@@ -12,8 +12,10 @@ USAGE:
 
 OPTIONS:
     --listen IP:PORT         where to listen (default 127.0.0.1:0, a free port)
-    --client-id ID           the client id it accepts   [env PLAID_SANDBOX_CLIENT_ID]
-    --secret SECRET          the secret it accepts      [env PLAID_SANDBOX_SECRET]
+    --client-id ID           the client id it accepts (default offline-sandbox-client)
+                             [env PLAID_SANDBOX_CLIENT_ID]
+    --secret SECRET          the secret it accepts (default offline-sandbox-secret)
+                             [env PLAID_SANDBOX_SECRET]; other keys get INVALID_API_KEYS
     --seed N                 the seed all data derives from (default 0) [env PLAID_SANDBOX_SEED]
     --allow-webhook-host H   also deliver webhooks to host H, a name or an IP address without
                              scheme or port (default: loopback only); repeatable
@@ -132,8 +134,17 @@ pub fn parse(
                 .or_else(|| args.next())
                 .ok_or_else(|| format!("{name} needs a value"))
         };
+        // A switch given a value (`--no-rate-limits=false`) would do the opposite of what it
+        // seems to say.
+        let switch = |name: &str| match &inline {
+            Some(v) => Err(format!("{name} takes no value, got {v:?}")),
+            None => Ok(()),
+        };
         match flag.as_str() {
-            "-h" | "--help" => options.help = true,
+            "-h" | "--help" => {
+                switch(&flag)?;
+                options.help = true;
+            }
             "--listen" => {
                 let text = value("--listen")?;
                 options.listen = text
@@ -191,7 +202,10 @@ pub fn parse(
                 }
                 options.hosts.push(text);
             }
-            "--no-rate-limits" => options.rate_limits = false,
+            "--no-rate-limits" => {
+                switch("--no-rate-limits")?;
+                options.rate_limits = false;
+            }
             "--today" => {
                 let text = value("--today")?;
                 let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
@@ -300,6 +314,9 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> i32 {
             return 1;
         }
     };
+    // Listening for SIGTERM and Ctrl-C before the URL is out: a harness may stop the server
+    // the moment it has read it (review round 22: it was then killed outright).
+    let stop = shutdown_signal();
     // The first line on stdout, flushed: scripts read it to find the server.
     println!("{}", sandbox.uri());
     use std::io::Write;
@@ -326,7 +343,7 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> i32 {
             options.listen
         );
     }
-    shutdown_signal().await;
+    stop.await;
     sandbox.stop_within(SHUTDOWN_GRACE).await;
     0
 }
@@ -334,26 +351,26 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> i32 {
 /// How long the binary, told to stop, waits for the requests it is answering.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
-async fn shutdown_signal() {
+/// Ends at SIGTERM or Ctrl-C; both are caught from the call on, not from the first poll.
+fn shutdown_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        if let (Ok(mut term), Ok(mut interrupt)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            return Box::pin(async move {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
                     _ = term.recv() => {}
+                    _ = interrupt.recv() => {}
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            });
         }
     }
-    #[cfg(not(unix))]
-    {
+    Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }
 
 #[cfg(test)]
@@ -362,6 +379,18 @@ mod tests {
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Review round 22: `--no-rate-limits=false` turned rate limits off; `--help` named no
+    /// default credentials, and anything else is refused with `INVALID_API_KEYS`.
+    #[test]
+    fn switches_take_no_value_and_the_help_names_the_default_keys() {
+        for flag in ["--no-rate-limits=false", "--help=no", "--no-rate-limits="] {
+            let e = parse(args(&[flag]), |_| None).unwrap_err();
+            assert!(e.contains("takes no value"), "{flag}: {e}");
+        }
+        assert!(USAGE.contains(crate::CLIENT_ID), "{USAGE}");
+        assert!(USAGE.contains(crate::SECRET), "{USAGE}");
     }
 
     #[test]

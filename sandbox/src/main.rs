@@ -22,5 +22,16 @@ fn main() {
             std::process::exit(1);
         }
     };
-    std::process::exit(runtime.block_on(plaid_sandbox::cli::run(std::env::args().skip(1))));
+    // An argument that is not UTF-8 is a usage error (exit 2), not a panic.
+    let mut args = Vec::new();
+    for arg in std::env::args_os().skip(1) {
+        match arg.into_string() {
+            Ok(arg) => args.push(arg),
+            Err(arg) => {
+                eprintln!("plaid-sandbox: argument {arg:?} is not UTF-8; see --help");
+                std::process::exit(2);
+            }
+        }
+    }
+    std::process::exit(runtime.block_on(plaid_sandbox::cli::run(args)));
 }

@@ -2100,6 +2100,42 @@ fn the_binary_answers_what_it_is_answering_before_it_stops() {
     assert!(exited.success(), "{exited:?}");
 }
 
+/// LOW (review round 22): the binary set up its handlers for SIGTERM and Ctrl-C only after
+/// printing its URL, so a harness that stopped it as soon as it had read the URL (a test with
+/// nothing to do, a fixture torn down early) killed it outright: no exit 0, requests cut off.
+/// Each of 20 starts is told to stop the moment its URL is read.
+#[test]
+fn the_binary_told_to_stop_right_after_its_url_exits_cleanly() {
+    use std::process::Command;
+    for run in 0..20 {
+        let (mut child, url) =
+            binary_with(&[], |command| command.env_remove("PLAID_SANDBOX_PRISM"));
+        assert!(url.starts_with("http://"), "{url}");
+        let sent = Command::new("kill")
+            .args(["-s", "TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let exited = child.wait().unwrap();
+        assert!(exited.success(), "start {run}: {exited:?}");
+    }
+}
+
+/// LOW (review round 22): an argument that is not UTF-8 panicked the binary (exit 101, a
+/// panic message) instead of the documented usage error, exit 2.
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plaid-sandbox"))
+        .arg(std::ffi::OsStr::from_bytes(b"--seed\xff"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout: no URL");
+}
+
 /// Plaid's docs: a new Item's transactions are pulled at once, and `INITIAL_UPDATE` and
 /// `HISTORICAL_UPDATE` say so; on an Item not created with Transactions, the first
 /// `/transactions/sync` adds the product and answers empty, and `SYNC_UPDATES_AVAILABLE` comes

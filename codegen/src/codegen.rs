@@ -1112,9 +1112,10 @@ fn method_doc(
         }
         (Kind::Read, _, None) => "A read: retried on `429`, `5xx`, timeouts and network failures.",
         (Kind::BilledRead, _, None) => {
-            "A read Plaid bills per answer: retried on `429`, `500` and `503` and when it never \
-             reached Plaid, not after a timeout or a gateway's `502`/`504` (an answer may have \
-             been billed already)."
+            "A read Plaid bills per answer: retried on a `429`, on a `500` or `503` carrying \
+             Plaid's error object, and when it never reached Plaid; not after a timeout, a \
+             gateway's `502`/`504` or a proxy's own `500`/`503` page (an answer may have been \
+             billed already)."
         }
         (Kind::Write, true, None) => "A write: retried only with an `idempotency_key`.",
         (Kind::Write, false, None) => "A write: retried only when it never reached Plaid.",

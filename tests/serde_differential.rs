@@ -130,7 +130,9 @@ fn the_lean_serde_impls_agree_with_serdes_derive_on_every_input() {
     }
 
     // Round 22: the webhook fields the spec spells two ways (the generator's
-    // `OLDER_SPELLINGS`) are read under either spelling, by both impls.
+    // `OLDER_SPELLINGS`) are read under either spelling, by both impls. (A body with both is
+    // where they differ, by design: serde's derive refuses a duplicate field, the lean impl
+    // keeps the spec's spelling; tests/webhooks.rs checks that one.)
     for (schema, one, other) in [
         (
             "InvestmentsDefaultUpdateWebhook",

@@ -605,6 +605,9 @@ async fn common_webhooks_are_typed_and_unknown_ones_kept() {
             "cancelled_investments_transactions": 0, "environment": "production" }),
         json!({ "webhook_type": "INVESTMENTS_TRANSACTIONS", "webhook_code": "HISTORICAL_UPDATE", "item_id": item, "error": null, "new_investments_transactions": 16,
             "canceled_investments_transactions": 0, "environment": "production" }),
+        // Both at once (a relay adding one): typed (the spec's spelling kept, below).
+        json!({ "webhook_type": "INVESTMENTS_TRANSACTIONS", "webhook_code": "DEFAULT_UPDATE", "item_id": item, "error": null, "new_investments_transactions": 16,
+            "canceled_investments_transactions": 1, "cancelled_investments_transactions": 2, "environment": "production" }),
         // The same for `screening_id` (1.482.3) and `entity_screening_id` (1.697.4).
         json!({ "webhook_type": "ENTITY_SCREENING", "webhook_code": "STATUS_UPDATED", "screening_id": "entscr_52xR9LKo77r1Np", "environment": "production" }),
         json!({ "webhook_type": "ENTITY_SCREENING", "webhook_code": "STATUS_UPDATED", "entity_screening_id": "entscr_52xR9LKo77r1Np", "environment": "production" }),
@@ -626,6 +629,32 @@ async fn common_webhooks_are_typed_and_unknown_ones_kept() {
                 value["webhook_type"].as_str().unwrap(),
                 value["webhook_code"].as_str().unwrap()
             )
+        );
+    }
+    // Both spellings, in either order: the value under the spec's spelling is the one kept
+    // (the field written back is the spec's; which it is depends on the spec this build used).
+    for text in [
+        r#"{"webhook_type":"INVESTMENTS_TRANSACTIONS","webhook_code":"DEFAULT_UPDATE","item_id":"i","new_investments_transactions":1,"canceled_investments_transactions":1,"cancelled_investments_transactions":2,"environment":"production"}"#,
+        r#"{"webhook_type":"INVESTMENTS_TRANSACTIONS","webhook_code":"DEFAULT_UPDATE","item_id":"i","new_investments_transactions":1,"cancelled_investments_transactions":2,"canceled_investments_transactions":1,"environment":"production"}"#,
+    ] {
+        let WebhookEvent::InvestmentsDefaultUpdate(hook) =
+            WebhookEvent::parse(text.as_bytes()).unwrap()
+        else {
+            panic!("typed: {text}")
+        };
+        let written = serde_json::to_value(&hook).unwrap();
+        let sent: Value = serde_json::from_str(text).unwrap();
+        let spelling = [
+            "canceled_investments_transactions",
+            "cancelled_investments_transactions",
+        ]
+        .into_iter()
+        .find(|k| written.get(k).is_some())
+        .expect("one spelling written");
+        assert_eq!(
+            written[spelling].as_f64(),
+            sent[spelling].as_f64(),
+            "{text} -> {written}"
         );
     }
     if let WebhookEvent::ItemError(hook) = WebhookEvent::parse(&body(json!({ "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item, "error": error, "environment": "production" }))).unwrap() {

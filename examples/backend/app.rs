@@ -1100,7 +1100,7 @@ async fn list_items(State(app): State<Arc<App>>, user: User) -> Result<Json<Valu
                     (SELECT COUNT(*) FROM jobs j WHERE j.item_id = i.id AND j.kind = 'sync'
                         AND j.state IN ('queued', 'running')),
                     (SELECT j.error FROM jobs j WHERE j.item_id = i.id AND j.kind = 'sync'
-                        AND j.state IN ('queued', 'running') AND j.error IS NOT NULL
+                        AND j.state = 'queued' AND j.error IS NOT NULL
                         ORDER BY j.created_at DESC LIMIT 1)
              FROM items i WHERE i.user_id = $1 AND i.status IN ('active', 'disconnected')
              ORDER BY i.created_at, i.id",
@@ -1121,7 +1121,8 @@ async fn list_items(State(app): State<Arc<App>>, user: User) -> Result<Json<Valu
                 "transactions": r.int(7),
                 "syncing": r.int(8) > 0,
                 // Why the sync waiting to be tried again failed last (Plaid's code, or the
-                // app's words): the Item's data is stale until it succeeds.
+                // app's words): the Item's data is stale until it succeeds. Not while it runs
+                // again.
                 "sync_error": r.opt_text(9),
             })
         })

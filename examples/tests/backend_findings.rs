@@ -414,7 +414,6 @@ async fn rust_log_sets_what_the_log_shows() {
         .err()
         .expect("started with a RUST_LOG it cannot read");
     assert!(refused.contains("RUST_LOG"), "{refused}");
-
     let backend = on_sqlite(&sandbox, "log-debug")
         .env("RUST_LOG", "debug")
         .spawn()
@@ -1219,6 +1218,38 @@ async fn a_sync_waiting_to_be_tried_again_shows_why() {
         .await;
     assert_eq!(status, 409, "{busy}");
     assert_eq!(busy["job_id"], body["sync_job"], "{busy}");
+}
+
+/// Review of round 22: the sync error stayed on the Item while the sync it came from ran again
+/// ("Updating this bank failed" during the try that may succeed). It is shown only while the
+/// sync waits.
+#[tokio::test]
+async fn a_sync_error_is_not_shown_while_the_sync_runs_again() {
+    let sandbox = sandbox().await;
+    let backend = on_sqlite(&sandbox, "sync-error-running")
+        .env("SYNC_RESTARTS", "0")
+        .env("JOB_RETRY_SECONDS", "1")
+        .spawn()
+        .unwrap();
+    // One try's three attempts fail; the next try's call is slow, so it is seen running.
+    sandbox.inject(Some("/transactions/sync"), Fault::ServerError, 3);
+    sandbox.inject(
+        Some("/transactions/sync"),
+        Fault::Slow(Duration::from_secs(4)),
+        1,
+    );
+    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
+    assert_eq!(status, 201, "{body}");
+    let job = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
+    eventually("the second try running", 20, async || {
+        let (_, j) = backend.call("GET", &job, "user-1", None).await;
+        // Its first try's error still on the job: the second try.
+        j["state"] == "running" && j["error"] == "INTERNAL_SERVER_ERROR"
+    })
+    .await;
+    let item = first_item(&backend).await;
+    assert_eq!(item["sync_error"], Value::Null, "{item}");
+    assert_eq!(item["syncing"], true, "{item}");
 }
 
 /// LOW (review round 6): a sync that failed for good on an answer the backend cannot read

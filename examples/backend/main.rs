@@ -89,11 +89,13 @@ async fn main() {
     // `RUST_LOG` says what the log shows (`info` when unset); one it cannot read stops the
     // start rather than hiding the lines it asked for.
     let filter = match std::env::var("RUST_LOG") {
-        Ok(v) if !v.trim().is_empty() => {
-            tracing_subscriber::EnvFilter::try_new(&v).unwrap_or_else(|e| {
-                eprintln!("backend: RUST_LOG={v:?} cannot be read: {e}");
-                std::process::exit(1);
-            })
+        Ok(v) if !v.trim().is_empty() => log_filter(&v).unwrap_or_else(|e| {
+            eprintln!("backend: RUST_LOG={v:?} cannot be read: {e}");
+            std::process::exit(1);
+        }),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            eprintln!("backend: RUST_LOG is not UTF-8");
+            std::process::exit(1);
         }
         _ => tracing_subscriber::EnvFilter::new("info"),
     };
@@ -275,6 +277,25 @@ fn env_number(name: &str) -> Result<Option<u64>, String> {
             .map_err(|_| format!("{name} must be a number, got {v:?}")),
         _ => Ok(None),
     }
+}
+
+/// `RUST_LOG` read as a filter. A bare word must be a level: to `EnvFilter` any other is a
+/// target shown at every level, so a typo (`warning`) silenced every line.
+fn log_filter(text: &str) -> Result<tracing_subscriber::EnvFilter, String> {
+    for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let bare = !directive.contains('=') && !directive.contains('[');
+        if bare
+            && directive
+                .parse::<tracing_subscriber::filter::LevelFilter>()
+                .is_err()
+        {
+            return Err(format!(
+                "{directive:?} is not a level (error, warn, info, debug, trace, off); for one \
+                 module's lines write {directive}=debug"
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(text).map_err(|e| e.to_string())
 }
 
 /// The most job workers one replica runs (`WORKERS`).

@@ -414,6 +414,14 @@ async fn rust_log_sets_what_the_log_shows() {
         .err()
         .expect("started with a RUST_LOG it cannot read");
     assert!(refused.contains("RUST_LOG"), "{refused}");
+    // A bare word is a target to EnvFilter: `warning` (a typo of `warn`) silenced every line.
+    let refused = on_sqlite(&sandbox, "log-typo")
+        .env("RUST_LOG", "warning")
+        .spawn()
+        .err()
+        .expect("started with RUST_LOG=warning");
+    assert!(refused.contains("not a level"), "{refused}");
+
     let backend = on_sqlite(&sandbox, "log-debug")
         .env("RUST_LOG", "debug")
         .spawn()

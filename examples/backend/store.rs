@@ -615,8 +615,10 @@ impl Drop for Lent<'_> {
 
 impl Pool {
     async fn get(&self) -> Result<Lent<'_>, StoreError> {
-        // Waiting for a connection counts against a step's limit: while the database hangs,
-        // the calls queued behind the pool fail in time instead of each waiting its turn.
+        // Waiting for a connection is bounded by a step's limit: while the database hangs, the
+        // calls queued behind the pool fail in time instead of each waiting its turn. (A call
+        // may still take that wait, a connect and its own steps; and a healthy pool busy for a
+        // whole step now fails the call, 500 or a webhook's 503, where it waited before.)
         let permit = tokio::time::timeout(self.step_timeout, self.permits.acquire())
             .await
             .map_err(|_| {
@@ -880,8 +882,8 @@ mod tests {
     /// MED (review round 22): while PostgreSQL hung, a call waited for one of the pool's
     /// connections without a limit, so the calls queued behind the pool's size each took a
     /// whole step's limit in turn (48 requests on 8 connections: the last answered after about
-    /// 40 s, a webhook long past Plaid's 10 s). Waiting for a connection now counts against the
-    /// same limit as a step: every call ends within about two steps, whatever is queued.
+    /// 40 s, a webhook long past Plaid's 10 s). Waiting for a connection now has the same limit
+    /// as a step: a one-statement call ends within about two steps, whatever is queued.
     #[tokio::test]
     async fn calls_queued_behind_a_hanging_pool_fail_in_time() {
         use std::time::Duration;

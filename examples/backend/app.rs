@@ -178,7 +178,14 @@ impl Settings {
     }
 }
 
-pub const SCHEMA: &str = "
+/// The schema, as the migrations that build it ([`Db::migrate`]): migration N takes a
+/// database from version N - 1 to N. One that has shipped is never edited; a change is a new
+/// migration at the end (`ALTER TABLE items ADD COLUMN …`), which reaches every database once.
+pub const MIGRATIONS: &[&str] = &[SCHEMA];
+
+/// Migration 1: the tables, made if missing (it also takes a database made before the schema
+/// had versions as it finds it).
+const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -335,20 +342,17 @@ impl App {
         // A database whose schema is current is left alone: `CREATE INDEX IF NOT EXISTS`
         // waits on the table's write locks even when the index exists, so a replica starting
         // during a long sync would wait behind it (and time out).
-        let schema = db
-            .query_one("SELECT value FROM meta WHERE key = 'schema'", params![])
+        let version = db
+            .query_one(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                params![],
+            )
             .await
             .ok()
             .flatten()
             .map(|r| r.text(0));
-        if schema.as_deref() != Some(SCHEMA) {
-            db.migrate(SCHEMA).await?;
-            db.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema', $1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![SCHEMA],
-            )
-            .await?;
+        if version.as_deref() != Some(MIGRATIONS.len().to_string().as_str()) {
+            db.migrate(MIGRATIONS).await?;
         }
         db.execute(
             "INSERT INTO meta (key, value) VALUES ('environment', $1) ON CONFLICT (key) DO NOTHING",

@@ -375,14 +375,33 @@ impl Db {
         }
     }
 
-    /// Creates the tables if they are missing. Replicas starting together on PostgreSQL take
-    /// turns (an advisory lock), since `CREATE … IF NOT EXISTS` is not safe run concurrently.
-    pub async fn migrate(&self, schema: &str) -> Result<(), StoreError> {
+    /// Brings the schema to version `migrations.len()`: migration N (from 1) takes a database
+    /// from version N - 1 to N, and the version is kept in `meta` (`schema_version`). The
+    /// missing ones run in one transaction with the version they reach, so each runs once; a
+    /// database at a version beyond `migrations` (made by a newer backend) is refused.
+    /// Replicas starting together take turns (an immediate transaction on SQLite, an advisory
+    /// lock on PostgreSQL), and the version is read again under it.
+    pub async fn migrate(&self, migrations: &'static [&'static str]) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(db) => {
-                let (db, schema) = (db.clone(), schema.to_owned());
+                let db = db.clone();
                 blocking(move || {
-                    db.lock()?.execute_batch(&schema)?;
+                    let mut conn = db.lock()?;
+                    let tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    tx.execute_batch(META_TABLE)?;
+                    let stored: Option<String> = tx
+                        .query_row(SCHEMA_VERSION, [], |r| r.get(0))
+                        .map(Some)
+                        .or_else(|e| match e {
+                            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                            e => Err(e),
+                        })?;
+                    for migration in pending(stored.as_deref(), migrations)? {
+                        tx.execute_batch(migration)?;
+                    }
+                    tx.execute(SET_SCHEMA_VERSION_SQLITE, [migrations.len().to_string()])?;
+                    tx.commit()?;
                     Ok(())
                 })
                 .await
@@ -395,7 +414,17 @@ impl Db {
                     let tx = within(&hung, limit, conn.client.transaction()).await?;
                     let lock = tx.batch_execute("SELECT pg_advisory_xact_lock(7279542)");
                     within(&hung, limit, lock).await?;
-                    within(&hung, limit, tx.batch_execute(schema)).await?;
+                    within(&hung, limit, tx.batch_execute(META_TABLE)).await?;
+                    let stored = within(&hung, limit, tx.query_opt(SCHEMA_VERSION, &[]))
+                        .await?
+                        .map(|row| row.get::<_, String>(0));
+                    for migration in pending(stored.as_deref(), migrations)? {
+                        within(&hung, limit, tx.batch_execute(migration)).await?;
+                    }
+                    let version = migrations.len().to_string();
+                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];
+                    let set = tx.execute(SET_SCHEMA_VERSION_POSTGRES, &params);
+                    within(&hung, limit, set).await?;
                     within(&hung, limit, tx.commit()).await
                 }
                 .await;
@@ -404,6 +433,41 @@ impl Db {
             }
         }
     }
+}
+
+/// The table the schema's version is kept in (migration 1 makes it too).
+const META_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+/// The schema's version, as stored.
+const SCHEMA_VERSION: &str = "SELECT value FROM meta WHERE key = 'schema_version'";
+const SET_SCHEMA_VERSION_SQLITE: &str =
+    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+const SET_SCHEMA_VERSION_POSTGRES: &str =
+    "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+/// The migrations a database at version `stored` (none: a new one, or one made before the
+/// schema had versions, which migration 1 takes as it finds it) still needs.
+fn pending(
+    stored: Option<&str>,
+    migrations: &'static [&'static str],
+) -> Result<&'static [&'static str], StoreError> {
+    let version = match stored {
+        None => 0,
+        Some(text) => text.trim().parse::<usize>().map_err(|_| {
+            StoreError(format!(
+                "meta.schema_version is {text:?}, not a version number"
+            ))
+        })?,
+    };
+    migrations.get(version..).ok_or_else(|| {
+        StoreError(format!(
+            "the database's schema is version {version}, newer than this backend's {}: start \
+             the backend that made it (or a newer one)",
+            migrations.len()
+        ))
+    })
 }
 
 /// A transaction's statements on one PostgreSQL connection, each step within `limit`.
@@ -762,6 +826,39 @@ mod tests {
             postgres_sql("SELECT id FROM jobs /* row lock */"),
             "SELECT id FROM jobs FOR UPDATE SKIP LOCKED"
         );
+    }
+
+    /// Review round 22: a migration added to the list reaches a database made with the
+    /// earlier list, once (each `ALTER TABLE` here fails if run twice).
+    #[tokio::test]
+    async fn each_migration_runs_once_in_order() {
+        const FIRST: &[&str] = &["CREATE TABLE t (a TEXT)"];
+        const BOTH: &[&str] = &["CREATE TABLE t (a TEXT)", "ALTER TABLE t ADD COLUMN b TEXT"];
+        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let path = dir.join(format!("store-{}.sqlite3", crate::app::random_id()));
+        let db = Db::sqlite(&path).unwrap();
+        db.migrate(FIRST).await.unwrap();
+        db.migrate(FIRST).await.unwrap();
+        db.migrate(BOTH).await.unwrap();
+        db.migrate(BOTH).await.unwrap();
+        db.execute("INSERT INTO t (a, b) VALUES ($1, $2)", params!["x", "y"])
+            .await
+            .unwrap();
+        let version = db
+            .query_one(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                params![],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(version.text(0), "2");
+        let newer = db.migrate(FIRST).await.unwrap_err();
+        assert!(
+            newer.0.contains("version 2, newer than this backend's 1"),
+            "{newer}"
+        );
+        let _ = std::fs::remove_file(&path);
     }
 
     /// LOW (review round 9): the SQLite file removed while the backend ran went unnoticed:

@@ -572,7 +572,7 @@ async fn a_replica_upgrading_the_schema_waits_behind_a_long_transaction() {
     tokio::spawn(connection);
     // A new version's schema (as if): the next replica migrates, behind a sync's open
     // transaction that holds a write lock on `items` for 2.5 s.
-    sync.batch_execute("DELETE FROM meta WHERE key = 'schema'")
+    sync.batch_execute("DELETE FROM meta WHERE key = 'schema_version'")
         .await
         .unwrap();
     sync.batch_execute(

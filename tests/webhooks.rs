@@ -656,6 +656,19 @@ async fn common_webhooks_are_typed_and_unknown_ones_kept() {
             sent[spelling].as_f64(),
             "{text} -> {written}"
         );
+        // The other spelling's value is not read once the spec's is in: even a wrong type.
+        let other = if spelling.starts_with("cancelled") {
+            "canceled_investments_transactions"
+        } else {
+            "cancelled_investments_transactions"
+        };
+        let both = format!(
+            r#"{{"webhook_type":"INVESTMENTS_TRANSACTIONS","webhook_code":"DEFAULT_UPDATE","item_id":"i","new_investments_transactions":1,"{spelling}":2,"{other}":"two","environment":"production"}}"#
+        );
+        assert!(
+            WebhookEvent::parse(both.as_bytes()).unwrap().is_typed(),
+            "{both}"
+        );
     }
     if let WebhookEvent::ItemError(hook) = WebhookEvent::parse(&body(json!({ "webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": item, "error": error, "environment": "production" }))).unwrap() {
         assert_eq!(hook.error.as_ref().map(|e| e.error_code.as_str()), Some("ITEM_LOGIN_REQUIRED"));

@@ -536,7 +536,7 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<String> {
             let wire = literal(&wire_name(field));
             // Its aliases (`older_spellings`): read as serde's derive reads them, except that a
             // body with both spellings (where the derive fails on a duplicate field) keeps the
-            // spec's, in whatever order they come.
+            // spec's, in whatever order they come, and the other's value is then skipped unread.
             let aliases = serde_aliases(&field.attrs)
                 .iter()
                 .map(|a| literal(a))
@@ -581,9 +581,12 @@ fn lean_deserialize(items: &mut [Item]) -> Vec<String> {
             if !aliases.is_empty() {
                 let _ = writeln!(
                     arms,
-                    "{aliases} => match map.next_value::<{asked}>() {{ \
-                     ::std::result::Result::Ok(__v) => if __s.{i}.is_none() {{ __s.{i} = {stored} }}, \
-                     ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e), }},"
+                    "{aliases} => if __s.{i}.is_none() {{ match map.next_value::<{asked}>() {{ \
+                     ::std::result::Result::Ok(__v) => __s.{i} = {stored}, \
+                     ::std::result::Result::Err(__e) => break ::std::result::Result::Err(__e), }} }} \
+                     else if let ::std::result::Result::Err(__e) = \
+                     map.next_value::<::serde::de::IgnoredAny>() {{ \
+                     break ::std::result::Result::Err(__e); }},"
                 );
             }
             i += 1;

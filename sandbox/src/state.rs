@@ -443,6 +443,9 @@ pub(crate) struct State {
     /// Set when the sandbox is dropped: webhooks made after it (by a request still being
     /// answered as the server shuts down) are neither recorded nor sent.
     pub(crate) webhooks_ended: bool,
+    /// Why webhooks were not delivered, each said once on stderr (`webhooks::refused`); a
+    /// reset forgets them, so the next test is told again.
+    pub(crate) refusals_said: Vec<String>,
 }
 
 impl State {
@@ -466,6 +469,7 @@ impl State {
             chaos: WebhookChaos::default(),
             generations: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
             webhooks_ended: false,
+            refusals_said: Vec::new(),
         }
     }
 

@@ -235,7 +235,7 @@ async fn post(context: &Context, retries: &Retries, mut delivery: Delivery) {
         }
         // Checked at each post: a retry may go to another of the chaos targets.
         if !webhook_allowed(&delivery.url, &s.settings.webhook_hosts) {
-            refused(&delivery.url);
+            refused(&mut s, &delivery.url);
             if let Some(sent) = s.webhooks.get_mut(delivery.index) {
                 sent.status = Some(0);
             }
@@ -340,7 +340,7 @@ pub(crate) fn send(s: &mut State, outbox: &Outbox, hooks: Vec<Outgoing>) {
             });
             let index = s.webhooks.len() - 1;
             if !allowed {
-                refused(&url);
+                refused(s, &url);
                 continue;
             }
             let delivery = Delivery {
@@ -385,23 +385,21 @@ pub(crate) fn http_url(url: &str) -> Option<reqwest::Url> {
         .filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
-/// Says on stderr why a webhook to `url` is not delivered: once per reason (a host, a scheme),
-/// as this runs under the state's lock and a harness may pipe stderr without reading it, where
-/// a line per webhook filled the pipe and stopped the whole server (review round 22). Each
-/// webhook's record has its status (`0`) whatever is written. A write that fails is dropped.
-fn refused(url: &str) {
-    use std::io::Write as _;
-    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// Says on stderr why a webhook to `url` is not delivered: once per reason (a host, a scheme)
+/// for this sandbox until its next reset, as this runs under the state's lock and a harness
+/// may pipe stderr without reading it, where a line per webhook filled the pipe and stopped
+/// the whole server (review round 22). Each webhook's record has its status (`0`) whatever is
+/// written. `eprintln!`, so that a Rust test's capture keeps it with the test.
+fn refused(s: &mut State, url: &str) {
     /// Reasons remembered; past them, nothing more is written.
     const MOST: usize = 64;
     let reason = refusal(url);
-    let mut said = SAID.lock().unwrap_or_else(|p| p.into_inner());
+    let said = &mut s.refusals_said;
     if said.len() >= MOST || said.contains(&reason) {
         return;
     }
     let last = said.len() + 1 == MOST;
-    let _ = writeln!(
-        std::io::stderr(),
+    eprintln!(
         "plaid-sandbox: not delivering a webhook {reason}{}",
         if last {
             " (and no more such lines: the webhooks' records have their status)"
@@ -449,6 +447,35 @@ pub(crate) fn webhook_allowed(url: &str, allowed: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Review round 22: each reason is said once per sandbox (a line per webhook filled an
+    /// unread stderr and stopped the server), and again after a reset, for the next test.
+    #[test]
+    fn a_refusal_is_said_once_per_reason_until_a_reset() {
+        let mut s = State::new(crate::state::Settings {
+            seed: 0,
+            history_days: 90,
+            not_ready_syncs: 0,
+            client_id: "c".into(),
+            secret: "s".into(),
+            webhook_hosts: Vec::new(),
+            webhook_retry: std::time::Duration::ZERO,
+            start: Utc::now(),
+            frozen: false,
+            rate_limits: true,
+        });
+        for _ in 0..3 {
+            refused(&mut s, "https://example.com/a");
+        }
+        refused(&mut s, "https://example.org/b");
+        assert_eq!(s.refusals_said.len(), 2);
+        s.reset();
+        assert!(s.refusals_said.is_empty());
+        for i in 0..100 {
+            refused(&mut s, &format!("https://h{i}.example/x"));
+        }
+        assert_eq!(s.refusals_said.len(), 64);
+    }
 
     /// A refusal names what is wrong: a URL on another scheme was once said to be refused for
     /// its host (a loopback one).

@@ -181,6 +181,10 @@ impl Settings {
 /// The schema, as the migrations that build it ([`Db::migrate`]): migration N takes a
 /// database from version N - 1 to N. One that has shipped is never edited; a change is a new
 /// migration at the end (`ALTER TABLE items ADD COLUMN …`), which reaches every database once.
+/// Migrations run inside a transaction, on SQLite with foreign keys on: no statement that a
+/// transaction refuses (`CREATE INDEX CONCURRENTLY`, `VACUUM`, `PRAGMA foreign_keys`), and no
+/// table rebuilt by `DROP TABLE` (the drop's cascade would delete the rows that refer to it:
+/// `ALTER TABLE … RENAME`/`ADD COLUMN` instead).
 pub const MIGRATIONS: &[&str] = &[SCHEMA];
 
 /// Migration 1: the tables, made if missing (it also takes a database made before the schema

@@ -1363,10 +1363,6 @@ pub(crate) mod tests {
         );
     }
 
-    /// The migration that adds the one-running-job index puts back what the old claims left:
-    /// an Item's first running job runs on, one job of each other kind goes back in the
-    /// queue, and the rest end superseded (review of round 13: two syncs of one kind both
-    /// queued again broke the one-queued-job index, and every start failed).
     /// LOW (review round 22): the schema was one text of `CREATE … IF NOT EXISTS`, stored
     /// whole in `meta`: a column added later would never reach an existing database, and a
     /// replica of an older version started on a database a newer one had changed (a rolling
@@ -1394,6 +1390,10 @@ pub(crate) mod tests {
         assert!(text.contains("version 99"), "{text}");
     }
 
+    /// The migration that adds the one-running-job index puts back what the old claims left:
+    /// an Item's first running job runs on, one job of each other kind goes back in the
+    /// queue, and the rest end superseded (review of round 13: two syncs of one kind both
+    /// queued again broke the one-queued-job index, and every start failed).
     #[tokio::test]
     async fn the_migration_leaves_one_running_job_per_item() {
         let sandbox = plaid_sandbox::Sandbox::start().await;

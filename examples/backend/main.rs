@@ -50,7 +50,9 @@
 //!   to make room for its answer; also how long a kept-alive connection may stay idle; 10). The three durations are whole seconds
 //!   from 1 to 86400.
 //! - `RUST_LOG`: what the log (stdout) shows, `info` by default (`debug` adds each refused
-//!   webhook and given-up database statement; `warn` only what needs a look).
+//!   webhook and given-up database statement; `warn` only what needs a look; `backend=debug,
+//!   warn` per module). A bare word must be a level, and a value that cannot be read stops
+//!   the start.
 //!
 //! It listens on 127.0.0.1 only and bounds what one connection can hold: at most 1,024
 //! connections, a request's head and body each read within `REQUEST_READ_SECONDS`, answers

@@ -343,21 +343,7 @@ impl App {
         db: Db,
         settings: Settings,
     ) -> Result<Arc<App>, StartError> {
-        // A database whose schema is current is left alone: `CREATE INDEX IF NOT EXISTS`
-        // waits on the table's write locks even when the index exists, so a replica starting
-        // during a long sync would wait behind it (and time out).
-        let version = db
-            .query_one(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                params![],
-            )
-            .await
-            .ok()
-            .flatten()
-            .map(|r| r.text(0));
-        if version.as_deref() != Some(MIGRATIONS.len().to_string().as_str()) {
-            db.migrate(MIGRATIONS).await?;
-        }
+        db.migrate(MIGRATIONS).await?;
         db.execute(
             "INSERT INTO meta (key, value) VALUES ('environment', $1) ON CONFLICT (key) DO NOTHING",
             params![settings.environment.clone()],

@@ -380,8 +380,17 @@ impl Db {
     /// missing ones run in one transaction with the version they reach, so each runs once; a
     /// database at a version beyond `migrations` (made by a newer backend) is refused.
     /// Replicas starting together take turns (an immediate transaction on SQLite, an advisory
-    /// lock on PostgreSQL), and the version is read again under it.
+    /// lock on PostgreSQL), and the version is read again under it. A database already at
+    /// the version is left alone, without the lock: `CREATE INDEX IF NOT EXISTS` waits on a
+    /// table's write locks even when the index exists, so a replica starting during a long
+    /// sync would wait behind it (and time out).
     pub async fn migrate(&self, migrations: &'static [&'static str]) -> Result<(), StoreError> {
+        let current = migrations.len().to_string();
+        if let Ok(Some(row)) = self.query_one(SCHEMA_VERSION, Vec::new()).await {
+            if row.text(0) == current {
+                return Ok(());
+            }
+        }
         match self {
             Db::Sqlite(db) => {
                 let db = db.clone();
@@ -390,17 +399,13 @@ impl Db {
                     let tx =
                         conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                     tx.execute_batch(META_TABLE)?;
-                    let stored: Option<String> = tx
-                        .query_row(SCHEMA_VERSION, [], |r| r.get(0))
-                        .map(Some)
-                        .or_else(|e| match e {
-                            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                            e => Err(e),
-                        })?;
+                    let stored: Option<String> = rusqlite::OptionalExtension::optional(
+                        tx.query_row(SCHEMA_VERSION, [], |r| r.get(0)),
+                    )?;
                     for migration in pending(stored.as_deref(), migrations)? {
                         tx.execute_batch(migration)?;
                     }
-                    tx.execute(SET_SCHEMA_VERSION_SQLITE, [migrations.len().to_string()])?;
+                    tx.execute(&sqlite_sql(SET_SCHEMA_VERSION), [current])?;
                     tx.commit()?;
                     Ok(())
                 })
@@ -421,9 +426,8 @@ impl Db {
                     for migration in pending(stored.as_deref(), migrations)? {
                         within(&hung, limit, tx.batch_execute(migration)).await?;
                     }
-                    let version = migrations.len().to_string();
-                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];
-                    let set = tx.execute(SET_SCHEMA_VERSION_POSTGRES, &params);
+                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&current];
+                    let set = tx.execute(SET_SCHEMA_VERSION, &params);
                     within(&hung, limit, set).await?;
                     within(&hung, limit, tx.commit()).await
                 }
@@ -440,11 +444,8 @@ const META_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
 /// The schema's version, as stored.
 const SCHEMA_VERSION: &str = "SELECT value FROM meta WHERE key = 'schema_version'";
-const SET_SCHEMA_VERSION_SQLITE: &str =
-    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-const SET_SCHEMA_VERSION_POSTGRES: &str =
-    "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+/// The schema's version, stored.
+const SET_SCHEMA_VERSION: &str = "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
      ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /// The migrations a database at version `stored` (none: a new one, or one made before the
@@ -834,8 +835,7 @@ mod tests {
     async fn each_migration_runs_once_in_order() {
         const FIRST: &[&str] = &["CREATE TABLE t (a TEXT)"];
         const BOTH: &[&str] = &["CREATE TABLE t (a TEXT)", "ALTER TABLE t ADD COLUMN b TEXT"];
-        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let path = dir.join(format!("store-{}.sqlite3", crate::app::random_id()));
+        let path = crate::jobs::tests::new_database();
         let db = Db::sqlite(&path).unwrap();
         db.migrate(FIRST).await.unwrap();
         db.migrate(FIRST).await.unwrap();
@@ -865,8 +865,7 @@ mod tests {
     /// links answered 201 into a file gone at the next start, their banks still connected.
     #[tokio::test]
     async fn a_database_file_removed_or_replaced_fails_every_statement() {
-        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let path = dir.join(format!("store-{}.sqlite3", crate::app::random_id()));
+        let path = crate::jobs::tests::new_database();
         let db = Db::sqlite(&path).unwrap();
         db.execute("CREATE TABLE t (a TEXT)", params![])
             .await

@@ -115,7 +115,7 @@ pub use client::{
 pub use error::{ApiError, ConfigError, Error, ErrorBody, ErrorCode, ErrorType, NetworkError};
 #[cfg(feature = "serde-reference")]
 #[doc(hidden)]
-pub use generated::{__serde_reference, __SERDE_DIFFERENTIAL};
+pub use generated::{__serde_reference, __OLDER_SPELLINGS, __SERDE_DIFFERENTIAL};
 pub use generated::{operations, types, SPEC_VERSION};
 pub use link::ItemId;
 pub use open_enum::UnrecognizedValue;

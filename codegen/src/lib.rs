@@ -267,6 +267,12 @@ pub fn run() -> Result<(), String> {
     file.push('\n');
     if let Some((structs, names)) = reference {
         let names_str = names.iter().map(|n| n.to_string());
+        let spellings = postprocess::OLDER_SPELLINGS;
+        let (spelled, one, other) = (
+            spellings.iter().map(|s| s.0),
+            spellings.iter().map(|s| s.1),
+            spellings.iter().map(|s| s.2),
+        );
         file.push_str(
             "/// serde's derive of every generated struct (Cargo feature `serde-reference`, for\n\
              /// tests/serde_differential.rs only): see `postprocess::serde_reference`.\n\
@@ -287,6 +293,11 @@ pub fn run() -> Result<(), String> {
                 #[doc(hidden)]
                 pub const __SERDE_DIFFERENTIAL: &[(&str, fn(&::serde_json::Value) -> ::std::result::Result<bool, ::std::string::String>)] = &[
                     #((#names_str, crate::de::differential::<types::#names, __serde_reference::#names>)),*
+                ];
+                /// The generator's `OLDER_SPELLINGS`: (struct, one spelling, the other).
+                #[doc(hidden)]
+                pub const __OLDER_SPELLINGS: &[(&str, &str, &str)] = &[
+                    #((#spelled, #one, #other)),*
                 ];
             }
             .to_string(),

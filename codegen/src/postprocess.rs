@@ -900,19 +900,14 @@ pub fn older_spellings(items: &mut [Item]) -> usize {
         };
         for field in fields.named.iter_mut() {
             let wire = wire_name(field);
-            let other = OLDER_SPELLINGS.iter().find_map(|(ty, a, b)| {
-                (*ty == name)
-                    .then(|| {
-                        if wire == *a {
-                            Some(*b)
-                        } else if wire == *b {
-                            Some(*a)
-                        } else {
-                            None
-                        }
-                    })
-                    .flatten()
-            });
+            let other = OLDER_SPELLINGS
+                .iter()
+                .filter(|(ty, ..)| *ty == name)
+                .find_map(|&(_, a, b)| match wire.as_str() {
+                    w if w == a => Some(b),
+                    w if w == b => Some(a),
+                    _ => None,
+                });
             if let Some(other) = other {
                 field
                     .attrs

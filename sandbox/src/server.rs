@@ -1002,21 +1002,6 @@ fn admin(app: &App, command: &str, request: &Request) -> axum::response::Respons
 mod tests {
     use super::*;
 
-    fn settings() -> crate::state::Settings {
-        crate::state::Settings {
-            seed: 0,
-            history_days: 730,
-            not_ready_syncs: 0,
-            client_id: "id".into(),
-            secret: "secret".into(),
-            webhook_hosts: Vec::new(),
-            webhook_retry: std::time::Duration::ZERO,
-            start: chrono::DateTime::UNIX_EPOCH,
-            frozen: true,
-            rate_limits: false,
-        }
-    }
-
     fn request(local_peer: bool, credentials: &[(&'static str, &'static str)]) -> Request {
         let mut headers = http::HeaderMap::new();
         for (name, value) in credentials {
@@ -1035,7 +1020,7 @@ mod tests {
     /// credentials (every loopback address, IPv4-mapped too); another needs the API's own.
     #[test]
     fn the_admin_api_asks_another_machine_for_the_client_id_and_secret() {
-        let settings = settings();
+        let settings = crate::state::Settings::for_tests();
         let good = [("plaid-client-id", "id"), ("plaid-secret", "secret")];
         assert!(admin_allowed(&request(true, &[]), &settings));
         assert!(admin_allowed(&request(false, &good), &settings));

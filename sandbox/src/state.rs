@@ -120,6 +120,26 @@ pub(crate) struct Settings {
     pub(crate) rate_limits: bool,
 }
 
+#[cfg(test)]
+impl Settings {
+    /// Settings for a unit test: seed 0, client `id` with secret `secret`, a clock frozen at
+    /// the Unix epoch, no webhook retries, no rate limits.
+    pub(crate) fn for_tests() -> Settings {
+        Settings {
+            seed: 0,
+            history_days: 730,
+            not_ready_syncs: 0,
+            client_id: "id".into(),
+            secret: "secret".into(),
+            webhook_hosts: Vec::new(),
+            webhook_retry: std::time::Duration::ZERO,
+            start: chrono::DateTime::UNIX_EPOCH,
+            frozen: true,
+            rate_limits: false,
+        }
+    }
+}
+
 /// One account of an Item.
 #[derive(Debug, Clone)]
 pub(crate) struct Account {

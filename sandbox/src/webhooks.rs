@@ -452,18 +452,7 @@ mod tests {
     /// unread stderr and stopped the server), and again after a reset, for the next test.
     #[test]
     fn a_refusal_is_said_once_per_reason_until_a_reset() {
-        let mut s = State::new(crate::state::Settings {
-            seed: 0,
-            history_days: 90,
-            not_ready_syncs: 0,
-            client_id: "c".into(),
-            secret: "s".into(),
-            webhook_hosts: Vec::new(),
-            webhook_retry: std::time::Duration::ZERO,
-            start: Utc::now(),
-            frozen: false,
-            rate_limits: true,
-        });
+        let mut s = State::new(crate::state::Settings::for_tests());
         for _ in 0..3 {
             refused(&mut s, "https://example.com/a");
         }

@@ -783,8 +783,7 @@ async fn a_database_file_removed_under_the_backend_fails_links_and_leaves_no_ban
         .env("DATABASE", dir.join("db.sqlite3"))
         .spawn()
         .unwrap();
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
+    linked(&backend, &sandbox).await;
     for file in std::fs::read_dir(&dir).unwrap() {
         std::fs::remove_file(file.unwrap().path()).unwrap();
     }
@@ -859,8 +858,7 @@ async fn strangers_learn_nothing_from_ids() {
 async fn exchanging_an_items_public_token_again_never_removes_the_kept_item() {
     let sandbox = sandbox().await;
     let backend = on_sqlite(&sandbox, "update-exchange").spawn().unwrap();
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
+    let body = linked(&backend, &sandbox).await;
     let item_id = body["item_id"].as_str().unwrap().to_owned();
     let (status, body) = backend
         .call(
@@ -937,8 +935,7 @@ async fn sync_tried_again_after(name: &str, fault: Fault, times: u32) -> Value {
         .spawn()
         .unwrap();
     sandbox.inject(Some("/transactions/sync"), fault, times);
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
+    let body = linked(&backend, &sandbox).await;
     let job = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
     eventually("the sync done on a later try", 30, async || {
         let (_, j) = backend.call("GET", &job, "user-1", None).await;
@@ -1182,8 +1179,7 @@ async fn a_sync_is_tried_until_plaid_answers_however_long_it_fails() {
         .spawn()
         .unwrap();
     sandbox.inject(Some("/transactions/sync"), Fault::ServerError, 20);
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
+    let body = linked(&backend, &sandbox).await;
     let item_id = body["item_id"].as_str().unwrap().to_owned();
     let job = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
     eventually("the sync done once Plaid answers", 90, async || {
@@ -1208,8 +1204,7 @@ async fn a_sync_waiting_to_be_tried_again_shows_why() {
         .spawn()
         .unwrap();
     sandbox.inject(Some("/transactions/sync"), Fault::ServerError, 1_000);
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
+    let body = linked(&backend, &sandbox).await;
     let item_id = body["item_id"].as_str().unwrap().to_owned();
     eventually("the sync's failure shown on the Item", 30, async || {
         let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
@@ -1246,8 +1241,7 @@ async fn a_sync_error_is_not_shown_while_the_sync_runs_again() {
         Fault::Slow(Duration::from_secs(4)),
         1,
     );
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
+    let body = linked(&backend, &sandbox).await;
     let job = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
     eventually("the second try running", 20, async || {
         let (_, j) = backend.call("GET", &job, "user-1", None).await;
@@ -1501,8 +1495,7 @@ async fn webhook_times_urls_and_statuses_say_what_happened() {
         "{report}"
     );
 
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
+    let body = linked(&backend, &sandbox).await;
     let item_id = body["item_id"].as_str().unwrap().to_owned();
     let signer = sandbox.signer();
     let now = SystemTime::now();
@@ -1575,8 +1568,7 @@ async fn a_failed_sync_with_another_queued_hands_its_work_over() {
         .unwrap();
     // The first sync's call fails after the client's three attempts (about 1.5 s of backoff).
     sandbox.inject(Some("/transactions/sync"), Fault::ServerError, 3);
-    let (status, body) = backend.link(&sandbox, "user-1", "ins_109508").await;
-    assert_eq!(status, 201, "{body}");
+    let body = linked(&backend, &sandbox).await;
     let item_id = body["item_id"].as_str().unwrap().to_owned();
     let first = format!("/api/jobs/{}", body["sync_job"].as_str().unwrap());
     // Meanwhile Plaid says there is news: a sync queued after the running one.
@@ -1636,10 +1628,16 @@ async fn a_check_plaid_refuses_for_good_shows_on_the_item() {
     .await;
 }
 
-/// user-1's first Item, linked and synced once: its id.
-async fn linked_and_synced(backend: &Backend, sandbox: &Sandbox) -> String {
+/// user-1's first Item linked (`ins_109508`, 201): the answer's body.
+async fn linked(backend: &Backend, sandbox: &Sandbox) -> Value {
     let (status, body) = backend.link(sandbox, "user-1", "ins_109508").await;
     assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// user-1's first Item, linked and synced once: its id.
+async fn linked_and_synced(backend: &Backend, sandbox: &Sandbox) -> String {
+    let body = linked(backend, sandbox).await;
     eventually("the first sync", 10, async || {
         let (_, items) = backend.call("GET", "/api/items", "user-1", None).await;
         items["items"][0]["last_synced_at"].is_string()
